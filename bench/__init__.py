@@ -1,0 +1,1 @@
+"""bench: the crdt-bench CLI, suites, runner, statistics and reports."""

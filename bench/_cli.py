@@ -1,0 +1,75 @@
+"""The ``crdt-bench`` command line: each command builds a config and calls the library."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+from pathlib import Path
+from typing import Annotated, Literal
+
+import anyio
+import typer
+from pydantic import SecretStr
+
+from crdt_ws import Relay, RelayConfig
+
+from ._demo import DemoConfig, run_demo
+
+app = typer.Typer(help="Run many coding agents on one shared CRDT document, and measure it.", no_args_is_help=True)
+
+
+@app.command()
+def relay(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 = any free port).")] = 8765,
+    store: Annotated[Path | None, typer.Option(help="Directory for per-room SQLite stores.")] = None,
+    token: Annotated[list[str] | None, typer.Option(help="Read-write token (repeatable).", envvar="CRDT_WS_TOKEN")] = None,
+    read_token: Annotated[list[str] | None, typer.Option(help="Read-only token (repeatable).")] = None,
+    open_access: Annotated[bool, typer.Option("--open", help="Accept clients without a token.")] = False,
+    max_message_bytes: Annotated[int, typer.Option(help="Largest client message accepted.")] = 8 * 1024 * 1024,
+) -> None:
+    """Start the relay: rooms are workspaces, persisted to SQLite when --store is given."""
+    write = list(token or [])
+    if not write and not read_token and not open_access:
+        write = [secrets.token_urlsafe(18)]
+        typer.echo(f"no --token given; generated read-write token: {write[0]}")
+    config = RelayConfig(
+        host=host,
+        port=port,
+        store_dir=store,
+        write_tokens=[SecretStr(t) for t in write],
+        read_tokens=[SecretStr(t) for t in read_token or []],
+        max_message_bytes=max_message_bytes,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    async def serve() -> None:
+        # SIGTERM and SIGINT leave the Relay context normally, which flushes every store.
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with Relay(config) as running:
+                typer.echo(f"relay listening on {running.url} (store: {store or 'memory only'})")
+                async for signum in signals:
+                    typer.echo(f"received {signal.Signals(signum).name}; flushing rooms")
+                    break
+        typer.echo("relay stopped; every room was flushed to its store")
+
+    anyio.run(serve)
+
+
+@app.command()
+def run(
+    mode: Annotated[str, typer.Option(help="parallel or serial.")] = "parallel",
+    agents: Annotated[int, typer.Option(help="Number of writer replicas.")] = 4,
+    tokens_per_second: Annotated[float, typer.Option(help="Pace of the offline demo writer.")] = 400.0,
+) -> None:
+    """Foundation demo (until the benchmark lands): writers stream methods into one document via a relay."""
+    if mode not in ("parallel", "serial"):
+        raise typer.BadParameter(f"mode must be parallel or serial, not {mode!r}", param_hint="--mode")
+    chosen: Literal["parallel", "serial"] = "parallel" if mode == "parallel" else "serial"
+    config = DemoConfig(mode=chosen, agents=agents, tokens_per_second=tokens_per_second)
+    result = anyio.run(run_demo, config, typer.echo)
+    typer.echo(result.source)
+    typer.echo(result.summary())
+    if not (result.converged and result.parses):
+        raise typer.Exit(1)

@@ -1,0 +1,174 @@
+"""The foundation demo: agents stream methods into one shared file through a real relay.
+
+Until the benchmark runner lands, ``crdt-bench run`` runs this.  It uses no
+model: each writer streams a known implementation at a fixed token rate (an
+*offline demo writer*, labelled as such in every line it prints), so what it
+shows is the workspace itself — replicas on websockets, region edits located
+live, streamed chunks reaching every replica, convergence — in parallel or
+serial order.
+"""
+
+from __future__ import annotations
+
+import ast
+import tempfile
+import time
+from contextlib import AsyncExitStack
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import anyio
+from pydantic import BaseModel, Field
+
+from crdt_ws import Presence, Region, Relay, RelayConfig, TodoEntry, TodoStatus, WebsocketConfig, WebsocketTransport, Workspace
+
+__all__ = ["DemoConfig", "DemoResult", "run_demo"]
+
+LABEL = "offline demo writer (no model)"
+
+OUTLINE = '''class Inventory:
+    """Items in stock — quantités par article."""
+
+    def __init__(self):
+        self.items: dict[str, int] = {}
+
+    def add(self, name: str, count: int = 1) -> None:
+        """Add ``count`` of ``name``."""
+        pass
+
+    def remove(self, name: str, count: int = 1) -> bool:
+        """Remove ``count``; False when there are not enough."""
+        pass
+
+    def total(self) -> int:
+        """Number of items of every kind."""
+        pass
+
+    def report(self) -> str:
+        """One line per item, sorted: ``name × count``."""
+        pass
+'''
+
+IMPLEMENTATIONS = {
+    "Inventory.add": '''    def add(self, name: str, count: int = 1) -> None:
+        """Add ``count`` of ``name``."""
+        self.items[name] = self.items.get(name, 0) + count
+''',
+    "Inventory.remove": '''    def remove(self, name: str, count: int = 1) -> bool:
+        """Remove ``count``; False when there are not enough."""
+        if self.items.get(name, 0) < count:
+            return False
+        self.items[name] -= count
+        return True
+''',
+    "Inventory.total": '''    def total(self) -> int:
+        """Number of items of every kind."""
+        return sum(self.items.values())
+''',
+    "Inventory.report": '''    def report(self) -> str:
+        """One line per item, sorted: ``name × count``."""
+        return "\\n".join(f"{name} × {count}" for name, count in sorted(self.items.items()))
+''',
+}
+
+
+class DemoConfig(BaseModel):
+    """Options of the foundation demo."""
+
+    mode: Literal["parallel", "serial"] = Field(default="parallel", description="Write all methods at once, or one after another.")
+    agents: int = Field(default=4, ge=1, le=32, description="Number of writer replicas.")
+    tokens_per_second: float = Field(default=400.0, gt=0, description="Pace of the offline demo writer.")
+    store_dir: Path | None = Field(default=None, description="Where the relay persists the room; a temp dir if unset.")
+
+
+@dataclass
+class DemoResult:
+    mode: str
+    agents: int
+    wall_seconds: float
+    converged: bool
+    parses: bool
+    chunks: int
+    relay_updates: int
+    source: str = ""
+
+    def summary(self) -> str:
+        return (
+            f"[{LABEL}] mode={self.mode} agents={self.agents} wall={self.wall_seconds:.2f}s "
+            f"chunks={self.chunks} relay_updates={self.relay_updates} "
+            f"converged={self.converged} parses={self.parses}"
+        )
+
+
+ProgressFn = Callable[[str], None]
+
+
+async def run_demo(config: DemoConfig, progress: ProgressFn | None = None) -> DemoResult:
+    """Outline a class, let writers stream its methods through a relay, check convergence."""
+    say: ProgressFn = progress or (lambda _line: None)
+    with tempfile.TemporaryDirectory() as tmp:
+        relay_config = RelayConfig(port=0, store_dir=config.store_dir or Path(tmp))
+        async with Relay(relay_config) as relay, AsyncExitStack() as stack:
+            link = WebsocketConfig(url=relay.url, room="demo")
+            outliner = Workspace("outliner")
+            await stack.enter_async_context(WebsocketTransport(link).connect(outliner))
+            outliner.create_file("inventory.py", OUTLINE)
+            for symbol in IMPLEMENTATIONS:
+                outliner.add_todo(TodoEntry(id=symbol, file="inventory.py", symbol=symbol))
+            writers = [Workspace(f"writer-{i}") for i in range(config.agents)]
+            for ws in writers:
+                await stack.enter_async_context(WebsocketTransport(link).connect(ws))
+            chunks: list[int] = []
+
+            async def write(i: int, symbol: str) -> None:
+                chunks.append(await _write(writers[i % len(writers)], symbol, config))
+                say(f"[{LABEL}] {writers[i % len(writers)].agent_id} committed {symbol}")
+
+            started = time.perf_counter()
+            if config.mode == "parallel":
+                async with anyio.create_task_group() as tg:
+                    for i, symbol in enumerate(IMPLEMENTATIONS):
+                        tg.start_soon(write, i, symbol)
+            else:
+                for i, symbol in enumerate(IMPLEMENTATIONS):
+                    await write(i, symbol)
+            wall = time.perf_counter() - started
+            converged = await _converged([outliner, *writers])
+            source = outliner.read("inventory.py")
+            room = relay.room("demo")
+            updates = room.stats["updates"] if room is not None else 0
+    try:
+        ast.parse(source)
+        parses = True
+    except SyntaxError:
+        parses = False
+    return DemoResult(config.mode, config.agents, wall, converged, parses, sum(chunks), updates, source)
+
+
+async def _write(ws: Workspace, symbol: str, config: DemoConfig) -> int:
+    """Claim, clear the stub, stream the body where it stood, mark done; returns chunk count."""
+    ws.update_todo(symbol, status=TodoStatus.CLAIMED, assignee=ws.agent_id)
+    span = ws.buffer("inventory.py").span(symbol)
+    region = Region(file="inventory.py", symbol=symbol, start=span.start, end=span.end)
+    ws.set_presence(Presence(agent=ws.agent_id, region=region))
+    body = IMPLEMENTATIONS[symbol]
+    ws.edit("inventory.py", span.start, span.end, "")
+    count = 0
+    with ws.stream("inventory.py", span.start) as writer:
+        for i in range(0, len(body), 16):  # ~4 tokens per chunk
+            writer.write(body[i : i + 16])
+            count += 1
+            await anyio.sleep(4 / config.tokens_per_second)
+    ws.update_todo(symbol, status=TodoStatus.DONE, result=body)
+    ws.log("commit", symbol, chars=len(body))
+    return count
+
+
+async def _converged(workspaces: list[Workspace], timeout: float = 10.0) -> bool:
+    with anyio.move_on_after(timeout):
+        while len({ws.content_hash() for ws in workspaces}) > 1:
+            await anyio.sleep(0.01)
+        return True
+    return False

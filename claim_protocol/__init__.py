@@ -1,0 +1,1 @@
+"""claim_protocol: placeholder until its issue lands."""

@@ -1,0 +1,88 @@
+"""crdt_ws: the shared workspace document, its transports, relay and observation API.
+
+Agents never message each other: each holds a replica of one pycrdt ``Doc``
+(``files``, ``todos``, ``events``, ``meta`` + awareness) and watches it.
+
+Errors (all under :class:`WorkspaceError`)::
+
+    WorkspaceError
+    ├── SchemaError
+    │   └── UnknownTodo
+    ├── UnknownFile
+    ├── SymbolNotFound
+    ├── ProtocolError
+    └── TransportError
+        ├── AuthError
+        └── RelayUnavailable
+"""
+
+from ._errors import (
+    AuthError,
+    ProtocolError,
+    RelayUnavailable,
+    SchemaError,
+    SymbolNotFound,
+    TransportError,
+    UnknownFile,
+    UnknownTodo,
+    WorkspaceError,
+)
+from ._channel import Role
+from ._client import ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
+from ._memory import MemoryConnection, MemoryHub
+from ._relay import Relay, RelayConfig
+from ._relay_room import Room
+from ._transport import Connection, Transport, create_transport, register_transport, transport_names
+from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
+from ._schema import Event, Presence, Region, TodoEntry, TodoStatus
+from ._symbols import SymbolSpan, find_span, outline
+from ._text import StreamAnchor, TextBuffer, minimal_edit
+from ._workspace import StreamWriter, Workspace, decode_state_vector
+
+__all__ = [
+    "Role",
+    "ConnectionStats",
+    "WebsocketConfig",
+    "WebsocketConnection",
+    "WebsocketTransport",
+    "MemoryConnection",
+    "MemoryHub",
+    "Relay",
+    "RelayConfig",
+    "Room",
+    "Connection",
+    "Transport",
+    "create_transport",
+    "register_transport",
+    "transport_names",
+    "AuthError",
+    "Change",
+    "Event",
+    "EventAppended",
+    "FileAdded",
+    "FileEdited",
+    "MetaChanged",
+    "Observer",
+    "Presence",
+    "ProtocolError",
+    "Region",
+    "RelayUnavailable",
+    "SchemaError",
+    "StreamAnchor",
+    "StreamWriter",
+    "SymbolNotFound",
+    "SymbolSpan",
+    "TextBuffer",
+    "TodoChanged",
+    "TodoEntry",
+    "TodoStatus",
+    "TransportError",
+    "UnknownFile",
+    "UnknownTodo",
+    "Workspace",
+    "WorkspaceError",
+    "decode_state_vector",
+    "find_span",
+    "minimal_edit",
+    "outline",
+]

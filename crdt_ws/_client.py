@@ -1,0 +1,303 @@
+"""Websocket transport: one replica talking to the relay, robust where pycrdt's Provider is not.
+
+pycrdt's ``Provider`` never reconnects, never notices a dead server and echoes
+every applied update back.  This client:
+
+* reconnects with capped exponential backoff (with jitter) on the *same* Doc,
+  and resyncs with sync step 1/2, which is also how edits made while offline
+  reach the relay;
+* notices a dead server through websocket pings (``ping_timeout``);
+* sends only local transactions (remote ones carry this client's origin marker);
+* batches queued local updates into one merged update per send.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import anyio
+import websockets
+from anyio.abc import TaskGroup
+from pycrdt import (
+    TransactionEvent,
+    YMessageType,
+    YSyncMessageType,
+    create_awareness_message,
+    create_sync_message,
+    create_update_message,
+    handle_sync_message,
+    merge_updates,
+    read_message,
+)
+from pydantic import BaseModel, Field, SecretStr
+from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+
+from ._compat import origin_key
+from ._errors import AuthError, ProtocolError, RelayUnavailable, TransportError
+from ._workspace import Workspace
+
+__all__ = ["WebsocketConfig", "WebsocketTransport", "WebsocketConnection", "ConnectionStats"]
+
+log = logging.getLogger("crdt_ws.client")
+
+
+class WebsocketConfig(BaseModel):
+    """Where the relay is and how hard to try to stay connected."""
+
+    url: str = Field(description="Relay base URL, e.g. ws://127.0.0.1:8765.")
+    room: str = Field(description="Room (workspace) name.")
+    token: SecretStr | None = Field(default=None, description="Access token, sent as the `token` query parameter.")
+    connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for the first sync before failing.")
+    backoff_initial: float = Field(default=0.05, gt=0, description="First reconnect delay (seconds).")
+    backoff_max: float = Field(default=2.0, gt=0, description="Cap on the reconnect delay (seconds).")
+    ping_interval: float = Field(default=1.0, gt=0, description="Seconds between pings to the relay.")
+    ping_timeout: float = Field(default=3.0, gt=0, description="Seconds without a pong before the relay is declared dead.")
+    max_message_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="Largest message accepted from the relay.")
+
+    def endpoint(self) -> str:
+        base = self.url.rstrip("/") + "/" + self.room
+        if self.token is not None:
+            return f"{base}?token={self.token.get_secret_value()}"
+        return base
+
+
+@dataclass
+class ConnectionStats:
+    """Counters for reports: what crossed the wire and how often we reconnected."""
+
+    connects: int = 0
+    messages_sent: int = 0
+    messages_received: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    updates_applied: int = 0
+    last_error: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class _Remote:
+    """Origin marker for transactions that apply updates received from the relay."""
+
+    def __repr__(self) -> str:
+        return "<remote>"
+
+
+class WebsocketConnection:
+    """A live link between one Workspace replica and the relay."""
+
+    def __init__(self, workspace: Workspace, config: WebsocketConfig) -> None:
+        self.workspace = workspace
+        self.config = config
+        self.origin = _Remote()
+        self._origin_key = hash(self.origin)  # what pycrdt reports as the origin inside doc.observe
+        self.stats = ConnectionStats()
+        self.synced = anyio.Event()  # set on the first completed sync
+        self.connected = False
+        self._ws: Any = None
+        self._closing = False
+        self._fatal: TransportError | None = None
+        self._tg: TaskGroup | None = None
+        self._out_send, self._out_receive = anyio.create_memory_object_stream[bytes](math.inf)
+        self._subs: list[Any] = []
+        self._resynced = anyio.Event()
+
+    async def __aenter__(self) -> WebsocketConnection:
+        doc = self.workspace.doc
+        self._subs.append(doc.observe(self._on_local_update))
+        self._awareness_sub = self.workspace.awareness.observe(self._on_awareness)
+        self._stack = AsyncExitStack()
+        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        self._stack.callback(self._tg.cancel_scope.cancel)
+        self._tg.start_soon(self._run)
+        self._tg.start_soon(self._sender)
+        try:
+            with anyio.fail_after(self.config.connect_timeout):
+                while not self.synced.is_set():
+                    if self._fatal is not None:
+                        raise self._fatal
+                    await anyio.sleep(0.005)
+        except TimeoutError:
+            await self.__aexit__(None, None, None)
+            raise RelayUnavailable(
+                f"no sync with {self.config.url} room {self.config.room!r} within {self.config.connect_timeout}s"
+                + (f" (last error: {self.stats.last_error})" if self.stats.last_error else "")
+            ) from None
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        for sub in self._subs:
+            self.workspace.doc.unobserve(sub)
+        self.workspace.awareness.unobserve(self._awareness_sub)
+        with anyio.CancelScope(shield=True):
+            await self._flush_and_close()
+        await self._stack.aclose()
+
+    async def _flush_and_close(self) -> None:
+        """Send what is queued, then close politely (bounded: the relay may be gone)."""
+        with anyio.move_on_after(2):
+            while self.connected and self._pending_local():
+                await anyio.sleep(0.005)
+            if self._ws is not None:
+                try:
+                    await self._ws.close()
+                except Exception:
+                    pass
+
+    def _pending_local(self) -> bool:
+        return self._out_receive.statistics().current_buffer_used > 0
+
+    # -- local -> relay ------------------------------------------------------
+
+    def _on_local_update(self, event: TransactionEvent) -> None:
+        # The origin is only readable inside the callback (pycrdt pitfall).
+        if origin_key(event) == self._origin_key:
+            return
+        try:
+            self._out_send.send_nowait(event.update)
+        except anyio.ClosedResourceError:
+            pass
+
+    def _on_awareness(self, kind: str, event: tuple[dict[str, Any], Any]) -> None:
+        changes, origin = event
+        if kind != "update" or origin != "local":
+            return
+        awareness = self.workspace.awareness
+        ids = [*changes["added"], *changes["updated"], *changes["removed"]]
+        message = create_awareness_message(awareness.encode_awareness_update(ids))
+        self._send_soon(message)
+
+    def _send_soon(self, message: bytes) -> None:
+        if self._tg is not None and self.connected:
+            self._tg.start_soon(self._send, message)
+
+    async def _sender(self) -> None:
+        async for update in self._out_receive:
+            batch = [update]
+            while True:
+                try:
+                    batch.append(self._out_receive.receive_nowait())
+                except anyio.WouldBlock:
+                    break
+            if not self.connected:
+                continue  # the resync on reconnect carries these edits
+            merged = merge_updates(*batch) if len(batch) > 1 else batch[0]
+            await self._send(create_update_message(merged))
+
+    async def _send(self, message: bytes) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        try:
+            await ws.send(message)
+            self.stats.messages_sent += 1
+            self.stats.bytes_sent += len(message)
+        except (ConnectionClosed, OSError) as exc:
+            self._note_error(exc)
+
+    # -- connection loop -----------------------------------------------------
+
+    async def _run(self) -> None:
+        delay = self.config.backoff_initial
+        while not self._closing:
+            try:
+                async with websockets.connect(
+                    self.config.endpoint(),
+                    ping_interval=self.config.ping_interval,
+                    ping_timeout=self.config.ping_timeout,
+                    max_size=self.config.max_message_bytes,
+                    compression=None,
+                    open_timeout=self.config.connect_timeout,
+                ) as ws:
+                    self._ws = ws
+                    self.connected = True
+                    self.stats.connects += 1
+                    delay = self.config.backoff_initial
+                    await self._session(ws)
+            except InvalidStatus as exc:
+                self._fatal = AuthError(f"relay refused the connection (HTTP {exc.response.status_code})")
+                return
+            except InvalidURI as exc:
+                self._fatal = TransportError(f"bad relay URL {self.config.url!r}: {exc}")
+                return
+            except ProtocolError as exc:
+                self._note_error(exc)
+            except (ConnectionClosed, OSError, TimeoutError) as exc:
+                if isinstance(exc, ConnectionClosed) and exc.rcvd is not None and exc.rcvd.code == 4401:
+                    self._fatal = AuthError("relay rejected the token")
+                    return
+                self._note_error(exc)
+            finally:
+                self._ws = None
+                self.connected = False
+            if self._closing:
+                return
+            await anyio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, self.config.backoff_max)
+
+    async def _session(self, ws: Any) -> None:
+        doc = self.workspace.doc
+        await self._send(create_sync_message(doc))
+        awareness = self.workspace.awareness
+        if awareness.get_local_state() is not None:
+            await self._send(create_awareness_message(awareness.encode_awareness_update([awareness.client_id])))
+        async for message in ws:
+            if isinstance(message, str):
+                raise ProtocolError("relay sent a text frame")
+            self.stats.messages_received += 1
+            self.stats.bytes_received += len(message)
+            await self._handle(message)
+
+    async def _handle(self, message: bytes) -> None:
+        if not message:
+            return
+        if message[0] == YMessageType.SYNC:
+            sync_type = message[1] if len(message) > 1 else -1
+            try:
+                with self.workspace.doc.transaction(origin=self.origin):
+                    reply = handle_sync_message(message[1:], self.workspace.doc)
+            except Exception as exc:
+                raise ProtocolError(f"malformed sync message from relay: {exc!r}") from exc
+            if reply is not None:
+                await self._send(reply)
+            if sync_type == YSyncMessageType.SYNC_STEP2:
+                self.synced.set()
+            elif sync_type == YSyncMessageType.SYNC_UPDATE:
+                self.stats.updates_applied += 1
+        elif message[0] == YMessageType.AWARENESS:
+            try:
+                self.workspace.awareness.apply_awareness_update(read_message(message[1:]), self.origin)
+            except Exception as exc:
+                raise ProtocolError(f"malformed awareness message from relay: {exc!r}") from exc
+
+    def _note_error(self, exc: BaseException) -> None:
+        text = f"{type(exc).__name__}: {exc}"
+        self.stats.last_error = text
+        self.stats.errors.append(text)
+        del self.stats.errors[:-20]
+        log.debug("relay link: %s", text)
+
+
+class WebsocketTransport:
+    """Factory for websocket connections to one relay room (the ``websocket`` transport)."""
+
+    name = "websocket"
+
+    def __init__(self, config: WebsocketConfig) -> None:
+        self.config = config
+
+    def connect(self, workspace: Workspace) -> WebsocketConnection:
+        return WebsocketConnection(workspace, self.config)

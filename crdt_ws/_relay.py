@@ -1,0 +1,241 @@
+"""The relay: a pycrdt-websocket server under uvicorn, rooms = workspaces.
+
+``async with Relay(RelayConfig(...)) as relay:`` binds 127.0.0.1 (by default),
+serves ``ws://host:port/<room>?token=...`` and ``GET /health``, persists every
+room to SQLite (one file per room, loaded before the room accepts clients)
+and, on exit, flushes every room's store before anything is dropped.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+from contextlib import AsyncExitStack, nullcontext
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs
+
+import anyio
+import uvicorn
+from anyio.abc import TaskGroup
+from pydantic import BaseModel, Field, SecretStr
+from pycrdt.websocket import WebsocketServer
+
+from ._channel import ClientChannel, RateLimiter, Role
+from ._relay_room import Room
+
+__all__ = ["RelayConfig", "Relay", "ASGIApp"]
+
+log = logging.getLogger("crdt_ws.relay")
+
+_ROOM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class RelayConfig(BaseModel):
+    """How the relay listens, authenticates, limits and persists."""
+
+    host: str = Field(default="127.0.0.1", description="Interface to bind; loopback unless you mean otherwise.")
+    port: int = Field(default=8765, ge=0, le=65535, description="TCP port; 0 picks a free one.")
+    store_dir: Path | None = Field(default=None, description="Directory for per-room SQLite stores; None keeps rooms in memory only.")
+    write_tokens: list[SecretStr] = Field(default_factory=list, description="Tokens granting read-write access. Empty and no read tokens = open relay.")
+    read_tokens: list[SecretStr] = Field(default_factory=list, description="Tokens granting read-only access (document changes dropped).")
+    max_message_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest websocket message accepted from a client.")
+    rate_per_second: float = Field(default=2000.0, gt=0, description="Sustained messages per second read from one client; excess is delayed, not dropped.")
+    rate_burst: int = Field(default=4000, gt=0, description="Messages a client may send in a burst before being slowed.")
+    client_queue: int = Field(default=10000, gt=0, description="Outgoing messages queued per client before a too-slow client is disconnected.")
+    ping_interval: float = Field(default=5.0, gt=0, description="Seconds between websocket pings the relay sends to detect dead clients.")
+
+    @property
+    def open(self) -> bool:
+        return not self.write_tokens and not self.read_tokens
+
+    def role_for(self, token: str | None) -> Role | None:
+        """The role a token grants, or None to reject (constant-time comparisons)."""
+        if self.open:
+            return Role.READ_WRITE
+        if token is None:
+            return None
+        given = token.encode()
+        if any(hmac.compare_digest(given, t.get_secret_value().encode()) for t in self.write_tokens):
+            return Role.READ_WRITE
+        if any(hmac.compare_digest(given, t.get_secret_value().encode()) for t in self.read_tokens):
+            return Role.READ_ONLY
+        return None
+
+
+class _Server(WebsocketServer):
+    """Rooms that load their store before they are ready and are never auto-dropped."""
+
+    def __init__(self, config: RelayConfig) -> None:
+        super().__init__(rooms_ready=False, auto_clean_rooms=False, exception_handler=_log_exception, log=log)
+        self.config = config
+        self._rooms_lock = anyio.Lock()
+
+    async def get_room(self, name: str) -> Room:  # type: ignore[override]
+        async with self._rooms_lock:
+            room = self.rooms.get(name)
+            if room is None:
+                store = None
+                if self.config.store_dir is not None:
+                    self.config.store_dir.mkdir(parents=True, exist_ok=True)
+                    store = self.config.store_dir / f"{name}.sqlite"
+                room = Room(name, store)
+                self.rooms[name] = room
+                await self.start_room(room)
+                await room.load()
+        assert isinstance(room, Room)
+        return room
+
+    async def close_rooms(self) -> None:
+        for room in list(self.rooms.values()):
+            assert isinstance(room, Room)
+            await room.close()
+
+
+def _log_exception(exc: Exception, logger: logging.Logger) -> bool:
+    logger.error("relay error: %r", exc)
+    return True
+
+
+class ASGIApp:
+    """ASGI entry: auth on connect, then hand the socket to the room as a ClientChannel."""
+
+    def __init__(self, server: _Server) -> None:
+        self.server = server
+        self.config = server.config
+        self.rejected = 0
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        elif scope["type"] == "http":
+            await self._http(scope, send)
+        elif scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+
+    async def _http(self, scope: dict[str, Any], send: Any) -> None:
+        if scope["path"] == "/health":
+            rooms = [r.describe() for r in self.server.rooms.values() if isinstance(r, Room)]
+            body, status = json.dumps({"ok": True, "rooms": rooms}).encode(), 200
+        else:
+            body, status = b"not found\n", 404
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        room = scope["path"].strip("/")
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        token = query.get("token", [None])[0]
+        role = self.config.role_for(token)
+        if role is None or not _ROOM_RE.match(room):
+            self.rejected += 1
+            why = "bad token" if role is None else "bad room name"
+            log.warning("rejected websocket for room %r: %s", room[:64], why)  # never log the token
+            await send({"type": "websocket.close", "code": 4401 if role is None else 4404})
+            return
+        await send({"type": "websocket.accept"})
+        channel = ClientChannel(
+            receive,
+            send,
+            room,
+            role,
+            max_message_bytes=self.config.max_message_bytes,
+            queue_size=self.config.client_queue,
+            limiter=RateLimiter(self.config.rate_per_second, self.config.rate_burst),
+        )
+        await self.server.serve(channel)  # type: ignore[arg-type]
+
+
+class _Uvicorn(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # embedded: the host process owns signals
+        pass
+
+    def capture_signals(self):  # type: ignore[override]
+        return nullcontext()
+
+
+class Relay:
+    """A running relay; an async context manager (``async with Relay(cfg) as r: r.url``)."""
+
+    def __init__(self, config: RelayConfig | None = None) -> None:
+        self.config = config or RelayConfig()
+        self.server = _Server(self.config)
+        self.app = ASGIApp(self.server)
+        self._uvicorn: _Uvicorn | None = None
+        self._tg: TaskGroup | None = None
+        self.port = self.config.port
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.config.host}:{self.port}"
+
+    def room(self, name: str) -> Room | None:
+        room = self.server.rooms.get(name)
+        return room if isinstance(room, Room) else None
+
+    async def __aenter__(self) -> Relay:
+        self._stack = AsyncExitStack()
+        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        self._stack.callback(self._tg.cancel_scope.cancel)
+        await self._stack.enter_async_context(self.server)
+        config = uvicorn.Config(
+            self.app,
+            host=self.config.host,
+            port=self.config.port,
+            log_level="warning",
+            lifespan="on",
+            ws_max_size=self.config.max_message_bytes + 1024,
+            ws_ping_interval=self.config.ping_interval,
+            ws_ping_timeout=self.config.ping_interval * 2,
+            ws_per_message_deflate=False,
+            timeout_graceful_shutdown=2,
+        )
+        self._uvicorn = _Uvicorn(config)
+        self._served = anyio.Event()
+        self._tg.start_soon(self._serve)
+        with anyio.fail_after(10):
+            while not self._uvicorn.started:
+                if self._uvicorn.should_exit:
+                    raise OSError(f"relay could not bind {self.config.host}:{self.config.port}")
+                await anyio.sleep(0.005)
+        self.port = self._uvicorn.servers[0].sockets[0].getsockname()[1]
+        log.info("relay listening on %s", self.url)
+        return self
+
+    async def flush(self) -> None:
+        """Wait until every room's store holds every update received so far."""
+        for room in list(self.server.rooms.values()):
+            if isinstance(room, Room):
+                await room.flush()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._tg is not None and self._uvicorn is not None
+        with anyio.CancelScope(shield=True):
+            # Stop accepting and close client sockets first, then flush every
+            # room's store, and only then drop the rooms: the order that loses nothing.
+            self._uvicorn.should_exit = True
+            with anyio.move_on_after(10):
+                await self._served.wait()
+            await self.server.close_rooms()
+        await self._stack.aclose()
+
+    async def _serve(self) -> None:
+        assert self._uvicorn is not None
+        try:
+            await self._uvicorn.serve()
+        finally:
+            self._served.set()

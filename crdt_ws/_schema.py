@@ -1,0 +1,94 @@
+"""Typed views of the entries stored in the shared document (schema in DESIGN.md).
+
+The document stores plain JSON-like values (pycrdt turns ints into floats on the
+way through Yjs' ``Any`` encoding); these models are the one place where such
+values become typed Python again, so a malformed entry fails here with a
+:class:`SchemaError` naming the field instead of deep inside an agent.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import Enum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._errors import SchemaError
+
+__all__ = ["TodoStatus", "TodoEntry", "Event", "Region", "Presence", "parse_model"]
+
+
+class TodoStatus(str, Enum):
+    """Lifecycle of a TODO: ``pending`` → ``claimed`` → ``done`` or ``failed``."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class TodoEntry(BaseModel):
+    """One unit of work: implement ``symbol`` in ``file``.
+
+    Extra keys are kept, so later protocol versions can add fields without
+    older replicas dropping them on a read-modify-write.
+    """
+
+    model_config = ConfigDict(extra="allow", use_enum_values=False)
+
+    id: str = Field(description="Stable TODO id, also its key in the `todos` map.")
+    file: str = Field(description="Path of the file buffer the symbol lives in.")
+    symbol: str = Field(description="Qualified name of the symbol to implement, e.g. `Stack.push`.")
+    deps: list[str] = Field(default_factory=list, description="Ids of TODOs whose code this one needs.")
+    status: TodoStatus = Field(default=TodoStatus.PENDING, description="Where the TODO is in its lifecycle.")
+    assignee: str | None = Field(default=None, description="Agent id of the current holder, if any.")
+    heartbeat: int = Field(default=0, description="Counter the holder bumps to keep its lease alive.")
+    attempt: int = Field(default=0, description="How many times the TODO has been claimed.")
+    result: str | None = Field(default=None, description="The committed implementation text.")
+    verdict: str | None = Field(default=None, description="The judge's verdict on the committed code.")
+
+    def to_doc(self) -> dict[str, Any]:
+        """Plain values for the document; ``None`` fields are stored too, so keys are stable."""
+        return self.model_dump(mode="json")
+
+
+class Event(BaseModel):
+    """An entry of the append-only audit log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    time: float = Field(default_factory=time.time, description="Wall-clock time (Unix seconds) on the writer.")
+    agent: str = Field(description="Id of the agent that wrote the event.")
+    type: str = Field(description="What happened, e.g. `claim`, `commit`, `verdict`.")
+    todo: str | None = Field(default=None, description="The TODO the event is about, if any.")
+    data: dict[str, Any] = Field(default_factory=dict, description="Type-specific details (JSON values).")
+
+
+class Region(BaseModel):
+    """A span of a file an agent is working on (character indices into its buffer)."""
+
+    file: str = Field(description="Path of the file buffer.")
+    symbol: str | None = Field(default=None, description="Qualified name being edited, if known.")
+    start: int = Field(default=0, description="Start character index.")
+    end: int = Field(default=0, description="End character index.")
+
+
+class Presence(BaseModel):
+    """What an agent shows others through awareness (the viewer draws it as a cursor)."""
+
+    agent: str = Field(description="Agent id.")
+    role: str = Field(default="implementer", description="outliner, implementer, judge, human, observer...")
+    color: str = Field(default="#888888", description="Colour the viewer uses for this agent.")
+    region: Region | None = Field(default=None, description="Where the agent is editing now.")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def parse_model(model: type[_M], value: Any, what: str) -> _M:
+    """Validate a document value as ``model``; raise :class:`SchemaError` naming ``what``."""
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise SchemaError(f"{what} does not match the schema: {exc}") from exc

@@ -1,0 +1,149 @@
+"""The one boundary between Python string indices and pycrdt's UTF-8 byte offsets.
+
+pycrdt's ``Text`` counts UTF-8 bytes (Yjs in the browser counts UTF-16 code
+units; the wire format carries neither, so peers still agree).  Everything
+above this module speaks ``str`` indices; everything that touches ``Text``
+positions goes through :class:`TextBuffer`.
+"""
+
+from __future__ import annotations
+
+from pycrdt import Text
+
+from ._symbols import SymbolSpan, find_span
+
+__all__ = ["TextBuffer", "StreamAnchor", "to_bytes", "to_chars", "minimal_edit"]
+
+
+def to_bytes(source: str, index: int) -> int:
+    """Byte offset of character ``index`` in ``source``."""
+    return len(source[:index].encode("utf-8"))
+
+
+def to_chars(source: str, offset: int) -> int:
+    """Character index of byte ``offset`` in ``source`` (clamped to a character boundary)."""
+    return len(source.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+
+
+def minimal_edit(old: str, new: str) -> tuple[int, int, str]:
+    """Smallest single replacement turning ``old`` into ``new``: ``(start, end, text)``.
+
+    Trimming the common prefix and suffix keeps a region edit from deleting and
+    reinserting text that did not change, which is what lets a concurrent edit
+    inside an unchanged part of the region survive.
+    """
+    limit = min(len(old), len(new))
+    prefix = 0
+    while prefix < limit and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < limit - prefix and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    return prefix, len(old) - suffix, new[prefix : len(new) - suffix]
+
+
+class TextBuffer:
+    """A ``pycrdt.Text`` addressed by Python string indices.
+
+    Callers open the transaction (with their origin); the methods here read the
+    current text inside it, so positions are computed against what is really
+    there now, not against a copy that may have changed under the caller.
+    """
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    @property
+    def source(self) -> str:
+        return str(self.text)
+
+    def insert(self, index: int, chunk: str) -> None:
+        if chunk:
+            self.text.insert(to_bytes(self.source, index), chunk)
+
+    def replace(self, start: int, end: int, new: str) -> None:
+        """Replace ``source[start:end]`` with ``new`` using the minimal edit."""
+        source = self.source
+        a, b, chunk = minimal_edit(source[start:end], new)
+        begin, stop = to_bytes(source, start + a), to_bytes(source, start + b)
+        if stop > begin:
+            del self.text[begin:stop]
+        if chunk:
+            self.text.insert(begin, chunk)
+
+    def span(self, qualname: str) -> SymbolSpan:
+        return find_span(self.source, qualname)
+
+    def replace_symbol(self, qualname: str, new_block: str) -> SymbolSpan:
+        """Replace the region of ``qualname`` (located now) with ``new_block``."""
+        span = self.span(qualname)
+        self.replace(span.start, span.end, new_block)
+        return span
+
+    def anchor(self, index: int) -> StreamAnchor:
+        return StreamAnchor(self, index)
+
+
+class StreamAnchor:
+    """Where a streaming writer's next chunk goes, robust to concurrent edits.
+
+    The anchor is content-addressed: it remembers a little of the text before
+    the insertion point plus everything it has written, and before each chunk
+    finds that run again (the occurrence nearest its last position).  Other
+    replicas may insert or delete anywhere outside the run and the chunks still
+    land contiguously.  pycrdt's sticky indices are not used: in 0.14.13 they
+    are created in one unit and reported in another, and panic at the end of
+    the text (measured; see the closing note of the foundation issue).
+    """
+
+    _CONTEXT = 48
+
+    def __init__(self, buffer: TextBuffer, index: int) -> None:
+        source = buffer.source
+        if not 0 <= index <= len(source):
+            raise IndexError(f"anchor index {index} outside the buffer (length {len(source)})")
+        self._buffer = buffer
+        self._last = index
+        self._prefix = source[max(0, index - self._CONTEXT) : index]
+        self._suffix = source[index : index + self._CONTEXT]
+        self._written = ""
+
+    @property
+    def index(self) -> int:
+        """Current character index of the anchor."""
+        return self._locate(self._buffer.source)
+
+    def _locate(self, source: str) -> int:
+        if self._written:
+            probes = [(self._prefix + self._written, len(self._prefix) + len(self._written)), (self._written, len(self._written))]
+        else:
+            probes = [(self._prefix + self._suffix, len(self._prefix)), (self._prefix, len(self._prefix)), (self._suffix, 0)]
+        for needle, shift in probes:
+            if not needle:
+                continue
+            found = _nearest(source, needle, self._last - shift)
+            if found is not None:
+                return found + shift
+        return min(self._last, len(source))
+
+    def write(self, chunk: str) -> None:
+        """Insert ``chunk`` at the anchor; the next chunk goes right after it."""
+        if not chunk:
+            return
+        at = self.index
+        self._buffer.insert(at, chunk)
+        self._written += chunk
+        self._last = at + len(chunk)
+
+
+def _nearest(source: str, needle: str, near: int) -> int | None:
+    """Start of the occurrence of ``needle`` closest to ``near``, or None."""
+    best: int | None = None
+    start = source.find(needle)
+    while start >= 0:
+        if best is None or abs(start - near) < abs(best - near):
+            best = start
+        elif start > near:
+            break
+        start = source.find(needle, start + 1)
+    return best
