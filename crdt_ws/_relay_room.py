@@ -128,6 +128,9 @@ class Room(YRoom):
         if self._task_group is not None:
             await self.stop()
 
+    def send_server_awareness(self, type: str, changes: tuple[dict[str, Any], Any]) -> None:
+        """The relay has no presence of its own to announce (the stock room would try)."""
+
     # -- clients ------------------------------------------------------------
 
     async def serve(self, channel: ClientChannel) -> None:  # type: ignore[override]

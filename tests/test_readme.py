@@ -1,0 +1,20 @@
+"""The README's Python example runs as written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_readme_example_runs() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", readme, re.S)
+    assert code is not None, "README lost its Python example"
+    done = subprocess.run([sys.executable, "-c", code.group(1)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "FileAdded(path='stack.py'" in done.stdout
