@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from crdt_ws import TodoEntry, Workspace
+from crdt_ws import Presence, Region, TodoEntry, Workspace
 
 from ._harness import TRANSPORTS, converge, replicas
 
@@ -62,3 +62,14 @@ async def test_replicas_converge_under_concurrent_edits(kind: str, tmp_path: Pat
     # Concurrent writes to one key: all replicas agree on one of the writers.
     assert workspaces[0].todo("t").assignee in {ws.agent_id for ws in workspaces}
     assert len({ws.get_meta()["last_writer"] for ws in workspaces}) == 1
+
+
+@pytest.mark.parametrize("kind", TRANSPORTS)
+async def test_presence_reaches_every_replica(kind: str, tmp_path: Path) -> None:
+    async with replicas(kind, 3, tmp_path) as (a, b, c):
+        a.set_presence(Presence(agent="agent-0", role="implementer", region=Region(file="x.py", symbol="X.f", start=1, end=5)))
+        with anyio.fail_after(5):
+            while not all(any(p.agent == "agent-0" for p in ws.presences().values()) for ws in (b, c)):
+                await anyio.sleep(0.01)
+        seen = next(p for p in c.presences().values() if p.agent == "agent-0")
+        assert seen.region == Region(file="x.py", symbol="X.f", start=1, end=5)

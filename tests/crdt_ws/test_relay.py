@@ -11,7 +11,7 @@ import websockets
 from pycrdt import Doc, Map, Text, create_sync_message, create_update_message
 from pydantic import SecretStr
 
-from crdt_ws import AuthError, Relay, RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
+from crdt_ws import AuthError, Presence, Region, Relay, RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
 
 from ._harness import RelayTask, converge
 
@@ -153,3 +153,17 @@ async def test_flood_then_vanish_does_not_kill_the_relay() -> None:
                     await anyio.sleep(0.02)
         await relay.flush()
         assert relay.room("room").stats["persisted"] >= 3000  # type: ignore[union-attr]
+
+
+async def test_presence_of_a_departed_client_is_cleared() -> None:
+    async with Relay(RelayConfig(port=0, **TOKENS)) as relay:
+        stayer, leaver = Workspace("stayer"), Workspace("leaver")
+        async with client(relay, stayer):
+            async with client(relay, leaver):
+                leaver.set_presence(Presence(agent="leaver", region=Region(file="a.py", start=0, end=3)))
+                with anyio.fail_after(5):
+                    while not any(p.agent == "leaver" for p in stayer.presences().values()):
+                        await anyio.sleep(0.01)
+            with anyio.fail_after(5):  # the relay tells the others when a client leaves
+                while any(p.agent == "leaver" for p in stayer.presences().values()):
+                    await anyio.sleep(0.01)
