@@ -228,16 +228,23 @@ class WebsocketConnection:
                     delay = self.config.backoff_initial
                     await self._session(ws)
             except InvalidStatus as exc:
-                self._fatal = AuthError(f"relay refused the connection (HTTP {exc.response.status_code})")
-                return
+                status = exc.response.status_code
+                if status in (401, 403):
+                    self._fatal = AuthError(f"relay refused the connection (HTTP {status})")
+                    return
+                self._note_error(exc)  # e.g. a proxy's 502: worth retrying
             except InvalidURI as exc:
                 self._fatal = TransportError(f"bad relay URL {self.config.url!r}: {exc}")
                 return
             except ProtocolError as exc:
                 self._note_error(exc)
             except (ConnectionClosed, OSError, TimeoutError) as exc:
-                if isinstance(exc, ConnectionClosed) and exc.rcvd is not None and exc.rcvd.code == 4401:
+                code = exc.rcvd.code if isinstance(exc, ConnectionClosed) and exc.rcvd is not None else None
+                if code == 4401:
                     self._fatal = AuthError("relay rejected the token")
+                    return
+                if code == 4404:
+                    self._fatal = TransportError(f"relay rejected room name {self.config.room!r}")
                     return
                 self._note_error(exc)
             finally:

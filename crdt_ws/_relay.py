@@ -143,7 +143,10 @@ class ASGIApp:
             self.rejected += 1
             why = "bad token" if role is None else "bad room name"
             log.warning("rejected websocket for room %r: %s", room[:64], why)  # never log the token
-            await send({"type": "websocket.close", "code": 4401 if role is None else 4404})
+            # Accept, then close with an application code: a handshake refusal
+            # (HTTP 403) looks transient to y-websocket, which would retry forever.
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": 4401 if role is None else 4404, "reason": why})
             return
         await send({"type": "websocket.accept"})
         channel = ClientChannel(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -11,13 +12,15 @@ import websockets
 from pycrdt import Doc, Map, Text, create_sync_message, create_update_message
 from pydantic import SecretStr
 
-from crdt_ws import AuthError, Presence, Region, Relay, RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
+from crdt_ws import AuthError, Presence, TransportError, Region, Relay, RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
 
 from ._harness import RelayTask, converge
 
 pytestmark = pytest.mark.anyio
 
-TOKENS = dict(write_tokens=[SecretStr("write-secret")], read_tokens=[SecretStr("read-secret")])
+def secured(**options: Any) -> RelayConfig:
+    """A relay config with one read-write and one read-only token."""
+    return RelayConfig(write_tokens=[SecretStr("write-secret")], read_tokens=[SecretStr("read-secret")], **options)
 
 
 def client(relay: Relay, ws: Workspace, token: str | None = "write-secret", **kw: object):
@@ -26,17 +29,20 @@ def client(relay: Relay, ws: Workspace, token: str | None = "write-secret", **kw
 
 
 async def test_wrong_or_missing_token_is_rejected() -> None:
-    async with Relay(RelayConfig(port=0, **TOKENS)) as relay:
+    async with Relay(secured(port=0)) as relay:
         for token in ["nope", None, "write-secret-but-longer"]:
             with pytest.raises(AuthError):
                 async with client(relay, Workspace("intruder"), token, connect_timeout=3):
                     pass
-        assert relay.app.rejected == 3
+        with pytest.raises(TransportError, match="room name"):
+            async with WebsocketTransport(WebsocketConfig(url=relay.url, room="../etc", token="write-secret")).connect(Workspace("x")):  # type: ignore[arg-type]
+                pass
+        assert relay.app.rejected == 4
         assert relay.room("room") is None  # a rejected client never creates a room
 
 
 async def test_read_only_client_sees_everything_and_changes_nothing() -> None:
-    async with Relay(RelayConfig(port=0, **TOKENS)) as relay:
+    async with Relay(secured(port=0)) as relay:
         writer, reader, other = Workspace("w"), Workspace("r"), Workspace("o")
         async with client(relay, writer), client(relay, reader, "read-secret"), client(relay, other):
             writer.create_file("a.py", "x = 'é'\n")
@@ -59,7 +65,7 @@ async def test_read_only_client_sees_everything_and_changes_nothing() -> None:
 async def test_restart_reconnects_merges_offline_edits_and_loses_nothing(tmp_path: Path) -> None:
     a, b = Workspace("a"), Workspace("b")
     async with anyio.create_task_group() as tg:
-        first = RelayTask(RelayConfig(port=0, store_dir=tmp_path, **TOKENS))
+        first = RelayTask(secured(port=0, store_dir=tmp_path))
         relay: Relay = await tg.start(first.run)
         async with client(relay, a, backoff_max=0.2) as ca, client(relay, b, backoff_max=0.2) as cb:
             a.create_file("log.py", "")
@@ -112,7 +118,7 @@ async def _raw(relay: Relay, room: str = "room", token: str = "write-secret"):
 
 
 async def test_hostile_frames_close_only_the_sender() -> None:
-    async with Relay(RelayConfig(port=0, max_message_bytes=64 * 1024, **TOKENS)) as relay:
+    async with Relay(secured(port=0, max_message_bytes=64 * 1024)) as relay:
         good = Workspace("good")
         async with client(relay, good):
             good.create_file("a.py", "ok = True\n")
@@ -134,7 +140,7 @@ async def test_hostile_frames_close_only_the_sender() -> None:
 
 
 async def test_flood_then_vanish_does_not_kill_the_relay() -> None:
-    async with Relay(RelayConfig(port=0, **TOKENS)) as relay:
+    async with Relay(secured(port=0)) as relay:
         doc = Doc()
         text = doc.get("flood", type=Text)
         updates: list[bytes] = []
@@ -156,7 +162,7 @@ async def test_flood_then_vanish_does_not_kill_the_relay() -> None:
 
 
 async def test_presence_of_a_departed_client_is_cleared() -> None:
-    async with Relay(RelayConfig(port=0, **TOKENS)) as relay:
+    async with Relay(secured(port=0)) as relay:
         stayer, leaver = Workspace("stayer"), Workspace("leaver")
         async with client(relay, stayer):
             async with client(relay, leaver):
