@@ -1,0 +1,1 @@
+"""Agents: model providers, outliner, implementer, judge, scheduler and coupling classifier."""

@@ -1,0 +1,121 @@
+"""Cost table and prompt-cache thresholds for Claude models.
+
+Prices are USD per million tokens from Anthropic's public pricing page and
+model overview pages as of late 2026 (uncached input, output, 5-minute cache
+write, cache read). They are *approximate list prices*: batch discounts, fast
+mode, 1-hour cache writes and data-residency multipliers are not modelled; the
+long-prompt bands that are published (Haiku 5.5 above 100k prompt tokens,
+Sonnet 4 / 4.5 above 200k) are. A model id that is not in the table has no
+price (cost ``None``) unless the caller passes one: a wrong guess would be
+worse than an honest "unknown".
+
+Minimum cacheable prompt lengths follow the prompt-caching documentation where
+known (4096 tokens for Opus 4.5-4.7 and Haiku 4.5, 2048 for Haiku 3 / 3.5)
+and 1024 otherwise. Shorter prompts are accepted but silently not cached, so
+marking one costs nothing; the threshold only avoids pointless marks.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Pricing", "cache_min_tokens", "claude_pricing", "known_claude_models"]
+
+
+class Pricing(BaseModel):
+    """Per-million-token prices in USD."""
+
+    input: float = Field(ge=0, description="Uncached input tokens.")
+    output: float = Field(ge=0, description="Output tokens.")
+    cache_write: float = Field(ge=0, description="Input tokens written to the prompt cache (5-minute TTL).")
+    cache_read: float = Field(ge=0, description="Input tokens read from the prompt cache.")
+    long_prompt_tokens: int | None = Field(
+        default=None, description="Prompts (input + cache reads + writes) above this many tokens use `long_prompt`."
+    )
+    long_prompt: Pricing | None = Field(default=None, description="Prices for every token of a long-prompt request.")
+
+    def cost(self, *, input_tokens: int, output_tokens: int, cache_write_tokens: int = 0, cache_read_tokens: int = 0) -> float:
+        """Cost in USD of one call with these token counts."""
+        prompt = input_tokens + cache_write_tokens + cache_read_tokens
+        price = self
+        if self.long_prompt is not None and self.long_prompt_tokens is not None and prompt > self.long_prompt_tokens:
+            price = self.long_prompt
+        return (
+            input_tokens * price.input
+            + output_tokens * price.output
+            + cache_write_tokens * price.cache_write
+            + cache_read_tokens * price.cache_read
+        ) / 1_000_000
+
+
+def _p(inp: float, out: float, read: float | None = None, *, long: tuple[int, Pricing] | None = None) -> Pricing:
+    # Published rule: 5-minute cache writes cost 1.25x input; reads 0.1x input unless the page says otherwise.
+    return Pricing(
+        input=inp,
+        output=out,
+        cache_write=round(inp * 1.25, 4),
+        cache_read=round(inp * 0.1, 4) if read is None else read,
+        long_prompt_tokens=long[0] if long else None,
+        long_prompt=long[1] if long else None,
+    )
+
+
+_SONNET4 = _p(3.0, 15.0, long=(200_000, _p(6.0, 22.5)))
+_OPUS_5 = _p(5.0, 25.0)
+_OPUS_15 = _p(15.0, 75.0)
+
+# family id -> (price, minimum cacheable prompt tokens)
+_CLAUDE: dict[str, tuple[Pricing, int]] = {
+    "claude-fable-5-1": (_p(10.0, 50.0, 0.25), 1024),
+    "claude-mythos-5-1": (_p(10.0, 50.0, 0.25), 1024),
+    "claude-fable-5": (_p(10.0, 50.0, 1.0), 1024),
+    "claude-mythos-5": (_p(10.0, 50.0, 1.0), 1024),
+    "claude-opus-5-5": (_p(4.0, 20.0, 0.20), 1024),
+    "claude-opus-5": (_OPUS_5, 1024),
+    "claude-opus-4-8": (_OPUS_5, 1024),
+    "claude-opus-4-7": (_OPUS_5, 4096),
+    "claude-opus-4-6": (_OPUS_5, 4096),
+    "claude-opus-4-5": (_OPUS_5, 4096),
+    "claude-opus-4-1": (_OPUS_15, 1024),
+    "claude-opus-4": (_OPUS_15, 1024),
+    "claude-opus-4-0": (_OPUS_15, 1024),
+    "claude-sonnet-5-5": (_p(2.0, 10.0, 0.10), 1024),  # cache reads cut to 0.05x input on 2026-10-07
+    "claude-sonnet-5": (_p(2.0, 10.0), 1024),
+    "claude-sonnet-4-6": (_p(3.0, 15.0), 1024),  # no long-context surcharge
+    "claude-sonnet-4-5": (_SONNET4, 1024),
+    "claude-sonnet-4": (_SONNET4, 1024),
+    "claude-sonnet-4-0": (_SONNET4, 1024),
+    "claude-3-7-sonnet": (_p(3.0, 15.0), 1024),
+    "claude-haiku-5-5": (_p(0.10, 0.50, 0.01, long=(100_000, _p(0.50, 2.50, 0.05))), 1024),
+    "claude-haiku-4-5": (_p(1.0, 5.0), 4096),
+    "claude-3-5-haiku": (_p(0.8, 4.0), 2048),
+    "claude-3-haiku": (_p(0.25, 1.25), 2048),
+}
+
+# Dated snapshots ("claude-sonnet-4-5-20250929") and "-latest" aliases map to their family.
+_SUFFIX = re.compile(r"-(\d{8}|latest)$")
+
+_DEFAULT_CACHE_MIN = 1024
+
+
+def _family(model: str) -> str:
+    return _SUFFIX.sub("", model.strip().lower())
+
+
+def claude_pricing(model: str) -> Pricing | None:
+    """List price of a Claude model id (dated or not), or ``None`` when unknown."""
+    entry = _CLAUDE.get(_family(model))
+    return entry[0] if entry else None
+
+
+def cache_min_tokens(model: str) -> int:
+    """Minimum prompt length (tokens) that the API caches for ``model``."""
+    entry = _CLAUDE.get(_family(model))
+    return entry[1] if entry else _DEFAULT_CACHE_MIN
+
+
+def known_claude_models() -> list[str]:
+    """Family ids present in the cost table."""
+    return sorted(_CLAUDE)
