@@ -20,6 +20,9 @@ __all__ = ["SymbolSpan", "outline", "find_span", "symbols_at"]
 
 _DEF_RE = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
 _DECORATOR_RE = re.compile(r"^[ \t]*@")
+# A complete one-line header: inside a string or bracket this is far more
+# likely code after an unclosed string/bracket than text, so it resets the scan.
+_HEADER_RE = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+[ \t]*(?:\(.*\))?[ \t]*(?:->[^:]+)?:[ \t]*(?:#.*)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +88,8 @@ def _outline_scan(source: str) -> list[SymbolSpan]:
     in_string: str | None = None
     depth = 0
     for line in lines:
+        if (in_string is not None or depth) and _HEADER_RE.match(line.rstrip("\r\n")):
+            in_string, depth = None, 0
         counts.append(in_string is None and depth == 0)
         i = 0
         while i < len(line):
@@ -124,7 +129,7 @@ def _outline_scan(source: str) -> list[SymbolSpan]:
     for idx, line in enumerate(lines):
         lineno = idx + 1
         if not counts[idx]:
-            if stack:
+            if stack and line.strip():
                 stack[-1] = (*stack[-1][:4], lineno)
                 _extend_parents(stack, lineno)
             continue

@@ -125,3 +125,11 @@ def test_stream_anchor_at_end_of_text_does_not_panic() -> None:
     anchor.write("a")
     anchor.write("b")
     assert empty.source == "ab"
+
+
+def test_unclosed_string_or_bracket_does_not_swallow_the_next_method() -> None:
+    for broken_body in ['        return """unterminated\n', "        return [1, 2,\n"]:
+        broken = SOURCE.replace("        pass\n", broken_body, 1)
+        pour = find_span(broken, "Café.pour")
+        assert broken[pour.start : pour.end] == "    def pour(self, cups):\n" + broken_body
+        assert [s.qualname for s in outline(broken)][-1] == "helper"
