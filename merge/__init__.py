@@ -1,0 +1,102 @@
+"""AST-level merging of model replies into shared code (libcst).
+
+- :func:`extract` finds the implementation of a qualified name in a raw reply
+  (prose, fences, echoed prompts, whole classes, body-only replies, bad
+  indentation, truncated code).
+- :func:`splice` replaces that symbol's stub in a module, keeping the stub's
+  decorators and signature contract, merging imports and hoisting helpers
+  without clobbering names; :func:`assemble` does it for many symbols.
+- :func:`find_conflicts`, :func:`signature_changes` and :func:`reconcile`
+  handle structural conflicts (duplicate definitions, conflicting imports).
+- :func:`speculative_merge` ranks k candidates by cheap checks;
+  :func:`first_to_pass` returns the first that passes an expensive one.
+- :func:`commit_to_text` applies a merge to a shared ``pycrdt.Text`` as
+  minimal local edits; :func:`reconcile_text` likewise for the reconciler.
+
+Errors (libcst's ``ParserSyntaxError`` is translated once, in ``merge._cst``)::
+
+    MergeError
+    ├── ExtractError                 the reply holds no usable implementation
+    │   ├── UnparsableReply          no code in it parses, even after repairs
+    │   ├── NoImplementationFound    code parses, but only stubs / other names
+    │   └── AmbiguousImplementation  several different ones (ambiguity="error")
+    ├── SpliceError
+    │   ├── UnparsableModule         the target module does not parse
+    │   ├── SymbolNotInModule        no definition with that qualified name
+    │   └── SpliceConflict           the merge would break a contract or a name
+    │       ├── SignatureChanged     parameters renamed and not allowed
+    │       ├── ImportConflict       an import would rebind a module name
+    │       └── NameClash            a helper's name is taken (on_name_clash="error")
+    ├── InvalidMerge                 the merged module would not compile
+    ├── NoCandidatePassed            speculative merge: nobody passed the check
+    └── UnknownCheck                 a check name not in the registry
+"""
+
+from ._assemble import Assembly, assemble
+from ._config import MergeConfig
+from ._conflict_types import Conflict, ConflictKind
+from ._conflicts import ReconcileResult, find_conflicts, reconcile, signature_changes
+from ._crdt import CommitResult, apply_source, commit_to_text, reconcile_text
+from ._errors import (
+    AmbiguousImplementation,
+    ExtractError,
+    ImportConflict,
+    InvalidMerge,
+    MergeError,
+    NameClash,
+    NoCandidatePassed,
+    NoImplementationFound,
+    SignatureChanged,
+    SpliceConflict,
+    SpliceError,
+    SymbolNotInModule,
+    UnknownCheck,
+    UnparsableModule,
+    UnparsableReply,
+)
+from ._extract import Extraction, extract
+from ._speculative import CHECKS, DEFAULT_CHECKS, Candidate, Check, first_to_pass, get_check, speculative_merge
+from ._splice import SpliceResult, find_stub, splice
+
+__all__ = [
+    "MergeConfig",
+    "Extraction",
+    "extract",
+    "SpliceResult",
+    "splice",
+    "find_stub",
+    "Assembly",
+    "assemble",
+    "Conflict",
+    "ConflictKind",
+    "find_conflicts",
+    "signature_changes",
+    "reconcile",
+    "ReconcileResult",
+    "Candidate",
+    "Check",
+    "CHECKS",
+    "DEFAULT_CHECKS",
+    "get_check",
+    "speculative_merge",
+    "first_to_pass",
+    "CommitResult",
+    "commit_to_text",
+    "reconcile_text",
+    "apply_source",
+    "MergeError",
+    "ExtractError",
+    "UnparsableReply",
+    "NoImplementationFound",
+    "AmbiguousImplementation",
+    "SpliceError",
+    "UnparsableModule",
+    "SymbolNotInModule",
+    "SpliceConflict",
+    "SignatureChanged",
+    "ImportConflict",
+    "NameClash",
+    "InvalidMerge",
+    "NoCandidatePassed",
+    "UnknownCheck",
+]

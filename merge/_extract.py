@@ -1,0 +1,263 @@
+"""Find the implementation of one symbol in a raw model reply.
+
+Replies are messy: prose around the code, markdown fences (closed or not),
+an echoed instruction prompt, a whole class when one method was asked for,
+methods written as free functions, indented snippets, ``\\r\\n`` line ends,
+code cut off mid-statement.  Extraction tries the fenced blocks first, then the
+whole text, each with a short list of repairs (dedent, skip leading prose, drop
+trailing lines), locates every definition of the requested name and keeps the
+best non-stub one.  Cheap ``ast`` parses drive the repair search; libcst parses
+only the winner.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import libcst as cst
+
+from ._config import MergeConfig
+from ._cst import code_of, is_stub, parse_module, quiet, same_code
+from ._errors import AmbiguousImplementation, NoImplementationFound, UnparsableReply
+
+__all__ = ["Extraction", "extract"]
+
+_FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)", re.S | re.M)
+_CODE_START = re.compile(r"^[ \t]*(?:async[ \t]+def[ \t]|def[ \t]|class[ \t]|@\w|import[ \t]|from[ \t]+[\w.]+[ \t]+import[ \t])")
+_PY_LANGS = {"", "python", "py", "python3", "py3", "pycon"}
+_MAX_TRIM = 400  # lines: bound on the trailing-trim search
+_MAX_STARTS = 24  # code-looking lines tried as the start of the code
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The implementation found in a reply, with the context it came with."""
+
+    qualname: str
+    function: cst.FunctionDef
+    """The definition as the model wrote it (decorators and parameters included)."""
+    imports: tuple[cst.SimpleStatementLine, ...] = ()
+    """Module-level import lines of the code block the implementation came from."""
+    module_helpers: tuple[cst.BaseStatement, ...] = ()
+    """Module-level functions, classes and assignments next to the implementation."""
+    class_helpers: tuple[cst.BaseStatement, ...] = ()
+    """Other members of the reply's class (methods, class attributes), or ``self`` functions."""
+    repairs: tuple[str, ...] = field(default=())
+    """What it took to parse the code: 'fenced', 'response_marker', 'dedent', 'skip_prose', 'trimmed_tail'."""
+
+    @property
+    def code(self) -> str:
+        """The implementation's source text as extracted."""
+        return code_of(self.function.with_changes(leading_lines=()))
+
+
+@dataclass
+class _Found:
+    priority: int
+    order: int
+    func: cst.FunctionDef
+    module: cst.Module
+    owner: cst.ClassDef | None
+    repairs: tuple[str, ...]
+
+
+def _normalize(reply: str) -> str:
+    return reply.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+
+
+def _chunks(reply: str, config: MergeConfig) -> Iterator[tuple[str, tuple[str, ...]]]:
+    base: tuple[str, ...] = ()
+    for marker in config.response_markers:
+        at = reply.rfind(marker)
+        if at >= 0:
+            reply = reply[at + len(marker) :]
+            base = ("response_marker",)
+            break
+    fenced = [(m.group(1).lower(), m.group(2)) for m in _FENCE.finditer(reply)]
+    for lang, body in fenced:
+        if lang in _PY_LANGS:
+            yield body, (*base, "fenced")
+    # Prose with a fenced block that is not python (or no fences): scan the text itself.
+    yield _FENCE.sub("\n", reply) if fenced else reply, base
+
+
+def _parses(code: str) -> bool:
+    try:
+        with quiet():
+            ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _repair(code: str, config: MergeConfig) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """Parseable versions of ``code``, least repaired first."""
+    if _parses(code):
+        yield code, ()
+        return
+    dedented = textwrap.dedent(code)
+    if dedented != code and _parses(dedented):
+        yield dedented, ("dedent",)
+        return
+    lines = code.split("\n")
+    starts = [i for i, line in enumerate(lines) if _CODE_START.match(line)]
+    covered = -1
+    for start in starts[:_MAX_STARTS]:
+        # Each code-looking line is a possible start: prose may sit between two snippets.
+        if start < covered:
+            continue
+        raw = "\n".join(lines[start:])
+        text = textwrap.dedent(raw)
+        repairs = ("skip_prose",) if start else ()
+        if text != raw:
+            repairs = (*repairs, "dedent")
+        if _parses(text):
+            yield text, repairs
+            return
+        if not config.accept_truncated:
+            continue
+        text_lines = text.split("\n")
+        for end in range(len(text_lines) - 1, max(0, len(text_lines) - _MAX_TRIM), -1):
+            candidate = textwrap.dedent("\n".join(text_lines[:end]))
+            if candidate.strip() and _parses(candidate):
+                yield candidate, (*repairs, "trimmed_tail")
+                covered = start + end
+                break
+
+
+def _defs_in(module: cst.Module, parts: list[str]) -> Iterator[tuple[int, cst.FunctionDef, cst.ClassDef | None]]:
+    """Definitions of ``parts[-1]`` with a priority: 0 exact path, 1 free function, 2 other class, 3 deeper."""
+    name = parts[-1]
+    owner_name = parts[-2] if len(parts) > 1 else None
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+            yield (0 if owner_name is None else 1), stmt, None
+        elif isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+            for inner in stmt.body.body:
+                if isinstance(inner, cst.FunctionDef) and inner.name.value == name:
+                    exact = owner_name is not None and stmt.name.value == owner_name
+                    yield (0 if exact else 2), inner, stmt
+                elif isinstance(inner, cst.ClassDef) and isinstance(inner.body, cst.IndentedBlock):
+                    for deeper in inner.body.body:
+                        if isinstance(deeper, cst.FunctionDef) and deeper.name.value == name:
+                            exact = owner_name == inner.name.value and len(parts) > 2 and parts[-3] == stmt.name.value
+                            yield (0 if exact else 3), deeper, inner
+
+
+def _context(found: _Found, qualname: str) -> Extraction:
+    if "body_only" in found.repairs:
+        lines = tuple(s for s in found.module.body if isinstance(s, cst.SimpleStatementLine) and _is_import(s))
+        return Extraction(qualname=qualname, function=found.func, imports=lines, repairs=found.repairs)
+    imports: list[cst.SimpleStatementLine] = []
+    module_helpers: list[cst.BaseStatement] = []
+    class_helpers: list[cst.BaseStatement] = []
+    for stmt in found.module.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            if _is_import(stmt):
+                imports.append(stmt)
+            elif all(isinstance(s, (cst.Assign, cst.AnnAssign)) for s in stmt.body):
+                module_helpers.append(stmt)
+        elif isinstance(stmt, cst.FunctionDef) and stmt is not found.func:
+            params = stmt.params.params
+            if found.owner is None and params and params[0].name.value in ("self", "cls"):
+                class_helpers.append(stmt)  # a method written as a free function next to the target
+            else:
+                module_helpers.append(stmt)
+        elif isinstance(stmt, cst.ClassDef) and stmt is not found.owner:
+            module_helpers.append(stmt)
+    if found.owner is not None and isinstance(found.owner.body, cst.IndentedBlock):
+        for inner in found.owner.body.body:
+            if inner is not found.func and isinstance(inner, (cst.FunctionDef, cst.SimpleStatementLine)):
+                class_helpers.append(inner)
+    return Extraction(
+        qualname=qualname,
+        function=found.func,
+        imports=tuple(imports),
+        module_helpers=tuple(module_helpers),
+        class_helpers=tuple(class_helpers),
+        repairs=found.repairs,
+    )
+
+
+def _as_body(module: cst.Module, stub: cst.FunctionDef) -> cst.FunctionDef | None:
+    """A reply that is only the function's body (no ``def`` line), wrapped in the stub's signature."""
+    stmts = [s for s in module.body if not _is_import(s)]
+    if not stmts or any(isinstance(s, (cst.FunctionDef, cst.ClassDef)) for s in stmts):
+        return None
+    code = module.code
+    names = {p.name.value for p in stub.params.params} | {"self", "cls"}
+    if "return" not in code and not any(re.search(rf"\b{re.escape(n)}\b", code) for n in names):
+        return None  # a usage example, not a body
+    body = cst.IndentedBlock(body=[s.with_changes(leading_lines=()) if i == 0 else s for i, s in enumerate(stmts)])
+    func = stub.with_changes(body=body)
+    return None if is_stub(func) else func
+
+
+def _is_import(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
+    )
+
+
+def extract(
+    reply: str, qualname: str, config: MergeConfig | None = None, *, stub: cst.FunctionDef | None = None
+) -> Extraction:
+    """The implementation of ``qualname`` (``"Class.method"`` or ``"func"``) in a raw reply.
+
+    ``stub`` (the definition being implemented) lets a reply that is only a
+    function body be wrapped in the stub's signature (repair ``'body_only'``).
+
+    Raises :class:`UnparsableReply` when no code in the reply parses,
+    :class:`NoImplementationFound` when the code has no non-stub definition of
+    the name, :class:`AmbiguousImplementation` under ``ambiguity="error"``.
+    """
+    config = config or MergeConfig()
+    parts = qualname.split(".")
+    if not all(p.isidentifier() for p in parts):
+        raise ValueError(f"not a qualified name: {qualname!r}")
+    text = _normalize(reply)
+    found: list[_Found] = []
+    stubs = 0
+    parsed_any = False
+    order = 0
+    bodies: list[_Found] = []
+    for chunk, chunk_repairs in _chunks(text, config):
+        if found and "fenced" not in chunk_repairs:
+            break  # a fenced implementation beats anything scraped from the prose around it
+        for code, repairs in _repair(chunk, config):
+            try:
+                module = parse_module(code, what="reply")
+            except UnparsableReply:
+                continue
+            parsed_any = True
+            if stub is not None and not found:
+                wrapped = _as_body(module, stub)
+                if wrapped is not None:
+                    bodies.append(_Found(9, -1, wrapped, module, None, (*chunk_repairs, *repairs, "body_only")))
+            for priority, func, owner in _defs_in(module, parts):
+                if is_stub(func):
+                    stubs += 1
+                    continue
+                found.append(_Found(priority, order, func, module, owner, (*chunk_repairs, *repairs)))
+                order += 1
+    if not found and bodies:
+        found = bodies[:1]
+    if not found:
+        if not parsed_any:
+            raise UnparsableReply(f"no parseable Python code in the reply for {qualname!r}")
+        detail = f" (only {stubs} stub(s))" if stubs else ""
+        raise NoImplementationFound(f"the reply defines no implementation of {qualname!r}{detail}")
+    best = min(f.priority for f in found)
+    top = [f for f in found if f.priority == best]
+    distinct: list[_Found] = []
+    for f in top:
+        if not any(same_code(f.func, d.func) for d in distinct):
+            distinct.append(f)
+    if len(distinct) > 1 and config.ambiguity == "error":
+        raise AmbiguousImplementation(f"{len(distinct)} different implementations of {qualname!r} in the reply")
+    chosen = distinct[-1] if config.ambiguity == "last" else distinct[0]
+    return _context(chosen, qualname)

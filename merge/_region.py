@@ -1,0 +1,188 @@
+"""Tolerant splicing for a module that does not parse (mid-edit buffer, broken outline).
+
+Only the symbol's own region (located by :func:`crdt_ws._symbols.find_span`,
+which falls back to an indentation scan) is rewritten; imports are added as
+lines after the leading import block and helpers next to the symbol, with name
+checks done on the text.  The rendered function itself always compiles; the
+rest of the module is left as broken as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from typing import cast
+
+import libcst as cst
+
+from crdt_ws._errors import SymbolNotFound
+from crdt_ws._symbols import find_span
+
+from ._config import MergeConfig
+from ._contract import build_function
+from ._cst import attribute_uses, bound_names, code_of, free_globals, import_keys, is_stub, parse_module, quiet
+from ._errors import SymbolNotInModule, UnparsableModule, UnparsableReply
+from ._extract import Extraction, extract
+
+__all__ = ["region_splice"]
+
+_IMPORT_LINE = re.compile(r"^(?:import|from)\s+\S")
+
+
+def _stub_from_region(region: str) -> cst.FunctionDef:
+    text = textwrap.dedent(region)
+    try:
+        module = parse_module(text, what="module")
+    except UnparsableModule:
+        # Keep decorators and the signature; the broken part is inside the body.
+        lines = text.split("\n")
+        header: list[str] = []
+        for line in lines:
+            header.append(line)
+            if line.rstrip().endswith(":") and not line.lstrip().startswith("@"):
+                break
+        module = parse_module("\n".join(header) + "\n    pass\n", what="module")
+    func = module.body[0] if module.body else None
+    if not isinstance(func, cst.FunctionDef):
+        raise UnparsableModule("the symbol's region holds no parseable def line")
+    return func
+
+
+def _find_def_line(source: str, parts: list[str]) -> tuple[int, int] | None:
+    """Start (decorators included) and indent of ``def parts[-1]`` after its classes' lines, by regex."""
+    pos = 0
+    for owner in parts[:-1]:
+        m = re.compile(rf"^[ \t]*class[ \t]+{re.escape(owner)}\b", re.M).search(source, pos)
+        if m is None:
+            return None
+        pos = m.end()
+    m = re.compile(rf"^([ \t]*)(?:async[ \t]+)?def[ \t]+{re.escape(parts[-1])}[ \t]*\(", re.M).search(source, pos)
+    if m is None:
+        return None
+    start, indent = m.start(), len(m.group(1))
+    while start > 0:
+        prev = source.rfind("\n", 0, start - 1) + 1
+        if not re.match(rf"^[ \t]{{{indent}}}@", source[prev:start]):
+            break
+        start = prev
+    return start, indent
+
+
+def _cut_region(source: str, start: int, end: int, indent: int) -> int:
+    """End the region before the next definition at the symbol's depth or shallower.
+
+    In broken source (an unterminated docstring) the indentation scan can run a
+    region to the end of the file; cutting at the next ``def``/``class``/decorator
+    line at most as indented keeps a splice from deleting other definitions.
+    """
+    pattern = re.compile(rf"^[ \t]{{0,{indent}}}(?:@|def[ \t]|async[ \t]+def[ \t]|class[ \t])")
+    offset = 0
+    seen_def = False
+    for line in source[start:end].splitlines(keepends=True):
+        if seen_def and pattern.match(line):
+            return start + offset
+        if re.match(r"^[ \t]*(?:async[ \t]+)?def[ \t]", line):
+            seen_def = True
+        offset += len(line)
+    return end
+
+
+def _render(stmts: list[cst.BaseStatement], indent: int) -> str:
+    """Code of ``stmts`` at column ``indent``; string literals are not re-indented."""
+    if indent == 0:
+        return cst.Module(body=cast("list[cst.SimpleStatementLine | cst.BaseCompoundStatement]", stmts)).code
+    block = cst.IndentedBlock(body=cast("list[cst.SimpleStatementLine | cst.BaseCompoundStatement]", stmts), indent=" " * indent)
+    wrapper = cst.ClassDef(name=cst.Name("_"), body=block)
+    code = cst.Module(body=[wrapper]).code
+    return code.split("\n", 1)[1]
+
+
+def _defines(source: str, name: str) -> bool:
+    return re.search(rf"^[ \t]*(?:(?:async[ \t]+)?def|class)[ \t]+{re.escape(name)}\b|^{re.escape(name)}[ \t]*[:=]", source, re.M) is not None
+
+
+def region_splice(
+    module_source: str, qualname: str, implementation: Extraction | str, config: MergeConfig | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """Splice into an unparsable module; returns the new source and the import lines added."""
+    config = config or MergeConfig()
+    try:
+        found = find_span(module_source, qualname)
+        start, end, indent = found.start, found.end, found.indent
+    except SymbolNotFound as exc:
+        # An open bracket mid-edit can hide the rest of the file from the outline scan.
+        located = _find_def_line(module_source, qualname.split("."))
+        if located is None:
+            raise SymbolNotInModule(f"no definition of {qualname!r} in the module") from exc
+        start, indent = located
+        end = len(module_source)
+    span_end = _cut_region(module_source, start, end, indent)
+    stub = _stub_from_region(module_source[start:span_end])
+    ext = implementation if isinstance(implementation, Extraction) else extract(implementation, qualname, config, stub=stub)
+    func, _ = build_function(stub, ext.function, qualname, config)
+    func = func.with_changes(leading_lines=())
+    blocks: list[cst.BaseStatement] = [func]
+    parts = qualname.split(".")
+    needed = free_globals(code_of(func))
+    if config.hoist_helpers and len(parts) > 1:
+        uses = attribute_uses(code_of(func), {"self", "cls", parts[-2]})
+        for helper in ext.class_helpers:
+            names = bound_names(helper)
+            if names and any(n in uses for n in names) and not any(_defines(module_source, n) for n in names):
+                if not (isinstance(helper, cst.FunctionDef) and is_stub(helper)):
+                    blocks.append(helper.with_changes(leading_lines=(cst.EmptyLine(indent=False),)))
+                    needed |= free_globals(code_of(helper))
+    block = _render(blocks, indent)
+    if not block.endswith("\n"):
+        block += "\n"
+    # Keep the region's trailing blank lines: they separate it from the next definition.
+    region = module_source[start:span_end]
+    trailing = region[len(region.rstrip("\n")) :]
+    block = block.rstrip("\n") + (trailing if trailing else "\n")
+    try:
+        with quiet():
+            compile(textwrap.dedent(block), f"<region {qualname}>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise UnparsableReply(f"the implementation of {qualname!r} does not compile: {exc}") from exc
+    source = module_source[:start] + block + module_source[span_end:]
+
+    helpers: list[str] = []
+    if config.hoist_helpers:
+        for helper in ext.module_helpers:
+            names = bound_names(helper)
+            if names and any(n in needed for n in names) and not any(_defines(source, n) for n in names):
+                helpers.append(code_of(helper.with_changes(leading_lines=())).rstrip("\n") + "\n\n\n")
+                needed |= free_globals(code_of(helper))
+    if helpers and len(parts) > 1:
+        top = find_span(source, parts[0])
+        source = source[: top.start] + "".join(helpers) + source[top.start :]
+
+    lines = source.split("\n")
+    existing = {line.strip() for line in lines}
+    added: list[str] = []
+    if config.imports != "none":
+        for stmt in ext.imports:
+            if config.imports == "all" or any(b in needed for b, _ in import_keys(stmt)):
+                line = code_of(stmt.with_changes(leading_lines=())).strip()
+                if line not in existing and line not in added:
+                    added.append(line)
+    from ._splice import auto_imports  # deferred: _splice imports this module lazily too
+
+    def bound(name: str) -> bool:
+        pattern = rf"^[ \t]*(?:import|from)[ \t].*\b{re.escape(name)}\b"
+        imported = re.search(pattern, source, re.M) is not None
+        return imported or _defines(source, name) or any(re.search(rf"\b{re.escape(name)}\b", a) for a in added)
+
+    for _name, line in auto_imports(needed, bound, config):
+        if line not in existing and line not in added:
+            added.append(line)
+    if added:
+        at = 0
+        for i, line in enumerate(lines):
+            if _IMPORT_LINE.match(line):
+                at = i + 1
+            elif line.strip() and not line.startswith("#") and at:
+                break
+        lines[at:at] = added
+        source = "\n".join(lines)
+    return source, tuple(added)

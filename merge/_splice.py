@@ -1,0 +1,399 @@
+"""Replace a symbol's stub with an implementation, merging imports and hoisting helpers.
+
+The stub is the contract: its decorators, name, return annotation and (when
+the reply kept the parameter names) its parameters with their annotations and
+defaults survive; only the body comes from the reply (under the stub's
+docstring by default).  Everything outside the symbol is left byte-for-byte
+as it was except for added import lines and hoisted helpers, so a text diff of
+the result is small and local.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Sequence, TypeVar
+
+import libcst as cst
+
+from ._config import MergeConfig
+from ._conflict_types import Conflict
+from ._cst import (
+    attribute_uses,
+    bound_names,
+    code_of,
+    docstring_of,
+    free_globals,
+    import_keys,
+    is_stub,
+    parse_module,
+    quiet,
+    same_code,
+)
+from ._contract import build_function
+from ._errors import ImportConflict, InvalidMerge, NameClash, SymbolNotInModule, UnparsableModule
+from ._extract import Extraction, extract
+
+__all__ = ["SpliceResult", "splice", "find_stub"]
+
+_N = TypeVar("_N", bound=cst.CSTNode)
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
+@dataclass(frozen=True)
+class SpliceResult:
+    """The merged module and what the merge did besides replacing the symbol."""
+
+    source: str
+    qualname: str
+    added_imports: tuple[str, ...] = ()
+    hoisted: tuple[str, ...] = ()
+    """Qualified names of helpers copied in from the reply."""
+    renamed: dict[str, str] = field(default_factory=dict)
+    """Helper renames made to avoid clobbering existing names (old -> new)."""
+    conflicts: tuple[Conflict, ...] = ()
+    """Non-fatal conflicts (skipped imports, kept signature changes, name clashes)."""
+    signature_changed: bool = False
+    extraction: Extraction | None = None
+    parses: bool = True
+    """False only for a tolerant splice into a module that was (and stays) broken."""
+
+
+def _compiles(source: str) -> bool:
+    try:
+        with quiet():
+            compile(source, "<merged>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _path(module: cst.Module, parts: Sequence[str]) -> list[int]:
+    body: Sequence[cst.BaseStatement] = module.body
+    path: list[int] = []
+    for depth, name in enumerate(parts):
+        last = depth == len(parts) - 1
+        kind = cst.FunctionDef if last else cst.ClassDef
+        index = next((i for i, s in enumerate(body) if isinstance(s, kind) and s.name.value == name), None)
+        if index is None:
+            raise SymbolNotInModule(f"no {'def' if last else 'class'} {'.'.join(parts[: depth + 1])!r} in the module")
+        path.append(index)
+        node = body[index]
+        if not last:
+            assert isinstance(node, cst.ClassDef)
+            if not isinstance(node.body, cst.IndentedBlock):
+                raise SymbolNotInModule(f"class {'.'.join(parts[: depth + 1])!r} has no block body")
+            body = node.body.body
+    return path
+
+
+def _node_at(module: cst.Module, path: list[int]) -> cst.CSTNode:
+    node: cst.CSTNode = module.body[path[0]]
+    for index in path[1:]:
+        assert isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock)
+        node = node.body.body[index]
+    return node
+
+
+def find_stub(module: cst.Module | str, qualname: str) -> cst.FunctionDef:
+    """The current definition of ``qualname`` in ``module`` (stub or not)."""
+    if isinstance(module, str):
+        module = parse_module(module, what="module")
+    node = _node_at(module, _path(module, qualname.split(".")))
+    assert isinstance(node, cst.FunctionDef)
+    return node
+
+
+def _replace_at(body: Sequence[cst.BaseStatement], path: list[int], new: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    out = list(body)
+    index = path[0]
+    if len(path) == 1:
+        out[index : index + 1] = new
+        return out
+    cls = out[index]
+    assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
+    out[index] = cls.with_changes(body=cls.body.with_changes(body=_replace_at(cls.body.body, path[1:], new)))
+    return out
+
+
+class _Renamer(cst.CSTTransformer):
+    """Rename free uses of module-level names (never attribute names or keyword names)."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        super().__init__()
+        self.mapping = mapping
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        new = self.mapping.get(updated_node.value)
+        return updated_node.with_changes(value=new) if new else updated_node
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
+        return updated_node.with_changes(attr=original_node.attr)
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        return updated_node.with_changes(keyword=original_node.keyword)
+
+
+def _rename(node: _N, mapping: dict[str, str]) -> _N:
+    if not mapping:
+        return node
+    out = node.visit(_Renamer(mapping))
+    assert isinstance(out, type(node))
+    return out
+
+
+def _import_insert_at(body: Sequence[cst.BaseStatement]) -> int:
+    """Index just past the module's leading docstring/imports block."""
+    at = 0
+    for i, stmt in enumerate(body):
+        if import_keys(stmt):
+            at = i + 1
+        elif i == 0 and docstring_of(body) is not None:
+            at = 1
+        else:
+            break
+    return at
+
+
+@dataclass
+class _Plan:
+    """Mutable state of one splice: what the module binds and what is being added."""
+
+    module_names: dict[str, list[cst.BaseStatement]]
+    import_ids: dict[str, set[str]]
+    owner_chain: set[str]
+    hoist_module: list[cst.BaseStatement] = field(default_factory=list)
+    hoist_class: list[cst.BaseStatement] = field(default_factory=list)
+    imports: list[cst.SimpleStatementLine] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    hoisted: list[str] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def binds(self, name: str) -> bool:
+        return name in self.module_names or any(name in bound_names(s) for s in (*self.hoist_module, *self.imports))
+
+
+def _helper_is_stub(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, cst.FunctionDef) and is_stub(stmt)
+
+
+def _pick_module_helpers(plan: _Plan, ext: Extraction, needed: set[str], config: MergeConfig) -> None:
+    helpers = {n: h for h in ext.module_helpers for n in bound_names(h)}
+    queue = sorted(needed)
+    seen: set[str] = set()
+    while queue:
+        name = queue.pop(0)
+        if name in seen or name not in helpers:
+            continue
+        seen.add(name)
+        helper = helpers[name]
+        if _helper_is_stub(helper) or any(helper is h for h in plan.hoist_module):
+            continue
+        existing = plan.module_names.get(name)
+        if existing:
+            if name in plan.owner_chain or any(same_code(helper, e) or _helper_is_stub(e) for e in existing):
+                continue  # already there, or owned by the module (another TODO implements it)
+            if config.on_name_clash == "error":
+                raise NameClash(f"helper {name!r} differs from the module's existing {name!r}")
+            if config.on_name_clash == "keep_existing":
+                plan.conflicts.append(Conflict("name_clash", name, "kept the module's definition"))
+                continue
+            new_name, reuse = _fresh_name(plan, name, helper)
+            plan.renamed[name] = new_name
+            plan.conflicts.append(Conflict("name_clash", name, f"reply helper renamed to {new_name!r}"))
+            if reuse:
+                continue
+        plan.hoist_module.append(helper)
+        plan.hoisted.append(name)
+        queue.extend(sorted(free_globals(code_of(helper))))
+
+
+def _fresh_name(plan: _Plan, name: str, helper: cst.BaseStatement) -> tuple[str, bool]:
+    """A free name for a clashing helper; ``reuse`` when an identical renamed copy is already there."""
+    n = 2
+    while True:
+        candidate = f"{name}_{n}"
+        existing = plan.module_names.get(candidate)
+        if not existing:
+            return candidate, False
+        renamed = _rename(helper, {**plan.renamed, name: candidate})
+        if any(same_code(renamed, e) for e in existing):
+            return candidate, True
+        n += 1
+
+
+def _pick_class_helpers(plan: _Plan, ext: Extraction, func_code: str, owner: cst.ClassDef, class_name: str) -> set[str]:
+    """Hoist reply class members the implementation uses that the module's class lacks."""
+    assert isinstance(owner.body, cst.IndentedBlock)
+    members = {n for s in owner.body.body for n in bound_names(s)}
+    helpers = [h for h in ext.class_helpers if not _helper_is_stub(h)]
+    owners = {"self", "cls", class_name}
+    uses = attribute_uses(func_code, owners)
+    extra_globals: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for helper in helpers:
+            names = bound_names(helper)
+            if any(helper is h for h in plan.hoist_class) or not names or any(n in members for n in names):
+                continue
+            if any(n in uses for n in names):
+                plan.hoist_class.append(helper)
+                plan.hoisted.extend(f"{class_name}.{n}" for n in names)
+                code = code_of(helper)
+                uses |= attribute_uses(code, owners)
+                extra_globals |= free_globals(code)
+                changed = True
+    return extra_globals
+
+
+def auto_imports(needed: set[str], binds: Callable[[str], bool], config: MergeConfig) -> list[tuple[str, str]]:
+    """``(name, import line)`` for used-but-unbound stdlib modules and conventional aliases."""
+    if not config.auto_import_stdlib:
+        return []
+    out: list[tuple[str, str]] = []
+    for name in sorted(needed):
+        if binds(name) or name.startswith("_"):
+            continue
+        if name in _STDLIB:
+            out.append((name, f"import {name}"))
+        elif name in config.auto_import_aliases:
+            out.append((name, config.auto_import_aliases[name]))
+    return out
+
+
+def _import_line(bound: str, ident: str) -> str:
+    """The import statement that binds ``bound`` the way ``ident`` does (aliases kept)."""
+    if ident.startswith("import "):
+        return ident if bound == ident[len("import ") :].split(".")[0] else f"{ident} as {bound}"
+    return ident if bound == "*" or ident.endswith(f" {bound}") else f"{ident} as {bound}"
+
+
+def _merge_imports(plan: _Plan, ext: Extraction, needed: set[str], config: MergeConfig) -> None:
+    wanted: list[tuple[str, str]] = []
+    if config.imports != "none":
+        for stmt in ext.imports:
+            for bound, ident in import_keys(stmt):
+                if config.imports == "all" or bound in needed or bound == "*":
+                    wanted.append((bound, ident))
+    for bound, ident in wanted:
+        if ident in plan.import_ids.get(bound, set()) or any(ident == line for line in plan.added):
+            continue
+        if plan.binds(bound) and bound != "*":
+            detail = f"reply's {ident!r} skipped: {bound!r} is already bound in the module"
+            if config.on_import_conflict == "error":
+                raise ImportConflict(detail)
+            plan.conflicts.append(Conflict("import_skipped", bound, detail))
+            continue
+        line = _import_line(bound, ident)
+        plan.imports.append(cst.parse_statement(line + "\n"))  # type: ignore[arg-type]
+        plan.added.append(line)
+    for name, line in auto_imports(needed, plan.binds, config):
+        plan.imports.append(cst.parse_statement(line + "\n"))  # type: ignore[arg-type]
+        plan.added.append(line)
+
+
+def splice(
+    module_source: str,
+    qualname: str,
+    implementation: Extraction | str,
+    config: MergeConfig | None = None,
+    *,
+    tolerant: bool = False,
+) -> SpliceResult:
+    """Replace the definition of ``qualname`` in ``module_source`` with ``implementation``.
+
+    ``implementation`` is an :class:`Extraction` or a raw reply (extracted here,
+    with the module's stub as the signature for body-only replies).  The result
+    always compiles; otherwise :class:`InvalidMerge` is raised and nothing is
+    returned.  Splicing the same implementation again returns the same source.
+
+    A module that does not parse raises :class:`UnparsableModule`, unless
+    ``tolerant``: then only the symbol's region is rewritten (see
+    :mod:`merge._region`) and ``SpliceResult.parses`` tells whether the whole
+    module now parses.
+    """
+    config = config or MergeConfig()
+    try:
+        module = parse_module(module_source, what="module")
+    except UnparsableModule:
+        if not tolerant:
+            raise
+        from ._region import region_splice
+
+        source, added = region_splice(module_source, qualname, implementation, config)
+        return SpliceResult(source=source, qualname=qualname, added_imports=added, parses=_compiles(source))
+    parts = qualname.split(".")
+    path = _path(module, parts)
+    stub = _node_at(module, path)
+    assert isinstance(stub, cst.FunctionDef)
+    ext = implementation if isinstance(implementation, Extraction) else extract(implementation, qualname, config, stub=stub)
+    func, conflicts = build_function(stub, ext.function, qualname, config)
+
+    module_names: dict[str, list[cst.BaseStatement]] = {}
+    import_ids: dict[str, set[str]] = {}
+    for stmt in module.body:
+        for name in bound_names(stmt):
+            module_names.setdefault(name, []).append(stmt)
+        for bound, ident in import_keys(stmt):
+            import_ids.setdefault(bound, set()).add(ident)
+    plan = _Plan(module_names, import_ids, set(parts[:-1]), conflicts=conflicts)
+
+    func_code = code_of(func)
+    needed = free_globals(func_code)
+    if config.hoist_helpers and len(parts) > 1:
+        owner = _node_at(module, path[:-1])
+        assert isinstance(owner, cst.ClassDef)
+        needed |= _pick_class_helpers(plan, ext, func_code, owner, parts[-2])
+    if config.hoist_helpers:
+        _pick_module_helpers(plan, ext, needed, config)
+    for stmt in plan.hoist_module:
+        needed |= free_globals(code_of(stmt))
+    needed -= set(plan.renamed)
+    needed |= set(plan.renamed.values())
+    _merge_imports(plan, ext, needed, config)
+
+    func = _rename(func, plan.renamed)
+    blank = (cst.EmptyLine(indent=False),)
+    class_members: list[cst.BaseStatement] = [
+        _rename(h.with_changes(leading_lines=blank) if isinstance(h, cst.FunctionDef) else h, plan.renamed)
+        for h in plan.hoist_class
+    ]
+    body = _replace_at(module.body, path, [func, *class_members])
+    if plan.hoist_module:
+        order = {id(h): i for i, h in enumerate(ext.module_helpers)}
+        plan.hoist_module.sort(key=lambda h: order.get(id(h), len(order)))
+        helpers = [
+            _rename(
+                h.with_changes(leading_lines=blank * 2 if isinstance(h, (cst.FunctionDef, cst.ClassDef)) else blank),
+                plan.renamed,
+            )
+            for h in plan.hoist_module
+        ]
+        at = path[0]
+        body[at:at] = helpers
+    if plan.imports:
+        future = [s for s in plan.imports if "__future__" in code_of(s)]
+        rest = [s for s in plan.imports if s not in future]
+        at = _import_insert_at(body)
+        body[at:at] = rest
+        if future:
+            first = 1 if docstring_of(body) is not None else 0
+            body[first:first] = future
+    merged = module.with_changes(body=body).code
+    try:
+        with quiet():
+            compile(merged, f"<merge {qualname}>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        raise InvalidMerge(f"merging {qualname!r} gives code that does not compile: {exc}") from exc
+    return SpliceResult(
+        source=merged,
+        qualname=qualname,
+        added_imports=tuple(plan.added),
+        hoisted=tuple(plan.hoisted),
+        renamed=dict(plan.renamed),
+        conflicts=tuple(plan.conflicts),
+        signature_changed=any(c.kind == "signature_change" for c in plan.conflicts),
+        extraction=ext,
+    )
