@@ -1,0 +1,124 @@
+"""Judge: sandboxed test execution, warm pyright, agreement with official harnesses.
+
+- :class:`Sandbox` runs code in a subprocess with rlimits, a wall timeout that
+  kills the process group, a minimal environment and (where available) private
+  network/PID/mount namespaces and an unprivileged uid.
+- :func:`run_unittest_classes` (ClassEval style) and :func:`run_humaneval`
+  (``check(candidate)``) judge code against tests.
+- :class:`VisibleChecks` feed :meth:`Judge.feedback` (agents may see it);
+  :class:`HiddenTests` feed :meth:`Judge.score` (scores only).
+- :class:`PyrightServer` keeps pyright warm and reports :class:`Diagnostic`
+  and :class:`SemanticConflict` events tied to qualified symbols.
+
+Exceptions::
+
+    JudgeError
+    ├── SandboxError
+    │   └── SandboxSetupError        work dir or process could not be set up
+    ├── JudgeInputError (ValueError)  bad file names, test class names, ...
+    ├── DataError                     ClassEval / HumanEval data missing or malformed
+    ├── JudgeMisuseError (TypeError)  hidden tests passed where visible checks belong (or vice versa)
+    └── PyrightError
+        ├── PyrightStartError         pyright not found / not running
+        ├── PyrightProtocolError      LSP error, malformed reply, server died
+        └── PyrightTimeoutError (TimeoutError)
+
+Code under test that misbehaves is never an exception: it is a verdict.
+"""
+
+from ._agreement import Agreement, Disagreement, ReferenceVerdict, compare, run_reference
+from ._checks import (
+    DoctestResult,
+    Feedback,
+    HiddenTests,
+    Judge,
+    Score,
+    TestClassScore,
+    VisibleChecks,
+    outline_doctests,
+)
+from ._classeval import (
+    KNOWN_ENVIRONMENT_TASKS,
+    ClassEvalTask,
+    ClassEvalVerdict,
+    build_program,
+    data_dir,
+    extract_code,
+    judge_recorded,
+    judge_task,
+    load_recorded,
+    load_tasks,
+)
+from ._errors import (
+    DataError,
+    JudgeError,
+    JudgeInputError,
+    JudgeMisuseError,
+    PyrightError,
+    PyrightProtocolError,
+    PyrightStartError,
+    PyrightTimeoutError,
+    SandboxError,
+    SandboxSetupError,
+)
+from ._humaneval import HumanEvalProblem, HumanEvalVerdict, load_problems, run_humaneval, run_humaneval_many
+from ._pyright import Diagnostic, PyrightConfig, PyrightServer, SemanticConflict, check_cold, conflicts_from
+from ._sandbox import Sandbox, SandboxConfig, SandboxResult
+from ._symbols import SymbolMap
+from ._unittest import TestClassOutcome, TestProblem, UnittestVerdict, classify, run_unittest_classes
+
+__all__ = [
+    "KNOWN_ENVIRONMENT_TASKS",
+    "Agreement",
+    "ClassEvalTask",
+    "ClassEvalVerdict",
+    "DataError",
+    "Diagnostic",
+    "Disagreement",
+    "DoctestResult",
+    "Feedback",
+    "HiddenTests",
+    "HumanEvalProblem",
+    "HumanEvalVerdict",
+    "Judge",
+    "JudgeError",
+    "JudgeInputError",
+    "JudgeMisuseError",
+    "PyrightConfig",
+    "PyrightError",
+    "PyrightProtocolError",
+    "PyrightServer",
+    "PyrightStartError",
+    "PyrightTimeoutError",
+    "ReferenceVerdict",
+    "Sandbox",
+    "SandboxConfig",
+    "SandboxError",
+    "SandboxResult",
+    "SandboxSetupError",
+    "Score",
+    "SemanticConflict",
+    "SymbolMap",
+    "TestClassOutcome",
+    "TestClassScore",
+    "TestProblem",
+    "UnittestVerdict",
+    "VisibleChecks",
+    "build_program",
+    "check_cold",
+    "classify",
+    "compare",
+    "conflicts_from",
+    "data_dir",
+    "extract_code",
+    "judge_recorded",
+    "judge_task",
+    "load_problems",
+    "load_recorded",
+    "load_tasks",
+    "outline_doctests",
+    "run_humaneval",
+    "run_humaneval_many",
+    "run_reference",
+    "run_unittest_classes",
+]

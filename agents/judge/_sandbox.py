@@ -1,0 +1,339 @@
+"""Subprocess sandbox for generated code and tests.
+
+Each run gets a fresh temporary work dir, rlimits (CPU, address space,
+processes, open files, file size), a wall timeout that kills the whole process
+group, a minimal environment and, where the kernel allows it, private network,
+PID and mount namespaces (``unshare``) and a private unprivileged uid.  What was
+actually applied is listed in :attr:`SandboxResult.isolation`, so a report can
+say how strong the containment was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Literal, cast
+
+import anyio
+from anyio.abc import ByteReceiveStream
+from pydantic import BaseModel, Field
+
+from ._errors import JudgeInputError, SandboxSetupError
+
+_LAUNCHER = Path(__file__).with_name("_launcher.py")
+_HIDE = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"]
+
+SandboxStatus = Literal["ok", "exit_nonzero", "signaled", "timeout", "stalled", "output_limit"]
+ResourceHint = Literal["cpu", "memory", "processes", "file_size"]
+
+
+class SandboxConfig(BaseModel):
+    """Limits and isolation for one sandboxed run."""
+
+    wall_timeout_s: float = Field(default=30.0, gt=0, description="Wall-clock limit; the whole process group is killed after it.")
+    cpu_s: int | None = Field(default=30, ge=1, description="RLIMIT_CPU in seconds (SIGXCPU, then SIGKILL).")
+    memory_bytes: int | None = Field(default=4 << 30, ge=1 << 24, description="RLIMIT_AS (address space) in bytes.")
+    max_processes: int | None = Field(default=128, ge=1, description="RLIMIT_NPROC for the sandbox's private uid (threads count).")
+    max_open_files: int | None = Field(default=256, ge=16, description="RLIMIT_NOFILE.")
+    max_file_bytes: int | None = Field(default=64 << 20, ge=0, description="RLIMIT_FSIZE: largest file the code may write.")
+    output_keep_bytes: int = Field(default=256 << 10, ge=1024, description="Bytes of stdout and of stderr kept; the rest is counted and dropped.")
+    output_kill_bytes: int = Field(default=32 << 20, ge=1024, description="Total output after which the run is killed (status output_limit).")
+    network: Literal["off", "allow"] = Field(default="off", description="'off' puts the code in an empty network namespace when unshare works.")
+    drop_privileges: bool = Field(default=True, description="When running as root, run the code as a random private uid (no passwd entry).")
+    private_tmp: bool = Field(default=True, description="Hide /tmp, /var/tmp, /dev/shm, /run/lock behind private tmpfs mounts (needs a mount namespace).")
+    python: str = Field(default=sys.executable, description="Interpreter used for Python commands (argv[0] == 'python').")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables on top of the minimal one.")
+
+
+class SandboxResult(BaseModel):
+    """What a sandboxed command did."""
+
+    status: SandboxStatus = Field(description="How the run ended.")
+    returncode: int | None = Field(description="Exit code, or None when it died from a signal.")
+    signal: str | None = Field(default=None, description="Name of the fatal signal, e.g. 'SIGKILL'.")
+    resource: ResourceHint | None = Field(default=None, description="Which limit the code most likely hit, if any.")
+    stdout: str = Field(description="Captured stdout (decoded, truncated to output_keep_bytes).")
+    stderr: str = Field(description="Captured stderr (decoded, truncated to output_keep_bytes).")
+    stdout_bytes: int = Field(description="Total stdout bytes produced.")
+    stderr_bytes: int = Field(description="Total stderr bytes produced.")
+    truncated: bool = Field(description="True when some output was dropped.")
+    duration_s: float = Field(description="Wall time of the run.")
+    isolation: list[str] = Field(description="Containment actually applied, e.g. ['rlimits', 'pgroup', 'netns', 'pidns', 'mountns', 'uid'].")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+_ns_probe: dict[str, list[str]] = {}
+
+
+async def _probe_unshare() -> list[str]:
+    """Find the strongest ``unshare`` flag set that works here (cached per process)."""
+    if "flags" in _ns_probe:
+        return _ns_probe["flags"]
+    found: list[str] = []
+    exe = shutil.which("unshare")
+    if exe is not None:
+        for flags in (["--net", "--pid", "--fork", "--kill-child", "--mount"], ["--net", "--pid", "--fork", "--kill-child"], ["--net"]):
+            try:
+                res = await anyio.run_process([exe, *flags, "true"], check=False)
+            except OSError:
+                break
+            if res.returncode == 0:
+                found = flags
+                break
+    _ns_probe["flags"] = found
+    return found
+
+
+def _decode(data: bytearray, total: int) -> str:
+    text = data.decode("utf-8", errors="replace")
+    if total > len(data):
+        text += f"\n...[truncated: {total - len(data)} more bytes]"
+    return text
+
+
+def _resource_hint(sig: int | None, stderr: str) -> ResourceHint | None:
+    if sig == signal.SIGXCPU:
+        return "cpu"
+    if sig == signal.SIGXFSZ or "File too large" in stderr:
+        return "file_size"
+    if "MemoryError" in stderr or "Cannot allocate memory" in stderr:
+        return "memory"
+    if "Resource temporarily unavailable" in stderr or "BlockingIOError" in stderr:
+        return "processes"
+    return None
+
+
+def _safe_relpath(name: str) -> PurePosixPath:
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise JudgeInputError(f"sandbox file name must be relative and stay inside the work dir: {name!r}")
+    return path
+
+
+class Sandbox:
+    """Runs commands in isolated subprocesses; one fresh work dir per run.
+
+    ``argv[0] == 'python'`` is replaced by :attr:`SandboxConfig.python`.
+    """
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+
+    def _env(self, workdir: str) -> dict[str, str]:
+        env = {
+            "PATH": f"{Path(self.config.python).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": workdir,
+            "TMPDIR": workdir,
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONIOENCODING": "utf-8",
+            # One thread per BLAS/OpenMP pool keeps address-space use inside RLIMIT_AS.
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        env.update(self.config.env)
+        return env
+
+    async def run(
+        self,
+        argv: list[str],
+        files: Mapping[str, str | bytes] | None = None,
+        *,
+        on_stdout_line: Callable[[str], float | None] | None = None,
+    ) -> SandboxResult:
+        """Run ``argv`` in a fresh work dir holding ``files``.
+
+        ``on_stdout_line`` sees each complete stdout line and returns how many
+        seconds the command may take until its next line (``None``: no limit
+        but the wall timeout); when that passes the run is killed as
+        ``stalled``.  Runners use it for per-test-class time limits.
+        """
+        if not argv:
+            raise JudgeInputError("empty argv")
+        cfg = self.config
+        flags = await _probe_unshare()
+        if cfg.network == "allow":
+            flags = [f for f in flags if f != "--net"]
+        is_root = os.geteuid() == 0
+        uid = random.randint(200_000, 2_000_000_000) if (cfg.drop_privileges and is_root) else None
+        try:
+            workdir = tempfile.mkdtemp(prefix="judge-")
+        except OSError as exc:
+            raise SandboxSetupError(f"cannot create work dir: {exc}") from exc
+        try:
+            for name, content in (files or {}).items():
+                rel = _safe_relpath(name)
+                target = Path(workdir, *rel.parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if isinstance(content, str):
+                    target.write_text(content, encoding="utf-8")
+                else:
+                    target.write_bytes(content)
+            if uid is not None:
+                for root, dirs, names in os.walk(workdir):
+                    for entry in [root, *(os.path.join(root, n) for n in dirs + names)]:
+                        os.chown(entry, uid, uid)
+            return await self._spawn(argv, workdir, flags, uid, on_stdout_line)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    async def _spawn(
+        self,
+        argv: list[str],
+        workdir: str,
+        flags: list[str],
+        uid: int | None,
+        on_stdout_line: Callable[[str], float | None] | None,
+    ) -> SandboxResult:
+        cfg = self.config
+        argv = [cfg.python if i == 0 and a == "python" else a for i, a in enumerate(argv)]
+        resolved = shutil.which(argv[0]) or argv[0]
+        limits = {
+            "cpu": cfg.cpu_s,
+            "as": cfg.memory_bytes,
+            "nproc": cfg.max_processes,
+            "nofile": cfg.max_open_files,
+            "fsize": cfg.max_file_bytes,
+            "core": 0,
+        }
+        mountns = "--mount" in flags and cfg.private_tmp
+        spec = {
+            "workdir": workdir,
+            "argv": [resolved, *argv[1:]],
+            "env": self._env(workdir),
+            "limits": limits,
+            "uid": uid,
+            "private_tmp": mountns,
+            "hide": _HIDE,
+            "setpriv": shutil.which("setpriv"),
+        }
+        launcher = [sys.executable, "-I", "-S", str(_LAUNCHER), json.dumps(spec)]
+        command = (["unshare", *flags, "--"] if flags else []) + launcher
+        isolation = ["rlimits", "pgroup", "minimal-env"]
+        if "--net" in flags:
+            isolation.append("netns")
+        if "--pid" in flags:
+            isolation.append("pidns")
+        if mountns:
+            isolation.append("mountns")
+        if uid is not None:
+            isolation.append("uid")
+
+        kept = {1: bytearray(), 2: bytearray()}
+        totals = {1: 0, 2: 0}
+        state: dict[str, object] = {"reason": None, "deadline": None}
+        started = time.monotonic()
+        try:
+            proc = await anyio.open_process(command, stdin=None, start_new_session=True)
+        except OSError as exc:
+            raise SandboxSetupError(f"cannot start sandbox: {exc}") from exc
+
+        def kill(reason: str) -> None:
+            if state["reason"] is None:
+                state["reason"] = reason
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        async def drain(fd: int, stream: ByteReceiveStream | None) -> None:
+            if stream is None:
+                return
+            pending = bytearray()
+            async for chunk in stream:
+                totals[fd] += len(chunk)
+                room = cfg.output_keep_bytes - len(kept[fd])
+                if room > 0:
+                    kept[fd] += chunk[:room]
+                if totals[1] + totals[2] > cfg.output_kill_bytes:
+                    kill("output_limit")
+                if fd == 1 and on_stdout_line is not None and len(pending) < (1 << 20):
+                    pending += chunk
+                    while b"\n" in pending:
+                        line, _, rest = pending.partition(b"\n")
+                        pending = bytearray(rest)
+                        allowed = on_stdout_line(line.decode("utf-8", errors="replace"))
+                        state["deadline"] = None if allowed is None else time.monotonic() + allowed
+
+        async def watchdog() -> None:
+            hard = started + cfg.wall_timeout_s
+            while True:
+                now = time.monotonic()
+                if now >= hard:
+                    kill("timeout")
+                    return
+                soft = state["deadline"]
+                if isinstance(soft, float) and now >= soft:
+                    kill("stalled")
+                    return
+                await anyio.sleep(0.02)
+
+        readers_done = anyio.Event()
+
+        async def readers() -> None:
+            async with anyio.create_task_group() as group:
+                group.start_soon(drain, 1, proc.stdout)
+                group.start_soon(drain, 2, proc.stderr)
+            readers_done.set()
+
+        async with proc:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(watchdog)
+                tg.start_soon(readers)
+                await proc.wait()
+                # Escaped grandchildren could hold the pipes open: do not wait for them forever.
+                with anyio.move_on_after(2.0):
+                    await readers_done.wait()
+                tg.cancel_scope.cancel()
+        # The launcher reaps and kills leftovers; this also covers a launcher killed by the watchdog.
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        duration = time.monotonic() - started
+        rc = proc.returncode
+        sig: int | None = None
+        if rc is not None and rc < 0:
+            sig = -rc
+        elif rc is not None and rc > 128 and rc - 128 < signal.NSIG:
+            sig = rc - 128
+        stderr = _decode(kept[2], totals[2])
+        reason = state["reason"]
+        status: SandboxStatus
+        if reason in ("timeout", "stalled", "output_limit"):
+            status = cast(SandboxStatus, reason)
+        elif sig is not None:
+            status = "signaled"
+        elif rc == 0:
+            status = "ok"
+        else:
+            status = "exit_nonzero"
+        return SandboxResult(
+            status=status,
+            returncode=None if sig is not None else rc,
+            signal=signal.Signals(sig).name if sig is not None else None,
+            resource=_resource_hint(sig, stderr),
+            stdout=_decode(kept[1], totals[1]),
+            stderr=stderr,
+            stdout_bytes=totals[1],
+            stderr_bytes=totals[2],
+            truncated=totals[1] > len(kept[1]) or totals[2] > len(kept[2]),
+            duration_s=round(duration, 4),
+            isolation=isolation,
+        )
