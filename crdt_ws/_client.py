@@ -32,13 +32,12 @@ from pycrdt import (
     create_sync_message,
     create_update_message,
     handle_sync_message,
-    merge_updates,
     read_message,
 )
 from pydantic import BaseModel, Field, SecretStr
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
-from ._compat import origin_key
+from ._compat import RemoteOrigin, origin_key, update_batches
 from ._errors import AuthError, ProtocolError, RelayUnavailable, TransportError
 from ._workspace import Workspace
 
@@ -81,20 +80,13 @@ class ConnectionStats:
     errors: list[str] = field(default_factory=list)
 
 
-class _Remote:
-    """Origin marker for transactions that apply updates received from the relay."""
-
-    def __repr__(self) -> str:
-        return "<remote>"
-
-
 class WebsocketConnection:
     """A live link between one Workspace replica and the relay."""
 
     def __init__(self, workspace: Workspace, config: WebsocketConfig) -> None:
         self.workspace = workspace
         self.config = config
-        self.origin = _Remote()
+        self.origin = RemoteOrigin("relay")
         self._origin_key = hash(self.origin)  # what pycrdt reports as the origin inside doc.observe
         self.stats = ConnectionStats()
         self.synced = anyio.Event()  # set on the first completed sync
@@ -185,17 +177,9 @@ class WebsocketConnection:
             self._tg.start_soon(self._send, message)
 
     async def _sender(self) -> None:
-        async for update in self._out_receive:
-            batch = [update]
-            while True:
-                try:
-                    batch.append(self._out_receive.receive_nowait())
-                except anyio.WouldBlock:
-                    break
-            if not self.connected:
-                continue  # the resync on reconnect carries these edits
-            merged = merge_updates(*batch) if len(batch) > 1 else batch[0]
-            await self._send(create_update_message(merged))
+        async for merged, _count in update_batches(self._out_receive):
+            if self.connected:  # if not, the resync on reconnect carries these edits
+                await self._send(create_update_message(merged))
 
     async def _send(self, message: bytes) -> None:
         ws = self._ws

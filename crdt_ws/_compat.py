@@ -1,12 +1,29 @@
-"""Small shims over pycrdt details its type stubs do not describe."""
+"""Small shared pieces over pycrdt details: origins of remote updates, update batching."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
-from pycrdt import TransactionEvent
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream
+from pycrdt import TransactionEvent, merge_updates
 
-__all__ = ["origin_key"]
+__all__ = ["RemoteOrigin", "origin_key", "update_batches"]
+
+
+class RemoteOrigin:
+    """Origin marker for transactions that apply updates received from peers.
+
+    Each transport link has its own instance, so it can tell the updates it
+    applied from local ones and never sends them back (no echo).
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
 
 
 def origin_key(event: TransactionEvent) -> Any:
@@ -15,3 +32,19 @@ def origin_key(event: TransactionEvent) -> Any:
     Only valid inside the callback; pycrdt drops the transaction afterwards.
     """
     return event.transaction.origin()  # type: ignore[attr-defined]
+
+
+async def update_batches(updates: MemoryObjectReceiveStream[bytes]) -> AsyncIterator[tuple[bytes, int]]:
+    """Yield ``(merged update, count)`` for every burst of queued updates.
+
+    Merging a burst into one update is what keeps per-message costs (a
+    websocket frame, a SQLite commit) from bounding throughput.
+    """
+    async for first in updates:
+        batch = [first]
+        while True:
+            try:
+                batch.append(updates.receive_nowait())
+            except anyio.WouldBlock:
+                break
+        yield (merge_updates(*batch) if len(batch) > 1 else batch[0]), len(batch)

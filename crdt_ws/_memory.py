@@ -17,15 +17,10 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 from pycrdt import TransactionEvent
 
-from ._compat import origin_key
+from ._compat import RemoteOrigin, origin_key
 from ._workspace import Workspace
 
 __all__ = ["MemoryHub", "MemoryConnection"]
-
-
-class _Remote:
-    def __repr__(self) -> str:
-        return "<memory-hub>"
 
 
 class MemoryConnection:
@@ -34,7 +29,7 @@ class MemoryConnection:
     def __init__(self, hub: MemoryHub, workspace: Workspace) -> None:
         self.hub = hub
         self.workspace = workspace
-        self.origin = _Remote()
+        self.origin = RemoteOrigin("memory-hub")
         self._origin_key = hash(self.origin)
         self.synced = anyio.Event()
         self.connected = False

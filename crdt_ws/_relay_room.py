@@ -28,12 +28,12 @@ from pycrdt import (
     create_sync_message,
     create_update_message,
     handle_sync_message,
-    merge_updates,
 )
 from pycrdt.store import SQLiteYStore, YDocNotFound
 from pycrdt.websocket import YRoom
 
 from ._channel import ClientChannel
+from ._compat import update_batches
 from ._errors import ProtocolError
 
 __all__ = ["Room"]
@@ -96,18 +96,11 @@ class Room(YRoom):
         await self.store.start(task_status=task_status)
 
     async def _write_store(self) -> None:
-        async for update in self._pending_receive:
-            batch = [update]
-            while True:
-                try:
-                    batch.append(self._pending_receive.receive_nowait())
-                except anyio.WouldBlock:
-                    break
+        async for merged, count in update_batches(self._pending_receive):
             if self.store is not None:
-                # One merged write per burst keeps SQLite from bounding throughput.
-                await self.store.write(merge_updates(*batch) if len(batch) > 1 else batch[0])
-            self.stats["persisted"] += len(batch)
-            self._pending -= len(batch)
+                await self.store.write(merged)
+            self.stats["persisted"] += count
+            self._pending -= count
             if self._pending == 0:
                 self._drained.set()
 

@@ -10,11 +10,6 @@ from agents.judge import PyrightServer
 
 
 @pytest.fixture(scope="session")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="session")
 async def pyright_server() -> AsyncIterator[PyrightServer]:
     """Warm-up (node start + stdlib typeshed load) is paid once per session."""
     async with PyrightServer() as server:

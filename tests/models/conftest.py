@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-_REPO = Path(__file__).resolve().parents[2]
-_SHARED = _REPO.parent / "shared" / "data" / "classeval"
-
-
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def classeval_data(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The ClassEval data directory ($CLASSEVAL_DATA, else ../shared/data/classeval); skips when absent."""
-    raw = os.environ.get("CLASSEVAL_DATA") or (str(_SHARED) if _SHARED.is_dir() else "")
-    if not raw or not (Path(raw) / "ClassEval_data.json").is_file():
-        pytest.skip("ClassEval data not available: set CLASSEVAL_DATA to a ClassEval data directory")
-    monkeypatch.setenv("CLASSEVAL_DATA", raw)
-    return Path(raw)
+def classeval_data(classeval_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The ClassEval data directory, also exported as $CLASSEVAL_DATA for the providers."""
+    monkeypatch.setenv("CLASSEVAL_DATA", str(classeval_dir))
+    return classeval_dir
 
 
 @pytest.fixture
