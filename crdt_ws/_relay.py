@@ -47,6 +47,7 @@ class RelayConfig(BaseModel):
     rate_burst: int = Field(default=4000, gt=0, description="Messages a client may send in a burst before being slowed.")
     client_queue: int = Field(default=10000, gt=0, description="Outgoing messages queued per client before a too-slow client is disconnected.")
     ping_interval: float = Field(default=5.0, gt=0, description="Seconds between websocket pings the relay sends to detect dead clients.")
+    evict_idle_after: float | None = Field(default=300.0, gt=0, description="Seconds a persisted room may sit with no clients before it is flushed and unloaded (reloaded from its store on the next connect). Rooms without a store are never unloaded: that would lose them.")
 
     @property
     def open(self) -> bool:
@@ -67,12 +68,16 @@ class RelayConfig(BaseModel):
 
 
 class _Server(WebsocketServer):
-    """Rooms that load their store before they are ready and are never auto-dropped."""
+    """Rooms that load their store before they are ready and are unloaded only after a flush."""
 
     def __init__(self, config: RelayConfig) -> None:
         super().__init__(rooms_ready=False, auto_clean_rooms=False, exception_handler=_log_exception, log=log)
         self.config = config
         self._rooms_lock = anyio.Lock()
+        # Connections being served per room, counted under the lock from before
+        # get_room: an idle room is only unloaded when nobody is about to use it.
+        self._active: dict[str, int] = {}
+        self.evicted = 0
 
     async def get_room(self, name: str) -> Room:  # type: ignore[override]
         async with self._rooms_lock:
@@ -88,6 +93,34 @@ class _Server(WebsocketServer):
                 await room.load()
         assert isinstance(room, Room)
         return room
+
+    async def serve(self, websocket: Any) -> None:
+        name = websocket.path
+        async with self._rooms_lock:
+            self._active[name] = self._active.get(name, 0) + 1
+        try:
+            await super().serve(websocket)
+        finally:
+            with anyio.CancelScope(shield=True):
+                async with self._rooms_lock:
+                    self._active[name] -= 1
+                    idle = self._active[name] == 0
+            if idle and self.config.store_dir is not None and self.config.evict_idle_after is not None:
+                assert self._task_group is not None
+                self._task_group.start_soon(self._evict_when_idle, name)
+
+    async def _evict_when_idle(self, name: str) -> None:
+        assert self.config.evict_idle_after is not None
+        await anyio.sleep(self.config.evict_idle_after)
+        async with self._rooms_lock:
+            room = self.rooms.get(name)
+            if self._active.get(name, 0) or not isinstance(room, Room):
+                return
+            await room.close()  # flushes the store first
+            del self.rooms[name]
+            del self._active[name]
+            self.evicted += 1
+            log.info("room %s unloaded after %ss idle", name, self.config.evict_idle_after)
 
     async def close_rooms(self) -> None:
         for room in list(self.rooms.values()):

@@ -173,3 +173,18 @@ async def test_presence_of_a_departed_client_is_cleared() -> None:
             with anyio.fail_after(5):  # the relay tells the others when a client leaves
                 while any(p.agent == "leaver" for p in stayer.presences().values()):
                     await anyio.sleep(0.01)
+
+
+async def test_idle_persisted_room_is_unloaded_and_reloaded(tmp_path: Path) -> None:
+    async with Relay(secured(port=0, store_dir=tmp_path, evict_idle_after=0.2)) as relay:
+        first = Workspace("first")
+        async with client(relay, first):
+            first.create_file("log.py", "kept — ✓\n")
+            await anyio.sleep(0.05)
+        with anyio.fail_after(5):
+            while relay.room("room") is not None:
+                await anyio.sleep(0.02)
+        assert relay.server.evicted == 1
+        second = Workspace("second")
+        async with client(relay, second):  # the room comes back from its store
+            assert second.read("log.py") == "kept — ✓\n"
