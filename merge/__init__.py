@@ -5,7 +5,10 @@
   indentation, truncated code).
 - :func:`splice` replaces that symbol's stub in a module, keeping the stub's
   decorators and signature contract, merging imports and hoisting helpers
-  without clobbering names; :func:`assemble` does it for many symbols.
+  without clobbering names; :func:`assemble` does it for many symbols
+  (repairing an outline's open docstring first, see :func:`repair_outline`,
+  and borrowing a symbol's implementation from another reply when its own
+  reply has none).
 - :func:`find_conflicts`, :func:`signature_changes` and :func:`reconcile`
   handle structural conflicts (duplicate definitions, conflicting imports).
 - :func:`speculative_merge` ranks k candidates by cheap checks;
@@ -55,6 +58,7 @@ from ._errors import (
     UnparsableReply,
 )
 from ._extract import Extraction, extract
+from ._outline import repair_outline
 from ._speculative import CHECKS, DEFAULT_CHECKS, Candidate, Check, first_to_pass, get_check, speculative_merge
 from ._splice import SpliceResult, find_stub, splice
 
@@ -67,6 +71,7 @@ __all__ = [
     "find_stub",
     "Assembly",
     "assemble",
+    "repair_outline",
     "Conflict",
     "ConflictKind",
     "find_conflicts",

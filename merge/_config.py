@@ -65,6 +65,12 @@ class MergeConfig(BaseModel):
         description="Repair code cut off mid-statement by dropping trailing lines until it parses (recorded in "
         "Extraction.repairs as 'trimmed_tail').",
     )
+    borrow_implementations: bool = Field(
+        default=True,
+        description="assemble(): a symbol whose own reply holds no implementation of it takes the first one "
+        "found in another symbol's reply of the batch (whole-class replies, or a method sent with the helper it "
+        "calls). Its own reply is always preferred when usable.",
+    )
     response_markers: tuple[str, ...] = Field(
         default=("### Response:",),
         description="Markers after which an instruction-tuned model's answer starts; text before the last "

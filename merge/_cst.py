@@ -30,6 +30,7 @@ __all__ = [
     "attribute_uses",
     "BUILTINS",
     "quiet",
+    "compiles",
 ]
 
 BUILTINS = frozenset(dir(builtins))
@@ -43,6 +44,16 @@ def quiet() -> Iterator[None]:
         warnings.simplefilter("ignore", SyntaxWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         yield
+
+
+def compiles(source: str) -> bool:
+    """Whether ``source`` compiles (model code's escape warnings silenced)."""
+    try:
+        with quiet():
+            compile(source, "<merge>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def parse_module(code: str, *, what: Literal["reply", "module"]) -> cst.Module:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
-from dataclasses import dataclass, field
-from typing import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Collection, Iterator
 
 import libcst as cst
 
@@ -24,7 +24,7 @@ from ._config import MergeConfig
 from ._cst import code_of, is_stub, parse_module, quiet, same_code
 from ._errors import AmbiguousImplementation, NoImplementationFound, UnparsableReply
 
-__all__ = ["Extraction", "extract"]
+__all__ = ["Extraction", "extract", "extract_for"]
 
 _FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)", re.S | re.M)
 _CODE_START = re.compile(r"^[ \t]*(?:async[ \t]+def[ \t]|def[ \t]|class[ \t]|@\w|import[ \t]|from[ \t]+[\w.]+[ \t]+import[ \t])")
@@ -47,7 +47,8 @@ class Extraction:
     class_helpers: tuple[cst.BaseStatement, ...] = ()
     """Other members of the reply's class (methods, class attributes), or ``self`` functions."""
     repairs: tuple[str, ...] = field(default=())
-    """What it took to parse the code: 'fenced', 'response_marker', 'dedent', 'skip_prose', 'trimmed_tail'."""
+    """What it took to parse the code: 'fenced', 'response_marker', 'dedent', 'align_first_line', 'skip_prose',
+    'trimmed_tail', 'body_only'."""
 
     @property
     def code(self) -> str:
@@ -94,6 +95,18 @@ def _parses(code: str) -> bool:
     return True
 
 
+def _align_first_line(code: str) -> str | None:
+    """Body-only replies often continue the prompt: the first line at column 0, the rest at the method's depth."""
+    lines = code.strip("\n").split("\n")
+    rest = [line for line in lines[1:] if line.strip()]
+    if not rest or lines[0].startswith((" ", "\t")):
+        return None
+    depth = min(len(line) - len(line.lstrip(" ")) for line in rest)
+    if depth == 0:
+        return None
+    return textwrap.dedent("\n".join([" " * depth + lines[0], *lines[1:]]))
+
+
 def _repair(code: str, config: MergeConfig) -> Iterator[tuple[str, tuple[str, ...]]]:
     """Parseable versions of ``code``, least repaired first."""
     if _parses(code):
@@ -102,6 +115,10 @@ def _repair(code: str, config: MergeConfig) -> Iterator[tuple[str, tuple[str, ..
     dedented = textwrap.dedent(code)
     if dedented != code and _parses(dedented):
         yield dedented, ("dedent",)
+        return
+    hanging = _align_first_line(code)
+    if hanging is not None and _parses(hanging):
+        yield hanging, ("align_first_line",)
         return
     lines = code.split("\n")
     starts = [i for i, line in enumerate(lines) if _CODE_START.match(line)]
@@ -261,3 +278,27 @@ def extract(
         raise AmbiguousImplementation(f"{len(distinct)} different implementations of {qualname!r} in the reply")
     chosen = distinct[-1] if config.ambiguity == "last" else distinct[0]
     return _context(chosen, qualname)
+
+
+def extract_for(
+    reply: str, qualname: str, config: MergeConfig, *, stub: cst.FunctionDef | None, taken: Collection[str]
+) -> Extraction:
+    """:func:`extract`, accepting ``format`` for a requested ``__format`` / ``_format`` when no sibling owns that name.
+
+    Models drop the underscores of private methods (``def format_line_feed``
+    for ``__format_line_feed``).  ``taken`` holds the names the symbol's owner
+    already binds: when the bare name is one of them, the reply implemented that
+    other member, not this one (repair ``'underscores_dropped'``).
+    """
+    try:
+        return extract(reply, qualname, config, stub=stub)
+    except NoImplementationFound as exc:
+        parts = qualname.split(".")
+        bare = parts[-1].lstrip("_")
+        if bare == parts[-1] or not bare or bare in taken:
+            raise
+        try:
+            ext = extract(reply, ".".join([*parts[:-1], bare]), config)
+        except NoImplementationFound:
+            raise exc from None
+        return replace(ext, qualname=qualname, repairs=(*ext.repairs, "underscores_dropped"))

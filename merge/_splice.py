@@ -22,6 +22,7 @@ from ._cst import (
     attribute_uses,
     bound_names,
     code_of,
+    compiles,
     docstring_of,
     free_globals,
     import_keys,
@@ -32,7 +33,7 @@ from ._cst import (
 )
 from ._contract import build_function
 from ._errors import ImportConflict, InvalidMerge, NameClash, SymbolNotInModule, UnparsableModule
-from ._extract import Extraction, extract
+from ._extract import Extraction, extract_for
 
 __all__ = ["SpliceResult", "splice", "find_stub"]
 
@@ -57,15 +58,6 @@ class SpliceResult:
     extraction: Extraction | None = None
     parses: bool = True
     """False only for a tolerant splice into a module that was (and stays) broken."""
-
-
-def _compiles(source: str) -> bool:
-    try:
-        with quiet():
-            compile(source, "<merged>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 def _path(module: cst.Module, parts: Sequence[str]) -> list[int]:
@@ -93,6 +85,12 @@ def _node_at(module: cst.Module, path: list[int]) -> cst.CSTNode:
         assert isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock)
         node = node.body.body[index]
     return node
+
+
+def _siblings(module: cst.Module, path: list[int]) -> Sequence[cst.BaseStatement]:
+    """The statements next to the symbol (its class body, or the module body)."""
+    owner = _node_at(module, path[:-1]) if len(path) > 1 else None
+    return owner.body.body if isinstance(owner, cst.ClassDef) and isinstance(owner.body, cst.IndentedBlock) else module.body
 
 
 def find_stub(module: cst.Module | str, qualname: str) -> cst.FunctionDef:
@@ -323,12 +321,13 @@ def splice(
         from ._region import region_splice
 
         source, added = region_splice(module_source, qualname, implementation, config)
-        return SpliceResult(source=source, qualname=qualname, added_imports=added, parses=_compiles(source))
+        return SpliceResult(source=source, qualname=qualname, added_imports=added, parses=compiles(source))
     parts = qualname.split(".")
     path = _path(module, parts)
     stub = _node_at(module, path)
     assert isinstance(stub, cst.FunctionDef)
-    ext = implementation if isinstance(implementation, Extraction) else extract(implementation, qualname, config, stub=stub)
+    taken = {n for s in _siblings(module, path) for n in bound_names(s)}
+    ext = implementation if isinstance(implementation, Extraction) else extract_for(implementation, qualname, config, stub=stub, taken=taken)
     func, conflicts = build_function(stub, ext.function, qualname, config)
 
     module_names: dict[str, list[cst.BaseStatement]] = {}

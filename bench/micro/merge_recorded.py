@@ -2,11 +2,12 @@
 
 Figures per recorded file (real LLM generations, greedy; see SOURCE.md in the data dir):
 extraction success (a non-stub implementation found per method reply),
-merge success (spliced into the class skeleton), and the syntax-valid rate of
+merge success (spliced into the class skeleton; a method whose own reply has
+none may borrow one from another reply of the class, counted apart), and the syntax-valid rate of
 the assembled classes, ours vs the file's ``predict`` field.  For the files
-named by ``--run-tests`` the ClassEval tests are run on both assemblies the way
-the benchmark's harness does (each test class with unittest in its own
-subprocess, 5 s per test class; class success = all its test classes pass).
+named by ``--run-tests`` the ClassEval tests are run on both assemblies by the
+judge (:mod:`agents.judge`: unittest per test class, 5 s each, in the sandbox;
+class success = all its test classes pass).
 
     python -m bench.micro.merge_recorded --data ../shared/data/classeval
     python -m bench.micro.merge_recorded --run-tests GPT-4-Turbo_method_C --jsonl out.jsonl
@@ -15,13 +16,8 @@ subprocess, 5 s per test class; class success = all its test classes pass).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -30,10 +26,8 @@ from typing import Any
 
 import anyio
 
+from agents.judge import ClassEvalTask, extract_code, judge_task
 from merge import MergeError, assemble, extract, find_stub
-
-_HARNESS_TIMEOUT = 5.0
-
 
 @dataclass
 class FileFigures:
@@ -41,6 +35,8 @@ class FileFigures:
     methods: int = 0
     extracted: int = 0
     merged: int = 0
+    borrowed: int = 0
+    outline_repaired: int = 0
     classes: int = 0
     ours_valid: int = 0
     predict_valid: int = 0
@@ -117,6 +113,8 @@ def measure_file(path: Path, only: set[str] | None = None) -> tuple[FileFigures,
                 pass
         assembly = assemble(base, replies)
         figs.merged += len(assembly.results)
+        figs.borrowed += len(assembly.borrowed)
+        figs.outline_repaired += bool(assembly.outline_repairs)
         for err in assembly.failures.values():
             figs.errors[type(err).__name__] = figs.errors.get(type(err).__name__, 0) + 1
         ours, predict = assembly.source, _predict_code(task, holistic)
@@ -127,66 +125,28 @@ def measure_file(path: Path, only: set[str] | None = None) -> tuple[FileFigures,
     return figs, rows
 
 
-# The child imports the candidate first and only then starts the 5 s clock (ClassEval imports the
-# module before timing the test class), so interpreter start-up and `import pandas` under load
-# do not count against the test.
-_CHILD = """
-import pathlib, sys, unittest
-sys.path.insert(0, '.')
-import candidate_test
-pathlib.Path('ready').touch()
-suite = unittest.defaultTestLoader.loadTestsFromTestCase(getattr(candidate_test, sys.argv[1]))
-sys.exit(0 if unittest.TextTestRunner(stream=sys.stderr, verbosity=0).run(suite).wasSuccessful() else 1)
-"""
-_IMPORT_LIMIT = 120.0
-
-
-async def _run_test_class(code: str, test: str, test_class: str, limiter: anyio.CapacityLimiter) -> bool:
-    async with limiter:
-        with tempfile.TemporaryDirectory(prefix="classeval-") as tmp:
-            Path(tmp, "candidate_test.py").write_text(code + "\n\n" + test, encoding="utf-8")
-            ready = Path(tmp, "ready")
-            proc = await anyio.open_process(
-                [sys.executable, "-c", _CHILD, test_class],
-                cwd=tmp,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            try:
-                with anyio.fail_after(_IMPORT_LIMIT):
-                    while not ready.exists() and proc.returncode is None:
-                        await anyio.sleep(0.02)
-                with anyio.fail_after(_HARNESS_TIMEOUT):
-                    return await proc.wait() == 0
-            except TimeoutError:
-                return False
-            finally:
-                if proc.returncode is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    with anyio.CancelScope(shield=True):
-                        await proc.wait()
-                await proc.aclose()
-
-
 async def run_tests(rows: list[dict[str, Any]], jobs: int) -> dict[str, dict[str, list[bool]]]:
-    """Per task and variant ('ours'/'predict'): one verdict per test class."""
+    """Per task and variant ('ours'/'predict'): one verdict per test class, from the judge.
+
+    Both assemblies go through :func:`agents.judge.judge_task`, the harness whose
+    verdicts agree with ClassEval's class by class; ``predict`` is extracted the
+    way ClassEval extracts it.
+    """
     limiter = anyio.CapacityLimiter(jobs)
     verdicts: dict[str, dict[str, list[bool]]] = {}
 
-    async def one(task_id: str, variant: str, index: int, code: str, test: str, test_class: str) -> None:
-        verdicts[task_id][variant][index] = await _run_test_class(code, test, test_class, limiter)
+    async def one(row: dict[str, Any], variant: str) -> None:
+        task = ClassEvalTask.model_validate(row["task"])
+        code = row["ours"] if variant == "ours" else extract_code(row["task"]["predict"][0])
+        async with limiter:
+            result = await judge_task(task, code)
+        verdicts[row["task_id"]][variant] = [outcome.passed for outcome in result.verdict.test_classes]
 
     async with anyio.create_task_group() as tg:
         for row in rows:
-            task = row["task"]
-            classes = task["test_classes"]
-            verdicts[row["task_id"]] = {v: [False] * len(classes) for v in ("ours", "predict")}
+            verdicts[row["task_id"]] = {}
             for variant in ("ours", "predict"):
-                for i, test_class in enumerate(classes):
-                    tg.start_soon(one, row["task_id"], variant, i, row[variant], task["test"], test_class)
+                tg.start_soon(one, row, variant)
     return verdicts
 
 
@@ -231,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{_pct(figs.ours_class_pass, figs.classes):>10} {_pct(figs.predict_class_pass, figs.classes):>10}"
             f"   ({time.perf_counter() - t0:.0f} s)"
         )
+        print(f"{'':38} merge: {figs.borrowed} method(s) borrowed from another reply, {figs.outline_repaired} outline(s) repaired")
         if figs.test_classes:
             print(
                 f"{'':38} test classes passed: ours {figs.ours_test_classes_pass}/{figs.test_classes}, "
