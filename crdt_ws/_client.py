@@ -97,7 +97,7 @@ class WebsocketConnection:
         self._tg: TaskGroup | None = None
         self._out_send, self._out_receive = anyio.create_memory_object_stream[bytes](math.inf)
         self._subs: list[Any] = []
-        self._resynced = anyio.Event()
+        self._settled = anyio.Event()  # first sync done, or a fatal error
 
     async def __aenter__(self) -> WebsocketConnection:
         doc = self.workspace.doc
@@ -110,10 +110,9 @@ class WebsocketConnection:
         self._tg.start_soon(self._sender)
         try:
             with anyio.fail_after(self.config.connect_timeout):
-                while not self.synced.is_set():
-                    if self._fatal is not None:
-                        raise self._fatal
-                    await anyio.sleep(0.005)
+                await self._settled.wait()
+            if self._fatal is not None:
+                raise self._fatal
         except TimeoutError:
             await self.__aexit__(None, None, None)
             raise RelayUnavailable(
@@ -214,21 +213,21 @@ class WebsocketConnection:
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 if status in (401, 403):
-                    self._fatal = AuthError(f"relay refused the connection (HTTP {status})")
+                    self._fail(AuthError(f"relay refused the connection (HTTP {status})"))
                     return
                 self._note_error(exc)  # e.g. a proxy's 502: worth retrying
             except InvalidURI as exc:
-                self._fatal = TransportError(f"bad relay URL {self.config.url!r}: {exc}")
+                self._fail(TransportError(f"bad relay URL {self.config.url!r}: {exc}"))
                 return
             except ProtocolError as exc:
                 self._note_error(exc)
             except (ConnectionClosed, OSError, TimeoutError) as exc:
                 code = exc.rcvd.code if isinstance(exc, ConnectionClosed) and exc.rcvd is not None else None
                 if code == 4401:
-                    self._fatal = AuthError("relay rejected the token")
+                    self._fail(AuthError("relay rejected the token"))
                     return
                 if code == 4404:
-                    self._fatal = TransportError(f"relay rejected room name {self.config.room!r}")
+                    self._fail(TransportError(f"relay rejected room name {self.config.room!r}"))
                     return
                 self._note_error(exc)
             finally:
@@ -266,6 +265,7 @@ class WebsocketConnection:
                 await self._send(reply)
             if sync_type == YSyncMessageType.SYNC_STEP2:
                 self.synced.set()
+                self._settled.set()
             elif sync_type == YSyncMessageType.SYNC_UPDATE:
                 self.stats.updates_applied += 1
         elif message[0] == YMessageType.AWARENESS:
@@ -273,6 +273,11 @@ class WebsocketConnection:
                 self.workspace.awareness.apply_awareness_update(read_message(message[1:]), self.origin)
             except Exception as exc:
                 raise ProtocolError(f"malformed awareness message from relay: {exc!r}") from exc
+
+    def _fail(self, error: TransportError) -> None:
+        """A condition retrying cannot fix (bad token, bad URL): stop and report it."""
+        self._fatal = error
+        self._settled.set()
 
     def _note_error(self, exc: BaseException) -> None:
         text = f"{type(exc).__name__}: {exc}"
