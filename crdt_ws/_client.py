@@ -204,12 +204,17 @@ class WebsocketConnection:
                     max_size=self.config.max_message_bytes,
                     compression=None,
                     open_timeout=self.config.connect_timeout,
+                    # A dead peer never answers the close handshake: don't wait long for it.
+                    close_timeout=self.config.ping_timeout,
                 ) as ws:
                     self._ws = ws
                     self.connected = True
                     self.stats.connects += 1
                     delay = self.config.backoff_initial
-                    await self._session(ws)
+                    try:
+                        await self._session(ws)
+                    finally:
+                        self.connected = False  # now, not after the close handshake
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 if status in (401, 403):

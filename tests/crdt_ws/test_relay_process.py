@@ -79,3 +79,32 @@ async def test_sigkill_and_restart_keeps_everything_persisted(tmp_path: Path) ->
     assert all(line in final.splitlines() for line in persisted.splitlines())
     assert len(final.splitlines()) == 41
     assert stored_text(tmp_path) == final
+
+
+async def test_a_frozen_relay_is_noticed_and_rejoined(tmp_path: Path) -> None:
+    """SIGSTOP keeps the TCP connection open but silent: only pings can tell."""
+    process, port = await start_relay(tmp_path)
+    link = WebsocketConfig(
+        url=f"ws://127.0.0.1:{port}", room="room", token="tok", ping_interval=0.2, ping_timeout=0.5, backoff_max=0.2  # type: ignore[arg-type]
+    )
+    a, b = Workspace("a"), Workspace("b")
+    try:
+        async with WebsocketTransport(link).connect(a) as ca, WebsocketTransport(link).connect(b):
+            a.create_file("log.py", "before\n")
+            await converge([a, b])
+            process.send_signal(signal.SIGSTOP)
+            with anyio.fail_after(5):
+                while ca.connected:
+                    await anyio.sleep(0.02)
+            a.edit("log.py", 0, 0, "during the freeze\n")
+            process.send_signal(signal.SIGCONT)
+            await converge([a, b], timeout=15)
+            assert ca.stats.connects >= 2
+    finally:
+        process.send_signal(signal.SIGCONT)
+        process.send_signal(signal.SIGTERM)
+        with anyio.move_on_after(5):
+            await process.wait()
+        if process.returncode is None:
+            process.kill()
+    assert b.read("log.py") == "during the freeze\nbefore\n"
