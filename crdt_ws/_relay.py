@@ -123,9 +123,12 @@ class _Server(WebsocketServer):
             log.info("room %s unloaded after %ss idle", name, self.config.evict_idle_after)
 
     async def close_rooms(self) -> None:
-        for room in list(self.rooms.values()):
-            assert isinstance(room, Room)
-            await room.close()
+        # Under the lock, so an eviction in progress finishes first and none starts after.
+        async with self._rooms_lock:
+            rooms, self.rooms = list(self.rooms.values()), {}
+            for room in rooms:
+                assert isinstance(room, Room)
+                await room.close()
 
 
 def _log_exception(exc: Exception, logger: logging.Logger) -> bool:

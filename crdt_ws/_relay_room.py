@@ -60,6 +60,7 @@ class Room(YRoom):
         self._pending = 0
         self._drained = anyio.Event()
         self._drained.set()
+        self._closed = False
         self.stats: dict[str, int] = {
             "updates": 0,
             "persisted": 0,
@@ -114,7 +115,10 @@ class Room(YRoom):
         await self._drained.wait()
 
     async def close(self) -> None:
-        """Flush, stop the store, then stop the room: the order that loses nothing."""
+        """Flush, stop the store, then stop the room: the order that loses nothing (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         await self.flush()
         if self.store is not None and self.store.started.is_set():
             await self.store.stop()
