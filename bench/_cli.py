@@ -58,6 +58,68 @@ def relay(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 = any free port).")] = 8765,
+    store: Annotated[Path | None, typer.Option(help="Directory for per-room SQLite stores (replay needs it).")] = None,
+    token: Annotated[list[str] | None, typer.Option(help="Read-write token (repeatable).", envvar="CRDT_WS_TOKEN")] = None,
+    read_token: Annotated[list[str] | None, typer.Option(help="Read-only token (repeatable).")] = None,
+    open_access: Annotated[bool, typer.Option("--open", help="Accept clients without a token.")] = False,
+    room: Annotated[str, typer.Option(help="Room whose page URLs are printed.")] = "demo",
+    demo: Annotated[bool, typer.Option(help="Run offline demo agents (no model) writing into --room.")] = False,
+    demo_agents: Annotated[int, typer.Option(help="Number of demo agents.")] = 3,
+    demo_tokens_per_second: Annotated[float, typer.Option(help="Streaming pace of each demo agent.")] = 30.0,
+    public_url: Annotated[str | None, typer.Option(help="Base URL people reach the relay at, for the printed links.")] = None,
+) -> None:
+    """Start the relay with the web viewer and print the page URLs (live, and replay when --store is given)."""
+    from web import DemoWriterConfig, Viewer, ViewerConfig, run_demo_writers
+
+    write = list(token or [])
+    reads = list(read_token or [])
+    if not write and not reads and not open_access:
+        write = [secrets.token_urlsafe(18)]
+        reads = [secrets.token_urlsafe(18)]
+    relay_config = RelayConfig(
+        host=host,
+        port=port,
+        store_dir=store,
+        write_tokens=[SecretStr(t) for t in write],
+        read_tokens=[SecretStr(t) for t in reads],
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    async def main() -> None:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async with Viewer(relay_config, ViewerConfig(public_url=public_url)) as viewer, anyio.create_task_group() as tg:
+                typer.echo(f"relay listening on {viewer.relay.url} (store: {store or 'memory only'})")
+                edit, watch = (write or [None])[0], (reads or [None])[0]
+                if edit is not None or open_access:
+                    typer.echo(f"viewer, read-write (can edit): {viewer.page_url(room, edit)}")
+                if watch is not None:
+                    typer.echo(f"viewer, read-only:             {viewer.page_url(room, watch)}")
+                if store is not None:
+                    typer.echo(f"replay:                        {viewer.page_url(room, watch or edit, mode='replay')}")
+                else:
+                    typer.echo("replay needs --store (no history is kept in memory-only mode)")
+                if demo:
+                    demo_config = DemoWriterConfig(
+                        url=viewer.relay.url,
+                        room=room,
+                        token=SecretStr(edit) if edit else None,
+                        agents=demo_agents,
+                        tokens_per_second=demo_tokens_per_second,
+                    )
+                    tg.start_soon(run_demo_writers, demo_config, typer.echo)
+                async for signum in signals:
+                    typer.echo(f"received {signal.Signals(signum).name}; flushing rooms")
+                    break
+                tg.cancel_scope.cancel()
+        typer.echo("relay stopped; every room was flushed to its store")
+
+    anyio.run(main)
+
+
+@app.command()
 def run(
     mode: Annotated[str, typer.Option(help="parallel or serial.")] = "parallel",
     agents: Annotated[int, typer.Option(help="Number of writer replicas.")] = 4,

@@ -30,7 +30,7 @@ from ._errors import (
 from ._channel import Role
 from ._client import ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
 from ._memory import MemoryConnection, MemoryHub
-from ._relay import Relay, RelayConfig
+from ._relay import HttpApp, Relay, RelayConfig
 from ._relay_room import Room
 from ._transport import Connection, Transport, create_transport, register_transport, transport_names
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
@@ -47,6 +47,7 @@ __all__ = [
     "WebsocketTransport",
     "MemoryConnection",
     "MemoryHub",
+    "HttpApp",
     "Relay",
     "RelayConfig",
     "Room",

@@ -93,6 +93,7 @@ class WebsocketConnection:
         self.connected = False
         self._ws: Any = None
         self._closing = False
+        self._unsent = 0  # local updates queued for the relay and not yet written to the socket
         self._fatal: TransportError | None = None
         self._tg: TaskGroup | None = None
         self._out_send, self._out_receive = anyio.create_memory_object_stream[bytes](math.inf)
@@ -149,7 +150,9 @@ class WebsocketConnection:
                     pass
 
     def _pending_local(self) -> bool:
-        return self._out_receive.statistics().current_buffer_used > 0
+        # Not the stream's buffer: a memory stream hands an item straight to a waiting
+        # receiver, so an update can be neither buffered nor sent yet.
+        return self._unsent > 0
 
     # -- local -> relay ------------------------------------------------------
 
@@ -159,6 +162,7 @@ class WebsocketConnection:
             return
         try:
             self._out_send.send_nowait(event.update)
+            self._unsent += 1
         except anyio.ClosedResourceError:
             pass
 
@@ -176,9 +180,12 @@ class WebsocketConnection:
             self._tg.start_soon(self._send, message)
 
     async def _sender(self) -> None:
-        async for merged, _count in update_batches(self._out_receive):
-            if self.connected:  # if not, the resync on reconnect carries these edits
-                await self._send(create_update_message(merged))
+        async for merged, count in update_batches(self._out_receive):
+            try:
+                if self.connected:  # if not, the resync on reconnect carries these edits
+                    await self._send(create_update_message(merged))
+            finally:
+                self._unsent -= count
 
     async def _send(self, message: bytes) -> None:
         ws = self._ws

@@ -4,6 +4,10 @@
 serves ``ws://host:port/<room>?token=...`` and ``GET /health``, persists every
 room to SQLite (one file per room, loaded before the room accepts clients)
 and, on exit, flushes every room's store before anything is dropped.
+
+Other HTTP requests go to an optional ASGI app (``Relay(config, http=app)`` or
+``relay.http = app``), which is how the ``web`` viewer is served without this
+package depending on it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import json
 import logging
 import re
 from contextlib import AsyncExitStack, nullcontext
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,7 +32,10 @@ from pycrdt.websocket import WebsocketServer
 from ._channel import ClientChannel, RateLimiter, Role
 from ._relay_room import Room
 
-__all__ = ["RelayConfig", "Relay", "ASGIApp"]
+__all__ = ["RelayConfig", "Relay", "ASGIApp", "HttpApp"]
+
+HttpApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
+"""An ASGI app for HTTP requests (``scope, receive, send``) other than ``/health``."""
 
 log = logging.getLogger("crdt_ws.relay")
 
@@ -139,9 +147,10 @@ def _log_exception(exc: Exception, logger: logging.Logger) -> bool:
 class ASGIApp:
     """ASGI entry: auth on connect, then hand the socket to the room as a ClientChannel."""
 
-    def __init__(self, server: _Server) -> None:
+    def __init__(self, server: _Server, http: HttpApp | None = None) -> None:
         self.server = server
         self.config = server.config
+        self.http = http
         self.rejected = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -154,14 +163,17 @@ class ASGIApp:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         elif scope["type"] == "http":
-            await self._http(scope, send)
+            await self._http(scope, receive, send)
         elif scope["type"] == "websocket":
             await self._websocket(scope, receive, send)
 
-    async def _http(self, scope: dict[str, Any], send: Any) -> None:
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["path"] == "/health":
             rooms = [r.describe() for r in self.server.rooms.values() if isinstance(r, Room)]
             body, status = json.dumps({"ok": True, "rooms": rooms}).encode(), 200
+        elif self.http is not None:
+            await self.http(scope, receive, send)
+            return
         else:
             body, status = b"not found\n", 404
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
@@ -208,10 +220,10 @@ class _Uvicorn(uvicorn.Server):
 class Relay:
     """A running relay; an async context manager (``async with Relay(cfg) as r: r.url``)."""
 
-    def __init__(self, config: RelayConfig | None = None) -> None:
+    def __init__(self, config: RelayConfig | None = None, *, http: HttpApp | None = None) -> None:
         self.config = config or RelayConfig()
         self.server = _Server(self.config)
-        self.app = ASGIApp(self.server)
+        self.app = ASGIApp(self.server, http)
         self._uvicorn: _Uvicorn | None = None
         self._tg: TaskGroup | None = None
         self.port = self.config.port
@@ -219,6 +231,19 @@ class Relay:
     @property
     def url(self) -> str:
         return f"ws://{self.config.host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    @property
+    def http(self) -> HttpApp | None:
+        """The ASGI app serving HTTP paths other than ``/health`` (None: they are 404)."""
+        return self.app.http
+
+    @http.setter
+    def http(self, app: HttpApp | None) -> None:
+        self.app.http = app
 
     def room(self, name: str) -> Room | None:
         room = self.server.rooms.get(name)

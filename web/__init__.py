@@ -1,1 +1,44 @@
-"""web: placeholder until its issue lands."""
+"""web: a live viewer for the shared workspace, replay of stored runs, human co-editing.
+
+The relay serves the page (``Viewer`` = ``Relay`` + ``ViewerApp`` on its HTTP
+side).  The page joins a room as a Yjs peer (npm ``yjs`` + ``y-websocket``,
+token in the URL): file tabs with a CodeMirror 6 editor bound to each
+``Y.Text``, every agent's region drawn in its colour with its name, a TODO
+board, an event timeline and run metrics.  Read-only tokens get a
+non-editable page (and the relay drops their changes anyway); read-write
+tokens let a person edit alongside the agents.  ``/replay/<room>`` scrubs
+through the room's stored updates.  ``run_demo_writers`` gives a person
+something to watch: offline demo agents (no model, labelled as such) writing
+into a room round after round (``crdt-bench serve --demo``).
+
+The front end lives in ``web/frontend`` (npm lockfile, esbuild); its bundle is
+shipped in ``web/static`` so installing the package needs no node.
+
+Errors::
+
+    ViewerError
+    ├── AssetsMissing
+    └── HistoryError
+"""
+
+from ._app import ViewerApp
+from ._config import STATIC_DIR, ViewerConfig
+from ._demo import DemoWriterConfig, run_demo_writers
+from ._errors import AssetsMissing, HistoryError, ViewerError
+from ._history import HistoryEntry, bucket, read_history
+from ._viewer import Viewer
+
+__all__ = [
+    "AssetsMissing",
+    "DemoWriterConfig",
+    "HistoryEntry",
+    "HistoryError",
+    "STATIC_DIR",
+    "Viewer",
+    "ViewerApp",
+    "ViewerConfig",
+    "ViewerError",
+    "bucket",
+    "read_history",
+    "run_demo_writers",
+]

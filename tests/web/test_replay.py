@@ -1,0 +1,66 @@
+"""Replay: a finished run's stored history, scrubbed back to an earlier state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from crdt_ws import TodoEntry, TodoStatus
+
+from ._helpers import RO, eventually
+
+pytestmark = [pytest.mark.anyio, pytest.mark.browser]
+
+V1 = "def area(r):\n    pass\n"
+V2 = "def area(r):\n    return 3.14159 * r * r  # π r²\n"
+
+
+async def test_replay_scrubs_back_to_an_earlier_state(viewer: Any, connect: Any, open_page: Any, shot: Any) -> None:
+    async with connect("agent") as agent:
+        # Each step is stored before the next, so the history has distinct points to scrub to.
+        agent.create_file("circle.py", V1)
+        agent.add_todo(TodoEntry(id="area", file="circle.py", symbol="area"))
+        await eventually(lambda: _stored(viewer) >= 1, what="the first version stored")
+        agent.update_todo("area", status=TodoStatus.CLAIMED, assignee="agent", attempt=1)
+        await eventually(lambda: _stored(viewer) >= 2, what="the claim stored")
+        agent.replace_symbol("circle.py", "area", V2)
+        agent.update_todo("area", status=TodoStatus.DONE, result=V2)
+        agent.log("commit", "area")
+    await viewer.relay.flush()  # the run is over and stored
+
+    page = await open_page(RO, mode="replay")
+    length = await page.evaluate("window.__viewer.length")
+    assert length >= 3
+    assert await page.evaluate("window.__viewer.position") == length
+    assert await page.evaluate("window.__viewer.editorText()") == V2
+    assert await page.locator('div.column[data-status="done"] .card[data-todo="area"]').count() == 1
+    await shot(page, "replay_end")
+
+    # Scrub with the keyboard, as a person would: to the start, then forward until the first version.
+    slider = page.locator("#scrub")
+    await slider.focus()
+    await page.keyboard.press("Home")
+    assert await page.evaluate("window.__viewer.position") == 0
+    assert await page.evaluate("window.__viewer.editorText()") is None  # nothing written yet
+    seen: list[str | None] = []
+    for _ in range(length):
+        await page.keyboard.press("ArrowRight")
+        seen.append(await page.evaluate("window.__viewer.editorText()"))
+        if seen[-1] == V1:
+            break
+    assert seen[-1] == V1, seen
+    position = await page.evaluate("window.__viewer.position")
+    assert 0 < position < length
+    assert (await page.locator("#when").inner_text()).startswith(f"{position}/{length} · +")
+    assert await page.locator('.card[data-todo="area"]').get_attribute("data-status") in ("pending", "claimed")
+    await shot(page, "replay_earlier")
+
+    # And forward again to the end: the final state, rebuilt incrementally.
+    await page.keyboard.press("End")
+    assert await page.evaluate("window.__viewer.editorText()") == V2
+
+
+def _stored(viewer: Any) -> int:
+    room = viewer.relay.room("viewer-test")
+    return 0 if room is None else room.stats["persisted"]

@@ -1,0 +1,185 @@
+// Live mode: join the room as a Yjs peer, show files, cursors, TODOs, events and metrics.
+
+import * as Y from 'yjs'
+import { WebsocketProvider } from 'y-websocket'
+import { FileEditor } from './editor.js'
+import { colourFor } from './text.js'
+import { layout, refreshLeases, renderBoard, renderMetrics, renderPeople, renderTabs, renderTimeline, snapshot, todoCounts } from './ui.js'
+
+const RATE_WINDOW_MS = 10000
+
+export function startLive (root, { room, token, role, name }) {
+  const parts = layout(root, { title: room, mode: 'live' })
+  const readOnly = role !== 'rw'
+  parts.role.textContent = readOnly ? 'read-only' : 'read-write'
+  parts.role.className = readOnly ? 'role ro' : 'role rw'
+
+  const doc = new Y.Doc()
+  const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`
+  const provider = new WebsocketProvider(wsUrl, room, doc, { params: { token }, disableBc: true, maxBackoffTime: 2000 })
+  const awareness = provider.awareness
+  const me = name || `human-${doc.clientID % 10000}`
+  const myColour = colourFor(me)
+  let active = null
+  let bound = null
+  let picked = false // a tab chosen by the person stops the page following new files
+  const edits = []
+  const hook = { mode: 'live', room, role, me, doc, provider, synced: false, updatesReceived: 0, edits }
+  window.__viewer = hook
+
+  const editor = new FileEditor(parts.editor, {
+    onChange: (text) => {
+      edits.push({ t: performance.timeOrigin + performance.now(), length: text.length })
+      if (edits.length > 20000) edits.splice(0, 10000)
+    },
+    onLocalSelection: (start, end) => publish({ file: active, symbol: null, start, end })
+  })
+  editor.clear('waiting for the workspace…')
+
+  function publish (region) {
+    if (readOnly) return
+    awareness.setLocalState({ agent: me, role: 'human', color: myColour, region })
+  }
+  // Only a participant who can edit announces itself; watchers stay invisible.
+  if (readOnly) awareness.setLocalState(null)
+  else publish(null)
+
+  // Lease age on this browser's own clock: when did each TODO's heartbeat last change?
+  const beats = new Map()
+  const eventTimes = []
+  const files = doc.getMap('files')
+
+  function select (path) {
+    active = path
+    const ytext = path === null ? null : files.get(path)
+    if (ytext instanceof Y.Text) {
+      if (bound !== ytext) {
+        editor.bind(ytext, readOnly)
+        bound = ytext
+      }
+    } else {
+      bound = null
+      editor.clear(path === null ? 'no files yet' : `${path} is not a text buffer`)
+    }
+    renderFiles()
+    renderPresence()
+    if (!readOnly) publish(null)
+  }
+
+  function renderFiles () {
+    const paths = [...files.keys()].sort()
+    renderTabs(parts.tabs, paths, active, (path) => { picked = true; select(path) })
+  }
+
+  function presences () {
+    const out = []
+    for (const [clientId, state] of awareness.getStates()) {
+      if (!state || typeof state.agent !== 'string') continue
+      out.push({ clientId, self: clientId === doc.clientID, agent: state.agent, role: state.role, color: state.color || '#888888', region: state.region || null })
+    }
+    return out.sort((a, b) => a.agent.localeCompare(b.agent))
+  }
+
+  function renderPresence () {
+    const all = presences()
+    renderPeople(parts.people, all)
+    editor.setRegions(all.filter((p) => !p.self && p.region && p.region.file === active)
+      .map((p) => ({ agent: p.agent, color: p.color, start: p.region.start ?? 0, end: p.region.end ?? 0 })))
+  }
+
+  function trackBeats (todos) {
+    const now = performance.now()
+    for (const [id, t] of Object.entries(todos)) {
+      const key = `${t.status}|${t.assignee}|${t.heartbeat}|${t.attempt}`
+      const seen = beats.get(id)
+      if (!seen || seen.key !== key) beats.set(id, { key, since: now })
+    }
+  }
+
+  function leaseAge (id) {
+    const seen = beats.get(id)
+    return seen ? (performance.now() - seen.since) / 1000 : null
+  }
+
+  function renderState () {
+    const snap = snapshot(doc)
+    renderBoard(parts.board, snap.todos, leaseAge)
+    renderTimeline(parts.timeline, snap.events)
+    const cutoff = performance.now() - RATE_WINDOW_MS
+    while (eventTimes.length && eventTimes[0] < cutoff) eventTimes.shift()
+    const counts = todoCounts(snap.todos)
+    renderMetrics(parts.metrics, {
+      todos: STATUS_LINE(counts),
+      events: snap.events.length,
+      'events/s': (eventTimes.length / (RATE_WINDOW_MS / 1000)).toFixed(1),
+      participants: presences().length,
+      'updates received': hook.updatesReceived,
+      ...snap.meta
+    })
+  }
+
+  let pending = false
+  function schedule () {
+    if (pending) return
+    pending = true
+    setTimeout(() => { pending = false; renderState() }, 50)
+  }
+
+  // Follow new files as they appear, until the person picks a tab.
+  files.observe((event) => {
+    const paths = [...files.keys()].sort()
+    const added = [...event.changes.keys].filter(([, change]) => change.action === 'add').map(([key]) => key)
+    if (!picked && added.length && hook.synced) select(added.sort().at(-1))
+    else if (active === null || !paths.includes(active)) select(paths[0] ?? null)
+    else if (files.get(active) !== bound) select(active)
+    else renderFiles()
+  })
+  doc.getMap('todos').observeDeep(() => { trackBeats(doc.getMap('todos').toJSON()); schedule() })
+  doc.getArray('events').observe((event) => {
+    const now = performance.now()
+    for (const d of event.changes.delta) if (d.insert) for (let i = 0; i < d.insert.length; i++) eventTimes.push(now)
+    schedule()
+  })
+  doc.getMap('meta').observeDeep(schedule)
+  doc.on('update', (_update, origin) => { if (origin === provider) hook.updatesReceived++ })
+  awareness.on('change', () => { renderPresence(); schedule() })
+  // Lease ages grow while nothing changes.
+  setInterval(() => refreshLeases(parts.board, doc.getMap('todos').toJSON(), leaseAge), 250)
+
+  provider.on('status', ({ status }) => {
+    parts.status.textContent = status
+    parts.status.dataset.state = status
+  })
+  provider.on('sync', (synced) => {
+    hook.synced = synced
+    if (synced) {
+      parts.status.textContent = 'synced'
+      parts.status.dataset.state = 'synced'
+      if (active === null) select([...files.keys()].sort()[0] ?? null)
+      renderState()
+    }
+  })
+  provider.on('connection-close', (event) => {
+    if (event && (event.code === 4401 || event.code === 4404)) {
+      provider.disconnect()
+      parts.status.textContent = event.code === 4401 ? 'token rejected' : 'bad room name'
+      parts.status.dataset.state = 'error'
+    }
+  })
+
+  Object.assign(hook, {
+    select,
+    activePath: () => active,
+    editorText: () => editor.text(),
+    text: (path) => (files.get(path) instanceof Y.Text ? files.get(path).toString() : null),
+    presences,
+    todos: () => doc.getMap('todos').toJSON(),
+    view: () => editor.view
+  })
+  renderState()
+  return hook
+}
+
+function STATUS_LINE (counts) {
+  return Object.entries(counts).map(([s, n]) => `${s} ${n}`).join(' · ')
+}
