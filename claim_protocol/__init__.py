@@ -1,1 +1,45 @@
-"""claim_protocol: placeholder until its issue lands."""
+"""claim_protocol: agents take work only through the shared TODO map.
+
+Write-verify claims with an adaptive wait, leases kept by heartbeats and
+judged stale on the observer's own clock, reclaim, hashed loser back-off,
+dependency-aware selection, idempotent completion, and an audit trail of
+every claim, verify, loss, expiry and reclaim in the ``events`` log.
+
+Layers: :class:`ClaimBoard` (reads and writes on one replica, sans-IO),
+:class:`ClaimLoop` (the claim → verify → work → complete state machine,
+sans-IO), :class:`Claimer` (the anyio driver over a real transport) and
+:mod:`claim_protocol.sim` (the same loop in virtual time).
+
+Errors::
+
+    ClaimError
+    ├── NotClaimable
+    └── NotHolder
+"""
+
+from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol
+from ._config import ClaimConfig
+from ._errors import ClaimError, NotClaimable, NotHolder
+from ._latency import SyncEstimator, peer_bounds
+from ._loop import Action, CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork
+
+__all__ = [
+    "Action",
+    "CancelWork",
+    "Chooser",
+    "Claim",
+    "ClaimBoard",
+    "ClaimConfig",
+    "ClaimError",
+    "ClaimLoop",
+    "ClaimStats",
+    "Commit",
+    "Finished",
+    "NotClaimable",
+    "NotHolder",
+    "Sleep",
+    "StartWork",
+    "SyncEstimator",
+    "commit_symbol",
+    "peer_bounds",
+]

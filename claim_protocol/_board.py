@@ -1,0 +1,414 @@
+"""The claim board: one agent's view of the TODO map, and the writes it makes (sans-IO).
+
+Nothing here sleeps or touches the network; every call takes ``now``, the
+agent's own monotonic clock.  That is what lets the same code run under the
+anyio driver (:class:`claim_protocol.Claimer`) and under the deterministic
+network simulator (:mod:`claim_protocol.sim`).
+
+The protocol on one TODO entry (a Map in ``todos``):
+
+1. **claim**: write ``status=claimed, assignee=me, attempt+1, heartbeat=0,
+   lease_s`` in one transaction;
+2. **verify**: after the adaptive wait, re-read. Concurrent sets of a key
+   converge to one writer on every replica, so exactly one claimer still
+   reads itself as assignee once all claims have arrived.  Losers pause for a
+   hashed back-off and move on;
+3. **heartbeat**: the holder bumps ``heartbeat``; an observer records on its
+   own clock when the ``(assignee, attempt, heartbeat)`` triple last changed
+   and judges the claim stale after ``lease_s`` of silence, then reclaims;
+4. **complete**: splice the code into the symbol's region (a replace, so a
+   second commit leaves one copy) and set ``status=done, result, done_by``.
+
+Under partitions two agents can both verify.  Whoever sees that its
+completion lost (``done_by`` is someone else) logs ``double_claim`` and marks
+the entry ``double.<me>``; the winner then reconciles the buffer to its own
+result, so one copy of the symbol remains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from crdt_ws import TodoEntry, TodoStatus, Workspace, WorkspaceError, outline
+
+from ._config import ClaimConfig
+from ._errors import NotClaimable, NotHolder
+from ._latency import SyncEstimator
+
+__all__ = ["Claim", "ClaimBoard", "ClaimStats", "Commit", "commit_symbol"]
+
+Commit = Callable[[Workspace, TodoEntry, str], None]
+"""Writes ``code`` for a TODO into the document (inside the caller's transaction)."""
+
+
+def commit_symbol(workspace: Workspace, entry: TodoEntry, code: str) -> None:
+    """Splice ``code`` into the region of ``entry.symbol`` with libcst (idempotent)."""
+    from merge import commit_to_text
+
+    commit_to_text(workspace.text(entry.file), entry.symbol, code, origin=workspace.agent_id)
+
+
+def _repair_symbol(workspace: Workspace, entry: TodoEntry) -> bool:
+    """Leave one copy of the winner's result in the buffer; True if anything changed."""
+    from merge import MergeError, commit_to_text, reconcile_text
+
+    assert entry.result is not None
+    text = workspace.text(entry.file)
+    before = str(text)
+    try:
+        reconcile_text(text, origin=workspace.agent_id, preferred={entry.symbol: entry.result})
+    except MergeError:
+        # Concurrent edits of one line can interleave into code that does not
+        # parse; replacing the symbol's region (found by indentation) repairs it.
+        commit_to_text(text, entry.symbol, entry.result, origin=workspace.agent_id)
+    return str(text) != before
+
+
+@dataclass
+class Claim:
+    """One claim this agent made, and what happened to it."""
+
+    todo: str
+    attempt: int
+    started: float
+    written: float
+    wait: float
+    reclaimed_from: str | None = None
+    verified_at: float | None = None
+    heartbeats: int = 0
+
+    @property
+    def verify_at(self) -> float:
+        return self.written + self.wait
+
+
+@dataclass
+class ClaimStats:
+    """Counters for reports; latencies are choose→verified, in seconds."""
+
+    claims: int = 0
+    reclaims: int = 0
+    wins: int = 0
+    losses: int = 0
+    expiries: int = 0
+    preempted: int = 0
+    double_claims: int = 0
+    completions: int = 0
+    repairs: int = 0
+    failed: int = 0
+    latencies: list[float] = field(default_factory=list)
+    waits: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Seen:
+    key: tuple[str | None, int, int]
+    since: float
+
+
+def _hash_fraction(*parts: str) -> float:
+    digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+class ClaimBoard:
+    """Claims, heartbeats and completions of one agent over one workspace replica."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        config: ClaimConfig | None = None,
+        *,
+        estimator: SyncEstimator | None = None,
+        commit: Commit = commit_symbol,
+    ) -> None:
+        self.workspace = workspace
+        self.agent = workspace.agent_id
+        self.config = config or ClaimConfig()
+        self.estimator = estimator or SyncEstimator(self.config)
+        self.commit = commit
+        self.stats = ClaimStats()
+        self.pause_until = 0.0
+        self._seen: dict[str, _Seen] = {}
+        self._completed: dict[str, int] = {}  # todo -> attempt in which this agent committed it
+        self._doubles: dict[str, float] = {}  # todo -> when this agent saw its completion lose
+        self._repaired: set[tuple[str, str]] = set()  # (todo, loser) repairs this agent made as a loser
+        self._checked: dict[str, str] = {}  # todo -> buffer as last checked by its winner
+        # TODOs someone else also completed, seen in the events log: the loser may
+        # have died before flagging the double claim, so the winner must notice.
+        self._foreign_completes: set[str] = set()
+        self._events_sub = workspace.events.observe(self._on_events)
+
+    def close(self) -> None:
+        """Stop watching the events log (the board is unusable afterwards)."""
+        self.workspace.events.unobserve(self._events_sub)
+
+    def _on_events(self, event: Any) -> None:
+        for op in event.delta:
+            for value in op.get("insert", []) if isinstance(op, dict) else []:
+                if isinstance(value, dict) and value.get("type") == "complete" and value.get("agent") != self.agent:
+                    todo = value.get("todo")
+                    if isinstance(todo, str):
+                        self._foreign_completes.add(todo)
+
+    # -- reading --------------------------------------------------------------
+
+    def entries(self) -> list[TodoEntry]:
+        return self.workspace.list_todos()
+
+    def entry(self, todo_id: str) -> TodoEntry:
+        try:
+            return self.workspace.todo(todo_id)
+        except WorkspaceError as exc:
+            raise NotClaimable(f"TODO {todo_id!r}: {exc}") from exc
+
+    def lease_of(self, entry: TodoEntry) -> float:
+        extra = entry.model_extra or {}
+        lease = extra.get("lease_s")
+        return float(lease) if isinstance(lease, (int, float)) and lease > 0 else self.config.lease
+
+    def observe(self, now: float) -> None:
+        """Note, on this agent's clock, every change of a claim's (assignee, attempt, heartbeat)."""
+        claimed: set[str] = set()
+        for entry in self.entries():
+            if entry.status != TodoStatus.CLAIMED:
+                continue
+            claimed.add(entry.id)
+            key = (entry.assignee, entry.attempt, entry.heartbeat)
+            seen = self._seen.get(entry.id)
+            if seen is None or seen.key != key:
+                self._seen[entry.id] = _Seen(key, now)
+        for todo_id in set(self._seen) - claimed:
+            del self._seen[todo_id]
+
+    def silent_for(self, entry: TodoEntry, now: float) -> float:
+        seen = self._seen.get(entry.id)
+        return 0.0 if seen is None else now - seen.since
+
+    def stale(self, entry: TodoEntry, now: float) -> bool:
+        """A claim whose heartbeat has not moved for its lease, judged on this clock."""
+        seen = self._seen.get(entry.id)
+        if entry.status != TodoStatus.CLAIMED or seen is None:
+            return False
+        # The same expression as next_deadline's, so waking at the deadline finds it stale.
+        return now >= seen.since + self.lease_of(entry)
+
+    def ready(self, entry: TodoEntry, status: dict[str, TodoStatus]) -> bool:
+        return all(status.get(dep) == TodoStatus.DONE for dep in entry.deps)
+
+    def candidates(self, now: float) -> list[TodoEntry]:
+        """Claimable TODOs in this agent's order: ready first, then a per-agent hash.
+
+        The hash order spreads agents over different TODOs, so most claims
+        never collide; the scheduler may pick any of these instead.
+        """
+        entries = self.entries()
+        status = {e.id: e.status for e in entries}
+        # Entries out of attempts stay in: claiming one marks it failed for everyone.
+        out = [e for e in entries if e.status == TodoStatus.PENDING or self.stale(e, now)]
+
+        def rank(e: TodoEntry) -> tuple[bool, float]:
+            unready = self.config.prefer_ready and not self.ready(e, status)
+            return (unready, _hash_fraction(self.agent, e.id))
+
+        return sorted(out, key=rank)
+
+    def next_deadline(self, now: float) -> float | None:
+        """When this agent should look again without news: a lease running out, or its pause ending."""
+        times = [self.pause_until] if self.pause_until > now else []
+        repair = self.repair_deadline()
+        if repair is not None:
+            times.append(repair)
+        for entry in self.entries():
+            seen = self._seen.get(entry.id)
+            if entry.status == TodoStatus.CLAIMED and entry.assignee != self.agent and seen is not None:
+                times.append(seen.since + self.lease_of(entry))
+        return min(times, default=None)
+
+    def settled(self) -> bool:
+        """Every TODO is done or failed."""
+        return all(e.status in (TodoStatus.DONE, TodoStatus.FAILED) for e in self.entries())
+
+    # -- writing --------------------------------------------------------------
+
+    def claim(self, todo_id: str, now: float, *, started: float | None = None) -> Claim:
+        """Write this agent's claim on ``todo_id``; verify it at ``claim.verify_at``."""
+        ws = self.workspace
+        wait = self.estimator.wait(ws)
+        with ws.transaction():
+            entry = self.entry(todo_id)
+            stale = self.stale(entry, now)
+            if not (entry.status == TodoStatus.PENDING or stale):
+                raise NotClaimable(f"TODO {todo_id!r} is {entry.status.value} by {entry.assignee!r}")
+            if entry.attempt >= self.config.max_attempts:
+                ws.update_todo(todo_id, status=TodoStatus.FAILED)
+                ws.log("give_up", todo_id, attempts=entry.attempt, at=now)
+                self.stats.failed += 1
+                raise NotClaimable(f"TODO {todo_id!r} failed after {entry.attempt} claims")
+            reclaimed = entry.assignee if stale else None
+            if stale:
+                ws.log("expire", todo_id, holder=entry.assignee, attempt=entry.attempt, silent_s=self.silent_for(entry, now), at=now)
+                self.stats.expiries += 1
+            attempt = entry.attempt + 1
+            ws.update_todo(
+                todo_id,
+                status=TodoStatus.CLAIMED,
+                assignee=self.agent,
+                attempt=attempt,
+                heartbeat=0,
+                # No heartbeat comes during the verify wait: the declared lease covers it.
+                lease_s=max(self.config.lease, 2 * (wait + self.config.heartbeat_interval)),
+            )
+            ws.log("reclaim" if stale else "claim", todo_id, attempt=attempt, wait_s=wait, previous=reclaimed, at=now)
+        self.stats.reclaims += bool(stale)
+        self.stats.claims += 1
+        self.stats.waits.append(wait)
+        return Claim(todo_id, attempt, now if started is None else started, now, wait, reclaimed)
+
+    def holds(self, claim: Claim) -> bool:
+        entry = self.entry(claim.todo)
+        return (
+            entry.status == TodoStatus.CLAIMED and entry.assignee == self.agent and entry.attempt == claim.attempt
+        )
+
+    def verify(self, claim: Claim, now: float) -> bool:
+        """Re-read the entry after the wait: True if this agent won."""
+        entry = self.entry(claim.todo)
+        if self.holds(claim):
+            claim.verified_at = now
+            latency = now - claim.started
+            self.stats.wins += 1
+            self.stats.latencies.append(latency)
+            self.workspace.log("verify", claim.todo, attempt=claim.attempt, wait_s=claim.wait, latency_s=latency, at=now)
+            return True
+        hashed = 0.5 + _hash_fraction(self.agent, claim.todo, str(claim.attempt))
+        self.pause_until = max(self.pause_until, now + self.config.backoff * hashed)
+        self.stats.losses += 1
+        self.workspace.log(
+            "loss",
+            claim.todo,
+            attempt=claim.attempt,
+            winner=entry.assignee,
+            status=entry.status.value,
+            wait_s=claim.wait,
+            at=now,
+        )
+        return False
+
+    def heartbeat(self, claim: Claim, now: float) -> bool:
+        """Bump the lease; False (and a ``preempted`` event) if the claim was lost meanwhile."""
+        with self.workspace.transaction():
+            if not self.holds(claim):
+                self._preempted(claim, now)
+                return False
+            entry = self.entry(claim.todo)
+            self.workspace.update_todo(claim.todo, heartbeat=entry.heartbeat + 1)
+        claim.heartbeats += 1
+        return True
+
+    def _preempted(self, claim: Claim, now: float) -> None:
+        entry = self.entry(claim.todo)
+        self.stats.preempted += 1
+        self.workspace.log(
+            "preempted",
+            claim.todo,
+            attempt=claim.attempt,
+            by=_extra(entry, "done_by") if entry.status == TodoStatus.DONE else entry.assignee,
+            status=entry.status.value,
+            double=claim.verified_at is not None,
+            at=now,
+        )
+
+    def complete(self, claim: Claim, code: str, now: float) -> None:
+        """Commit ``code`` for the claimed TODO and mark it done, in one transaction.
+
+        Raises :class:`NotHolder` (after logging ``preempted``) if the claim
+        was lost before the commit, so the loser's code never lands.
+        """
+        ws = self.workspace
+        with ws.transaction():
+            if not self.holds(claim):
+                self._preempted(claim, now)
+                raise NotHolder(f"{self.agent} lost TODO {claim.todo!r} before committing")
+            entry = self.entry(claim.todo)
+            self.commit(ws, entry, code)
+            ws.update_todo(claim.todo, status=TodoStatus.DONE, result=code, done_by=self.agent)
+            ws.log("complete", claim.todo, attempt=claim.attempt, held_s=now - (claim.verified_at or now), at=now)
+        self._completed[claim.todo] = claim.attempt
+        self.stats.completions += 1
+
+    def fail(self, claim: Claim, reason: str, now: float) -> None:
+        """Give a held TODO back as pending (the work failed); the next claim counts as a new attempt."""
+        with self.workspace.transaction():
+            if self.holds(claim):
+                self.workspace.update_todo(claim.todo, status=TodoStatus.PENDING, assignee=None)
+                self.workspace.log("release", claim.todo, attempt=claim.attempt, reason=reason, at=now)
+
+    def check_doubles(self, now: float) -> None:
+        """Detect completions that lost to another agent's; get the buffer back to one copy.
+
+        The winner repairs; if it has not within a lease (it may have died),
+        the loser repairs with the winner's result itself.
+        """
+        for todo_id, attempt in list(self._completed.items()):
+            entry = self.entry(todo_id)
+            if entry.status != TodoStatus.DONE:
+                continue
+            winner = _extra(entry, "done_by")
+            if winner != self.agent:
+                if todo_id not in self._doubles:
+                    self._doubles[todo_id] = now
+                    self.stats.double_claims += 1
+                    with self.workspace.transaction():
+                        self.workspace.update_todo(todo_id, **{f"double.{self.agent}": winner})
+                        self.workspace.log("double_claim", todo_id, winner=winner, attempt=attempt, at=now)
+                elif (
+                    now >= self._repair_due(entry)
+                    and (todo_id, self.agent) not in self._repaired
+                    and _extra(entry, f"repaired.{self.agent}") is None
+                ):
+                    self._repaired.add((todo_id, self.agent))
+                    self._repair(entry, [self.agent], now)
+                continue
+            losers = [k[len("double.") :] for k in entry.model_extra or {} if k.startswith("double.")]
+            if losers or todo_id in self._foreign_completes:
+                # Content-based and repeatable: a loser's commit can become visible
+                # after its flag (yrs integrates out-of-order updates partially).
+                source = self.workspace.read(entry.file)
+                if self._checked.get(todo_id) != source:
+                    self._checked[todo_id] = source
+                    if not _region_clean(source, entry):
+                        self._repair(entry, losers, now)
+
+    def _repair_due(self, entry: TodoEntry) -> float:
+        return self._doubles[entry.id] + self.lease_of(entry)
+
+    def repair_deadline(self) -> float | None:
+        """When a loser should take over a repair its winner has not made."""
+        due = []
+        for todo_id in self._doubles:
+            entry = self.entry(todo_id)
+            pending = (todo_id, self.agent) not in self._repaired and _extra(entry, f"repaired.{self.agent}") is None
+            if pending and entry.status == TodoStatus.DONE and _extra(entry, "done_by") != self.agent:
+                due.append(self._repair_due(entry))
+        return min(due, default=None)
+
+    def _repair(self, entry: TodoEntry, losers: list[str], now: float) -> None:
+        with self.workspace.transaction():
+            changed = _repair_symbol(self.workspace, entry)
+            self.workspace.update_todo(entry.id, **{f"repaired.{loser}": self.agent for loser in losers})
+            self.workspace.log("repair", entry.id, losers=losers, changed=changed, at=now)
+        self.stats.repairs += 1
+
+
+def _region_clean(source: str, entry: TodoEntry) -> bool:
+    """The buffer holds exactly one definition of the symbol, and it is the result."""
+    spans = [s for s in outline(source) if s.qualname == entry.symbol]
+    return len(spans) == 1 and source[spans[0].start : spans[0].end].strip() == (entry.result or "").strip()
+
+
+def _extra(entry: TodoEntry, key: str) -> Any:
+    return (entry.model_extra or {}).get(key)
