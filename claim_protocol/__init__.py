@@ -18,6 +18,7 @@ Errors::
 """
 
 from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol
+from ._claimer import Claimer, RoundTrip, Work
 from ._config import ClaimConfig
 from ._errors import ClaimError, NotClaimable, NotHolder
 from ._latency import SyncEstimator, peer_bounds
@@ -31,15 +32,18 @@ __all__ = [
     "ClaimBoard",
     "ClaimConfig",
     "ClaimError",
+    "Claimer",
     "ClaimLoop",
     "ClaimStats",
     "Commit",
     "Finished",
     "NotClaimable",
     "NotHolder",
+    "RoundTrip",
     "Sleep",
     "StartWork",
     "SyncEstimator",
+    "Work",
     "commit_symbol",
     "peer_bounds",
 ]

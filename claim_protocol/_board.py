@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crdt_ws import TodoEntry, TodoStatus, Workspace, WorkspaceError, outline
+from merge import MergeError, commit_to_text, reconcile_text
 
 from ._config import ClaimConfig
 from ._errors import NotClaimable, NotHolder
@@ -46,15 +47,11 @@ Commit = Callable[[Workspace, TodoEntry, str], None]
 
 def commit_symbol(workspace: Workspace, entry: TodoEntry, code: str) -> None:
     """Splice ``code`` into the region of ``entry.symbol`` with libcst (idempotent)."""
-    from merge import commit_to_text
-
     commit_to_text(workspace.text(entry.file), entry.symbol, code, origin=workspace.agent_id)
 
 
 def _repair_symbol(workspace: Workspace, entry: TodoEntry) -> bool:
     """Leave one copy of the winner's result in the buffer; True if anything changed."""
-    from merge import MergeError, commit_to_text, reconcile_text
-
     assert entry.result is not None
     text = workspace.text(entry.file)
     before = str(text)
@@ -136,6 +133,9 @@ class ClaimBoard:
         self._completed: dict[str, int] = {}  # todo -> attempt in which this agent committed it
         self._doubles: dict[str, float] = {}  # todo -> when this agent saw its completion lose
         self._repaired: set[tuple[str, str]] = set()  # (todo, loser) repairs this agent made as a loser
+        self._cache: dict[str, TodoEntry] = {}
+        self._dirty = True
+        self._todos_sub = workspace.todos.observe_deep(self._on_todos)
         self._checked: dict[str, str] = {}  # todo -> buffer as last checked by its winner
         # TODOs someone else also completed, seen in the events log: the loser may
         # have died before flagging the double claim, so the winner must notice.
@@ -145,6 +145,10 @@ class ClaimBoard:
     def close(self) -> None:
         """Stop watching the events log (the board is unusable afterwards)."""
         self.workspace.events.unobserve(self._events_sub)
+        self.workspace.todos.unobserve(self._todos_sub)
+
+    def _on_todos(self, events: Any) -> None:
+        self._dirty = True
 
     def _on_events(self, event: Any) -> None:
         for op in event.delta:
@@ -157,13 +161,22 @@ class ClaimBoard:
     # -- reading --------------------------------------------------------------
 
     def entries(self) -> list[TodoEntry]:
-        return self.workspace.list_todos()
+        """Every TODO as this replica has it now (parsed again only after the map changed)."""
+        if self._dirty:
+            self._dirty = False
+            try:
+                self._cache = {e.id: e for e in self.workspace.list_todos()}
+            except WorkspaceError as exc:
+                self._dirty = True
+                raise NotClaimable(f"the TODO map does not match the schema: {exc}") from exc
+        return list(self._cache.values())
 
     def entry(self, todo_id: str) -> TodoEntry:
+        self.entries()
         try:
-            return self.workspace.todo(todo_id)
-        except WorkspaceError as exc:
-            raise NotClaimable(f"TODO {todo_id!r}: {exc}") from exc
+            return self._cache[todo_id]
+        except KeyError:
+            raise NotClaimable(f"no TODO {todo_id!r}") from None
 
     def lease_of(self, entry: TodoEntry) -> float:
         extra = entry.model_extra or {}
@@ -219,6 +232,11 @@ class ClaimBoard:
     def next_deadline(self, now: float) -> float | None:
         """When this agent should look again without news: a lease running out, or its pause ending."""
         times = [self.pause_until] if self.pause_until > now else []
+        # Another agent's claim is sampled at least every heartbeat interval, so a
+        # holder that dies is noticed within lease + one heartbeat even by an
+        # observer that is not woken by heartbeat updates.
+        if any(e.status == TodoStatus.CLAIMED and e.assignee != self.agent for e in self.entries()):
+            times.append(now + self.config.heartbeat_interval)
         repair = self.repair_deadline()
         if repair is not None:
             times.append(repair)

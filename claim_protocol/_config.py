@@ -20,7 +20,7 @@ class ClaimConfig(BaseModel):
         "and may reclaim it. Written into the entry (`lease_s`), so observers use the holder's own lease.",
     )
     safety_factor: float = Field(
-        default=1.5, ge=1.0, description="Multiplier on the measured round-trip bound that gives the verify wait."
+        default=1.25, ge=1.0, description="Multiplier on the measured round-trip bounds that gives the verify wait."
     )
     margin: float = Field(
         default=0.002, ge=0, description="Seconds added to the verify wait for local processing of updates."
@@ -30,8 +30,11 @@ class ClaimConfig(BaseModel):
     initial_wait: float = Field(
         default=0.05, gt=0, description="Verify wait used until the first round trip has been measured."
     )
+    rtt_deviations: float = Field(
+        default=2.0, ge=0, description="Mean deviations added to the smoothed round trip in its bound."
+    )
     rtt_window: int = Field(
-        default=16, ge=1, description="Recent round-trip samples whose maximum also bounds the wait (spikes count)."
+        default=8, ge=1, description="Recent round-trip samples whose maximum also bounds the wait (spikes count)."
     )
     initial_probes: int = Field(
         default=3, ge=0, description="Round trips measured before the agent's first claim (0: start at once)."

@@ -5,7 +5,7 @@ agents A and B that both claim before seeing the other's write need their
 waits to cover ``A → B → A``: through a relay that is about ``rtt(A) + rtt(B)``.
 Each agent measures its own sync round trip (a sync step 1 answered by step 2
 through the real transport), keeps a TCP-style estimate (smoothed RTT plus
-four deviations, and never less than the largest recent sample), and
+two mean deviations, and never less than the largest recent sample), and
 publishes that bound in ``meta["sync_rtt.<agent>"]`` so peers can cover *its*
 side of the path.  The wait is ``safety × (own bound + largest peer bound)``.
 """
@@ -49,7 +49,7 @@ class SyncEstimator:
         """An upper estimate of this agent's round trip, or None before any sample."""
         if self.srtt is None:
             return None
-        return max(self.srtt + 4 * self.rttvar, max(self._recent))
+        return max(self.srtt + self.config.rtt_deviations * self.rttvar, max(self._recent))
 
     def wait(self, workspace: Workspace) -> float:
         """The verify wait to use now, clamped to the configured range."""

@@ -70,6 +70,11 @@ class ClaimLoop:
         self.claim: Claim | None = None
         self._next_heartbeat = 0.0
 
+    @property
+    def verifying(self) -> Claim | None:
+        """The claim waiting to be verified, if any."""
+        return self.claim if self.state is _State.VERIFYING else None
+
     def poll(self, now: float) -> Action:
         """Advance as far as possible at ``now`` and return what the driver must do."""
         board = self.board

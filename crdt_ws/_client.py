@@ -99,6 +99,7 @@ class WebsocketConnection:
         self._out_send, self._out_receive = anyio.create_memory_object_stream[bytes](math.inf)
         self._subs: list[Any] = []
         self._settled = anyio.Event()  # first sync done, or a fatal error
+        self._probes: list[anyio.Event] = []  # round trips waiting for the relay's sync step 2
 
     async def __aenter__(self) -> WebsocketConnection:
         doc = self.workspace.doc
@@ -153,6 +154,28 @@ class WebsocketConnection:
         # Not the stream's buffer: a memory stream hands an item straight to a waiting
         # receiver, so an update can be neither buffered nor sent yet.
         return self._unsent > 0
+
+    async def round_trip(self, timeout: float = 5.0) -> float:
+        """Seconds for a sync step 1 to come back as the relay's step 2 (a real sync round trip).
+
+        It goes through the relay's room like any update, so it measures what
+        the claim protocol's verify wait must cover.
+        """
+        if not self.connected:
+            raise RelayUnavailable("not connected to the relay")
+        answered = anyio.Event()
+        self._probes.append(answered)
+        start = anyio.current_time()
+        await self._send(create_sync_message(self.workspace.doc))
+        try:
+            with anyio.fail_after(timeout):
+                await answered.wait()
+        except TimeoutError:
+            raise RelayUnavailable(f"no sync round trip within {timeout}s") from None
+        finally:
+            if answered in self._probes:
+                self._probes.remove(answered)
+        return anyio.current_time() - start
 
     # -- local -> relay ------------------------------------------------------
 
@@ -278,6 +301,8 @@ class WebsocketConnection:
             if sync_type == YSyncMessageType.SYNC_STEP2:
                 self.synced.set()
                 self._settled.set()
+                if self._probes:  # the relay answers step 1s in order
+                    self._probes.pop(0).set()
             elif sync_type == YSyncMessageType.SYNC_UPDATE:
                 self.stats.updates_applied += 1
         elif message[0] == YMessageType.AWARENESS:

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectSendStream
 from pycrdt import TransactionEvent
@@ -37,6 +38,7 @@ class MemoryConnection:
         self._awareness_sub: str | None = None
         self._inbox: MemoryObjectSendStream[tuple[float, str, bytes]] | None = None
         self.updates_applied = 0
+        self._probes: list[anyio.Event] = []
 
     async def __aenter__(self) -> MemoryConnection:
         await self.hub._join(self)
@@ -50,9 +52,24 @@ class MemoryConnection:
         self.connected = False
         self.hub._leave(self)
 
+    async def round_trip(self, timeout: float = 5.0) -> float:
+        """Seconds for a probe to cross the hub and come back (``2 × delay`` plus scheduling)."""
+        start = anyio.current_time()
+        if self._inbox is not None:
+            answered = anyio.Event()
+            self._probes.append(answered)
+            self._inbox.send_nowait((start + 2 * self.hub.delay, "probe", b""))
+            with anyio.fail_after(timeout):
+                await answered.wait()
+        else:
+            await anyio.lowlevel.checkpoint()
+        return anyio.current_time() - start
+
     def apply(self, kind: str, payload: bytes) -> None:
         """Apply a forwarded update/awareness payload as a remote change."""
-        if kind == "update":
+        if kind == "probe":
+            self._probes.pop(0).set()
+        elif kind == "update":
             with self.workspace.doc.transaction(origin=self.origin):
                 self.workspace.doc.apply_update(payload)
             self.updates_applied += 1

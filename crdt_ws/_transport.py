@@ -30,6 +30,10 @@ class Connection(Protocol):
 
     async def __aexit__(self, *exc: Any) -> Any: ...
 
+    async def round_trip(self, timeout: float = 5.0) -> float:
+        """Seconds for one sync round trip to the peers' side and back (feeds the claim wait)."""
+        ...
+
 
 class Transport(Protocol):
     """Something that links a Workspace's Doc to its peers."""

@@ -106,8 +106,17 @@ class Workspace:
             raise UnknownTodo(todo_id) from None
         return parse_model(TodoEntry, entry.to_py(), f"TODO {todo_id!r}")
 
+    def todos_raw(self) -> dict[str, Any]:
+        """The whole TODO map as plain values, in one conversion.
+
+        ``str(Map)`` is JSON rendered by yrs: about 10x faster than ``Map.to_py``
+        for a board of entries, and ints stay ints.
+        """
+        return json.loads(str(self.todos)) if len(self.todos) else {}
+
     def list_todos(self) -> list[TodoEntry]:
-        return [self.todo(key) for key in sorted(self.todos.keys())]
+        raw = self.todos_raw()
+        return [parse_model(TodoEntry, raw[key], f"TODO {key!r}") for key in sorted(raw)]
 
     def update_todo(self, todo_id: str, **changes: Any) -> TodoEntry:
         """Set fields of one TODO in one transaction; returns the entry as now seen locally."""

@@ -19,3 +19,14 @@ def test_readme_example_runs() -> None:
     assert done.returncode == 0, done.stderr
     # It only ends once bob's replica holds alice's implementation.
     assert re.search(r"^(FileAdded|TodoChanged|FileEdited)\(", done.stdout, re.M), done.stdout
+
+
+def test_readme_claim_example_runs() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    code = next((b for b in blocks if "Claimer" in b), None)
+    assert code is not None, "README lost its claim example"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "self.items.append(x)" in done.stdout and "return self.items.pop()" in done.stdout
+    assert done.stdout.count("'verify'") == 2 and done.stdout.count("'complete'") == 2

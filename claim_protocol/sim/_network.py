@@ -34,6 +34,11 @@ class LinkConfig(BaseModel):
     jitter: float = Field(default=0.0, ge=0, description="Extra one-way delay drawn uniformly from [0, jitter].")
     duplicate: float = Field(default=0.0, ge=0, le=1, description="Probability that a message is delivered twice.")
     fifo: bool = Field(default=False, description="Keep per-direction order (as TCP does); jitter then only delays.")
+    resequence: bool = Field(
+        default=True,
+        description="Apply messages in send order at the receiver (a reliable transport's job). Off, reordered "
+        "updates reach pycrdt raw: replicas still converge (UpdateInbox), but a transaction can show up partially.",
+    )
 
     @property
     def max_one_way(self) -> float:
@@ -43,6 +48,14 @@ class LinkConfig(BaseModel):
 @dataclass
 class _Direction:
     last_due: float = 0.0
+    sent: int = 0  # sequence numbers handed out
+    expected: int = 0  # next sequence number the receiver applies
+    early: dict[int, Callable[[], None]] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        """After a resync nothing earlier is awaited: the sync carried it."""
+        self.expected = self.sent
+        self.early.clear()
 
 
 @dataclass
@@ -125,6 +138,8 @@ class Network:
         if not node.partitioned:
             return
         node.partitioned = False
+        node.up.reset()
+        node.down.reset()
         if node.alive:  # reconnect: exchange what each side misses, over the link
             to_hub = node.doc.get_update(self.hub.get_state())
             self._send_up(node, to_hub, self.now)
@@ -157,8 +172,20 @@ class Network:
             return
         copies = 2 if self.rng.random() < node.link.duplicate else 1
         self.duplicated += copies - 1
+        node.up.sent += 1
         for _ in range(copies):
-            self.at(self._sample(node.link, node.up), lambda: self._arrive_hub(node, update, sent, arrivals))
+            seq = node.up.sent - 1
+            arrive = lambda: self._arrive_hub(node, update, sent, arrivals)  # noqa: E731
+            self.at(self._sample(node.link, node.up), lambda: self._in_order(node, node.up, seq, arrive))
+
+    def _in_order(self, node: Node, direction: _Direction, seq: int, deliver: Callable[[], None]) -> None:
+        if not node.link.resequence or seq < direction.expected:
+            deliver()  # raw reordering, or a duplicate / pre-resync straggler: harmless to re-apply
+            return
+        direction.early[seq] = deliver
+        while direction.expected in direction.early:
+            direction.early.pop(direction.expected)()
+            direction.expected += 1
 
     def _arrive_hub(self, node: Node, update: bytes, sent: float, arrivals: dict[str, float] | None) -> None:
         if node.partitioned:
@@ -181,8 +208,11 @@ class Network:
             return
         copies = 2 if self.rng.random() < node.link.duplicate else 1
         self.duplicated += copies - 1
+        node.down.sent += 1
         for _ in range(copies):
-            self.at(self._sample(node.link, node.down), lambda: self._arrive_agent(node, update, sent, arrivals))
+            seq = node.down.sent - 1
+            arrive = lambda: self._arrive_agent(node, update, sent, arrivals)  # noqa: E731
+            self.at(self._sample(node.link, node.down), lambda: self._in_order(node, node.down, seq, arrive))
 
     def _arrive_agent(self, node: Node, update: bytes, sent: float, arrivals: dict[str, float] | None) -> None:
         if node.partitioned or not node.alive:

@@ -109,7 +109,7 @@ class SimResult:
         tree = ast.parse(self.hub.read(FILE))
         cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
         fn = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == method)
-        return ast.unparse(fn.body)
+        return "\n".join(ast.unparse(stmt) for stmt in fn.body)
 
     def racing_claims(self) -> list[tuple[dict[str, Any], dict[str, Any], bool]]:
         """Pairs of claims on the same TODO attempt, and whether each reached the other within its wait.

@@ -1,0 +1,133 @@
+"""The anyio driver: one agent's claim loop over a live, synced replica.
+
+``await Claimer(ws, connection=conn).run(work)`` claims TODOs until every one
+is done or failed, calling ``work(entry)`` for each verified claim and
+committing what it returns.  Heartbeats run beside the work; a claim lost
+meanwhile cancels the work.  The wait before verifying is measured: the
+connection's sync round trips (``round_trip()``) feed the estimator, and one
+more round trip right before verifying acts as a barrier against local stalls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import anyio
+from anyio.abc import TaskGroup
+
+from crdt_ws import TodoEntry, TransportError, Workspace
+
+from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol
+from ._config import ClaimConfig
+from ._loop import CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork
+
+__all__ = ["Claimer", "RoundTrip", "Work"]
+
+Work = Callable[[TodoEntry], Awaitable[str]]
+"""Produces the implementation of a claimed TODO (e.g. asks a model)."""
+
+
+class RoundTrip(Protocol):
+    """What the claimer needs of a connection: ``crdt_ws`` connections have it."""
+
+    async def round_trip(self, timeout: float = 5.0) -> float: ...
+
+
+class Claimer:
+    """Runs :class:`ClaimLoop` in real time for one agent."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        config: ClaimConfig | None = None,
+        *,
+        connection: RoundTrip | None = None,
+        commit: Commit = commit_symbol,
+        choose: Chooser | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.board = ClaimBoard(workspace, config, commit=commit)
+        self.config = self.board.config
+        self.loop = ClaimLoop(self.board, choose=choose)
+        self.connection = connection
+        self._wake = anyio.Event()
+        self._work_scope: anyio.CancelScope | None = None
+        self._todos_sub: Any = None
+
+    @property
+    def stats(self) -> ClaimStats:
+        return self.board.stats
+
+    async def run(self, work: Work) -> ClaimStats:
+        """Claim and work until every TODO is done or failed; returns this agent's counters."""
+        try:
+            async with anyio.create_task_group() as tg:
+                self._todos_sub = self.workspace.todos.observe_deep(self._on_todos)
+                if self.connection is not None:
+                    for _ in range(self.config.initial_probes):
+                        await self._probe()
+                    tg.start_soon(self._probe_forever)
+                await self._drive(tg, work)
+                tg.cancel_scope.cancel()
+        finally:
+            if self._todos_sub is not None:
+                self.workspace.todos.unobserve(self._todos_sub)
+            self.board.close()
+        return self.board.stats
+
+    async def _drive(self, tg: TaskGroup, work: Work) -> None:
+        while True:
+            self._wake = anyio.Event()  # before polling: a change during the poll wakes the next sleep
+            action = self.loop.poll(anyio.current_time())
+            if isinstance(action, StartWork):
+                tg.start_soon(self._work, action.claim, action.entry, work)
+            elif isinstance(action, CancelWork):
+                if self._work_scope is not None:
+                    self._work_scope.cancel()
+            elif isinstance(action, Finished):
+                return
+            elif isinstance(action, Sleep):
+                timeout = None if action.until is None else max(0.0, action.until - anyio.current_time())
+                with anyio.move_on_after(timeout):
+                    await self._wake.wait()
+                claim = self.loop.verifying
+                if claim is not None and anyio.current_time() >= claim.verify_at:
+                    # A sync round trip before re-reading: whatever reached the relay
+                    # before it is applied here now, even if this process was stalled.
+                    await self._probe()
+
+    async def _work(self, claim: Claim, entry: TodoEntry, work: Work) -> None:
+        with anyio.CancelScope() as scope:
+            self._work_scope = scope
+            try:
+                code = await work(entry)
+            except Exception as exc:  # the work failed: give the TODO back, keep the agent alive
+                self.loop.failed(claim, f"{type(exc).__name__}: {exc}", anyio.current_time())
+            else:
+                self.loop.finished(claim, code, anyio.current_time())
+        self._work_scope = None
+        self._wake.set()
+
+    def _on_todos(self, events: list[Any]) -> None:
+        # Only TODO changes other than heartbeats wake the loop: file edits and
+        # log entries never change what to claim, and heartbeats are sampled on
+        # a timer (see ClaimBoard.next_deadline), which keeps idle agents cheap.
+        for event in events:
+            if not event.path or set(map(str, event.keys)) - {"heartbeat"}:
+                self._wake.set()
+                return
+
+    async def _probe(self) -> None:
+        assert self.connection is not None
+        try:
+            rtt = await self.connection.round_trip()
+        except TransportError:
+            return  # disconnected: the estimate keeps its last value until the link is back
+        self.board.estimator.record(rtt)
+        self.board.estimator.publish(self.workspace)
+
+    async def _probe_forever(self) -> None:
+        while True:
+            await anyio.sleep(self.config.probe_interval)
+            await self._probe()

@@ -1,0 +1,160 @@
+"""The sans-IO board and loop on real pycrdt replicas, with explicit clocks."""
+
+from __future__ import annotations
+
+import pytest
+from pycrdt import Doc
+
+from claim_protocol import ClaimBoard, ClaimConfig, ClaimLoop, Finished, NotClaimable, NotHolder, Sleep, StartWork, SyncEstimator
+from crdt_ws import TodoStatus, Workspace
+
+from ._live import code_for, seed_todos
+
+
+def pair() -> tuple[Workspace, Workspace]:
+    """Two replicas; ``sync()`` exchanges everything both ways (a perfect network on demand)."""
+    return Workspace("a", Doc(client_id=1)), Workspace("b", Doc(client_id=2))
+
+
+def sync(*replicas: Workspace) -> None:
+    for x in replicas:
+        for y in replicas:
+            if x is not y:
+                y.doc.apply_update(x.doc.get_update(y.doc.get_state()))
+
+
+def test_concurrent_claims_converge_to_one_winner() -> None:
+    a, b = pair()
+    seed_todos(a, 1)
+    sync(a, b)
+    board_a, board_b = ClaimBoard(a), ClaimBoard(b)
+    claim_a, claim_b = board_a.claim("t0", 0.0), board_b.claim("t0", 0.0)  # neither saw the other
+    sync(a, b)
+    outcomes = [board_a.verify(claim_a, 1.0), board_b.verify(claim_b, 1.0)]
+    assert sorted(outcomes) == [False, True]
+    loser = board_a if not outcomes[0] else board_b
+    assert loser.pause_until > 1.0  # the loser backs off before its next claim
+    types = [e.type for e in a.read_events()] + [e.type for e in b.read_events()]
+    assert "loss" in types and "verify" in types
+
+
+def test_a_silent_claim_turns_stale_on_the_observers_clock_and_is_reclaimed() -> None:
+    a, b = pair()
+    seed_todos(a, 1)
+    sync(a, b)
+    config = ClaimConfig(heartbeat_interval=0.1, lease=1.0, min_wait=0.01, max_wait=0.01)
+    holder, observer = ClaimBoard(a, config), ClaimBoard(b, config)
+    claim = holder.claim("t0", 100.0)  # the holder's clock is unrelated to the observer's
+    sync(a, b)
+    observer.observe(5.0)
+    assert observer.candidates(5.5) == []
+    holder.heartbeat(claim, 100.5)
+    sync(a, b)
+    observer.observe(5.9)  # a heartbeat moved: the lease restarts on the observer's clock
+    assert observer.candidates(6.8) == []
+    assert [e.id for e in observer.candidates(6.9)] == ["t0"]
+    reclaim = observer.claim("t0", 6.9)
+    sync(a, b)
+    assert observer.verify(reclaim, 7.0)
+    assert b.todo("t0").attempt == 2
+    kinds = [e.type for e in b.read_events()]
+    assert kinds[-3:] == ["expire", "reclaim", "verify"]
+    assert not holder.heartbeat(claim, 101.0)  # the old holder learns it lost the lease
+    assert a.read_events()[-1].type == "preempted"
+
+
+def test_completion_is_idempotent_and_a_lost_claim_commits_nothing() -> None:
+    a, b = pair()
+    seed_todos(a, 2)
+    sync(a, b)
+    board = ClaimBoard(a)
+    claim = board.claim("t0", 0.0)
+    assert board.verify(claim, 1.0)
+    code = code_for("Jobs.job0", "a")
+    board.complete(claim, code, 2.0)
+    board.commit(a, a.todo("t0"), code)  # committing the same code again
+    assert a.read("jobs.py").count("return 'a'") == 1 and a.todo("t0").status == TodoStatus.DONE
+    other = ClaimBoard(b)
+    lost = other.claim("t1", 0.0)
+    assert other.verify(lost, 0.1)
+    sync(a, b)
+    taken = board.claim("t1", 50.0) if board.stale(a.todo("t1"), 50.0) else None
+    assert taken is None  # never observed silent: not stale
+    a.update_todo("t1", assignee="a", attempt=2)  # someone else's write wins meanwhile
+    sync(a, b)
+    with pytest.raises(NotHolder):
+        other.complete(lost, code_for("Jobs.job1", "b"), 1.0)
+    assert "return 'b'" not in b.read("jobs.py")
+
+
+def test_ready_todos_come_first_and_spread_over_agents() -> None:
+    ws = Workspace("solo")
+    seed_todos(ws, 6, deps={0: [5], 1: [5], 2: [5]})
+    board = ClaimBoard(ws)
+    ranked = [e.id for e in board.candidates(0.0)]
+    assert set(ranked[:3]) == {"t3", "t4", "t5"}
+    orders = {tuple(e.id for e in ClaimBoard(Workspace(f"agent-{i}", ws.doc)).candidates(0.0)) for i in range(6)}
+    assert len(orders) > 1, "every agent ranks identically: they would all collide on one TODO"
+
+
+def test_unknown_and_finished_todos_are_not_claimable() -> None:
+    ws = Workspace("solo")
+    seed_todos(ws, 1)
+    board = ClaimBoard(ws)
+    with pytest.raises(NotClaimable, match="nope"):
+        board.claim("nope", 0.0)
+    claim = board.claim("t0", 0.0)
+    assert board.verify(claim, 0.1)
+    with pytest.raises(NotClaimable, match="claimed"):
+        board.claim("t0", 0.2)
+
+
+def test_out_of_attempts_marks_the_todo_failed() -> None:
+    ws = Workspace("solo")
+    seed_todos(ws, 1)
+    board = ClaimBoard(ws, ClaimConfig(max_attempts=1))
+    ws.update_todo("t0", attempt=1)
+    with pytest.raises(NotClaimable, match="failed"):
+        board.claim("t0", 0.0)
+    assert ws.todo("t0").status == TodoStatus.FAILED
+    assert isinstance(ClaimLoop(board).poll(1.0), Finished)
+
+
+def test_the_loop_walks_claim_verify_work_complete() -> None:
+    ws = Workspace("solo")
+    seed_todos(ws, 1)
+    config = ClaimConfig(min_wait=0.05, max_wait=0.05, heartbeat_interval=0.5, lease=2.0)
+    loop = ClaimLoop(ClaimBoard(ws, config))
+    first = loop.poll(0.0)
+    assert isinstance(first, Sleep) and first.until == pytest.approx(0.05)
+    start = loop.poll(0.05)
+    assert isinstance(start, StartWork) and start.entry.id == "t0"
+    beat = loop.poll(0.06)
+    assert isinstance(beat, Sleep) and beat.until == pytest.approx(0.55)
+    loop.poll(0.55)
+    assert ws.todo("t0").heartbeat == 1
+    assert loop.finished(start.claim, code_for("Jobs.job0", "solo"), 0.7)
+    assert isinstance(loop.poll(0.8), Finished)
+
+
+def test_the_wait_follows_measured_round_trips_and_peers() -> None:
+    ws = Workspace("a")
+    config = ClaimConfig()
+    est = SyncEstimator(config)
+    assert est.wait(ws) == config.initial_wait
+    for _ in range(8):
+        est.record(0.002)
+    fast = est.wait(ws)
+    assert fast < 0.02
+    est.publish(ws)
+    ws.set_meta(**{"sync_rtt.b": 0.2})  # a slow peer's published bound
+    assert est.wait(ws) >= config.safety_factor * 0.2
+    for _ in range(8):
+        est.record(0.05)
+    bound = est.bound()
+    assert bound is not None and 0.05 <= bound < 0.15  # never under a recent sample, shrinking as it settles
+
+
+def test_config_rejects_a_lease_shorter_than_the_heartbeat() -> None:
+    with pytest.raises(ValueError, match="lease"):
+        ClaimConfig(heartbeat_interval=1.0, lease=0.5)
