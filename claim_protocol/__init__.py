@@ -22,7 +22,7 @@ from ._claimer import Claimer, RoundTrip, Work
 from ._config import ClaimConfig
 from ._errors import ClaimError, NotClaimable, NotHolder
 from ._latency import SyncEstimator, peer_bounds
-from ._loop import Action, CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork
+from ._loop import Action, CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork, Sync
 
 __all__ = [
     "Action",
@@ -42,6 +42,7 @@ __all__ = [
     "RoundTrip",
     "Sleep",
     "StartWork",
+    "Sync",
     "SyncEstimator",
     "Work",
     "commit_symbol",

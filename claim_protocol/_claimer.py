@@ -5,7 +5,8 @@ is done or failed, calling ``work(entry)`` for each verified claim and
 committing what it returns.  Heartbeats run beside the work; a claim lost
 meanwhile cancels the work.  The wait before verifying is measured: the
 connection's sync round trips (``round_trip()``) feed the estimator, and one
-more round trip right before verifying acts as a barrier against local stalls.
+more round trip right before claiming and one right before verifying act as
+barriers: whatever reached the relay before them is applied here.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from crdt_ws import TodoEntry, TransportError, Workspace
 
 from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol
 from ._config import ClaimConfig
-from ._loop import CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork
+from ._loop import CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork, Sync
 
 __all__ = ["Claimer", "RoundTrip", "Work"]
 
@@ -87,6 +88,9 @@ class Claimer:
                     self._work_scope.cancel()
             elif isinstance(action, Finished):
                 return
+            elif isinstance(action, Sync):
+                await self._probe()
+                self.loop.synced()
             elif isinstance(action, Sleep):
                 timeout = None if action.until is None else max(0.0, action.until - anyio.current_time())
                 with anyio.move_on_after(timeout):

@@ -51,6 +51,10 @@ class ClaimConfig(BaseModel):
     max_attempts: int = Field(
         default=5, ge=1, description="Claims of one TODO after which it is marked failed instead of reclaimed."
     )
+    sync_before_claim: bool = Field(
+        default=True,
+        description="Do a sync round trip right before each claim, so the claim is made on a fresh view.",
+    )
     prefer_ready: bool = Field(
         default=True, description="Rank TODOs whose dependencies are all done before the others."
     )

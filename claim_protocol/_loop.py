@@ -18,7 +18,7 @@ from crdt_ws import TodoEntry
 from ._board import Claim, ClaimBoard
 from ._errors import NotClaimable, NotHolder
 
-__all__ = ["ClaimLoop", "Action", "Sleep", "StartWork", "CancelWork", "Finished", "Chooser"]
+__all__ = ["ClaimLoop", "Action", "Sleep", "StartWork", "CancelWork", "Finished", "Sync", "Chooser"]
 
 Chooser = Callable[[list[TodoEntry]], TodoEntry | None]
 """Picks one of the claimable TODOs (ordered by the board's preference), or None to wait."""
@@ -51,7 +51,16 @@ class Finished:
     """Every TODO is done or failed."""
 
 
-Action = Sleep | StartWork | CancelWork | Finished
+@dataclass(frozen=True)
+class Sync:
+    """Bring the replica up to date (a sync round trip), then call ``synced`` and poll again.
+
+    Asked for before each claim: a replica whose inbound updates lag (a
+    saturated process, a slow downlink) would otherwise claim on a stale view.
+    """
+
+
+Action = Sleep | StartWork | CancelWork | Finished | Sync
 
 
 class _State(Enum):
@@ -69,6 +78,7 @@ class ClaimLoop:
         self.state = _State.IDLE
         self.claim: Claim | None = None
         self._next_heartbeat = 0.0
+        self._fresh = False  # a sync completed since the last claim attempt
 
     @property
     def verifying(self) -> Claim | None:
@@ -108,6 +118,11 @@ class ClaimLoop:
         if now < board.pause_until:
             return Sleep(board.pause_until)
         candidates = board.candidates(now)
+        if candidates and board.config.sync_before_claim and not self._fresh:
+            return Sync()
+        self._fresh = False
+        if candidates:  # the view may have moved during the sync
+            candidates = board.candidates(now)
         while candidates:
             chosen = self.choose(candidates) if self.choose is not None else candidates[0]
             if chosen is None:
@@ -120,6 +135,10 @@ class ClaimLoop:
             self.state = _State.VERIFYING
             return Sleep(self.claim.verify_at)
         return Sleep(board.next_deadline(now))
+
+    def synced(self) -> None:
+        """The driver completed the sync asked for by :class:`Sync`."""
+        self._fresh = True
 
     def finished(self, claim: Claim, code: str, now: float) -> bool:
         """The work on ``claim`` produced ``code``: commit it. False if the claim was lost first."""

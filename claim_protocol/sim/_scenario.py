@@ -23,7 +23,7 @@ from crdt_ws import TodoEntry, TodoStatus, Workspace
 
 from .._board import Claim, ClaimBoard, ClaimStats
 from .._config import ClaimConfig
-from .._loop import CancelWork, ClaimLoop, Finished, Sleep, StartWork
+from .._loop import CancelWork, ClaimLoop, Finished, Sleep, StartWork, Sync
 from ._network import LinkConfig, Network
 
 __all__ = ["Crash", "Partition", "Scenario", "SimResult", "run_scenario"]
@@ -210,6 +210,9 @@ class _Agent:
                 continue
             if isinstance(action, CancelWork):
                 continue
+            if isinstance(action, Sync):
+                self.net.probe(self.name, self._synced)
+                return
             self.finished = isinstance(action, Finished)
             if isinstance(action, Sleep) and action.until is not None:
                 if action.until <= self.net.now:
@@ -222,6 +225,12 @@ class _Agent:
                 gen = self._wake_gen
                 self.net.at(action.until, lambda: self._wake(gen))
             return
+
+    def _synced(self, rtt: float) -> None:
+        if self.adaptive:
+            self.board.estimator.record(rtt)
+        self.loop.synced()
+        self.poll()
 
     def _wake(self, gen: int) -> None:
         if gen == self._wake_gen:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 from pycrdt import Doc
 
-from claim_protocol import ClaimBoard, ClaimConfig, ClaimLoop, Finished, NotClaimable, NotHolder, Sleep, StartWork, SyncEstimator
+from claim_protocol import (
+    ClaimBoard,
+    ClaimConfig,
+    ClaimLoop,
+    Finished,
+    NotClaimable,
+    NotHolder,
+    Sleep,
+    StartWork,
+    Sync,
+    SyncEstimator,
+)
 from crdt_ws import TodoStatus, Workspace
 
 from ._live import code_for, seed_todos
@@ -125,6 +136,8 @@ def test_the_loop_walks_claim_verify_work_complete() -> None:
     seed_todos(ws, 1)
     config = ClaimConfig(min_wait=0.05, max_wait=0.05, heartbeat_interval=0.5, lease=2.0)
     loop = ClaimLoop(ClaimBoard(ws, config))
+    assert isinstance(loop.poll(0.0), Sync)  # a fresh view first
+    loop.synced()
     first = loop.poll(0.0)
     assert isinstance(first, Sleep) and first.until == pytest.approx(0.05)
     start = loop.poll(0.05)
