@@ -232,17 +232,18 @@ class ClaimBoard:
     def next_deadline(self, now: float) -> float | None:
         """When this agent should look again without news: a lease running out, or its pause ending."""
         times = [self.pause_until] if self.pause_until > now else []
-        # Another agent's claim is sampled at least every heartbeat interval, so a
-        # holder that dies is noticed within lease + one heartbeat even by an
-        # observer that is not woken by heartbeat updates.
-        if any(e.status == TodoStatus.CLAIMED and e.assignee != self.agent for e in self.entries()):
-            times.append(now + self.config.heartbeat_interval)
         repair = self.repair_deadline()
         if repair is not None:
             times.append(repair)
         for entry in self.entries():
+            if entry.status != TodoStatus.CLAIMED or entry.assignee == self.agent:
+                continue
+            # Another agent's claim is sampled at least every heartbeat interval, so a
+            # holder that dies is noticed within lease + one heartbeat even by an
+            # observer that is not woken by heartbeat updates.
+            times.append(now + self.config.heartbeat_interval)
             seen = self._seen.get(entry.id)
-            if entry.status == TodoStatus.CLAIMED and entry.assignee != self.agent and seen is not None:
+            if seen is not None:
                 times.append(seen.since + self.lease_of(entry))
         return min(times, default=None)
 

@@ -30,7 +30,7 @@ from ._errors import (
 from ._channel import Role
 from ._client import ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
 from ._memory import MemoryConnection, MemoryHub
-from ._relay import HttpApp, Relay, RelayConfig
+from ._relay import ROOM_NAME, HttpApp, Relay, RelayConfig
 from ._relay_room import Room
 from ._transport import Connection, Transport, create_transport, register_transport, transport_names
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
@@ -40,6 +40,7 @@ from ._text import StreamAnchor, TextBuffer, minimal_edit
 from ._workspace import StreamWriter, Workspace, decode_state_vector
 
 __all__ = [
+    "ROOM_NAME",
     "Role",
     "ConnectionStats",
     "WebsocketConfig",

@@ -32,14 +32,16 @@ from pycrdt.websocket import WebsocketServer
 from ._channel import ClientChannel, RateLimiter, Role
 from ._relay_room import Room
 
-__all__ = ["RelayConfig", "Relay", "ASGIApp", "HttpApp"]
+__all__ = ["RelayConfig", "Relay", "ASGIApp", "HttpApp", "ROOM_NAME"]
 
 HttpApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
 """An ASGI app for HTTP requests (``scope, receive, send``) other than ``/health``."""
 
 log = logging.getLogger("crdt_ws.relay")
 
-_ROOM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+ROOM_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
+"""Valid room names (a room is also a file name in the store), as a regex without anchors."""
+_ROOM_RE = re.compile(rf"^{ROOM_NAME}$")
 
 
 class RelayConfig(BaseModel):
@@ -56,6 +58,10 @@ class RelayConfig(BaseModel):
     client_queue: int = Field(default=10000, gt=0, description="Outgoing messages queued per client before a too-slow client is disconnected.")
     ping_interval: float = Field(default=5.0, gt=0, description="Seconds between websocket pings the relay sends to detect dead clients.")
     evict_idle_after: float | None = Field(default=300.0, gt=0, description="Seconds a persisted room may sit with no clients before it is flushed and unloaded (reloaded from its store on the next connect). Rooms without a store are never unloaded: that would lose them.")
+
+    def store_path(self, room: str) -> Path | None:
+        """Where ``room`` is persisted, or None for a relay without a store."""
+        return None if self.store_dir is None else self.store_dir / f"{room}.sqlite"
 
     @property
     def open(self) -> bool:
@@ -91,10 +97,9 @@ class _Server(WebsocketServer):
         async with self._rooms_lock:
             room = self.rooms.get(name)
             if room is None:
-                store = None
-                if self.config.store_dir is not None:
-                    self.config.store_dir.mkdir(parents=True, exist_ok=True)
-                    store = self.config.store_dir / f"{name}.sqlite"
+                store = self.config.store_path(name)
+                if store is not None:
+                    store.parent.mkdir(parents=True, exist_ok=True)
                 room = Room(name, store)
                 self.rooms[name] = room
                 await self.start_room(room)

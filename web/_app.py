@@ -22,7 +22,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qs
 
-from crdt_ws import Relay
+from crdt_ws import ROOM_NAME, Relay
 
 from ._config import ViewerConfig
 from ._errors import AssetsMissing, HistoryError
@@ -32,10 +32,8 @@ __all__ = ["ViewerApp"]
 
 log = logging.getLogger("web.viewer")
 
-# The relay's own rule for room names (a room is also a file name in the store).
-_ROOM = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
-_PAGE = re.compile(rf"^/(?:view|replay)/({_ROOM})/?$")
-_HISTORY = re.compile(rf"^/api/rooms/({_ROOM})/history$")
+_PAGE = re.compile(rf"^/(?:view|replay)/({ROOM_NAME})/?$")
+_HISTORY = re.compile(rf"^/api/rooms/({ROOM_NAME})/history$")
 _REQUIRED = ("index.html", "viewer.js", "viewer.css")
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8"}
 
@@ -100,14 +98,13 @@ class ViewerApp:
         if self.relay.config.role_for(token) is None:
             await _json(send, 401, {"error": "bad or missing token"}, head)
             return
-        store_dir = self.relay.config.store_dir
-        if store_dir is None:
+        path = self.relay.config.store_path(room)
+        if path is None:
             await _json(send, 404, {"error": "this relay keeps no store, so no history"}, head)
             return
         live = self.relay.room(room)
         if live is not None:
             await live.flush()  # what the room has received is in the store before we read it
-        path = store_dir / f"{room}.sqlite"
         if not path.is_file():
             await _json(send, 404, {"error": f"unknown room {room!r}"}, head)
             return

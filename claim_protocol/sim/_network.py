@@ -167,16 +167,22 @@ class Network:
             self._send_up(node, event.update, self.now, log[-1][1])
 
     def _send_up(self, node: Node, update: bytes, sent: float, arrivals: dict[str, float] | None = None) -> None:
+        self._transmit(node, node.up, lambda: self._arrive_hub(node, update, sent, arrivals))
+
+    def _send_down(self, node: Node, update: bytes, sent: float, arrivals: dict[str, float] | None = None) -> None:
+        self._transmit(node, node.down, lambda: self._arrive_agent(node, update, sent, arrivals))
+
+    def _transmit(self, node: Node, direction: _Direction, arrive: Callable[[], None]) -> None:
+        """One message over one direction of a link: dropped, delayed, maybe duplicated, then resequenced."""
         if node.partitioned:
             self.dropped += 1
             return
+        seq = direction.sent
+        direction.sent += 1
         copies = 2 if self.rng.random() < node.link.duplicate else 1
         self.duplicated += copies - 1
-        node.up.sent += 1
         for _ in range(copies):
-            seq = node.up.sent - 1
-            arrive = lambda: self._arrive_hub(node, update, sent, arrivals)  # noqa: E731
-            self.at(self._sample(node.link, node.up), lambda: self._in_order(node, node.up, seq, arrive))
+            self.at(self._sample(node.link, direction), lambda: self._in_order(node, direction, seq, arrive))
 
     def _in_order(self, node: Node, direction: _Direction, seq: int, deliver: Callable[[], None]) -> None:
         if not node.link.resequence or seq < direction.expected:
@@ -201,18 +207,6 @@ class Network:
         for other in self.nodes.values():
             if other is not node and other.alive:
                 self._send_down(other, fresh, sent, arrivals)
-
-    def _send_down(self, node: Node, update: bytes, sent: float, arrivals: dict[str, float] | None = None) -> None:
-        if node.partitioned:
-            self.dropped += 1
-            return
-        copies = 2 if self.rng.random() < node.link.duplicate else 1
-        self.duplicated += copies - 1
-        node.down.sent += 1
-        for _ in range(copies):
-            seq = node.down.sent - 1
-            arrive = lambda: self._arrive_agent(node, update, sent, arrivals)  # noqa: E731
-            self.at(self._sample(node.link, node.down), lambda: self._in_order(node, node.down, seq, arrive))
 
     def _arrive_agent(self, node: Node, update: bytes, sent: float, arrivals: dict[str, float] | None) -> None:
         if node.partitioned or not node.alive:

@@ -99,16 +99,17 @@ class SimResult:
     def waits(self) -> list[float]:
         return [x for s in self.stats.values() for x in s.waits]
 
+    def _methods(self) -> list[ast.FunctionDef]:
+        tree = ast.parse(self.hub.read(FILE))
+        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
+        return [n for n in cls.body if isinstance(n, ast.FunctionDef)]
+
     def definitions(self) -> Counter[str]:
         """How many times each method is defined in the final buffer."""
-        tree = ast.parse(self.hub.read(FILE))
-        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
-        return Counter(n.name for n in cls.body if isinstance(n, ast.FunctionDef))
+        return Counter(fn.name for fn in self._methods())
 
     def body_of(self, method: str) -> str:
-        tree = ast.parse(self.hub.read(FILE))
-        cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
-        fn = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == method)
+        fn = next(fn for fn in self._methods() if fn.name == method)
         return "\n".join(ast.unparse(stmt) for stmt in fn.body)
 
     def racing_claims(self) -> list[tuple[dict[str, Any], dict[str, Any], bool]]:
@@ -191,10 +192,13 @@ class _Agent:
             gap = config.probe_interval if self.started else self.net.rng.uniform(0.0, 0.001)
             self.net.at(self.net.now + gap, self.probe)
 
-    def on_rtt(self, rtt: float) -> None:
+    def _record(self, rtt: float) -> None:
         if self.adaptive:
             self.board.estimator.record(rtt)
             self.board.estimator.publish(self.workspace)
+
+    def on_rtt(self, rtt: float) -> None:
+        self._record(rtt)
         self.probes += 1
         if not self.started and self.probes >= self.board.config.initial_probes:
             self.started = True
@@ -227,8 +231,7 @@ class _Agent:
             return
 
     def _synced(self, rtt: float) -> None:
-        if self.adaptive:
-            self.board.estimator.record(rtt)
+        self._record(rtt)
         self.loop.synced()
         self.poll()
 

@@ -34,12 +34,11 @@ def events_of(ws: Workspace, kind: str, agent: str | None = None) -> list:  # ty
     return [e for e in ws.read_events() if e.type == kind and (agent is None or e.agent == agent)]
 
 
-async def start_victim(url: str, room: str, **options: float) -> subprocess.Popen[str]:
+def start_victim(url: str, room: str, **options: float) -> subprocess.Popen[str]:
     args = [sys.executable, str(WORKER), "--url", url, "--room", room, "--agent", "victim"]
     for key, value in options.items():
         args += [f"--{key.replace('_', '-')}", str(value)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    return proc
+    return subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 @pytest.mark.parametrize("moment", ["mid-claim", "mid-work"])
@@ -55,7 +54,7 @@ async def test_a_killed_agent_is_reclaimed_within_lease_and_a_heartbeat(moment: 
                 options["min_wait"] = 0.6
             else:  # long work: the kill lands while it heartbeats
                 options["work_seconds"] = 30.0
-            victim = await start_victim(relay.url, room, **options)
+            victim = start_victim(relay.url, room, **options)
             try:
                 stage = "claim" if moment == "mid-claim" else "verify"
                 await wait_for(lambda: events_of(observer, stage, "victim"))
