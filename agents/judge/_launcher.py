@@ -22,8 +22,10 @@ import signal
 import sys
 from typing import Any
 
+_MS_RDONLY = 0x1
 _MS_NOSUID = 0x2
 _MS_NODEV = 0x4
+_MS_REMOUNT = 0x20
 _MS_BIND = 0x1000
 _MS_REC = 0x4000
 _MS_PRIVATE = 0x40000
@@ -51,19 +53,26 @@ def _mount(libc: ctypes.CDLL, source: str, target: str, fstype: str | None, flag
         raise OSError(err, f"mount {target}: {os.strerror(err)}")
 
 
-def _private_tmp(workdir: str, hide: list[str]) -> None:
-    """Replace world-writable dirs with private tmpfs; keep ``workdir`` reachable at its path."""
+def _private_tmp(workdir: str, hide: list[str], keep: list[str]) -> None:
+    """Replace world-writable dirs with private tmpfs.
+
+    ``workdir`` stays reachable (read-write) at its path, and so do the dirs in
+    ``keep`` (read-only): the command's own files when they live under /tmp.
+    """
     libc = ctypes.CDLL(None, use_errno=True)
     _mount(libc, "none", "/", None, _MS_REC | _MS_PRIVATE, None)
-    # The work dir usually lives under /tmp, which is about to be hidden: hold it by fd.
-    keep = os.open(workdir, os.O_PATH | os.O_DIRECTORY)
+    # These usually live under /tmp, which is about to be hidden: hold them by fd.
+    held = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY), path != workdir) for path in [workdir, *keep]]
     for target in hide:
         if os.path.isdir(target):
             _mount(libc, "tmpfs", target, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64m,mode=1777")
-    if not os.path.isdir(workdir):
-        os.makedirs(workdir, mode=0o755)
-        _mount(libc, f"/proc/self/fd/{keep}", workdir, None, _MS_BIND, None)
-    os.close(keep)
+    for path, fd, read_only in held:
+        if not os.path.isdir(path):
+            os.makedirs(path, mode=0o755)
+            _mount(libc, f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC, None)
+            if read_only:  # a bind mount takes its read-only flag only on a remount
+                _mount(libc, "none", path, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY, None)
+        os.close(fd)
 
 
 def _child(spec: dict[str, Any]) -> None:
@@ -116,7 +125,7 @@ def _kill_rest(pid1: bool, uid: Any) -> None:
 def main() -> int:
     spec = json.loads(sys.argv[1])
     if spec.get("private_tmp"):
-        _private_tmp(str(spec["workdir"]), list(spec.get("hide") or []))
+        _private_tmp(str(spec["workdir"]), list(spec.get("hide") or []), list(spec.get("keep") or []))
     pid = os.fork()
     if pid == 0:
         try:

@@ -31,6 +31,15 @@ from ._errors import JudgeInputError, SandboxSetupError
 _LAUNCHER = Path(__file__).with_name("_launcher.py")
 _HIDE = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"]
 
+def _inside(path: str, root: str) -> bool:
+    return os.path.abspath(path).startswith(root.rstrip("/") + "/")
+
+
+def _top_dir(path: str, root: str) -> str:
+    """The first directory below ``root`` on the way to ``path``."""
+    return os.path.join(root, os.path.relpath(os.path.abspath(path), root).split(os.sep)[0])
+
+
 SandboxStatus = Literal["ok", "exit_nonzero", "signaled", "timeout", "stalled", "output_limit"]
 ResourceHint = Literal["cpu", "memory", "processes", "file_size"]
 
@@ -212,6 +221,10 @@ class Sandbox:
             "fsize": cfg.max_file_bytes,
             "core": 0,
         }
+        # A command that lives under a dir the sandbox hides (a venv in a mktemp dir,
+        # say) would vanish with it: its top dir there comes back, read-only.
+        used = [resolved, *(a for a in argv[1:] if os.path.isabs(a))]
+        keep = sorted({_top_dir(path, h) for path in used for h in _HIDE if _inside(path, h)})
         mountns = "--mount" in flags and cfg.private_tmp
         spec = {
             "workdir": workdir,
@@ -221,6 +234,7 @@ class Sandbox:
             "uid": uid,
             "private_tmp": mountns,
             "hide": _HIDE,
+            "keep": keep,
             "setpriv": shutil.which("setpriv"),
         }
         launcher = [sys.executable, "-I", "-S", str(_LAUNCHER), json.dumps(spec)]

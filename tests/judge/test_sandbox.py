@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -138,3 +140,26 @@ async def test_bad_file_names_are_rejected() -> None:
         await Sandbox(FAST).run(["python", "x.py"], {"../x.py": "print(1)"})
     with pytest.raises(JudgeInputError):
         await Sandbox(FAST).run([], {})
+
+
+
+async def test_a_command_kept_under_tmp_still_runs_but_cannot_write_there() -> None:
+    # A checkout (and its venv) in a mktemp dir lives under /tmp, which the sandbox
+    # hides: its files must come back read-only, and /tmp itself stay private.
+    home = Path(tempfile.mkdtemp(prefix="judge-tool-", dir="/tmp"))
+    home.chmod(0o755)  # a checkout others may read, as the sandbox's private uid must
+    try:
+        tool = home / "tool.py"
+        tool.write_text(
+            "import pathlib\nprint('tool ran')\n"
+            "for target in [pathlib.Path(__file__).with_name('written'), pathlib.Path('/tmp/judge_kept_probe')]:\n"
+            "    try:\n        target.write_text('x')\n        print('wrote', target)\n"
+            "    except OSError as exc:\n        print(type(exc).__name__)\n"
+        )
+        res = await Sandbox(FAST).run(["python", str(tool)], {})
+        assert res.status == "ok", res.stderr
+        assert res.stdout.startswith("tool ran")
+        assert not (home / "written").exists()
+        assert not Path("/tmp/judge_kept_probe").exists()
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
