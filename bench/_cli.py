@@ -6,7 +6,7 @@ import logging
 import secrets
 import signal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 import typer
@@ -121,11 +121,74 @@ def serve(
 
 @app.command()
 def run(
+    mode: Annotated[list[str] | None, typer.Option(help="Mode to compare (repeatable): parallel, serial, waves, auto.")] = None,
+    suite: Annotated[str, typer.Option(help="Suite name (bundled) or a directory of tasks.")] = "bundled",
+    task: Annotated[list[str] | None, typer.Option(help="Task id to run (repeatable; default: the whole suite).")] = None,
+    agents: Annotated[int, typer.Option(help="Parallelism cap P: implementers in parallel modes.")] = 4,
+    runs: Annotated[int, typer.Option(help="Trials per task and mode.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of the first run.")] = 0,
+    model: Annotated[str, typer.Option(help="Model: scripted (offline default), replay:<recording>, anthropic:<id>, openai:<id>@<url>.")] = "scripted",
+    time_scale: Annotated[float, typer.Option(help="Offline latency scale: 1 = real model speed.")] = 0.25,
+    profile: Annotated[str, typer.Option(help="Offline latency profile: haiku, sonnet, opus, instant.")] = "sonnet",
+    transport: Annotated[str, typer.Option(help="memory (one process) or websocket (a real relay on 127.0.0.1).")] = "memory",
+    priority: Annotated[str, typer.Option(help="unblocking or fifo.")] = "unblocking",
+    drafts: Annotated[int, typer.Option(help="k-way speculative drafts per claim.")] = 1,
+    token_budget: Annotated[int | None, typer.Option(help="Output-token cap per trial.")] = None,
+    pyright: Annotated[bool, typer.Option(help="Judge semantic conflicts with a warm pyright.")] = True,
+    results: Annotated[Path | None, typer.Option(help="Append one JSON line per trial to this file.")] = None,
+) -> None:
+    """Run a suite in each mode and print a per-task comparison (offline scripted model by default)."""
+    from pydantic import ValidationError
+
+    from agents.models import ModelError
+    from agents.roles import AgentError
+
+    from ._run import RunConfig, comparison_table, run_suite
+    from .suites import SuiteError
+
+    try:
+        config = RunConfig.model_validate(
+            {
+                "suite": suite,
+                "tasks": task or None,
+                "modes": mode or ["serial", "parallel", "auto"],
+                "runs": runs,
+                "seed": seed,
+                "model": model,
+                "time_scale": time_scale,
+                "profile": profile,
+                "pyright": pyright,
+                "results": results,
+                "trial": {
+                    "transport": transport,
+                    "scheduler": {"agents": agents, "priority": priority, "drafts": drafts, "token_budget": token_budget},
+                },
+            }
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter(_first_error(exc)) from exc
+    try:
+        outcome = anyio.run(run_suite, config, typer.echo)
+    except (SuiteError, ModelError, AgentError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo("")
+    typer.echo(comparison_table(outcome))
+
+
+def _first_error(exc: Any) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}"
+
+
+@app.command()
+def demo(
     mode: Annotated[str, typer.Option(help="parallel or serial.")] = "parallel",
     agents: Annotated[int, typer.Option(help="Number of writer replicas.")] = 4,
     tokens_per_second: Annotated[float, typer.Option(help="Pace of the offline demo writer.")] = 400.0,
 ) -> None:
-    """Foundation demo (until the benchmark lands): writers stream methods into one document via a relay."""
+    """The workspace without a model: writers stream known methods into one document via a relay."""
     if mode not in ("parallel", "serial"):
         raise typer.BadParameter(f"mode must be parallel or serial, not {mode!r}", param_hint="--mode")
     chosen: Literal["parallel", "serial"] = "parallel" if mode == "parallel" else "serial"

@@ -14,13 +14,14 @@ Errors::
 
     ClaimError
     ├── NotClaimable
-    └── NotHolder
+    ├── NotHolder
+    └── CommitFailed
 """
 
-from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol
+from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol, round_of
 from ._claimer import Claimer, RoundTrip, Work
 from ._config import ClaimConfig
-from ._errors import ClaimError, NotClaimable, NotHolder
+from ._errors import ClaimError, CommitFailed, NotClaimable, NotHolder
 from ._latency import SyncEstimator, peer_bounds
 from ._loop import Action, CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork, Sync
 
@@ -35,6 +36,7 @@ __all__ = [
     "Claimer",
     "ClaimLoop",
     "ClaimStats",
+    "CommitFailed",
     "Commit",
     "Finished",
     "NotClaimable",
@@ -47,4 +49,5 @@ __all__ = [
     "Work",
     "commit_symbol",
     "peer_bounds",
+    "round_of",
 ]

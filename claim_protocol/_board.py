@@ -32,14 +32,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crdt_ws import TodoEntry, TodoStatus, Workspace, WorkspaceError, outline
+from crdt_ws import TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span, outline
 from merge import MergeError, commit_to_text, reconcile_text
 
 from ._config import ClaimConfig
-from ._errors import NotClaimable, NotHolder
+from ._errors import CommitFailed, NotClaimable, NotHolder
 from ._latency import SyncEstimator
 
-__all__ = ["Claim", "ClaimBoard", "ClaimStats", "Commit", "commit_symbol"]
+__all__ = ["Claim", "ClaimBoard", "ClaimStats", "Commit", "commit_symbol", "round_of"]
 
 Commit = Callable[[Workspace, TodoEntry, str], None]
 """Writes ``code`` for a TODO into the document (inside the caller's transaction)."""
@@ -130,7 +130,9 @@ class ClaimBoard:
         self.stats = ClaimStats()
         self.pause_until = 0.0
         self._seen: dict[str, _Seen] = {}
-        self._completed: dict[str, int] = {}  # todo -> attempt in which this agent committed it
+        # todo -> (attempt, round) in which this agent committed it; a judge that
+        # reopens a TODO for repair bumps its round, which is not a double claim.
+        self._completed: dict[str, tuple[int, int]] = {}
         self._doubles: dict[str, float] = {}  # todo -> when this agent saw its completion lose
         self._repaired: set[tuple[str, str]] = set()  # (todo, loser) repairs this agent made as a loser
         self._cache: dict[str, TodoEntry] = {}
@@ -139,7 +141,7 @@ class ClaimBoard:
         self._checked: dict[str, str] = {}  # todo -> buffer as last checked by its winner
         # TODOs someone else also completed, seen in the events log: the loser may
         # have died before flagging the double claim, so the winner must notice.
-        self._foreign_completes: set[str] = set()
+        self._foreign_completes: set[tuple[str, int]] = set()  # (todo, round)
         self._events_sub = workspace.events.observe(self._on_events)
 
     def close(self) -> None:
@@ -154,9 +156,10 @@ class ClaimBoard:
         for op in event.delta:
             for value in op.get("insert", []) if isinstance(op, dict) else []:
                 if isinstance(value, dict) and value.get("type") == "complete" and value.get("agent") != self.agent:
-                    todo = value.get("todo")
-                    if isinstance(todo, str):
-                        self._foreign_completes.add(todo)
+                    todo, data = value.get("todo"), value.get("data")
+                    round_ = data.get("round", 0) if isinstance(data, dict) else 0
+                    if isinstance(todo, str) and isinstance(round_, (int, float)):
+                        self._foreign_completes.add((todo, int(round_)))
 
     # -- reading --------------------------------------------------------------
 
@@ -353,10 +356,21 @@ class ClaimBoard:
                 self._preempted(claim, now)
                 raise NotHolder(f"{self.agent} lost TODO {claim.todo!r} before committing")
             entry = self.entry(claim.todo)
-            self.commit(ws, entry, code)
-            ws.update_todo(claim.todo, status=TodoStatus.DONE, result=code, done_by=self.agent)
-            ws.log("complete", claim.todo, attempt=claim.attempt, held_s=now - (claim.verified_at or now), at=now)
-        self._completed[claim.todo] = claim.attempt
+            try:
+                self.commit(ws, entry, code)
+            except (MergeError, WorkspaceError) as exc:
+                raise CommitFailed(f"{self.agent} could not commit {claim.todo!r}: {exc}") from exc
+            result = _region(ws.read(entry.file), entry.symbol) or code
+            ws.update_todo(claim.todo, status=TodoStatus.DONE, result=result, done_by=self.agent)
+            ws.log(
+                "complete",
+                claim.todo,
+                attempt=claim.attempt,
+                round=round_of(entry),
+                held_s=now - (claim.verified_at or now),
+                at=now,
+            )
+        self._completed[claim.todo] = (claim.attempt, round_of(entry))
         self.stats.completions += 1
 
     def fail(self, claim: Claim, reason: str, now: float) -> None:
@@ -372,8 +386,11 @@ class ClaimBoard:
         The winner repairs; if it has not within a lease (it may have died),
         the loser repairs with the winner's result itself.
         """
-        for todo_id, attempt in list(self._completed.items()):
+        for todo_id, (attempt, round_) in list(self._completed.items()):
             entry = self.entry(todo_id)
+            if round_of(entry) != round_:
+                del self._completed[todo_id]  # reopened for repair: a later round, not a rival
+                continue
             if entry.status != TodoStatus.DONE:
                 continue
             winner = _extra(entry, "done_by")
@@ -393,7 +410,7 @@ class ClaimBoard:
                     self._repair(entry, [self.agent], now)
                 continue
             losers = [k[len("double.") :] for k in entry.model_extra or {} if k.startswith("double.")]
-            if losers or todo_id in self._foreign_completes:
+            if losers or (todo_id, round_) in self._foreign_completes:
                 # Content-based and repeatable: a loser's commit can become visible
                 # after its flag (yrs integrates out-of-order updates partially).
                 source = self.workspace.read(entry.file)
@@ -417,7 +434,11 @@ class ClaimBoard:
 
     def _repair(self, entry: TodoEntry, losers: list[str], now: float) -> None:
         with self.workspace.transaction():
-            changed = _repair_symbol(self.workspace, entry)
+            try:
+                changed = _repair_symbol(self.workspace, entry)
+            except MergeError as exc:  # a repair that cannot merge must not take the agent down
+                self.workspace.log("repair_failed", entry.id, losers=losers, error=str(exc), at=now)
+                return
             self.workspace.update_todo(entry.id, **{f"repaired.{loser}": self.agent for loser in losers})
             self.workspace.log("repair", entry.id, losers=losers, changed=changed, at=now)
         self.stats.repairs += 1
@@ -427,6 +448,21 @@ def _region_clean(source: str, entry: TodoEntry) -> bool:
     """The buffer holds exactly one definition of the symbol, and it is the result."""
     spans = [s for s in outline(source) if s.qualname == entry.symbol]
     return len(spans) == 1 and source[spans[0].start : spans[0].end].strip() == (entry.result or "").strip()
+
+
+def _region(source: str, symbol: str) -> str | None:
+    """The symbol's text as it now stands in the buffer (what ``result`` records)."""
+    try:
+        span = find_span(source, symbol)
+    except WorkspaceError:
+        return None
+    return source[span.start : span.end]
+
+
+def round_of(entry: TodoEntry) -> int:
+    """The entry's repair round: a judge reopening a done TODO bumps ``repairs``."""
+    value = _extra(entry, "repairs")
+    return int(value) if isinstance(value, (int, float)) else 0
 
 
 def _extra(entry: TodoEntry, key: str) -> Any:

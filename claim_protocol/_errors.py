@@ -2,7 +2,8 @@
 
     ClaimError
     ├── NotClaimable   the TODO is held by a live agent, done, failed or unknown
-    └── NotHolder      this agent no longer holds the claim it acts on (lost, preempted)
+    ├── NotHolder      this agent no longer holds the claim it acts on (lost, preempted)
+    └── CommitFailed   the code could not be merged into the buffer (the TODO is handed back)
 
 Workspace errors (``crdt_ws.WorkspaceError``) raised while reading an entry are
 translated into these at the board, so callers handle one tree.
@@ -10,7 +11,7 @@ translated into these at the board, so callers handle one tree.
 
 from __future__ import annotations
 
-__all__ = ["ClaimError", "NotClaimable", "NotHolder"]
+__all__ = ["ClaimError", "CommitFailed", "NotClaimable", "NotHolder"]
 
 
 class ClaimError(Exception):
@@ -23,3 +24,7 @@ class NotClaimable(ClaimError):
 
 class NotHolder(ClaimError):
     """The agent acted on a claim it does not (or no longer) hold."""
+
+
+class CommitFailed(ClaimError):
+    """The work's code could not be merged into the shared buffer; nothing was written."""

@@ -16,7 +16,7 @@ from enum import Enum
 from crdt_ws import TodoEntry
 
 from ._board import Claim, ClaimBoard
-from ._errors import NotClaimable, NotHolder
+from ._errors import CommitFailed, NotClaimable, NotHolder
 
 __all__ = ["ClaimLoop", "Action", "Sleep", "StartWork", "CancelWork", "Finished", "Sync", "Chooser"]
 
@@ -148,6 +148,9 @@ class ClaimLoop:
         try:
             self.board.complete(claim, code, now)
         except NotHolder:
+            return False
+        except CommitFailed as exc:
+            self.board.fail(claim, str(exc), now)  # the next claim is a fresh attempt
             return False
         return True
 

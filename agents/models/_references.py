@@ -24,6 +24,9 @@ class Reference:
 
     code: str
     imports: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    """Qualified symbols this implementation really calls or needs (ground truth, e.g. from the
+    reference solution); ``scripted`` makes a reply that could not see them likelier to be wrong."""
 
 
 @runtime_checkable

@@ -39,6 +39,14 @@ class ScriptedConfig(BaseModel):
     """Options of the ``scripted`` provider."""
 
     fault_rate: float = Field(default=0.3, ge=0, le=1, description="Probability that a reply carries one injected fault.")
+    blind_fault_rate: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Extra fault probability per dependency (`Reference.depends_on`) whose code the request did not show "
+        "(`ModelRequest.shown`): a model writing against code it cannot see guesses its interface. A modelling "
+        "assumption of this offline provider, not a measured figure.",
+    )
     faults: tuple[FaultKind, ...] = Field(default=FAULT_KINDS, min_length=1, description="Fault kinds to draw from.")
     seed: int = Field(default=0, description="Default seed (a request's own `seed` wins).")
     latency: LatencyConfig = Field(default_factory=LatencyConfig, description="Stream pacing.")
@@ -61,7 +69,8 @@ class ScriptedModel(OfflineModel):
             provider="scripted",
             model=references.name,
             offline=True,
-            label=f"scripted (offline: {references.name} + seeded faults, rate {self.config.fault_rate:g})",
+            label=f"scripted (offline: {references.name} + seeded faults, rate {self.config.fault_rate:g}"
+            f" + {self.config.blind_fault_rate:g} per unseen dependency)",
         )
         pricing: Pricing | None = claude_pricing(self.config.price_as) if self.config.price_as else None
         super().__init__(info, latency=self.config.latency, budget=budget, pricing=pricing)
@@ -79,7 +88,9 @@ class ScriptedModel(OfflineModel):
         rng = _rng(seed, request.task_id, request.symbol, request.attempt)
         code = ("\n".join(ref.imports) + "\n\n" + ref.code) if ref.imports else ref.code
         fault = None
-        if rng.random() < self.config.fault_rate:
+        unseen = [dep for dep in ref.depends_on if dep not in request.shown]
+        p_fault = 1 - (1 - self.config.fault_rate) * (1 - self.config.blind_fault_rate) ** len(unseen)
+        if rng.random() < p_fault:
             code, fault = inject_one_of(code, self.config.faults, rng)
         preface = _PREFACES[rng.randrange(len(_PREFACES))].format(symbol=request.symbol)
         text = f"{preface}\n\n```python\n{code.rstrip()}\n```\n"

@@ -49,6 +49,10 @@ class ModelRequest(BaseModel):
         description="Whether the prompt showed the code of the symbol's dependencies; `replay` then picks the incremental "
         "(method_I) recording, otherwise the compositional (method_C) one.",
     )
+    shown: tuple[str, ...] = Field(
+        default=(),
+        description="Qualified symbols whose implemented code the prompt showed (the context an implementer observed).",
+    )
     attempt: int = Field(default=0, ge=0, description="Repair attempt number (0 = first try); keys `scripted` fault draws.")
     seed: int | None = Field(default=None, description="Seed for offline randomness (faults, latency jitter); None = the provider's.")
 

@@ -1,29 +1,60 @@
-"""`crdt-bench run` (the foundation demo) end to end, and its input checks."""
+"""The ``crdt-bench`` commands end to end (real subprocesses), and their input checks."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 
-def crdt_bench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True, text=True, timeout=120)
+def crdt_bench(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_run_compares_modes_per_task_and_labels_the_offline_model(tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+    done = crdt_bench(
+        "run", "--task", "unit_convert", "--task", "calculator", "--time-scale", "0.02", "--no-pyright",
+        "--results", str(results),
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("model: scripted (offline"), lines[0]
+    progress = [line for line in lines if line.startswith("[")]
+    assert [p.split("]")[0] for p in progress] == [f"[{i}/6" for i in range(1, 7)]  # progress per trial
+    table = [line for line in lines if line.startswith("| unit_convert") or line.startswith("| calculator")]
+    assert len(table) == 2 and "auto / best" in done.stdout
+    assert lines[-1].startswith("model: scripted (offline")
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(rows) == 6 and {r["requested"] for r in rows} == {"serial", "parallel", "auto"}
+    assert all(r["provider"].startswith("scripted (offline") and r["stubs"] >= 4 for r in rows)
+    assert all(r["agents"] == 1 for r in rows if r["mode"] == "serial")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mode", "sideways"], "modes.0"),
+        (["--agents", "0"], "agents"),
+        (["--task", "no_such_task", "--mode", "serial"], "no_such_task"),
+        (["--suite", "nowhere", "--mode", "serial"], "unknown suite 'nowhere'"),
+        (["--model", "gpt:4", "--mode", "serial", "--task", "unit_convert"], "unknown provider 'gpt'"),
+    ],
+)
+def test_bad_input_is_a_clear_error(args: list[str], message: str) -> None:
+    done = crdt_bench("run", "--no-pyright", *args, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("mode", ["parallel", "serial"])
-def test_run_streams_every_method_and_converges(mode: str) -> None:
-    done = crdt_bench("run", "--mode", mode, "--agents", "2", "--tokens-per-second", "4000")
+def test_demo_streams_every_method_and_converges(mode: str) -> None:
+    done = crdt_bench("demo", "--mode", mode, "--agents", "2", "--tokens-per-second", "4000")
     assert done.returncode == 0, done.stderr
     summary = done.stdout.strip().splitlines()[-1]
     assert summary.startswith("[offline demo writer (no model)]")  # offline output is labelled
     assert f"mode={mode}" in summary and "converged=True parses=True" in summary
     assert done.stdout.count("committed Inventory.") == 4
-    assert "return sum(self.items.values())" in done.stdout
-
-
-def test_bad_mode_is_a_clear_error() -> None:
-    done = crdt_bench("run", "--mode", "sideways")
-    assert done.returncode == 2
-    assert "mode must be parallel or serial" in done.stderr

@@ -89,6 +89,21 @@ async def test_fault_rate_is_respected_and_repairs_can_succeed() -> None:
     assert any(f is None for f in faults[1:]), "some later attempt comes out clean"
 
 
+async def test_unseen_dependencies_raise_the_fault_rate_and_shown_ones_do_not() -> None:
+    refs = DictReferences({("stack", "Stack.push"): Reference(code=STACK_PUSH, depends_on=("Stack.full", "Stack.size"))})
+    model = ScriptedModel(refs, ScriptedConfig(fault_rate=0.1, blind_fault_rate=0.5, latency=INSTANT))
+
+    async def faulty(shown: tuple[str, ...]) -> int:
+        requests = [ModelRequest(task_id="stack", symbol="Stack.push", seed=s, shown=shown) for s in range(200)]
+        return sum([(await model.complete(r)).usage.fault is not None for r in requests])
+
+    async with model:
+        blind, half, sighted = await faulty(()), await faulty(("Stack.full",)), await faulty(("Stack.full", "Stack.size"))
+    # Expected rates: 1 - 0.9 * 0.5**k = 0.775, 0.55, 0.1 for k = 2, 1, 0 unseen dependencies.
+    assert 130 <= blind <= 180 and 85 <= half <= 135 and 8 <= sighted <= 35, (blind, half, sighted)
+    assert "per unseen dependency" in model.info.label
+
+
 def test_every_fault_kind_changes_behaviour_as_named() -> None:
     code = "def f(xs, n):\n    import math\n    if len(xs) < n:\n        return math.floor(2)\n    return 0\n"
     rng = random.Random(0)

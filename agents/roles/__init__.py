@@ -1,0 +1,54 @@
+"""Agent roles: the outliner, implementers and the judge, coordinating only through the document.
+
+- :class:`Outliner` writes a task's skeleton into ``files``, one TODO per
+  stub (with ``deps`` from the coupling classifier) and the :class:`~agents.scheduler.Plan`
+  into ``meta``.
+- :class:`Implementer` claims TODOs (``claim_protocol``), asks its model with
+  the outline plus the committed code of the TODO's dependencies, streams the
+  code into the symbol's region live and commits through ``merge``.
+- :class:`JudgeAgent` runs the visible checks as TODOs complete, reopens
+  failures for repair (bounded), reconciles semantic conflicts, and marks the
+  run finished.
+
+Errors::
+
+    AgentError
+    ├── OutlineError        no usable skeleton (given one broken, model's unusable)
+    │   └── NoTodos         the skeleton has no stubs
+    └── RunTimeout          agents did not finish in time (also a TimeoutError)
+"""
+
+from ._errors import AgentError, NoTodos, OutlineError, RunTimeout
+from ._implementer import CallRecord, DraftCheck, Implementer, ImplementerConfig, ImplementerStats
+from ._judge_agent import JudgeAgent, JudgeConfig, JudgeSummary
+from ._outliner import OUTLINE_SYMBOL, Outliner, OutlinerConfig, TaskSpec, find_stubs, plan_from
+from ._prompt import SYSTEM_PROMPT, Context, build_context
+from ._snapshot import Snapshot, committed_module
+from ._stream import FenceFilter
+
+__all__ = [
+    "OUTLINE_SYMBOL",
+    "SYSTEM_PROMPT",
+    "AgentError",
+    "CallRecord",
+    "Context",
+    "DraftCheck",
+    "FenceFilter",
+    "Implementer",
+    "ImplementerConfig",
+    "ImplementerStats",
+    "JudgeAgent",
+    "JudgeConfig",
+    "JudgeSummary",
+    "NoTodos",
+    "OutlineError",
+    "Outliner",
+    "OutlinerConfig",
+    "RunTimeout",
+    "Snapshot",
+    "TaskSpec",
+    "build_context",
+    "committed_module",
+    "find_stubs",
+    "plan_from",
+]

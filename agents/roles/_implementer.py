@@ -1,0 +1,313 @@
+"""The implementer: observe the board, claim, build context, ask the model, stream, commit.
+
+The loop is tiny on purpose::
+
+    run()    until the judge declares the run finished: step()
+    step()   one claim session (claim_protocol.Claimer) over the current plan,
+             then wait for news (a reopened TODO, the end of the run)
+    work()   for one verified claim: context -> query -> act
+    query()  ask the model, streaming the code into the symbol's region live
+    act()    extract the implementation (merge.extract); the Claimer commits it
+
+Everything an implementer knows comes from its replica: the plan and outline
+from ``meta``, dependencies' code from their TODOs' ``result``, the judge's
+feedback from a reopened TODO.  Every call and commit is logged to
+``events`` as it happens, so an agent that dies leaves its trail behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import libcst as cst
+from pydantic import BaseModel, Field
+
+from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, commit_symbol
+from crdt_ws import Presence, Region, TodoEntry, TodoStatus, Workspace, find_span
+from merge import ExtractError, Extraction, commit_to_text, extract
+
+from agents.models import ModelError, StreamingModel
+from agents.scheduler import Plan, SchedulerConfig, make_chooser
+
+from ._prompt import Context, build_context
+from ._stream import FenceFilter
+
+__all__ = ["Implementer", "ImplementerConfig", "ImplementerStats", "DraftCheck", "CallRecord"]
+
+DraftCheck = Callable[[TodoEntry, str], Awaitable[bool]]
+"""Does this implementation of the TODO pass its visible checks? (used to pick among drafts)"""
+
+_COLORS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
+
+
+class ImplementerConfig(BaseModel):
+    """Options of one implementer."""
+
+    max_tokens: int = Field(default=2048, gt=0, description="Output cap per model call.")
+    stream_live: bool = Field(default=True, description="Stream each reply's code into its method's region as it arrives.")
+    seed: int | None = Field(default=None, description="Seed passed to offline providers (None: the provider's own).")
+
+
+@dataclass
+class CallRecord:
+    """One model call, as the results need it."""
+
+    todo: str
+    agent: str
+    started: float
+    seconds: float
+    output_tokens: int
+    input_tokens: int
+    cost_usd: float | None
+    shown: tuple[str, ...]
+    missing: tuple[str, ...]
+    fault: str | None
+    used: bool = False
+
+
+@dataclass
+class ImplementerStats:
+    """What one implementer did."""
+
+    agent: str
+    calls: list[CallRecord] = field(default_factory=list)
+    commits: int = 0
+    extract_failures: int = 0
+    model_failures: int = 0
+    claims: list[ClaimStats] = field(default_factory=list)
+
+
+class Implementer:
+    """One implementer agent on its own replica."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        model: StreamingModel,
+        *,
+        connection: RoundTrip | None = None,
+        scheduler: SchedulerConfig | None = None,
+        claim: ClaimConfig | None = None,
+        config: ImplementerConfig | None = None,
+        check: DraftCheck | None = None,
+        index: int = 0,
+    ) -> None:
+        self.workspace = workspace
+        self.agent = workspace.agent_id
+        self.model = model
+        self.connection = connection
+        self.scheduler = scheduler or SchedulerConfig()
+        self.claim_config = claim or ClaimConfig()
+        self.config = config or ImplementerConfig()
+        self.check = check
+        self.color = _COLORS[index % len(_COLORS)]
+        self.stats = ImplementerStats(self.agent)
+        self._claimer: Claimer | None = None
+        self._extractions: dict[str, Extraction] = {}
+
+    # -- the loop ---------------------------------------------------------------
+
+    async def run(self) -> ImplementerStats:
+        """Work until the judge marks the run finished (``meta.phase``)."""
+        self._present(None)
+        while not self.finished():
+            await self.step()
+        self.workspace.set_presence(Presence(agent=self.agent, role="implementer", color=self.color))
+        return self.stats
+
+    def finished(self) -> bool:
+        return self.workspace.get_meta().get("phase") in ("finished", "aborted")
+
+    async def step(self) -> None:
+        """Claim and work until nothing is claimable, then wait for a reopened TODO or the end."""
+        plan = Plan.model_validate(self.workspace.get_meta()["plan"])
+        claimer = Claimer(self.workspace, self.claim_config, connection=self.connection, commit=self._commit)
+        claimer.loop.choose = make_chooser(
+            plan,
+            self.agent,
+            priority=self.scheduler.priority,
+            entries=claimer.board.entries,
+            max_unjudged=self.scheduler.max_unjudged,
+        )
+        self._claimer = claimer
+        self.stats.claims.append(await claimer.run(self.work))
+        await self._wait_for_news()
+
+    async def work(self, entry: TodoEntry) -> str:
+        """Implement one verified claim; the returned code is committed by the claimer."""
+        assert self._claimer is not None
+        todos = {e.id: e for e in self._claimer.board.entries()}
+        meta = self.workspace.get_meta()
+        contexts = [
+            build_context(
+                entry,
+                task_id=str(meta.get("task_id")),
+                spec=str(meta.get("spec", "")),
+                outline=str(meta.get("outline", "")),
+                todos=todos,
+                max_tokens=self.config.max_tokens,
+                seed=self.config.seed,
+                draft=draft,
+            )
+            for draft in range(self.scheduler.drafts)
+        ]
+        self._present(entry)
+        try:
+            if len(contexts) == 1 or self.check is None:
+                return self.act(entry, await self.query(entry, contexts[0], live=self.config.stream_live))
+            return await self._first_draft_to_pass(entry, contexts)
+        finally:
+            self._present(None)
+
+    async def query(self, entry: TodoEntry, context: Context, *, live: bool) -> str:
+        """Ask the model; with ``live``, its code streams into the symbol's region as it comes."""
+        started = anyio.current_time()
+        try:
+            async with self.model.stream(context.request) as stream:
+                if live:
+                    index, indent = self._stream_point(entry)
+                    fence = FenceFilter(indent)
+                    with self.workspace.stream(entry.file, index) as writer:
+                        async for chunk in stream:
+                            writer.write(fence.feed(chunk))
+                        writer.write(fence.flush())
+                else:
+                    async for _ in stream:
+                        pass
+        except ModelError:
+            self.stats.model_failures += 1
+            raise
+        usage = stream.usage
+        record = CallRecord(
+            todo=entry.id,
+            agent=self.agent,
+            started=started,
+            seconds=anyio.current_time() - started,
+            output_tokens=usage.output_tokens,
+            input_tokens=usage.input_tokens,
+            cost_usd=usage.cost_usd,
+            shown=context.shown,
+            missing=context.missing,
+            fault=usage.fault,
+        )
+        self.stats.calls.append(record)
+        self.workspace.log(
+            "model_call",
+            entry.id,
+            tokens=usage.output_tokens,
+            seconds=round(record.seconds, 4),
+            shown=list(context.shown),
+            missing=list(context.missing),
+            provider=usage.provider,
+        )
+        return stream.text
+
+    def act(self, entry: TodoEntry, reply: str) -> str:
+        """The implementation in ``reply`` (raises ``ExtractError`` when there is none: the TODO is released)."""
+        try:
+            extraction = extract(reply, entry.symbol)
+        except ExtractError:
+            self.stats.extract_failures += 1
+            raise
+        self._extractions[entry.id] = extraction
+        if self.stats.calls and self.stats.calls[-1].todo == entry.id:
+            self.stats.calls[-1].used = True
+        imports = "".join(_code(line) for line in extraction.imports)
+        return (imports + "\n" if imports else "") + extraction.code
+
+    # -- helpers ----------------------------------------------------------------
+
+    async def _first_draft_to_pass(self, entry: TodoEntry, contexts: list[Context]) -> str:
+        """k drafts at once; the first whose code passes the visible checks wins, the rest are cancelled."""
+        check = self.check
+        assert check is not None
+        winner: list[str] = []
+        fallback: list[str] = []
+
+        async def draft(context: Context, scope: anyio.CancelScope, live: bool) -> None:
+            try:
+                code = self.act(entry, await self.query(entry, context, live=live))
+            except (ModelError, ExtractError):
+                return
+            fallback.append(code)
+            if await check(entry, code) and not winner:
+                winner.append(code)
+                scope.cancel()
+
+        async with anyio.create_task_group() as tg:
+            for i, context in enumerate(contexts):
+                tg.start_soon(draft, context, tg.cancel_scope, self.config.stream_live and i == 0)
+        self.workspace.log("drafts", entry.id, asked=len(contexts), finished=len(fallback), passed=bool(winner))
+        if winner:
+            return winner[0]
+        if fallback:
+            return fallback[0]
+        raise ExtractError(f"none of {len(contexts)} drafts of {entry.symbol} had a usable implementation")
+
+    def _commit(self, workspace: Workspace, entry: TodoEntry, code: str) -> None:
+        extraction = self._extractions.pop(entry.id, None)
+        if extraction is not None and extraction.code in code:
+            # The extraction keeps the helpers the model wrote next to the function.
+            commit_to_text(workspace.text(entry.file), entry.symbol, extraction, origin=workspace.agent_id)
+        else:
+            commit_symbol(workspace, entry, code)
+        self.stats.commits += 1
+
+    def _stream_point(self, entry: TodoEntry) -> tuple[int, str]:
+        """Where live code goes: the start of the stub's last line, at its indentation.
+
+        A region that is not a stub any more (a repair) is first put back to the
+        outline's stub, so the new attempt never streams into the old code.
+        """
+        ws = self.workspace
+        outline = str(ws.get_meta().get("outline", ""))
+        stub = find_span(outline, entry.symbol)
+        stub_text = outline[stub.start : stub.end]
+        with ws.transaction():
+            source = ws.read(entry.file)
+            span = find_span(source, entry.symbol)
+            if source[span.start : span.end] != stub_text:
+                ws.edit(entry.file, span.start, span.end, stub_text)
+                source = ws.read(entry.file)
+                span = find_span(source, entry.symbol)
+        body = source[span.start : span.end].rstrip("\n")
+        last = body.rfind("\n") + 1
+        line = body[last:]
+        return span.start + last, line[: len(line) - len(line.lstrip())]
+
+    def _present(self, entry: TodoEntry | None) -> None:
+        region = None
+        if entry is not None:
+            try:
+                span = find_span(self.workspace.read(entry.file), entry.symbol)
+                region = Region(file=entry.file, symbol=entry.symbol, start=span.start, end=span.end)
+            except Exception:  # noqa: BLE001 - presence is cosmetic; a broken buffer must not stop work
+                region = Region(file=entry.file, symbol=entry.symbol)
+        self.workspace.set_presence(Presence(agent=self.agent, role="implementer", color=self.color, region=region))
+
+    async def _wait_for_news(self) -> None:
+        """Sleep until some TODO is claimable again or the run is over."""
+        news = anyio.Event()
+
+        def wake(_: Any) -> None:
+            news.set()
+
+        todo_sub = self.workspace.todos.observe_deep(wake)
+        meta_sub = self.workspace.meta.observe(wake)
+        try:
+            while not self.finished() and not self._claimable():
+                await news.wait()
+                news = anyio.Event()
+        finally:
+            self.workspace.todos.unobserve(todo_sub)
+            self.workspace.meta.unobserve(meta_sub)
+
+    def _claimable(self) -> bool:
+        return any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in self.workspace.list_todos())
+
+
+def _code(node: cst.SimpleStatementLine) -> str:
+    return cst.Module(body=[node]).code

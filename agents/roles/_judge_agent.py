@@ -1,0 +1,246 @@
+"""The judge agent: verdicts as TODOs complete, repair by reopening, semantic conflicts at the end.
+
+It watches the TODO map.  A done TODO is judged once the TODOs its checks
+need (its ``deps`` and the stubs its doctest examples call) are judged too,
+so a method is not blamed for a neighbour that is still a stub.  Checks are
+the *visible* ones only: the symbol's doctest examples from the outline, run
+in the sandbox against the committed module (the outline plus every done
+result).  A failure reopens the TODO for repair with the doctest report as
+feedback, at most ``max_repairs`` times; implementers are never blocked
+while this happens.  When every TODO has a final verdict, pyright looks for
+semantic conflicts in the shared buffer: duplicate definitions are
+reconciled in place, broken references reopen the TODO that holds them
+(bounded too).  Then ``meta.phase`` becomes ``finished``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import anyio
+from pydantic import BaseModel, Field
+
+from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace
+from merge import MergeError, reconcile_text
+
+from agents.judge import Feedback, Judge, PyrightServer, SemanticConflict, VisibleChecks, conflicts_from, outline_doctests
+from agents.scheduler import awaiting_verdict
+
+from ._snapshot import Snapshot
+
+__all__ = ["JudgeAgent", "JudgeConfig", "JudgeSummary"]
+
+_CALL = re.compile(r"\b(\w+)\s*\(")
+
+
+class JudgeConfig(BaseModel):
+    """Options of the judge agent."""
+
+    max_repairs: int = Field(default=2, ge=0, description="Times one TODO is reopened after failing its visible checks.")
+    pyright: bool = Field(default=True, description="Look for semantic conflicts with pyright before finishing.")
+    conflict_rounds: int = Field(default=1, ge=0, description="Times TODOs are reopened for pyright conflicts in one run.")
+    feedback_chars: int = Field(default=1500, gt=0, description="Longest feedback written into a reopened TODO.")
+
+
+@dataclass
+class JudgeSummary:
+    """What the judge found over a run."""
+
+    checks: int = 0
+    passed: int = 0
+    failed: int = 0
+    reopened: int = 0
+    conflicts_found: int = 0
+    conflicts_reconciled: int = 0
+    conflicts_reopened: int = 0
+    first_all_pass_s: float | None = None
+    kinds: dict[str, int] = field(default_factory=dict)
+
+
+class JudgeAgent:
+    """Judges committed TODOs as they arrive, on its own replica."""
+
+    def __init__(
+        self, workspace: Workspace, judge: Judge, config: JudgeConfig | None = None, *, pyright: PyrightServer | None = None
+    ) -> None:
+        self.workspace = workspace
+        self.judge = judge
+        self.config = config or JudgeConfig()
+        self.pyright = pyright
+        self.summary = JudgeSummary()
+        self._conflict_rounds = 0
+        self._started = 0.0
+        self._snapshot: Snapshot | None = None
+
+    async def run(self) -> JudgeSummary:
+        """Judge until every TODO has a final verdict and the conflicts are dealt with."""
+        self.workspace.set_presence(Presence(agent=self.workspace.agent_id, role="judge", color="#000000"))
+        self._started = anyio.current_time()
+        changed = anyio.Event()
+
+        def wake(_: object) -> None:
+            changed.set()
+
+        sub = self.workspace.todos.observe_deep(wake)
+        try:
+            while not await self.step():
+                await changed.wait()
+                changed = anyio.Event()
+        finally:
+            self.workspace.todos.unobserve(sub)
+        return self.summary
+
+    async def step(self) -> bool:
+        """Judge what is ready; True once the run is finished."""
+        ws = self.workspace
+        meta = ws.get_meta()
+        if meta.get("phase") in ("finished", "aborted"):
+            return True
+        outline = str(meta.get("outline", ""))
+        entries = ws.list_todos()
+        ready = _judgeable(entries, outline)
+        if ready:
+            await self._judge(ready, entries, outline)
+            return False
+        if any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) or awaiting_verdict(e) for e in entries):
+            return False
+        if self.summary.first_all_pass_s is None and all(e.verdict == "pass" for e in entries):
+            self.summary.first_all_pass_s = anyio.current_time() - self._started
+        if self.config.pyright and self.pyright is not None and await self._conflicts(entries):
+            return False
+        with ws.transaction():
+            ws.set_meta(phase="finished", judge=_summary_dict(self.summary))
+            ws.log("finished", None, passed=self.summary.passed, failed=self.summary.failed, reopened=self.summary.reopened)
+        return True
+
+    async def _judge(self, ready: list[TodoEntry], entries: list[TodoEntry], outline: str) -> None:
+        examples = outline_doctests(outline)
+        checks = VisibleChecks(doctests={e.symbol: examples[e.symbol] for e in ready if e.symbol in examples}, pyright=False)
+        if self._snapshot is None or self._snapshot.outline != outline:
+            self._snapshot = Snapshot(outline)
+        module = self._snapshot.update(entries)
+        feedback = await self.judge.feedback(module, checks) if checks.doctests else Feedback()
+        failures = {d.symbol: d.report for d in feedback.doctests if d.failed}
+        if feedback.import_error is not None:
+            failures = {e.symbol: f"the module failed to import:\n{feedback.import_error}" for e in ready if e.symbol in checks.doctests}
+        ws = self.workspace
+        with ws.transaction():
+            for entry in ws.list_todos():
+                if entry.id not in {e.id for e in ready} or not awaiting_verdict(entry):
+                    continue  # reopened or redone meanwhile: judge the new attempt later
+                self.summary.checks += 1
+                report = failures.get(entry.symbol)
+                if report is None:
+                    self.summary.passed += 1
+                    ws.update_todo(entry.id, verdict="pass", judged_attempt=entry.attempt, feedback=None)
+                    ws.log("verdict", entry.id, verdict="pass", attempt=entry.attempt)
+                else:
+                    self.summary.failed += 1
+                    self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="doctest")
+
+    def _reopen_or_close(self, entry: TodoEntry, feedback: str, *, reason: str) -> bool:
+        ws = self.workspace
+        repairs = _int((entry.model_extra or {}).get("repairs"))
+        if repairs < self.config.max_repairs:
+            self.summary.reopened += 1
+            ws.update_todo(
+                entry.id,
+                status=TodoStatus.PENDING,
+                assignee=None,
+                verdict="fail",
+                judged_attempt=entry.attempt,
+                feedback=feedback,
+                repairs=repairs + 1,
+            )
+            ws.log("verdict", entry.id, verdict="fail", attempt=entry.attempt, reopened=True, reason=reason)
+            return True
+        ws.update_todo(entry.id, verdict="fail", judged_attempt=entry.attempt, feedback=feedback)
+        ws.log("verdict", entry.id, verdict="fail", attempt=entry.attempt, reopened=False, reason=reason)
+        return False
+
+    async def _conflicts(self, entries: list[TodoEntry]) -> bool:
+        """Reconcile or reopen for pyright's semantic conflicts; True if anything changed."""
+        assert self.pyright is not None
+        ws = self.workspace
+        acted = False
+        for path in ws.paths():
+            conflicts = conflicts_from(await self.pyright.check({path: ws.read(path)}))
+            conflicts = [c for c in conflicts if c.kind != "unresolved_import"]  # the environment's, not the agents'
+            if not conflicts:
+                continue
+            self.summary.conflicts_found += len(conflicts)
+            for c in conflicts:
+                self.summary.kinds[c.kind] = self.summary.kinds.get(c.kind, 0) + 1
+            ws.log("conflicts", None, file=path, kinds=sorted({c.kind for c in conflicts}), count=len(conflicts))
+            if any(c.kind == "duplicate_declaration" for c in conflicts):
+                preferred = {e.symbol: e.result for e in entries if e.file == path and e.status == TodoStatus.DONE and e.result}
+                try:
+                    result = reconcile_text(ws.text(path), origin=ws.agent_id, preferred=preferred)
+                except MergeError as exc:  # reported, not fatal: the hidden tests will show the damage
+                    ws.log("reconcile_failed", None, file=path, error=str(exc))
+                else:
+                    self.summary.conflicts_reconciled += len(result.removed)
+                    ws.log("reconcile", None, file=path, removed=[str(r) for r in result.removed])
+                    acted = acted or bool(result.removed)
+            if self._conflict_rounds < self.config.conflict_rounds:
+                acted = self._reopen_for(conflicts, entries, path) or acted
+        self._conflict_rounds += 1
+        return acted
+
+    def _reopen_for(self, conflicts: list[SemanticConflict], entries: list[TodoEntry], path: str) -> bool:
+        by_symbol = {e.symbol: e for e in entries if e.file == path}
+        messages: dict[str, list[str]] = {}
+        for c in conflicts:
+            if c.kind != "duplicate_declaration" and c.symbol in by_symbol:
+                messages.setdefault(c.symbol, []).append(f"line {c.line}: {c.message} ({c.kind})")
+        reopened = False
+        with self.workspace.transaction():
+            for symbol, lines in messages.items():
+                feedback = "pyright found semantic conflicts:\n" + "\n".join(lines)
+                if self._reopen_or_close(by_symbol[symbol], feedback, reason="conflict"):
+                    self.summary.conflicts_reopened += 1
+                    reopened = True
+        return reopened
+
+
+def _judgeable(entries: list[TodoEntry], outline: str) -> list[TodoEntry]:
+    """Done, unjudged TODOs whose checks' dependencies are judged (or, in a cycle, at least done)."""
+    by_symbol = {e.symbol: e for e in entries}
+    by_id = {e.id: e for e in entries}
+    examples = outline_doctests(outline)
+    names = {symbol.rsplit(".", 1)[-1]: e for symbol, e in by_symbol.items()}
+
+    def needs(entry: TodoEntry) -> list[TodoEntry]:
+        found = [by_id[d] for d in entry.deps if d in by_id]
+        for name in _CALL.findall(examples.get(entry.symbol, "")):
+            other = names.get(name)
+            if other is not None and other.id != entry.id:
+                found.append(other)
+        return found
+
+    waiting = [e for e in entries if awaiting_verdict(e)]
+    strict = [e for e in waiting if all(_settled(d) and not awaiting_verdict(d) for d in needs(e))]
+    if strict:
+        return strict
+    return [e for e in waiting if all(_settled(d) for d in needs(e))]
+
+
+def _settled(entry: TodoEntry) -> bool:
+    return entry.status in (TodoStatus.DONE, TodoStatus.FAILED)
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, (int, float)) else 0
+
+
+def _summary_dict(summary: JudgeSummary) -> dict[str, object]:
+    return {
+        "checks": summary.checks,
+        "passed": summary.passed,
+        "failed": summary.failed,
+        "reopened": summary.reopened,
+        "conflicts_found": summary.conflicts_found,
+        "conflicts_reconciled": summary.conflicts_reconciled,
+        "conflicts_reopened": summary.conflicts_reopened,
+    }

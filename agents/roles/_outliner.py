@@ -1,0 +1,182 @@
+"""The outliner: a task spec becomes a skeleton, TODO entries and a plan in the document.
+
+Given an outline (ClassEval ships one per class) it is used as is; otherwise
+the model is asked for one (symbol ``<outline>``) and its reply must parse.
+Stubs are found with libcst: a function whose body is only a docstring and
+``pass`` / ``...`` / ``raise NotImplementedError``.  The coupling classifier
+turns the outline into TODO ``deps`` and, for mode ``auto``, the mode to run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import libcst as cst
+from pydantic import BaseModel, Field
+
+from crdt_ws import TodoEntry, Workspace
+from merge import ExtractError, UnparsableReply
+
+from agents.coupling import CouplingReport, get_classifier
+from agents.models import Message, ModelError, ModelRequest, StreamingModel
+from agents.scheduler import Mode, Plan, decide, topological_order
+
+from ._errors import NoTodos, OutlineError
+
+__all__ = ["OutlinerConfig", "Outliner", "TaskSpec", "find_stubs", "OUTLINE_SYMBOL"]
+
+OUTLINE_SYMBOL = "<outline>"
+"""The ``ModelRequest.symbol`` that asks for a whole skeleton."""
+
+
+class TaskSpec(BaseModel):
+    """What the agents are told about a task."""
+
+    id: str = Field(description="Task id; offline providers key their replies on it.")
+    spec: str = Field(description="What to build, in prose.")
+    file: str = Field(description="Path of the module to write.")
+    outline: str | None = Field(default=None, description="A given skeleton; None: the outliner asks the model for one.")
+
+
+class OutlinerConfig(BaseModel):
+    """Options of the outliner."""
+
+    attempts: int = Field(default=3, ge=1, description="Model calls allowed to obtain a skeleton that parses and has stubs.")
+    classifier: str = Field(default="static", description="Coupling classifier (registry name) that predicts TODO deps.")
+    max_tokens: int = Field(default=4096, gt=0, description="Output cap of the outline request.")
+
+
+def _is_stub_body(body: Sequence[cst.BaseStatement]) -> bool:
+    statements: list[cst.BaseSmallStatement] = []
+    for line in body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            return False
+        statements.extend(line.body)
+    if statements and isinstance(statements[0], cst.Expr) and isinstance(statements[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        statements = statements[1:]  # the docstring
+    if len(statements) != 1:
+        return not statements  # a docstring alone is a stub too
+    only = statements[0]
+    if isinstance(only, cst.Pass):
+        return True
+    if isinstance(only, cst.Expr) and isinstance(only.value, cst.Ellipsis):
+        return True
+    if isinstance(only, cst.Raise) and only.exc is not None:
+        exc = only.exc.func if isinstance(only.exc, cst.Call) else only.exc
+        return isinstance(exc, cst.Name) and exc.value == "NotImplementedError"
+    return False
+
+
+def find_stubs(source: str) -> list[str]:
+    """Qualified names of the stubbed functions and methods of ``source``, in order."""
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise OutlineError(f"the outline does not parse: {exc.message} (line {exc.raw_line})") from exc
+    found: list[str] = []
+
+    def visit(body: Sequence[cst.BaseStatement], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
+                visit(node.body.body, f"{prefix}{node.name.value}.")
+            elif isinstance(node, cst.FunctionDef):
+                block = node.body
+                if isinstance(block, cst.IndentedBlock):
+                    inner: Sequence[cst.BaseStatement] = block.body
+                elif isinstance(block, cst.SimpleStatementSuite):  # ``def f(): ...`` on one line
+                    inner = [cst.SimpleStatementLine(body=block.body)]
+                else:
+                    continue
+                if _is_stub_body(inner):
+                    found.append(prefix + node.name.value)
+
+    visit(module.body, "")
+    return found
+
+
+class Outliner:
+    """Writes one task's skeleton, TODOs and plan into the workspace."""
+
+    def __init__(self, workspace: Workspace, model: StreamingModel | None = None, config: OutlinerConfig | None = None) -> None:
+        self.workspace = workspace
+        self.model = model
+        self.config = config or OutlinerConfig()
+
+    async def skeleton(self, task: TaskSpec) -> str:
+        """The given outline, or one from the model that parses and has stubs."""
+        if task.outline is not None:
+            if not find_stubs(task.outline):
+                raise NoTodos(f"the outline of {task.id} has no stubs (bodies of only a docstring and pass)")
+            return task.outline
+        if self.model is None:
+            raise OutlineError(f"{task.id} has no outline and the outliner has no model to ask for one")
+        problems: list[str] = []
+        for attempt in range(self.config.attempts):
+            prompt = (
+                f"Task: {task.spec.strip()}\n\nWrite the skeleton of `{task.file}`: imports, classes, constructors "
+                "that set up state, and every other function as a signature with a docstring (with >>> examples) "
+                "and `pass` as its body. One ```python block."
+            )
+            request = ModelRequest(
+                messages=(Message(role="user", content=prompt),),
+                task_id=task.id,
+                symbol=OUTLINE_SYMBOL,
+                attempt=attempt,
+                max_tokens=self.config.max_tokens,
+            )
+            try:
+                reply = (await self.model.complete(request)).text
+                source = _code_of(reply)
+                if find_stubs(source):
+                    return source
+                problems.append(f"attempt {attempt + 1}: no stubs in the skeleton")
+            except (ModelError, OutlineError, ExtractError) as exc:
+                problems.append(f"attempt {attempt + 1}: {exc}")
+        raise OutlineError(f"no usable skeleton for {task.id} after {self.config.attempts} attempts: " + "; ".join(problems))
+
+    async def run(self, task: TaskSpec, mode: Mode = "auto", *, agents: int = 4) -> Plan:
+        """Publish the skeleton, its TODOs and the plan; returns the plan."""
+        source = await self.skeleton(task)
+        stubs = find_stubs(source)
+        report = get_classifier(self.config.classifier).classify(source, stubs)
+        plan = plan_from(stubs, report, mode, agents=agents)
+        ws = self.workspace
+        with ws.transaction():
+            ws.create_file(task.file, source)
+            for symbol in stubs:
+                ws.add_todo(TodoEntry(id=symbol, file=task.file, symbol=symbol, deps=plan.deps.get(symbol, [])))
+            ws.set_meta(task_id=task.id, spec=task.spec, outline=source, mode=plan.mode, plan=plan.model_dump(), phase="implementing")
+            ws.log("outline", None, stubs=len(stubs), mode=plan.mode, requested=mode, edges=sum(map(len, plan.deps.values())))
+        return plan
+
+
+def plan_from(stubs: list[str], report: CouplingReport, mode: Mode, *, agents: int = 4) -> Plan:
+    """The plan for ``mode``; ``auto`` weighs the classifier's waves against ``agents``."""
+    deps = {s: [d for d in report.deps.get(s, []) if d in stubs and d != s] for s in stubs}
+    waves = topological_order(stubs, deps)
+    if mode == "auto":
+        chosen, why = decide(waves, agents)
+        reasons = [*why, f"classifier ({report.classifier}) says {report.decision}", *report.reasons]
+    else:
+        chosen, reasons = mode, [f"mode {mode} was requested"]
+    return Plan(
+        mode=chosen,
+        requested=mode,
+        order=[todo for wave in waves for todo in wave],
+        deps=deps,
+        waves=waves,
+        coupling_score=report.score,
+        reasons=reasons,
+    )
+
+
+_FENCED = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+def _code_of(reply: str) -> str:
+    """The longest fenced block, or the whole reply when it has none."""
+    blocks = _FENCED.findall(reply)
+    if not blocks and not reply.strip():
+        raise UnparsableReply("the reply is empty")
+    return max(blocks, key=len) if blocks else reply

@@ -1,0 +1,86 @@
+"""What an implementer shows its model: the outline plus the code it observed.
+
+The context of a TODO is the task spec, the outline, and the committed code
+(``result``) of each dependency that is done on this agent's replica at the
+moment it asks; on a repair, also the judge's feedback.  ``shown`` records
+exactly which dependencies made it into the prompt, so offline providers and
+the results can tell an informed implementation from a blind one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crdt_ws import TodoEntry, TodoStatus
+
+from agents.models import Message, ModelRequest
+
+__all__ = ["Context", "build_context", "SYSTEM_PROMPT"]
+
+SYSTEM_PROMPT = """You implement one function or method of a Python module that several engineers write at once.
+Reply with one fenced ```python block holding the complete definition of the requested symbol (its
+signature exactly as in the outline, a docstring, and the body), plus any imports it needs.
+Do not change, repeat or remove other definitions: others are writing them. Call the helpers the outline
+declares instead of re-implementing them. Text outside the code block is ignored."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """A prompt for one TODO and what it showed."""
+
+    request: ModelRequest
+    shown: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def build_context(
+    entry: TodoEntry,
+    *,
+    task_id: str,
+    spec: str,
+    outline: str,
+    todos: dict[str, TodoEntry],
+    max_tokens: int = 2048,
+    seed: int | None = None,
+    draft: int = 0,
+) -> Context:
+    """The request for ``entry`` given the replica's TODOs right now."""
+    shown: list[str] = []
+    missing: list[str] = []
+    blocks: list[str] = []
+    for dep_id in entry.deps:
+        dep = todos.get(dep_id)
+        if dep is not None and dep.status == TodoStatus.DONE and dep.result:
+            shown.append(dep.symbol)
+            blocks.append(f"# {dep.symbol} (already implemented by {_done_by(dep)})\n{dep.result.rstrip()}")
+        elif dep is not None:
+            missing.append(dep.symbol)
+    parts = [f"Task: {spec.strip()}", f"Outline of `{entry.file}`:\n```python\n{outline.rstrip()}\n```"]
+    if blocks:
+        parts.append("Code it builds on, as committed so far:\n```python\n" + "\n\n".join(blocks) + "\n```")
+    if missing:
+        parts.append("Not implemented yet (rely on the outline's signatures and docstrings): " + ", ".join(missing))
+    feedback = (entry.model_extra or {}).get("feedback")
+    if isinstance(feedback, str) and feedback:
+        parts.append(f"Your previous implementation failed the checks:\n{feedback.strip()}\nFix it.")
+    parts.append(f"Implement `{entry.symbol}`.")
+    repairs = (entry.model_extra or {}).get("repairs")
+    attempt = int(repairs) if isinstance(repairs, (int, float)) else 0
+    request = ModelRequest(
+        system=SYSTEM_PROMPT,
+        messages=(Message(role="user", content="\n\n".join(parts)),),
+        max_tokens=max_tokens,
+        task_id=task_id,
+        symbol=entry.symbol,
+        saw_dependencies=bool(entry.deps) and not missing,
+        shown=tuple(shown),
+        # Repairs and drafts must not redraw the same offline reply.
+        attempt=attempt * 8 + draft,
+        seed=seed,
+    )
+    return Context(request=request, shown=tuple(shown), missing=tuple(missing))
+
+
+def _done_by(entry: TodoEntry) -> str:
+    value = (entry.model_extra or {}).get("done_by")
+    return str(value) if value else "another agent"

@@ -1,0 +1,45 @@
+"""What a run's scheduler decides from: mode, parallelism, priority, drafts, budget, backpressure."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Mode", "Priority", "SchedulerConfig"]
+
+Mode = Literal["parallel", "serial", "waves", "auto"]
+Priority = Literal["unblocking", "fifo"]
+
+
+class SchedulerConfig(BaseModel):
+    """How implementers take work. Every choice is local to each agent and read off the document."""
+
+    mode: Mode = Field(
+        default="auto",
+        description="serial: one implementer in dependency order; parallel: every agent claims any pending TODO; "
+        "waves: parallel, but a TODO is claimable only once its dependencies are done; auto: the coupling "
+        "classifier picks one of the three.",
+    )
+    agents: int = Field(default=4, ge=1, le=64, description="Parallelism cap P: implementers in parallel modes (serial uses one).")
+    priority: Priority = Field(
+        default="unblocking",
+        description="unblocking: TODOs with the most transitive dependents first (they free others' work); "
+        "fifo: outline order.",
+    )
+    drafts: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="k-way speculation: each claim asks for k drafts at once and commits the first that passes "
+        "the symbol's visible checks; the rest are cancelled.",
+    )
+    max_unjudged: int | None = Field(
+        default=None,
+        ge=1,
+        description="Backpressure: stop claiming while this many done TODOs await a verdict (None: never wait).",
+    )
+    token_budget: int | None = Field(
+        default=None, ge=1, description="Output-token cap for the whole run, shared by every agent (None: no cap)."
+    )
+    cost_budget_usd: float | None = Field(default=None, gt=0, description="Cost cap in USD for the whole run.")

@@ -1,0 +1,167 @@
+"""The plan a run follows, and the per-agent choosers that carry it out.
+
+A :class:`Plan` is built once (by the outliner, from the coupling
+classifier's report) and published in ``meta``; every implementer rebuilds
+its chooser from it.  Choosers only look at the candidates the claim board
+offers and at the TODO entries on the agent's own replica: there is no
+central dispatcher.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from crdt_ws import TodoEntry, TodoStatus
+
+from ._config import Priority
+
+__all__ = ["Plan", "PlanError", "awaiting_verdict", "decide", "make_chooser", "dependents", "topological_order"]
+
+Decision = Literal["parallel", "serial", "waves"]
+
+
+class PlanError(ValueError):
+    """A plan that cannot be followed: unknown dependencies, or a mode with no meaning here."""
+
+
+class Plan(BaseModel):
+    """The schedule every agent follows, stored in ``meta["plan"]``."""
+
+    mode: Decision = Field(description="The mode actually run (auto resolved).")
+    requested: str = Field(description="The mode asked for (parallel, serial, waves or auto).")
+    order: list[str] = Field(description="TODO ids in a dependency-respecting order (serial follows it).")
+    deps: dict[str, list[str]] = Field(description="TODO id -> TODO ids it depends on.")
+    waves: list[list[str]] = Field(default_factory=list, description="Topological levels of deps.")
+    coupling_score: float | None = Field(default=None, description="Classifier's coupling score in [0, 1], if it ran.")
+    reasons: list[str] = Field(default_factory=list, description="Why this mode was chosen.")
+
+
+def decide(waves: list[list[str]], agents: int) -> tuple[Decision, list[str]]:
+    """The mode for ``auto``: the fastest by a makespan model in units of one model call.
+
+    parallel takes ``ceil(n / P)`` rounds, plus one repair round when any TODO
+    has dependencies (work started before its dependencies were done is often
+    wrong: that is what coupling costs).  waves takes ``sum(ceil(|wave| / P))``
+    and never works blind.  waves wins ties, since it spends fewer tokens; a
+    plan whose waves are all single TODOs runs serially (one agent, same time).
+    """
+    n = sum(len(w) for w in waves)
+    parallel = math.ceil(n / agents) + (1 if len(waves) > 1 else 0)
+    waved = sum(math.ceil(len(w) / agents) for w in waves)
+    estimate = f"estimated rounds with {agents} agents: parallel {parallel}, waves {waved}"
+    if len(waves) <= 1:
+        return "parallel", [f"no dependencies between the {n} TODOs; {estimate}"]
+    if waved > parallel:
+        return "parallel", [f"{len(waves)} dependency waves would idle agents; {estimate}"]
+    if all(len(w) == 1 for w in waves):
+        return "serial", [f"the TODOs form one chain of {n}; {estimate}"]
+    return "waves", [f"waves are as fast and never work blind; {estimate}"]
+
+
+def topological_order(ids: Sequence[str], deps: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """Levels of ``ids`` under ``deps`` (stable: outline order inside a level); cycles are cut where found."""
+    known = set(ids)
+    missing = {d for i in ids for d in deps.get(i, ()) if d not in known}
+    if missing:
+        raise PlanError(f"dependencies on unknown TODOs: {sorted(missing)}")
+    level: dict[str, int] = {}
+    waves: list[list[str]] = []
+    remaining = list(ids)
+    while remaining:
+        ready = [i for i in remaining if all(d in level for d in deps.get(i, ()) if d != i)]
+        if not ready:  # a cycle: take the first remaining TODO anyway, deterministically
+            ready = [remaining[0]]
+        depth = len(waves)
+        for i in ready:
+            level[i] = depth
+        waves.append(ready)
+        remaining = [i for i in remaining if i not in level]
+    return waves
+
+
+def dependents(ids: Sequence[str], deps: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """How many TODOs (transitively) wait for each one."""
+    users: dict[str, set[str]] = {i: set() for i in ids}
+    for i in ids:
+        for d in deps.get(i, ()):
+            if d in users and d != i:
+                users[d].add(i)
+    out: dict[str, int] = {}
+    for i in ids:
+        seen: set[str] = set()
+        stack = list(users[i])
+        while stack:
+            j = stack.pop()
+            if j not in seen:
+                seen.add(j)
+                stack.extend(users[j])
+        out[i] = len(seen - {i})
+    return out
+
+
+def _spread(agent: str, todo: str) -> float:
+    digest = hashlib.blake2b(f"{agent}\x00{todo}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+Chooser = Callable[[list[TodoEntry]], TodoEntry | None]
+
+
+def make_chooser(
+    plan: Plan,
+    agent: str,
+    *,
+    priority: Priority = "unblocking",
+    entries: Callable[[], list[TodoEntry]],
+    max_unjudged: int | None = None,
+) -> Chooser:
+    """A chooser for :class:`claim_protocol.ClaimLoop` that follows ``plan``.
+
+    ``entries`` reads the agent's replica (the claim board's cached view).
+    serial and waves only offer TODOs whose dependencies are done; parallel
+    offers everything.  ``unblocking`` ranks by transitive dependents, then by
+    a per-agent hash so agents spread out; ``fifo`` takes outline order, which
+    makes agents collide on the same head TODO (measured, not hidden).
+    """
+    position = {todo: i for i, todo in enumerate(plan.order)}
+    weight = dependents(plan.order, plan.deps)
+    gated = plan.mode in ("serial", "waves")
+
+    def choose(candidates: list[TodoEntry]) -> TodoEntry | None:
+        if not candidates:
+            return None
+        status = {e.id: e for e in entries()}
+        if max_unjudged is not None:
+            waiting = sum(1 for e in status.values() if awaiting_verdict(e))
+            if waiting >= max_unjudged:
+                return None  # the judge is behind: new work would only queue behind it
+        if gated:
+            candidates = [c for c in candidates if all(_done(status.get(d)) for d in plan.deps.get(c.id, ()))]
+        if not candidates:
+            return None
+        # Ready TODOs (dependencies done) first even when not gated: their prompts can
+        # show the code they build on, so they are less likely to need a repair.
+        def unready(c: TodoEntry) -> bool:
+            return not all(_done(status.get(d)) for d in plan.deps.get(c.id, ()))
+
+        if priority == "fifo":
+            return min(candidates, key=lambda c: (unready(c), position.get(c.id, len(position))))
+        return min(candidates, key=lambda c: (unready(c), -weight.get(c.id, 0), _spread(agent, c.id)))
+
+    return choose
+
+
+def awaiting_verdict(entry: TodoEntry) -> bool:
+    """Done, and the judge has not judged this attempt yet (``judged_attempt`` lags ``attempt``)."""
+    judged = (entry.model_extra or {}).get("judged_attempt")
+    return entry.status == TodoStatus.DONE and judged != entry.attempt
+
+
+def _done(entry: TodoEntry | None) -> bool:
+    # A failed dependency will not get better by waiting for it.
+    return entry is None or entry.status in (TodoStatus.DONE, TodoStatus.FAILED)

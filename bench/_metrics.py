@@ -1,0 +1,151 @@
+"""What a trial measured, as one flat record, and the critical-path bound it is compared with.
+
+The bound is what the model calls alone would take with perfect
+coordination: the longest chain of per-TODO model time through the
+dependencies the mode waits on (none in ``parallel``), and never less than
+the total model time spread over the agents.  ``overhead`` is how far the
+measured time to the last commit is above it: claims, syncs, context
+building, merging and judging all land there.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agents.judge import Score
+from agents.roles import ImplementerStats, JudgeSummary, TaskSpec
+from agents.scheduler import Plan, topological_order
+from crdt_ws import Event, TodoEntry, TodoStatus
+
+__all__ = ["TrialResult", "summarize", "critical_path_bound"]
+
+
+class TrialResult(BaseModel):
+    """One trial, everything needed to recompute its figures."""
+
+    task: str = Field(description="Task id.")
+    requested: str = Field(description="Mode asked for (auto included).")
+    mode: str = Field(description="Mode run: parallel, serial or waves.")
+    agents: int = Field(description="Implementers that ran.")
+    transport: str = Field(description="memory or websocket.")
+    seed: int = Field(description="Trial seed.")
+    provider: str = Field(description="The model's label (says offline for scripted/replay).")
+    coupling_score: float | None = Field(description="Classifier's coupling score.")
+    edges: int = Field(description="Dependency edges in the plan.")
+    waves: int = Field(description="Dependency waves in the plan.")
+    stubs: int = Field(description="TODOs.")
+    wall_s: float = Field(description="Agents started (outline published, replicas connected) -> judge finished.")
+    implement_s: float = Field(description="Agents started -> last commit (wall clock of the committing replica).")
+    bound_s: float = Field(description="Critical-path bound of model time (see module docstring).")
+    overhead: float = Field(description="implement_s / bound_s - 1.")
+    first_all_pass_s: float | None = Field(description="When every TODO first had a passing visible verdict (judge clock).")
+    passed: bool = Field(description="Every hidden test class passed.")
+    test_classes: int = Field(description="Hidden test classes.")
+    test_classes_passed: int = Field(description="Hidden test classes that passed.")
+    tests_run: int = Field(description="Hidden tests run.")
+    tests_failed: int = Field(description="Hidden tests failed or errored.")
+    visible_pass: int = Field(description="TODOs whose final visible verdict is pass.")
+    visible_fail: int = Field(description="TODOs whose final visible verdict is fail, or that failed.")
+    reopened: int = Field(description="Repairs the judge asked for.")
+    calls: int = Field(description="Model calls.")
+    blind_calls: int = Field(description="Calls whose prompt lacked some dependency's code.")
+    output_tokens: int = Field(description="Output tokens over all calls.")
+    input_tokens: int = Field(description="Input tokens over all calls.")
+    cost_usd: float | None = Field(description="Cost at list prices (None: unpriced model).")
+    claims: int = Field(description="Claims written.")
+    claim_losses: int = Field(description="Claims lost at verify.")
+    reclaims: int = Field(description="Stale claims taken over.")
+    double_claims: int = Field(description="Completions that lost to another agent's.")
+    claim_p50_ms: float | None = Field(description="Median choose -> verified latency.")
+    conflicts_found: int = Field(description="Semantic conflicts pyright reported.")
+    conflicts_reconciled: int = Field(description="Duplicate definitions removed.")
+    crashed: list[str] = Field(default_factory=list, description="Implementers killed by fault injection.")
+    faults: int = Field(description="Offline replies that carried an injected fault (scripted only).")
+
+
+def critical_path_bound(model_time: dict[str, float], deps: dict[str, list[str]], agents: int) -> float:
+    """Longest chain of model time through ``deps``, or total time / agents if larger."""
+    ids = list(model_time)
+    finish: dict[str, float] = {}
+    for wave in topological_order(ids, {i: [d for d in deps.get(i, []) if d in model_time] for i in ids}):
+        for todo in wave:
+            start = max((finish.get(d, 0.0) for d in deps.get(todo, []) if d in model_time), default=0.0)
+            finish[todo] = start + model_time[todo]
+    longest = max(finish.values(), default=0.0)
+    return max(longest, sum(model_time.values()) / max(1, agents))
+
+
+def summarize(
+    *,
+    spec: TaskSpec,
+    plan: Plan,
+    requested: str,
+    agents: int,
+    config: Any,
+    provider: str,
+    wall_s: float,
+    started: float,
+    source: str,
+    todos: list[TodoEntry],
+    events: list[Event],
+    stats: list[ImplementerStats],
+    judge: JudgeSummary,
+    score: Score,
+    crashed: list[str],
+) -> TrialResult:
+    del source  # kept in the signature for callers that store it next to the record
+    calls = [c for s in stats for c in s.calls]
+    model_time: dict[str, float] = {t.id: 0.0 for t in todos}
+    for call in calls:
+        model_time[call.todo] = model_time.get(call.todo, 0.0) + call.seconds
+    gated = plan.deps if plan.mode in ("serial", "waves") else {}
+    bound = critical_path_bound(model_time, gated, agents)
+    completes = [e.time for e in events if e.type == "complete"]
+    implement = max(completes) - started if completes else wall_s
+    claims = [c for s in stats for c in s.claims]
+    latencies = [x for c in claims for x in c.latencies]
+    costs = [c.cost_usd for c in calls if c.cost_usd is not None]
+    classes = score.test_classes
+    return TrialResult(
+        task=spec.id,
+        requested=requested,
+        mode=plan.mode,
+        agents=agents,
+        transport=config.transport,
+        seed=config.seed,
+        provider=provider,
+        coupling_score=plan.coupling_score,
+        edges=sum(len(v) for v in plan.deps.values()),
+        waves=len(plan.waves),
+        stubs=len(todos),
+        wall_s=wall_s,
+        implement_s=implement,
+        bound_s=bound,
+        overhead=(implement / bound - 1) if bound > 0 else 0.0,
+        first_all_pass_s=judge.first_all_pass_s,
+        passed=score.passed,
+        test_classes=len(classes),
+        test_classes_passed=sum(1 for c in classes if c.status == "success"),
+        tests_run=sum(c.tests_run for c in classes),
+        tests_failed=sum(c.tests_failed for c in classes),
+        visible_pass=sum(1 for t in todos if t.verdict == "pass"),
+        visible_fail=sum(1 for t in todos if t.verdict == "fail" or t.status == TodoStatus.FAILED),
+        reopened=judge.reopened,
+        calls=len(calls),
+        blind_calls=sum(1 for c in calls if c.missing),
+        output_tokens=sum(c.output_tokens for c in calls),
+        input_tokens=sum(c.input_tokens for c in calls),
+        cost_usd=sum(costs) if costs else None,
+        claims=sum(c.claims for c in claims),
+        claim_losses=sum(c.losses for c in claims),
+        reclaims=sum(c.reclaims for c in claims),
+        double_claims=sum(c.double_claims for c in claims),
+        claim_p50_ms=statistics.median(latencies) * 1000 if latencies else None,
+        conflicts_found=judge.conflicts_found,
+        conflicts_reconciled=judge.conflicts_reconciled,
+        crashed=crashed,
+        faults=sum(1 for c in calls if c.fault),
+    )

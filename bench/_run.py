@@ -1,0 +1,129 @@
+"""``crdt-bench run``: a suite, each task in each mode, side by side.
+
+Trials of one task run back to back in alternating mode order (so a slow
+moment of the machine does not always hit the same mode), each on fresh
+replicas.  One judge sandbox and one warm pyright serve every trial.
+Results go to a JSONL file as they finish, one row per trial.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from agents.judge import HiddenTests, Judge, PyrightServer
+from agents.models import resolve_model
+from agents.roles import TaskSpec
+from agents.scheduler import Mode
+
+from ._metrics import TrialResult
+from ._trial import TrialConfig, run_trial
+from .suites import SuiteReferences, Task, get_suite
+
+__all__ = ["RunConfig", "run_suite", "comparison_table", "task_inputs"]
+
+Progress = Callable[[str], None]
+
+
+class RunConfig(BaseModel):
+    """A benchmark run: which tasks, which modes, which model."""
+
+    suite: str = Field(default="bundled", description="Suite name (bundled) or a directory of tasks.")
+    tasks: list[str] | None = Field(default=None, description="Task ids to run (None: all of the suite).")
+    modes: list[Mode] = Field(default=["serial", "parallel", "auto"], min_length=1, description="Modes compared per task.")
+    runs: int = Field(default=1, ge=1, description="Trials per (task, mode); seeds are seed, seed+1, ...")
+    seed: int = Field(default=0, description="Seed of the first run.")
+    model: str = Field(default="scripted", description="Model short name; scripted answers from the suite's references.")
+    time_scale: float = Field(default=0.1, ge=0, description="Offline latency scale: 1 = real model speed, 0.1 = ten times faster.")
+    profile: str = Field(default="sonnet", description="Offline latency profile (haiku, sonnet, opus, instant).")
+    fault_rate: float | None = Field(default=None, ge=0, le=1, description="scripted: fault probability (None: its default).")
+    blind_fault_rate: float | None = Field(default=None, ge=0, le=1, description="scripted: extra fault rate per unseen dependency.")
+    pyright: bool = Field(default=True, description="Run the judge's semantic-conflict check (warm pyright).")
+    trial: TrialConfig = Field(default_factory=TrialConfig, description="Per-trial options (agents, transport, claims...).")
+    results: Path | None = Field(default=None, description="Append one JSON line per trial here.")
+
+
+def task_inputs(task: Task) -> tuple[TaskSpec, HiddenTests]:
+    spec = TaskSpec(id=task.id, spec=task.spec, file=task.file, outline=task.outline)
+    hidden = HiddenTests(style="unittest", test_source=task.tests, test_classes=list(task.test_classes), module_name=task.module_name)
+    return spec, hidden
+
+
+def _model(config: RunConfig, suite: Any) -> Any:
+    options: dict[str, Any] = {"latency": {"profile": config.profile, "time_scale": config.time_scale}}
+    if config.model.split(":")[0] == "scripted":
+        options["references"] = SuiteReferences(suite)
+        for key in ("fault_rate", "blind_fault_rate"):
+            if getattr(config, key) is not None:
+                options[key] = getattr(config, key)
+    elif config.model.split(":")[0] == "replay":
+        options = {"latency": options["latency"]}
+    else:
+        options = {}
+    return resolve_model(config.model, **options)
+
+
+async def run_suite(config: RunConfig, progress: Progress | None = None) -> list[TrialResult]:
+    """Run every (task, mode, seed) trial; returns the results in the order run."""
+    say = progress or (lambda _line: None)
+    suite = get_suite(config.suite)
+    tasks = [suite.task(t) for t in config.tasks] if config.tasks else list(suite.tasks)
+    results: list[TrialResult] = []
+    total = len(tasks) * len(config.modes) * config.runs
+    async with AsyncExitStack() as stack:
+        model = await stack.enter_async_context(_model(config, suite))
+        pyright = await stack.enter_async_context(PyrightServer()) if config.pyright else None
+        judge = Judge(pyright=pyright)
+        say(f"model: {model.info.label}; {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs = {total} trials")
+        for task in tasks:
+            spec, hidden = task_inputs(task)
+            for run in range(config.runs):
+                modes = config.modes if (run + len(results)) % 2 == 0 else list(reversed(config.modes))
+                for mode in modes:
+                    trial = config.trial.model_copy(update={"seed": config.seed + run})
+                    result = await run_trial(spec, hidden, mode, model, trial, judge=judge, pyright=pyright)
+                    results.append(result)
+                    say(_line(len(results), total, result))
+                    if config.results is not None:
+                        _append(config.results, result)
+    return results
+
+
+def _line(done: int, total: int, r: TrialResult) -> str:
+    verdict = "pass" if r.passed else f"FAIL {r.test_classes_passed}/{r.test_classes}"
+    mode = r.mode if r.requested == r.mode else f"{r.requested}->{r.mode}"
+    return (
+        f"[{done}/{total}] {r.task:<20} {mode:<16} agents={r.agents} wall={r.wall_s:6.2f}s "
+        f"calls={r.calls:<3} repairs={r.reopened:<2} hidden={verdict}"
+    )
+
+
+def _append(path: Path, result: TrialResult) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(result.model_dump(mode="json")) + "\n")
+
+
+def comparison_table(results: list[TrialResult]) -> str:
+    """Per task: median wall time per mode, auto's decision and its ratio to the better of serial and parallel."""
+    modes = list(dict.fromkeys(r.requested for r in results))
+    rows = ["| task | " + " | ".join(f"{m} s" for m in modes) + " | auto ran | auto / best | hidden pass |", "|---" * (len(modes) + 4) + "|"]
+    by_task: dict[str, list[TrialResult]] = {}
+    for r in results:
+        by_task.setdefault(r.task, []).append(r)
+    for task, rs in by_task.items():
+        wall = {m: statistics.median([r.wall_s for r in rs if r.requested == m]) for m in modes}
+        auto = [r for r in rs if r.requested == "auto"]
+        ran = auto[0].mode if auto else "-"
+        best = min((wall[m] for m in ("serial", "parallel") if m in wall), default=None)
+        ratio = f"{wall['auto'] / best:.2f}" if auto and best else "-"
+        passes = " ".join(f"{m}:{sum(r.passed for r in rs if r.requested == m)}/{sum(1 for r in rs if r.requested == m)}" for m in modes)
+        rows.append(f"| {task} | " + " | ".join(f"{wall[m]:.2f}" for m in modes) + f" | {ran} | {ratio} | {passes} |")
+    provider = results[0].provider if results else "-"
+    return "\n".join(rows) + f"\n\nmodel: {provider}"

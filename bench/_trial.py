@@ -1,0 +1,198 @@
+"""One trial: one task, one mode, fresh replicas, agents to the end, hidden tests scored.
+
+Every agent gets its own ``Workspace`` replica and connection (in-memory hub
+or a real websocket relay on 127.0.0.1); they share nothing else but the
+model client (stateless per request) and the judge's sandbox.  The clock
+starts when the outline is published and stops when the judge marks the run
+finished; ``implement_s`` stops at the last TODO's final commit.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+from pydantic import BaseModel, Field
+
+from agents.judge import HiddenTests, Judge, PyrightServer, VisibleChecks, outline_doctests
+from agents.models import StreamingModel
+from agents.roles import (
+    Implementer,
+    ImplementerConfig,
+    ImplementerStats,
+    JudgeAgent,
+    JudgeConfig,
+    Outliner,
+    OutlinerConfig,
+    RunTimeout,
+    TaskSpec,
+    committed_module,
+)
+from agents.scheduler import Mode, Plan, SchedulerConfig
+from claim_protocol import ClaimConfig
+from crdt_ws import MemoryHub, Relay, RelayConfig, TodoEntry, WebsocketConfig, WebsocketTransport, Workspace
+
+from ._metrics import TrialResult, summarize
+
+__all__ = ["TrialConfig", "Crash", "run_trial"]
+
+Transport = Literal["memory", "websocket"]
+
+
+class Crash(BaseModel):
+    """Kill one implementer mid-run: its task stops and its link drops, with no goodbye."""
+
+    agent: int = Field(default=0, ge=0, description="Index of the implementer to kill.")
+    after_s: float = Field(default=0.2, ge=0, description="Seconds after the start when it dies.")
+
+
+class TrialConfig(BaseModel):
+    """How one trial runs."""
+
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig, description="Mode, parallelism and policies.")
+    transport: Transport = Field(default="memory", description="memory: one in-process hub; websocket: a real relay on 127.0.0.1.")
+    claim: ClaimConfig = Field(default_factory=ClaimConfig, description="Claim protocol timing.")
+    judge: JudgeConfig = Field(default_factory=JudgeConfig, description="Judge agent options.")
+    implementer: ImplementerConfig = Field(default_factory=ImplementerConfig, description="Implementer options.")
+    outliner: OutlinerConfig = Field(default_factory=OutlinerConfig, description="Outliner options.")
+    timeout_s: float = Field(default=300.0, gt=0, description="A trial still running after this is aborted with RunTimeout.")
+    crash: Crash | None = Field(default=None, description="Fault injection: kill one implementer mid-run.")
+    seed: int = Field(default=0, description="Seed of the trial (offline replies and jitter).")
+
+
+@asynccontextmanager
+async def _network(kind: Transport, room: str) -> AsyncIterator[Callable[[Workspace], Any]]:
+    """Yields ``connect(workspace)`` -> an async context manager linking that replica."""
+    if kind == "memory":
+        async with MemoryHub() as hub:
+            yield hub.connect
+        return
+    with tempfile.TemporaryDirectory(prefix="crdt-trial-") as tmp:
+        async with Relay(RelayConfig(port=0, store_dir=Path(tmp))) as relay:
+            transport = WebsocketTransport(WebsocketConfig(url=relay.url, room=room))
+            yield transport.connect
+
+
+async def run_trial(
+    spec: TaskSpec,
+    hidden: HiddenTests,
+    mode: Mode,
+    model: StreamingModel,
+    config: TrialConfig,
+    *,
+    judge: Judge,
+    pyright: PyrightServer | None = None,
+) -> TrialResult:
+    """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests."""
+    room = f"{spec.id}-{mode}-{config.seed}".replace("/", "_")
+    implementer_config = config.implementer.model_copy(update={"seed": config.seed})
+    async with _network(config.transport, room) as connect, AsyncExitStack() as stack:
+        outliner_ws = Workspace("outliner")
+        await stack.enter_async_context(connect(outliner_ws))
+        plan = await Outliner(outliner_ws, model, config.outliner).run(spec, mode, agents=config.scheduler.agents)
+        agents = 1 if plan.mode == "serial" else config.scheduler.agents
+        judge_ws = Workspace("judge")
+        await stack.enter_async_context(connect(judge_ws))
+        checker = _draft_checker(judge, outliner_ws) if config.scheduler.drafts > 1 else None
+        implementers: list[Implementer] = []
+        links: list[AsyncExitStack] = []
+        for i in range(agents):
+            ws = Workspace(f"implementer-{i}")
+            link = AsyncExitStack()
+            connection = await link.enter_async_context(connect(ws))
+            links.append(link)
+            implementers.append(
+                Implementer(
+                    ws,
+                    model,
+                    connection=connection,
+                    scheduler=config.scheduler,
+                    claim=config.claim,
+                    config=implementer_config,
+                    check=checker,
+                    index=i,
+                )
+            )
+        judge_agent = JudgeAgent(judge_ws, judge, config.judge, pyright=pyright)
+        started, started_wall = time.perf_counter(), time.time()
+        stats: list[ImplementerStats] = []
+        crashed: list[str] = []
+        try:
+            with anyio.fail_after(config.timeout_s):
+                async with anyio.create_task_group() as tg:
+                    for i, implementer in enumerate(implementers):
+                        tg.start_soon(_run_implementer, implementer, links[i], stats, config.crash if config.crash and config.crash.agent == i else None, crashed)
+                    summary = await judge_agent.run()
+        except TimeoutError as exc:
+            outliner_ws.set_meta(phase="aborted")
+            raise RunTimeout(f"{spec.id} in mode {mode} did not finish within {config.timeout_s:g} s") from exc
+        finally:
+            for link in links:
+                await link.aclose()
+        wall = time.perf_counter() - started
+        await _converged([outliner_ws, judge_ws])
+        source = outliner_ws.read(spec.file)
+        todos = outliner_ws.list_todos()
+        events = outliner_ws.read_events()
+    score = await judge.score(source, hidden)
+    return summarize(
+        spec=spec,
+        plan=plan,
+        requested=mode,
+        agents=agents,
+        config=config,
+        provider=model.info.label,
+        wall_s=wall,
+        started=started_wall,
+        source=source,
+        todos=todos,
+        events=events,
+        stats=stats,
+        judge=summary,
+        score=score,
+        crashed=crashed,
+    )
+
+
+async def _run_implementer(
+    implementer: Implementer, link: AsyncExitStack, out: list[ImplementerStats], crash: Crash | None, crashed: list[str]
+) -> None:
+    if crash is None:
+        out.append(await implementer.run())
+        return
+    with anyio.move_on_after(crash.after_s) as scope:
+        out.append(await implementer.run())
+    if scope.cancelled_caught:
+        # Dead: no more heartbeats or commits, and its replica drops off the network.
+        crashed.append(implementer.agent)
+        out.append(implementer.stats)
+        await link.aclose()
+
+
+def _draft_checker(judge: Judge, ws: Workspace) -> Callable[[TodoEntry, str], Any]:
+    async def check(entry: TodoEntry, code: str) -> bool:
+        meta = ws.get_meta()
+        outline = str(meta.get("outline", ""))
+        doc = outline_doctests(outline).get(entry.symbol)
+        if doc is None:
+            return True
+        module = committed_module(outline, ws.list_todos(), {entry.symbol: code})
+        feedback = await judge.feedback(module, VisibleChecks(doctests={entry.symbol: doc}, pyright=False))
+        return feedback.clean
+
+    return check
+
+
+async def _converged(workspaces: list[Workspace], timeout: float = 10.0) -> None:
+    with anyio.move_on_after(timeout):
+        while len({ws.content_hash() for ws in workspaces}) > 1:
+            await anyio.sleep(0.01)
+
+
+def plan_of(ws: Workspace) -> Plan:
+    return Plan.model_validate(ws.get_meta()["plan"])
