@@ -9,6 +9,7 @@ finished; ``implement_s`` stops at the last TODO's final commit.
 
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anyio
+from anyio import TASK_STATUS_IGNORED
+from anyio.abc import TaskStatus
 from pydantic import BaseModel, Field
 
 from agents.judge import HiddenTests, Judge, PyrightServer, VisibleChecks, outline_doctests
@@ -99,41 +102,35 @@ async def run_trial(
         judge_ws = Workspace("judge")
         await stack.enter_async_context(connect(judge_ws))
         checker = _draft_checker(judge, outliner_ws) if config.scheduler.drafts > 1 else None
-        implementers: list[Implementer] = []
-        links: list[AsyncExitStack] = []
-        for i in range(agents):
-            ws = Workspace(f"implementer-{i}")
-            link = AsyncExitStack()
-            connection = await link.enter_async_context(connect(ws))
-            links.append(link)
-            implementers.append(
-                Implementer(
-                    ws,
-                    model,
-                    connection=connection,
-                    scheduler=config.scheduler,
-                    claim=config.claim,
-                    config=implementer_config,
-                    check=checker,
-                    index=i,
-                )
-            )
         judge_agent = JudgeAgent(judge_ws, judge, config.judge, pyright=pyright)
-        started, started_wall = time.perf_counter(), time.time()
+
+        def make(ws: Workspace, connection: Any, i: int) -> Implementer:
+            return Implementer(
+                ws,
+                model,
+                connection=connection,
+                scheduler=config.scheduler,
+                claim=config.claim,
+                config=implementer_config,
+                check=checker,
+                index=i,
+            )
+
+        go = anyio.Event()
         stats: list[ImplementerStats] = []
         crashed: list[str] = []
         try:
             with anyio.fail_after(config.timeout_s):
                 async with anyio.create_task_group() as tg:
-                    for i, implementer in enumerate(implementers):
-                        tg.start_soon(_run_implementer, implementer, links[i], stats, config.crash if config.crash and config.crash.agent == i else None, crashed)
+                    for i in range(agents):
+                        crash = config.crash if config.crash is not None and config.crash.agent == i else None
+                        await tg.start(_implementer, i, connect, make, go, stats, crash, crashed)
+                    started, started_wall = time.perf_counter(), time.time()
+                    go.set()
                     summary = await judge_agent.run()
         except TimeoutError as exc:
             outliner_ws.set_meta(phase="aborted")
             raise RunTimeout(f"{spec.id} in mode {mode} did not finish within {config.timeout_s:g} s") from exc
-        finally:
-            for link in links:
-                await link.aclose()
         wall = time.perf_counter() - started
         await _converged([outliner_ws, judge_ws])
         source = outliner_ws.read(spec.file)
@@ -159,19 +156,29 @@ async def run_trial(
     )
 
 
-async def _run_implementer(
-    implementer: Implementer, link: AsyncExitStack, out: list[ImplementerStats], crash: Crash | None, crashed: list[str]
+async def _implementer(
+    i: int,
+    connect: Callable[[Workspace], Any],
+    make: Callable[[Workspace, Any, int], Implementer],
+    go: anyio.Event,
+    out: list[ImplementerStats],
+    crash: Crash | None,
+    crashed: list[str],
+    *,
+    task_status: TaskStatus[None] = TASK_STATUS_IGNORED,
 ) -> None:
-    if crash is None:
-        out.append(await implementer.run())
-        return
-    with anyio.move_on_after(crash.after_s) as scope:
-        out.append(await implementer.run())
-    if scope.cancelled_caught:
-        # Dead: no more heartbeats or commits, and its replica drops off the network.
-        crashed.append(implementer.agent)
-        out.append(implementer.stats)
-        await link.aclose()
+    """One implementer in its own task, owning its replica and link (a crash drops both)."""
+    ws = Workspace(f"implementer-{i}")
+    async with connect(ws) as connection:
+        implementer = make(ws, connection, i)
+        task_status.started()
+        await go.wait()
+        with anyio.move_on_after(math.inf if crash is None else crash.after_s) as scope:
+            out.append(await implementer.run())
+        if scope.cancelled_caught:
+            # Dead: no more heartbeats or commits, and its replica drops off the network.
+            crashed.append(implementer.agent)
+            out.append(implementer.stats)
 
 
 def _draft_checker(judge: Judge, ws: Workspace) -> Callable[[TodoEntry, str], Any]:

@@ -32,6 +32,7 @@ from ._snapshot import Snapshot
 __all__ = ["JudgeAgent", "JudgeConfig", "JudgeSummary"]
 
 _CALL = re.compile(r"\b(\w+)\s*\(")
+_ATTR = re.compile(r"\b(?:self|cls)\.(\w+)")
 
 
 class JudgeConfig(BaseModel):
@@ -205,15 +206,19 @@ class JudgeAgent:
 
 
 def _judgeable(entries: list[TodoEntry], outline: str) -> list[TodoEntry]:
-    """Done, unjudged TODOs whose checks' dependencies are judged (or, in a cycle, at least done)."""
+    """Done, unjudged TODOs whose checks' dependencies are judged (all of them once only cycles remain)."""
     by_symbol = {e.symbol: e for e in entries}
     by_id = {e.id: e for e in entries}
     examples = outline_doctests(outline)
     names = {symbol.rsplit(".", 1)[-1]: e for symbol, e in by_symbol.items()}
 
     def needs(entry: TodoEntry) -> list[TodoEntry]:
+        # Predicted deps, the stubs its examples call, and the stubs its committed code
+        # really uses: now that the body exists, that is no longer a guess.
         found = [by_id[d] for d in entry.deps if d in by_id]
-        for name in _CALL.findall(examples.get(entry.symbol, "")):
+        code = entry.result or ""
+        used = _CALL.findall(examples.get(entry.symbol, "")) + _CALL.findall(code) + _ATTR.findall(code)
+        for name in used:
             other = names.get(name)
             if other is not None and other.id != entry.id:
                 found.append(other)
@@ -221,9 +226,11 @@ def _judgeable(entries: list[TodoEntry], outline: str) -> list[TodoEntry]:
 
     waiting = [e for e in entries if awaiting_verdict(e)]
     strict = [e for e in waiting if all(_settled(d) and not awaiting_verdict(d) for d in needs(e))]
-    if strict:
+    if strict or any(not _settled(e) for e in entries):
         return strict
-    return [e for e in waiting if all(_settled(d) for d in needs(e))]
+    # Nothing left in progress and still nothing judgeable: the checks depend on each
+    # other in a cycle, so judge every one of them now.
+    return waiting
 
 
 def _settled(entry: TodoEntry) -> bool:

@@ -1,0 +1,127 @@
+"""The small parts of the agents: stubs, live-stream filtering, plans and choosers, prompts."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.roles import FenceFilter, NoTodos, OutlineError, Outliner, TaskSpec, build_context, find_stubs
+from agents.scheduler import Plan, PlanError, decide, dependents, make_chooser, topological_order
+from crdt_ws import TodoEntry, TodoStatus, Workspace
+
+OUTLINE = '''import math
+
+
+class Shape:
+    def __init__(self, r):
+        self.r = r
+
+    def area(self):
+        """Area. >>> Shape(1).area()"""
+        pass
+
+    def scaled(self, k):
+        """Scaled copy."""
+        ...
+
+    def name(self): raise NotImplementedError
+
+    def done(self):
+        return "implemented"
+
+
+def helper(x):
+    """Doc only: still a stub."""
+'''
+
+
+def test_stubs_are_found_in_order_and_implemented_code_is_not_a_stub() -> None:
+    assert find_stubs(OUTLINE) == ["Shape.area", "Shape.scaled", "Shape.name", "helper"]
+
+
+@pytest.mark.anyio
+async def test_a_broken_or_empty_outline_is_a_clear_error() -> None:
+    with pytest.raises(OutlineError, match="does not parse"):
+        find_stubs("def f(:\n")
+    outliner = Outliner(Workspace("o"))
+    with pytest.raises(NoTodos, match="no stubs"):
+        await outliner.skeleton(TaskSpec(id="t", spec="s", file="t.py", outline="def f():\n    return 1\n"))
+    with pytest.raises(OutlineError, match="no model"):
+        await outliner.skeleton(TaskSpec(id="t", spec="s", file="t.py"))
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 7, 1000])
+def test_fence_filter_streams_only_the_code_indented_to_the_body(step: int) -> None:
+    reply = "Sure:\n\n```python\nfrom __future__ import annotations\nimport math\n\ndef area(self):\n    return math.pi * self.r ** 2\n```\nDone, ``` ignored.\n"
+    fence = FenceFilter("        ")
+    out = "".join(fence.feed(reply[i : i + step]) for i in range(0, len(reply), step)) + fence.flush()
+    assert out == "        import math\n\n        def area(self):\n            return math.pi * self.r ** 2\n"
+    assert fence.done
+
+
+def test_fence_filter_flushes_an_unterminated_last_line() -> None:
+    fence = FenceFilter("  ")
+    assert fence.feed("```py\nx = 1\ny = 2") == "  x = 1\n  y = 2"
+    assert fence.flush() == "" and not fence.done
+    fence = FenceFilter("  ")
+    assert fence.feed("```\nx = 1\n`") == "  x = 1\n"  # a backtick could open the closing fence: held
+    assert fence.flush() == "  `"  # the reply ended: it was code after all
+    fence = FenceFilter("  ")
+    assert fence.feed("```\n``x") == "  ``x"
+
+
+def test_waves_and_dependents() -> None:
+    deps = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
+    assert topological_order(list(deps), deps) == [["a"], ["b", "c"], ["d"]]
+    assert dependents(list(deps), deps) == {"a": 3, "b": 1, "c": 1, "d": 0}
+    assert topological_order(["x", "y"], {"x": ["y"], "y": ["x"]}) == [["x"], ["y"]]  # a cycle is cut, not a hang
+    with pytest.raises(PlanError, match="unknown"):
+        topological_order(["a"], {"a": ["zzz"]})
+
+
+@pytest.mark.parametrize(
+    ("waves", "agents", "mode"),
+    [
+        ([["a", "b", "c"]], 4, "parallel"),
+        ([["a"], ["b"], ["c"], ["d"]], 4, "parallel"),  # a chain: working blind beats idling in the model
+        ([["a"], ["b"]], 4, "serial"),
+        ([["a", "b", "c", "d"], ["e", "f"], ["g"]], 4, "waves"),
+        ([["a"], ["b"], ["c", "d", "e", "f", "g", "h"]], 4, "parallel"),
+    ],
+)
+def test_auto_decides_by_estimated_rounds(waves: list[list[str]], agents: int, mode: str) -> None:
+    decided, reasons = decide(waves, agents)
+    assert decided == mode and "estimated rounds" in reasons[0]
+
+
+def _entries(**status: TodoStatus) -> list[TodoEntry]:
+    deps = {"c": ["a"]}
+    return [TodoEntry(id=t, file="f.py", symbol=t, status=s, deps=deps.get(t, [])) for t, s in status.items()]
+
+
+def test_choosers_follow_the_plan() -> None:
+    plan = Plan(mode="waves", requested="waves", order=["a", "b", "c"], deps={"c": ["a"]}, waves=[["a", "b"], ["c"]])
+    entries = _entries(a=TodoStatus.CLAIMED, b=TodoStatus.DONE, c=TodoStatus.PENDING)
+    choose = make_chooser(plan, "agent", entries=lambda: entries)
+    assert choose([e for e in entries if e.id == "c"]) is None  # gated: a is not done
+    parallel = make_chooser(plan.model_copy(update={"mode": "parallel"}), "agent", entries=lambda: entries)
+    picked = parallel([e for e in entries if e.id == "c"])
+    assert picked is not None and picked.id == "c"
+    pending = _entries(a=TodoStatus.PENDING, b=TodoStatus.PENDING, c=TodoStatus.PENDING)
+    unblocking = make_chooser(plan.model_copy(update={"mode": "parallel"}), "x", entries=lambda: pending)
+    assert unblocking(list(reversed(pending))).id == "a"  # type: ignore[union-attr]  # ready and unblocks c
+    done = _entries(a=TodoStatus.DONE, b=TodoStatus.DONE, c=TodoStatus.PENDING)
+    backpressure = make_chooser(plan, "x", entries=lambda: done, max_unjudged=2)
+    assert backpressure([done[2]]) is None  # two done TODOs await the judge
+
+
+def test_context_shows_done_dependencies_and_names_missing_ones() -> None:
+    todos = {
+        "a": TodoEntry(id="a", file="f.py", symbol="S.a", status=TodoStatus.DONE, result="    def a(self):\n        return 1\n"),
+        "b": TodoEntry(id="b", file="f.py", symbol="S.b", status=TodoStatus.CLAIMED),
+    }
+    entry = TodoEntry(id="c", file="f.py", symbol="S.c", deps=["a", "b"], feedback="expected 2, got 1", repairs=1)
+    context = build_context(entry, task_id="t", spec="Build S.", outline="class S: ...", todos=todos)
+    prompt = context.request.messages[0].content
+    assert context.shown == ("S.a",) and context.missing == ("S.b",)
+    assert "return 1" in prompt and "Not implemented yet" in prompt and "expected 2, got 1" in prompt
+    assert context.request.shown == ("S.a",) and not context.request.saw_dependencies and context.request.attempt == 8
