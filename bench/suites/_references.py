@@ -1,0 +1,54 @@
+"""Reference implementations of a suite's stubs, for the offline ``scripted`` model."""
+
+from __future__ import annotations
+
+from agents.models import Reference
+
+from ._skeleton import function_source, used_imports
+from ._task import Suite
+
+__all__ = ["OUTLINE_SYMBOL", "SuiteReferences"]
+
+OUTLINE_SYMBOL = "<outline>"
+"""Pseudo-symbol the outliner asks for: the reply is the task's whole skeleton."""
+
+
+class SuiteReferences:
+    """``agents.models.ReferenceSource`` over a suite's reference solutions.
+
+    ``get(task_id, "Cls.method")`` is the reference definition dedented to
+    column 0 with the module imports it mentions and its true dependencies;
+    ``get(task_id, "<outline>")`` is the skeleton.
+    """
+
+    def __init__(self, suite: Suite) -> None:
+        self.suite = suite
+        self._cache: dict[tuple[str, str], Reference | None] = {}
+
+    @property
+    def name(self) -> str:
+        return f"{self.suite.name} suite reference solutions"
+
+    def get(self, task_id: str, symbol: str) -> Reference | None:
+        key = (task_id, symbol)
+        if key not in self._cache:
+            self._cache[key] = self._build(task_id, symbol)
+        return self._cache[key]
+
+    def _build(self, task_id: str, symbol: str) -> Reference | None:
+        task = next((t for t in self.suite.tasks if t.id == task_id), None)
+        if task is None:
+            return None
+        if symbol == OUTLINE_SYMBOL:
+            return Reference(code=task.skeleton())
+        if symbol not in task.stubs():
+            return None
+        code = function_source(task.reference, symbol)
+        if code is None:
+            return None
+        depends_on = tuple(task.true_dependencies().get(symbol, ()))
+        return Reference(code=code, imports=used_imports(task.reference, code), depends_on=depends_on)
+
+    def symbols(self, task_id: str) -> list[str]:
+        task = next((t for t in self.suite.tasks if t.id == task_id), None)
+        return [*task.stubs(), OUTLINE_SYMBOL] if task is not None else []
