@@ -1,9 +1,12 @@
 """What a trial measured, as one flat record, and the critical-path bound it is compared with.
 
 The bound is what the model calls alone would take with perfect
-coordination: the longest chain of per-TODO model time through the
-dependencies the mode waits on (none in ``parallel``), and never less than
-the total model time spread over the agents.  ``overhead`` is how far the
+coordination and foresight: without dependencies to wait on (``parallel``),
+the optimal makespan of the measured per-TODO model time on the agents
+(computed exactly for up to 12 TODOs); otherwise the longest chain of model
+time through the dependencies the mode waits on, or the total over the
+agents if larger.  Agents do not know call durations in advance, so even a
+coordinator with zero cost could not always reach it.  ``overhead`` is how far the
 measured time to the last commit is above it: claims, syncs, context
 building, merging and judging all land there.
 """
@@ -20,7 +23,7 @@ from agents.roles import ImplementerStats, JudgeSummary, TaskSpec
 from agents.scheduler import Plan, topological_order
 from crdt_ws import Event, TodoEntry, TodoStatus
 
-__all__ = ["TrialResult", "summarize", "critical_path_bound"]
+__all__ = ["TrialResult", "summarize", "critical_path_bound", "optimal_makespan"]
 
 
 class TrialResult(BaseModel):
@@ -40,7 +43,12 @@ class TrialResult(BaseModel):
     wall_s: float = Field(description="Agents started (outline published, replicas connected) -> judge finished.")
     implement_s: float = Field(description="Agents started -> last commit (wall clock of the committing replica).")
     bound_s: float = Field(description="Critical-path bound of model time (see module docstring).")
-    overhead: float = Field(description="implement_s / bound_s - 1.")
+    overhead: float = Field(description="implement_s / bound_s - 1: coordination plus not knowing call durations ahead.")
+    schedule_bound_s: float = Field(
+        description="The schedule that ran, at zero coordination cost: the busiest agent's model time "
+        "(parallel) or the bound above, whichever is larger."
+    )
+    coordination_overhead: float = Field(description="implement_s / schedule_bound_s - 1: what claims, syncs, merges cost.")
     first_all_pass_s: float | None = Field(description="When every TODO first had a passing visible verdict (judge clock).")
     passed: bool = Field(description="Every hidden test class passed.")
     test_classes: int = Field(description="Hidden test classes.")
@@ -63,11 +71,60 @@ class TrialResult(BaseModel):
     conflicts_found: int = Field(description="Semantic conflicts pyright reported.")
     conflicts_reconciled: int = Field(description="Duplicate definitions removed.")
     crashed: list[str] = Field(default_factory=list, description="Implementers killed by fault injection.")
+    phase: str = Field(description="How the run ended: finished, or out_of_budget.")
+    speculated: int = Field(default=0, description="Claims that asked for k drafts at once.")
+    speculation_passed: int = Field(default=0, description="Of those, claims where some draft passed the visible checks.")
     faults: int = Field(description="Offline replies that carried an injected fault (scripted only).")
 
 
+def optimal_makespan(durations: list[float], agents: int, *, exact_up_to: int = 12) -> float:
+    """The shortest time ``agents`` can finish independent jobs of these durations in.
+
+    Exact (depth-first over assignments, longest job first, skipping agents
+    with equal loads) up to ``exact_up_to`` jobs; beyond that the classic lower
+    bound max(total / agents, longest, the two jobs that must share an agent).
+    """
+    jobs = sorted((d for d in durations if d > 0), reverse=True)
+    if not jobs:
+        return 0.0
+    lower = max(sum(jobs) / agents, jobs[0], jobs[agents - 1] + jobs[agents] if len(jobs) > agents else 0.0)
+    if len(jobs) > exact_up_to or len(jobs) <= agents:
+        return lower
+    greedy = [0.0] * agents
+    for job in jobs:  # longest-processing-time first: a good schedule to beat
+        greedy[greedy.index(min(greedy))] += job
+    best = [max(greedy)]
+    loads = [0.0] * agents
+
+    def place(i: int, worst: float) -> None:
+        if worst >= best[0] - 1e-12:
+            return
+        if i == len(jobs):
+            best[0] = worst
+            return
+        tried: set[float] = set()
+        for a in range(agents):
+            if loads[a] in tried:
+                continue
+            tried.add(loads[a])
+            loads[a] += jobs[i]
+            place(i + 1, max(worst, loads[a]))
+            loads[a] -= jobs[i]
+            if best[0] <= lower + 1e-12:
+                return
+
+    place(0, 0.0)
+    return best[0]
+
+
 def critical_path_bound(model_time: dict[str, float], deps: dict[str, list[str]], agents: int) -> float:
-    """Longest chain of model time through ``deps``, or total time / agents if larger."""
+    """What the model calls alone need with perfect coordination (a lower bound on any schedule).
+
+    Without dependencies: the optimal makespan of the calls on ``agents``.  With
+    them: the longest chain of model time, or the total over the agents if larger.
+    """
+    if not any(deps.get(todo) for todo in model_time):
+        return optimal_makespan(list(model_time.values()), agents)
     ids = list(model_time)
     finish: dict[str, float] = {}
     for wave in topological_order(ids, {i: [d for d in deps.get(i, []) if d in model_time] for i in ids}):
@@ -95,6 +152,7 @@ def summarize(
     judge: JudgeSummary,
     score: Score,
     crashed: list[str],
+    phase: str,
 ) -> TrialResult:
     del source  # kept in the signature for callers that store it next to the record
     calls = [c for s in stats for c in s.calls]
@@ -103,6 +161,10 @@ def summarize(
         model_time[call.todo] = model_time.get(call.todo, 0.0) + call.seconds
     gated = plan.deps if plan.mode in ("serial", "waves") else {}
     bound = critical_path_bound(model_time, gated, agents)
+    busy: dict[str, float] = {}
+    for call in calls:
+        busy[call.agent] = busy.get(call.agent, 0.0) + call.seconds
+    schedule = max(bound, max(busy.values(), default=0.0))
     completes = [e.time for e in events if e.type == "complete"]
     implement = max(completes) - started if completes else wall_s
     claims = [c for s in stats for c in s.claims]
@@ -125,6 +187,8 @@ def summarize(
         implement_s=implement,
         bound_s=bound,
         overhead=(implement / bound - 1) if bound > 0 else 0.0,
+        schedule_bound_s=schedule,
+        coordination_overhead=(implement / schedule - 1) if schedule > 0 else 0.0,
         first_all_pass_s=judge.first_all_pass_s,
         passed=score.passed,
         test_classes=len(classes),
@@ -147,5 +211,8 @@ def summarize(
         conflicts_found=judge.conflicts_found,
         conflicts_reconciled=judge.conflicts_reconciled,
         crashed=crashed,
+        phase=phase,
+        speculated=sum(1 for e in events if e.type == "drafts"),
+        speculation_passed=sum(1 for e in events if e.type == "drafts" and e.data.get("passed")),
         faults=sum(1 for c in calls if c.fault),
     )

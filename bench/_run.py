@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.judge import HiddenTests, Judge, PyrightServer
-from agents.models import resolve_model
+from agents.models import Budget, BudgetConfig, StreamingModel, resolve_model
 from agents.roles import TaskSpec
 from agents.scheduler import Mode
 
@@ -55,10 +55,10 @@ def task_inputs(task: Task) -> tuple[TaskSpec, HiddenTests]:
     return spec, hidden
 
 
-def _model(config: RunConfig, suite: Any) -> Any:
+def _model(config: RunConfig, references: SuiteReferences, budget: Budget | None) -> StreamingModel:
     options: dict[str, Any] = {"latency": {"profile": config.profile, "time_scale": config.time_scale}}
     if config.model.split(":")[0] == "scripted":
-        options["references"] = SuiteReferences(suite)
+        options["references"] = references
         for key in ("fault_rate", "blind_fault_rate"):
             if getattr(config, key) is not None:
                 options[key] = getattr(config, key)
@@ -66,7 +66,14 @@ def _model(config: RunConfig, suite: Any) -> Any:
         options = {"latency": options["latency"]}
     else:
         options = {}
-    return resolve_model(config.model, **options)
+    return resolve_model(config.model, budget=budget, **options)
+
+
+def _budget(config: RunConfig) -> Budget | None:
+    scheduler = config.trial.scheduler
+    if scheduler.token_budget is None and scheduler.cost_budget_usd is None:
+        return None
+    return Budget(BudgetConfig(max_tokens=scheduler.token_budget, max_cost_usd=scheduler.cost_budget_usd))
 
 
 async def run_suite(config: RunConfig, progress: Progress | None = None) -> list[TrialResult]:
@@ -76,18 +83,21 @@ async def run_suite(config: RunConfig, progress: Progress | None = None) -> list
     tasks = [suite.task(t) for t in config.tasks] if config.tasks else list(suite.tasks)
     results: list[TrialResult] = []
     total = len(tasks) * len(config.modes) * config.runs
+    references = SuiteReferences(suite)
     async with AsyncExitStack() as stack:
-        model = await stack.enter_async_context(_model(config, suite))
         pyright = await stack.enter_async_context(PyrightServer()) if config.pyright else None
         judge = Judge(pyright=pyright)
-        say(f"model: {model.info.label}; {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs = {total} trials")
+        label = _model(config, references, None).info.label
+        say(f"model: {label}; {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs = {total} trials")
         for task in tasks:
             spec, hidden = task_inputs(task)
             for run in range(config.runs):
                 modes = config.modes if (run + len(results)) % 2 == 0 else list(reversed(config.modes))
                 for mode in modes:
                     trial = config.trial.model_copy(update={"seed": config.seed + run})
-                    result = await run_trial(spec, hidden, mode, model, trial, judge=judge, pyright=pyright)
+                    # A fresh client per trial: each trial has its own budget.
+                    async with _model(config, references, _budget(config)) as model:
+                        result = await run_trial(spec, hidden, mode, model, trial, judge=judge, pyright=pyright)
                     results.append(result)
                     say(_line(len(results), total, result))
                     if config.results is not None:

@@ -35,6 +35,7 @@ from agents.roles import (
     RunTimeout,
     TaskSpec,
     committed_module,
+    phase_of,
 )
 from agents.scheduler import Mode, Plan, SchedulerConfig
 from claim_protocol import ClaimConfig
@@ -136,6 +137,7 @@ async def run_trial(
         source = outliner_ws.read(spec.file)
         todos = outliner_ws.list_todos()
         events = outliner_ws.read_events()
+        phase = phase_of(outliner_ws) or "unknown"
     score = await judge.score(source, hidden)
     return summarize(
         spec=spec,
@@ -153,6 +155,7 @@ async def run_trial(
         judge=summary,
         score=score,
         crashed=crashed,
+        phase=phase,
     )
 
 

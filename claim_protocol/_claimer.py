@@ -21,6 +21,7 @@ from crdt_ws import TodoEntry, TransportError, Workspace
 
 from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol
 from ._config import ClaimConfig
+from ._latency import SyncEstimator
 from ._loop import CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork, Sync
 
 __all__ = ["Claimer", "RoundTrip", "Work"]
@@ -46,9 +47,10 @@ class Claimer:
         connection: RoundTrip | None = None,
         commit: Commit = commit_symbol,
         choose: Chooser | None = None,
+        estimator: SyncEstimator | None = None,
     ) -> None:
         self.workspace = workspace
-        self.board = ClaimBoard(workspace, config, commit=commit)
+        self.board = ClaimBoard(workspace, config, commit=commit, estimator=estimator)
         self.config = self.board.config
         self.loop = ClaimLoop(self.board, choose=choose)
         self.connection = connection
@@ -66,7 +68,8 @@ class Claimer:
             async with anyio.create_task_group() as tg:
                 self._todos_sub = self.workspace.todos.observe_deep(self._on_todos)
                 if self.connection is not None:
-                    for _ in range(self.config.initial_probes):
+                    # An estimator carried over from an earlier session is warm already.
+                    for _ in range(max(0, self.config.initial_probes - self.board.estimator.samples)):
                         await self._probe()
                     tg.start_soon(self._probe_forever)
                 await self._drive(tg, work)

@@ -22,12 +22,15 @@ from ._errors import AgentError, NoTodos, OutlineError, RunTimeout
 from ._implementer import CallRecord, DraftCheck, Implementer, ImplementerConfig, ImplementerStats
 from ._judge_agent import JudgeAgent, JudgeConfig, JudgeSummary
 from ._outliner import OUTLINE_SYMBOL, Outliner, OutlinerConfig, TaskSpec, find_stubs, plan_from
+from ._phase import OUT_OF_BUDGET, TERMINAL_PHASES, is_over, phase_of
 from ._prompt import SYSTEM_PROMPT, Context, build_context
 from ._snapshot import Snapshot, committed_module
 from ._stream import FenceFilter
 
 __all__ = [
     "OUTLINE_SYMBOL",
+    "OUT_OF_BUDGET",
+    "TERMINAL_PHASES",
     "SYSTEM_PROMPT",
     "AgentError",
     "CallRecord",
@@ -50,5 +53,7 @@ __all__ = [
     "build_context",
     "committed_module",
     "find_stubs",
+    "is_over",
+    "phase_of",
     "plan_from",
 ]

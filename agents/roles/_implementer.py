@@ -25,13 +25,14 @@ import anyio
 import libcst as cst
 from pydantic import BaseModel, Field
 
-from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, commit_symbol
+from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, commit_symbol
 from crdt_ws import Presence, Region, TodoEntry, TodoStatus, Workspace, find_span
 from merge import ExtractError, Extraction, commit_to_text, extract
 
-from agents.models import ModelError, StreamingModel
+from agents.models import BudgetExceeded, ModelError, StreamingModel
 from agents.scheduler import Plan, SchedulerConfig, make_chooser
 
+from ._phase import OUT_OF_BUDGET, is_over
 from ._prompt import Context, build_context
 from ._stream import FenceFilter
 
@@ -107,6 +108,7 @@ class Implementer:
         self.stats = ImplementerStats(self.agent)
         self._claimer: Claimer | None = None
         self._extractions: dict[str, Extraction] = {}
+        self._estimator = SyncEstimator(self.claim_config)  # round trips measured so far survive claim sessions
 
     # -- the loop ---------------------------------------------------------------
 
@@ -119,12 +121,14 @@ class Implementer:
         return self.stats
 
     def finished(self) -> bool:
-        return self.workspace.get_meta().get("phase") in ("finished", "aborted")
+        return is_over(self.workspace)
 
     async def step(self) -> None:
         """Claim and work until nothing is claimable, then wait for a reopened TODO or the end."""
         plan = Plan.model_validate(self.workspace.get_meta()["plan"])
-        claimer = Claimer(self.workspace, self.claim_config, connection=self.connection, commit=self._commit)
+        claimer = Claimer(
+            self.workspace, self.claim_config, connection=self.connection, commit=self._commit, estimator=self._estimator
+        )
         claimer.loop.choose = make_chooser(
             plan,
             self.agent,
@@ -133,8 +137,13 @@ class Implementer:
             max_unjudged=self.scheduler.max_unjudged,
         )
         self._claimer = claimer
-        self.stats.claims.append(await claimer.run(self.work))
-        await self._wait_for_news()
+        async with anyio.create_task_group() as tg:
+            # The run can end under a waiting claimer (out of budget, aborted): stop it then.
+            tg.start_soon(self._cancel_when_over, tg.cancel_scope)
+            self.stats.claims.append(await claimer.run(self.work))
+            tg.cancel_scope.cancel()
+        if not self.finished():
+            await self._wait_for_news()
 
     async def work(self, entry: TodoEntry) -> str:
         """Implement one verified claim; the returned code is committed by the claimer."""
@@ -157,8 +166,14 @@ class Implementer:
         self._present(entry)
         try:
             if len(contexts) == 1 or self.check is None:
-                return self.act(entry, await self.query(entry, contexts[0], live=self.config.stream_live))
+                return await self.act(entry, await self.query(entry, contexts[0], live=self.config.stream_live))
             return await self._first_draft_to_pass(entry, contexts)
+        except BudgetExceeded as exc:
+            # The cap is the run's, not this agent's: tell everyone through the document.
+            with self.workspace.transaction():
+                self.workspace.set_meta(phase=OUT_OF_BUDGET)
+                self.workspace.log("out_of_budget", entry.id, error=str(exc))
+            raise
         finally:
             self._present(None)
 
@@ -205,10 +220,12 @@ class Implementer:
         )
         return stream.text
 
-    def act(self, entry: TodoEntry, reply: str) -> str:
+    async def act(self, entry: TodoEntry, reply: str) -> str:
         """The implementation in ``reply`` (raises ``ExtractError`` when there is none: the TODO is released)."""
         try:
-            extraction = extract(reply, entry.symbol)
+            # libcst parsing in a worker thread: the event loop keeps serving
+            # heartbeats and sync probes, whose delays would otherwise inflate claim waits.
+            extraction = await anyio.to_thread.run_sync(extract, reply, entry.symbol)
         except ExtractError:
             self.stats.extract_failures += 1
             raise
@@ -229,7 +246,7 @@ class Implementer:
 
         async def draft(context: Context, scope: anyio.CancelScope, live: bool) -> None:
             try:
-                code = self.act(entry, await self.query(entry, context, live=live))
+                code = await self.act(entry, await self.query(entry, context, live=live))
             except (ModelError, ExtractError):
                 return
             fallback.append(code)
@@ -287,6 +304,21 @@ class Implementer:
             except Exception:  # noqa: BLE001 - presence is cosmetic; a broken buffer must not stop work
                 region = Region(file=entry.file, symbol=entry.symbol)
         self.workspace.set_presence(Presence(agent=self.agent, role="implementer", color=self.color, region=region))
+
+    async def _cancel_when_over(self, scope: anyio.CancelScope) -> None:
+        over = anyio.Event()
+
+        def check(_: Any) -> None:
+            if is_over(self.workspace):
+                over.set()
+
+        sub = self.workspace.meta.observe(check)
+        try:
+            check(None)
+            await over.wait()
+            scope.cancel()
+        finally:
+            self.workspace.meta.unobserve(sub)
 
     async def _wait_for_news(self) -> None:
         """Sleep until some TODO is claimable again or the run is over."""

@@ -27,6 +27,7 @@ from merge import MergeError, reconcile_text
 from agents.judge import Feedback, Judge, PyrightServer, SemanticConflict, VisibleChecks, conflicts_from, outline_doctests
 from agents.scheduler import awaiting_verdict
 
+from ._phase import is_over
 from ._snapshot import Snapshot
 
 __all__ = ["JudgeAgent", "JudgeConfig", "JudgeSummary"]
@@ -84,21 +85,22 @@ class JudgeAgent:
             changed.set()
 
         sub = self.workspace.todos.observe_deep(wake)
+        meta_sub = self.workspace.meta.observe(wake)
         try:
             while not await self.step():
                 await changed.wait()
                 changed = anyio.Event()
         finally:
             self.workspace.todos.unobserve(sub)
+            self.workspace.meta.unobserve(meta_sub)
         return self.summary
 
     async def step(self) -> bool:
         """Judge what is ready; True once the run is finished."""
         ws = self.workspace
-        meta = ws.get_meta()
-        if meta.get("phase") in ("finished", "aborted"):
+        if is_over(ws):
             return True
-        outline = str(meta.get("outline", ""))
+        outline = str(ws.meta.get("outline", ""))
         entries = ws.list_todos()
         ready = _judgeable(entries, outline)
         if ready:
@@ -120,7 +122,7 @@ class JudgeAgent:
         checks = VisibleChecks(doctests={e.symbol: examples[e.symbol] for e in ready if e.symbol in examples}, pyright=False)
         if self._snapshot is None or self._snapshot.outline != outline:
             self._snapshot = Snapshot(outline)
-        module = self._snapshot.update(entries)
+        module = await anyio.to_thread.run_sync(self._snapshot.update, entries)  # libcst off the event loop
         feedback = await self.judge.feedback(module, checks) if checks.doctests else Feedback()
         failures = {d.symbol: d.report for d in feedback.doctests if d.failed}
         if feedback.import_error is not None:

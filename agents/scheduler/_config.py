@@ -40,6 +40,9 @@ class SchedulerConfig(BaseModel):
         description="Backpressure: stop claiming while this many done TODOs await a verdict (None: never wait).",
     )
     token_budget: int | None = Field(
-        default=None, ge=1, description="Output-token cap for the whole run, shared by every agent (None: no cap)."
+        default=None,
+        ge=1,
+        description="Token cap (prompt + output) of one run, shared by every agent; a call that would pass it is "
+        "refused before it starts and the run ends as out_of_budget (None: no cap).",
     )
-    cost_budget_usd: float | None = Field(default=None, gt=0, description="Cost cap in USD for the whole run.")
+    cost_budget_usd: float | None = Field(default=None, gt=0, description="Cost cap in USD of one run, likewise.")

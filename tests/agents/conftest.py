@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agents.judge import Judge
-from agents.models import ScriptedConfig, ScriptedModel
+from agents.models import Budget, ScriptedConfig, ScriptedModel
 from bench.suites import Suite, SuiteReferences, get_suite
 
 
@@ -24,7 +24,9 @@ def judge() -> Judge:
     return Judge()
 
 
-def scripted(suite: Suite, *, fault_rate: float = 0.0, blind: float = 0.0, time_scale: float = 0.0) -> ScriptedModel:
+def scripted(
+    suite: Suite, *, fault_rate: float = 0.0, blind: float = 0.0, time_scale: float = 0.0, budget: Budget | None = None
+) -> ScriptedModel:
     latency = {"profile": "sonnet" if time_scale else "instant", "time_scale": time_scale, "min_chunk_interval_s": 0.005}
     config = ScriptedConfig.model_validate({"fault_rate": fault_rate, "blind_fault_rate": blind, "latency": latency})
-    return ScriptedModel(SuiteReferences(suite), config)
+    return ScriptedModel(SuiteReferences(suite), config, budget=budget)

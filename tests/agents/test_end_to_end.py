@@ -10,12 +10,15 @@ happen and the run must still finish.
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 import pytest
 
 from agents.judge import Judge
 from agents.scheduler import SchedulerConfig
 from bench._run import task_inputs
+from agents.models import Budget, BudgetConfig
+from bench._metrics import TrialResult
 from bench._trial import TrialConfig, run_trial
 from bench.suites import Suite, get_suite
 
@@ -27,11 +30,11 @@ TASKS = get_suite("bundled").ids
 MODES = ["parallel", "serial", "auto"]
 
 
-async def _trial(suite: Suite, judge: Judge, task_id: str, mode: str, **options: object):
-    model = scripted(suite, **{k: v for k, v in options.items() if k in ("fault_rate", "blind", "time_scale")})
+async def _trial(suite: Suite, judge: Judge, task_id: str, mode: str, **options: Any) -> TrialResult:
+    model = scripted(suite, **{k: v for k, v in options.items() if k in ("fault_rate", "blind", "time_scale", "budget")})
     trial = TrialConfig.model_validate(
         {
-            "scheduler": SchedulerConfig(agents=3),
+            "scheduler": options.get("scheduler", SchedulerConfig(agents=3)),
             "timeout_s": 60,
             **{k: v for k, v in options.items() if k in ("transport", "crash", "claim", "seed")},
         }
@@ -92,6 +95,27 @@ async def test_an_implementer_killed_mid_run_does_not_stop_the_run(suite: Suite,
     assert result.crashed == ["implementer-0"]
     assert result.passed and result.visible_pass == result.stubs
     assert result.reclaims >= 1, "the dead agent's claim must be taken over after its lease"
+
+
+async def test_k_drafts_commit_the_first_that_passes(suite: Suite, judge: Judge) -> None:
+    result = await _trial(suite, judge, "bank_ledger", "parallel", fault_rate=0.5, scheduler=SchedulerConfig(agents=3, drafts=3))
+    assert result.speculated >= result.stubs and result.speculation_passed >= 1
+    assert result.calls >= 2 * result.stubs  # every claim asked for 3; losers were cancelled or discarded
+    assert result.visible_pass + result.visible_fail == result.stubs and result.phase == "finished"
+
+
+async def test_a_token_budget_ends_the_run_early_and_says_so(suite: Suite, judge: Judge) -> None:
+    budget = Budget(BudgetConfig(max_tokens=6000))
+    result = await _trial(suite, judge, "bank_ledger", "parallel", budget=budget)
+    assert result.phase == "out_of_budget"
+    assert 0 < result.calls < result.stubs and budget.snapshot().refused >= 1
+    assert result.visible_pass < result.stubs  # unfinished work is not reported as passing
+
+
+@pytest.mark.parametrize("priority", ["fifo", "unblocking"])
+async def test_both_priorities_finish(suite: Suite, judge: Judge, priority: str) -> None:
+    result = await _trial(suite, judge, "graph", "parallel", scheduler=SchedulerConfig(agents=3, priority=priority))  # type: ignore[arg-type]
+    assert result.passed and result.claims >= result.stubs
 
 
 def test_the_final_module_of_a_trial_is_the_reference_behaviour(suite: Suite) -> None:
