@@ -1,1 +1,28 @@
-"""bench: the crdt-bench CLI, suites, runner, statistics and reports."""
+"""bench: the ``crdt-bench`` CLI, task suites, trials and their metrics.
+
+    from bench import RunConfig, run_suite, comparison_table
+    results = anyio.run(run_suite, RunConfig(tasks=["calculator"]), print)
+    print(comparison_table(results))
+
+One trial (:func:`run_trial`) outlines, implements and judges one task in one
+mode on fresh replicas and returns a :class:`TrialResult`; :func:`run_suite`
+runs every (task, mode, seed) of a :class:`RunConfig`.  Suites live in
+:mod:`bench.suites`.
+"""
+
+from ._metrics import TrialResult, critical_path_bound, optimal_makespan
+from ._run import RunConfig, comparison_table, run_suite, task_inputs
+from ._trial import Crash, TrialConfig, run_trial
+
+__all__ = [
+    "Crash",
+    "RunConfig",
+    "TrialConfig",
+    "TrialResult",
+    "comparison_table",
+    "critical_path_bound",
+    "optimal_makespan",
+    "run_suite",
+    "run_trial",
+    "task_inputs",
+]

@@ -183,6 +183,50 @@ def _first_error(exc: Any) -> str:
 
 
 @app.command()
+def implement(
+    url: Annotated[str, typer.Option(help="Relay websocket URL.")],
+    room: Annotated[str, typer.Option(help="Room whose TODOs to implement.")],
+    agent_id: Annotated[str, typer.Option(help="This implementer's id (unique in the room).")],
+    token: Annotated[str | None, typer.Option(help="Read-write token.", envvar="CRDT_WS_TOKEN")] = None,
+    model: Annotated[str, typer.Option(help="Model short name (scripted answers from --suite's references).")] = "scripted",
+    suite: Annotated[str, typer.Option(help="Suite whose references scripted answers from.")] = "bundled",
+    time_scale: Annotated[float, typer.Option(help="Offline latency scale.")] = 1.0,
+    profile: Annotated[str, typer.Option(help="Offline latency profile.")] = "sonnet",
+    fault_rate: Annotated[float, typer.Option(help="scripted: fault probability.")] = 0.3,
+    blind_fault_rate: Annotated[float, typer.Option(help="scripted: extra fault rate per unseen dependency.")] = 0.5,
+    lease: Annotated[float, typer.Option(help="Claim lease in seconds.")] = 2.0,
+    heartbeat: Annotated[float, typer.Option(help="Heartbeat interval in seconds.")] = 0.5,
+) -> None:
+    """Join a running room as one implementer (another process, another machine) until the run is over."""
+    from pydantic import ValidationError
+
+    from agents.models import resolve_model
+    from agents.roles import JoinConfig, join_as_implementer
+
+    from .suites import SuiteReferences, get_suite
+
+    try:
+        config = JoinConfig.model_validate(
+            {"url": url, "room": room, "token": token, "agent_id": agent_id, "claim": {"lease": lease, "heartbeat_interval": heartbeat}}
+        )
+    except ValidationError as exc:
+        raise typer.BadParameter(_first_error(exc)) from exc
+    options: dict[str, Any] = {"latency": {"profile": profile, "time_scale": time_scale}}
+    if model.split(":")[0] == "scripted":
+        options.update(references=SuiteReferences(get_suite(suite)), fault_rate=fault_rate, blind_fault_rate=blind_fault_rate)
+    elif not model.startswith("replay"):
+        options = {}
+    chosen = resolve_model(model, **options)
+
+    async def main() -> None:
+        async with chosen:
+            stats = await join_as_implementer(config, chosen, ready=lambda: typer.echo(f"{agent_id} joined {room}; model: {chosen.info.label}"))
+        typer.echo(f"{agent_id} done: {len(stats.calls)} model calls, {stats.commits} commits")
+
+    anyio.run(main)
+
+
+@app.command()
 def demo(
     mode: Annotated[str, typer.Option(help="parallel or serial.")] = "parallel",
     agents: Annotated[int, typer.Option(help="Number of writer replicas.")] = 4,

@@ -49,8 +49,13 @@ class RunConfig(BaseModel):
     results: Path | None = Field(default=None, description="Append one JSON line per trial here.")
 
 
-def task_inputs(task: Task) -> tuple[TaskSpec, HiddenTests]:
-    spec = TaskSpec(id=task.id, spec=task.spec, file=task.file, outline=task.outline)
+def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests]:
+    """What the agents are given and what scores them.
+
+    The suite's skeleton is handed to the outliner (``outline=False`` makes it
+    ask the model for one instead, which offline models may answer with faults).
+    """
+    spec = TaskSpec(id=task.id, spec=task.spec, file=task.file, outline=task.skeleton() if outline else None)
     hidden = HiddenTests(style="unittest", test_source=task.tests, test_classes=list(task.test_classes), module_name=task.module_name)
     return spec, hidden
 
@@ -136,4 +141,22 @@ def comparison_table(results: list[TrialResult]) -> str:
         passes = " ".join(f"{m}:{sum(r.passed for r in rs if r.requested == m)}/{sum(1 for r in rs if r.requested == m)}" for m in modes)
         rows.append(f"| {task} | " + " | ".join(f"{wall[m]:.2f}" for m in modes) + f" | {ran} | {ratio} | {passes} |")
     provider = results[0].provider if results else "-"
-    return "\n".join(rows) + f"\n\nmodel: {provider}"
+    summary = _auto_summary(by_task, modes)
+    return "\n".join(rows) + (f"\n\n{summary}" if summary else "") + f"\nmodel: {provider}"
+
+
+def _auto_summary(by_task: dict[str, list[TrialResult]], modes: list[str]) -> str:
+    if not {"auto", "serial", "parallel"} <= set(modes):
+        return ""
+    ratios: dict[str, float] = {}
+    for task, rs in by_task.items():
+        wall = {m: statistics.median([r.wall_s for r in rs if r.requested == m]) for m in ("auto", "serial", "parallel")}
+        ratios[task] = wall["auto"] / min(wall["serial"], wall["parallel"])
+    worst = max(ratios, key=lambda t: ratios[t])
+    within = sum(1 for r in ratios.values() if r <= 1.05)
+    total = {m: sum(statistics.median([r.wall_s for r in rs if r.requested == m]) for rs in by_task.values()) for m in modes}
+    return (
+        f"auto within 5% of the better of serial and parallel on {within}/{len(ratios)} tasks "
+        f"(worst: {worst}, {ratios[worst]:.2f}x); suite time: "
+        + ", ".join(f"{m} {total[m]:.1f}s" for m in modes)
+    )

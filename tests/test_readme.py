@@ -30,3 +30,15 @@ def test_readme_claim_example_runs() -> None:
     assert done.returncode == 0, done.stderr
     assert "self.items.append(x)" in done.stdout and "return self.items.pop()" in done.stdout
     assert done.stdout.count("'verify'") == 2 and done.stdout.count("'complete'") == 2
+
+
+def test_readme_trial_example_runs() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    code = next((b for b in blocks if "run_trial" in b), None)
+    assert code is not None, "README lost its trial example"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    mode, _, rest = done.stdout.strip().partition(" ")
+    assert mode in ("parallel", "serial", "waves") and "hidden tests passed:" in rest
+    assert "scripted (offline" in rest

@@ -6,6 +6,8 @@
 - :class:`Implementer` claims TODOs (``claim_protocol``), asks its model with
   the outline plus the committed code of the TODO's dependencies, streams the
   code into the symbol's region live and commits through ``merge``.
+- :func:`join_as_implementer` runs an implementer against a remote relay room
+  (another process, another agent system).
 - :class:`JudgeAgent` runs the visible checks as TODOs complete, reopens
   failures for repair (bounded), reconciles semantic conflicts, and marks the
   run finished.
@@ -20,6 +22,7 @@ Errors::
 
 from ._errors import AgentError, NoTodos, OutlineError, RunTimeout
 from ._implementer import CallRecord, DraftCheck, Implementer, ImplementerConfig, ImplementerStats
+from ._join import JoinConfig, join_as_implementer
 from ._judge_agent import JudgeAgent, JudgeConfig, JudgeSummary
 from ._outliner import OUTLINE_SYMBOL, Outliner, OutlinerConfig, TaskSpec, find_stubs, plan_from
 from ._phase import OUT_OF_BUDGET, TERMINAL_PHASES, is_over, phase_of
@@ -40,6 +43,7 @@ __all__ = [
     "Implementer",
     "ImplementerConfig",
     "ImplementerStats",
+    "JoinConfig",
     "JudgeAgent",
     "JudgeConfig",
     "JudgeSummary",
@@ -54,6 +58,7 @@ __all__ = [
     "committed_module",
     "find_stubs",
     "is_over",
+    "join_as_implementer",
     "phase_of",
     "plan_from",
 ]

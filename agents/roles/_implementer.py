@@ -26,7 +26,7 @@ import libcst as cst
 from pydantic import BaseModel, Field
 
 from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, commit_symbol
-from crdt_ws import Presence, Region, TodoEntry, TodoStatus, Workspace, find_span
+from crdt_ws import Presence, Region, TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span
 from merge import ExtractError, Extraction, commit_to_text, extract
 
 from agents.models import BudgetExceeded, ModelError, StreamingModel
@@ -181,9 +181,10 @@ class Implementer:
         """Ask the model; with ``live``, its code streams into the symbol's region as it comes."""
         started = anyio.current_time()
         try:
+            point = self._stream_point(entry) if live else None
             async with self.model.stream(context.request) as stream:
-                if live:
-                    index, indent = self._stream_point(entry)
+                if point is not None:
+                    index, indent = point
                     fence = FenceFilter(indent)
                     with self.workspace.stream(entry.file, index) as writer:
                         async for chunk in stream:
@@ -273,23 +274,28 @@ class Implementer:
             commit_symbol(workspace, entry, code)
         self.stats.commits += 1
 
-    def _stream_point(self, entry: TodoEntry) -> tuple[int, str]:
+    def _stream_point(self, entry: TodoEntry) -> tuple[int, str] | None:
         """Where live code goes: the start of the stub's last line, at its indentation.
 
         A region that is not a stub any more (a repair) is first put back to the
         outline's stub, so the new attempt never streams into the old code.
+        None when the region cannot be found right now (the reply is then only
+        committed, not streamed).
         """
         ws = self.workspace
-        outline = str(ws.get_meta().get("outline", ""))
-        stub = find_span(outline, entry.symbol)
-        stub_text = outline[stub.start : stub.end]
-        with ws.transaction():
-            source = ws.read(entry.file)
-            span = find_span(source, entry.symbol)
-            if source[span.start : span.end] != stub_text:
-                ws.edit(entry.file, span.start, span.end, stub_text)
+        outline = str(ws.meta.get("outline", ""))
+        try:
+            stub = find_span(outline, entry.symbol)
+            stub_text = outline[stub.start : stub.end]
+            with ws.transaction():
                 source = ws.read(entry.file)
                 span = find_span(source, entry.symbol)
+                if source[span.start : span.end] != stub_text:
+                    ws.edit(entry.file, span.start, span.end, stub_text)
+                    source = ws.read(entry.file)
+                    span = find_span(source, entry.symbol)
+        except WorkspaceError:
+            return None
         body = source[span.start : span.end].rstrip("\n")
         last = body.rfind("\n") + 1
         line = body[last:]
@@ -301,7 +307,7 @@ class Implementer:
             try:
                 span = find_span(self.workspace.read(entry.file), entry.symbol)
                 region = Region(file=entry.file, symbol=entry.symbol, start=span.start, end=span.end)
-            except Exception:  # noqa: BLE001 - presence is cosmetic; a broken buffer must not stop work
+            except WorkspaceError:  # presence is cosmetic: a buffer mid-edit must not stop work
                 region = Region(file=entry.file, symbol=entry.symbol)
         self.workspace.set_presence(Presence(agent=self.agent, role="implementer", color=self.color, region=region))
 

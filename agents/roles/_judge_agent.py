@@ -128,6 +128,7 @@ class JudgeAgent:
         if feedback.import_error is not None:
             failures = {e.symbol: f"the module failed to import:\n{feedback.import_error}" for e in ready if e.symbol in checks.doctests}
         ws = self.workspace
+        needs = _needs(entries, outline)
         with ws.transaction():
             for entry in ws.list_todos():
                 if entry.id not in {e.id for e in ready} or not awaiting_verdict(entry):
@@ -140,7 +141,13 @@ class JudgeAgent:
                     ws.log("verdict", entry.id, verdict="pass", attempt=entry.attempt)
                 else:
                     self.summary.failed += 1
-                    self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="doctest")
+                    failing = [d.symbol for d in needs.get(entry.id, []) if d.verdict == "fail"]
+                    if failing:
+                        # Blame stays where it belongs: rewriting this one cannot fix a broken dependency.
+                        report = f"its check depends on {', '.join(failing)}, which failed its own\n{report}"
+                        self._close(entry, report[-self.config.feedback_chars :], reason="dependency")
+                    else:
+                        self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="doctest")
 
     def _reopen_or_close(self, entry: TodoEntry, feedback: str, *, reason: str) -> bool:
         ws = self.workspace
@@ -158,9 +165,14 @@ class JudgeAgent:
             )
             ws.log("verdict", entry.id, verdict="fail", attempt=entry.attempt, reopened=True, reason=reason)
             return True
+        self._close(entry, feedback, reason=reason)
+        return False
+
+    def _close(self, entry: TodoEntry, feedback: str, *, reason: str) -> None:
+        """A final fail verdict: the TODO stays done."""
+        ws = self.workspace
         ws.update_todo(entry.id, verdict="fail", judged_attempt=entry.attempt, feedback=feedback)
         ws.log("verdict", entry.id, verdict="fail", attempt=entry.attempt, reopened=False, reason=reason)
-        return False
 
     async def _conflicts(self, entries: list[TodoEntry]) -> bool:
         """Reconcile or reopen for pyright's semantic conflicts; True if anything changed."""
@@ -207,27 +219,32 @@ class JudgeAgent:
         return reopened
 
 
-def _judgeable(entries: list[TodoEntry], outline: str) -> list[TodoEntry]:
-    """Done, unjudged TODOs whose checks' dependencies are judged (all of them once only cycles remain)."""
-    by_symbol = {e.symbol: e for e in entries}
-    by_id = {e.id: e for e in entries}
-    examples = outline_doctests(outline)
-    names = {symbol.rsplit(".", 1)[-1]: e for symbol, e in by_symbol.items()}
+def _needs(entries: list[TodoEntry], outline: str) -> dict[str, list[TodoEntry]]:
+    """For each TODO, the TODOs its check depends on.
 
-    def needs(entry: TodoEntry) -> list[TodoEntry]:
-        # Predicted deps, the stubs its examples call, and the stubs its committed code
-        # really uses: now that the body exists, that is no longer a guess.
-        found = [by_id[d] for d in entry.deps if d in by_id]
+    Its predicted deps, the stubs its doctest examples call, and the stubs its
+    committed code really uses: now that the body exists, that is no longer a guess.
+    """
+    by_id = {e.id: e for e in entries}
+    names = {e.symbol.rsplit(".", 1)[-1]: e for e in entries}
+    examples = outline_doctests(outline)
+    out: dict[str, list[TodoEntry]] = {}
+    for entry in entries:
+        found = {d: by_id[d] for d in entry.deps if d in by_id}
         code = entry.result or ""
-        used = _CALL.findall(examples.get(entry.symbol, "")) + _CALL.findall(code) + _ATTR.findall(code)
-        for name in used:
+        for name in _CALL.findall(examples.get(entry.symbol, "")) + _CALL.findall(code) + _ATTR.findall(code):
             other = names.get(name)
             if other is not None and other.id != entry.id:
-                found.append(other)
-        return found
+                found[other.id] = other
+        out[entry.id] = list(found.values())
+    return out
 
+
+def _judgeable(entries: list[TodoEntry], outline: str) -> list[TodoEntry]:
+    """Done, unjudged TODOs whose checks' dependencies are judged (all of them once only cycles remain)."""
+    needs = _needs(entries, outline)
     waiting = [e for e in entries if awaiting_verdict(e)]
-    strict = [e for e in waiting if all(_settled(d) and not awaiting_verdict(d) for d in needs(e))]
+    strict = [e for e in waiting if all(_settled(d) and not awaiting_verdict(d) for d in needs[e.id])]
     if strict or any(not _settled(e) for e in entries):
         return strict
     # Nothing left in progress and still nothing judgeable: the checks depend on each

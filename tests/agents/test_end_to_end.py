@@ -39,7 +39,7 @@ async def _trial(suite: Suite, judge: Judge, task_id: str, mode: str, **options:
             **{k: v for k, v in options.items() if k in ("transport", "crash", "claim", "seed")},
         }
     )
-    spec, hidden = task_inputs(suite.task(task_id))
+    spec, hidden = task_inputs(suite.task(task_id), outline=options.get("outline", True))
     async with model:
         return await run_trial(spec, hidden, mode, model, trial, judge=judge)  # type: ignore[arg-type]
 
@@ -95,6 +95,12 @@ async def test_an_implementer_killed_mid_run_does_not_stop_the_run(suite: Suite,
     assert result.crashed == ["implementer-0"]
     assert result.passed and result.visible_pass == result.stubs
     assert result.reclaims >= 1, "the dead agent's claim must be taken over after its lease"
+
+
+async def test_the_outliner_asks_the_model_when_a_task_has_no_outline(suite: Suite, judge: Judge) -> None:
+    assert suite.task("semver").outline is None  # the suite derives its skeleton; the agents must ask for one
+    result = await _trial(suite, judge, "semver", "auto", outline=False)
+    assert result.passed and result.stubs == len(suite.task("semver").stubs())
 
 
 async def test_k_drafts_commit_the_first_that_passes(suite: Suite, judge: Judge) -> None:
