@@ -1,8 +1,11 @@
 """The anyio driver: one agent's claim loop over a live, synced replica.
 
 ``await Claimer(ws, connection=conn).run(work)`` claims TODOs until every one
-is done or failed, calling ``work(entry)`` for each verified claim and
-committing what it returns.  Heartbeats run beside the work; a claim lost
+is done or failed, calling ``work(entry)`` for each claim and committing what
+it returns once the claim is verified.  With ``optimistic_start`` (default)
+the work begins during the verify wait and is cancelled if the claim loses,
+which hides the wait behind the work; work that must not touch shared state
+before the claim is safe awaits :meth:`Claimer.wait_verified`.  Heartbeats run beside the work; a claim lost
 meanwhile cancels the work.  The wait before verifying is measured: the
 connection's sync round trips (``round_trip()``) feed the estimator, and one
 more round trip right before claiming and one right before verifying act as
@@ -56,6 +59,8 @@ class Claimer:
         self.connection = connection
         self._wake = anyio.Event()
         self._work_scope: anyio.CancelScope | None = None
+        self._running: Claim | None = None  # the claim the work task is working on
+        self._verified = anyio.Event()  # set once that claim is verified
         self._todos_sub: Any = None
 
     @property
@@ -80,12 +85,27 @@ class Claimer:
             self.board.close()
         return self.board.stats
 
+    async def wait_verified(self) -> None:
+        """Return once the claim being worked on is verified (at once when it already is).
+
+        With ``optimistic_start`` the work begins during the verify wait; what
+        must not happen before the claim is safe (writing into the shared
+        buffer) waits here.  A claim lost meanwhile cancels the waiting work.
+        """
+        await self._verified.wait()
+
     async def _drive(self, tg: TaskGroup, work: Work) -> None:
         while True:
             self._wake = anyio.Event()  # before polling: a change during the poll wakes the next sleep
             action = self.loop.poll(anyio.current_time())
+            running = self._running
+            if running is not None and running is not self.loop.claim and self._work_scope is not None:
+                self._work_scope.cancel()  # an optimistic start whose claim was lost at verify
             if isinstance(action, StartWork):
-                tg.start_soon(self._work, action.claim, action.entry, work)
+                if running is action.claim:
+                    self._verified.set()  # the optimistic start may commit now
+                else:
+                    self._start(tg, action.claim, action.entry, work, verified=True)
             elif isinstance(action, CancelWork):
                 if self._work_scope is not None:
                     self._work_scope.cancel()
@@ -95,6 +115,9 @@ class Claimer:
                 await self._probe()
                 self.loop.synced()
             elif isinstance(action, Sleep):
+                claim = self.loop.verifying
+                if claim is not None and self.config.optimistic_start and self._running is not claim:
+                    self._start(tg, claim, self.board.entry(claim.todo), work, verified=False)
                 timeout = None if action.until is None else max(0.0, action.until - anyio.current_time())
                 with anyio.move_on_after(timeout):
                     await self._wake.wait()
@@ -104,16 +127,39 @@ class Claimer:
                     # before it is applied here now, even if this process was stalled.
                     await self._probe()
 
-    async def _work(self, claim: Claim, entry: TodoEntry, work: Work) -> None:
-        with anyio.CancelScope() as scope:
-            self._work_scope = scope
+    @property
+    def busy(self) -> bool:
+        """Whether work is running (or waiting for its claim to verify)."""
+        return self._running is not None
+
+    @property
+    def verified(self) -> bool:
+        """Whether the claim being worked on is verified."""
+        return self._verified.is_set()
+
+    def _start(self, tg: TaskGroup, claim: Claim, entry: TodoEntry, work: Work, *, verified: bool) -> None:
+        self._running = claim
+        self._verified = event = anyio.Event()
+        if verified:
+            event.set()
+        self._work_scope = anyio.CancelScope()
+        tg.start_soon(self._work, claim, entry, work, self._work_scope, event)
+
+    async def _work(
+        self, claim: Claim, entry: TodoEntry, work: Work, scope: anyio.CancelScope, verified: anyio.Event
+    ) -> None:
+        with scope:
             try:
                 code = await work(entry)
             except Exception as exc:  # the work failed: give the TODO back, keep the agent alive
+                await verified.wait()  # a claim not yet verified is not ours to release
                 self.loop.failed(claim, f"{type(exc).__name__}: {exc}", anyio.current_time())
             else:
+                await verified.wait()  # never commit on a claim that may still lose
                 self.loop.finished(claim, code, anyio.current_time())
-        self._work_scope = None
+        if self._running is claim:
+            self._running = None
+            self._work_scope = None
         self._wake.set()
 
     def _on_todos(self, events: list[Any]) -> None:

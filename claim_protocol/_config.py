@@ -51,6 +51,11 @@ class ClaimConfig(BaseModel):
     max_attempts: int = Field(
         default=5, ge=1, description="Claims of one TODO after which it is marked failed instead of reclaimed."
     )
+    optimistic_start: bool = Field(
+        default=True,
+        description="Start the work as soon as the claim is written, during the verify wait; a claim lost at verify "
+        "cancels it, and nothing is committed (nor, for implementers, streamed) before the claim is verified.",
+    )
     sync_before_claim: bool = Field(
         default=True,
         description="Do a sync round trip right before each claim, so the claim is made on a fresh view.",

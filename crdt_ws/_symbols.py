@@ -87,9 +87,14 @@ def _outline_scan(source: str) -> list[SymbolSpan]:
     counts: list[bool] = []
     in_string: str | None = None
     depth = 0
-    for line in lines:
+    for idx, line in enumerate(lines):
         if (in_string is not None or depth) and _HEADER_RE.match(line.rstrip("\r\n")):
             in_string, depth = None, 0
+            # The header's decorators, just above it, belong to it, not to the open string.
+            back = idx - 1
+            while back >= 0 and _DECORATOR_RE.match(lines[back]) and _indent_of(lines[back]) == _indent_of(line):
+                counts[back] = True
+                back -= 1
         counts.append(in_string is None and depth == 0)
         i = 0
         while i < len(line):

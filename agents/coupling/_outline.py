@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from merge import is_stub_def
+
 from ._errors import OutlineSyntaxError, UnknownSymbolError
 
 
@@ -43,24 +45,6 @@ class Outline:
 
     def class_names(self) -> set[str]:
         return {q.rsplit(".", 1)[-1] for q in self.classes}
-
-
-def _is_stub_body(body: list[ast.stmt]) -> bool:
-    """Docstring plus at most pass / ... / raise NotImplementedError."""
-    stmts = list(body)
-    if stmts and isinstance(stmts[0], ast.Expr) and isinstance(stmts[0].value, ast.Constant) and isinstance(stmts[0].value.value, str):
-        stmts = stmts[1:]
-    for stmt in stmts:
-        if isinstance(stmt, ast.Pass):
-            continue
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis:
-            continue
-        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
-            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
-            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
-                continue
-        return False
-    return True
 
 
 def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
@@ -117,7 +101,7 @@ def _collect(body: list[ast.stmt], owner: str | None, outline: Outline) -> None:
             _collect(node.body, qual, outline)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             qual = f"{owner}.{node.name}" if owner else node.name
-            stub = _is_stub_body(node.body)
+            stub = is_stub_def(node)
             outline.definitions[qual] = Definition(
                 qualname=qual,
                 name=node.name,

@@ -18,6 +18,7 @@ feedback from a reopened TODO.  Every call and commit is logged to
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,13 +27,13 @@ import libcst as cst
 from pydantic import BaseModel, Field
 
 from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, commit_symbol
-from crdt_ws import Presence, Region, TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span
+from crdt_ws import Presence, Region, StreamWriter, TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span
 from merge import ExtractError, Extraction, commit_to_text, extract
 
 from agents.models import BudgetExceeded, ModelError, StreamingModel
 from agents.scheduler import Plan, SchedulerConfig, make_chooser
 
-from ._phase import OUT_OF_BUDGET, is_over
+from ._phase import OUT_OF_BUDGET, is_over, phase_of
 from ._prompt import Context, build_context
 from ._stream import FenceFilter
 
@@ -129,19 +130,21 @@ class Implementer:
         claimer = Claimer(
             self.workspace, self.claim_config, connection=self.connection, commit=self._commit, estimator=self._estimator
         )
-        claimer.loop.choose = make_chooser(
+        choose = make_chooser(
             plan,
             self.agent,
             priority=self.scheduler.priority,
             entries=claimer.board.entries,
             max_unjudged=self.scheduler.max_unjudged,
         )
+        claimer.loop.choose = lambda candidates: None if self.finished() else choose(candidates)
         self._claimer = claimer
         async with anyio.create_task_group() as tg:
             # The run can end under a waiting claimer (out of budget, aborted): stop it then.
-            tg.start_soon(self._cancel_when_over, tg.cancel_scope)
-            self.stats.claims.append(await claimer.run(self.work))
+            tg.start_soon(self._stop_when_over, tg.cancel_scope, claimer)
+            await claimer.run(self.work)
             tg.cancel_scope.cancel()
+        self.stats.claims.append(claimer.stats)
         if not self.finished():
             await self._wait_for_news()
 
@@ -181,18 +184,10 @@ class Implementer:
         """Ask the model; with ``live``, its code streams into the symbol's region as it comes."""
         started = anyio.current_time()
         try:
-            point = self._stream_point(entry) if live else None
-            async with self.model.stream(context.request) as stream:
-                if point is not None:
-                    index, indent = point
-                    fence = FenceFilter(indent)
-                    with self.workspace.stream(entry.file, index) as writer:
-                        async for chunk in stream:
-                            writer.write(fence.feed(chunk))
-                        writer.write(fence.flush())
-                else:
-                    async for _ in stream:
-                        pass
+            async with self.model.stream(context.request) as stream, _LiveCode(self, entry, live) as out:
+                async for chunk in stream:
+                    out.feed(chunk)
+                await out.flush()
         except ModelError:
             self.stats.model_failures += 1
             raise
@@ -274,7 +269,7 @@ class Implementer:
             commit_symbol(workspace, entry, code)
         self.stats.commits += 1
 
-    def _stream_point(self, entry: TodoEntry) -> tuple[int, str] | None:
+    def stream_point(self, entry: TodoEntry) -> tuple[int, str] | None:
         """Where live code goes: the start of the stub's last line, at its indentation.
 
         A region that is not a stub any more (a repair) is first put back to the
@@ -301,6 +296,14 @@ class Implementer:
         line = body[last:]
         return span.start + last, line[: len(line) - len(line.lstrip())]
 
+    def claim_verified(self) -> bool:
+        """Whether this agent's current claim is verified (live code may go into the buffer)."""
+        return self._claimer is None or self._claimer.verified
+
+    async def wait_verified(self) -> None:
+        if self._claimer is not None:
+            await self._claimer.wait_verified()
+
     def _present(self, entry: TodoEntry | None) -> None:
         region = None
         if entry is not None:
@@ -311,7 +314,7 @@ class Implementer:
                 region = Region(file=entry.file, symbol=entry.symbol)
         self.workspace.set_presence(Presence(agent=self.agent, role="implementer", color=self.color, region=region))
 
-    async def _cancel_when_over(self, scope: anyio.CancelScope) -> None:
+    async def _stop_when_over(self, scope: anyio.CancelScope, claimer: Claimer) -> None:
         over = anyio.Event()
 
         def check(_: Any) -> None:
@@ -322,9 +325,13 @@ class Implementer:
         try:
             check(None)
             await over.wait()
-            scope.cancel()
         finally:
             self.workspace.meta.unobserve(sub)
+        if phase_of(self.workspace) == OUT_OF_BUDGET:
+            # Calls already admitted are paid for: let them finish and commit, claim nothing new.
+            while claimer.busy:
+                await anyio.sleep(0.01)
+        scope.cancel()
 
     async def _wait_for_news(self) -> None:
         """Sleep until some TODO is claimable again or the run is over."""
@@ -345,6 +352,64 @@ class Implementer:
 
     def _claimable(self) -> bool:
         return any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in self.workspace.list_todos())
+
+
+class _LiveCode:
+    """Where a reply's code goes while it streams: into the stub's region, once the claim is safe.
+
+    The model is asked at once (with optimistic claims, during the verify
+    wait), but nothing is written into the shared buffer before the claim is
+    verified: until then the filtered code is held here.
+    """
+
+    def __init__(self, implementer: Implementer, entry: TodoEntry, live: bool) -> None:
+        self.implementer = implementer
+        self.entry = entry
+        self.live = live
+        self.fence: FenceFilter | None = None
+        self.held: list[str] = []
+        self.writer: StreamWriter | None = None
+        self._stack = ExitStack()
+
+    async def __aenter__(self) -> _LiveCode:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def feed(self, chunk: str) -> None:
+        if not self.live:
+            return
+        if self.fence is None:
+            self.held.append(chunk)  # raw until the stream point (and so the indent) is known
+        else:
+            self._write(self.fence.feed(chunk))
+        if self.writer is None and self.implementer.claim_verified():
+            self._open()
+
+    async def flush(self) -> None:
+        if not self.live:
+            return
+        await self.implementer.wait_verified()
+        if self.writer is None:
+            self._open()
+        if self.fence is not None:
+            self._write(self.fence.flush())
+
+    def _open(self) -> None:
+        point = self.implementer.stream_point(self.entry)
+        if point is None:
+            self.live = False
+            return
+        index, indent = point
+        self.fence = FenceFilter(indent)
+        self.writer = self._stack.enter_context(self.implementer.workspace.stream(self.entry.file, index))
+        raw, self.held = "".join(self.held), []
+        self._write(self.fence.feed(raw))
+
+    def _write(self, text: str) -> None:
+        if text and self.writer is not None:
+            self.writer.write(text)
 
 
 def _code(node: cst.SimpleStatementLine) -> str:

@@ -2,21 +2,20 @@
 
 Given an outline (ClassEval ships one per class) it is used as is; otherwise
 the model is asked for one (symbol ``<outline>``) and its reply must parse.
-Stubs are found with libcst: a function whose body is only a docstring and
-``pass`` / ``...`` / ``raise NotImplementedError``.  The coupling classifier
+Stubs are found with libcst (:func:`merge.find_stubs`): a function whose
+body is only a docstring and ``pass`` / ``...`` / ``raise NotImplementedError``.  The coupling classifier
 turns the outline into TODO ``deps`` and, for mode ``auto``, the mode to run.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
-import libcst as cst
 from pydantic import BaseModel, Field
 
-from crdt_ws import TodoEntry, Workspace
-from merge import ExtractError, UnparsableReply
+from crdt_ws import TodoEntry, Workspace, find_span
+from merge import ExtractError, UnparsableModule, UnparsableReply
+from merge import find_stubs as merge_find_stubs
 
 from agents.coupling import CouplingReport, get_classifier
 from agents.models import Message, ModelError, ModelRequest, StreamingModel
@@ -47,52 +46,12 @@ class OutlinerConfig(BaseModel):
     max_tokens: int = Field(default=4096, gt=0, description="Output cap of the outline request.")
 
 
-def _is_stub_body(body: Sequence[cst.BaseStatement]) -> bool:
-    statements: list[cst.BaseSmallStatement] = []
-    for line in body:
-        if not isinstance(line, cst.SimpleStatementLine):
-            return False
-        statements.extend(line.body)
-    if statements and isinstance(statements[0], cst.Expr) and isinstance(statements[0].value, (cst.SimpleString, cst.ConcatenatedString)):
-        statements = statements[1:]  # the docstring
-    if len(statements) != 1:
-        return not statements  # a docstring alone is a stub too
-    only = statements[0]
-    if isinstance(only, cst.Pass):
-        return True
-    if isinstance(only, cst.Expr) and isinstance(only.value, cst.Ellipsis):
-        return True
-    if isinstance(only, cst.Raise) and only.exc is not None:
-        exc = only.exc.func if isinstance(only.exc, cst.Call) else only.exc
-        return isinstance(exc, cst.Name) and exc.value == "NotImplementedError"
-    return False
-
-
 def find_stubs(source: str) -> list[str]:
     """Qualified names of the stubbed functions and methods of ``source``, in order."""
     try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        raise OutlineError(f"the outline does not parse: {exc.message} (line {exc.raw_line})") from exc
-    found: list[str] = []
-
-    def visit(body: Sequence[cst.BaseStatement], prefix: str) -> None:
-        for node in body:
-            if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
-                visit(node.body.body, f"{prefix}{node.name.value}.")
-            elif isinstance(node, cst.FunctionDef):
-                block = node.body
-                if isinstance(block, cst.IndentedBlock):
-                    inner: Sequence[cst.BaseStatement] = block.body
-                elif isinstance(block, cst.SimpleStatementSuite):  # ``def f(): ...`` on one line
-                    inner = [cst.SimpleStatementLine(body=block.body)]
-                else:
-                    continue
-                if _is_stub_body(inner):
-                    found.append(prefix + node.name.value)
-
-    visit(module.body, "")
-    return found
+        return merge_find_stubs(source)
+    except UnparsableModule as exc:
+        raise OutlineError(f"the outline does not parse: {exc}") from exc
 
 
 class Outliner:
@@ -141,6 +100,7 @@ class Outliner:
         stubs = find_stubs(source)
         report = get_classifier(self.config.classifier).classify(source, stubs)
         plan = plan_from(stubs, report, mode, agents=agents)
+        plan.sizes = {symbol: _size(source, symbol) for symbol in stubs}
         ws = self.workspace
         with ws.transaction():
             ws.create_file(task.file, source)
@@ -169,6 +129,11 @@ def plan_from(stubs: list[str], report: CouplingReport, mode: Mode, *, agents: i
         coupling_score=report.score,
         reasons=reasons,
     )
+
+
+def _size(source: str, symbol: str) -> int:
+    span = find_span(source, symbol)
+    return span.end - span.start
 
 
 _FENCED = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)

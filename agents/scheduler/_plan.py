@@ -38,6 +38,11 @@ class Plan(BaseModel):
     deps: dict[str, list[str]] = Field(description="TODO id -> TODO ids it depends on.")
     waves: list[list[str]] = Field(default_factory=list, description="Topological levels of deps.")
     coupling_score: float | None = Field(default=None, description="Classifier's coupling score in [0, 1], if it ran.")
+    sizes: dict[str, int] = Field(
+        default_factory=dict,
+        description="TODO id -> characters of its stub in the outline (signature and docstring): a proxy for how long "
+        "its reply takes, so long ones start first and the last round is short.",
+    )
     reasons: list[str] = Field(default_factory=list, description="Why this mode was chosen.")
 
 
@@ -124,9 +129,10 @@ def make_chooser(
 
     ``entries`` reads the agent's replica (the claim board's cached view).
     serial and waves only offer TODOs whose dependencies are done; parallel
-    offers everything.  ``unblocking`` ranks by transitive dependents, then by
-    a per-agent hash so agents spread out; ``fifo`` takes outline order, which
-    makes agents collide on the same head TODO (measured, not hidden).
+    offers everything, ready ones first.  ``unblocking`` ranks by transitive
+    dependents, then by expected size (longest first), then by a per-agent
+    hash so agents spread out; ``fifo`` takes outline order, which makes agents
+    collide on the same head TODO (measured, not hidden).
     """
     position = {todo: i for i, todo in enumerate(plan.order)}
     weight = dependents(plan.order, plan.deps)
@@ -151,7 +157,8 @@ def make_chooser(
 
         if priority == "fifo":
             return min(candidates, key=lambda c: (unready(c), position.get(c.id, len(position))))
-        return min(candidates, key=lambda c: (unready(c), -weight.get(c.id, 0), _spread(agent, c.id)))
+        # Longest first among equals (LPT): a long reply started last would be the tail of the run.
+        return min(candidates, key=lambda c: (unready(c), -weight.get(c.id, 0), -plan.sizes.get(c.id, 0), _spread(agent, c.id)))
 
     return choose
 

@@ -14,13 +14,14 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from merge import is_stub_def
+
 from ._errors import UnparsableSource
 
 __all__ = [
     "KEPT_METHODS",
     "find_function",
     "function_source",
-    "is_stub_body",
     "module_imports",
     "reference_dependencies",
     "skeleton_of",
@@ -97,28 +98,12 @@ def _iter_functions(body: list[ast.stmt], prefix: str = "") -> Iterator[tuple[st
             yield from _iter_functions(node.body, f"{prefix}{node.name}.")
 
 
-def is_stub_body(func: _FuncDef) -> bool:
-    """A body of only a docstring, ``pass``, ``...`` or ``raise NotImplementedError``."""
-    for index, stmt in enumerate(func.body):
-        if isinstance(stmt, ast.Pass):
-            continue
-        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-            if stmt.value.value is Ellipsis or (index == 0 and isinstance(stmt.value.value, str)):
-                continue
-        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
-            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
-            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
-                continue
-        return False
-    return True
-
-
 def stub_symbols(skeleton: str) -> list[str]:
     """Qualified names of the skeleton's stubbed functions and methods, in source order."""
     return [
         name
         for name, func in _iter_functions(ast.parse(skeleton).body)
-        if func.name not in KEPT_METHODS and is_stub_body(func)
+        if func.name not in KEPT_METHODS and is_stub_def(func)
     ]
 
 

@@ -114,6 +114,7 @@ async def test_a_token_budget_ends_the_run_early_and_says_so(suite: Suite, judge
     budget = Budget(BudgetConfig(max_tokens=6000))
     result = await _trial(suite, judge, "bank_ledger", "parallel", budget=budget)
     assert result.phase == "out_of_budget"
+    # Calls admitted before the cap was hit finish and commit; nothing new is claimed after it.
     assert 0 < result.calls < result.stubs and budget.snapshot().refused >= 1
     assert result.visible_pass < result.stubs  # unfinished work is not reported as passing
 

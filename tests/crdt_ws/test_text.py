@@ -133,3 +133,25 @@ def test_unclosed_string_or_bracket_does_not_swallow_the_next_method() -> None:
         pour = find_span(broken, "Café.pour")
         assert broken[pour.start : pour.end] == "    def pour(self, cups):\n" + broken_body
         assert [s.qualname for s in outline(broken)][-1] == "helper"
+
+
+def test_a_half_streamed_docstring_does_not_swallow_the_next_decorator() -> None:
+    # Found in a crash test: an agent died mid-stream inside _dot, leaving an open
+    # docstring; the region of _dot took identity's @classmethod with it, and the
+    # reclaimer's reset of that region deleted the decorator.
+    source = (
+        "class M:\n"
+        "    @staticmethod\n"
+        "    def _dot(a, b):\n"
+        '        """Dot."""\n'
+        "        def _dot(a, b):\n"
+        '            """Dot product of\n'
+        "\n"
+        "    @classmethod\n"
+        "    @functools.cache\n"
+        "    def identity(cls, n):\n"
+        "        pass\n"
+    )
+    dot, identity = find_span(source, "M._dot"), find_span(source, "M.identity")
+    assert source[dot.start : dot.end].endswith('"""Dot product of\n')
+    assert source[identity.start :].startswith("    @classmethod\n    @functools.cache\n    def identity")
