@@ -132,6 +132,7 @@ def run(
     profile: Annotated[str, typer.Option(help="Offline latency profile: haiku, sonnet, opus, instant.")] = "sonnet",
     transport: Annotated[str, typer.Option(help="memory (one process) or websocket (a real relay on 127.0.0.1).")] = "memory",
     priority: Annotated[str, typer.Option(help="unblocking or fifo.")] = "unblocking",
+    objective: Annotated[str, typer.Option(help="What auto optimises: time or tokens.")] = "time",
     drafts: Annotated[int, typer.Option(help="k-way speculative drafts per claim.")] = 1,
     token_budget: Annotated[int | None, typer.Option(help="Output-token cap per trial.")] = None,
     pyright: Annotated[bool, typer.Option(help="Judge semantic conflicts with a warm pyright.")] = True,
@@ -161,7 +162,13 @@ def run(
                 "results": results,
                 "trial": {
                     "transport": transport,
-                    "scheduler": {"agents": agents, "priority": priority, "drafts": drafts, "token_budget": token_budget},
+                    "scheduler": {
+                        "agents": agents,
+                        "priority": priority,
+                        "objective": objective,
+                        "drafts": drafts,
+                        "token_budget": token_budget,
+                    },
                 },
             }
         )

@@ -1,8 +1,8 @@
 """``crdt-bench run``: a suite, each task in each mode, side by side.
 
-Trials of one task run back to back in alternating mode order (so a slow
-moment of the machine does not always hit the same mode), each on fresh
-replicas.  One judge sandbox and one warm pyright serve every trial.
+Trials of one task run back to back, the mode order rotating from run to
+run (so no mode always runs first, or right after the slow serial trial),
+each on fresh replicas.  One judge sandbox and one warm pyright serve every trial.
 Results go to a JSONL file as they finish, one row per trial.
 """
 
@@ -97,7 +97,10 @@ async def run_suite(config: RunConfig, progress: Progress | None = None) -> list
         for task in tasks:
             spec, hidden = task_inputs(task)
             for run in range(config.runs):
-                modes = config.modes if (run + len(results)) % 2 == 0 else list(reversed(config.modes))
+                # Each mode takes each place in the order equally often over the runs (a Latin
+                # square): the first trial of a task warms caches, and no mode should always pay.
+                shift = run % len(config.modes)
+                modes = config.modes[shift:] + config.modes[:shift]
                 for mode in modes:
                     trial = config.trial.model_copy(update={"seed": config.seed + run})
                     # A fresh client per trial: each trial has its own budget.

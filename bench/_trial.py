@@ -98,7 +98,10 @@ async def run_trial(
     async with _network(config.transport, room) as connect, AsyncExitStack() as stack:
         outliner_ws = Workspace("outliner")
         await stack.enter_async_context(connect(outliner_ws))
-        plan = await Outliner(outliner_ws, model, config.outliner).run(spec, mode, agents=config.scheduler.agents)
+        scheduler = config.scheduler
+        plan = await Outliner(outliner_ws, model, config.outliner).run(
+            spec, mode, agents=scheduler.agents, objective=scheduler.objective
+        )
         agents = 1 if plan.mode == "serial" else config.scheduler.agents
         judge_ws = Workspace("judge")
         await stack.enter_async_context(connect(judge_ws))

@@ -10,7 +10,7 @@ Errors::
     PlanError (ValueError)    dependencies on unknown TODOs
 """
 
-from ._config import Mode, Priority, SchedulerConfig
+from ._config import Mode, Objective, Priority, SchedulerConfig
 from ._plan import Plan, PlanError, awaiting_verdict, decide, dependents, make_chooser, topological_order
 
-__all__ = ["Mode", "Plan", "PlanError", "Priority", "awaiting_verdict", "decide", "SchedulerConfig", "dependents", "make_chooser", "topological_order"]
+__all__ = ["Mode", "Objective", "Plan", "PlanError", "Priority", "awaiting_verdict", "decide", "SchedulerConfig", "dependents", "make_chooser", "topological_order"]

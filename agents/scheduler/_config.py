@@ -6,10 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Mode", "Priority", "SchedulerConfig"]
+__all__ = ["Mode", "Objective", "Priority", "SchedulerConfig"]
 
 Mode = Literal["parallel", "serial", "waves", "auto"]
 Priority = Literal["unblocking", "fifo"]
+Objective = Literal["time", "tokens"]
 
 
 class SchedulerConfig(BaseModel):
@@ -20,6 +21,11 @@ class SchedulerConfig(BaseModel):
         description="serial: one implementer in dependency order; parallel: every agent claims any pending TODO; "
         "waves: parallel, but a TODO is claimable only once its dependencies are done; auto: the coupling "
         "classifier picks one of the three.",
+    )
+    objective: Objective = Field(
+        default="time",
+        description="What auto optimises: time (parallel, ready TODOs first) or tokens (no call without its "
+        "dependencies' code: serial for a chain, waves for a wider graph).",
     )
     agents: int = Field(default=4, ge=1, le=64, description="Parallelism cap P: implementers in parallel modes (serial uses one).")
     priority: Priority = Field(

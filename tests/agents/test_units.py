@@ -79,18 +79,18 @@ def test_waves_and_dependents() -> None:
 
 
 @pytest.mark.parametrize(
-    ("waves", "agents", "mode"),
+    ("waves", "objective", "mode"),
     [
-        ([["a", "b", "c"]], 4, "parallel"),
-        ([["a"], ["b"], ["c"], ["d"]], 4, "parallel"),  # a chain: working blind beats idling in the model
-        ([["a"], ["b"]], 4, "serial"),
-        ([["a", "b", "c", "d"], ["e", "f"], ["g"]], 4, "waves"),
-        ([["a"], ["b"], ["c", "d", "e", "f", "g", "h"]], 4, "parallel"),
+        ([["a", "b", "c"]], "time", "parallel"),
+        ([["a", "b", "c"]], "tokens", "parallel"),
+        ([["a"], ["b"], ["c"]], "time", "parallel"),  # working ahead beats waiting (measured)
+        ([["a"], ["b"], ["c"]], "tokens", "serial"),
+        ([["a", "b"], ["c"]], "tokens", "waves"),
     ],
 )
-def test_auto_decides_by_estimated_rounds(waves: list[list[str]], agents: int, mode: str) -> None:
-    decided, reasons = decide(waves, agents)
-    assert decided == mode and "estimated rounds" in reasons[0]
+def test_auto_decides_by_objective(waves: list[list[str]], objective: str, mode: str) -> None:
+    decided, reasons = decide(waves, 4, objective)  # type: ignore[arg-type]
+    assert decided == mode and "TODOs" in reasons[0]
 
 
 def _entries(**status: TodoStatus) -> list[TodoEntry]:
