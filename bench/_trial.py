@@ -37,7 +37,7 @@ from agents.roles import (
     committed_module,
     phase_of,
 )
-from agents.scheduler import Mode, Plan, SchedulerConfig
+from agents.scheduler import Mode, SchedulerConfig
 from claim_protocol import ClaimConfig
 from crdt_ws import MemoryHub, Relay, RelayConfig, TodoEntry, WebsocketConfig, WebsocketTransport, Workspace
 
@@ -102,10 +102,10 @@ async def run_trial(
         plan = await Outliner(outliner_ws, model, config.outliner).run(
             spec, mode, agents=scheduler.agents, objective=scheduler.objective
         )
-        agents = 1 if plan.mode == "serial" else config.scheduler.agents
+        agents = 1 if plan.mode == "serial" else scheduler.agents
         judge_ws = Workspace("judge")
         await stack.enter_async_context(connect(judge_ws))
-        checker = _draft_checker(judge, outliner_ws) if config.scheduler.drafts > 1 else None
+        checker = _draft_checker(judge, outliner_ws) if scheduler.drafts > 1 else None
         judge_agent = JudgeAgent(judge_ws, judge, config.judge, pyright=pyright)
 
         def make(ws: Workspace, connection: Any, i: int) -> Implementer:
@@ -113,7 +113,7 @@ async def run_trial(
                 ws,
                 model,
                 connection=connection,
-                scheduler=config.scheduler,
+                scheduler=scheduler,
                 claim=config.claim,
                 config=implementer_config,
                 check=checker,
@@ -206,6 +206,3 @@ async def _converged(workspaces: list[Workspace], timeout: float = 10.0) -> None
         while len({ws.content_hash() for ws in workspaces}) > 1:
             await anyio.sleep(0.01)
 
-
-def plan_of(ws: Workspace) -> Plan:
-    return Plan.model_validate(ws.get_meta()["plan"])

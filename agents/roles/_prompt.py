@@ -1,8 +1,9 @@
 """What an implementer shows its model: the outline plus the code it observed.
 
 The context of a TODO is the task spec, the outline, and the committed code
-(``result``) of each dependency that is done on this agent's replica at the
-moment it asks; on a repair, also the judge's feedback.  ``shown`` records
+(``result``) of the TODOs that are done on this agent's replica at the moment
+it asks, its predicted dependencies first; on a repair, also the judge's
+feedback.  ``shown`` records
 exactly which dependencies made it into the prompt, so offline providers and
 the results can tell an informed implementation from a blind one.
 """
@@ -43,21 +44,40 @@ def build_context(
     max_tokens: int = 2048,
     seed: int | None = None,
     draft: int = 0,
+    context_chars: int = 12_000,
 ) -> Context:
-    """The request for ``entry`` given the replica's TODOs right now."""
+    """The request for ``entry`` given the replica's TODOs right now.
+
+    Its dependencies' committed code comes first; then, while ``context_chars``
+    allows, the rest of the file's committed code (a dependency the classifier
+    missed is often among it).
+    """
     shown: list[str] = []
     missing: list[str] = []
     blocks: list[str] = []
+    budget = context_chars
+
+    def show(todo: TodoEntry, why: str) -> None:
+        nonlocal budget
+        code = (todo.result or "").rstrip()
+        if todo.symbol in shown or len(code) > budget:
+            return
+        budget -= len(code)
+        shown.append(todo.symbol)
+        blocks.append(f"# {todo.symbol} ({why}, by {_done_by(todo)})\n{code}")
+
     for dep_id in entry.deps:
         dep = todos.get(dep_id)
         if dep is not None and dep.status == TodoStatus.DONE and dep.result:
-            shown.append(dep.symbol)
-            blocks.append(f"# {dep.symbol} (already implemented by {_done_by(dep)})\n{dep.result.rstrip()}")
+            show(dep, "a dependency")
         elif dep is not None:
             missing.append(dep.symbol)
+    for other in todos.values():
+        if other.id != entry.id and other.file == entry.file and other.status == TodoStatus.DONE and other.result:
+            show(other, "committed")
     parts = [f"Task: {spec.strip()}", f"Outline of `{entry.file}`:\n```python\n{outline.rstrip()}\n```"]
     if blocks:
-        parts.append("Code it builds on, as committed so far:\n```python\n" + "\n\n".join(blocks) + "\n```")
+        parts.append("Code committed so far, as this agent sees it:\n```python\n" + "\n\n".join(blocks) + "\n```")
     if missing:
         parts.append("Not implemented yet (rely on the outline's signatures and docstrings): " + ", ".join(missing))
     feedback = (entry.model_extra or {}).get("feedback")

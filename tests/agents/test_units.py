@@ -118,10 +118,14 @@ def test_context_shows_done_dependencies_and_names_missing_ones() -> None:
     todos = {
         "a": TodoEntry(id="a", file="f.py", symbol="S.a", status=TodoStatus.DONE, result="    def a(self):\n        return 1\n"),
         "b": TodoEntry(id="b", file="f.py", symbol="S.b", status=TodoStatus.CLAIMED),
+        "d": TodoEntry(id="d", file="f.py", symbol="S.d", status=TodoStatus.DONE, result="    def d(self):\n        return 4\n"),
     }
     entry = TodoEntry(id="c", file="f.py", symbol="S.c", deps=["a", "b"], feedback="expected 2, got 1", repairs=1)
     context = build_context(entry, task_id="t", spec="Build S.", outline="class S: ...", todos=todos)
     prompt = context.request.messages[0].content
-    assert context.shown == ("S.a",) and context.missing == ("S.b",)
-    assert "return 1" in prompt and "Not implemented yet" in prompt and "expected 2, got 1" in prompt
-    assert context.request.shown == ("S.a",) and not context.request.saw_dependencies and context.request.attempt == 8
+    # Dependencies first, then the rest of the committed file (a dependency the classifier missed may be there).
+    assert context.shown == ("S.a", "S.d") and context.missing == ("S.b",)
+    assert "return 1" in prompt and "return 4" in prompt and "Not implemented yet" in prompt and "expected 2, got 1" in prompt
+    assert context.request.shown == ("S.a", "S.d") and not context.request.saw_dependencies and context.request.attempt == 8
+    tight = build_context(entry, task_id="t", spec="s", outline="o", todos=todos, context_chars=40)
+    assert tight.shown == ("S.a",)  # no room left for the rest
