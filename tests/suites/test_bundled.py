@@ -7,6 +7,7 @@ fixture; the parametrized tests then check its results per task.
 from __future__ import annotations
 
 import ast
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import anyio
@@ -78,7 +79,10 @@ async def _judge_all() -> dict[str, Judged]:
 
 @pytest.fixture(scope="module")
 def judged() -> dict[str, Judged]:
-    return anyio.run(_judge_all)
+    # Its own thread: anyio's pytest plugin may keep an event loop running in this
+    # one between tests (it did in CI, after the async tests of other folders).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, _judge_all).result()
 
 
 def test_suite_covers_the_promised_mix() -> None:
