@@ -18,7 +18,6 @@ feedback from a reopened TODO.  Every call and commit is logged to
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +26,7 @@ import libcst as cst
 from pydantic import BaseModel, Field
 
 from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, commit_symbol
-from crdt_ws import Presence, Region, StreamWriter, TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span
+from crdt_ws import Presence, Region, TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span
 from merge import ExtractError, Extraction, commit_to_text, extract
 
 from agents.models import BudgetExceeded, ModelError, StreamingModel
@@ -35,7 +34,7 @@ from agents.scheduler import Plan, SchedulerConfig, make_chooser
 
 from ._phase import OUT_OF_BUDGET, is_over, phase_of
 from ._prompt import Context, build_context
-from ._stream import FenceFilter
+from ._stream import LiveCode
 
 __all__ = ["Implementer", "ImplementerConfig", "ImplementerStats", "DraftCheck", "CallRecord"]
 
@@ -184,7 +183,10 @@ class Implementer:
         """Ask the model; with ``live``, its code streams into the symbol's region as it comes."""
         started = anyio.current_time()
         try:
-            async with self.model.stream(context.request) as stream, _LiveCode(self, entry, live) as out:
+            live_code = LiveCode(
+                self.workspace, entry, live, verified=self.claim_verified, wait_verified=self.wait_verified, point=self.stream_point
+            )
+            async with self.model.stream(context.request) as stream, live_code as out:
                 async for chunk in stream:
                     out.feed(chunk)
                 await out.flush()
@@ -352,64 +354,6 @@ class Implementer:
 
     def _claimable(self) -> bool:
         return any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in self.workspace.list_todos())
-
-
-class _LiveCode:
-    """Where a reply's code goes while it streams: into the stub's region, once the claim is safe.
-
-    The model is asked at once (with optimistic claims, during the verify
-    wait), but nothing is written into the shared buffer before the claim is
-    verified: until then the filtered code is held here.
-    """
-
-    def __init__(self, implementer: Implementer, entry: TodoEntry, live: bool) -> None:
-        self.implementer = implementer
-        self.entry = entry
-        self.live = live
-        self.fence: FenceFilter | None = None
-        self.held: list[str] = []
-        self.writer: StreamWriter | None = None
-        self._stack = ExitStack()
-
-    async def __aenter__(self) -> _LiveCode:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._stack.close()
-
-    def feed(self, chunk: str) -> None:
-        if not self.live:
-            return
-        if self.fence is None:
-            self.held.append(chunk)  # raw until the stream point (and so the indent) is known
-        else:
-            self._write(self.fence.feed(chunk))
-        if self.writer is None and self.implementer.claim_verified():
-            self._open()
-
-    async def flush(self) -> None:
-        if not self.live:
-            return
-        await self.implementer.wait_verified()
-        if self.writer is None:
-            self._open()
-        if self.fence is not None:
-            self._write(self.fence.flush())
-
-    def _open(self) -> None:
-        point = self.implementer.stream_point(self.entry)
-        if point is None:
-            self.live = False
-            return
-        index, indent = point
-        self.fence = FenceFilter(indent)
-        self.writer = self._stack.enter_context(self.implementer.workspace.stream(self.entry.file, index))
-        raw, self.held = "".join(self.held), []
-        self._write(self.fence.feed(raw))
-
-    def _write(self, text: str) -> None:
-        if text and self.writer is not None:
-            self.writer.write(text)
 
 
 def _code(node: cst.SimpleStatementLine) -> str:

@@ -11,7 +11,12 @@ extracted implementation.
 
 from __future__ import annotations
 
-__all__ = ["FenceFilter"]
+from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
+
+from crdt_ws import StreamWriter, TodoEntry, Workspace
+
+__all__ = ["FenceFilter", "LiveCode"]
 
 _FENCE = "```"
 _FUTURE = "from __future__"
@@ -74,3 +79,75 @@ class FenceFilter:
             return ""
         held, self._line, self._started = self._line, "", True
         return self.indent + held
+
+
+class LiveCode:
+    """Where a reply's code goes while it streams: into the stub's region, once the claim is safe.
+
+    The model is asked at once (with optimistic claims, during the verify
+    wait), but nothing is written into the shared buffer before the claim is
+    verified: until then the reply is held here.  ``point`` says where the
+    code goes (and at which indent), or None when the region cannot be found
+    right now; the reply is then only committed, not streamed.
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        entry: TodoEntry,
+        live: bool,
+        *,
+        verified: Callable[[], bool],
+        wait_verified: Callable[[], Awaitable[None]],
+        point: Callable[[TodoEntry], tuple[int, str] | None],
+    ) -> None:
+        self.workspace = workspace
+        self.entry = entry
+        self.live = live
+        self._verified = verified
+        self._wait_verified = wait_verified
+        self._point = point
+        self.fence: FenceFilter | None = None
+        self.held: list[str] = []
+        self.writer: StreamWriter | None = None
+        self._stack = ExitStack()
+
+    async def __aenter__(self) -> LiveCode:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def feed(self, chunk: str) -> None:
+        if not self.live:
+            return
+        if self.fence is None:
+            self.held.append(chunk)  # raw until the stream point (and so the indent) is known
+        else:
+            self._write(self.fence.feed(chunk))
+        if self.writer is None and self._verified():
+            self._open()
+
+    async def flush(self) -> None:
+        if not self.live:
+            return
+        await self._wait_verified()
+        if self.writer is None:
+            self._open()
+        if self.fence is not None:
+            self._write(self.fence.flush())
+
+    def _open(self) -> None:
+        point = self._point(self.entry)
+        if point is None:
+            self.live = False
+            return
+        index, indent = point
+        self.fence = FenceFilter(indent)
+        self.writer = self._stack.enter_context(self.workspace.stream(self.entry.file, index))
+        raw, self.held = "".join(self.held), []
+        self._write(self.fence.feed(raw))
+
+    def _write(self, text: str) -> None:
+        if text and self.writer is not None:
+            self.writer.write(text)
