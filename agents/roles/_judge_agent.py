@@ -102,9 +102,10 @@ class JudgeAgent:
             return True
         outline = str(ws.meta.get("outline", ""))
         entries = ws.list_todos()
-        ready = _judgeable(entries, outline)
+        needs = _needs(entries, outline)
+        ready = _judgeable(entries, needs)
         if ready:
-            await self._judge(ready, entries, outline)
+            await self._judge(ready, entries, outline, needs)
             return False
         if any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) or awaiting_verdict(e) for e in entries):
             return False
@@ -117,7 +118,9 @@ class JudgeAgent:
             ws.log("finished", None, passed=self.summary.passed, failed=self.summary.failed, reopened=self.summary.reopened)
         return True
 
-    async def _judge(self, ready: list[TodoEntry], entries: list[TodoEntry], outline: str) -> None:
+    async def _judge(
+        self, ready: list[TodoEntry], entries: list[TodoEntry], outline: str, needs: dict[str, list[TodoEntry]]
+    ) -> None:
         examples = outline_doctests(outline)
         checks = VisibleChecks(doctests={e.symbol: examples[e.symbol] for e in ready if e.symbol in examples}, pyright=False)
         if self._snapshot is None or self._snapshot.outline != outline:
@@ -128,7 +131,6 @@ class JudgeAgent:
         if feedback.import_error is not None:
             failures = {e.symbol: f"the module failed to import:\n{feedback.import_error}" for e in ready if e.symbol in checks.doctests}
         ws = self.workspace
-        needs = _needs(entries, outline)
         with ws.transaction():
             for entry in ws.list_todos():
                 if entry.id not in {e.id for e in ready} or not awaiting_verdict(entry):
@@ -240,9 +242,8 @@ def _needs(entries: list[TodoEntry], outline: str) -> dict[str, list[TodoEntry]]
     return out
 
 
-def _judgeable(entries: list[TodoEntry], outline: str) -> list[TodoEntry]:
+def _judgeable(entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> list[TodoEntry]:
     """Done, unjudged TODOs whose checks' dependencies are judged (all of them once only cycles remain)."""
-    needs = _needs(entries, outline)
     waiting = [e for e in entries if awaiting_verdict(e)]
     strict = [e for e in waiting if all(_settled(d) and not awaiting_verdict(d) for d in needs[e.id])]
     if strict or any(not _settled(e) for e in entries):
