@@ -34,7 +34,7 @@ from agents.roles import (
     OutlinerConfig,
     RunTimeout,
     TaskSpec,
-    committed_module,
+    Snapshot,
     phase_of,
 )
 from agents.scheduler import Mode, SchedulerConfig
@@ -188,13 +188,21 @@ async def _implementer(
 
 
 def _draft_checker(judge: Judge, ws: Workspace) -> Callable[[TodoEntry, str], Any]:
+    # One incrementally spliced snapshot for every check (not the whole module from
+    # scratch per draft), spliced off the event loop; the lock keeps it consistent.
+    snapshot: Snapshot | None = None
+    lock = anyio.Lock()
+
     async def check(entry: TodoEntry, code: str) -> bool:
-        meta = ws.get_meta()
-        outline = str(meta.get("outline", ""))
+        nonlocal snapshot
+        outline = str(ws.meta.get("outline", ""))
         doc = outline_doctests(outline).get(entry.symbol)
         if doc is None:
             return True
-        module = committed_module(outline, ws.list_todos(), {entry.symbol: code})
+        async with lock:
+            if snapshot is None or snapshot.outline != outline:
+                snapshot = Snapshot(outline)
+            module = await anyio.to_thread.run_sync(snapshot.update, ws.list_todos(), {entry.symbol: code})
         feedback = await judge.feedback(module, VisibleChecks(doctests={entry.symbol: doc}, pyright=False))
         return feedback.clean
 
