@@ -135,8 +135,11 @@ def run(
     objective: Annotated[str, typer.Option(help="What auto optimises: time or tokens.")] = "time",
     drafts: Annotated[int, typer.Option(help="k-way speculative drafts per claim.")] = 1,
     token_budget: Annotated[int | None, typer.Option(help="Output-token cap per trial.")] = None,
+    budget: Annotated[float | None, typer.Option(help="Cost cap per trial in USD (priced models).")] = None,
     pyright: Annotated[bool, typer.Option(help="Judge semantic conflicts with a warm pyright.")] = True,
-    results: Annotated[Path | None, typer.Option(help="Append one JSON line per trial to this file.")] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="Append one JSON line per trial; re-running the same command resumes from it.")
+    ] = None,
 ) -> None:
     """Run a suite in each mode and print a per-task comparison (offline scripted model by default)."""
     from pydantic import ValidationError
@@ -144,6 +147,7 @@ def run(
     from agents.models import ModelError
     from agents.roles import AgentError
 
+    from ._results import ResultsError
     from ._run import RunConfig, comparison_table, run_suite
     from .suites import SuiteError
 
@@ -168,6 +172,7 @@ def run(
                         "objective": objective,
                         "drafts": drafts,
                         "token_budget": token_budget,
+                        "cost_budget_usd": budget,
                     },
                 },
             }
@@ -176,9 +181,13 @@ def run(
         raise typer.BadParameter(_first_error(exc)) from exc
     try:
         outcome = anyio.run(run_suite, config, typer.echo)
-    except (SuiteError, ModelError, AgentError) as exc:
+    except (SuiteError, ModelError, AgentError, ResultsError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        saved = f"finished trials are in {results}; run the same command to continue" if results else "nothing was saved (no --results)"
+        typer.echo(f"\ninterrupted: {saved}", err=True)
+        raise typer.Exit(130) from None
     typer.echo("")
     typer.echo(comparison_table(outcome))
 

@@ -27,8 +27,12 @@ __all__ = ["TrialResult", "summarize", "critical_path_bound", "optimal_makespan"
 
 
 class TrialResult(BaseModel):
-    """One trial, everything needed to recompute its figures."""
+    """One trial, everything needed to recompute its figures (one JSONL row of ``crdt-bench run``)."""
 
+    run_id: str = Field(default="", description="Fingerprint of the run's configuration: rows with the same id are one experiment (and resume it).")
+    suite: str = Field(default="", description="Suite the task came from.")
+    run: int = Field(default=0, description="Repetition index; every mode of one (task, run) shares its seed, so rows pair by (task, seed).")
+    order: int = Field(default=0, description="Position of this trial in the run's randomized order.")
     task: str = Field(description="Task id.")
     requested: str = Field(description="Mode asked for (auto included).")
     mode: str = Field(description="Mode run: parallel, serial or waves.")
@@ -51,6 +55,7 @@ class TrialResult(BaseModel):
     coordination_overhead: float = Field(description="implement_s / schedule_bound_s - 1: what claims, syncs, merges cost.")
     first_all_pass_s: float | None = Field(description="When every TODO first had a passing visible verdict (judge clock).")
     passed: bool = Field(description="Every hidden test class passed.")
+    test_verdicts: dict[str, bool] = Field(default_factory=dict, description="Hidden test class -> passed.")
     test_classes: int = Field(description="Hidden test classes.")
     test_classes_passed: int = Field(description="Hidden test classes that passed.")
     tests_run: int = Field(description="Hidden tests run.")
@@ -68,6 +73,10 @@ class TrialResult(BaseModel):
     reclaims: int = Field(description="Stale claims taken over.")
     double_claims: int = Field(description="Completions that lost to another agent's.")
     claim_p50_ms: float | None = Field(description="Median choose -> verified latency.")
+    verify_wait_p50_ms: float | None = Field(default=None, description="Median adaptive verify wait (what claims paid for propagation).")
+    sync_rtt_bound_ms: dict[str, float] = Field(
+        default_factory=dict, description="Each agent's last published sync round-trip bound (srtt + 2 rttvar), from meta."
+    )
     conflicts_found: int = Field(description="Semantic conflicts pyright reported.")
     conflicts_reconciled: int = Field(description="Duplicate definitions removed.")
     crashed: list[str] = Field(default_factory=list, description="Implementers killed by fault injection.")
@@ -75,6 +84,7 @@ class TrialResult(BaseModel):
     speculated: int = Field(default=0, description="Claims that asked for k drafts at once.")
     speculation_passed: int = Field(default=0, description="Of those, claims where some draft passed the visible checks.")
     faults: int = Field(description="Offline replies that carried an injected fault (scripted only).")
+    versions: dict[str, str] = Field(default_factory=dict, description="Python, the project and its key dependencies.")
 
 
 def optimal_makespan(durations: list[float], agents: int, *, exact_up_to: int = 12) -> float:
@@ -153,6 +163,7 @@ def summarize(
     score: Score,
     crashed: list[str],
     phase: str,
+    rtt_bounds: dict[str, float] | None = None,
 ) -> TrialResult:
     del source  # kept in the signature for callers that store it next to the record
     calls = [c for s in stats for c in s.calls]
@@ -169,6 +180,7 @@ def summarize(
     implement = max(completes) - started if completes else wall_s
     claims = [c for s in stats for c in s.claims]
     latencies = [x for c in claims for x in c.latencies]
+    waits = [x for c in claims for x in c.waits]
     costs = [c.cost_usd for c in calls if c.cost_usd is not None]
     classes = score.test_classes
     return TrialResult(
@@ -191,6 +203,7 @@ def summarize(
         coordination_overhead=(implement / schedule - 1) if schedule > 0 else 0.0,
         first_all_pass_s=judge.first_all_pass_s,
         passed=score.passed,
+        test_verdicts={c.name: c.status == "success" for c in classes},
         test_classes=len(classes),
         test_classes_passed=sum(1 for c in classes if c.status == "success"),
         tests_run=sum(c.tests_run for c in classes),
@@ -208,6 +221,8 @@ def summarize(
         reclaims=sum(c.reclaims for c in claims),
         double_claims=sum(c.double_claims for c in claims),
         claim_p50_ms=statistics.median(latencies) * 1000 if latencies else None,
+        verify_wait_p50_ms=statistics.median(waits) * 1000 if waits else None,
+        sync_rtt_bound_ms={agent: round(b * 1000, 3) for agent, b in sorted((rtt_bounds or {}).items())},
         conflicts_found=judge.conflicts_found,
         conflicts_reconciled=judge.conflicts_reconciled,
         crashed=crashed,

@@ -1,15 +1,20 @@
 """``crdt-bench run``: a suite, each task in each mode, side by side.
 
-Trials of one task run back to back, the mode order rotating from run to
-run (so no mode always runs first, or right after the slow serial trial),
-each on fresh replicas.  One judge sandbox and one warm pyright serve every trial.
-Results go to a JSONL file as they finish, one row per trial.
+The design is a randomized complete block: a block is one (task, run), its
+trials are that task once in every mode with one shared seed, so rows pair
+by (task, seed).  Blocks run in a seeded random order and the modes in a
+seeded random order inside each block, so neither slow drift of the machine
+nor warm caches favour a mode, while the paired trials still run close in
+time.  Every trial gets fresh replicas; one judge sandbox and one warm
+pyright serve them all.  Rows are appended to the results file as trials
+finish, and the same command resumes an interrupted run (``bench._results``).
 """
 
 from __future__ import annotations
 
-import json
+import random
 import statistics
+import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -23,6 +28,7 @@ from agents.roles import TaskSpec
 from agents.scheduler import Mode
 
 from ._metrics import TrialResult
+from ._results import append_result, completed_trials, fingerprint, versions
 from ._trial import TrialConfig, run_trial
 from .suites import SuiteReferences, Task, get_suite
 
@@ -46,7 +52,13 @@ class RunConfig(BaseModel):
     blind_fault_rate: float | None = Field(default=None, ge=0, le=1, description="scripted: extra fault rate per unseen dependency.")
     pyright: bool = Field(default=True, description="Run the judge's semantic-conflict check (warm pyright).")
     trial: TrialConfig = Field(default_factory=TrialConfig, description="Per-trial options (agents, transport, claims...).")
-    results: Path | None = Field(default=None, description="Append one JSON line per trial here.")
+    results: Path | None = Field(
+        default=None, description="Append one JSON line per trial here; trials of this configuration already there are skipped (resume)."
+    )
+
+    def run_id(self) -> str:
+        """Fingerprint of what changes a trial's measurement (not which tasks, modes or how many runs)."""
+        return fingerprint(self, exclude={"tasks", "modes", "runs", "results"})
 
 
 def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests]:
@@ -75,6 +87,7 @@ def _model(config: RunConfig, references: SuiteReferences, budget: Budget | None
 
 
 def _budget(config: RunConfig) -> Budget | None:
+    """Each trial's own budget (a run-wide one would starve the trials that happen to run last)."""
     scheduler = config.trial.scheduler
     if scheduler.token_budget is None and scheduler.cost_budget_usd is None:
         return None
@@ -82,35 +95,66 @@ def _budget(config: RunConfig) -> Budget | None:
 
 
 async def run_suite(config: RunConfig, progress: Progress | None = None) -> list[TrialResult]:
-    """Run every (task, mode, seed) trial; returns the results in the order run."""
+    """Run every (task, mode, run) trial not yet in the results file.
+
+    Returns the whole experiment: the rows of this configuration found in the
+    results file for the selected trials, then the trials run now, in order.
+    """
     say = progress or (lambda _line: None)
     suite = get_suite(config.suite)
     tasks = [suite.task(t) for t in config.tasks] if config.tasks else list(suite.tasks)
-    results: list[TrialResult] = []
-    total = len(tasks) * len(config.modes) * config.runs
+    run_id = config.run_id()
+    done, warnings = completed_trials(config.results, run_id)
+    for warning in warnings:
+        say(f"warning: {warning}")
+    plan = trial_order(config, [t.id for t in tasks])
+    todo = [(order, key) for order, key in enumerate(plan) if key not in done]
     references = SuiteReferences(suite)
+    stamp = versions()
+    results: list[TrialResult] = [done[key] for key in plan if key in done]
     async with AsyncExitStack() as stack:
         pyright = await stack.enter_async_context(PyrightServer()) if config.pyright else None
         judge = Judge(pyright=pyright)
         label = _model(config, references, None).info.label
-        say(f"model: {label}; {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs = {total} trials")
-        for task in tasks:
-            spec, hidden = task_inputs(task)
-            for run in range(config.runs):
-                # Each mode takes each place in the order equally often over the runs (a Latin
-                # square): the first trial of a task warms caches, and no mode should always pay.
-                shift = run % len(config.modes)
-                modes = config.modes[shift:] + config.modes[:shift]
-                for mode in modes:
-                    trial = config.trial.model_copy(update={"seed": config.seed + run})
-                    # A fresh client per trial: each trial has its own budget.
-                    async with _model(config, references, _budget(config)) as model:
-                        result = await run_trial(spec, hidden, mode, model, trial, judge=judge, pyright=pyright)
-                    results.append(result)
-                    say(_line(len(results), total, result))
-                    if config.results is not None:
-                        _append(config.results, result)
+        say(
+            f"model: {label}; suite {suite.name}: {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs "
+            f"= {len(plan)} trials (run {run_id})"
+        )
+        if len(todo) < len(plan):
+            say(f"resuming: {len(plan) - len(todo)} of {len(plan)} trials already in {config.results}")
+        inputs = {t.id: task_inputs(t) for t in tasks}
+        began = time.perf_counter()
+        for n, (order, (task_id, mode, run)) in enumerate(todo, start=1):
+            spec, hidden = inputs[task_id]
+            trial = config.trial.model_copy(update={"seed": config.seed + run})
+            # A fresh client per trial: each trial has its own budget.
+            async with _model(config, references, _budget(config)) as model:
+                result = await run_trial(spec, hidden, mode, model, trial, judge=judge, pyright=pyright)
+            result = result.model_copy(update={"run_id": run_id, "suite": suite.name, "run": run, "order": order, "versions": stamp})
+            results.append(result)
+            if config.results is not None:
+                append_result(config.results, result)
+            elapsed = time.perf_counter() - began
+            say(_line(len(results), len(plan), result) + f" eta={_eta(elapsed, n, len(todo))}")
     return results
+
+
+def trial_order(config: RunConfig, task_ids: list[str]) -> list[tuple[str, Mode, int]]:
+    """Every (task, mode, run) in the run's randomized block order (stable for a given config)."""
+    rng = random.Random(f"{config.seed}:{config.run_id()}")
+    blocks = [(task, run) for run in range(config.runs) for task in task_ids]
+    rng.shuffle(blocks)
+    order: list[tuple[str, Mode, int]] = []
+    for task, run in blocks:
+        modes = list(config.modes)
+        rng.shuffle(modes)
+        order.extend((task, mode, run) for mode in modes)
+    return order
+
+
+def _eta(elapsed: float, done: int, total: int) -> str:
+    left = elapsed / done * (total - done)
+    return f"{left / 60:.0f}m" if left >= 90 else f"{left:.0f}s"
 
 
 def _line(done: int, total: int, r: TrialResult) -> str:
@@ -122,27 +166,22 @@ def _line(done: int, total: int, r: TrialResult) -> str:
     )
 
 
-def _append(path: Path, result: TrialResult) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as out:
-        out.write(json.dumps(result.model_dump(mode="json")) + "\n")
-
-
 def comparison_table(results: list[TrialResult]) -> str:
     """Per task: median wall time per mode, auto's decision and its ratio to the better of serial and parallel."""
-    modes = list(dict.fromkeys(r.requested for r in results))
+    canonical = ["serial", "parallel", "waves", "auto"]
+    modes = sorted(dict.fromkeys(r.requested for r in results), key=lambda m: canonical.index(m) if m in canonical else len(canonical))
     rows = ["| task | " + " | ".join(f"{m} s" for m in modes) + " | auto ran | auto / best | hidden pass |", "|---" * (len(modes) + 4) + "|"]
     by_task: dict[str, list[TrialResult]] = {}
     for r in results:
         by_task.setdefault(r.task, []).append(r)
     for task, rs in by_task.items():
-        wall = {m: statistics.median([r.wall_s for r in rs if r.requested == m]) for m in modes}
+        wall = _medians(rs, modes)
         auto = [r for r in rs if r.requested == "auto"]
         ran = auto[0].mode if auto else "-"
         best = min((wall[m] for m in ("serial", "parallel") if m in wall), default=None)
-        ratio = f"{wall['auto'] / best:.2f}" if auto and best else "-"
+        ratio = f"{wall['auto'] / best:.2f}" if "auto" in wall and best else "-"
         passes = " ".join(f"{m}:{sum(r.passed for r in rs if r.requested == m)}/{sum(1 for r in rs if r.requested == m)}" for m in modes)
-        rows.append(f"| {task} | " + " | ".join(f"{wall[m]:.2f}" for m in modes) + f" | {ran} | {ratio} | {passes} |")
+        rows.append(f"| {task} | " + " | ".join(f"{wall[m]:.2f}" if m in wall else "-" for m in modes) + f" | {ran} | {ratio} | {passes} |")
     provider = results[0].provider if results else "-"
     summary = _auto_summary(by_task, modes)
     return "\n".join(rows) + (f"\n\n{summary}" if summary else "") + f"\nmodel: {provider}"
@@ -152,14 +191,27 @@ def _auto_summary(by_task: dict[str, list[TrialResult]], modes: list[str]) -> st
     if not {"auto", "serial", "parallel"} <= set(modes):
         return ""
     ratios: dict[str, float] = {}
-    for task, rs in by_task.items():
-        wall = {m: statistics.median([r.wall_s for r in rs if r.requested == m]) for m in ("auto", "serial", "parallel")}
+    complete = {task: _medians(rs, modes) for task, rs in by_task.items()}
+    complete = {task: wall for task, wall in complete.items() if len(wall) == len(modes)}
+    for task, wall in complete.items():
         ratios[task] = wall["auto"] / min(wall["serial"], wall["parallel"])
+    if not ratios:
+        return ""
     worst = max(ratios, key=lambda t: ratios[t])
     within = sum(1 for r in ratios.values() if r <= 1.05)
-    total = {m: sum(statistics.median([r.wall_s for r in rs if r.requested == m]) for rs in by_task.values()) for m in modes}
+    total = {m: sum(wall[m] for wall in complete.values()) for m in modes}
     return (
         f"auto within 5% of the better of serial and parallel on {within}/{len(ratios)} tasks "
         f"(worst: {worst}, {ratios[worst]:.2f}x); suite time: "
         + ", ".join(f"{m} {total[m]:.1f}s" for m in modes)
     )
+
+
+def _medians(rows: list[TrialResult], modes: list[str]) -> dict[str, float]:
+    """Median wall time per mode, for the modes with trials."""
+    out: dict[str, float] = {}
+    for mode in modes:
+        times = [r.wall_s for r in rows if r.requested == mode]
+        if times:
+            out[mode] = statistics.median(times)
+    return out

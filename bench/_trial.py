@@ -38,7 +38,7 @@ from agents.roles import (
     phase_of,
 )
 from agents.scheduler import Mode, SchedulerConfig
-from claim_protocol import ClaimConfig
+from claim_protocol import ClaimConfig, peer_bounds
 from crdt_ws import MemoryHub, Relay, RelayConfig, TodoEntry, WebsocketConfig, WebsocketTransport, Workspace
 
 from ._metrics import TrialResult, summarize
@@ -67,14 +67,22 @@ class TrialConfig(BaseModel):
     timeout_s: float = Field(default=300.0, gt=0, description="A trial still running after this is aborted with RunTimeout.")
     crash: Crash | None = Field(default=None, description="Fault injection: kill one implementer mid-run.")
     seed: int = Field(default=0, description="Seed of the trial (offline replies and jitter).")
+    relay_url: str | None = Field(
+        default=None,
+        description="websocket only: an already running relay to use (ours, or any y-websocket server such as "
+        "Node's y-websocket / Hocuspocus) instead of starting one on 127.0.0.1.",
+    )
 
 
 @asynccontextmanager
-async def _network(kind: Transport, room: str) -> AsyncIterator[Callable[[Workspace], Any]]:
+async def _network(kind: Transport, room: str, relay_url: str | None = None) -> AsyncIterator[Callable[[Workspace], Any]]:
     """Yields ``connect(workspace)`` -> an async context manager linking that replica."""
     if kind == "memory":
         async with MemoryHub() as hub:
             yield hub.connect
+        return
+    if relay_url is not None:
+        yield WebsocketTransport(WebsocketConfig(url=relay_url, room=room)).connect
         return
     with tempfile.TemporaryDirectory(prefix="crdt-trial-") as tmp:
         async with Relay(RelayConfig(port=0, store_dir=Path(tmp))) as relay:
@@ -95,7 +103,7 @@ async def run_trial(
     """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests."""
     room = f"{spec.id}-{mode}-{config.seed}".replace("/", "_")
     implementer_config = config.implementer.model_copy(update={"seed": config.seed})
-    async with _network(config.transport, room) as connect, AsyncExitStack() as stack:
+    async with _network(config.transport, room, config.relay_url) as connect, AsyncExitStack() as stack:
         outliner_ws = Workspace("outliner")
         await stack.enter_async_context(connect(outliner_ws))
         scheduler = config.scheduler
@@ -141,6 +149,7 @@ async def run_trial(
         todos = outliner_ws.list_todos()
         events = outliner_ws.read_events()
         phase = phase_of(outliner_ws) or "unknown"
+        rtt_bounds = peer_bounds(outliner_ws)
     score = await judge.score(source, hidden)
     return summarize(
         spec=spec,
@@ -159,6 +168,7 @@ async def run_trial(
         score=score,
         crashed=crashed,
         phase=phase,
+        rtt_bounds=rtt_bounds,
     )
 
 

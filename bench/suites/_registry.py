@@ -1,4 +1,5 @@
-"""Suite sources by short name: ``bundled`` ships with the package; any directory works too."""
+"""Suite sources by short name: ``bundled`` ships with the package, ``classeval`` and ``humaneval`` read
+third-party data; any directory of tasks works too."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from ._classeval import ClassEvalSuite
 from ._errors import UnknownSuite
+from ._humaneval import HumanEvalSuite
 from ._task import Suite, load_suite_dir
 
 __all__ = [
@@ -61,7 +64,7 @@ class BundledSuite(DirectorySuite):
 
 
 SuiteFactory = Callable[[], SuiteSource]
-_REGISTRY: dict[str, SuiteFactory] = {"bundled": BundledSuite}
+_REGISTRY: dict[str, SuiteFactory] = {"bundled": BundledSuite, "classeval": ClassEvalSuite, "humaneval": HumanEvalSuite}
 
 
 def register_suite(name: str, factory: SuiteFactory) -> None:

@@ -1,0 +1,106 @@
+"""The report's figures as PNG bytes (matplotlib's Agg canvas, no pyplot state).
+
+PNGs are reproducible: the same report gives the same bytes, because the
+``Software`` metadata entry (matplotlib's version) is left out and nothing
+else in Agg's output depends on time or process.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+
+from matplotlib.figure import Figure
+
+from ._model import GroupReport
+
+__all__ = ["time_per_task_png", "solves_png", "speedup_coupling_png"]
+
+_COLORS = {"serial": "#4c72b0", "parallel": "#dd8452", "waves": "#55a868", "auto": "#8172b3"}
+_OTHER = ("#c44e52", "#937860", "#da8bc3", "#8c8c8c")
+
+
+def _color(mode: str, modes: list[str]) -> str:
+    if mode in _COLORS:
+        return _COLORS[mode]
+    others = [m for m in modes if m not in _COLORS]
+    return _OTHER[others.index(mode) % len(_OTHER)] if mode in others else _OTHER[0]
+
+
+def _png(fig: Figure, group: GroupReport) -> bytes:
+    # Offline results say so on the figure itself, not only in the surrounding text.
+    label = ("OFFLINE MODEL: " if group.offline else "model: ") + group.provider
+    width = int(fig.get_figwidth() * 16)
+    text = textwrap.shorten(label, width=2 * width, placeholder=" ...")
+    fig.text(0.01, 0.01, textwrap.fill(text, width=width), fontsize=7, color="#a00000" if group.offline else "#333333", ha="left", va="bottom")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def time_per_task_png(group: GroupReport, metric: str) -> bytes:
+    """Median time of each mode on each task (bars) with every trial (dots)."""
+    fig = Figure(figsize=(max(6.0, 1.2 * len(group.tasks) + 2), 4.2))
+    ax = fig.add_subplot()
+    width = 0.8 / max(1, len(group.modes))
+    for i, mode in enumerate(group.modes):
+        xs, heights = [], []
+        for j, task in enumerate(group.tasks):
+            stats = next((s for s in task.modes if s.mode == mode), None)
+            if stats is not None and stats.median_s is not None:
+                xs.append(j + (i - (len(group.modes) - 1) / 2) * width)
+                heights.append(stats.median_s)
+        ax.bar(xs, heights, width=width * 0.95, color=_color(mode, group.modes), label=mode, alpha=0.85)
+    ax.set_xticks(range(len(group.tasks)), [t.task for t in group.tasks], rotation=30 if len(group.tasks) > 6 else 0, ha="right" if len(group.tasks) > 6 else "center")
+    ax.set_ylabel(f"median {metric} (s)")
+    ax.set_title(f"Time per mode and task ({group.suite}, agent cap {group.agents})")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.subplots_adjust(bottom=0.22)
+    return _png(fig, group)
+
+
+def solves_png(group: GroupReport) -> bytes:
+    """Fraction of tasks solved against wall time, one step curve per mode."""
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.add_subplot()
+    for curve in group.curves:
+        xs = [*curve.times, max(curve.horizon, curve.times[-1])]
+        ys = [*curve.solved, curve.solved[-1]]
+        ax.step(xs, ys, where="post", color=_color(curve.mode, group.modes), label=f"{curve.mode} (area {curve.area:.2f})")
+    ax.set_xlabel("wall time (s)")
+    ax.set_ylabel("fraction of tasks solved")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(left=0)
+    ax.set_title("Cumulative solves vs time (mean over runs)")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.subplots_adjust(bottom=0.18)
+    return _png(fig, group)
+
+
+def speedup_coupling_png(group: GroupReport) -> bytes:
+    """Each task's speedup over the baseline against its coupling score."""
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.add_subplot()
+    plotted = False
+    for corr in group.correlations:
+        pts = [(p.coupling_score, s, p.task) for p in group.coupling if p.coupling_score is not None and (s := p.speedup.get(corr.mode)) is not None]
+        if not pts:
+            continue
+        plotted = True
+        rho = "n/a" if corr.rho is None else f"{corr.rho:.2f}"
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=_color(corr.mode, group.modes), label=f"{corr.mode} (Spearman rho {rho})")
+        for x, y, task in pts:
+            ax.annotate(task, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.axhline(1.0, color="#666666", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("coupling score")
+    ax.set_ylabel(f"speedup over {group.baseline} (median paired ratio)")
+    ax.set_title("Speedup vs coupling")
+    if plotted:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no task has both a coupling score and a speedup", ha="center", va="center", transform=ax.transAxes)
+    ax.grid(alpha=0.3)
+    fig.subplots_adjust(bottom=0.18)
+    return _png(fig, group)
