@@ -30,7 +30,8 @@ from ._errors import (
 from ._channel import Role
 from ._client import ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
 from ._memory import MemoryConnection, MemoryHub
-from ._relay import ROOM_NAME, HttpApp, Relay, RelayConfig
+from ._redact import RedactTokens, redact
+from ._relay import CLOSE_AUTH, CLOSE_BAD_ROOM, CLOSE_PROTOCOL, ROOM_NAME, HttpApp, Relay, RelayConfig, Token
 from ._relay_room import Room
 from ._transport import Connection, Transport, create_transport, register_transport, transport_names
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
@@ -40,7 +41,13 @@ from ._text import StreamAnchor, TextBuffer, minimal_edit
 from ._workspace import StreamWriter, Workspace, decode_state_vector
 
 __all__ = [
+    "CLOSE_AUTH",
+    "CLOSE_BAD_ROOM",
+    "CLOSE_PROTOCOL",
     "ROOM_NAME",
+    "RedactTokens",
+    "Token",
+    "redact",
     "Role",
     "ConnectionStats",
     "WebsocketConfig",

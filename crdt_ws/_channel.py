@@ -49,7 +49,8 @@ class RateLimiter:
         self._last = time.monotonic()
         self.throttled = 0.0
 
-    async def acquire(self) -> None:
+    async def acquire(self) -> bool:
+        """Take one message's token, sleeping first if the bucket is empty; True if it had to wait."""
         now = time.monotonic()
         self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
         self._last = now
@@ -59,7 +60,10 @@ class RateLimiter:
             await anyio.sleep(wait)
             self._tokens = 1
             self._last = time.monotonic()
+            self._tokens -= 1
+            return True
         self._tokens -= 1
+        return False
 
 
 class ClientChannel:
@@ -87,6 +91,12 @@ class ClientChannel:
         self.closed = False
         self.sent = 0
         self.received = 0
+        self._warned_rate = False
+
+    @property
+    def throttled_s(self) -> float:
+        """Seconds this client's reads were delayed by the rate limit."""
+        return self._limiter.throttled
 
     @property
     def can_write(self) -> bool:
@@ -137,10 +147,16 @@ class ClientChannel:
         while True:
             if self.closed:
                 raise StopAsyncIteration
-            await self._limiter.acquire()
+            if await self._limiter.acquire() and not self._warned_rate:
+                self._warned_rate = True
+                log.warning(
+                    "client %s over the rate limit (%g messages/s, burst %d): its reads are slowed, nothing is dropped",
+                    self.key, self._limiter.rate, self._limiter.burst,
+                )
             message = await self._receive()
             kind = message["type"]
-            if kind == "websocket.disconnect":
+            if kind == "websocket.disconnect" or self.closed:
+                # Closed meanwhile (token expired, too slow): what it sent after that is not applied.
                 self.closed = True
                 raise StopAsyncIteration
             if kind != "websocket.receive":

@@ -35,15 +35,19 @@ from pycrdt import (
     read_message,
 )
 from pydantic import BaseModel, Field, SecretStr
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from ._compat import RemoteOrigin, origin_key, update_batches
 from ._errors import AuthError, ProtocolError, RelayUnavailable, TransportError
+from ._redact import install_redaction, redact
 from ._workspace import Workspace
 
 __all__ = ["WebsocketConfig", "WebsocketTransport", "WebsocketConnection", "ConnectionStats"]
 
 log = logging.getLogger("crdt_ws.client")
+_wire_log = logging.getLogger("crdt_ws.client.wire")
+"""What the websockets library logs for our connections (its DEBUG request line carries the token: masked)."""
+install_redaction(_wire_log.name)
 
 
 class WebsocketConfig(BaseModel):
@@ -95,6 +99,8 @@ class WebsocketConnection:
         self._closing = False
         self._unsent = 0  # local updates queued for the relay and not yet written to the socket
         self._fatal: TransportError | None = None
+        self.fatal: TransportError | None = None
+        """Why the link stopped for good (a rejected or expired token), if it did."""
         self._tg: TaskGroup | None = None
         self._out_send, self._out_receive = anyio.create_memory_object_stream[bytes](math.inf)
         self._subs: list[Any] = []
@@ -236,6 +242,7 @@ class WebsocketConnection:
                     open_timeout=self.config.connect_timeout,
                     # A dead peer never answers the close handshake: don't wait long for it.
                     close_timeout=self.config.ping_timeout,
+                    logger=_wire_log,
                 ) as ws:
                     self._ws = ws
                     self.connected = True
@@ -252,14 +259,19 @@ class WebsocketConnection:
                     return
                 self._note_error(exc)  # e.g. a proxy's 502: worth retrying
             except InvalidURI as exc:
-                self._fail(TransportError(f"bad relay URL {self.config.url!r}: {exc}"))
+                # Not str(exc): it quotes the whole endpoint, token included.
+                self._fail(TransportError(f"bad relay URL {self.config.url!r}: {exc.msg}"))
                 return
-            except ProtocolError as exc:
+            except (InvalidHandshake, ProtocolError) as exc:
+                # InvalidHandshake: e.g. a proxy in front of a dead relay accepts the TCP
+                # connection and closes it before any HTTP response. Transient: retry.
                 self._note_error(exc)
             except (ConnectionClosed, OSError, TimeoutError) as exc:
                 code = exc.rcvd.code if isinstance(exc, ConnectionClosed) and exc.rcvd is not None else None
                 if code == 4401:
-                    self._fail(AuthError("relay rejected the token"))
+                    # The relay's reason is one of its fixed strings ("bad token", "token expired").
+                    reason = exc.rcvd.reason if isinstance(exc, ConnectionClosed) and exc.rcvd is not None else ""
+                    self._fail(AuthError(f"relay rejected the token ({reason or 'no reason given'})"))
                     return
                 if code == 4404:
                     self._fail(TransportError(f"relay rejected room name {self.config.room!r}"))
@@ -314,10 +326,16 @@ class WebsocketConnection:
     def _fail(self, error: TransportError) -> None:
         """A condition retrying cannot fix (bad token, bad URL): stop and report it."""
         self._fatal = error
+        self.fatal = error
+        self._note_error(error)
+        if self.synced.is_set():  # no caller is waiting in __aenter__ to raise it: say it loudly
+            log.error("relay link to room %r stopped: %s", self.config.room, error)
         self._settled.set()
 
     def _note_error(self, exc: BaseException) -> None:
-        text = f"{type(exc).__name__}: {exc}"
+        text = redact(f"{type(exc).__name__}: {exc}")
+        if self.config.token is not None and self.config.token.get_secret_value():  # whatever shape a library's message has
+            text = text.replace(self.config.token.get_secret_value(), "***")
         self.stats.last_error = text
         self.stats.errors.append(text)
         del self.stats.errors[:-20]

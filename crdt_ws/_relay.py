@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import re
+import time
 from contextlib import AsyncExitStack, nullcontext
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -30,9 +31,18 @@ from pydantic import BaseModel, Field, SecretStr
 from pycrdt.websocket import WebsocketServer
 
 from ._channel import ClientChannel, RateLimiter, Role
+from ._errors import AuthError
+from ._redact import install_redaction
 from ._relay_room import Room
 
-__all__ = ["RelayConfig", "Relay", "ASGIApp", "HttpApp", "ROOM_NAME"]
+__all__ = ["RelayConfig", "Relay", "ASGIApp", "HttpApp", "ROOM_NAME", "Token", "CLOSE_AUTH", "CLOSE_BAD_ROOM", "CLOSE_PROTOCOL"]
+
+CLOSE_AUTH = 4401
+"""Close code for a missing, wrong or expired token (the reason says which; it never echoes the token)."""
+CLOSE_BAD_ROOM = 4404
+"""Close code for an invalid room name."""
+CLOSE_PROTOCOL = 4400
+"""Close code for a malformed, oversized or unknown message (the reason says what was wrong)."""
 
 HttpApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
 """An ASGI app for HTTP requests (``scope, receive, send``) other than ``/health``."""
@@ -44,6 +54,18 @@ ROOM_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 _ROOM_RE = re.compile(rf"^{ROOM_NAME}$")
 
 
+class Token(BaseModel):
+    """An access token with its role and, optionally, when it stops being valid."""
+
+    secret: SecretStr = Field(description="The token clients send (the `token` query parameter).")
+    role: Role = Field(default=Role.READ_WRITE, description="What the token lets a client do.")
+    expires_at: float | None = Field(
+        default=None,
+        description="Unix time (seconds) after which the token is refused at connect and connections opened with it "
+        "are closed (code 4401, reason 'token expired'). None: never expires.",
+    )
+
+
 class RelayConfig(BaseModel):
     """How the relay listens, authenticates, limits and persists."""
 
@@ -52,6 +74,7 @@ class RelayConfig(BaseModel):
     store_dir: Path | None = Field(default=None, description="Directory for per-room SQLite stores; None keeps rooms in memory only.")
     write_tokens: list[SecretStr] = Field(default_factory=list, description="Tokens granting read-write access. Empty and no read tokens = open relay.")
     read_tokens: list[SecretStr] = Field(default_factory=list, description="Tokens granting read-only access (document changes dropped).")
+    tokens: list[Token] = Field(default_factory=list, description="Further tokens, each with its own role and optional expiry.")
     max_message_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest websocket message accepted from a client.")
     rate_per_second: float = Field(default=2000.0, gt=0, description="Sustained messages per second read from one client; excess is delayed, not dropped.")
     rate_burst: int = Field(default=4000, gt=0, description="Messages a client may send in a burst before being slowed.")
@@ -65,20 +88,42 @@ class RelayConfig(BaseModel):
 
     @property
     def open(self) -> bool:
-        return not self.write_tokens and not self.read_tokens
+        return not self.write_tokens and not self.read_tokens and not self.tokens
+
+    def authorize(self, token: str | None, now: float | None = None) -> tuple[Role, float | None]:
+        """The role ``token`` grants and when it expires (Unix time, or None).
+
+        Raises :class:`AuthError` with ``"bad token"`` or ``"token expired"``
+        (never the token itself).  Every configured token is compared, in
+        constant time, so timing does not tell which one nearly matched.
+        """
+        if self.open:
+            return Role.READ_WRITE, None
+        if token is None:
+            raise AuthError("bad token")
+        given = token.encode()
+        grants = [
+            *(Token(secret=t, role=Role.READ_WRITE) for t in self.write_tokens),
+            *(Token(secret=t, role=Role.READ_ONLY) for t in self.read_tokens),
+            *self.tokens,
+        ]
+        matches = [g for g in grants if hmac.compare_digest(given, g.secret.get_secret_value().encode())]
+        if not matches:
+            raise AuthError("bad token")
+        now = time.time() if now is None else now
+        valid = [g for g in matches if g.expires_at is None or g.expires_at > now]
+        if not valid:
+            raise AuthError("token expired")
+        # The strongest role, then the latest expiry, among the grants this token matches.
+        best = max(valid, key=lambda g: (g.role is Role.READ_WRITE, g.expires_at is None, g.expires_at or 0.0))
+        return best.role, best.expires_at
 
     def role_for(self, token: str | None) -> Role | None:
-        """The role a token grants, or None to reject (constant-time comparisons)."""
-        if self.open:
-            return Role.READ_WRITE
-        if token is None:
+        """The role a token grants now, or None to reject (wrong, missing or expired)."""
+        try:
+            return self.authorize(token)[0]
+        except AuthError:
             return None
-        given = token.encode()
-        if any(hmac.compare_digest(given, t.get_secret_value().encode()) for t in self.write_tokens):
-            return Role.READ_WRITE
-        if any(hmac.compare_digest(given, t.get_secret_value().encode()) for t in self.read_tokens):
-            return Role.READ_ONLY
-        return None
 
 
 class _Server(WebsocketServer):
@@ -157,6 +202,7 @@ class ASGIApp:
         self.config = server.config
         self.http = http
         self.rejected = 0
+        self.expired = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -191,15 +237,18 @@ class ASGIApp:
         room = scope["path"].strip("/")
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         token = query.get("token", [None])[0]
-        role = self.config.role_for(token)
-        if role is None or not _ROOM_RE.match(room):
+        try:
+            role, expires_at = self.config.authorize(token)
+            code, why = (0, "") if _ROOM_RE.match(room) else (CLOSE_BAD_ROOM, "bad room name")
+        except AuthError as exc:
+            role, expires_at, code, why = Role.READ_ONLY, None, CLOSE_AUTH, str(exc)
+        if code:
             self.rejected += 1
-            why = "bad token" if role is None else "bad room name"
             log.warning("rejected websocket for room %r: %s", room[:64], why)  # never log the token
             # Accept, then close with an application code: a handshake refusal
             # (HTTP 403) looks transient to y-websocket, which would retry forever.
             await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": 4401 if role is None else 4404, "reason": why})
+            await send({"type": "websocket.close", "code": code, "reason": why})
             return
         await send({"type": "websocket.accept"})
         channel = ClientChannel(
@@ -211,7 +260,22 @@ class ASGIApp:
             queue_size=self.config.client_queue,
             limiter=RateLimiter(self.config.rate_per_second, self.config.rate_burst),
         )
-        await self.server.serve(channel)  # type: ignore[arg-type]
+        if expires_at is None:
+            await self.server.serve(channel)  # type: ignore[arg-type]
+            return
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._expire, channel, room, expires_at, tg.cancel_scope)
+            await self.server.serve(channel)  # type: ignore[arg-type]
+            tg.cancel_scope.cancel()
+
+    async def _expire(self, channel: ClientChannel, room: str, expires_at: float, scope: anyio.CancelScope) -> None:
+        """Close a connection when its token expires; nothing it sends after that is applied."""
+        await anyio.sleep(max(0.0, expires_at - time.time()))
+        self.expired += 1
+        log.warning("room %s: closing client %s: token expired", room, channel.key)
+        await channel.close(CLOSE_AUTH, "token expired")
+        await anyio.sleep(2.0)  # time for the close handshake; a client that ignores it is cut off
+        scope.cancel()
 
 
 class _Uvicorn(uvicorn.Server):
@@ -271,6 +335,9 @@ class Relay:
             ws_per_message_deflate=False,
             timeout_graceful_shutdown=2,
         )
+        # uvicorn logs each accepted websocket and request with its query string,
+        # which holds the token: mask it (after Config, which (re)configures these loggers).
+        install_redaction("uvicorn.error", "uvicorn.access")
         self._uvicorn = _Uvicorn(config)
         self._served = anyio.Event()
         self._tg.start_soon(self._serve)

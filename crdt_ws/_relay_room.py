@@ -38,6 +38,8 @@ from ._errors import ProtocolError
 
 __all__ = ["Room"]
 
+_AUTH, _QUERY_AWARENESS = 2, 3  # the other y-protocols message types
+
 log = logging.getLogger("crdt_ws.relay")
 
 try:  # pyo3 panics are BaseException subclasses; a hostile update must not escape as one.
@@ -180,7 +182,9 @@ class Room(YRoom):
             except (Exception, PanicException) as exc:
                 raise ProtocolError(f"malformed awareness message: {exc!r}") from exc
             self._broadcast(channel, message)
-        # Other Yjs message types (auth, query-awareness) carry nothing to relay.
+        elif kind not in (_AUTH, _QUERY_AWARENESS):
+            raise ProtocolError(f"unknown message type {kind}")
+        # Auth and query-awareness messages (y-protocols) carry nothing to relay.
 
     def _handle_sync(self, channel: ClientChannel, message: bytes) -> None:
         if len(message) < 2:

@@ -46,8 +46,9 @@ class ModelRequest(BaseModel):
     )
     saw_dependencies: bool = Field(
         default=False,
-        description="Whether the prompt showed the code of the symbol's dependencies; `replay` then picks the incremental "
-        "(method_I) recording, otherwise the compositional (method_C) one.",
+        description="Whether the prompt showed other implemented code of the module and none of the symbol's predicted "
+        "dependencies was missing; `replay` then picks the incremental (method_I) recording, otherwise the "
+        "compositional (method_C) one.",
     )
     shown: tuple[str, ...] = Field(
         default=(),

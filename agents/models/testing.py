@@ -6,9 +6,13 @@ Messages API and OpenAI chat completions, and their error bodies::
 
     async with FakeServer([anthropic_error(429, retry_after=0.01), anthropic_stream("hi")]) as server:
         model = resolve_model("anthropic:claude-sonnet-4-5", base_url=server.base_url)
+
+``GivenReplies`` is an offline model that streams reply texts you give it per
+symbol (hostile or garbled replies for one method, a fallback model for the rest).
 """
 
 from ._fakeserver import FakeServer, JSONReply, RecordedRequest, SSEReply, Step
+from ._given import GivenReplies
 from ._wire import (
     anthropic_error,
     anthropic_error_event,
@@ -22,6 +26,7 @@ from ._wire import (
 
 __all__ = [
     "FakeServer",
+    "GivenReplies",
     "JSONReply",
     "RecordedRequest",
     "SSEReply",

@@ -27,14 +27,14 @@ from pydantic import BaseModel, Field
 
 from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, commit_symbol
 from crdt_ws import Presence, Region, TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span
-from merge import ExtractError, Extraction, commit_to_text, extract
+from merge import ExtractError, Extraction, MergeError, commit_to_text, extract
 
 from agents.models import BudgetExceeded, ModelError, StreamingModel
 from agents.scheduler import Plan, SchedulerConfig, make_chooser
 
 from ._phase import OUT_OF_BUDGET, is_over, phase_of
 from ._prompt import Context, build_context
-from ._stream import LiveCode
+from ._stream import LiveCode, reset_to_stub
 
 __all__ = ["Implementer", "ImplementerConfig", "ImplementerStats", "DraftCheck", "CallRecord"]
 
@@ -108,6 +108,7 @@ class Implementer:
         self.stats = ImplementerStats(self.agent)
         self._claimer: Claimer | None = None
         self._extractions: dict[str, Extraction] = {}
+        self._streamed: set[str] = set()  # TODOs whose current attempt streamed code into the buffer
         self._estimator = SyncEstimator(self.claim_config)  # round trips measured so far survive claim sessions
 
     # -- the loop ---------------------------------------------------------------
@@ -176,16 +177,21 @@ class Implementer:
                 self.workspace.set_meta(phase=OUT_OF_BUDGET)
                 self.workspace.log("out_of_budget", entry.id, error=str(exc))
             raise
+        except Exception:
+            # Whatever was streamed live (a garbled reply: an unclosed string or bracket)
+            # must not stay in the buffer, where it would break every other method.
+            self._undo_stream(entry)
+            raise
         finally:
             self._present(None)
 
     async def query(self, entry: TodoEntry, context: Context, *, live: bool) -> str:
         """Ask the model; with ``live``, its code streams into the symbol's region as it comes."""
         started = anyio.current_time()
+        live_code = LiveCode(
+            self.workspace, entry, live, verified=self.claim_verified, wait_verified=self.wait_verified, point=self.stream_point
+        )
         try:
-            live_code = LiveCode(
-                self.workspace, entry, live, verified=self.claim_verified, wait_verified=self.wait_verified, point=self.stream_point
-            )
             async with self.model.stream(context.request) as stream, live_code as out:
                 async for chunk in stream:
                     out.feed(chunk)
@@ -193,6 +199,9 @@ class Implementer:
         except ModelError:
             self.stats.model_failures += 1
             raise
+        finally:
+            if live_code.writer is not None and live_code.writer.written:
+                self._streamed.add(entry.id)
         usage = stream.usage
         record = CallRecord(
             todo=entry.id,
@@ -264,12 +273,33 @@ class Implementer:
 
     def _commit(self, workspace: Workspace, entry: TodoEntry, code: str) -> None:
         extraction = self._extractions.pop(entry.id, None)
-        if extraction is not None and extraction.code in code:
-            # The extraction keeps the helpers the model wrote next to the function.
-            commit_to_text(workspace.text(entry.file), entry.symbol, extraction, origin=workspace.agent_id)
-        else:
-            commit_symbol(workspace, entry, code)
+        try:
+            if extraction is not None and extraction.code in code:
+                # The extraction keeps the helpers the model wrote next to the function.
+                commit_to_text(workspace.text(entry.file), entry.symbol, extraction, origin=workspace.agent_id)
+            else:
+                commit_symbol(workspace, entry, code)
+        except (MergeError, WorkspaceError):
+            self._undo_stream(entry)  # the claim is still ours here (ClaimBoard.complete checked)
+            raise
+        self._streamed.discard(entry.id)
         self.stats.commits += 1
+
+    def _undo_stream(self, entry: TodoEntry) -> None:
+        """Put the symbol's region back to its stub after failed work, if the claim is still this agent's."""
+        if entry.id not in self._streamed:
+            return
+        self._streamed.discard(entry.id)
+        ws = self.workspace
+        with ws.transaction():
+            try:
+                now = ws.todo(entry.id)
+            except WorkspaceError:
+                return
+            if now.status == TodoStatus.CLAIMED and now.assignee == self.agent and now.attempt == entry.attempt:
+                reset = reset_to_stub(ws, entry)
+                if reset is not None and reset[2]:
+                    ws.log("stream_undone", entry.id, attempt=entry.attempt)
 
     def stream_point(self, entry: TodoEntry) -> tuple[int, str] | None:
         """Where live code goes: the start of the stub's last line, at its indentation.
@@ -279,20 +309,10 @@ class Implementer:
         None when the region cannot be found right now (the reply is then only
         committed, not streamed).
         """
-        ws = self.workspace
-        outline = str(ws.meta.get("outline", ""))
-        try:
-            stub = find_span(outline, entry.symbol)
-            stub_text = outline[stub.start : stub.end]
-            with ws.transaction():
-                source = ws.read(entry.file)
-                span = find_span(source, entry.symbol)
-                if source[span.start : span.end] != stub_text:
-                    ws.edit(entry.file, span.start, span.end, stub_text)
-                    source = ws.read(entry.file)
-                    span = find_span(source, entry.symbol)
-        except WorkspaceError:
+        reset = reset_to_stub(self.workspace, entry)
+        if reset is None:
             return None
+        source, span, _ = reset
         body = source[span.start : span.end].rstrip("\n")
         last = body.rfind("\n") + 1
         line = body[last:]

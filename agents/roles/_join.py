@@ -5,25 +5,51 @@ relay's address, the room and a token.  It waits until the room has a plan,
 then runs the same :class:`Implementer` loop as in-process runs, so killing
 the process mid-claim or mid-stream is exactly the crash the claim protocol
 recovers from (its lease runs out and someone else reclaims).
+
+Fault injection needs one crash point that cannot be hit from outside by
+watching the document: after the reply's implementation was extracted and
+before the commit (commit and ``done`` are one transaction, so there is no
+document state in between).  ``pause_at="extracted"`` (or the environment
+variable ``CRDT_BENCH_PAUSE_AT=extracted[:seconds]``, read when the config is
+built) makes the implementer log a ``pause`` event there, then sleep while its
+heartbeats keep the claim alive, once per process: a driver that sees the event
+kills the process exactly mid-commit (``bench.micro.fault_injection``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from pydantic import BaseModel, Field, SecretStr
 
 from claim_protocol import ClaimConfig
-from crdt_ws import WebsocketConfig, WebsocketTransport, Workspace
+from crdt_ws import TodoEntry, WebsocketConfig, WebsocketTransport, Workspace
 
 from agents.models import StreamingModel
 from agents.scheduler import SchedulerConfig
 
 from ._implementer import Implementer, ImplementerConfig, ImplementerStats
 
-__all__ = ["JoinConfig", "join_as_implementer"]
+__all__ = ["JoinConfig", "join_as_implementer", "PausePoint", "PAUSE_ENV"]
+
+PausePoint = Literal["extracted"]
+"""Named points an implementer can pause at (fault injection): ``extracted`` = after extraction, before the commit."""
+
+PAUSE_ENV = "CRDT_BENCH_PAUSE_AT"
+"""Environment variable ``<point>[:<seconds>]`` giving :attr:`JoinConfig.pause_at` / ``pause_s`` their defaults."""
+
+def _env_pause() -> tuple[str | None, float]:
+    raw = os.environ.get(PAUSE_ENV, "").strip()
+    if not raw:
+        return None, 60.0
+    point, _, seconds = raw.partition(":")
+    try:
+        return point, float(seconds) if seconds else 60.0
+    except ValueError:
+        raise ValueError(f"{PAUSE_ENV}={raw!r}: expected <point>[:<seconds>], e.g. extracted:30") from None
 
 
 class JoinConfig(BaseModel):
@@ -38,6 +64,33 @@ class JoinConfig(BaseModel):
     claim: ClaimConfig = Field(default_factory=ClaimConfig, description="Claim protocol timing (lease, heartbeat).")
     implementer: ImplementerConfig = Field(default_factory=ImplementerConfig, description="Implementer options.")
     plan_timeout_s: float = Field(default=60.0, gt=0, description="How long to wait for the outliner's plan.")
+    pause_at: PausePoint | None = Field(
+        default_factory=lambda: _env_pause()[0],  # type: ignore[return-value]  # validated below
+        validate_default=True,
+        description=f"Fault injection: pause once at this point (logging a `pause` event) so a driver can kill the "
+        f"process there. Default from ${PAUSE_ENV}; None: never pause.",
+    )
+    pause_s: float = Field(
+        default_factory=lambda: _env_pause()[1], gt=0, validate_default=True, description="How long the pause lasts (heartbeats continue)."
+    )
+
+
+class _PausingImplementer(Implementer):
+    """An implementer that stops once at a named point (fault injection); otherwise unchanged."""
+
+    def __init__(self, *args: Any, pause_at: PausePoint, pause_s: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pause_at = pause_at
+        self.pause_s = pause_s
+        self._paused = False
+
+    async def act(self, entry: TodoEntry, reply: str) -> str:
+        code = await super().act(entry, reply)
+        if self.pause_at == "extracted" and not self._paused:
+            self._paused = True
+            self.workspace.log("pause", entry.id, point="extracted", seconds=self.pause_s)
+            await anyio.sleep(self.pause_s)
+        return code
 
 
 async def join_as_implementer(
@@ -62,13 +115,15 @@ async def join_as_implementer(
             ws.meta.unobserve(sub)
         if ready is not None:
             ready()
-        implementer = Implementer(
-            ws,
-            model,
+        options: dict[str, Any] = dict(
             connection=connection,
             scheduler=config.scheduler,
             claim=config.claim,
             config=config.implementer,
             index=config.index,
         )
+        if config.pause_at is None:
+            implementer = Implementer(ws, model, **options)
+        else:
+            implementer = _PausingImplementer(ws, model, pause_at=config.pause_at, pause_s=config.pause_s, **options)
         return await implementer.run()

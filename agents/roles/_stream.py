@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 
-from crdt_ws import StreamWriter, TodoEntry, Workspace
+from crdt_ws import StreamWriter, SymbolSpan, TodoEntry, Workspace, WorkspaceError, find_span
 
-__all__ = ["FenceFilter", "LiveCode"]
+__all__ = ["FenceFilter", "LiveCode", "reset_to_stub"]
 
 _FENCE = "```"
 _FUTURE = "from __future__"
@@ -151,3 +151,28 @@ class LiveCode:
     def _write(self, text: str) -> None:
         if text and self.writer is not None:
             self.writer.write(text)
+
+
+def reset_to_stub(ws: Workspace, entry: TodoEntry) -> tuple[str, SymbolSpan, bool] | None:
+    """Put ``entry.symbol``'s region back to the outline's stub (one transaction).
+
+    Returns the buffer as it is then, the region's span and whether anything
+    changed; None when the stub or the region cannot be found right now.  Used
+    before streaming a new attempt (never into the old code) and after a failed
+    one (never leave a garbled partial reply behind).
+    """
+    outline = str(ws.meta.get("outline", ""))
+    try:
+        stub = find_span(outline, entry.symbol)
+        stub_text = outline[stub.start : stub.end]
+        with ws.transaction():
+            source = ws.read(entry.file)
+            span = find_span(source, entry.symbol)
+            changed = source[span.start : span.end] != stub_text
+            if changed:
+                ws.edit(entry.file, span.start, span.end, stub_text)
+                source = ws.read(entry.file)
+                span = find_span(source, entry.symbol)
+    except WorkspaceError:
+        return None
+    return source, span, changed

@@ -45,7 +45,7 @@ from agents.models._classeval import classeval_dir, load_json, symbol_of
 from merge import is_stub_def
 
 from ._errors import SuiteDataMissing, TaskFormatError, UnusableTask
-from ._skeleton import stub_symbols
+from ._skeleton import iter_functions
 from ._task import Coupling, Decision, Suite, Task
 
 __all__ = ["ENV_VAR", "ClassEvalConfig", "ClassEvalSuite", "classeval_data_dir", "classeval_task"]
@@ -175,6 +175,14 @@ def _outline(item: dict[str, Any]) -> tuple[str, list[str]]:
     return skeleton, notes
 
 
+def _outliner_stubs(source: str) -> list[str]:
+    """What ``merge.find_stubs`` (the outliner's TODO list) answers, via ``ast``: no second libcst parse.
+
+    Unlike ``Task.stubs()`` it keeps stubbed constructors: the outliner would make them TODOs too.
+    """
+    return [name for name, func in iter_functions(ast.parse(source).body) if is_stub_def(func)]
+
+
 def _prose(doc: str | None) -> str:
     return inspect.cleandoc(doc) if doc else ""
 
@@ -225,8 +233,7 @@ def classeval_task(item: dict[str, Any]) -> tuple[Task, list[str]]:
         class_name = str(item["class_name"])
         methods = [symbol_of(class_name, str(m["method_name"])) for m in item["methods_info"]]
         outline, notes = _outline(item)
-        # merge.find_stubs's predicate on ast (is_stub_def): the same answer, without a second libcst parse.
-        stubs = stub_symbols(outline)
+        stubs = _outliner_stubs(outline)
         if stubs != methods:
             raise UnusableTask(task_id, f"the outline's stubs {stubs} are not the benchmark's methods {methods}")
         reference, added = _with_imports(str(item["solution_code"]), list(item.get("import_statement") or []))

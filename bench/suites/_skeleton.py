@@ -22,6 +22,7 @@ __all__ = [
     "KEPT_METHODS",
     "find_function",
     "function_source",
+    "iter_functions",
     "module_imports",
     "reference_dependencies",
     "skeleton_of",
@@ -89,20 +90,20 @@ def skeleton_of(reference_source: str) -> str:
     return module.visit(_Stubber()).code
 
 
-def _iter_functions(body: list[ast.stmt], prefix: str = "") -> Iterator[tuple[str, _FuncDef]]:
+def iter_functions(body: list[ast.stmt], prefix: str = "") -> Iterator[tuple[str, _FuncDef]]:
     """(qualified name, node) of module-level functions and methods of (nested) classes, in source order."""
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             yield prefix + node.name, node
         elif isinstance(node, ast.ClassDef):
-            yield from _iter_functions(node.body, f"{prefix}{node.name}.")
+            yield from iter_functions(node.body, f"{prefix}{node.name}.")
 
 
 def stub_symbols(skeleton: str) -> list[str]:
     """Qualified names of the skeleton's stubbed functions and methods, in source order."""
     return [
         name
-        for name, func in _iter_functions(ast.parse(skeleton).body)
+        for name, func in iter_functions(ast.parse(skeleton).body)
         if func.name not in KEPT_METHODS and is_stub_def(func)
     ]
 
@@ -110,7 +111,7 @@ def stub_symbols(skeleton: str) -> list[str]:
 def find_function(source: str | ast.Module, qualname: str) -> _FuncDef | None:
     """The definition of ``qualname`` (``"Cls.method"`` or ``"func"``), or None."""
     tree = ast.parse(source) if isinstance(source, str) else source
-    return next((func for name, func in _iter_functions(tree.body) if name == qualname), None)
+    return next((func for name, func in iter_functions(tree.body) if name == qualname), None)
 
 
 def function_source(source: str, qualname: str) -> str | None:

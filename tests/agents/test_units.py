@@ -129,3 +129,8 @@ def test_context_shows_done_dependencies_and_names_missing_ones() -> None:
     assert context.request.shown == ("S.a", "S.d") and not context.request.saw_dependencies and context.request.attempt == 8
     tight = build_context(entry, task_id="t", spec="s", outline="o", todos=todos, context_chars=40)
     assert tight.shown == ("S.a",)  # no room left for the rest
+    # Other methods in view and nothing predicted missing: replay answers from the incremental recording.
+    free = build_context(TodoEntry(id="e", file="f.py", symbol="S.e"), task_id="t", spec="s", outline="o", todos=todos)
+    assert free.request.saw_dependencies and free.shown == ("S.a", "S.d")
+    first = build_context(TodoEntry(id="e", file="f.py", symbol="S.e"), task_id="t", spec="s", outline="o", todos={})
+    assert not first.request.saw_dependencies
