@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import signal
 from pathlib import Path
@@ -15,6 +16,8 @@ from pydantic import SecretStr
 from crdt_ws import Relay, RelayConfig
 
 from ._demo import DemoConfig, run_demo
+from .report._cli import report_command
+from .suites import data_app
 
 app = typer.Typer(help="Run many coding agents on one shared CRDT document, and measure it.", no_args_is_help=True)
 
@@ -122,8 +125,11 @@ def serve(
 @app.command()
 def run(
     mode: Annotated[list[str] | None, typer.Option(help="Mode to compare (repeatable): parallel, serial, waves, auto.")] = None,
-    suite: Annotated[str, typer.Option(help="Suite name (bundled) or a directory of tasks.")] = "bundled",
+    suite: Annotated[str, typer.Option(help="Suite: bundled, classeval, humaneval, or a directory of tasks.")] = "bundled",
     task: Annotated[list[str] | None, typer.Option(help="Task id to run (repeatable; default: the whole suite).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="ClassEval data directory (default: $CLASSEVAL_DATA; see `crdt-bench data`).")
+    ] = None,
     agents: Annotated[int, typer.Option(help="Parallelism cap P: implementers in parallel modes.")] = 4,
     runs: Annotated[int, typer.Option(help="Trials per task and mode.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the first run.")] = 0,
@@ -150,6 +156,9 @@ def run(
     from ._results import ResultsError
     from ._run import RunConfig, comparison_table, run_suite
     from .suites import SuiteError
+
+    if data_dir is not None:
+        os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())  # read by the classeval suite and the replay provider
 
     try:
         config = RunConfig.model_validate(
@@ -258,3 +267,8 @@ def demo(
     typer.echo(result.summary())
     if not (result.converged and result.parses):
         raise typer.Exit(1)
+
+
+# Commands whose options live next to their library (registered last so `--help` lists run first).
+app.command("report")(report_command)
+app.add_typer(data_app, name="data")

@@ -60,6 +60,7 @@ class TrialResult(BaseModel):
     test_classes_passed: int = Field(description="Hidden test classes that passed.")
     tests_run: int = Field(description="Hidden tests run.")
     tests_failed: int = Field(description="Hidden tests failed or errored.")
+    examples_ignored: list[str] = Field(default_factory=list, description="Symbols whose doctest examples were not checks (the reference fails them).")
     visible_pass: int = Field(description="TODOs whose final visible verdict is pass.")
     visible_fail: int = Field(description="TODOs whose final visible verdict is fail, or that failed.")
     reopened: int = Field(description="Repairs the judge asked for.")
@@ -208,6 +209,7 @@ def summarize(
         test_classes_passed=sum(1 for c in classes if c.status == "success"),
         tests_run=sum(c.tests_run for c in classes),
         tests_failed=sum(c.tests_failed for c in classes),
+        examples_ignored=list(config.judge.ignore_examples),
         visible_pass=sum(1 for t in todos if t.verdict == "pass"),
         visible_fail=sum(1 for t in todos if t.verdict == "fail" or t.status == TodoStatus.FAILED),
         reopened=judge.reopened,

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.judge import HiddenTests, Judge, PyrightServer
+from agents.judge import HiddenTests, Judge, PyrightServer, VisibleChecks, outline_doctests
 from agents.models import Budget, BudgetConfig, StreamingModel, resolve_model
 from agents.roles import TaskSpec
 from agents.scheduler import Mode
@@ -123,10 +123,16 @@ async def run_suite(config: RunConfig, progress: Progress | None = None) -> list
         if len(todo) < len(plan):
             say(f"resuming: {len(plan) - len(todo)} of {len(plan)} trials already in {config.results}")
         inputs = {t.id: task_inputs(t) for t in tasks}
+        ignored: dict[str, list[str]] = {}
         began = time.perf_counter()
         for n, (order, (task_id, mode, run)) in enumerate(todo, start=1):
             spec, hidden = inputs[task_id]
-            trial = config.trial.model_copy(update={"seed": config.seed + run})
+            if task_id not in ignored:
+                ignored[task_id] = await examples_the_reference_fails(judge, suite.task(task_id))
+                if ignored[task_id]:
+                    say(f"{task_id}: not checking the examples its own reference fails: {', '.join(ignored[task_id])}")
+            judge_config = config.trial.judge.model_copy(update={"ignore_examples": ignored[task_id]})
+            trial = config.trial.model_copy(update={"seed": config.seed + run, "judge": judge_config})
             # A fresh client per trial: each trial has its own budget.
             async with _model(config, references, _budget(config)) as model:
                 result = await run_trial(spec, hidden, mode, model, trial, judge=judge, pyright=pyright)
@@ -137,6 +143,17 @@ async def run_suite(config: RunConfig, progress: Progress | None = None) -> list
             elapsed = time.perf_counter() - began
             say(_line(len(results), len(plan), result) + f" eta={_eta(elapsed, n, len(todo))}")
     return results
+
+
+async def examples_the_reference_fails(judge: Judge, task: Task) -> list[str]:
+    """Symbols whose outline examples the task's own reference fails: as visible checks they would send correct code to repair."""
+    examples = outline_doctests(task.skeleton())
+    if not examples:
+        return []
+    feedback = await judge.feedback(task.reference, VisibleChecks(doctests=examples, pyright=False, file_name=task.file))
+    if feedback.import_error:
+        return sorted(examples)
+    return sorted(d.symbol for d in feedback.doctests if d.failed)
 
 
 def trial_order(config: RunConfig, task_ids: list[str]) -> list[tuple[str, Mode, int]]:

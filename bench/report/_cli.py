@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from ._errors import ReportError
+from ._errors import ReportError, TruncatedLineWarning
 from ._load import load_results
 from ._model import Report, ReportConfig
 from ._render import write_report
@@ -32,8 +32,9 @@ def summary_lines(report: Report) -> list[str]:
             p = c.wilcoxon.p_value if c.wilcoxon is not None else None
             speed = "n/a" if c.speedup is None else f"{c.speedup:.2f}x{ci}"
             lines.append(f"  {c.mode} vs {group.baseline}: speedup {speed}, Wilcoxon p {'n/a' if p is None else f'{p:.3g}'}, {c.pairs} pairs")
-        passes = ", ".join(f"{s.mode} {s.pass_at.get(1, 0.0) or 0.0:.2f}" for s in group.summaries)
-        lines.append(f"  pass@1: {passes}")
+        k = report.config.pass_ks[0]
+        passes = ", ".join(f"{s.mode} {'n/a' if (v := s.pass_at.get(k)) is None else f'{v:.2f}'}" for s in group.summaries)
+        lines.append(f"  pass@{k}: {passes}")
         if group.unpaired:
             lines.append(f"  {len(group.unpaired)} unpaired trials (listed in the report)")
     return lines
@@ -70,9 +71,13 @@ def report_command(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             rows = load_results(results)
+        report = build_report(rows, config)
         for warning in caught:
             typer.echo(f"warning: {warning.message}", err=True)
-        report = build_report(rows, config)
+            if isinstance(warning.message, TruncatedLineWarning):
+                # Into the report too, by file name only, so the report does not depend on where files live.
+                where = f"{warning.message.path.name}:{warning.message.line}"
+                report.notes.append(f"{where}: an incomplete last line (a run killed mid-write) was skipped.")
         paths = write_report(report, out)
     except ReportError as exc:
         typer.echo(f"error: {exc}", err=True)

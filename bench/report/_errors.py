@@ -82,3 +82,11 @@ class RenderError(ReportError):
 
 class TruncatedLineWarning(UserWarning):
     """The last line of a results file is an incomplete JSON object (a run killed mid-write); it was skipped."""
+
+    def __init__(self, path: Path, line: int, chars: int) -> None:
+        super().__init__(
+            f"{path}:{line}: skipped an incomplete last line ({chars} characters, no newline): "
+            "the run was probably killed while writing it"
+        )
+        self.path = path
+        self.line = line

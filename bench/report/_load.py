@@ -100,13 +100,7 @@ def _parse(path: Path, number: int, line: str, last: bool) -> dict[str, Any] | N
         value = json.loads(line)
     except json.JSONDecodeError as exc:
         if last:
-            warnings.warn(
-                TruncatedLineWarning(
-                    f"{path}:{number}: skipped an incomplete last line ({len(line)} characters, no newline): "
-                    "the run was probably killed while writing it"
-                ),
-                stacklevel=3,
-            )
+            warnings.warn(TruncatedLineWarning(path, number, len(line)), stacklevel=3)
             return None
         raise MalformedLineError(path, number, f"not JSON ({exc.msg} at column {exc.colno})") from exc
     if not isinstance(value, dict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -44,7 +44,7 @@ class ReportConfig(BaseModel):
     resamples: int = Field(default=2000, ge=1, description="Bootstrap resamples per confidence interval.")
     seed: int = Field(default=0, description="Seed of every bootstrap (the same seed gives the same intervals).")
     confidence: float = Field(default=0.95, gt=0, lt=1, description="Coverage of the bootstrap intervals.")
-    pass_ks: list[int] = Field(default=[1, 2, 5], min_length=1, description="k of each pass@k reported (k > trials shows as n/a).")
+    pass_ks: list[Annotated[int, Field(ge=1)]] = Field(default=[1, 2, 5], min_length=1, description="k of each pass@k reported (k > trials shows as n/a).")
     mixed: Literal["group", "refuse"] = Field(
         default="group",
         description="Rows of different (suite, provider, agent cap): group = report each group separately, "

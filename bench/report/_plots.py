@@ -40,7 +40,8 @@ def _png(fig: Figure, group: GroupReport) -> bytes:
 
 def time_per_task_png(group: GroupReport, metric: str) -> bytes:
     """Median time of each mode on each task (bars) with every trial (dots)."""
-    fig = Figure(figsize=(max(6.0, 1.2 * len(group.tasks) + 2), 4.2))
+    many = len(group.tasks) > 6
+    fig = Figure(figsize=(min(18.0, max(6.0, 0.9 * len(group.tasks) + 2)), 4.2 if not many else 5.0))
     ax = fig.add_subplot()
     width = 0.8 / max(1, len(group.modes))
     for i, mode in enumerate(group.modes):
@@ -51,12 +52,18 @@ def time_per_task_png(group: GroupReport, metric: str) -> bytes:
                 xs.append(j + (i - (len(group.modes) - 1) / 2) * width)
                 heights.append(stats.median_s)
         ax.bar(xs, heights, width=width * 0.95, color=_color(mode, group.modes), label=mode, alpha=0.85)
-    ax.set_xticks(range(len(group.tasks)), [t.task for t in group.tasks], rotation=30 if len(group.tasks) > 6 else 0, ha="right" if len(group.tasks) > 6 else "center")
+    ax.set_xticks(
+        range(len(group.tasks)),
+        [t.task for t in group.tasks],
+        rotation=60 if many else 0,
+        ha="right" if many else "center",
+        fontsize=max(4.0, min(10.0, 400.0 / max(1, len(group.tasks)))),
+    )
     ax.set_ylabel(f"median {metric} (s)")
     ax.set_title(f"Time per mode and task ({group.suite}, agent cap {group.agents})")
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    fig.subplots_adjust(bottom=0.22)
+    fig.subplots_adjust(bottom=0.3 if many else 0.22)
     return _png(fig, group)
 
 
@@ -91,7 +98,7 @@ def speedup_coupling_png(group: GroupReport) -> bytes:
         plotted = True
         rho = "n/a" if corr.rho is None else f"{corr.rho:.2f}"
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], color=_color(corr.mode, group.modes), label=f"{corr.mode} (Spearman rho {rho})")
-        for x, y, task in pts:
+        for x, y, task in pts if len(pts) <= 20 else ():  # names of many tasks only overprint each other
             ax.annotate(task, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
     ax.axhline(1.0, color="#666666", linewidth=0.8, linestyle="--")
     ax.set_xlabel("coupling score")

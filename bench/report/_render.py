@@ -25,6 +25,7 @@ class _Block:
     text: str = ""
     headers: tuple[str, ...] = ()
     rows: tuple[tuple[str, ...], ...] = ()
+    src: str = ""  # img: the PNG's file name
 
 
 def _f(value: float | None, digits: int = 2) -> str:
@@ -77,7 +78,7 @@ def _group_blocks(index: int, group: GroupReport, report: Report, images: dict[s
     ks = cfg.pass_ks
     blocks = [
         _Block("h2", f"Group {index}: suite {group.suite}, agent cap {group.agents}"),
-        _Block("p", f"Provider: {group.provider}. Rows: {group.rows}. Invocations (run_id): {', '.join(group.run_ids)}."),
+        _Block("p", f"Provider: {group.provider}. Rows: {group.rows}. Runs (run_id, the runner's configuration fingerprint): {', '.join(group.run_ids)}."),
         _Block("warn" if group.offline else "p", group.quality_note),
         *[_Block("warn", n) for n in group.notes],
         _Block("h3", f"Overall, each mode against {group.baseline} (pairs pooled over tasks, bootstrap stratified by task)"),
@@ -113,18 +114,18 @@ def _group_blocks(index: int, group: GroupReport, report: Report, images: dict[s
         headers=("task", "coupling", "mode", "n", "c", *(f"pass@{k}" for k in ks), "test classes", f"median {cfg.time_metric}", "speedup [CI]", "Wilcoxon p", "d_z", "ran as"),
         rows=tuple(rows),
     ))
-    blocks.append(_Block("img", f"Median {cfg.time_metric} per mode and task", headers=(images["time"],)))
+    blocks.append(_Block("img", f"Median {cfg.time_metric} per mode and task", src=images["time"]))
     blocks += [
         _Block("h3", "Cumulative solves vs wall time"),
         _Block("p", "Fraction of tasks whose trial passed by time t (a trial counts at its wall_s), averaged over runs; area is normalized by the longest trial."),
         _Block("table", headers=("mode", "solved at end", "normalized area"), rows=tuple((c.mode, _pct(c.final), f"{c.area:.3f}") for c in group.curves)),
-        _Block("img", "Cumulative solves vs time", headers=(images["solves"],)),
+        _Block("img", "Cumulative solves vs time", src=images["solves"]),
         _Block("h3", "Speedup vs coupling"),
         _Block("table", headers=("mode", "tasks", "Spearman rho"), rows=tuple((c.mode, str(c.tasks), _f(c.rho) if c.rho is not None else f"n/a ({c.note})") for c in group.correlations)),
         _Block("table", headers=("task", "coupling", *(f"speedup {m}" for m in group.modes if m != group.baseline)), rows=tuple(
             (p.task, _f(p.coupling_score), *(_f(p.speedup.get(m)) for m in group.modes if m != group.baseline)) for p in group.coupling
         )),
-        _Block("img", "Speedup vs coupling", headers=(images["coupling"],)),
+        _Block("img", "Speedup vs coupling", src=images["coupling"]),
         _Block("h3", f"Unpaired trials ({len(group.unpaired)})"),
     ]
     if group.unpaired:
@@ -143,9 +144,11 @@ def _blocks(report: Report, images: list[dict[str, str]]) -> list[_Block]:
         _Block("warn" if report.offline_only else "p", report.quality_note),
         _Block(
             "p",
-            f"Baseline: {cfg.baseline}. Time: {cfg.time_metric}. Trials pair by (task, seed); speedup is the median of "
+            f"Baseline: {cfg.baseline}. Time: {cfg.time_metric}. Trials pair by (task, seed) within a run_id; speedup is the median of "
             f"baseline/mode over pairs; Wilcoxon and d_z use {'ln(baseline/mode)' if cfg.paired_scale == 'log' else 'baseline - mode in seconds'}; "
-            f"{int(round(100 * cfg.confidence))}% percentile bootstrap intervals from {cfg.resamples} resamples, seed {cfg.seed}.",
+            f"{int(round(100 * cfg.confidence))}% percentile bootstrap intervals from {cfg.resamples} resamples, seed {cfg.seed}. "
+            "With few pairs (under about 10) percentile intervals come out too narrow, and the smallest possible "
+            "two-sided Wilcoxon p is 2/2^n (0.125 for 4 pairs): read such figures as descriptive.",
         ),
         *[_Block("warn", n) for n in report.notes],
     ]
@@ -172,7 +175,7 @@ def _markdown(blocks: list[_Block]) -> str:
             out.append("|" + "---|" * len(b.headers))
             out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
         elif b.kind == "img":
-            out.append(f"![{b.text}]({b.headers[0]})")
+            out.append(f"![{b.text}]({b.src})")
         out.append("")
     return "\n".join(out)
 
@@ -198,7 +201,7 @@ def _html(blocks: list[_Block], pngs: dict[str, bytes]) -> str:
             out += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in b.rows]
             out.append("</tbody></table>")
         elif b.kind == "img":
-            data = base64.b64encode(pngs[b.headers[0]]).decode("ascii")
+            data = base64.b64encode(pngs[b.src]).decode("ascii")
             out.append(f'<figure><img alt="{html.escape(b.text)}" src="data:image/png;base64,{data}"></figure>')
     out.append("</body></html>")
     return "\n".join(out) + "\n"
@@ -237,6 +240,10 @@ def render_html(report: Report) -> str:
 def write_report(report: Report, out_dir: Path | str) -> dict[str, Path]:
     """Write report.md, report.html, report.json and the PNGs into ``out_dir``; returns name -> path."""
     out = Path(out_dir)
+    try:  # before plotting, so a bad destination fails fast
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(f"cannot write the report into {out}: {exc.strerror or exc}") from exc
     try:
         names, pngs = _figures(report)
     except Exception as exc:  # matplotlib raises assorted types; one boundary translates them
@@ -250,7 +257,6 @@ def write_report(report: Report, out_dir: Path | str) -> dict[str, Path]:
     }
     written: dict[str, Path] = {}
     try:
-        out.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
             (out / name).write_bytes(data)
             written[name] = out / name

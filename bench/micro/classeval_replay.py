@@ -1,0 +1,169 @@
+"""The ClassEval replay experiment: parallel vs serial vs auto on recorded GPT replies.
+
+    python -m bench.micro.classeval_replay --data ../shared/data/classeval \\
+        [--recording GPT-4-Turbo --recording GPT-3.5-Turbo] [--time-scale 0.1] [--limit N] \\
+        [--out results/classeval]            # runs (resumably), then prints the table
+    python -m bench.micro.classeval_replay --table-only --out results/classeval   # the table from the JSONL alone
+
+Each ClassEval class is one task: its skeleton is the outline, every method a
+TODO, its unittest classes the hidden tests.  The model is ``replay:<recording>``:
+real replies recorded from the model, byte for byte, chosen by what the
+implementer saw (the incremental recording when other methods' code was in
+its prompt and no predicted dependency was missing, the compositional one
+otherwise), streamed with the sonnet latency profile scaled by ``--time-scale``
+(the recordings carry no timings).  Replayed replies do not depend on our
+prompts' wording or on the judge's feedback: a repair would ask for the
+same method again and get the same reply, so these pass rates measure which
+recording each mode drew, next to ClassEval's own figures for those
+recordings, and the times measure coordination on real reply lengths.  The
+judge therefore asks for no repairs (``max_repairs=0``, no conflict rounds):
+it still judges every method and reports pyright's conflicts.
+
+Per recording and mode the table gives the suite time (sum over classes),
+the median per-class speedup over serial with a bootstrap CI (paired by class
+and seed), class pass % (every test class passes) and method % (test classes
+passed over all test classes, as ClassEval counts them).  Classes the suite
+excludes (unparsable skeletons, tasks that cannot pass here) are listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+RECORDINGS = ("GPT-4-Turbo", "GPT-3.5-Turbo")
+MODES = ("serial", "parallel", "auto")
+# ClassEval's own pass@1 (greedy) for the same recordings, measured with the benchmark's harness (DESIGN.md):
+# class % / method % for the compositional (method_C) and incremental (method_I) strategies.
+CLASSEVAL_FIGURES = {
+    "GPT-4-Turbo": {"method_C": (28.0, 63.6), "method_I": (33.0, 63.4), "class_H": (37.0, 68.1)},
+    "GPT-3.5-Turbo": {"method_C": (22.0, 56.0), "method_I": (29.0, 57.8), "class_H": (25.0, 58.8)},
+}
+
+
+def results_path(out: Path, recording: str) -> Path:
+    return out / f"{recording}.jsonl"
+
+
+async def run(recording: str, args: argparse.Namespace) -> None:
+    from bench import RunConfig, run_suite
+    from bench.suites import get_suite
+
+    suite = get_suite("classeval")
+    tasks = suite.ids[: args.limit] if args.limit else None
+    config = RunConfig.model_validate(
+        {
+            "suite": "classeval",
+            "tasks": tasks,
+            "modes": list(args.mode or MODES),
+            "runs": args.runs,
+            "seed": args.seed,
+            "model": f"replay:{recording}",
+            "time_scale": args.time_scale,
+            "profile": "sonnet",
+            "pyright": not args.no_pyright,
+            "results": results_path(args.out, recording),
+            # A replayed reply does not change with feedback, so repairs would only add identical calls.
+            "trial": {"scheduler": {"agents": args.agents}, "timeout_s": 600, "judge": {"max_repairs": 0, "conflict_rounds": 0}},
+        }
+    )
+    await run_suite(config, lambda line: print(f"{recording}: {line}", flush=True))
+
+
+def load_rows(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip().endswith("}"):
+            rows.append(json.loads(line))
+    return rows
+
+
+def bootstrap_median(values: list[float], *, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile CI of the median (seeded)."""
+    rng = random.Random(seed)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples))
+    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+
+
+def table(recordings: Iterable[str], out: Path) -> str:
+    lines = [
+        "| recording | mode | suite time | speedup vs serial (median, 95% CI) | class pass | method pass | ClassEval's figures (class / method) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    notes: list[str] = []
+    for recording in recordings:
+        path = results_path(out, recording)
+        if not path.exists():
+            notes.append(f"{recording}: no results at {path}")
+            continue
+        rows = load_rows(path)
+        by_mode: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
+        for row in rows:
+            by_mode.setdefault(row["requested"], {})[(row["task"], row["seed"])] = row
+        serial = by_mode.get("serial", {})
+        official = CLASSEVAL_FIGURES.get(recording, {})
+        for mode in [m for m in MODES if m in by_mode]:
+            trials = by_mode[mode]
+            total = sum(r["wall_s"] for r in trials.values())
+            classes = sum(1 for r in trials.values() if r["passed"])
+            tests = sum(r["test_classes"] for r in trials.values())
+            tests_passed = sum(r["test_classes_passed"] for r in trials.values())
+            ratios = [serial[k]["wall_s"] / r["wall_s"] for k, r in trials.items() if k in serial and r["wall_s"] > 0]
+            if mode == "serial" or not ratios:
+                speedup = "1.00 (baseline)" if mode == "serial" else "-"
+            else:
+                low, high = bootstrap_median(ratios)
+                speedup = f"{statistics.median(ratios):.2f}x ({low:.2f}-{high:.2f}), n={len(ratios)}"
+            ran = sorted({r["mode"] for r in trials.values()})
+            label = mode if ran == [mode] else f"{mode} (ran {', '.join(ran)})"
+            reference = {"serial": "method_I", "parallel": "method_C"}.get(mode)
+            figures = (
+                f"{official[reference][0]:.0f}% / {official[reference][1]:.1f}% ({reference})"
+                if reference and reference in official
+                else "-"
+            )
+            lines.append(
+                f"| {recording} | {label} | {total:.0f} s | {speedup} | {classes}/{len(trials)} ({100 * classes / len(trials):.0f}%) "
+                f"| {tests_passed}/{tests} ({100 * tests_passed / max(1, tests):.1f}%) | {figures} |"
+            )
+        provider = rows[0]["provider"] if rows else "-"
+        notes.append(f"{recording}: {len(rows)} trials; provider: {provider}")
+    return "\n".join(lines) + "\n\n" + "\n".join(notes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=None, help="ClassEval data directory (default: $CLASSEVAL_DATA).")
+    parser.add_argument("--recording", action="append", default=None, help="Recording to replay (repeatable).")
+    parser.add_argument("--mode", action="append", default=None, help="Mode (repeatable; default serial, parallel, auto).")
+    parser.add_argument("--time-scale", type=float, default=0.1, help="Latency scale (1 = real sonnet speed).")
+    parser.add_argument("--agents", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit", type=int, default=None, help="Only the first N classes.")
+    parser.add_argument("--no-pyright", action="store_true", help="Skip the judge's semantic-conflict check.")
+    parser.add_argument("--out", type=Path, default=Path("results/classeval"), help="Directory of the JSONL results.")
+    parser.add_argument("--table-only", action="store_true", help="Only print the table from the JSONL files.")
+    args = parser.parse_args(argv)
+    if args.data is not None:
+        os.environ["CLASSEVAL_DATA"] = str(args.data.resolve())
+    recordings = args.recording or list(RECORDINGS)
+    if not args.table_only:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for recording in recordings:
+            anyio.run(run, recording, args)
+    print(table(recordings, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

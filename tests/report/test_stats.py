@@ -1,0 +1,125 @@
+"""The hand-written statistics against scipy (test-only dependency) and brute force."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from bench.report import StatsError, UndefinedStatisticError, bootstrap_ci, effect_size_dz, pass_at_k, spearman, wilcoxon
+
+scipy_stats = pytest.importorskip("scipy.stats", reason="scipy checks the statistics (pip install scipy)")
+
+_rng = np.random.default_rng(20261123)
+CASES = {
+    "small-exact": ([1.5, -0.3, 2.2, 0.7, -1.1, 3.3, 0.9], "exact"),
+    "ties-permutation": ([1, 2, 2, -3, 3, 4, -1, 5, 5], "permutation"),
+    "zeros-permutation": ([0, 1, -2, 3, 0, 4, 5.5, -0.5], "permutation"),
+    "ties-asymptotic": ([1, 1, 2, 2, 3, -3, 4, 4, 5, 6, -6, 7, 8, 8, 9, 0], "asymptotic"),
+    "n50-exact": (list(_rng.normal(0.3, 1.0, 50)), "exact"),
+    "n60-asymptotic": (list(_rng.normal(0.3, 1.0, 60)), "asymptotic"),
+    "n60-ties-zeros": (list(np.round(_rng.normal(0.2, 1.0, 60), 1)), "asymptotic"),
+    "one-sided-data": ([0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0], "exact"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_wilcoxon_matches_scipy_default(name: str) -> None:
+    data, branch = CASES[name]
+    ours = wilcoxon(data)
+    theirs = scipy_stats.wilcoxon(data)  # zero_method="wilcox", correction=False, method="auto"
+    assert ours.method == branch
+    assert ours.statistic == pytest.approx(float(theirs.statistic), abs=1e-6)
+    assert ours.p_value == pytest.approx(float(theirs.pvalue), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("method", ["exact", "asymptotic"])
+def test_wilcoxon_forced_methods_match_scipy(name: str, method: str) -> None:
+    data, _ = CASES[name]
+    ours = wilcoxon(data, method=method)  # type: ignore[arg-type]
+    theirs = scipy_stats.wilcoxon(data, method=method)
+    assert ours.statistic == pytest.approx(float(theirs.statistic), abs=1e-6)
+    assert ours.p_value == pytest.approx(float(theirs.pvalue), rel=1e-9, abs=1e-12)
+
+
+def test_wilcoxon_drops_zeros_and_reports_them() -> None:
+    result = wilcoxon([0.0, 0.0, 1.0, 2.0, -0.5])
+    assert (result.n, result.zeros) == (3, 2)
+    assert wilcoxon([0.0, 0.0]).p_value is None
+    with pytest.raises(StatsError, match="empty"):
+        wilcoxon([])
+    with pytest.raises(StatsError, match="NaN"):
+        wilcoxon([1.0, float("nan")])
+
+
+def test_effect_size_dz() -> None:
+    d = [0.3, 0.5, 0.1, 0.9, 0.4]
+    assert effect_size_dz(d) == pytest.approx(np.mean(d) / np.std(d, ddof=1))
+    with pytest.raises(UndefinedStatisticError, match="sd = 0"):
+        effect_size_dz([0.7, 0.7, 0.7])
+    with pytest.raises(UndefinedStatisticError, match="at least 2"):
+        effect_size_dz([1.0])
+
+
+def test_bootstrap_is_seeded_and_sane() -> None:
+    sample = np.random.default_rng(1).normal(10.0, 2.0, 400)
+    a = bootstrap_ci(sample, statistic="mean", seed=3, resamples=4000)
+    assert a == bootstrap_ci(sample, statistic="mean", seed=3, resamples=4000)
+    assert a != bootstrap_ci(sample, statistic="mean", seed=4, resamples=4000)
+    # The percentile interval of a mean approaches mean +- 1.96 standard errors.
+    se = float(np.std(sample, ddof=1)) / math.sqrt(sample.size)
+    assert a.low == pytest.approx(sample.mean() - 1.96 * se, abs=0.25 * se)
+    assert a.high == pytest.approx(sample.mean() + 1.96 * se, abs=0.25 * se)
+    median = bootstrap_ci(sample, statistic="median", seed=3)
+    assert median.low < float(np.median(sample)) < median.high
+
+
+def test_stratified_bootstrap_keeps_each_stratum_whole() -> None:
+    values = [0.0] * 10 + [100.0] * 10
+    strata = ["a"] * 10 + ["b"] * 10
+    fixed = bootstrap_ci(values, statistic="mean", strata=strata, seed=0)
+    assert (fixed.low, fixed.high) == (50.0, 50.0)
+    free = bootstrap_ci(values, statistic="mean", seed=0)
+    assert free.low < 45.0 and free.high > 55.0
+    with pytest.raises(StatsError, match="strata"):
+        bootstrap_ci(values, strata=strata[:-1])
+
+
+def _pass_at_k_by_enumeration(n: int, c: int, k: int) -> Fraction:
+    trials = [True] * c + [False] * (n - c)
+    subsets = list(itertools.combinations(range(n), k))
+    return Fraction(sum(any(trials[i] for i in s) for s in subsets), len(subsets))
+
+
+def test_pass_at_k_matches_enumeration() -> None:
+    checked = 0
+    for n in range(1, 9):
+        for c in range(n + 1):
+            for k in range(1, n + 1):
+                assert pass_at_k(n, c, k) == pytest.approx(float(_pass_at_k_by_enumeration(n, c, k)), abs=1e-12)
+                checked += 1
+    assert checked == sum(n * (n + 1) for n in range(1, 9))
+
+
+def test_pass_at_k_is_stable_for_large_n() -> None:
+    exact = 1 - Fraction(math.comb(197, 100), math.comb(200, 100))
+    assert pass_at_k(200, 3, 100) == pytest.approx(float(exact), rel=1e-12)
+    assert pass_at_k(1000, 1, 1) == pytest.approx(0.001, rel=1e-12)
+    with pytest.raises(StatsError):
+        pass_at_k(3, 1, 4)
+    with pytest.raises(StatsError):
+        pass_at_k(3, 4, 1)
+
+
+def test_spearman_matches_scipy_with_ties() -> None:
+    x = [0.1, 0.4, 0.4, 0.2, 0.9, 0.0, 0.4]
+    y = [2.0, 1.1, 1.3, 1.9, 1.0, 2.2, 1.3]
+    assert spearman(x, y) == pytest.approx(float(scipy_stats.spearmanr(x, y).statistic), abs=1e-12)
+    with pytest.raises(UndefinedStatisticError):
+        spearman([1, 2], [3, 4])
+    with pytest.raises(UndefinedStatisticError, match="constant"):
+        spearman([1, 1, 1], [1, 2, 3])
