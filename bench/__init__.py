@@ -6,16 +6,20 @@
 
 One trial (:func:`run_trial`) outlines, implements and judges one task in one
 mode on fresh replicas and returns a :class:`TrialResult`; :func:`run_suite`
-runs every (task, mode, seed) of a :class:`RunConfig`.  Suites live in
-:mod:`bench.suites`.
+runs every (task, mode, seed) of a :class:`RunConfig` in randomized blocks,
+appending rows to a JSONL file it resumes from (:class:`ResumeError` when that
+file cannot be read back).  Suites live in :mod:`bench.suites`; statistics and
+reports over results files in :mod:`bench.report`.
 """
 
 from ._metrics import TrialResult, critical_path_bound, optimal_makespan
-from ._run import RunConfig, comparison_table, run_suite, task_inputs
+from ._results import ResumeError
+from ._run import RunConfig, comparison_table, run_suite, task_inputs, trial_order
 from ._trial import Crash, TrialConfig, run_trial
 
 __all__ = [
     "Crash",
+    "ResumeError",
     "RunConfig",
     "TrialConfig",
     "TrialResult",
@@ -25,4 +29,5 @@ __all__ = [
     "run_suite",
     "run_trial",
     "task_inputs",
+    "trial_order",
 ]

@@ -153,7 +153,7 @@ def run(
     from agents.models import ModelError
     from agents.roles import AgentError
 
-    from ._results import ResultsError
+    from ._results import ResumeError
     from ._run import RunConfig, comparison_table, run_suite
     from .suites import SuiteError
 
@@ -190,7 +190,7 @@ def run(
         raise typer.BadParameter(_first_error(exc)) from exc
     try:
         outcome = anyio.run(run_suite, config, typer.echo)
-    except (SuiteError, ModelError, AgentError, ResultsError) as exc:
+    except (SuiteError, ModelError, AgentError, ResumeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     except KeyboardInterrupt:

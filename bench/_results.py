@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from ._metrics import TrialResult
 
-__all__ = ["ResultsError", "TrialKey", "append_result", "completed_trials", "fingerprint", "versions"]
+__all__ = ["ResumeError", "TrialKey", "append_result", "completed_trials", "fingerprint", "versions"]
 
 TrialKey = tuple[str, str, int]
 """(task, requested mode, run index): what one row settles."""
@@ -32,8 +32,8 @@ TrialKey = tuple[str, str, int]
 _PACKAGES = ("crdt-agents", "pycrdt", "pycrdt-websocket", "anyio", "libcst", "pyright", "anthropic", "pydantic")
 
 
-class ResultsError(Exception):
-    """The results file cannot be read or written (the message names the file and line)."""
+class ResumeError(Exception):
+    """The results file cannot be resumed from or appended to (the message names the file and line)."""
 
 
 def fingerprint(config: BaseModel, *, exclude: set[str]) -> str:
@@ -52,7 +52,7 @@ def completed_trials(path: Path | None, run_id: str) -> tuple[dict[TrialKey, Tri
     try:
         lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ResultsError(f"cannot read results file {path}: {exc}") from exc
+        raise ResumeError(f"cannot read results file {path}: {exc}") from exc
     last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     for i, line in enumerate(lines):
         if not line.strip():
@@ -65,14 +65,14 @@ def completed_trials(path: Path | None, run_id: str) -> tuple[dict[TrialKey, Tri
             if i == last and not line.endswith("}"):
                 warnings.append(f"{path}:{i + 1}: ignoring a row cut short (a run killed mid-write); its trial runs again and the cut row is dropped")
                 continue
-            raise ResultsError(f"{path}:{i + 1}: not a results row ({exc}); fix or remove that line") from exc
+            raise ResumeError(f"{path}:{i + 1}: not a results row ({exc}); fix or remove that line") from exc
         if row.get("run_id") == run_id:
             try:
                 result = TrialResult.model_validate(row)
             except ValidationError as exc:
                 err = exc.errors()[0]
                 where = ".".join(str(p) for p in err["loc"])
-                raise ResultsError(f"{path}:{i + 1}: not a trial row of this version ({where}: {err['msg']})") from exc
+                raise ResumeError(f"{path}:{i + 1}: not a trial row of this version ({where}: {err['msg']})") from exc
             done[(result.task, result.requested, result.run)] = result
     return done, warnings
 
@@ -87,7 +87,7 @@ def append_result(path: Path, result: TrialResult) -> None:
             out.flush()
             os.fsync(out.fileno())
     except OSError as exc:
-        raise ResultsError(f"cannot append to results file {path}: {exc}") from exc
+        raise ResumeError(f"cannot append to results file {path}: {exc}") from exc
 
 
 def _repair_cut_line(path: Path) -> None:

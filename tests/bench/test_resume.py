@@ -10,8 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench import RunConfig
-from bench._run import trial_order
+from bench import RunConfig, trial_order
 
 FAST = ["--task", "unit_convert", "--task", "inventory", "--mode", "serial", "--mode", "parallel",
         "--time-scale", "0.02", "--no-pyright"]
