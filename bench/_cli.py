@@ -137,6 +137,10 @@ def run(
     time_scale: Annotated[float, typer.Option(help="Offline latency scale: 1 = real model speed.")] = 0.25,
     profile: Annotated[str, typer.Option(help="Offline latency profile: haiku, sonnet, opus, instant.")] = "sonnet",
     transport: Annotated[str, typer.Option(help="memory (one process) or websocket (a real relay on 127.0.0.1).")] = "memory",
+    relay_url: Annotated[
+        str | None, typer.Option(help="websocket: use this running relay (ours or Node's y-websocket server) instead of starting one.")
+    ] = None,
+    relay_token: Annotated[str | None, typer.Option(help="Token for --relay-url (default: $CRDT_WS_TOKEN).")] = None,
     priority: Annotated[str, typer.Option(help="unblocking or fifo.")] = "unblocking",
     objective: Annotated[str, typer.Option(help="What auto optimises: time or tokens.")] = "time",
     drafts: Annotated[int, typer.Option(help="k-way speculative drafts per claim.")] = 1,
@@ -174,7 +178,9 @@ def run(
                 "pyright": pyright,
                 "results": results,
                 "trial": {
-                    "transport": transport,
+                    "transport": "websocket" if relay_url else transport,
+                    "relay_url": relay_url,
+                    "relay_token": relay_token,
                     "scheduler": {
                         "agents": agents,
                         "priority": priority,
@@ -267,6 +273,14 @@ def demo(
     typer.echo(result.summary())
     if not (result.converged and result.parses):
         raise typer.Exit(1)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
+def mcp(ctx: typer.Context) -> None:
+    """Serve a room's TODOs to an MCP client over stdio (`crdt-bench mcp --help` for the options)."""
+    from agents.mcp import app as mcp_app  # the MCP SDK takes seconds to import: only for this command
+
+    mcp_app(args=ctx.args, prog_name="crdt-bench mcp")
 
 
 # Commands whose options live next to their library (registered last so `--help` lists run first).

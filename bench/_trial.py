@@ -10,6 +10,7 @@ finished; ``implement_s`` stops at the last TODO's final commit.
 from __future__ import annotations
 
 import math
+import secrets
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
@@ -20,7 +21,7 @@ from typing import Any, Literal
 import anyio
 from anyio import TASK_STATUS_IGNORED
 from anyio.abc import TaskStatus
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from agents.judge import HiddenTests, Judge, PyrightServer, VisibleChecks, outline_doctests
 from agents.models import StreamingModel
@@ -70,19 +71,23 @@ class TrialConfig(BaseModel):
     relay_url: str | None = Field(
         default=None,
         description="websocket only: an already running relay to use (ours, or any y-websocket server such as "
-        "Node's y-websocket / Hocuspocus) instead of starting one on 127.0.0.1.",
+        "Node's y-websocket server) instead of starting one on 127.0.0.1.",
     )
+    relay_token: SecretStr | None = Field(default=None, description="Token for relay_url (None: $CRDT_WS_TOKEN, if set).")
 
 
 @asynccontextmanager
-async def _network(kind: Transport, room: str, relay_url: str | None = None) -> AsyncIterator[Callable[[Workspace], Any]]:
+async def _network(
+    kind: Transport, room: str, relay_url: str | None = None, token: SecretStr | None = None
+) -> AsyncIterator[Callable[[Workspace], Any]]:
     """Yields ``connect(workspace)`` -> an async context manager linking that replica."""
     if kind == "memory":
         async with MemoryHub() as hub:
             yield hub.connect
         return
     if relay_url is not None:
-        yield WebsocketTransport(WebsocketConfig(url=relay_url, room=room)).connect
+        options: dict[str, Any] = {"token": token} if token is not None else {}
+        yield WebsocketTransport(WebsocketConfig(url=relay_url, room=room, **options)).connect
         return
     with tempfile.TemporaryDirectory(prefix="crdt-trial-") as tmp:
         async with Relay(RelayConfig(port=0, store_dir=Path(tmp))) as relay:
@@ -102,8 +107,10 @@ async def run_trial(
 ) -> TrialResult:
     """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests."""
     room = f"{spec.id}-{mode}-{config.seed}".replace("/", "_")
+    if config.relay_url is not None:
+        room += f"-{secrets.token_hex(3)}"  # a shared relay may keep an earlier trial's room: never reuse one
     implementer_config = config.implementer.model_copy(update={"seed": config.seed})
-    async with _network(config.transport, room, config.relay_url) as connect, AsyncExitStack() as stack:
+    async with _network(config.transport, room, config.relay_url, config.relay_token) as connect, AsyncExitStack() as stack:
         outliner_ws = Workspace("outliner")
         await stack.enter_async_context(connect(outliner_ws))
         scheduler = config.scheduler

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 
 from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, commit_symbol
 from crdt_ws import Presence, Region, TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span
-from merge import ExtractError, Extraction, MergeError, commit_to_text, extract
+from merge import ExtractError, Extraction, MergeError, commit_to_text, extract, find_stub
 
 from agents.models import BudgetExceeded, ModelError, StreamingModel
 from agents.scheduler import Plan, SchedulerConfig, make_chooser
@@ -232,7 +232,8 @@ class Implementer:
         try:
             # libcst parsing in a worker thread: the event loop keeps serving
             # heartbeats and sync probes, whose delays would otherwise inflate claim waits.
-            extraction = await anyio.to_thread.run_sync(extract, reply, entry.symbol)
+            outline = str(self.workspace.get_meta().get("outline", ""))
+            extraction = await anyio.to_thread.run_sync(_extract_against, reply, entry.symbol, outline)
         except ExtractError:
             self.stats.extract_failures += 1
             raise
@@ -378,3 +379,12 @@ class Implementer:
 
 def _code(node: cst.SimpleStatementLine) -> str:
     return cst.Module(body=[node]).code
+
+
+def _extract_against(reply: str, symbol: str, outline: str) -> Extraction:
+    """``extract``, given the outline's stub so a reply that is only a body gets the stub's signature."""
+    try:
+        stub = find_stub(outline, symbol) if outline else None
+    except (MergeError, AssertionError):
+        stub = None  # the outline lacks the symbol (an older plan): extract without a signature to lean on
+    return extract(reply, symbol, stub=stub)

@@ -1,0 +1,417 @@
+"""An embedded session: another agent system's replica of one workspace room.
+
+A :class:`Session` owns one ``Workspace`` replica linked to the relay, a
+:class:`claim_protocol.ClaimBoard` for its claims and three small background
+tasks: sync round-trip probes (they size the claim's verify wait), a watcher
+that samples other agents' heartbeats on this agent's clock (so stale claims
+can be reclaimed) and one heartbeat task per held claim.  Everything an
+agent does goes through the same code paths as our own implementers: the
+claim protocol for claims, ``merge.extract`` + ``merge.commit_to_text`` for
+commits, ``agents.roles.build_context`` for prompts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+import claim_protocol
+from claim_protocol import ClaimBoard, ClaimStats
+from crdt_ws import (
+    Change,
+    Event,
+    Presence,
+    Region,
+    TodoEntry,
+    TransportError,
+    WebsocketConfig,
+    WebsocketConnection,
+    WebsocketTransport,
+    Workspace,
+    WorkspaceError,
+    find_span,
+)
+from merge import ExtractError, Extraction, MergeError, commit_to_text, extract
+
+from agents.roles import SYSTEM_PROMPT, build_context, is_over, phase_of
+
+from ._config import EmbedConfig
+from ._handles import ClaimHandle, Committed, TodoContext, _ClaimRequest, _Held, code_defines
+from ._errors import (
+    ClaimLost,
+    CodeRejected,
+    ConnectFailed,
+    EmbedError,
+    NoPlan,
+    NotClaimable,
+    NotHolding,
+    ReadOnlySession,
+    TodoNotFound,
+)
+
+__all__ = ["Session", "connect"]
+
+
+
+class Session:
+    """One agent's live replica of a workspace room; build it with :func:`connect`."""
+
+    def __init__(self, config: EmbedConfig) -> None:
+        self.config = config
+        self.agent_id = config.agent_id
+        self.workspace = Workspace(config.agent_id)
+        self.board = ClaimBoard(self.workspace, config.claim)
+        self.board.commit = self._commit_into_buffer
+        self._read_only: str | None = "opened as an observer" if config.role == "observer" else None
+        self._claims: dict[str, _Held] = {}
+        self._extractions: dict[str, Extraction] = {}
+        self._connection: WebsocketConnection | None = None
+        self._tg: TaskGroup | None = None
+        self._stack = AsyncExitStack()
+        link = WebsocketConfig.model_validate(
+            # No token given: leave WebsocketConfig's own default (the environment) in charge.
+            {"url": config.url, "room": config.room, "connect_timeout": config.connect_timeout}
+            | ({} if config.token is None else {"token": config.token})
+        )
+        self._transport = WebsocketTransport(link)
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def __aenter__(self) -> Session:
+        try:
+            try:
+                self._connection = await self._stack.enter_async_context(self._transport.connect(self.workspace))
+            except TransportError as exc:
+                raise ConnectFailed(f"cannot join room {self.config.room!r} at {self.config.url}: {exc}") from exc
+            for _ in range(self.config.claim.initial_probes):
+                await self._probe()
+            if self._read_only is None and self.config.check_write_access:
+                await self._check_write_access()
+            self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+            self._stack.callback(self._tg.cancel_scope.cancel)
+            self._tg.start_soon(self._probe_forever)
+            self._tg.start_soon(self._watch_claims)
+            self._present(None)
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with anyio.CancelScope(shield=True):
+            for todo_id in list(self._claims):
+                # Hand unfinished work back now: others need not wait for the lease to run out.
+                await self.release(todo_id, "session closed")
+            self.board.close()
+        await self._stack.aclose()
+
+    async def _check_write_access(self) -> None:
+        """Write a ``join`` event and read it back through a second replica.
+
+        The relay drops a read-only token's writes without telling the writer;
+        this is the one way to learn it that works against any relay.
+        """
+        nonce = secrets.token_hex(8)
+        self.workspace.log("join", role="embedded", nonce=nonce)
+        probe = Workspace(f"{self.agent_id}~probe")
+        async with self._transport.connect(probe):
+            with anyio.move_on_after(self.config.write_check_timeout):
+                while not any(e.type == "join" and e.data.get("nonce") == nonce for e in probe.read_events()):
+                    await anyio.sleep(0.01)
+                return
+        self._read_only = "the relay dropped this agent's writes (is the token read-only?)"
+
+    # -- reading ----------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """True for observers and for sessions whose token the relay only lets read."""
+        return self._read_only is not None
+
+    @property
+    def phase(self) -> str | None:
+        """The run's phase (``meta.phase``): ``finished``, ``aborted``, ``out_of_budget`` end it."""
+        return phase_of(self.workspace)
+
+    @property
+    def over(self) -> bool:
+        """Whether the run is over (the judge finished, the runner aborted or the budget ran out)."""
+        return is_over(self.workspace)
+
+    @property
+    def stats(self) -> ClaimStats:
+        """This session's claim counters (claims, wins, losses, completions...)."""
+        return self.board.stats
+
+    def meta(self) -> dict[str, Any]:
+        """The room's ``meta`` map (run id, task id, spec, outline, plan, phase...)."""
+        return self.workspace.get_meta()
+
+    def todos(self) -> list[TodoEntry]:
+        """Every TODO (id, file, symbol, deps, status, assignee, attempt, result, verdict), sorted by id."""
+        try:
+            return self.workspace.list_todos()
+        except WorkspaceError as exc:
+            raise EmbedError(f"the TODO map does not match the schema: {exc}") from exc
+
+    def todo(self, todo_id: str) -> TodoEntry:
+        try:
+            return self.workspace.todo(todo_id)
+        except WorkspaceError as exc:
+            raise TodoNotFound(f"no TODO {todo_id!r} in room {self.config.room!r}") from exc
+
+    def claimable(self) -> list[TodoEntry]:
+        """TODOs this agent could claim now: pending or stale, those whose dependencies are done first."""
+        now = anyio.current_time()
+        self.board.observe(now)
+        try:
+            return self.board.candidates(now)
+        except claim_protocol.ClaimError as exc:
+            raise EmbedError(str(exc)) from exc
+
+    def files(self) -> list[str]:
+        return self.workspace.paths()
+
+    def read_file(self, path: str) -> str:
+        try:
+            return self.workspace.read(path)
+        except WorkspaceError as exc:
+            raise EmbedError(f"no file {path!r} in room {self.config.room!r}; files: {', '.join(self.files()) or 'none'}") from exc
+
+    def events(self, limit: int | None = None, *, todo: str | None = None) -> list[Event]:
+        """The audit log (oldest first), optionally only one TODO's entries and only the last ``limit``."""
+        events = [e for e in self.workspace.read_events() if todo is None or e.todo == todo]
+        return events if limit is None else events[-limit:] if limit > 0 else []
+
+    def context(self, todo_id: str, *, max_tokens: int = 2048) -> TodoContext:
+        """The prompt our implementer would build for ``todo_id`` on this replica right now."""
+        meta = self.workspace.get_meta()
+        if "outline" not in meta:
+            raise NoPlan(f"room {self.config.room!r} has no outline yet (wait_for_plan() waits for one)")
+        entry = self.todo(todo_id)
+        todos = {e.id: e for e in self.todos()}
+        built = build_context(
+            entry,
+            task_id=str(meta.get("task_id")),
+            spec=str(meta.get("spec", "")),
+            outline=str(meta.get("outline", "")),
+            todos=todos,
+            max_tokens=max_tokens,
+        )
+        prompt = "\n\n".join(m.content for m in built.request.messages)
+        return TodoContext(
+            todo=entry, system=SYSTEM_PROMPT, prompt=prompt, shown=built.shown, missing=built.missing, request=built.request
+        )
+
+    async def wait_for_plan(self, timeout: float = 60.0) -> None:
+        """Return once an outliner has published the plan and outline (``NoPlan`` after ``timeout``)."""
+        with anyio.move_on_after(timeout):
+            while not {"plan", "outline"} <= set(self.workspace.meta.keys()):
+                await self.changed(timeout=0.5)
+            return
+        raise NoPlan(f"no plan in room {self.config.room!r} after {timeout:g}s")
+
+    async def changed(self, timeout: float | None = None) -> bool:
+        """Wait for the next change to the TODOs or meta from any replica; False on timeout."""
+        news = anyio.Event()
+
+        def wake(_: Any) -> None:
+            news.set()
+
+        subs = [(self.workspace.todos, self.workspace.todos.observe_deep(wake)), (self.workspace.meta, self.workspace.meta.observe(wake))]
+        try:
+            with anyio.move_on_after(timeout):
+                await news.wait()
+        finally:
+            for root, sub in subs:
+                root.unobserve(sub)
+        return news.is_set()
+
+    async def observe(self, *, include_own: bool = False) -> AsyncIterator[Change]:
+        """Changes made by other replicas as they arrive: ``TodoChanged``, ``FileEdited``, ``EventAppended``...
+
+        ``async with contextlib.aclosing(session.observe()) as changes: async for change in changes: ...``
+        (a bare ``async for`` works too; ``aclosing`` unsubscribes as soon as the loop ends).  Changes
+        made before the first iteration are not reported: read the current state first.
+        """
+        async with self.workspace.observe(include_own=include_own) as changes:
+            async for change in changes:
+                yield change
+
+    # -- writing ----------------------------------------------------------------
+
+    def claim(self, todo_id: str) -> _ClaimRequest:
+        """Claim ``todo_id`` through the claim protocol (write, wait, verify); returns a :class:`ClaimHandle`.
+
+        ``await session.claim(id)``, or ``async with session.claim(id) as claim:``
+        to release it on exit unless committed.  Raises :class:`NotClaimable`
+        (held by a live agent, done, out of attempts), :class:`ClaimLost`
+        (another agent won the verify) or :class:`ReadOnlySession`.
+        """
+        return _ClaimRequest(self, todo_id)
+
+    async def _claim(self, todo_id: str) -> ClaimHandle:
+        if self._tg is None:
+            raise EmbedError("the session is not connected: use `async with connect(config) as session:`")
+        self._require_write("claim")
+        entry = self.todo(todo_id)
+        held = self._claims.get(todo_id)
+        if held is not None and held.lost is None:
+            return ClaimHandle(self, entry, held)
+        if self.config.claim.sync_before_claim:
+            await self._probe()  # claim on a fresh view
+        now = anyio.current_time()
+        self.board.observe(now)
+        try:
+            claim = self.board.claim(todo_id, now)
+        except claim_protocol.NotClaimable as exc:
+            raise NotClaimable(str(exc)) from exc
+        await anyio.sleep(max(0.0, claim.verify_at - anyio.current_time()))
+        await self._probe()  # a barrier: every claim that reached the relay before ours is applied here now
+        try:
+            won = self.board.verify(claim, anyio.current_time())
+        except claim_protocol.ClaimError as exc:
+            raise NotClaimable(str(exc)) from exc
+        if not won:
+            winner = self.board.entry(todo_id)
+            raise ClaimLost(
+                f"{self.agent_id} lost the claim on {todo_id!r} to {winner.assignee!r} "
+                f"(status {winner.status.value}); pick another TODO"
+            )
+        held = _Held(claim)
+        self._claims[todo_id] = held
+        self._tg.start_soon(self._heartbeat, held)
+        entry = self.board.entry(todo_id)
+        self._present(entry)
+        return ClaimHandle(self, entry, held)
+
+    async def commit(self, todo_id: str, code: str) -> Committed:
+        """Merge ``code`` (a reply or a bare definition) into the symbol's region and mark the TODO done.
+
+        Only the TODO's symbol (plus the imports and helpers next to it) is
+        written.  :class:`CodeRejected` leaves the buffer untouched and the
+        claim held; :class:`ClaimLost` means someone else holds it now.
+        """
+        self._require_write("commit")
+        held = self._holding(todo_id)
+        entry = self.board.entry(todo_id)
+        try:
+            extraction = await anyio.to_thread.run_sync(extract, code, entry.symbol)
+        except (ExtractError, ValueError) as exc:
+            raise CodeRejected(f"code for TODO {todo_id!r} rejected, nothing written: {exc}{code_defines(code)}") from exc
+        self._extractions[todo_id] = extraction
+        try:
+            self.board.complete(held.claim, extraction.code, anyio.current_time())
+        except claim_protocol.NotHolder as exc:
+            self._drop(todo_id, held, f"lost before the commit: {exc}")
+            raise ClaimLost(f"{self.agent_id} no longer holds {todo_id!r}; the code was not committed") from exc
+        except claim_protocol.CommitFailed as exc:
+            raise CodeRejected(f"code for TODO {todo_id!r} cannot be merged, nothing written: {exc.__cause__ or exc}") from exc
+        finally:
+            self._extractions.pop(todo_id, None)
+        self._drop(todo_id, held, None)
+        self._present(None)
+        done = self.board.entry(todo_id)
+        return Committed(todo_id=todo_id, file=done.file, symbol=done.symbol, code=done.result or "")
+
+    async def release(self, todo_id: str, reason: str = "released") -> None:
+        """Give a held TODO back as pending at once (others may claim it)."""
+        self._require_write("release")
+        held = self._holding(todo_id, allow_lost=True)
+        if held.lost is None:
+            self.board.fail(held.claim, reason, anyio.current_time())
+        self._drop(todo_id, held, held.lost)
+        self._present(None)
+
+    # -- internals ----------------------------------------------------------------
+
+    def _require_write(self, what: str) -> None:
+        if self._read_only is not None:
+            raise ReadOnlySession(f"{self.agent_id} cannot {what}: this session is read-only ({self._read_only})")
+
+    def _holding(self, todo_id: str, *, allow_lost: bool = False) -> _Held:
+        held = self._claims.get(todo_id)
+        if held is None:
+            self.todo(todo_id)  # an unknown id is TodoNotFound, not NotHolding
+            raise NotHolding(f"{self.agent_id} holds no claim on {todo_id!r}; claim it first")
+        if held.lost is not None and not allow_lost:
+            self._drop(todo_id, held, held.lost)
+            raise ClaimLost(f"{self.agent_id} lost TODO {todo_id!r}: {held.lost}")
+        return held
+
+    def _drop(self, todo_id: str, held: _Held, lost: str | None) -> None:
+        held.lost = held.lost or lost
+        held.scope.cancel()
+        if self._claims.get(todo_id) is held:
+            del self._claims[todo_id]
+
+    def _commit_into_buffer(self, workspace: Workspace, entry: TodoEntry, code: str) -> None:
+        extraction = self._extractions.get(entry.id)
+        # The extraction carries the imports and helpers written next to the function.
+        commit_to_text(workspace.text(entry.file), entry.symbol, extraction or code, origin=workspace.agent_id)
+
+    async def _heartbeat(self, held: _Held) -> None:
+        with held.scope:
+            while True:
+                await anyio.sleep(self.config.claim.heartbeat_interval)
+                try:
+                    alive = self.board.heartbeat(held.claim, anyio.current_time())
+                except claim_protocol.ClaimError as exc:
+                    held.lost = str(exc)
+                    return
+                if not alive:
+                    entry = self.board.entry(held.claim.todo)
+                    held.lost = f"taken over by {entry.assignee!r} (status {entry.status.value})"
+                    return
+
+    async def _watch_claims(self) -> None:
+        # Sampling others' heartbeats on this clock is what makes a dead holder's claim stale.
+        while True:
+            now = anyio.current_time()
+            try:
+                self.board.observe(now)
+                if not self.read_only:
+                    self.board.check_doubles(now)
+            except (claim_protocol.ClaimError, MergeError, WorkspaceError):
+                pass  # a malformed entry mid-sync: the next round sees the fixed one
+            await anyio.sleep(self.config.claim.heartbeat_interval / 2)
+
+    async def _probe(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            rtt = await self._connection.round_trip()
+        except TransportError:
+            return  # disconnected: the estimate keeps its last value
+        self.board.estimator.record(rtt)
+        if self._tg is not None and not self.read_only:
+            self.board.estimator.publish(self.workspace)  # the run's results report every agent's sync bound
+
+    async def _probe_forever(self) -> None:
+        while True:
+            await anyio.sleep(self.config.claim.probe_interval)
+            await self._probe()
+
+    def _present(self, entry: TodoEntry | None) -> None:
+        region = None
+        if entry is not None:
+            try:
+                span = find_span(self.workspace.read(entry.file), entry.symbol)
+                region = Region(file=entry.file, symbol=entry.symbol, start=span.start, end=span.end)
+            except WorkspaceError:
+                region = Region(file=entry.file, symbol=entry.symbol)
+        role = "observer" if self.read_only else "implementer"
+        self.workspace.set_presence(Presence(agent=self.agent_id, role=role, color=self.config.color, region=region))
+
+
+def connect(config: EmbedConfig) -> Session:
+    """``async with connect(EmbedConfig(...)) as session:`` joins the room until the block ends."""
+    return Session(config)

@@ -1,0 +1,57 @@
+"""Command line: ``python -m agents.mcp --url ... --room ... --agent-id ...`` (also ``crdt-bench mcp``)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import anyio
+import typer
+from pydantic import SecretStr, ValidationError
+
+from agents.embed import ConnectFailed, EmbedConfig
+
+from ._server import serve_stdio
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, help="Serve a workspace room's TODOs to an MCP client over stdio.")
+
+
+@app.command()
+def main(
+    url: Annotated[str, typer.Option(help="Relay websocket URL, e.g. ws://127.0.0.1:8765.")],
+    room: Annotated[str, typer.Option(help="Room (workspace) to join.")],
+    agent_id: Annotated[str, typer.Option(help="This agent's id in the room (the assignee of its claims).")],
+    token: Annotated[
+        str | None, typer.Option(envvar="CRDT_WS_TOKEN", help="Relay token (or $CRDT_WS_TOKEN, which keeps it out of `ps`).")
+    ] = None,
+    observer: Annotated[bool, typer.Option(help="Read-only: list and read, never claim or commit.")] = False,
+    lease: Annotated[float, typer.Option(help="Claim lease in seconds (the room's value).")] = 2.0,
+    heartbeat: Annotated[float, typer.Option(help="Heartbeat interval in seconds while a claim is held.")] = 0.5,
+    connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for the relay before giving up.")] = 10.0,
+) -> None:
+    """Join ROOM at URL and serve its TODOs as MCP tools over stdin/stdout."""
+    # stdout carries the MCP protocol: everything else goes to stderr.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    try:
+        config = EmbedConfig.model_validate(
+            {
+                "url": url,
+                "room": room,
+                "agent_id": agent_id,
+                "token": SecretStr(token) if token else None,
+                "role": "observer" if observer else "implementer",
+                "claim": {"lease": lease, "heartbeat_interval": heartbeat},
+                "connect_timeout": connect_timeout,
+            }
+        )
+    except ValidationError as exc:
+        typer.echo(f"error: bad option: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        anyio.run(serve_stdio, config)
+    except ConnectFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None

@@ -1,0 +1,150 @@
+"""The MCP server: one embedded session's operations as MCP tools.
+
+The server holds one :class:`agents.embed.Session` for its lifetime, so a
+claim made by ``claim_todo`` keeps its heartbeats going between tool calls
+while the client's model writes the code.  Every :class:`agents.embed.EmbedError`
+becomes an MCP tool error (``is_error`` with the message) and the server keeps
+serving; anything else is a bug and surfaces as the SDK's generic tool error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+from agents.embed import EmbedConfig, EmbedError, Session, TodoEntry, TodoStatus, connect
+
+__all__ = ["INSTRUCTIONS", "build_server", "serve_stdio"]
+
+INSTRUCTIONS = """You are one implementer among several agents writing one Python module together.
+Loop: list_todos -> pick a TODO whose status is pending and ready is true -> claim_todo -> get_context ->
+write the complete definition of that one symbol -> commit_code. If a claim is lost or not claimable, pick
+another TODO. Keep working until status says the run is over. commit_code only changes the claimed symbol."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _tool_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Turn the session's errors into MCP tool errors (the client's model reads the message)."""
+
+    @wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except EmbedError as exc:
+            raise ToolError(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapper
+
+
+def _todo(entry: TodoEntry, status: dict[str, TodoStatus]) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "file": entry.file,
+        "symbol": entry.symbol,
+        "status": entry.status.value,
+        "deps": entry.deps,
+        "ready": all(status.get(dep) == TodoStatus.DONE for dep in entry.deps),
+        "assignee": entry.assignee,
+        "attempt": entry.attempt,
+        "verdict": entry.verdict,
+    }
+
+
+def build_server(session: Session) -> MCPServer:
+    """An MCP server whose tools act through ``session`` (already connected)."""
+    server = MCPServer("crdt-workspace", instructions=INSTRUCTIONS)
+
+    @server.tool()
+    @_tool_errors
+    async def status() -> dict[str, Any]:
+        """The room, this agent, the run's phase (over when finished/aborted/out_of_budget) and TODO counts."""
+        todos = session.todos()
+        counts = {s.value: sum(t.status == s for t in todos) for s in TodoStatus}
+        return {
+            "room": session.config.room,
+            "agent_id": session.agent_id,
+            "read_only": session.read_only,
+            "phase": session.phase,
+            "over": session.over,
+            "todos": counts,
+            "holding": sorted(t.id for t in todos if t.assignee == session.agent_id and t.status == TodoStatus.CLAIMED),
+        }
+
+    @server.tool()
+    @_tool_errors
+    async def list_todos(status: str | None = None) -> list[dict[str, Any]]:
+        """Every TODO (id, file, symbol, status, deps, ready, assignee, attempt, verdict); optionally one status only.
+
+        ready is true when every dependency is done: prefer pending TODOs that are ready.
+        """
+        todos = session.todos()
+        by_id = {t.id: t.status for t in todos}
+        if status is not None and status not in {s.value for s in TodoStatus}:
+            raise EmbedError(f"unknown status {status!r}; known: {', '.join(s.value for s in TodoStatus)}")
+        return [_todo(t, by_id) for t in todos if status is None or t.status.value == status]
+
+    @server.tool()
+    @_tool_errors
+    async def claim_todo(todo_id: str) -> dict[str, Any]:
+        """Claim a TODO through the claim protocol. On success you hold it (heartbeats keep it) until commit_code
+        or release_todo; on failure pick another TODO."""
+        claim = await session.claim(todo_id)
+        return {"todo_id": claim.todo_id, "symbol": claim.todo.symbol, "file": claim.todo.file, "attempt": claim.attempt}
+
+    @server.tool()
+    @_tool_errors
+    async def get_context(todo_id: str) -> str:
+        """The instructions and context for a TODO: task, outline, code committed so far, judge feedback."""
+        return session.context(todo_id).text
+
+    @server.tool()
+    @_tool_errors
+    async def commit_code(todo_id: str, code: str) -> dict[str, Any]:
+        """Commit your implementation of a claimed TODO: the complete definition of its symbol (a fenced reply is
+        fine). Only that symbol (plus its imports/helpers) is merged; code that does not parse or defines another
+        symbol is rejected and nothing is written (you still hold the claim: fix it and commit again)."""
+        done = await session.commit(todo_id, code)
+        return {"todo_id": done.todo_id, "symbol": done.symbol, "file": done.file, "committed": done.code}
+
+    @server.tool()
+    @_tool_errors
+    async def release_todo(todo_id: str, reason: str = "released") -> str:
+        """Give a claimed TODO back (others may take it) when you cannot finish it."""
+        await session.release(todo_id, reason)
+        return f"released {todo_id}"
+
+    @server.tool()
+    @_tool_errors
+    async def list_files() -> list[str]:
+        """Paths of the file buffers in the workspace."""
+        return session.files()
+
+    @server.tool()
+    @_tool_errors
+    async def read_file(path: str) -> str:
+        """The current text of a file buffer, as this replica sees it (others may be editing it)."""
+        return session.read_file(path)
+
+    @server.tool()
+    @_tool_errors
+    async def recent_events(limit: int = 20, todo_id: str | None = None) -> list[dict[str, Any]]:
+        """The last entries of the audit log (claims, verifies, commits, verdicts...), optionally for one TODO."""
+        if limit < 0:
+            raise EmbedError("limit must be >= 0")
+        return [e.model_dump(mode="json") for e in session.events(limit, todo=todo_id)]
+
+    return server
+
+
+async def serve_stdio(config: EmbedConfig) -> None:
+    """Join the room and serve MCP over stdin/stdout until the client closes the pipe."""
+    async with connect(config) as session:
+        await build_server(session).run_stdio_async()
+
+
