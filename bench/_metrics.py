@@ -80,6 +80,7 @@ class TrialResult(BaseModel):
     )
     conflicts_found: int = Field(description="Semantic conflicts pyright reported.")
     conflicts_reconciled: int = Field(description="Duplicate definitions removed.")
+    regions_restored: int = Field(default=0, description="Done TODOs whose region the judge put back to the recorded result at the end.")
     crashed: list[str] = Field(default_factory=list, description="Implementers killed by fault injection.")
     phase: str = Field(description="How the run ended: finished, or out_of_budget.")
     speculated: int = Field(default=0, description="Claims that asked for k drafts at once.")
@@ -227,6 +228,7 @@ def summarize(
         sync_rtt_bound_ms={agent: round(b * 1000, 3) for agent, b in sorted((rtt_bounds or {}).items())},
         conflicts_found=judge.conflicts_found,
         conflicts_reconciled=judge.conflicts_reconciled,
+        regions_restored=judge.regions_restored,
         crashed=crashed,
         phase=phase,
         speculated=sum(1 for e in events if e.type == "drafts"),

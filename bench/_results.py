@@ -38,7 +38,8 @@ class ResumeError(Exception):
 
 def fingerprint(config: BaseModel, *, exclude: set[str]) -> str:
     """A short stable hash of ``config`` without the fields that only select or place trials."""
-    data = config.model_dump(mode="json", exclude=exclude)
+    # Defaults left out: a new option added with its default keeps old runs resumable.
+    data = config.model_dump(mode="json", exclude=exclude, exclude_defaults=True)
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 

@@ -18,7 +18,7 @@ Errors::
     └── CommitFailed
 """
 
-from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol, round_of
+from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol, restore_regions, round_of
 from ._claimer import Claimer, RoundTrip, Work
 from ._config import ClaimConfig
 from ._errors import ClaimError, CommitFailed, NotClaimable, NotHolder
@@ -49,5 +49,6 @@ __all__ = [
     "Work",
     "commit_symbol",
     "peer_bounds",
+    "restore_regions",
     "round_of",
 ]

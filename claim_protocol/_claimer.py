@@ -29,6 +29,9 @@ from ._loop import CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork, S
 
 __all__ = ["Claimer", "RoundTrip", "Work"]
 
+_OFFLINE_RETRY_S = 0.05
+"""How often a claimer cut off from the relay tries a sync round trip again before claiming or verifying."""
+
 Work = Callable[[TodoEntry], Awaitable[str]]
 """Produces the implementation of a claimed TODO (e.g. asks a model)."""
 
@@ -112,7 +115,7 @@ class Claimer:
             elif isinstance(action, Finished):
                 return
             elif isinstance(action, Sync):
-                await self._probe()
+                await self._until_linked()
                 self.loop.synced()
             elif isinstance(action, Sleep):
                 claim = self.loop.verifying
@@ -125,7 +128,7 @@ class Claimer:
                 if claim is not None and anyio.current_time() >= claim.verify_at:
                     # A sync round trip before re-reading: whatever reached the relay
                     # before it is applied here now, even if this process was stalled.
-                    await self._probe()
+                    await self._until_linked()
 
     @property
     def busy(self) -> bool:
@@ -171,14 +174,28 @@ class Claimer:
                 self._wake.set()
                 return
 
-    async def _probe(self) -> None:
+    async def _probe(self) -> bool:
+        """One sync round trip feeding the estimator; False if the relay is unreachable."""
         assert self.connection is not None
         try:
             rtt = await self.connection.round_trip()
         except TransportError:
-            return  # disconnected: the estimate keeps its last value until the link is back
+            return False  # disconnected: the estimate keeps its last value until the link is back
         self.board.estimator.record(rtt)
         self.board.estimator.publish(self.workspace)
+        return True
+
+    async def _until_linked(self) -> None:
+        """A sync round trip that only returns once one succeeded.
+
+        A claim written or verified while cut off from the relay is checked
+        against this replica alone, so every cut-off agent "wins" it: a relay
+        outage made all implementers do every remaining TODO and, on
+        reconnect, doubled every region (found by ``bench.faults``, kind
+        ``relay``).  Work already verified goes on; claiming waits.
+        """
+        while not await self._probe():
+            await anyio.sleep(_OFFLINE_RETRY_S)
 
     async def _probe_forever(self) -> None:
         while True:

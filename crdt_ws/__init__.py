@@ -28,7 +28,7 @@ from ._errors import (
     WorkspaceError,
 )
 from ._channel import Role
-from ._client import ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
+from ._client import TOKEN_ENV, ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
 from ._memory import MemoryConnection, MemoryHub
 from ._redact import RedactTokens, redact
 from ._relay import CLOSE_AUTH, CLOSE_BAD_ROOM, CLOSE_PROTOCOL, ROOM_NAME, HttpApp, Relay, RelayConfig, Token
@@ -45,6 +45,7 @@ __all__ = [
     "CLOSE_BAD_ROOM",
     "CLOSE_PROTOCOL",
     "ROOM_NAME",
+    "TOKEN_ENV",
     "RedactTokens",
     "Token",
     "redact",

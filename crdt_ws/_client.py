@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import random
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import anyio
 import websockets
@@ -42,7 +44,7 @@ from ._errors import AuthError, ProtocolError, RelayUnavailable, TransportError
 from ._redact import install_redaction, redact
 from ._workspace import Workspace
 
-__all__ = ["WebsocketConfig", "WebsocketTransport", "WebsocketConnection", "ConnectionStats"]
+__all__ = ["TOKEN_ENV", "WebsocketConfig", "WebsocketTransport", "WebsocketConnection", "ConnectionStats"]
 
 log = logging.getLogger("crdt_ws.client")
 _wire_log = logging.getLogger("crdt_ws.client.wire")
@@ -50,12 +52,25 @@ _wire_log = logging.getLogger("crdt_ws.client.wire")
 install_redaction(_wire_log.name)
 
 
+TOKEN_ENV = "CRDT_WS_TOKEN"
+"""Environment variable a ``WebsocketConfig`` without an explicit token takes its token from."""
+
+
+def _token_from_env() -> SecretStr | None:
+    value = os.environ.get(TOKEN_ENV)
+    return SecretStr(value) if value else None
+
+
 class WebsocketConfig(BaseModel):
     """Where the relay is and how hard to try to stay connected."""
 
     url: str = Field(description="Relay base URL, e.g. ws://127.0.0.1:8765.")
     room: str = Field(description="Room (workspace) name.")
-    token: SecretStr | None = Field(default=None, description="Access token, sent as the `token` query parameter.")
+    token: SecretStr | None = Field(
+        default_factory=lambda: _token_from_env(),
+        description=f"Access token, sent as the `token` query parameter. Default: ${TOKEN_ENV} if set (so a token "
+        "never has to sit in a config that is logged or saved with results), else none.",
+    )
     connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for the first sync before failing.")
     backoff_initial: float = Field(default=0.05, gt=0, description="First reconnect delay (seconds).")
     backoff_max: float = Field(default=2.0, gt=0, description="Cap on the reconnect delay (seconds).")
@@ -64,10 +79,18 @@ class WebsocketConfig(BaseModel):
     max_message_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="Largest message accepted from the relay.")
 
     def endpoint(self) -> str:
-        base = self.url.rstrip("/") + "/" + self.room
+        """The websocket URL: the room appended to the URL's path, the token added to its query.
+
+        A query already in ``url`` is kept (servers behind a gateway often need
+        their own parameters), and the token is URL-encoded.  This is the
+        y-websocket convention, so Node's y-websocket server works unchanged.
+        """
+        parts = urlsplit(self.url)
+        path = parts.path.rstrip("/") + "/" + quote(self.room, safe="")
+        query = parse_qsl(parts.query, keep_blank_values=True)
         if self.token is not None:
-            return f"{base}?token={self.token.get_secret_value()}"
-        return base
+            query.append(("token", self.token.get_secret_value()))
+        return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
 
 
 @dataclass

@@ -5,6 +5,13 @@ serves ``ws://host:port/<room>?token=...`` and ``GET /health``, persists every
 room to SQLite (one file per room, loaded before the room accepts clients)
 and, on exit, flushes every room's store before anything is dropped.
 
+Refusals are websocket close codes with a fixed reason that never echoes
+input: 4401 (``bad token`` / ``token expired``), 4404 (``bad room name``),
+4400 (a malformed, oversized or unknown message; the reason says which).  A
+token with ``expires_at`` is refused after that time and connections opened
+with it are closed then; what such a client sends afterwards is not applied.
+uvicorn's log lines carry the query string: the token in them is masked.
+
 Other HTTP requests go to an optional ASGI app (``Relay(config, http=app)`` or
 ``relay.http = app``), which is how the ``web`` viewer is served without this
 package depending on it.

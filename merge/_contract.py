@@ -49,6 +49,36 @@ def _with_receiver(stub: cst.Parameters, reply: cst.Parameters) -> cst.Parameter
     return reply.with_changes(params=positional)
 
 
+_INERT = (
+    cst.Name, cst.Attribute, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString,
+    cst.UnaryOperation, cst.BinaryOperation, cst.Tuple, cst.List, cst.Set, cst.Dict, cst.Element, cst.DictElement,
+    cst.StarredElement, cst.Subscript, cst.SubscriptElement, cst.Index, cst.Ellipsis,
+)  # expressions that evaluate without calling anything the reply wrote (no calls, lambdas, walruses, comprehensions)
+
+
+def _code_run_at_definition(params: cst.Parameters) -> str | None:
+    """A description of the first parameter default/annotation that runs code, or None."""
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    for extra in (params.star_arg, params.star_kwarg):
+        if isinstance(extra, cst.Param):
+            every.append(extra)
+    for param in every:
+        for what, node in (("default", param.default), ("annotation", param.annotation.annotation if param.annotation else None)):
+            if node is None:
+                continue
+            bad = next((n for n in _walk(node) if isinstance(n, cst.BaseExpression) and not isinstance(n, _INERT)), None)
+            if bad is not None:
+                return f"the {what} of parameter {param.name.value!r} ({type(bad).__name__})"
+    return None
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out = [node]
+    for child in node.children:
+        out.extend(_walk(child))
+    return out
+
+
 def build_function(stub: cst.FunctionDef, impl: cst.FunctionDef, qualname: str, config: MergeConfig) -> tuple[cst.FunctionDef, list[Conflict]]:
     conflicts: list[Conflict] = []
     params = stub.params
@@ -57,6 +87,12 @@ def build_function(stub: cst.FunctionDef, impl: cst.FunctionDef, qualname: str, 
         if not config.allow_signature_change:
             raise SignatureChanged(f"{qualname}: {detail}")
         params = _with_receiver(stub.params, impl.params)
+        unsafe = _code_run_at_definition(params)
+        if unsafe:
+            # Defaults (and annotations, without ``from __future__ import annotations``) run when
+            # the class is defined, i.e. whenever the module is imported: a reply must not smuggle
+            # code into everyone's import through a parameter it added.
+            raise SignatureChanged(f"{qualname}: {detail}; refused: {unsafe} would run when the module is imported")
         conflicts.append(Conflict("signature_change", qualname, detail))
     impl_body = impl.body
     if not isinstance(impl_body, cst.IndentedBlock):

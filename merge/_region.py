@@ -29,20 +29,32 @@ __all__ = ["region_splice"]
 _IMPORT_LINE = re.compile(r"^(?:import|from)\s+\S")
 
 
-def _stub_from_region(region: str) -> cst.FunctionDef:
-    text = textwrap.dedent(region)
+def _stub_from_region(region: str, indent: int) -> cst.FunctionDef:
+    """The region's definition, parsed at its own indentation.
+
+    Not dedented: that would also strip the indentation inside its multi-line
+    strings (the docstring), which rendering back at ``indent`` never restores.
+    A region inside a class parses as the body of a placeholder class instead.
+    """
+    prefix = "class _:\n" if indent else ""
+
+    def parse(text: str) -> cst.CSTNode | None:
+        module = parse_module(prefix + text, what="module")
+        node: cst.CSTNode | None = module.body[0] if module.body else None
+        if indent and isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
+            node = node.body.body[0] if node.body.body else None
+        return node
+
     try:
-        module = parse_module(text, what="module")
+        func = parse(region)
     except UnparsableModule:
         # Keep decorators and the signature; the broken part is inside the body.
-        lines = text.split("\n")
         header: list[str] = []
-        for line in lines:
+        for line in region.split("\n"):
             header.append(line)
             if line.rstrip().endswith(":") and not line.lstrip().startswith("@"):
                 break
-        module = parse_module("\n".join(header) + "\n    pass\n", what="module")
-    func = module.body[0] if module.body else None
+        func = parse("\n".join(header) + "\n" + " " * (indent + 4) + "pass\n")
     if not isinstance(func, cst.FunctionDef):
         raise UnparsableModule("the symbol's region holds no parseable def line")
     return func
@@ -117,7 +129,7 @@ def region_splice(
         start, indent = located
         end = len(module_source)
     span_end = _cut_region(module_source, start, end, indent)
-    stub = _stub_from_region(module_source[start:span_end])
+    stub = _stub_from_region(module_source[start:span_end], indent)
     ext = implementation if isinstance(implementation, Extraction) else extract(implementation, qualname, config, stub=stub)
     func, _ = build_function(stub, ext.function, qualname, config)
     func = func.with_changes(leading_lines=())

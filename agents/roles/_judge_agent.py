@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import anyio
 from pydantic import BaseModel, Field
 
+from claim_protocol import restore_regions
 from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace
 from merge import MergeError, reconcile_text
 
@@ -62,6 +63,7 @@ class JudgeSummary:
     conflicts_reconciled: int = 0
     conflicts_reopened: int = 0
     first_all_pass_s: float | None = None
+    regions_restored: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
 
 
@@ -114,6 +116,8 @@ class JudgeAgent:
             return False
         if any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) or awaiting_verdict(e) for e in entries):
             return False
+        # Verdicts were given on recorded results: the buffer must hold exactly those.
+        self.summary.regions_restored += len(restore_regions(ws))
         if self.summary.first_all_pass_s is None and all(e.verdict == "pass" for e in entries):
             self.summary.first_all_pass_s = anyio.current_time() - self._started
         if self.config.pyright and self.pyright is not None and await self._conflicts(entries):
@@ -275,4 +279,5 @@ def _summary_dict(summary: JudgeSummary) -> dict[str, object]:
         "conflicts_found": summary.conflicts_found,
         "conflicts_reconciled": summary.conflicts_reconciled,
         "conflicts_reopened": summary.conflicts_reopened,
+        "regions_restored": summary.regions_restored,
     }

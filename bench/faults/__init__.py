@@ -9,7 +9,7 @@ processes, the outliner and the judge in this process, every client behind a
 :class:`CuttingProxy`; one fault strikes (see :class:`FaultKind`), the run
 goes on to the end, and the relay's store is checked: nothing persisted
 before the fault is lost, each stub is defined exactly once, every TODO is
-done, the hidden tests pass (the scripted model runs with its faults off).
+done and its region in the buffer is its recorded result, the hidden tests pass (the scripted model runs with its faults off).
 ``python -m bench.micro.fault_injection`` runs many trials and prints the figures.
 
 Errors::
@@ -19,7 +19,7 @@ Errors::
     └── StoreReadError      the relay's SQLite store cannot be read back
 """
 
-from ._checks import copy_doc, definition_counts, lost_updates, not_done, read_store
+from ._checks import copy_doc, definition_counts, diverged_regions, lost_updates, not_done, read_store
 from ._errors import FaultError, ProcessStartError, StoreReadError
 from ._inject import Context, FaultKind
 from ._procs import ImplementerOptions, ImplementerProcess, RelayProcess
@@ -40,6 +40,7 @@ __all__ = [
     "StoreReadError",
     "copy_doc",
     "definition_counts",
+    "diverged_regions",
     "lost_updates",
     "not_done",
     "read_store",

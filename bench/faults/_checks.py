@@ -25,11 +25,11 @@ from typing import Any
 
 from pycrdt import Doc
 
-from crdt_ws import TodoStatus, Workspace, decode_state_vector
+from crdt_ws import TodoStatus, Workspace, WorkspaceError, decode_state_vector, find_span
 
 from ._errors import StoreReadError
 
-__all__ = ["read_store", "copy_doc", "lost_updates", "definition_counts", "not_done"]
+__all__ = ["read_store", "copy_doc", "lost_updates", "definition_counts", "not_done", "diverged_regions"]
 
 
 def read_store(path: Path, room: str) -> Doc:
@@ -38,8 +38,9 @@ def read_store(path: Path, room: str) -> Doc:
     if not path.exists():
         return doc
     try:
-        # Read-only and with a busy timeout: the relay may be writing (or may have died mid-write).
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0) as db:
+        # A busy timeout: the relay may be writing.
+        # Not mode=ro: after a SIGKILL mid-write SQLite must roll back the hot journal first, which needs write access.
+        with sqlite3.connect(path, timeout=5.0) as db:
             rows = db.execute("SELECT yupdate FROM yupdates WHERE path = ? ORDER BY timestamp", (room,)).fetchall()
     except sqlite3.Error as exc:
         raise StoreReadError(f"cannot read the relay store {path}: {exc}") from exc
@@ -129,3 +130,20 @@ def not_done(workspace: Workspace) -> dict[str, str]:
         for t in workspace.list_todos()
         if t.status != TodoStatus.DONE
     }
+
+
+def diverged_regions(workspace: Workspace) -> list[str]:
+    """Done TODOs whose region in the buffer is not their recorded ``result`` (what the judge passed)."""
+    out: list[str] = []
+    for todo in workspace.list_todos():
+        if todo.status != TodoStatus.DONE or todo.result is None:
+            continue
+        try:
+            source = workspace.read(todo.file)
+            span = find_span(source, todo.symbol)
+        except WorkspaceError:
+            out.append(todo.id)
+            continue
+        if source[span.start : span.end].strip() != todo.result.strip():
+            out.append(todo.id)
+    return out

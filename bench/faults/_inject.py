@@ -150,18 +150,34 @@ async def kill_mid_commit(ctx: Context) -> None:
     seen = 0
 
     def paused() -> TodoEntry | None:
+        # The whole log, not only its new tail: concurrent appends from other
+        # replicas can be ordered before entries already seen.
         nonlocal seen
+        if len(ctx.ws.events) == seen:
+            return None
         events = ctx.ws.events.to_py() or []
-        for event in events[seen:]:
+        seen = len(events)
+        for event in events:
             if isinstance(event, dict) and event.get("type") == "pause" and event.get("agent") == ctx.victim.agent:
                 return ctx.ws.todo(str(event["todo"]))
-        seen = len(events)
         return None
 
     await _kill_victim(ctx, paused)
 
 
+async def _all_joined(ctx: Context) -> bool:
+    """Wait until every client is connected (a process still starting up is not yet "running")."""
+    while ctx.proxy.live < 2 + len(ctx.implementers):
+        if ctx.over():
+            ctx.notes.append("the run ended before every implementer had connected")
+            return False
+        await anyio.sleep(0.005)
+    return True
+
+
 async def kill_relay(ctx: Context) -> None:
+    if not await _all_joined(ctx):
+        return
     total = len(ctx.ws.list_todos())
     target = ctx.rng.randint(1, max(1, total // 2))
 
@@ -181,7 +197,11 @@ async def kill_relay(ctx: Context) -> None:
     await anyio.sleep(ctx.downtime_s)
     await ctx.relay.start()
     ctx.downtimes.append(time.perf_counter() - killed)
-    back = await ctx.proxy.wait_live(clients, timeout=60)
+    try:
+        back = await ctx.proxy.wait_live(clients, timeout=60)
+    except anyio.get_cancelled_exc_class():
+        ctx.notes.append(f"the run finished with {ctx.proxy.live} of {clients} clients back after the relay restart")
+        raise
     if back is None:
         ctx.notes.append(f"only {ctx.proxy.live} of {clients} clients were back 60 s after the relay restart")
     else:
@@ -189,6 +209,8 @@ async def kill_relay(ctx: Context) -> None:
 
 
 async def drop_connections(ctx: Context) -> None:
+    if not await _all_joined(ctx):
+        return
     while True:
         await anyio.sleep(max(0.1, ctx.rng.expovariate(1 / ctx.cut_every_s)))
         if ctx.over():

@@ -29,7 +29,7 @@ from agents.judge import Judge
 from agents.roles import JudgeAgent, JudgeConfig, Outliner, find_stubs
 from crdt_ws import WebsocketConfig, WebsocketTransport, Workspace
 
-from ._checks import copy_doc, definition_counts, lost_updates, not_done, read_store
+from ._checks import copy_doc, definition_counts, diverged_regions, lost_updates, not_done, read_store
 from ._inject import INJECTORS, Context, FaultKind
 from ._procs import ImplementerOptions, ImplementerProcess, RelayProcess
 from ._proxy import CuttingProxy
@@ -50,6 +50,12 @@ class FaultTrialConfig(BaseModel):
     suite: str = Field(default="bundled", description="Suite the task (and the scripted model's answers) come from.")
     implementers: int | None = Field(default=None, ge=2, le=4, description="Implementer processes; None: 2-4 chosen by the seed.")
     time_scale: float = Field(default=0.15, gt=0, description="Offline model latency scale (scripted, faults off).")
+    victim_time_scale: float = Field(
+        default=1.0,
+        gt=0,
+        description="stream: the victim's latency scale (1 = real model speed), so its reply streams for seconds, "
+        "not the fraction of a second a fast scripted reply takes, and the kill lands mid-stream.",
+    )
     lease: float = Field(default=0.6, gt=0, description="Claim lease (s): how soon a dead holder's TODO is reclaimed.")
     heartbeat: float = Field(default=0.1, gt=0, description="Heartbeat interval (s).")
     downtime_s: float | None = Field(default=None, ge=0, description="relay: seconds dead before the restart begins; None: 0.2-1.0 chosen by the seed.")
@@ -61,7 +67,7 @@ class FaultTrialConfig(BaseModel):
 
 @dataclass
 class FaultTrialResult:
-    """What one trial did and found; every check must come out clean (see :attr:`ok`)."""
+    """What one trial did and found; the fault must have struck and every check come out clean (see :attr:`ok`)."""
 
     kind: str
     seed: int
@@ -75,6 +81,8 @@ class FaultTrialResult:
     duplicates: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     not_done: dict[str, str] = field(default_factory=dict)
+    diverged: list[str] = field(default_factory=list)
+    """Done TODOs whose region in the final buffer is not their recorded result (judged code ≠ shipped code)."""
     hidden_passed: bool = False
     persisted_final: bool = False
     at_fault_point: bool | None = None
@@ -89,10 +97,12 @@ class FaultTrialResult:
     def ok(self) -> bool:
         return (
             self.error is None
+            and self.kills > 0
             and not self.lost
             and not self.duplicates
             and not self.missing
             and not self.not_done
+            and not self.diverged
             and self.hidden_passed
             and self.persisted_final
             and all(code == 0 for code in self.survivor_exit)
@@ -145,10 +155,11 @@ async def run_fault_trial(config: FaultTrialConfig, *, judge: Judge) -> FaultTri
         except Exception as exc:  # a trial that breaks is a finding, reported with the rest
             result.error = _describe(exc)
         finally:
-            for proc in implementers:
-                if proc.alive:
-                    await proc.sigkill()
-            await relay.terminate()  # SIGTERM: the relay flushes every room first
+            with anyio.CancelScope(shield=True):  # never leave processes behind, even when cancelled
+                for proc in implementers:
+                    if proc.alive:
+                        await proc.sigkill()
+                await relay.terminate()  # SIGTERM: the relay flushes every room first
         if ctx is not None:
             result.kills, result.recover_s, result.downtime_s = ctx.kills, ctx.recover_s, ctx.downtimes
             result.notes.extend(ctx.notes)
@@ -164,7 +175,10 @@ async def run_fault_trial(config: FaultTrialConfig, *, judge: Judge) -> FaultTri
     counts = definition_counts(source, find_stubs(spec.outline))
     result.duplicates = {s: c for s, c in counts.items() if c > 1}
     result.missing = [s for s, c in counts.items() if c < 1]
+    if any(c < 0 for c in counts.values()):
+        result.notes.append("the final module does not parse")
     result.not_done = not_done(Workspace("check", stored))
+    result.diverged = diverged_regions(Workspace("check", stored))
     result.hidden_passed = (await judge.score(source, hidden)).passed
     if config.kind in _VICTIM_KINDS and ctx.victim_todo is not None:
         _victim_checks(ctx, result, events)
@@ -182,9 +196,10 @@ async def _drive(
         # A judge replica without the TODOs yet would find nothing to wait for and finish the run at once.
         await _converged([ctx.ws, judge_ws], fail=True)
         options = ImplementerOptions(time_scale=config.time_scale, lease=config.lease, heartbeat=config.heartbeat, suite=config.suite)
+        slow = ImplementerOptions(time_scale=config.victim_time_scale, lease=config.lease, heartbeat=config.heartbeat, suite=config.suite)
         for i, proc in enumerate(ctx.implementers):
-            pause = "extracted:60" if config.kind == FaultKind.COMMIT and i == 0 else None
-            proc.start(link.url, ctx.room, token, options, pause_at=pause)
+            pause = "extracted:30" if config.kind == FaultKind.COMMIT and i == 0 else None
+            proc.start(link.url, ctx.room, token, slow if config.kind == FaultKind.STREAM and i == 0 else options, pause_at=pause)
         started = time.perf_counter()
         async with anyio.create_task_group() as tg:
             tg.start_soon(INJECTORS[config.kind], ctx)
@@ -196,6 +211,8 @@ async def _drive(
                 result.error = f"the run did not finish within {config.timeout_s:g} s"
             tg.cancel_scope.cancel()
         result.wall_s = time.perf_counter() - started
+        if ctx.kills == 0:
+            ctx.notes.append(f"the {config.kind.value} fault never struck before the run ended (not a fault trial)")
         dead = {ctx.victim.agent} if config.kind in _VICTIM_KINDS and ctx.kills else set()
         for proc in ctx.implementers:
             if proc.agent not in dead:

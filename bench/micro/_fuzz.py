@@ -12,7 +12,8 @@ delivery); ``apply="raw"`` hands them to ``Doc.apply_update`` directly instead.
 
 A trial is first *generated* from its seed into a list of concrete actions and
 executed at the same time; the same list can be *replayed*, which is what
-shrinking a divergence to a minimal reproduction needs.
+shrinking a divergence to a minimal reproduction needs.  The operations themselves
+are in :mod:`bench.micro._fuzz_ops`.
 """
 
 from __future__ import annotations
@@ -34,18 +35,15 @@ from pycrdt import (
     read_message,
 )
 
-from claim_protocol import ClaimBoard, NotClaimable
-from crdt_ws import TodoEntry, TodoStatus, Workspace
+from claim_protocol import ClaimBoard
+from crdt_ws import Workspace
 from crdt_ws._compat import RemoteOrigin, UpdateInbox, origin_key
+
+from ._fuzz_ops import OPS, random_op
 
 __all__ = ["Action", "Counts", "Outcome", "Apply", "run_trial", "replay", "shrink", "describe"]
 
 Apply = Literal["inbox", "raw"]
-
-PATHS = ("a.py", "b.py", "ü/日本.py")
-TODO_IDS = ("t0", "t1", "t2")
-SNIPPETS = ("x", "é", "日本語", "🎉", "\n", "ß→✓", "def f():\n    return 'ü'\n", "    pass\n", " ", "\t", "𝔘")
-META_KEYS = ("phase", "mode", "spec", "judge")
 
 Action = tuple[Any, ...]
 """One concrete step: ``("op", replica, kind, *args)``, ``("deliver", msg_id, keep)``, ``("partition", group)``, ``("heal",)``."""
@@ -117,12 +115,14 @@ class _Net:
         self._sub_seq = 0
         self._sent_by = -1
         self.delay: Callable[[], int] = lambda: 0
-        for i, ws in enumerate(self.workspaces):
-            ws.doc.observe(lambda event, i=i: self._on_update(i, event))
+        self._subs = [ws.doc.observe(lambda event, i=i: self._on_update(i, event)) for i, ws in enumerate(self.workspaces)]
 
     def close(self) -> None:
+        # Subscriptions live on the Rust side: drop them, or every trial's documents stay alive.
         for board in self.boards:
             board.close()
+        for ws, sub in zip(self.workspaces, self._subs):
+            ws.doc.unobserve(sub)
 
     # -- sending -------------------------------------------------------------
 
@@ -204,113 +204,11 @@ class _Net:
         """Run one operation on replica ``i``; False when it does not apply to the replica's state now."""
         ws = self.workspaces[i]
         before = len(ws.events)
-        done = _OPS[kind](self, ws, i, *args)
+        done = OPS[kind](self, ws, i, *args)
         self.events_appended += len(ws.events) - before
         if done:
             self.counts.operations += 1
         return done
-
-
-def _create(net: _Net, ws: Workspace, i: int, path: str, text: str) -> bool:
-    ws.create_file(path, text)
-    return True
-
-
-def _insert(net: _Net, ws: Workspace, i: int, path: str, at: float, text: str) -> bool:
-    if path not in ws.files:
-        return False
-    n = len(ws.read(path))
-    pos = min(n, int(at * (n + 1)))
-    ws.edit(path, pos, pos, text)
-    return True
-
-
-def _delete(net: _Net, ws: Workspace, i: int, path: str, at: float, length: int) -> bool:
-    if path not in ws.files:
-        return False
-    n = len(ws.read(path))
-    if n == 0:
-        return False
-    start = min(n - 1, int(at * n))
-    ws.edit(path, start, min(n, start + length), "")
-    return True
-
-
-def _add_todo(net: _Net, ws: Workspace, i: int, todo: str, path: str, symbol: str, deps: list[str]) -> bool:
-    ws.add_todo(TodoEntry(id=todo, file=path, symbol=symbol, deps=deps))
-    return True
-
-
-def _claim(net: _Net, ws: Workspace, i: int, todo: str) -> bool:
-    if todo not in ws.todos:
-        return False
-    try:
-        net.boards[i].claim(todo, float(net.tick))
-    except NotClaimable:
-        return False
-    return True
-
-
-def _complete(net: _Net, ws: Workspace, i: int, todo: str, result: str) -> bool:
-    if todo not in ws.todos:
-        return False
-    ws.update_todo(todo, status=TodoStatus.DONE, result=result, assignee=ws.agent_id, verdict="pass")
-    return True
-
-
-def _reopen(net: _Net, ws: Workspace, i: int, todo: str) -> bool:
-    if todo not in ws.todos:
-        return False
-    ws.update_todo(todo, status=TodoStatus.PENDING, assignee=None, verdict="fail: reopened")
-    return True
-
-
-def _log(net: _Net, ws: Workspace, i: int, type: str, todo: str | None, note: str) -> bool:
-    ws.log(type, todo, note=note, tick=net.tick)
-    return True
-
-
-def _meta(net: _Net, ws: Workspace, i: int, key: str, value: Any) -> bool:
-    ws.set_meta(**{key: value})
-    return True
-
-
-_OPS: dict[str, Callable[..., bool]] = {
-    "create": _create,
-    "insert": _insert,
-    "delete": _delete,
-    "add_todo": _add_todo,
-    "claim": _claim,
-    "complete": _complete,
-    "reopen": _reopen,
-    "log": _log,
-    "meta": _meta,
-}
-_WEIGHTS = {"create": 2, "insert": 30, "delete": 12, "add_todo": 4, "claim": 5, "complete": 4, "reopen": 3, "log": 8, "meta": 4}
-
-
-def _random_op(rng: random.Random, n: int) -> Action:
-    kind = rng.choices(list(_WEIGHTS), weights=list(_WEIGHTS.values()))[0]
-    i = rng.randrange(n)
-    text = "".join(rng.choice(SNIPPETS) for _ in range(rng.randint(1, 4)))
-    if kind == "create":
-        return ("op", i, kind, rng.choice(PATHS), text)
-    if kind == "insert":
-        return ("op", i, kind, rng.choice(PATHS), rng.random(), text)
-    if kind == "delete":
-        return ("op", i, kind, rng.choice(PATHS), rng.random(), rng.randint(1, 6))
-    if kind == "add_todo":
-        todo = rng.choice(TODO_IDS)
-        deps = [t for t in TODO_IDS if t != todo and rng.random() < 0.3]
-        return ("op", i, kind, todo, rng.choice(PATHS), f"C.m{rng.randrange(3)}", deps)
-    if kind in ("claim", "reopen"):
-        return ("op", i, kind, rng.choice(TODO_IDS))
-    if kind == "complete":
-        return ("op", i, kind, rng.choice(TODO_IDS), f"    def m(self):\n        return {text!r}\n")
-    if kind == "log":
-        return ("op", i, kind, rng.choice(("claim", "commit", "verdict", "note")), rng.choice((*TODO_IDS, None)), text)
-    value = rng.choice((text, rng.randrange(1000), [text, 1], {"k": text, "n": rng.random()}, None))
-    return ("op", i, kind, rng.choice(META_KEYS), value)
 
 
 def _execute(net: _Net, action: Action) -> None:
@@ -359,7 +257,7 @@ def run_trial(seed: int, trial: int, apply: Apply = "inbox") -> Outcome:
         elif net.group is not None and roll < 0.25:
             do(("heal",))
         for _ in range(rng.randint(0, 3)):
-            do(_random_op(rng, net.n))
+            do(random_op(rng, net.n))
         ready = net.deliverable()
         for m in rng.sample(ready, rng.randint(0, len(ready))):
             do(("deliver", m.id, rng.random() < dup_p))

@@ -149,7 +149,7 @@ class GroupReport(BaseModel):
     modes: list[str] = Field(description="Modes present, baseline first.")
     rows: int = Field(description="Trials in the group.")
     tasks: list[TaskReport] = Field(description="Per task, sorted by id.")
-    overall: list[Comparison] = Field(description="Each mode against the baseline, pooling every task's pairs (bootstrap stratified by task).")
+    overall: list[Comparison] = Field(description="Each mode against the baseline, pooling every task's pairs (bootstrap over tasks, then pairs within them).")
     summaries: list[ModeSummary] = Field(description="Per mode over all tasks.")
     curves: list[SolveCurve] = Field(description="Cumulative solves against wall time, per mode.")
     coupling: list[CouplingPoint] = Field(description="Per task: coupling score and speedups.")

@@ -81,7 +81,7 @@ def _group_blocks(index: int, group: GroupReport, report: Report, images: dict[s
         _Block("p", f"Provider: {group.provider}. Rows: {group.rows}. Runs (run_id, the runner's configuration fingerprint): {', '.join(group.run_ids)}."),
         _Block("warn" if group.offline else "p", group.quality_note),
         *[_Block("warn", n) for n in group.notes],
-        _Block("h3", f"Overall, each mode against {group.baseline} (pairs pooled over tasks, bootstrap stratified by task)"),
+        _Block("h3", f"Overall, each mode against {group.baseline} (pairs pooled over tasks, bootstrap over tasks, then pairs within them)"),
         _comparison_table(group, group.overall, report),
         _Block("h3", "Per mode"),
         _Block(

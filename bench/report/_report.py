@@ -120,7 +120,7 @@ def _unpaired(row: Row, reason: str) -> Unpaired:
     return Unpaired(task=row.task, seed=row.seed, mode=row.requested, run_id=row.run_id or "", origin=_where(row), reason=reason)
 
 
-def _compare(mode: str, pairs: Sequence[Pair], config: ReportConfig, key: str, stratify: bool) -> Comparison:
+def _compare(mode: str, pairs: Sequence[Pair], config: ReportConfig, key: str, by_task: bool) -> Comparison:
     if not pairs:
         return Comparison(
             mode=mode, pairs=0, baseline_median_s=None, mode_median_s=None, speedup=None, speedup_ci=None,
@@ -130,8 +130,8 @@ def _compare(mode: str, pairs: Sequence[Pair], config: ReportConfig, key: str, s
     tm = np.array([p[2] for p in pairs])
     ratios, savings = tb / tm, tb - tm
     diffs = np.log(ratios) if config.paired_scale == "log" else savings
-    strata = [p[0] for p in pairs] if stratify else None
-    options = {"resamples": config.resamples, "confidence": config.confidence, "strata": strata}
+    clusters = [p[0] for p in pairs] if by_task else None
+    options = {"resamples": config.resamples, "confidence": config.confidence, "clusters": clusters}
     dz: float | None = None
     note: str | None = None
     try:
@@ -218,7 +218,7 @@ def _group(key: tuple[str, str, int], rows: list[Row], config: ReportConfig) -> 
         for mode in (m for m in modes if m != base):
             pairs = _pair(task, cells.get((task, base), []), cells.get((task, mode), []), mode, config, unpaired)
             pooled[mode] += pairs
-            comparisons.append(_compare(mode, pairs, config, f"{label}|{task}|{mode}", stratify=False))
+            comparisons.append(_compare(mode, pairs, config, f"{label}|{task}|{mode}", by_task=False))
         scores = [r.coupling_score for r in rows if r.task == task and r.coupling_score is not None]
         reports.append(
             TaskReport(
@@ -241,7 +241,7 @@ def _group(key: tuple[str, str, int], rows: list[Row], config: ReportConfig) -> 
             f"{duplicates} (run_id, task, seed, mode) combinations occur more than once (the same rows read twice?): "
             "such trials were paired in run order."
         )
-    overall = [_compare(m, pooled[m], config, f"{label}|overall|{m}", stratify=True) for m in pooled]
+    overall = [_compare(m, pooled[m], config, f"{label}|overall|{m}", by_task=True) for m in pooled]
     summaries = []
     for mode in modes:
         stats = [s for t in reports for s in t.modes if s.mode == mode]

@@ -12,7 +12,7 @@
   as scipy's do.
 * :func:`effect_size_dz` — mean over standard deviation of the differences.
 * :func:`bootstrap_ci` — seeded percentile bootstrap of a median or mean,
-  optionally resampling within strata (tasks).
+  optionally two-stage: resample clusters (tasks), then values within each drawn cluster.
 * :func:`pass_at_k` — the unbiased pass@k estimator in product form.
 * :func:`spearman` — rank correlation with average ranks for ties.
 """
@@ -174,13 +174,16 @@ def bootstrap_ci(
     resamples: int = 2000,
     confidence: float = 0.95,
     seed: int | Sequence[int] = 0,
-    strata: Sequence[str] | None = None,
+    clusters: Sequence[str] | None = None,
 ) -> ConfidenceInterval:
     """Percentile bootstrap interval of the sample's median or mean.
 
-    The same ``seed`` gives the same interval.  With ``strata`` (one label per
-    value) each resample draws, within every stratum, as many values as it
-    has, so every task keeps its weight.
+    The same ``seed`` gives the same interval.  With ``clusters`` (one label
+    per value, e.g. its task) each resample draws as many clusters as there
+    are, with replacement, then each drawn cluster's values with replacement:
+    the interval then covers the variation between tasks, which is what a
+    claim about "tasks like these" needs (resampling only within tasks would
+    call one pair per task a certainty).
     """
     values = _as_sample(sample, "bootstrap")
     if resamples < 1:
@@ -188,19 +191,20 @@ def bootstrap_ci(
     if not 0.0 < confidence < 1.0:
         raise StatsError(f"bootstrap: confidence must be in (0, 1), got {confidence}")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
-    if strata is None:
-        index = rng.integers(0, values.size, size=(resamples, values.size))
+    if clusters is None:
+        draws = values[rng.integers(0, values.size, size=(resamples, values.size))]
+        stats = np.median(draws, axis=1) if statistic == "median" else np.mean(draws, axis=1)
     else:
-        if len(strata) != values.size:
-            raise StatsError(f"bootstrap: {len(strata)} strata labels for {values.size} values")
-        labels = np.asarray(strata, dtype=object)
-        parts = []
-        for label in sorted(set(strata)):
-            members = np.flatnonzero(labels == label)
-            parts.append(members[rng.integers(0, members.size, size=(resamples, members.size))])
-        index = np.concatenate(parts, axis=1)
-    draws = values[index]
-    stats = np.median(draws, axis=1) if statistic == "median" else np.mean(draws, axis=1)
+        if len(clusters) != values.size:
+            raise StatsError(f"bootstrap: {len(clusters)} cluster labels for {values.size} values")
+        labels = np.asarray(clusters, dtype=object)
+        members = [np.flatnonzero(labels == label) for label in sorted(set(clusters))]
+        reduce = np.median if statistic == "median" else np.mean
+        stats = np.empty(resamples)
+        for r in range(resamples):
+            picked = rng.integers(0, len(members), size=len(members))
+            index = np.concatenate([members[c][rng.integers(0, members[c].size, size=members[c].size)] for c in picked])
+            stats[r] = reduce(values[index])
     alpha = 1.0 - confidence
     low, high = np.quantile(stats, [alpha / 2.0, 1.0 - alpha / 2.0])
     return ConfidenceInterval(low=float(low), high=float(high), confidence=confidence, resamples=resamples)

@@ -170,3 +170,23 @@ def test_the_wait_follows_measured_round_trips_and_peers() -> None:
 def test_config_rejects_a_lease_shorter_than_the_heartbeat() -> None:
     with pytest.raises(ValueError, match="lease"):
         ClaimConfig(heartbeat_interval=1.0, lease=0.5)
+
+
+def test_restore_regions_puts_back_a_done_todos_recorded_result() -> None:
+    from crdt_ws import TodoEntry
+
+    from claim_protocol import restore_regions
+
+    ws = Workspace("judge", Doc(client_id=9))
+    winner = "    def push(self, x):\n        self.items.append(x)\n"
+    loser = "    def push(self, x):\n        self.items.insert(0, x)\n"
+    # What a completion landing after every claim loop ended can leave: both implementations in one region.
+    ws.create_file("stack.py", "class Stack:\n" + winner + loser + "\n    def pop(self):\n        pass\n")
+    ws.add_todo(TodoEntry(id="push", file="stack.py", symbol="Stack.push", status=TodoStatus.DONE, result=winner))
+    ws.add_todo(TodoEntry(id="pop", file="stack.py", symbol="Stack.pop"))
+    assert restore_regions(ws) == ["push"]
+    source = ws.read("stack.py")
+    assert source.count("def push") == 1 and "self.items.append(x)" in source and "insert(0" not in source
+    assert "def pop(self):\n        pass" in source  # nothing else touched
+    assert [e.type for e in ws.read_events()] == ["region_restored"]
+    assert restore_regions(ws) == []  # clean now: nothing to do

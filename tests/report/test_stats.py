@@ -78,15 +78,19 @@ def test_bootstrap_is_seeded_and_sane() -> None:
     assert median.low < float(np.median(sample)) < median.high
 
 
-def test_stratified_bootstrap_keeps_each_stratum_whole() -> None:
+def test_cluster_bootstrap_covers_the_variation_between_tasks() -> None:
+    # One pair per task: resampling only within tasks would give a zero-width interval.
+    values = [1.5 + 0.1 * i for i in range(20)]
+    tasks = [f"t{i}" for i in range(20)]
+    clustered = bootstrap_ci(values, statistic="median", clusters=tasks, seed=0)
+    assert clustered.low < 2.45 < clustered.high and clustered.high - clustered.low > 0.3
+    # Two tasks whose pairs agree within the task but not between them: the interval spans both.
     values = [0.0] * 10 + [100.0] * 10
-    strata = ["a"] * 10 + ["b"] * 10
-    fixed = bootstrap_ci(values, statistic="mean", strata=strata, seed=0)
-    assert (fixed.low, fixed.high) == (50.0, 50.0)
-    free = bootstrap_ci(values, statistic="mean", seed=0)
-    assert free.low < 45.0 and free.high > 55.0
-    with pytest.raises(StatsError, match="strata"):
-        bootstrap_ci(values, strata=strata[:-1])
+    split = bootstrap_ci(values, statistic="mean", clusters=["a"] * 10 + ["b"] * 10, seed=0)
+    assert split.low == 0.0 and split.high == 100.0
+    assert bootstrap_ci(values, statistic="mean", clusters=["a"] * 10 + ["b"] * 10, seed=0) == split  # seeded
+    with pytest.raises(StatsError, match="cluster"):
+        bootstrap_ci(values, clusters=["a"] * 19)
 
 
 def _pass_at_k_by_enumeration(n: int, c: int, k: int) -> Fraction:
