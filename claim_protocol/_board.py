@@ -476,9 +476,26 @@ def restore_regions(workspace: Workspace) -> list[str]:
             except MergeError as exc:
                 workspace.log("repair_failed", entry.id, error=str(exc))
                 continue
+            _drop_extra_copies(workspace, entry)
             workspace.log("region_restored", entry.id)
         restored.append(entry.id)
     return restored
+
+
+def _drop_extra_copies(workspace: Workspace, entry: TodoEntry) -> None:
+    """Delete further definitions of the symbol left beside the result (a loser's half-streamed copy).
+
+    In a module that does not parse, a commit replaces only the first region
+    the indentation scan finds; a second copy is what keeps it from parsing.
+    """
+    for _ in range(16):  # bounded: each pass deletes one copy
+        source = workspace.read(entry.file)
+        spans = [sp for sp in outline(source) if sp.qualname == entry.symbol]
+        if len(spans) < 2:
+            return
+        keep = next((sp for sp in spans if source[sp.start : sp.end].strip() == (entry.result or "").strip()), spans[0])
+        extra = next(sp for sp in reversed(spans) if sp is not keep)
+        workspace.edit(entry.file, extra.start, extra.end, "")
 
 
 def _region_clean(source: str, entry: TodoEntry) -> bool:

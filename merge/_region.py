@@ -48,16 +48,46 @@ def _stub_from_region(region: str, indent: int) -> cst.FunctionDef:
     try:
         func = parse(region)
     except UnparsableModule:
-        # Keep decorators and the signature; the broken part is inside the body.
+        # Keep decorators, the signature and a complete docstring; the broken part is in the body.
+        # Without its docstring the stub would take the reply's, dedented to column 0 by extraction,
+        # and rendering never re-indents a string's lines (found by bench.faults, kind relay).
+        lines = region.split("\n")
         header: list[str] = []
-        for line in region.split("\n"):
+        for line in lines:
             header.append(line)
             if line.rstrip().endswith(":") and not line.lstrip().startswith("@"):
                 break
-        func = parse("\n".join(header) + "\n" + " " * (indent + 4) + "pass\n")
+        body = " " * (indent + 4) + "pass\n"
+        docstring = _leading_docstring(lines[len(header) :])
+        func = None
+        if docstring:
+            try:
+                func = parse("\n".join(header + docstring) + "\n" + body)
+            except UnparsableModule:
+                func = None
+        if func is None:
+            func = parse("\n".join(header) + "\n" + body)
     if not isinstance(func, cst.FunctionDef):
         raise UnparsableModule("the symbol's region holds no parseable def line")
     return func
+
+
+def _leading_docstring(lines: list[str]) -> list[str]:
+    """The lines of a complete triple-quoted string opening the body, or [] if there is none."""
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return []
+    opening = re.match(r"^[ \t]*[rRuU]?(\"\"\"|\'\'\')", lines[first])
+    if opening is None:
+        return []
+    quote = opening.group(1)
+    rest = lines[first][opening.end() :]
+    if quote in rest:
+        return lines[: first + 1]
+    for i in range(first + 1, len(lines)):
+        if quote in lines[i]:
+            return lines[: i + 1]
+    return []
 
 
 def _find_def_line(source: str, parts: list[str]) -> tuple[int, int] | None:

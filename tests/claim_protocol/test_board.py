@@ -190,3 +190,17 @@ def test_restore_regions_puts_back_a_done_todos_recorded_result() -> None:
     assert "def pop(self):\n        pass" in source  # nothing else touched
     assert [e.type for e in ws.read_events()] == ["region_restored"]
     assert restore_regions(ws) == []  # clean now: nothing to do
+
+
+def test_restore_regions_drops_a_half_streamed_second_copy() -> None:
+    from crdt_ws import TodoEntry
+
+    from claim_protocol import restore_regions
+
+    result = '    def f(self):\n        """Doc.\n\n        >>> 1\n        1\n        """\n        return 1\n'
+    broken = '    def f(self):\n        """Doc."""\n        retur(\n'  # a loser's stream, cut off: the module does not parse
+    ws = Workspace("judge", Doc(client_id=9))
+    ws.create_file("a.py", "class A:\n" + result + broken + "\n    def g(self):\n        pass\n")
+    ws.add_todo(TodoEntry(id="f", file="a.py", symbol="A.f", status=TodoStatus.DONE, result=result))
+    assert restore_regions(ws) == ["f"]
+    assert ws.read("a.py") == "class A:\n" + result + "\n    def g(self):\n        pass\n"

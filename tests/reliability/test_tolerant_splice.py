@@ -49,3 +49,22 @@ def test_tolerant_splice_keeps_the_stub_docstring_byte_for_byte(case: str) -> No
     assert docstring in result.source
     assert " " * (depth + 4) + "return float(eval(text))\n" in result.source
     assert result.source.endswith(module[module.index("def _apply") - depth :])  # the broken neighbour is untouched
+
+
+def test_a_commit_into_its_own_broken_region_keeps_the_docstring_indented() -> None:
+    """The region itself does not parse (a half-streamed body after the docstring), as after a relay restart.
+
+    Found by ``bench.faults`` (kind relay): restoring a done TODO's result into
+    such a region parsed only the def line, so the reply's docstring, dedented
+    by extraction, was used and lost four spaces on every continuation line.
+    """
+    from pycrdt import Doc, Text
+
+    from merge import commit_to_text
+
+    result = '    def f(self):\n        """Doc.\n\n        >>> 1\n        1\n        """\n        return 1\n'
+    broken = 'class A:\n    def f(self):\n        """Doc.\n\n        >>> 1\n        1\n        """\n        def f(sel\n\n    def g(self):\n        pass\n'
+    doc = Doc()
+    doc["t"] = text = Text(broken)
+    commit_to_text(text, "A.f", result, origin="test")
+    assert str(text) == "class A:\n" + result + "\n    def g(self):\n        pass\n"
