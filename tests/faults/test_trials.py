@@ -23,7 +23,7 @@ _SLOW = pytest.mark.slow
         pytest.param(FaultKind.COMMIT, id="commit"),
         pytest.param(FaultKind.CLAIM, id="claim", marks=_SLOW),
         pytest.param(FaultKind.STREAM, id="stream", marks=_SLOW),
-        pytest.param(FaultKind.RELAY, id="relay", marks=_SLOW),
+        pytest.param(FaultKind.RELAY, id="relay"),  # the kind that found the most bugs: always run
         pytest.param(FaultKind.DROP, id="drop", marks=_SLOW),
     ],
 )
@@ -36,10 +36,8 @@ async def test_the_run_survives_the_fault_and_loses_nothing(kind: FaultKind, jud
     assert result.not_done == {}
     assert result.hidden_passed
     assert result.survivor_exit and all(code == 0 for code in result.survivor_exit), result.notes
-    if kind == FaultKind.RELAY and result.diverged:
-        # Known and reported: a double claim across the restart is reconciled to working code whose
-        # docstring indentation differs from the recorded result (merge.reconcile_text).
-        pytest.xfail(f"regions differ from their results after reconciling a double claim: {result.diverged}")
+    # Every done region holds exactly what the judge passed (after a relay restart, the judge's
+    # end-of-run restore is what guarantees it).
     assert result.diverged == []
     assert result.ok
     if kind in (FaultKind.CLAIM, FaultKind.STREAM, FaultKind.COMMIT):
