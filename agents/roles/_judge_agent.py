@@ -116,12 +116,13 @@ class JudgeAgent:
             return False
         if any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) or awaiting_verdict(e) for e in entries):
             return False
-        # Verdicts were given on recorded results: the buffer must hold exactly those.
-        self.summary.regions_restored += len(restore_regions(ws))
         if self.summary.first_all_pass_s is None and all(e.verdict == "pass" for e in entries):
             self.summary.first_all_pass_s = anyio.current_time() - self._started
         if self.config.pyright and self.pyright is not None and await self._conflicts(entries):
             return False
+        # Verdicts were given on recorded results: whatever happened to the buffer since (a completion
+        # that arrived after every claim loop ended), it must hold exactly those.
+        self.summary.regions_restored += len(restore_regions(ws))
         with ws.transaction():
             ws.set_meta(phase="finished", judge=_summary_dict(self.summary))
             ws.log("finished", None, passed=self.summary.passed, failed=self.summary.failed, reopened=self.summary.reopened)
