@@ -16,9 +16,9 @@ from typing import Any
 
 from pycrdt import Array, Awareness, Decoder, Doc, Map, Text, Transaction
 
-from ._errors import SchemaError, UnknownFile, UnknownTodo
+from ._errors import SchemaError, UnknownFile, UnknownTodo, WorkspaceError
 from ._observe import Observer
-from ._schema import Event, Presence, TodoEntry, TodoStatus, parse_model
+from ._schema import Event, Presence, Region, TodoEntry, TodoStatus, parse_model
 from ._symbols import SymbolSpan
 from ._text import StreamAnchor, TextBuffer
 
@@ -155,6 +155,14 @@ class Workspace:
         return dict(self.meta.to_py() or {})
 
     # -- presence -----------------------------------------------------------
+
+    def region(self, path: str, symbol: str) -> Region:
+        """Where ``symbol`` now stands in ``path``, for presence (no span while the buffer hides it mid-edit)."""
+        try:
+            span = self.buffer(path).span(symbol)
+        except WorkspaceError:  # presence is cosmetic: a buffer mid-edit must not stop work
+            return Region(file=path, symbol=symbol)
+        return Region(file=path, symbol=symbol, start=span.start, end=span.end)
 
     def set_presence(self, presence: Presence) -> None:
         if presence.agent != self.agent_id:

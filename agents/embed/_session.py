@@ -27,7 +27,6 @@ from crdt_ws import (
     Change,
     Event,
     Presence,
-    Region,
     TodoEntry,
     TransportError,
     WebsocketConfig,
@@ -35,7 +34,6 @@ from crdt_ws import (
     WebsocketTransport,
     Workspace,
     WorkspaceError,
-    find_span,
 )
 from merge import ExtractError, Extraction, MergeError, commit_to_text, extract
 
@@ -401,13 +399,7 @@ class Session:
             await self._probe()
 
     def _present(self, entry: TodoEntry | None) -> None:
-        region = None
-        if entry is not None:
-            try:
-                span = find_span(self.workspace.read(entry.file), entry.symbol)
-                region = Region(file=entry.file, symbol=entry.symbol, start=span.start, end=span.end)
-            except WorkspaceError:
-                region = Region(file=entry.file, symbol=entry.symbol)
+        region = self.workspace.region(entry.file, entry.symbol) if entry is not None else None
         role = "observer" if self.read_only else "implementer"
         self.workspace.set_presence(Presence(agent=self.agent_id, role=role, color=self.config.color, region=region))
 

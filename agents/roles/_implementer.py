@@ -26,7 +26,7 @@ import libcst as cst
 from pydantic import BaseModel, Field
 
 from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, commit_symbol
-from crdt_ws import Presence, Region, TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span
+from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace, WorkspaceError
 from merge import ExtractError, Extraction, MergeError, commit_to_text, extract, find_stub
 
 from agents.models import BudgetExceeded, ModelError, StreamingModel
@@ -328,13 +328,7 @@ class Implementer:
             await self._claimer.wait_verified()
 
     def _present(self, entry: TodoEntry | None) -> None:
-        region = None
-        if entry is not None:
-            try:
-                span = find_span(self.workspace.read(entry.file), entry.symbol)
-                region = Region(file=entry.file, symbol=entry.symbol, start=span.start, end=span.end)
-            except WorkspaceError:  # presence is cosmetic: a buffer mid-edit must not stop work
-                region = Region(file=entry.file, symbol=entry.symbol)
+        region = self.workspace.region(entry.file, entry.symbol) if entry is not None else None
         self.workspace.set_presence(Presence(agent=self.agent, role="implementer", color=self.color, region=region))
 
     async def _stop_when_over(self, scope: anyio.CancelScope, claimer: Claimer) -> None:

@@ -98,3 +98,14 @@ async def test_streamed_edits_reach_the_other_replica_chunk_by_chunk() -> None:
     assert len(edits) == 3
     assert "    def peek(self):\n        return self.items[-1]  # ✓\n" in b.read("stack.py")
     assert a.read("stack.py") == b.read("stack.py")
+
+
+def test_region_of_a_symbol_for_presence() -> None:
+    from crdt_ws import Region
+
+    ws = Workspace("a")
+    ws.create_file("s.py", "class S:\n    def f(self):\n        pass\n")
+    region = ws.region("s.py", "S.f")
+    assert (region.file, region.symbol) == ("s.py", "S.f")
+    assert ws.read("s.py")[region.start : region.end].startswith("    def f(self):")
+    assert ws.region("s.py", "S.missing") == Region(file="s.py", symbol="S.missing")  # no span, no error
