@@ -455,17 +455,20 @@ class ClaimBoard:
         self.stats.repairs += 1
 
 
-def restore_regions(workspace: Workspace) -> list[str]:
+def restore_regions(workspace: Workspace, only: set[str] | None = None) -> list[str]:
     """Put every done TODO's recorded result back where the buffer no longer holds exactly it.
 
     A safety net for the end of a run: a completion that arrives after
     every claim loop has ended (a relay restart, a healed partition) can leave
     two implementations merged in one region with nobody left to repair it,
     while the TODO's verdict was given on its recorded result.  Returns the
-    ids restored (each also logged as a ``region_restored`` event).
+    ids restored (each also logged as a ``region_restored`` event).  ``only``
+    limits it to those TODOs (an agent cleaning up after its own streams).
     """
     restored: list[str] = []
     for entry in workspace.list_todos():
+        if only is not None and entry.id not in only:
+            continue
         if entry.status != TodoStatus.DONE or not entry.result or entry.file not in workspace.files:
             continue
         if _region_clean(workspace.read(entry.file), entry):

@@ -25,7 +25,7 @@ import anyio
 import libcst as cst
 from pydantic import BaseModel, Field
 
-from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, commit_symbol
+from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, commit_symbol, restore_regions
 from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace, WorkspaceError
 from merge import ExtractError, Extraction, MergeError, commit_to_text, extract, find_stub
 
@@ -109,6 +109,7 @@ class Implementer:
         self._claimer: Claimer | None = None
         self._extractions: dict[str, Extraction] = {}
         self._streamed: set[str] = set()  # TODOs whose current attempt streamed code into the buffer
+        self._touched: set[str] = set()  # TODOs this agent streamed into or committed, over the whole run
         self._estimator = SyncEstimator(self.claim_config)  # round trips measured so far survive claim sessions
 
     # -- the loop ---------------------------------------------------------------
@@ -118,6 +119,12 @@ class Implementer:
         self._present(None)
         while not self.finished():
             await self.step()
+        if self._touched:
+            # Cut off (a relay restart) and back only after the run finished: a half-streamed reply or a
+            # completion that lost just reached everyone, and nobody else will repair it.  Only this agent
+            # knows where it wrote, so only it puts those regions back to the results the judge passed
+            # (a no-op where they already hold them).
+            restore_regions(self.workspace, only=set(self._touched))
         self.workspace.set_presence(Presence(agent=self.agent, role="implementer", color=self.color))
         return self.stats
 
@@ -202,6 +209,7 @@ class Implementer:
         finally:
             if live_code.writer is not None and live_code.writer.written:
                 self._streamed.add(entry.id)
+                self._touched.add(entry.id)
         usage = stream.usage
         record = CallRecord(
             todo=entry.id,
@@ -284,6 +292,7 @@ class Implementer:
             self._undo_stream(entry)  # the claim is still ours here (ClaimBoard.complete checked)
             raise
         self._streamed.discard(entry.id)
+        self._touched.add(entry.id)
         self.stats.commits += 1
 
     def _undo_stream(self, entry: TodoEntry) -> None:

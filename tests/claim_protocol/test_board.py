@@ -184,6 +184,7 @@ def test_restore_regions_puts_back_a_done_todos_recorded_result() -> None:
     ws.create_file("stack.py", "class Stack:\n" + winner + loser + "\n    def pop(self):\n        pass\n")
     ws.add_todo(TodoEntry(id="push", file="stack.py", symbol="Stack.push", status=TodoStatus.DONE, result=winner))
     ws.add_todo(TodoEntry(id="pop", file="stack.py", symbol="Stack.pop"))
+    assert restore_regions(ws, only={"pop"}) == []  # limited to other TODOs: untouched
     assert restore_regions(ws) == ["push"]
     source = ws.read("stack.py")
     assert source.count("def push") == 1 and "self.items.append(x)" in source and "insert(0" not in source
