@@ -34,6 +34,7 @@ from ._redact import RedactTokens, redact
 from ._relay import CLOSE_AUTH, CLOSE_BAD_ROOM, CLOSE_PROTOCOL, ROOM_NAME, HttpApp, Relay, RelayConfig, Token
 from ._relay_room import Room
 from ._transport import Connection, Transport, create_transport, register_transport, transport_names
+from ._pyparse import parse_python
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
 from ._schema import Event, Presence, Region, TodoEntry, TodoStatus
 from ._symbols import SymbolSpan, find_span, outline
@@ -41,6 +42,7 @@ from ._text import StreamAnchor, TextBuffer, minimal_edit
 from ._workspace import StreamWriter, Workspace, decode_state_vector
 
 __all__ = [
+    "parse_python",
     "CLOSE_AUTH",
     "CLOSE_BAD_ROOM",
     "CLOSE_PROTOCOL",

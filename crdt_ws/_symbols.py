@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from ._errors import SymbolNotFound
+from ._pyparse import parse_python
 
 __all__ = ["SymbolSpan", "outline", "find_span", "symbols_at"]
 
@@ -166,7 +167,7 @@ def _extend_parents(stack: list[tuple[int, str, str, int, int]], lineno: int) ->
 def outline(source: str) -> list[SymbolSpan]:
     """Every class/function/method in ``source``, outermost first, in source order."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except (SyntaxError, ValueError):
         return _outline_scan(source)
     return _outline_ast(source, tree)

@@ -18,6 +18,8 @@ from typing import Mapping, Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from crdt_ws import parse_python
+
 from ._conflict_types import Conflict
 from ._cst import code_of, import_keys, is_stub, parse_module, quiet
 from ._extract import extract
@@ -131,7 +133,7 @@ def _body_key(f: cst.FunctionDef) -> str:
     code = textwrap.dedent(code_of(f.with_changes(decorators=(), leading_lines=())))
     try:
         with quiet():
-            node = ast.parse(code).body[0]
+            node = parse_python(code).body[0]
     except (SyntaxError, IndexError):
         return code
     assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))

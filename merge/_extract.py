@@ -12,13 +12,14 @@ only the winner.
 
 from __future__ import annotations
 
-import ast
 import re
 import textwrap
 from dataclasses import dataclass, field, replace
 from typing import Collection, Iterator
 
 import libcst as cst
+
+from crdt_ws import parse_python
 
 from ._config import MergeConfig
 from ._cst import code_of, is_stub, parse_module, quiet, same_code
@@ -89,7 +90,7 @@ def _chunks(reply: str, config: MergeConfig) -> Iterator[tuple[str, tuple[str, .
 def _parses(code: str) -> bool:
     try:
         with quiet():
-            ast.parse(code)
+            parse_python(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True

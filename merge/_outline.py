@@ -26,6 +26,8 @@ from __future__ import annotations
 import ast
 import re
 
+from crdt_ws import parse_python
+
 from ._cst import compiles, quiet
 
 __all__ = ["repair_outline"]
@@ -60,7 +62,7 @@ def _looks_like_code(line: str) -> bool:
     for attempt in (text, text + "\n    pass"):
         try:
             with quiet():
-                tree = ast.parse(attempt)
+                tree = parse_python(attempt)
         except (SyntaxError, ValueError):
             continue
         if len(tree.body) != 1:

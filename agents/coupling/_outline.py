@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from crdt_ws import parse_python
 from merge import is_stub_def
 
 from ._errors import OutlineSyntaxError, UnknownSymbolError
@@ -56,7 +57,7 @@ def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, ...]:
 
 def _parse(source: str) -> ast.Module:
     try:
-        return ast.parse(source)
+        return parse_python(source)
     except SyntaxError as err:
         raise OutlineSyntaxError(err.msg, lineno=err.lineno, offset=err.offset) from err
     except ValueError as err:  # e.g. NUL bytes in the source
@@ -76,7 +77,7 @@ def parse_outline(source: str) -> Outline:
         strings = [n.value.value for n in module.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)]
         if len(strings) == 1:
             try:
-                inner = ast.parse(strings[0])
+                inner = parse_python(strings[0])
             except (SyntaxError, ValueError):
                 inner = None
             if inner is not None and _has_defs(inner):

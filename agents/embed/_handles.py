@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from claim_protocol import Claim
-from crdt_ws import TodoEntry
+from crdt_ws import TodoEntry, parse_python
 
 from agents.models import ModelRequest
 
@@ -146,7 +146,7 @@ def code_defines(code: str) -> str:
     names: list[str] = []
     for block in _FENCED.findall(code) or [code]:
         try:
-            tree = ast.parse(block)
+            tree = parse_python(block)
         except (SyntaxError, ValueError):
             continue
         for node in tree.body:

@@ -18,6 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crdt_ws import parse_python
+
 from ._classeval import ClassEvalTask
 from ._errors import JudgeMisuseError
 from ._humaneval import HumanEvalProblem, run_humaneval
@@ -31,7 +33,7 @@ _DOCTEST_RUNNER = Path(__file__).with_name("_doctest_runner.py")
 def outline_doctests(outline: str) -> dict[str, str]:
     """Qualified symbol -> docstring, for every docstring of ``outline`` with ``>>>`` examples."""
     try:
-        tree = ast.parse(outline)
+        tree = parse_python(outline)
     except SyntaxError:
         return {}
     found: dict[str, str] = {}

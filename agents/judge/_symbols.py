@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import re
 
+from crdt_ws import parse_python
+
 MODULE = "<module>"
 _HEADER = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 
@@ -19,7 +21,7 @@ class SymbolMap:
     def __init__(self, source: str) -> None:
         self._spans: list[tuple[int, int, str]] = []
         try:
-            tree = ast.parse(source)
+            tree = parse_python(source)
         except (SyntaxError, ValueError):
             self._scan(source)
         else:

@@ -7,13 +7,14 @@ process (they are a few MB each).
 
 from __future__ import annotations
 
-import ast
 import functools
 import json
 import os
 import textwrap
 from pathlib import Path
 from typing import Any
+
+from crdt_ws import parse_python
 
 from ._errors import ConfigError
 
@@ -72,7 +73,7 @@ def method_source(solution_code: str) -> str:
     dedented = textwrap.dedent("    " + solution_code)
     for candidate in (dedented, solution_code):
         try:
-            ast.parse(candidate)  # CPython's parser: fast, and libcst accepts what it accepts
+            parse_python(candidate)  # CPython's parser: fast, and libcst accepts what it accepts
         except SyntaxError:
             continue
         return candidate
