@@ -119,12 +119,14 @@ class Implementer:
         self._present(None)
         while not self.finished():
             await self.step()
-        if self._touched:
+        lost = {e.id for e in self.workspace.list_todos() if e.id in self._touched and _done_by(e) != self.agent}
+        if lost:
             # Cut off (a relay restart) and back only after the run finished: a half-streamed reply or a
-            # completion that lost just reached everyone, and nobody else will repair it.  Only this agent
-            # knows where it wrote, so only it puts those regions back to the results the judge passed
-            # (a no-op where they already hold them).
-            restore_regions(self.workspace, only=set(self._touched))
+            # completion that lost just reached everyone, and nobody else will repair it.  Only the agents
+            # that wrote into a TODO someone else won know it, so only they put it back to the result the
+            # judge passed (a no-op where it already holds it).  The winner never does: two agents
+            # restoring one region at once would insert the result twice.
+            restore_regions(self.workspace, only=lost)
         self.workspace.set_presence(Presence(agent=self.agent, role="implementer", color=self.color))
         return self.stats
 
@@ -391,3 +393,8 @@ def _extract_against(reply: str, symbol: str, outline: str) -> Extraction:
     except (MergeError, AssertionError):
         stub = None  # the outline lacks the symbol (an older plan): extract without a signature to lean on
     return extract(reply, symbol, stub=stub)
+
+
+def _done_by(entry: TodoEntry) -> str | None:
+    value = (entry.model_extra or {}).get("done_by")
+    return str(value) if value else None
