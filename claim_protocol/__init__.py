@@ -18,8 +18,9 @@ Errors::
     └── CommitFailed
 """
 
-from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol, restore_regions, round_of
+from ._board import Claim, ClaimBoard, ClaimStats, Commit, round_of
 from ._claimer import Claimer, RoundTrip, Work
+from ._regions import commit_symbol, restore_regions
 from ._config import ClaimConfig
 from ._errors import ClaimError, CommitFailed, NotClaimable, NotHolder
 from ._latency import SyncEstimator, peer_bounds

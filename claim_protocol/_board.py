@@ -32,36 +32,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crdt_ws import TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span, outline
-from merge import MergeError, commit_to_text, reconcile_text
+from crdt_ws import TodoEntry, TodoStatus, Workspace, WorkspaceError
+from merge import MergeError
 
 from ._config import ClaimConfig
 from ._errors import CommitFailed, NotClaimable, NotHolder
 from ._latency import SyncEstimator
+from ._regions import commit_symbol, region_clean, region_text, repair_symbol
 
-__all__ = ["Claim", "ClaimBoard", "ClaimStats", "Commit", "commit_symbol", "round_of"]
+__all__ = ["Claim", "ClaimBoard", "ClaimStats", "Commit", "round_of"]
 
 Commit = Callable[[Workspace, TodoEntry, str], None]
 """Writes ``code`` for a TODO into the document (inside the caller's transaction)."""
-
-
-def commit_symbol(workspace: Workspace, entry: TodoEntry, code: str) -> None:
-    """Splice ``code`` into the region of ``entry.symbol`` with libcst (idempotent)."""
-    commit_to_text(workspace.text(entry.file), entry.symbol, code, origin=workspace.agent_id)
-
-
-def _repair_symbol(workspace: Workspace, entry: TodoEntry) -> bool:
-    """Leave one copy of the winner's result in the buffer; True if anything changed."""
-    assert entry.result is not None
-    text = workspace.text(entry.file)
-    before = str(text)
-    try:
-        reconcile_text(text, origin=workspace.agent_id, preferred={entry.symbol: entry.result})
-    except MergeError:
-        # Concurrent edits of one line can interleave into code that does not
-        # parse; replacing the symbol's region (found by indentation) repairs it.
-        commit_to_text(text, entry.symbol, entry.result, origin=workspace.agent_id)
-    return str(text) != before
 
 
 @dataclass
@@ -349,7 +331,7 @@ class ClaimBoard:
             # and streamed into it, deleting text the winner's commit kept.  Nobody else
             # knows: put the winner's result back (found by bench.faults, kind relay).
             try:
-                clean = _region_clean(self.workspace.read(entry.file), entry)
+                clean = region_clean(self.workspace.read(entry.file), entry)
             except WorkspaceError:
                 clean = False
             if not clean:
@@ -371,7 +353,7 @@ class ClaimBoard:
                 self.commit(ws, entry, code)
             except (MergeError, WorkspaceError) as exc:
                 raise CommitFailed(f"{self.agent} could not commit {claim.todo!r}: {exc}") from exc
-            result = _region(ws.read(entry.file), entry.symbol) or code
+            result = region_text(ws.read(entry.file), entry.symbol) or code
             ws.update_todo(claim.todo, status=TodoStatus.DONE, result=result, done_by=self.agent)
             ws.log(
                 "complete",
@@ -427,7 +409,7 @@ class ClaimBoard:
                 source = self.workspace.read(entry.file)
                 if self._checked.get(todo_id) != source:
                     self._checked[todo_id] = source
-                    if not _region_clean(source, entry):
+                    if not region_clean(source, entry):
                         self._repair(entry, losers, now)
 
     def _repair_due(self, entry: TodoEntry) -> float:
@@ -446,74 +428,13 @@ class ClaimBoard:
     def _repair(self, entry: TodoEntry, losers: list[str], now: float) -> None:
         with self.workspace.transaction():
             try:
-                changed = _repair_symbol(self.workspace, entry)
+                changed = repair_symbol(self.workspace, entry)
             except MergeError as exc:  # a repair that cannot merge must not take the agent down
                 self.workspace.log("repair_failed", entry.id, losers=losers, error=str(exc), at=now)
                 return
             self.workspace.update_todo(entry.id, **{f"repaired.{loser}": self.agent for loser in losers})
             self.workspace.log("repair", entry.id, losers=losers, changed=changed, at=now)
         self.stats.repairs += 1
-
-
-def restore_regions(workspace: Workspace, only: set[str] | None = None) -> list[str]:
-    """Put every done TODO's recorded result back where the buffer no longer holds exactly it.
-
-    A safety net for the end of a run: a completion that arrives after
-    every claim loop has ended (a relay restart, a healed partition) can leave
-    two implementations merged in one region with nobody left to repair it,
-    while the TODO's verdict was given on its recorded result.  Returns the
-    ids restored (each also logged as a ``region_restored`` event).  ``only``
-    limits it to those TODOs (an agent cleaning up after its own streams).
-    """
-    restored: list[str] = []
-    for entry in workspace.list_todos():
-        if only is not None and entry.id not in only:
-            continue
-        if entry.status != TodoStatus.DONE or not entry.result or entry.file not in workspace.files:
-            continue
-        if _region_clean(workspace.read(entry.file), entry):
-            continue
-        with workspace.transaction():
-            try:
-                _repair_symbol(workspace, entry)
-            except MergeError as exc:
-                workspace.log("repair_failed", entry.id, error=str(exc))
-                continue
-            _drop_extra_copies(workspace, entry)
-            workspace.log("region_restored", entry.id)
-        restored.append(entry.id)
-    return restored
-
-
-def _drop_extra_copies(workspace: Workspace, entry: TodoEntry) -> None:
-    """Delete further definitions of the symbol left beside the result (a loser's half-streamed copy).
-
-    In a module that does not parse, a commit replaces only the first region
-    the indentation scan finds; a second copy is what keeps it from parsing.
-    """
-    for _ in range(16):  # bounded: each pass deletes one copy
-        source = workspace.read(entry.file)
-        spans = [sp for sp in outline(source) if sp.qualname == entry.symbol]
-        if len(spans) < 2:
-            return
-        keep = next((sp for sp in spans if source[sp.start : sp.end].strip() == (entry.result or "").strip()), spans[0])
-        extra = next(sp for sp in reversed(spans) if sp is not keep)
-        workspace.edit(entry.file, extra.start, extra.end, "")
-
-
-def _region_clean(source: str, entry: TodoEntry) -> bool:
-    """The buffer holds exactly one definition of the symbol, and it is the result."""
-    spans = [s for s in outline(source) if s.qualname == entry.symbol]
-    return len(spans) == 1 and source[spans[0].start : spans[0].end].strip() == (entry.result or "").strip()
-
-
-def _region(source: str, symbol: str) -> str | None:
-    """The symbol's text as it now stands in the buffer (what ``result`` records)."""
-    try:
-        span = find_span(source, symbol)
-    except WorkspaceError:
-        return None
-    return source[span.start : span.end]
 
 
 def round_of(entry: TodoEntry) -> int:

@@ -22,7 +22,8 @@ from anyio.abc import TaskGroup
 
 from crdt_ws import TodoEntry, TransportError, Workspace
 
-from ._board import Claim, ClaimBoard, ClaimStats, Commit, commit_symbol
+from ._board import Claim, ClaimBoard, ClaimStats, Commit
+from ._regions import commit_symbol
 from ._config import ClaimConfig
 from ._latency import SyncEstimator
 from ._loop import CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork, Sync
