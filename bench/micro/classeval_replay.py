@@ -33,14 +33,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import anyio
+
+from bench.report import Row, bootstrap_ci, load_results
 
 RECORDINGS = ("GPT-4-Turbo", "GPT-3.5-Turbo")
 MODES = ("serial", "parallel", "auto")
@@ -106,21 +106,6 @@ async def run(recording: str, args: argparse.Namespace) -> None:
     await run_suite(config, lambda line: print(f"{recording}: {line}", flush=True))
 
 
-def load_rows(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip().endswith("}"):
-            rows.append(json.loads(line))
-    return rows
-
-
-def bootstrap_median(values: list[float], *, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """95% percentile CI of the median (seeded)."""
-    rng = random.Random(seed)
-    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples))
-    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
-
-
 def table(recordings: Iterable[str], out: Path) -> str:
     lines = [
         "| recording | mode | suite time | speedup vs serial (median, 95% CI) | class pass | method pass | ClassEval's own assembly, same classes (class / method) |",
@@ -132,26 +117,26 @@ def table(recordings: Iterable[str], out: Path) -> str:
         if not path.exists():
             notes.append(f"{recording}: no results at {path}")
             continue
-        rows = load_rows(path)
-        by_mode: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}
+        rows = load_results([path])
+        by_mode: dict[str, dict[tuple[str, int], Row]] = {}
         for row in rows:
-            by_mode.setdefault(row["requested"], {})[(row["task"], row["seed"])] = row
+            by_mode.setdefault(row.requested, {})[(row.task, row.seed)] = row
         serial = by_mode.get("serial", {})
         cache = out / f"{recording}.predict.json"
         official = json.loads(cache.read_text())["figures"] if cache.exists() else {}
         for mode in [m for m in MODES if m in by_mode]:
             trials = by_mode[mode]
-            total = sum(r["wall_s"] for r in trials.values())
-            classes = sum(1 for r in trials.values() if r["passed"])
-            tests = sum(r["test_classes"] for r in trials.values())
-            tests_passed = sum(r["test_classes_passed"] for r in trials.values())
-            ratios = [serial[k]["wall_s"] / r["wall_s"] for k, r in trials.items() if k in serial and r["wall_s"] > 0]
+            total = sum(r.wall_s for r in trials.values())
+            classes = sum(1 for r in trials.values() if r.passed)
+            tests = sum(r.test_classes for r in trials.values())
+            tests_passed = sum(r.test_classes_passed for r in trials.values())
+            ratios = [serial[k].wall_s / r.wall_s for k, r in trials.items() if k in serial and r.wall_s > 0]
             if mode == "serial" or not ratios:
                 speedup = "1.00 (baseline)" if mode == "serial" else "-"
             else:
-                low, high = bootstrap_median(ratios)
-                speedup = f"{statistics.median(ratios):.2f}x ({low:.2f}-{high:.2f}), n={len(ratios)}"
-            ran = sorted({r["mode"] for r in trials.values()})
+                ci = bootstrap_ci(ratios, statistic="median", seed=0)
+                speedup = f"{statistics.median(ratios):.2f}x ({ci.low:.2f}-{ci.high:.2f}), n={len(ratios)}"
+            ran = sorted({r.mode for r in trials.values()})
             label = mode if ran == [mode] else f"{mode} (ran {', '.join(ran)})"
             reference = STRATEGY.get(mode)
             figures = _percent(official[reference], reference) if reference is not None and reference in official else "-"
@@ -159,7 +144,7 @@ def table(recordings: Iterable[str], out: Path) -> str:
                 f"| {recording} | {label} | {total:.0f} s | {speedup} | {classes}/{len(trials)} ({100 * classes / len(trials):.0f}%) "
                 f"| {tests_passed}/{tests} ({100 * tests_passed / max(1, tests):.1f}%) | {figures} |"
             )
-        provider = rows[0]["provider"] if rows else "-"
+        provider = rows[0].provider if rows else "-"
         notes.append(f"{recording}: {len(rows)} trials; provider: {provider}")
     return "\n".join(lines) + "\n\n" + "\n".join(notes)
 
