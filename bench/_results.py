@@ -95,10 +95,12 @@ def _repair_cut_line(path: Path) -> None:
     """Drop a row cut short by a kill (no final newline) so the file stays one valid row per line."""
     if not path.exists() or path.stat().st_size == 0:
         return
-    data = path.read_bytes()
-    if data.endswith(b"\n"):
-        return
     with path.open("r+b") as existing:
+        existing.seek(-1, os.SEEK_END)
+        if existing.read(1) == b"\n":
+            return  # the common case: checked without reading the file (this runs before every append)
+        existing.seek(0)
+        data = existing.read()
         existing.truncate(data.rfind(b"\n") + 1)
 
 
