@@ -150,6 +150,9 @@ def run(
     results: Annotated[
         Path | None, typer.Option(help="Append one JSON line per trial; re-running the same command resumes from it.")
     ] = None,
+    allow_unisolated: Annotated[
+        bool, typer.Option(help="Score humaneval/classeval even where the judge cannot hide the host's files (answers included).")
+    ] = False,
 ) -> None:
     """Run a suite in each mode and print a per-task comparison (offline scripted model by default)."""
     from pydantic import ValidationError
@@ -158,7 +161,7 @@ def run(
     from agents.roles import AgentError
 
     from ._results import ResumeError
-    from ._run import RunConfig, comparison_table, run_suite
+    from ._run import RunConfig, UnisolatedJudge, comparison_table, run_suite
     from .suites import SuiteError
 
     if data_dir is not None:
@@ -177,6 +180,7 @@ def run(
                 "profile": profile,
                 "pyright": pyright,
                 "results": results,
+                "allow_unisolated": allow_unisolated,
                 "trial": {
                     "transport": "websocket" if relay_url else transport,
                     "relay_url": relay_url,
@@ -196,7 +200,7 @@ def run(
         raise typer.BadParameter(_first_error(exc)) from exc
     try:
         outcome = anyio.run(run_suite, config, typer.echo)
-    except (SuiteError, ModelError, AgentError, ResumeError) as exc:
+    except (SuiteError, ModelError, AgentError, ResumeError, UnisolatedJudge) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     except KeyboardInterrupt:

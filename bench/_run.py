@@ -37,6 +37,13 @@ __all__ = ["RunConfig", "run_suite", "comparison_table", "task_inputs"]
 Progress = Callable[[str], None]
 
 
+class UnisolatedJudge(Exception):
+    """The judge's sandbox cannot hide the host's files here and --allow-unisolated was not given."""
+
+
+_ANSWER_SUITES = ("humaneval", "classeval")
+
+
 class RunConfig(BaseModel):
     """A benchmark run: which tasks, which modes, which model."""
 
@@ -55,10 +62,13 @@ class RunConfig(BaseModel):
     results: Path | None = Field(
         default=None, description="Append one JSON line per trial here; trials of this configuration already there are skipped (resume)."
     )
+    allow_unisolated: bool = Field(
+        default=False, description="Score humaneval/classeval even where the judge's sandbox cannot hide the host's files (rows say so)."
+    )
 
     def run_id(self) -> str:
         """Fingerprint of what changes a trial's measurement (not which tasks, modes or how many runs)."""
-        return fingerprint(self, exclude={"tasks", "modes", "runs", "results"})
+        return fingerprint(self, exclude={"tasks", "modes", "runs", "results", "allow_unisolated"})
 
 
 def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests]:
@@ -115,6 +125,14 @@ async def run_suite(config: RunConfig, progress: Progress | None = None) -> list
     async with AsyncExitStack() as stack:
         pyright = await stack.enter_async_context(PyrightServer()) if config.pyright else None
         judge = Judge(pyright=pyright)
+        isolation = await judge.sandbox.probe()
+        if "fsview" not in isolation:
+            if suite.name in _ANSWER_SUITES and not config.allow_unisolated:
+                raise UnisolatedJudge(
+                    f"the judge's sandbox cannot build its filesystem view here (isolation: {', '.join(isolation)}; needs bubblewrap "
+                    f"and namespaces), so code under test could read {suite.name}'s answers; pass --allow-unisolated to score anyway"
+                )
+            say(f"warning: judging without a filesystem view (isolation: {', '.join(isolation)}): every row says so")
         label = _model(config, references, None).info.label
         say(
             f"model: {label}; suite {suite.name}: {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs "
@@ -176,6 +194,10 @@ def _eta(elapsed: float, done: int, total: int) -> str:
 
 def _line(done: int, total: int, r: TrialResult) -> str:
     verdict = "pass" if r.passed else f"FAIL {r.test_classes_passed}/{r.test_classes}"
+    if r.tampered:
+        verdict = "TAMPERED (" + "; ".join(r.tampered[:2]) + ")"
+    if r.isolation and "fsview" not in r.isolation:
+        verdict += " [unisolated]"
     mode = r.mode if r.requested == r.mode else f"{r.requested}->{r.mode}"
     return (
         f"[{done}/{total}] {r.task:<20} {mode:<16} agents={r.agents} wall={r.wall_s:6.2f}s "
