@@ -12,18 +12,20 @@ import time
 
 import anyio
 
-from agents.judge import extract_code, judge_task, load_recorded, load_tasks
+from agents.judge import Sandbox, SandboxConfig, extract_code, judge_task, load_recorded, load_tasks
 
 
 async def main() -> None:
     root, recorded = sys.argv[1], sys.argv[2]
+    # --same-uid: judge as the caller's uid (both sides), for machines where a private uid cannot reach the interpreter.
+    sandbox = Sandbox(SandboxConfig(drop_privileges=False)) if "--same-uid" in sys.argv[3:] else None
     tasks = {t.task_id: t for t in load_tasks(root)}
     predictions = load_recorded(recorded)
     for line in sys.stdin:
         task = tasks[line.strip()]
         code = extract_code(predictions[task.task_id], recorded)
         t0 = time.monotonic()
-        verdict = await judge_task(task, code)
+        verdict = await judge_task(task, code, sandbox=sandbox)
         seconds = time.monotonic() - t0
         passed = [o.passed for o in verdict.verdict.test_classes]
         print(json.dumps({"task": task.task_id, "seconds": seconds, "passed": passed, "tampered": bool(getattr(verdict.verdict, "tampered", []))}), flush=True)

@@ -45,6 +45,11 @@ def main() -> None:
     parser.add_argument("--file", default="GPT-4-Turbo_method_I_greedy.json", help="recorded file under DATA/recorded")
     parser.add_argument("--limit", type=int, default=None, help="first N tasks only")
     parser.add_argument("--rounds", type=int, default=1, help="passes over the tasks")
+    parser.add_argument(
+        "--same-uid",
+        action="store_true",
+        help="judge as this uid on both sides (a sandbox that drops to a private uid cannot reach an interpreter under a 0700 /root)",
+    )
     args = parser.parse_args()
     root = data_dir(args.data)
     recorded = str(root / "recorded" / args.file)
@@ -52,7 +57,7 @@ def main() -> None:
     sides = {"before": Path(args.baseline).resolve(), "after": Path(args.current).resolve()}
     procs = {
         name: subprocess.Popen(
-            [_python_of(path), str(_WORKER), str(root), recorded],
+            [_python_of(path), str(_WORKER), str(root), recorded, *(["--same-uid"] if args.same_uid else [])],
             cwd=path,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -80,7 +85,7 @@ def main() -> None:
             if proc.stdin is not None:
                 proc.stdin.close()
             proc.wait()
-    print(f"file={args.file} tasks={len(ids)} rounds={args.rounds} load={os.getloadavg()[0]:.2f}")
+    print(f"file={args.file} tasks={len(ids)} rounds={args.rounds} same_uid={args.same_uid} load={os.getloadavg()[0]:.2f}")
     for name, path in sides.items():
         s = seconds[name]
         print(f"{name:6s} {str(path):24s} median={statistics.median(s):.3f}s p95={_p95(s):.3f}s mean={statistics.fmean(s):.3f}s n={len(s)}")
