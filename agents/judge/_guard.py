@@ -58,7 +58,18 @@ def _open_channel() -> tuple[int, bytes]:
     channel = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    _not_dumpable()
     return channel, key
+
+
+def _not_dumpable() -> None:
+    """PR_SET_DUMPABLE 0: processes the code starts (same uid) cannot read this one's memory via /proc or ptrace."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except (OSError, AttributeError):
+        pass
 
 
 def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):  # noqa: C901 - one closure scope on purpose
@@ -139,6 +150,8 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):
             return "runner"
         if filename.startswith(frozen):
             return "import"
+        if filename.startswith("<frozen "):
+            return "library"  # frozen stdlib modules (os, codecs, ...); forging the name is refused
         if filename.startswith(untrusted) or not filename.startswith(library_roots):
             return "untrusted"
         return "library"
@@ -185,7 +198,7 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):
             name = name.decode(errors="replace")
         if type_(name) is not str_:
             return True
-        return name == runner or name.startswith(frozen) or (name.startswith(library_roots) and not name.startswith(untrusted))
+        return name == runner or name.startswith("<frozen") or (name.startswith(library_roots) and not name.startswith(untrusted))
 
     def hook(event: str, args: tuple) -> None:
         ident = get_ident()

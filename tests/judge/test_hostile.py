@@ -386,3 +386,21 @@ async def test_a_solution_that_loads_the_reference_fails(judge: Judge) -> None:
     cheat = OUTLINE + f"\n\nexec(open({str(TASK / 'reference.py')!r}).read())\n"
     score = await judge.score(cheat, TESTS)
     assert not score.passed and not any(t.status == "success" for t in score.test_classes)
+
+
+async def test_a_child_process_cannot_read_the_runners_memory() -> None:
+    """The runner is not dumpable: a process the code starts (same uid) cannot open its /proc/PID/mem."""
+    program = textwrap.dedent(
+        """
+        import os, subprocess, sys, unittest
+
+        class T(unittest.TestCase):
+            def test_mem_closed(self):
+                probe = f"open('/proc/{os.getpid()}/mem', 'rb').read(1)"
+                done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+                self.assertNotEqual(done.returncode, 0)
+                self.assertIn("PermissionError", done.stderr)
+        """
+    )
+    verdict = await run_unittest_classes(program, ["T"], module_name="memprobe")
+    assert verdict.passed, verdict.test_classes[0].problems
