@@ -44,6 +44,18 @@ class UnisolatedJudge(Exception):
 _ANSWER_SUITES = ("humaneval", "classeval")
 
 
+def require_isolation(suite: str, isolation: list[str], allow_unisolated: bool) -> str | None:
+    """None when the judge hides the host's files; a warning when it cannot but may go on; UnisolatedJudge otherwise."""
+    if "fsview" in isolation:
+        return None
+    if suite in _ANSWER_SUITES and not allow_unisolated:
+        raise UnisolatedJudge(
+            f"the judge's sandbox cannot build its filesystem view here (isolation: {', '.join(isolation)}; needs bubblewrap "
+            f"and namespaces), so code under test could read {suite}'s answers; pass --allow-unisolated to score anyway"
+        )
+    return f"warning: judging without a filesystem view (isolation: {', '.join(isolation)}): every row says so"
+
+
 class RunConfig(BaseModel):
     """A benchmark run: which tasks, which modes, which model."""
 
@@ -125,14 +137,9 @@ async def run_suite(config: RunConfig, progress: Progress | None = None) -> list
     async with AsyncExitStack() as stack:
         pyright = await stack.enter_async_context(PyrightServer()) if config.pyright else None
         judge = Judge(pyright=pyright)
-        isolation = await judge.sandbox.probe()
-        if "fsview" not in isolation:
-            if suite.name in _ANSWER_SUITES and not config.allow_unisolated:
-                raise UnisolatedJudge(
-                    f"the judge's sandbox cannot build its filesystem view here (isolation: {', '.join(isolation)}; needs bubblewrap "
-                    f"and namespaces), so code under test could read {suite.name}'s answers; pass --allow-unisolated to score anyway"
-                )
-            say(f"warning: judging without a filesystem view (isolation: {', '.join(isolation)}): every row says so")
+        warning = require_isolation(suite.name, await judge.sandbox.probe(), config.allow_unisolated)
+        if warning:
+            say(warning)
         label = _model(config, references, None).info.label
         say(
             f"model: {label}; suite {suite.name}: {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs "
