@@ -28,6 +28,7 @@ import importlib
 import io
 import time
 import traceback
+import types
 import unittest
 
 _MAX_DETAIL = 2000
@@ -101,41 +102,51 @@ def _main() -> None:
         for v in list(m.__dict__.values()):
             if isinstance(v, type) and str(v.__dict__.get("__module__", "")).startswith("unittest"):
                 classes_seen.add(v)
-    # Class attribute assignment raises no audit event in CPython 3.11: compare namespaces instead.
-    # (name, namespace, items, additions allowed); compared by identity, never by hashing keys.
+    # Class attribute assignment raises no audit event in CPython 3.11: compare namespaces instead,
+    # by identity, never by hashing keys.  Entries: (name, namespace, items, kind) where kind is
+    # "module" (new names allowed), "class" (unittest's and the runner's: nothing may change) or
+    # "test" (a test class: its tests and whatever overrides TestCase may not change; plain data
+    # such as what setUpClass stores may).
     watched: list = []
-    # What unittest itself (re)binds on a test class while running it.
-    unittest_bookkeeping = ("_classSetupFailed", "_class_cleanups", "tearDown_exceptions")
+    # What unittest itself (re)binds on a test class while running it, and what only shapes messages.
+    unittest_bookkeeping = frozenset({"_classSetupFailed", "_class_cleanups", "tearDown_exceptions", "maxDiff", "longMessage"})
+    testcase_names = frozenset(dir(unittest.TestCase))
+    code_like = (types.FunctionType, classmethod, staticmethod, property)
     module_ids = [(m.__name__, m) for m in guarded]
 
     def watch(cls: type) -> None:
         namespace = type_.__dict__["__dict__"].__get__(cls)
-        watched.append(("test class " + str_(cls.__name__), namespace, tuple_(namespace.items()), False))
+        watched.append(("test class " + str_(cls.__name__), namespace, tuple_(namespace.items()), "test"))
+
+    def guarded_name(k: str, value: object) -> bool:
+        return k not in unittest_bookkeeping and (k in testcase_names or k.startswith("test") or type_(value) in code_like)
 
     def changed() -> str:
         for name, module in module_ids:
             if modules_map.get(name) is not module:
                 return "sys.modules[" + name + "]"
-        for name, namespace, items, grow in watched:
+        for name, namespace, items, kind in watched:
             now = tuple_(namespace.items())
             if len_(now) < len_(items):
                 return name + " (attributes removed)"
-            if not grow:
+            if kind != "module":
                 for pair in now[len_(items):]:
-                    if pair[0] not in unittest_bookkeeping:
+                    if pair[0] not in unittest_bookkeeping and (kind == "class" or guarded_name(pair[0], pair[1])):
                         return name + " (attribute added: " + str_(pair[0]) + ")"
             i = 0
             for k, v in items:
                 pair = now[i]
-                if pair[0] is not k or (pair[1] is not v and k not in unittest_bookkeeping):
+                if pair[0] is not k:
+                    return name + " (attributes reordered)"
+                if pair[1] is not v and k not in unittest_bookkeeping and (kind != "test" or guarded_name(k, v) or type_(pair[1]) in code_like):
                     return name + "." + k
                 i += 1
         return ""
 
     _Result.check = staticmethod(changed)
     _Result.report = staticmethod(report)
-    watched: list = [(m.__name__, m.__dict__, tuple(m.__dict__.items()), True) for m in guarded]
-    watched += [(c.__qualname__, c.__dict__, tuple(c.__dict__.items()), False) for c in classes_seen]
+    watched.extend((m.__name__, m.__dict__, tuple(m.__dict__.items()), "module") for m in guarded)
+    watched.extend((c.__qualname__, c.__dict__, tuple(c.__dict__.items()), "class") for c in classes_seen)
     for module in guarded:
         protect(module)
     protect(_Result)

@@ -404,3 +404,29 @@ async def test_a_child_process_cannot_read_the_runners_memory() -> None:
     )
     verdict = await run_unittest_classes(program, ["T"], module_name="memprobe")
     assert verdict.passed, verdict.test_classes[0].problems
+
+
+async def test_test_classes_may_keep_data_on_themselves() -> None:
+    """setUpClass storing fixtures on the class is the tests' business, not tampering."""
+    program = textwrap.dedent(
+        """
+        import unittest
+
+        class T(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                cls.rows = [1, 2, 3]
+                cls.maxDiff = None
+
+            def setUp(self):
+                type(self).calls = getattr(type(self), "calls", 0) + 1
+
+            def test_rows(self):
+                self.assertEqual(sum(self.rows), 6)
+
+            def test_again(self):
+                self.assertEqual(len(self.rows), 3)
+        """
+    )
+    verdict = await run_unittest_classes(program, ["T"], module_name="fixtures")
+    assert verdict.passed and not verdict.tampered, verdict
