@@ -146,7 +146,7 @@ async def view_command(cfg: SandboxConfig, workdir: str, command: str, files: li
     made: set[str] = {"/usr", "/etc", "/proc", "/dev", "/tmp", "/var/tmp", "/run", "/var"}
     for root in roots:
         for parent in _ancestors(root + "/x"):
-            if parent not in made and not any(_inside(parent, m) for m in ("/usr", "/etc", "/proc", "/dev", "/tmp")):
+            if parent not in made and not any(_inside(parent, m) for m in ("/usr", "/etc", "/proc", "/dev")):
                 # Parents bwrap would make inherit nothing: 0755 so the private uid can walk to the interpreter.
                 argv += ["--perms", "0755", "--dir", parent]
                 made.add(parent)
