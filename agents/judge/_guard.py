@@ -119,6 +119,14 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):
     runner = runner_file
     frozen = "<frozen importlib._bootstrap"
     frame_attrs = _FRAME_ATTRS
+    hooked = frozenset(
+        {
+            "object.__setattr__", "object.__delattr__", "sys._getframe", "object.__getattr__", "compile",
+            "code.__new__", "exec", "function.__new__", "open",
+            "sys._current_frames", "sys._current_exceptions", "sys.settrace", "sys.setprofile",
+            "gc.get_objects", "gc.get_referrers", "gc.get_referents", "marshal.loads", "marshal.load",
+        }
+    )
     frame_helpers = _FRAME_HELPERS
     protected_prefixes = _PROTECTED_PREFIXES
     stack_events = frozenset(
@@ -201,6 +209,8 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):
         return name == runner or name.startswith("<frozen") or (name.startswith(library_roots) and not name.startswith(untrusted))
 
     def hook(event: str, args: tuple) -> None:
+        if event not in hooked and not event.startswith("ctypes."):
+            return  # most events (import, os.listdir, ...) are none of ours: leave at once
         ident = get_ident()
         if ident in busy:
             return
