@@ -10,19 +10,45 @@ as it does ``tamper`` events the runner's audit hook reports.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import importlib.util
 import json
+import marshal
 import os
+import sys
 from pathlib import Path
 
 _HERE = Path(__file__).parent
+RUNNER = "_judge_runner.pyc"
+"""File name of the runner script inside the sandbox (compiled once per judge process)."""
+_RUNNER_CODE_NAME = "<judge runner>"
 
 
+@functools.cache
 def runner_source(name: str) -> str:
     """The guard followed by the runner ``name`` (``_unittest_runner.py`` ...), as one script."""
     guard = (_HERE / "_guard.py").read_text(encoding="utf-8")
     return guard + "\n\n# ---- runner ----\n" + (_HERE / name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _compiled(name: str) -> bytes:
+    code = compile(runner_source(name), _RUNNER_CODE_NAME, "exec", dont_inherit=True)
+    header = importlib.util.MAGIC_NUMBER + (0).to_bytes(4, "little") + (0).to_bytes(8, "little")
+    return header + marshal.dumps(code)
+
+
+def runner_files(name: str, python: str) -> tuple[str, dict[str, str | bytes]]:
+    """(script name, files) for the sandbox: bytecode when it runs this interpreter, else source.
+
+    Compiling the guard and runner in every sandboxed process cost about 15 ms
+    per run; the bytecode is made once here.
+    """
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return RUNNER, {RUNNER: _compiled(name)}
+    return "_judge_runner.py", {"_judge_runner.py": runner_source(name)}
 
 
 class SignedChannel:

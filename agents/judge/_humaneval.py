@@ -16,7 +16,7 @@ from importlib import resources
 import anyio
 from pydantic import BaseModel, Field
 
-from ._channel import SignedChannel, runner_source
+from ._channel import SignedChannel, runner_files
 from ._errors import DataError
 from ._sandbox import Sandbox, SandboxConfig
 
@@ -69,10 +69,11 @@ async def run_humaneval(
     base = (sandbox or Sandbox(SandboxConfig())).config
     # Wall limit = execution limit + room for interpreter start-up; the runner enforces timeout_s itself.
     box = Sandbox(base.model_copy(update={"wall_timeout_s": timeout_s + 10.0, "cpu_s": int(timeout_s) + 10}))
-    files = {"program.py": build_program(problem, completion), "_judge_runner.py": runner_source("_humaneval_runner.py")}
+    script, runner = runner_files("_humaneval_runner.py", box.config.python)
+    files: dict[str, str | bytes] = {"program.py": build_program(problem, completion), **runner}
     channel = SignedChannel()
     run = await box.run(
-        ["python", "-I", "_judge_runner.py", "program.py", str(timeout_s)],
+        ["python", "-I", script, "program.py", str(timeout_s)],
         files,
         on_stdout_line=lambda line: (channel.feed(line), None)[1],
         stdin_data=channel.key,

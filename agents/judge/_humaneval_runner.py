@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the judge prepends _guard.py to this file: these names are 
 
 def _main() -> None:
     channel, key = _open_channel()
-    emit, install, protect, report, attempts = _make_guard(channel, key, os.getcwd(), os.path.abspath(__file__))
+    emit, install, protect, report, attempts = _make_guard(channel, key, os.getcwd(), _main.__code__.co_filename)
     del key
     import unittest
 

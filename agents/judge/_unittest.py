@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ._channel import SignedChannel, runner_source
+from ._channel import SignedChannel, runner_files
 from ._errors import JudgeInputError
 from ._sandbox import Sandbox, SandboxConfig, SandboxResult
 
@@ -116,7 +116,8 @@ async def run_unittest_classes(
     # The sandbox's wall timeout must cover the import plus every class.
     limit = import_timeout_s + class_timeout_s * len(test_classes) + 3.0
     box = Sandbox(box.config.model_copy(update={"wall_timeout_s": limit, "cpu_s": int(limit) + 1}))
-    files = {f"{module_name}.py": program, "_judge_runner.py": runner_source("_unittest_runner.py")}
+    script, runner = runner_files("_unittest_runner.py", box.config.python)
+    files: dict[str, str | bytes] = {f"{module_name}.py": program, **runner}
     tampered: list[str] = []
     outcomes: dict[str, TestClassOutcome] = {}
     runs: list[SandboxResult] = []
@@ -138,7 +139,7 @@ async def run_unittest_classes(
             return None
 
         # Before the first line only the wall timeout applies: it bounds the import.
-        argv = ["python", "-I", "_judge_runner.py", module_name, *remaining]
+        argv = ["python", "-I", script, module_name, *remaining]
         result = await box.run(argv, files, on_stdout_line=on_line, stdin_data=channel.key)
         runs.append(result)
         tampered += [t for t in channel.tampered if t not in tampered]

@@ -76,7 +76,7 @@ class _Result(unittest.TextTestResult):
 
 def _main() -> None:
     channel, key = _open_channel()
-    emit, install, protect, report, attempts = _make_guard(channel, key, os.getcwd(), os.path.abspath(__file__))
+    emit, install, protect, report, attempts = _make_guard(channel, key, os.getcwd(), _main.__code__.co_filename)
     del key
     # Everything the main thread uses from here on is a local bound before the import.
     start_thread = _thread.start_new_thread
