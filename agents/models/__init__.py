@@ -19,7 +19,8 @@ Errors (one root)::
 
     ModelError
     ├── ConfigError                 bad name/option/environment
-    │   └── UnknownProvider         provider short name not registered
+    │   ├── UnknownProvider         provider short name not registered
+    │   └── PreflightFailed         key/endpoint/model check before a run failed (one line: provider + fix)
     ├── UnknownRequest              offline provider has no reply for this request
     ├── StreamNotFinished           usage read before the stream ended
     ├── BudgetExceeded              token or cost cap would be exceeded (raised before the call)
@@ -53,6 +54,7 @@ from ._errors import (
 from ._faults import FAULT_KINDS, Fault, FaultKind, inject_fault, inject_one_of
 from ._latency import PROFILES, LatencyConfig, LatencyModel, LatencyProfile, StreamPlan, get_profile
 from ._openai import OpenAIConfig, OpenAIModel
+from ._preflight import PreflightFailed, connection_problem, preflight
 from ._pricing import Pricing, cache_min_tokens, claude_pricing, known_claude_models
 from ._references import ClassEvalReferences, DictReferences, Reference, ReferenceSource
 from ._registry import ProviderFactory, known_providers, register_provider, resolve_model
@@ -89,6 +91,7 @@ __all__ = [
     "OnlineModel",
     "OpenAIConfig",
     "OpenAIModel",
+    "PreflightFailed",
     "Pricing",
     "ProviderError",
     "ProviderFactory",
@@ -114,12 +117,14 @@ __all__ = [
     "available_recordings",
     "cache_min_tokens",
     "claude_pricing",
+    "connection_problem",
     "count_tokens",
     "get_profile",
     "inject_fault",
     "inject_one_of",
     "known_claude_models",
     "known_providers",
+    "preflight",
     "register_provider",
     "resolve_model",
     "tokenize",

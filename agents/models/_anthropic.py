@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from ._base import CallState, OnlineModel, RetryConfig
 from ._budget import Budget
 from ._errors import ConfigError, ProviderError, ProviderRejected, ProviderTimeout, ProviderUnavailable, RateLimited
+from ._preflight import PreflightFailed, connection_problem
 from ._pricing import Pricing, cache_min_tokens, claude_pricing
 from ._tokens import count_tokens
 from ._types import ModelRequest, ProviderInfo
@@ -112,6 +113,44 @@ class AnthropicModel(OnlineModel):
                 timeout=anthropic.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s),
             )
         return self._client
+
+    @property
+    def endpoint(self) -> str:
+        return self.config.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+
+    async def check(self, timeout_s: float) -> str:
+        """``GET /v1/models/{id}``: free, and proves the key, the endpoint and the model id at once."""
+        import anthropic
+        import httpx2
+
+        where = self._where()
+        client = self._get_client()  # ConfigError (no key) is turned into PreflightFailed by preflight()
+        try:
+            info = await client.models.retrieve(self.config.model, timeout=timeout_s)
+        except anthropic.APIStatusError as err:
+            status, kind = err.status_code, _error_type(err.body)
+            env = self.config.api_key_env
+            if status == 401:
+                raise PreflightFailed(f"{where}: the key in ${env} was rejected (HTTP 401); set ${env} to a valid API key") from None
+            if status == 403:
+                raise PreflightFailed(f"{where}: the key in ${env} may not use this API (HTTP 403); check its workspace permissions") from None
+            if status == 404:
+                raise PreflightFailed(
+                    f"{where}: no model {self.config.model!r} (HTTP 404); use a model id your key can see (GET /v1/models)"
+                ) from None
+            if status == 429 or status >= 500:
+                return f"{where}: key accepted; the API is busy now (HTTP {status}), calls will back off"
+            raise PreflightFailed(f"{where}: HTTP {status} {kind or ''} on GET /v1/models; check the key and base URL") from None
+        except anthropic.APITimeoutError:
+            raise TimeoutError from None
+        except (anthropic.APIConnectionError, httpx2.TransportError) as err:
+            host = httpx2.URL(self.endpoint).host
+            raise PreflightFailed(f"{where}: {connection_problem(err, host)}; check ANTHROPIC_BASE_URL / base_url") from None
+        return f"{where}: key accepted, model {info.id} found"
+
+    def _where(self) -> str:
+        default = self.endpoint == "https://api.anthropic.com"
+        return f"anthropic:{self.config.model}" + ("" if default else f" at {self.endpoint}")
 
     async def aclose(self) -> None:
         client, self._client = self._client, None

@@ -142,6 +142,16 @@ class StreamingModel(ABC):
         async with self.stream(request) as stream:
             return await stream.collect()
 
+    @property
+    def endpoint(self) -> str:
+        """Where calls go (a URL for online providers), for error messages."""
+        return "offline"
+
+    async def check(self, timeout_s: float) -> str:
+        """Prove the provider can answer, with its cheapest real request (see ``preflight``); offline: nothing to do."""
+        del timeout_s
+        return f"{self._info.label}: offline, nothing to check"
+
     async def aclose(self) -> None:
         """Release connections (idempotent); offline providers hold none."""
 
