@@ -53,6 +53,7 @@ from ._errors import (
 )
 from ._faults import FAULT_KINDS, Fault, FaultKind, inject_fault, inject_one_of
 from ._latency import PROFILES, LatencyConfig, LatencyModel, LatencyProfile, StreamPlan, get_profile
+from ._limiter import LimiterConfig, ProviderLimiter
 from ._openai import OpenAIConfig, OpenAIModel
 from ._preflight import PreflightFailed, connection_problem, preflight
 from ._pricing import Pricing, cache_min_tokens, claude_pricing, known_claude_models
@@ -81,6 +82,7 @@ __all__ = [
     "LatencyConfig",
     "LatencyModel",
     "LatencyProfile",
+    "LimiterConfig",
     "Message",
     "Model",
     "ModelError",
@@ -96,6 +98,7 @@ __all__ = [
     "ProviderError",
     "ProviderFactory",
     "ProviderInfo",
+    "ProviderLimiter",
     "ProviderRejected",
     "ProviderTimeout",
     "ProviderUnavailable",

@@ -14,8 +14,9 @@ import anyio
 from pydantic import BaseModel, Field
 
 from ._budget import Budget, Reservation
-from ._errors import ProviderError, StreamInterrupted
+from ._errors import ProviderError, RateLimited, StreamInterrupted
 from ._latency import LatencyConfig, LatencyModel
+from ._limiter import ProviderLimiter
 from ._pricing import Pricing
 from ._tokens import count_tokens, tokenize
 from ._types import Completion, ModelRequest, ModelStream, ProviderInfo, Usage
@@ -237,19 +238,32 @@ class StreamingModel(ABC):
 
 
 class OnlineModel(StreamingModel):
-    """A provider reached over HTTP: retries ``_attempt`` while nothing was delivered."""
+    """A provider reached over HTTP: retries ``_attempt`` while nothing was delivered.
+
+    With a ``limiter`` (shared by every client of the same provider in a run),
+    each attempt is admitted by it, and a server's retry-after pauses them all.
+    """
 
     retry: RetryConfig
+    limiter: ProviderLimiter | None = None
 
     async def _generate(self, request: ModelRequest, state: CallState) -> AsyncIterator[str]:
         rng = random.Random()
         while True:
             state.attempts += 1
             try:
-                async for chunk in self._attempt(request, state):
-                    yield chunk
+                if self.limiter is None:
+                    async for chunk in self._attempt(request, state):
+                        yield chunk
+                    return
+                async with self.limiter.admit(count_tokens(prompt_text(request))) as spent:
+                    async for chunk in self._attempt(request, state):
+                        yield chunk
+                    spent(state.output_tokens or 0)
                 return
             except ProviderError as err:
+                if self.limiter is not None and isinstance(err, RateLimited) and err.retry_after is not None:
+                    self.limiter.pause(min(err.retry_after, self.retry.max_retry_after_s))
                 err.attempts = state.attempts
                 if state.parts:
                     raise StreamInterrupted(
