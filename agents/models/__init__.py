@@ -5,6 +5,7 @@ Providers by short name (``resolve_model``)::
     anthropic:<model>             Claude via the anthropic SDK (key from $ANTHROPIC_API_KEY)
     openai:<model>@<base_url>     OpenAI-compatible servers: vLLM, llama.cpp server, Ollama
     replay:<recording>            real recorded ClassEval replies (offline)
+    recorded:<dir>                the replies of a run recorded with RecordingModel / --record (offline)
     scripted                      reference implementations + seeded faults (offline)
 
 Streaming::
@@ -57,6 +58,7 @@ from ._limiter import LimiterConfig, ProviderLimiter
 from ._openai import OpenAIConfig, OpenAIModel
 from ._preflight import PreflightFailed, connection_problem, preflight
 from ._pricing import Pricing, cache_min_tokens, claude_pricing, known_claude_models
+from ._record import RecordedConfig, RecordedModel, RecordingModel, request_fingerprint
 from ._references import ClassEvalReferences, DictReferences, Reference, ReferenceSource
 from ._registry import ProviderFactory, known_providers, register_provider, resolve_model
 from ._replay import ReplayConfig, ReplayModel, available_recordings
@@ -103,6 +105,9 @@ __all__ = [
     "ProviderTimeout",
     "ProviderUnavailable",
     "RateLimited",
+    "RecordedConfig",
+    "RecordedModel",
+    "RecordingModel",
     "Reference",
     "ReferenceSource",
     "ReplayConfig",
@@ -129,6 +134,7 @@ __all__ = [
     "known_providers",
     "preflight",
     "register_provider",
+    "request_fingerprint",
     "resolve_model",
     "tokenize",
 ]

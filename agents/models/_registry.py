@@ -1,7 +1,7 @@
 """Short model names -> providers.
 
 ``anthropic:<model>``, ``openai:<model>@<base_url>``, ``replay:<recording>``,
-``scripted`` (or ``scripted:classeval``). Keyword options go to the provider's
+``recorded:<dir>`` (a run captured with ``--record``), ``scripted`` (or ``scripted:classeval``). Keyword options go to the provider's
 pydantic config; a bad name or option is a ``ConfigError`` that says what is
 known. Other providers plug in with ``register_provider``.
 """
@@ -20,6 +20,7 @@ from ._budget import Budget
 from ._errors import ConfigError, UnknownProvider
 from ._limiter import ProviderLimiter
 from ._openai import OpenAIConfig, OpenAIModel
+from ._record import RecordedConfig, RecordedModel
 from ._references import ClassEvalReferences, ReferenceSource
 from ._replay import ReplayConfig, ReplayModel
 from ._scripted import ScriptedConfig, ScriptedModel
@@ -74,6 +75,13 @@ def _replay(rest: str, budget: Budget | None, options: dict[str, Any]) -> Stream
     return ReplayModel(_validated(ReplayConfig, {**options, "recording": rest}, f"replay:{rest}"), budget=budget)
 
 
+def _recorded(rest: str, budget: Budget | None, options: dict[str, Any]) -> StreamingModel:
+    if not rest:
+        raise ConfigError("recorded needs the directory a run was recorded into: 'recorded:runs/paid-1/replies'")
+    values = {**options, "directory": rest}
+    return RecordedModel(_validated(RecordedConfig, values, f"recorded:{rest}"), budget=budget)
+
+
 def _scripted(rest: str, budget: Budget | None, options: dict[str, Any]) -> StreamingModel:
     options = dict(options)
     references = options.pop("references", None)
@@ -91,6 +99,7 @@ _REGISTRY: dict[str, ProviderFactory] = {
     "anthropic": _anthropic,
     "openai": _openai,
     "replay": _replay,
+    "recorded": _recorded,
     "scripted": _scripted,
 }
 
