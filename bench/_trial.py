@@ -104,8 +104,12 @@ async def run_trial(
     *,
     judge: Judge,
     pyright: PyrightServer | None = None,
+    watch: Callable[[Workspace], None] | None = None,
 ) -> TrialResult:
-    """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests."""
+    """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests.
+
+    ``watch`` is handed the outliner's replica once the plan is published (progress displays read it).
+    """
     room = f"{spec.id}-{mode}-{config.seed}".replace("/", "_")
     if config.relay_url is not None:
         room += f"-{secrets.token_hex(3)}"  # a shared relay may keep an earlier trial's room: never reuse one
@@ -117,6 +121,8 @@ async def run_trial(
         plan = await Outliner(outliner_ws, model, config.outliner).run(
             spec, mode, agents=scheduler.agents, objective=scheduler.objective
         )
+        if watch is not None:
+            watch(outliner_ws)
         agents = 1 if plan.mode == "serial" else scheduler.agents
         judge_ws = Workspace("judge")
         await stack.enter_async_context(connect(judge_ws))
