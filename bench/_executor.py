@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import socket
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -103,6 +105,7 @@ class RayExecutor:
 
         if ray.is_initialized():
             return
+        self._reachable()
         env = {k: os.environ[k] for k in ("CLASSEVAL_DATA",) if k in os.environ}
         try:
             ray.init(
@@ -111,6 +114,16 @@ class RayExecutor:
             )  # fmt: skip
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise ExecutorError(f"cannot reach the Ray cluster at {self.address or '(new local cluster)'}: {exc}") from exc
+
+    def _reachable(self) -> None:
+        """A host:port address must accept a TCP connection (ray.init would retry for minutes)."""
+        match = re.fullmatch(r"(?:ray://)?\[?([^\]]+?)\]?:(\d+)", self.address or "")
+        if match is None:
+            return
+        try:
+            socket.create_connection((match[1], int(match[2])), timeout=5).close()
+        except OSError as exc:
+            raise ExecutorError(f"cannot reach the Ray cluster at {self.address}: {exc.strerror or exc}; is `ray start --head` running there?") from exc
 
     async def run(self, config: RunConfig, jobs: list[Job], on_row: OnRow, *, watch: Watch | None, say: Callable[[str], None]) -> None:
         import ray

@@ -5,13 +5,14 @@ with the spend so far for priced models).  On a TTY a status block under
 those lines is redrawn twice a second: trials done/total, ETA, spend, and
 each running trial's phase and TODO counts, read from its outliner replica.
 Piped or redirected output gets only the plain lines (no escape codes), so
-logs and CI stay readable.  Every line is cut to 100 columns.
+logs and CI stay readable.  Lines wrap at 100 columns (the live status lines are cut).
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Callable
 from typing import TextIO
@@ -67,12 +68,13 @@ class Progress:
         self.began = time.monotonic()
 
     def line(self, text: str) -> None:
-        """A permanent line (above the live block)."""
+        """A permanent line (above the live block), wrapped at 100 columns: nothing a user must read is cut."""
         self._clear()
-        if self.echo is not None:
-            self.echo(fit(text))
-        else:
-            print(fit(text), file=self.out, flush=True)
+        for part in textwrap.wrap(text, WIDTH, subsequent_indent="    ", break_on_hyphens=False) or [""]:
+            if self.echo is not None:
+                self.echo(part)
+            else:
+                print(part, file=self.out, flush=True)
         self._draw()
 
     def watch(self, job: Job, workspace: Workspace | None) -> None:

@@ -44,7 +44,11 @@ _PLACEMENT = {
 
 
 class RunAborted(Exception):
-    """The run stopped early (too many trials in a row were errors); the message says why."""
+    """The run stopped early (too many trials in a row were errors); the message says why, ``rows`` what ran."""
+
+    def __init__(self, message: str, rows: list[TrialResult]) -> None:
+        super().__init__(message)
+        self.rows = rows
 
 
 class RunConfig(BaseModel):
@@ -124,11 +128,30 @@ async def run_suite(config: RunConfig, progress: Progress | Say | None = None) -
         if len(streak) >= config.max_consecutive_errors:
             raise RunAborted(
                 f"stopped after {len(streak)} error trials in a row (--max-consecutive-errors "
-                f"{config.max_consecutive_errors}); last: {row.error}"
+                f"{config.max_consecutive_errors}); last: {row.error}",
+                sorted(results, key=lambda r: r.order),
             )
 
-    await executor.run(config, jobs, on_row, watch=show.watch, say=show.line)
+    try:
+        await executor.run(config, jobs, on_row, watch=show.watch, say=show.line)
+    except BaseExceptionGroup as group:
+        raise first_error(group) from None
     return sorted(results, key=lambda r: r.order)
+
+
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error that stopped concurrent trials (the others are the cancellations it caused)."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    return next((e for e in leaves if isinstance(e, Exception)), leaves[0])
 
 
 def trial_order(config: RunConfig, task_ids: list[str]) -> list[tuple[str, Mode, int]]:

@@ -8,8 +8,8 @@ not writable, executor unavailable); 130 interrupted.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
-from pathlib import Path
 
 import anyio
 
@@ -19,9 +19,9 @@ from agents.roles import AgentError
 from ._estimate import TrialEstimate, estimate_error, estimate_trials, summarize_estimate
 from ._executor import ExecutorError
 from ._metrics import TrialResult
-from ._progress import Progress, fit
+from ._progress import WIDTH, Progress, fit
 from ._results import ResumeError, default_results_path
-from ._run import RunAborted, RunConfig, comparison_table, run_suite, trial_order
+from ._run import RunAborted, RunConfig, comparison_table, first_error, run_suite, trial_order
 from ._runner import make_model
 from ._summary import failure_lines, headline
 from .suites import SuiteError, SuiteReferences, get_suite
@@ -68,12 +68,15 @@ def dry_run_lines(config: RunConfig) -> list[str]:
 
 async def _run_with_display(config: RunConfig, progress: Progress) -> list[TrialResult]:
     outcome: list[TrialResult] = []
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(progress.redraw_forever)
-        try:
-            outcome = await run_suite(config, progress)
-        finally:
-            tg.cancel_scope.cancel()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(progress.redraw_forever)
+            try:
+                outcome = await run_suite(config, progress)
+            finally:
+                tg.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        raise first_error(group) from None
     return outcome
 
 
@@ -101,7 +104,7 @@ def run_command(config: RunConfig, *, dry_run: bool, echo: Echo, err: Echo, live
         return 2
     except RunAborted as exc:
         progress.close()
-        _finish(config, _rows_of(results, config), echo)
+        _finish(config, exc.rows, echo)
         err(f"error: {exc}")
         return 1
     except KeyboardInterrupt:
@@ -110,18 +113,11 @@ def run_command(config: RunConfig, *, dry_run: bool, echo: Echo, err: Echo, live
         return 130
     progress.close()
     echo("")
-    echo(comparison_table([r for r in outcome if r.status == "ok"] or outcome))
+    for line in comparison_table([r for r in outcome if r.status == "ok"] or outcome).splitlines():
+        for part in [line] if line.startswith("|") else textwrap.wrap(line, WIDTH, subsequent_indent="  ") or [""]:
+            echo(part)
     _finish(config, outcome, echo)
     return 1 if any(r.status == "error" for r in outcome) else 0
-
-
-def _rows_of(path: Path, config: RunConfig) -> list[TrialResult]:
-    from ._results import completed_trials
-
-    try:
-        return list(completed_trials(path, config.run_id())[0].values())
-    except ResumeError:
-        return []
 
 
 def _finish(config: RunConfig, rows: list[TrialResult], echo: Echo) -> None:

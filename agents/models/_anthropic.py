@@ -124,12 +124,14 @@ class AnthropicModel(OnlineModel):
         import httpx2
 
         where = self._where()
-        client = self._get_client()  # ConfigError (no key) is turned into PreflightFailed by preflight()
+        env = self.config.api_key_env
+        if not os.environ.get(env):
+            raise PreflightFailed(f"{where}: no API key; set {env} (export {env}=sk-ant-...) and run again")
+        client = self._get_client()
         try:
             info = await client.models.retrieve(self.config.model, timeout=timeout_s)
         except anthropic.APIStatusError as err:
             status, kind = err.status_code, _error_type(err.body)
-            env = self.config.api_key_env
             if status == 401:
                 raise PreflightFailed(f"{where}: the key in ${env} was rejected (HTTP 401); set ${env} to a valid API key") from None
             if status == 403:
