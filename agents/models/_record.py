@@ -11,9 +11,13 @@ messages, ``max_tokens``, temperature) and of the caller's ``seed`` and
 :class:`RecordedModel` (``recorded:DIR``) answers a request with the recorded
 reply of the same fingerprint, chunk for chunk at the recorded pacing (times
 ``time_scale``), and its recorded usage; a request seen *n* times gets the
-*n*-th recording of it in turn.  A request it never saw is ``UnknownRequest``
-naming the task, the symbol and the fingerprint: a rerun can only ask what
-the paid run asked.
+*n*-th recording of it in turn.  In parallel modes a prompt shows the code
+committed at the moment it was built, so a rerun can ask for the same thing
+with a slightly different prompt: by default (``match="slot"``) it then gets
+the reply recorded for the same task, symbol, attempt and seed, and the
+call's ``usage.source`` says the prompt differed.  A request for something
+never recorded (or any differing prompt with ``match="exact"``) is
+``UnknownRequest`` naming the task, the symbol and the fingerprint.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from pydantic import BaseModel, Field
@@ -36,6 +40,12 @@ from ._types import ModelRequest, ModelStream, ProviderInfo, Usage
 __all__ = ["RecordedConfig", "RecordedModel", "RecordingModel", "request_fingerprint"]
 
 _MANIFEST = "manifest.json"
+
+
+def slot_key(model_label: str, request: ModelRequest) -> str:
+    """What a call is *for* (task, symbol, attempt, seed), whatever its prompt showed."""
+    data = [model_label, request.task_id, request.symbol, request.attempt, request.seed]
+    return hashlib.sha256(json.dumps(data).encode()).hexdigest()[:24]
 
 
 def request_fingerprint(model_label: str, request: ModelRequest) -> str:
@@ -88,6 +98,7 @@ class RecordingModel(StreamingModel):
     def save(self, request: ModelRequest, chunks: list[tuple[float, str]], usage: Usage) -> None:
         generating = (usage.duration_s - (usage.ttft_s or 0.0)) or 0.0
         line = {
+            "slot": slot_key(self.info.label, request),
             "task": request.task_id,
             "symbol": request.symbol,
             "chunks": [[round(t, 6), text] for t, text in chunks],
@@ -98,6 +109,10 @@ class RecordingModel(StreamingModel):
         path = self.directory / "replies" / f"{request_fingerprint(self.info.label, request)}.jsonl"
         with path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(line) + "\n")
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 class _RecordingCall:
@@ -137,6 +152,12 @@ class RecordedConfig(BaseModel):
 
     directory: Path = Field(description="A directory written by --record (manifest.json, replies/).")
     time_scale: float = Field(default=1.0, ge=0, description="Recorded pacing times this (1 = as recorded, 0 = no waits).")
+    match: Literal["exact", "slot"] = Field(
+        default="slot",
+        description="exact: only a request identical to a recorded one is answered. slot: a request whose prompt "
+        "differs (in parallel modes a prompt shows what was committed at that moment) gets the reply recorded for "
+        "the same task, symbol, attempt and seed, and its usage says so; a request for a slot never recorded fails.",
+    )
 
 
 class RecordedModel(StreamingModel):
@@ -158,21 +179,35 @@ class RecordedModel(StreamingModel):
         self._seen: dict[str, int] = {}
         self._replies: dict[str, list[dict[str, Any]]] = {}
         self._costs: dict[int, float | None] = {}  # id(call state) -> its recorded cost
+        self._slot_index: dict[str, list[dict[str, Any]]] | None = None
 
     def _lookup(self, request: ModelRequest) -> dict[str, Any]:
         key = request_fingerprint(self.recorded_label, request)
         if key not in self._replies:
             path = self.config.directory / "replies" / f"{key}.jsonl"
-            if not path.is_file():
+            slot = slot_key(self.recorded_label, request)
+            if not path.is_file() and self.config.match == "slot" and slot in self._slots():
+                key = f"slot:{slot}"
+                self._replies.setdefault(key, self._slots()[slot])
+            elif not path.is_file():
                 raise UnknownRequest(
                     f"recorded:{self.config.directory} never saw this request (task {request.task_id}, "
                     f"symbol {request.symbol}, attempt {request.attempt}, fingerprint {key}): the recorded run did not ask it"
                 )
-            self._replies[key] = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            else:
+                self._replies[key] = _read(path)
         n = self._seen.get(key, 0)
         self._seen[key] = n + 1
         replies = self._replies[key]
         return replies[n % len(replies)]
+
+    def _slots(self) -> dict[str, list[dict[str, Any]]]:
+        if self._slot_index is None:
+            self._slot_index = {}
+            for path in sorted((self.config.directory / "replies").glob("*.jsonl")):
+                for reply in _read(path):
+                    self._slot_index.setdefault(str(reply.get("slot")), []).append({**reply, "inexact": True})
+        return self._slot_index
 
     async def _generate(self, request: ModelRequest, state: CallState) -> AsyncIterator[str]:
         reply = self._lookup(request)  # fails before any wait
@@ -181,6 +216,8 @@ class RecordedModel(StreamingModel):
         state.input_tokens, state.output_tokens = usage.input_tokens, usage.output_tokens
         state.cache_write_tokens, state.cache_read_tokens = usage.cache_write_tokens, usage.cache_read_tokens
         state.stop_reason, state.source = usage.stop_reason, f"recorded {self.recorded_label}"
+        if reply.get("inexact"):
+            state.source += " (prompt differed from the recorded one: matched by task, symbol, attempt, seed)"
         state.estimated = usage.estimated
         self._costs[id(state)] = usage.cost_usd
         for at, text in reply["chunks"]:

@@ -23,6 +23,8 @@ def test_run_compares_modes_per_task_and_labels_the_offline_model(tmp_path: Path
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == f"results: {results}" and lines[1].startswith("model: scripted (offline"), lines[:2]
+    assert "\x1b" not in done.stdout, "not a TTY: plain lines, no live display"
+    assert all(len(line) <= 100 for line in lines if not line.startswith("|"))
     progress = [line for line in lines if line.startswith("[")]
     assert [p.split("]")[0] for p in progress] == [f"[{i}/6" for i in range(1, 7)]  # progress per trial
     table = [line for line in lines if line.startswith("| unit_convert") or line.startswith("| calculator")]

@@ -110,3 +110,22 @@ async def test_a_failed_call_is_not_recorded_and_errors_are_clear(tmp_path: Path
         RecordingModel(resolve_model("openai:m@http://127.0.0.1:1/v1"), tmp_path)
     with pytest.raises(ConfigError, match="no manifest.json"):
         resolve_model(f"recorded:{tmp_path / 'nothing'}")
+
+
+async def test_a_differing_prompt_gets_its_slots_reply_and_says_so(tmp_path: Path, api_key: str) -> None:
+    asked = ModelRequest.prompt("implement push; committed so far: nothing", task_id="T", symbol="Stack.push", seed=1)
+    async with FakeServer([anthropic_stream(TEXT)]) as server:
+        async with RecordingModel(_anthropic(server.base_url), tmp_path) as recording:
+            await _chunks(recording, asked)
+    later = ModelRequest.prompt("implement push; committed so far: Stack.pop", task_id="T", symbol="Stack.push", seed=1)
+    async with resolve_model(f"recorded:{tmp_path}", time_scale=0) as replay:
+        exact, usage = await _chunks(replay, asked)
+        assert usage.source is not None and "differed" not in usage.source
+        moved, usage = await _chunks(replay, later)
+        assert "".join(moved) == TEXT and usage.source is not None and "prompt differed" in usage.source
+        with pytest.raises(UnknownRequest):  # another seed is another slot: never recorded
+            await _chunks(replay, later.model_copy(update={"seed": 2}))
+    async with resolve_model(f"recorded:{tmp_path}", time_scale=0, match="exact") as strict:
+        with pytest.raises(UnknownRequest, match="never saw this request"):
+            await _chunks(strict, later)
+    assert "".join(exact) == TEXT
