@@ -5,7 +5,8 @@ same classifier, so ``auto`` resolves as it will), then the prompt of every
 TODO's first call as an implementer would build it: in the plan's order, the
 k-th call sees the reference code of the calls that would have finished
 before it (all earlier ones in serial, all but the last ``agents`` in
-parallel).  Output is the reference implementation's size plus the fence.
+parallel).  Output is what the prompt asks for: the outline's signature and
+docstring plus the reference implementation's body, in a fence.
 Repairs are not predicted: a run with many repairs costs more (the error
 against a finished run's real counts is printed after every run).
 
@@ -17,6 +18,8 @@ chosen concurrency.
 
 from __future__ import annotations
 
+import ast
+
 from pydantic import BaseModel, Field
 
 from agents.coupling import get_classifier
@@ -26,6 +29,7 @@ from agents.scheduler import Mode
 from crdt_ws import TodoEntry, TodoStatus
 
 from .suites import SuiteReferences, Task
+from .suites._skeleton import function_source
 
 __all__ = ["Estimate", "TrialEstimate", "estimate_trials", "estimate_error"]
 
@@ -101,7 +105,7 @@ def estimate_trials(
                     entries[symbol], task_id=task.id, spec=task.spec, outline=outline, todos=seen, max_tokens=max_tokens
                 )
                 prompt = count_tokens(context.request.system) + sum(count_tokens(m.content) for m in context.request.messages)
-                reply = count_tokens(code[symbol]) + _FENCE_TOKENS
+                reply = _reply_tokens(outline, symbol, code[symbol])
                 inputs += prompt
                 outputs += reply
                 rate = speed.tokens_per_s
@@ -128,17 +132,45 @@ def summarize_estimate(
     )  # fmt: skip
 
 
-def estimate_error(estimated: tuple[int, int], measured: tuple[int, int]) -> str:
-    """One line: estimated vs measured input and output tokens, and the relative error of each."""
+def estimate_error(estimated: tuple[int, int, int], measured: tuple[int, int, int]) -> str:
+    """Estimated vs measured (calls, input, output tokens) and the relative error of each token count.
 
-    def err(e: int, m: int) -> str:
+    Measured calls include repairs, which the estimate does not predict; per call the two are also compared.
+    """
+
+    def err(e: float, m: float) -> str:
         return f"{(e - m) / m:+.0%}" if m else "n/a"
 
-    (ei, eo), (mi, mo) = estimated, measured
-    return (
-        f"tokens: estimated {ei:,} in / {eo:,} out, measured {mi:,} / {mo:,} "
-        f"(estimate error {err(ei, mi)} in, {err(eo, mo)} out)"
+    (ec, ei, eo), (mc, mi, mo) = estimated, measured
+    line = (
+        f"estimate check: calls {ec:,} estimated / {mc:,} made; tokens in {ei:,} / {mi:,} ({err(ei, mi)}), "
+        f"out {eo:,} / {mo:,} ({err(eo, mo)})"
     )
+    if ec and mc:
+        line += f"; per call: in {err(ei / ec, mi / mc)}, out {err(eo / ec, mo / mc)}"
+    return line
+
+
+def _reply_tokens(outline: str, symbol: str, reference: str) -> int:
+    """What the prompt asks for: the outline's signature and docstring, the body, the fence.
+
+    The body is the reference's (its own docstring, if any, not counted twice).
+    """
+    stub = function_source(outline, symbol) or ""
+    body = reference
+    try:
+        tree = ast.parse(reference)
+        func = tree.body[0] if tree.body else None
+        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            statements = func.body
+            if statements and isinstance(statements[0], ast.Expr) and isinstance(getattr(statements[0], "value", None), ast.Constant):
+                statements = statements[1:]
+            lines = reference.splitlines()
+            body = "\n".join(lines[statements[0].lineno - 1 :]) if statements else ""
+            stub = "\n".join(line for line in stub.splitlines() if line.strip() not in ("pass", "..."))
+    except SyntaxError:
+        pass
+    return count_tokens(stub) + count_tokens(body) + _FENCE_TOKENS
 
 
 def _makespan(durations: list[float], agents: int) -> float:

@@ -131,7 +131,10 @@ def _finish(config: RunConfig, rows: list[TrialResult], echo: Echo) -> None:
             per_trial = {}
         keys = [f"{r.task}/{r.requested}" for r in measured]
         if per_trial and all(k in per_trial for k in keys):
-            est = (sum(per_trial[k].input_tokens for k in keys), sum(per_trial[k].output_tokens for k in keys))
-            echo(fit(estimate_error(est, (sum(r.input_tokens for r in measured), sum(r.output_tokens for r in measured)))))
+            chosen = [per_trial[k] for k in keys]
+            est = (sum(t.calls for t in chosen), sum(t.input_tokens for t in chosen), sum(t.output_tokens for t in chosen))
+            got = (sum(r.calls for r in measured), sum(r.input_tokens for r in measured), sum(r.output_tokens for r in measured))
+            for part in textwrap.wrap(estimate_error(est, got), WIDTH, subsequent_indent="    "):
+                echo(part)
     echo(f"results: {config.results}")
     echo(f"next: crdt-bench report {config.results}")

@@ -162,3 +162,25 @@ def test_default_results_path_and_next_command(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == f"results: {relative}" and lines[-1] == f"next: crdt-bench report {relative}"
     assert all(len(line) <= 100 for line in lines if not line.startswith("|"))
+
+
+def test_a_replay_run_checks_the_dry_run_estimate(tmp_path: Path, classeval_dir: Path) -> None:
+    args = ["run", "--suite", "classeval", "--data-dir", str(classeval_dir), "--task", "ClassEval_1", "--task", "ClassEval_5",
+            "--mode", "serial", "--mode", "parallel", "--model", "replay:GPT-4-Turbo", "--time-scale", "0.02", "--no-pyright",
+            "--results", str(tmp_path / "r.jsonl")]  # fmt: skip
+    dry = crdt_bench(*args, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    estimated = re.search(r"tokens: ~([\d,]+) in, ~([\d,]+) out", dry.stdout)
+    assert estimated is not None, dry.stdout
+    done = crdt_bench(*args)
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    check = re.search(r"estimate check: calls (\d+) estimated / (\d+) made; tokens in ([\d,]+) / ([\d,]+) \(([+-]\d+)%\), "
+                      r"out ([\d,]+) / ([\d,]+) \(([+-]\d+)%\)", text)  # fmt: skip
+    assert check is not None, done.stdout
+    assert (check[3], check[6]) == estimated.groups(), "the check compares the dry run's own figures"
+    rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    measured_in, measured_out = sum(r["input_tokens"] for r in rows), sum(r["output_tokens"] for r in rows)
+    assert (int(check[4].replace(",", "")), int(check[7].replace(",", ""))) == (measured_in, measured_out)
+    est_in = int(check[3].replace(",", ""))
+    assert int(check[5]) == round(100 * (est_in - measured_in) / measured_in)
