@@ -120,13 +120,13 @@ class AnthropicModel(OnlineModel):
 
     async def check(self, timeout_s: float) -> str:
         """``GET /v1/models/{id}``: free, and proves the key, the endpoint and the model id at once."""
+        where = self._where()
+        env = self.config.api_key_env
+        if not os.environ.get(env):  # before importing the SDK (seconds on a busy machine)
+            raise PreflightFailed(f"{where}: no API key; set {env} (export {env}=sk-ant-...) and run again")
         import anthropic
         import httpx2
 
-        where = self._where()
-        env = self.config.api_key_env
-        if not os.environ.get(env):
-            raise PreflightFailed(f"{where}: no API key; set {env} (export {env}=sk-ant-...) and run again")
         client = self._get_client()
         try:
             info = await client.models.retrieve(self.config.model, timeout=timeout_s)
