@@ -9,10 +9,12 @@ connection errors and timeouts with back-off while no text has been delivered.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from pydantic import BaseModel, Field
 
 from ._base import CallState, OnlineModel, RetryConfig
@@ -117,6 +119,10 @@ class AnthropicModel(OnlineModel):
     @property
     def endpoint(self) -> str:
         return self.config.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+
+    async def warm_up(self) -> None:
+        if os.environ.get(self.config.api_key_env):  # without a key the check fails at once: no import needed
+            await anyio.to_thread.run_sync(importlib.import_module, "anthropic")
 
     async def check(self, timeout_s: float) -> str:
         """``GET /v1/models/{id}``: free, and proves the key, the endpoint and the model id at once."""

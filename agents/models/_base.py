@@ -148,6 +148,9 @@ class StreamingModel(ABC):
         """Where calls go (a URL for online providers), for error messages."""
         return "offline"
 
+    async def warm_up(self) -> None:
+        """Load what the first call needs (an SDK import takes seconds) so that timed work does not include it."""
+
     async def check(self, timeout_s: float) -> str:
         """Prove the provider can answer, with its cheapest real request (see ``preflight``); offline: nothing to do."""
         del timeout_s

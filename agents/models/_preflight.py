@@ -28,6 +28,9 @@ class PreflightFailed(ConfigError):
 
 async def preflight(model: StreamingModel, *, timeout_s: float = 8.0) -> str:
     """Check ``model``'s credentials and endpoint; returns what was checked, raises ``PreflightFailed``."""
+    if model.info.offline:
+        return await model.check(timeout_s)
+    await model.warm_up()  # the SDK import is not the endpoint's time: it stays outside the bound
     try:
         # The provider's own HTTP timeouts are set from timeout_s too; this bounds everything else (DNS, TLS).
         with anyio.fail_after(timeout_s):

@@ -83,6 +83,9 @@ class RecordingModel(StreamingModel):
     def endpoint(self) -> str:
         return self.inner.endpoint
 
+    async def warm_up(self) -> None:
+        await self.inner.warm_up()
+
     async def check(self, timeout_s: float) -> str:
         return await self.inner.check(timeout_s)
 
