@@ -129,7 +129,6 @@ class RayExecutor:
         import ray
         from ray.exceptions import RayError
 
-        del watch  # trials run in other processes: progress comes from finished rows only
         started_here = not ray.is_initialized()
         await anyio.to_thread.run_sync(self._connect)
         nodes = len([n for n in ray.nodes() if n.get("Alive")])
@@ -143,6 +142,8 @@ class RayExecutor:
             async with anyio.create_task_group() as tg:
 
                 async def one(actor: Any, job: Job) -> None:
+                    if watch is not None:
+                        watch(job, None)  # started; its replica is in another process, so no phase or TODO counts
                     ref = actor.run.remote(job.model_dump(mode="json"))
                     try:
                         row = TrialResult.model_validate(await anyio.to_thread.run_sync(ray.get, ref, abandon_on_cancel=True))
