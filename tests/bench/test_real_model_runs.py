@@ -14,7 +14,15 @@ from pathlib import Path
 import anyio
 import pytest
 
-from agents.models.testing import FakeServer, RecordedRequest, Step, anthropic_error, anthropic_model_info, anthropic_stream
+from agents.models.testing import (
+    FakeServer,
+    JSONReply,
+    RecordedRequest,
+    Step,
+    anthropic_error,
+    anthropic_model_info,
+    anthropic_stream,
+)
 from bench.suites import SuiteReferences, get_suite
 
 pytestmark = pytest.mark.anyio
@@ -184,3 +192,28 @@ def test_a_replay_run_checks_the_dry_run_estimate(tmp_path: Path, classeval_dir:
     assert (int(check[4].replace(",", "")), int(check[7].replace(",", ""))) == (measured_in, measured_out)
     est_in = int(check[3].replace(",", ""))
     assert int(check[5]) == round(100 * (est_in - measured_in) / measured_in)
+
+
+async def test_concurrent_trials_share_one_limiter_per_provider(tmp_path: Path) -> None:
+    # Three trials at once, but --max-calls 1: the server must never be asked while a stream is open.
+    # Each reply streams for at least 0.1 s (>= 6 events, 20 ms apart), so arrivals are >= 0.1 s apart.
+    # (Without --max-calls the three trials' first requests arrive together: this fails.)
+    arrivals: list[float] = []
+
+    def paced(request: RecordedRequest) -> Step:
+        step = _replies(request)
+        if request.method == "POST":
+            arrivals.append(anyio.current_time())
+            assert not isinstance(step, JSONReply) and len(step.events) >= 6
+            step.delay_between_events_s = 0.02
+        return step
+
+    args = ["run", "--task", "unit_convert", "--task", "calculator", "--task", "inventory", "--mode", "serial",
+            "--no-pyright", "--model", f"anthropic:{MODEL}", "--concurrency", "3", "--max-calls", "1",
+            "--results", str(tmp_path / "r.jsonl")]  # fmt: skip
+    async with FakeServer(responder=paced) as server:
+        done = await acrdt_bench(*args, env=_env(base_url=server.base_url))
+    assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
+    assert len(arrivals) >= 10
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    assert min(gaps) >= 0.1, gaps
