@@ -104,11 +104,16 @@ async def run_trial(
     *,
     judge: Judge,
     pyright: PyrightServer | None = None,
+    room: str | None = None,
 ) -> TrialResult:
-    """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests."""
-    room = f"{spec.id}-{mode}-{config.seed}".replace("/", "_")
-    if config.relay_url is not None:
-        room += f"-{secrets.token_hex(3)}"  # a shared relay may keep an earlier trial's room: never reuse one
+    """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests.
+
+    ``room``: the workspace's room name (``crdt-bench run --watch`` announces it before the trial starts).
+    """
+    if room is None:
+        room = f"{spec.id}-{mode}-{config.seed}".replace("/", "_")
+        if config.relay_url is not None:
+            room += f"-{secrets.token_hex(3)}"  # a shared relay may keep an earlier trial's room: never reuse one
     implementer_config = config.implementer.model_copy(update={"seed": config.seed})
     async with _network(config.transport, room, config.relay_url, config.relay_token) as connect, AsyncExitStack() as stack:
         outliner_ws = Workspace("outliner")

@@ -2,13 +2,17 @@
 
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
-import { FileEditor } from './editor.js'
+import { FileEditor, resolveRegions } from './editor.js'
+import { Follower } from './follow.js'
+import { renderLanes, renderRun } from './panel.js'
+import { runTimes } from './story.js'
 import { colourFor } from './text.js'
 import { layout, refreshLeases, renderBoard, renderMetrics, renderPeople, renderTabs, renderTimeline, snapshot, todoCounts } from './ui.js'
 
 const RATE_WINDOW_MS = 10000
 
-export function startLive (root, { room, token, role, name }) {
+/** `compare()` may give {serial_s} or {note} for the run panel (the watch page knows the run's other trials). */
+export function startLive (root, { room, token, role, name, compare = () => null }) {
   const parts = layout(root, { title: room, mode: 'live' })
   const readOnly = role !== 'rw'
   parts.role.textContent = readOnly ? 'read-only' : 'read-write'
@@ -22,7 +26,7 @@ export function startLive (root, { room, token, role, name }) {
   const myColour = colourFor(me)
   let active = null
   let bound = null
-  let picked = false // a tab chosen by the person stops the page following new files
+  let followed = null // agent|file|symbol last scrolled to
   const edits = []
   const hook = { mode: 'live', room, role, me, doc, provider, synced: false, updatesReceived: 0, edits }
   window.__viewer = hook
@@ -68,7 +72,35 @@ export function startLive (root, { room, token, role, name }) {
 
   function renderFiles () {
     const paths = [...files.keys()].sort()
-    renderTabs(parts.tabs, paths, active, (path) => { picked = true; select(path) })
+    // A tab chosen by the person stops the page following anyone.
+    renderTabs(parts.tabs, paths, active, (path) => { follower.stop(); select(path) })
+  }
+
+  const follower = new Follower(parts.follow, () => { followed = null; follow() })
+
+  /** Open the followed agent's file and scroll to its region; never under a person typing. */
+  function follow () {
+    const target = follower.target(presences())
+    if (!target || editor.busy()) return
+    const { file, symbol } = target.region
+    if (file !== active && files.get(file) instanceof Y.Text) select(file)
+    if (file !== active) return
+    const key = `${target.agent}|${file}|${symbol ?? ''}`
+    const text = editor.text()
+    if (key === followed || text === null) return
+    followed = key
+    const [region] = resolveRegions([{ symbol, start: target.region.start, end: target.region.end }], text)
+    editor.reveal(region.from)
+  }
+
+  /** The file to open first: where someone works, else where TODOs wait, else the first. */
+  function opening () {
+    const target = follower.target(presences())
+    if (target) return target.region.file
+    const todos = Object.values(doc.getMap('todos').toJSON())
+    const waiting = todos.find((t) => t.status === 'claimed') ?? todos.find((t) => (t.status ?? 'pending') === 'pending')
+    if (waiting && files.get(waiting.file) instanceof Y.Text) return waiting.file
+    return [...files.keys()].sort()[0] ?? null
   }
 
   function presences () {
@@ -84,7 +116,7 @@ export function startLive (root, { room, token, role, name }) {
     const all = presences()
     renderPeople(parts.people, all)
     editor.setRegions(all.filter((p) => !p.self && p.region && p.region.file === active)
-      .map((p) => ({ agent: p.agent, color: p.color, start: p.region.start ?? 0, end: p.region.end ?? 0 })))
+      .map((p) => ({ agent: p.agent, color: p.color, symbol: p.region.symbol ?? null, start: p.region.start ?? 0, end: p.region.end ?? 0 })))
   }
 
   function trackBeats (todos) {
@@ -104,10 +136,13 @@ export function startLive (root, { room, token, role, name }) {
   function renderState () {
     const snap = snapshot(doc)
     renderBoard(parts.board, snap.todos, leaseAge)
-    renderTimeline(parts.timeline, snap.events)
     const cutoff = performance.now() - RATE_WINDOW_MS
     while (eventTimes.length && eventTimes[0] < cutoff) eventTimes.shift()
     const counts = todoCounts(snap.todos)
+    const now = Date.now() / 1000
+    const { start } = renderRun(parts.run, snap, now, compare())
+    renderLanes(parts.lanes, snap.events, start, now)
+    renderTimeline(parts.timeline, snap.events, snap.todos, start)
     renderMetrics(parts.metrics, {
       todos: STATUS_LINE(counts),
       events: snap.events.length,
@@ -125,12 +160,12 @@ export function startLive (root, { room, token, role, name }) {
     setTimeout(() => { pending = false; renderState() }, 50)
   }
 
-  // Follow new files as they appear, until the person picks a tab.
+  // Follow new files as they appear while following, never under a person typing.
   files.observe((event) => {
     const paths = [...files.keys()].sort()
     const added = [...event.changes.keys].filter(([, change]) => change.action === 'add').map(([key]) => key)
-    if (!picked && added.length && hook.synced) select(added.sort().at(-1))
-    else if (active === null || !paths.includes(active)) select(paths[0] ?? null)
+    if (follower.mode !== 'off' && added.length && hook.synced && !editor.busy() && !follower.target(presences())) select(added.sort().at(-1))
+    else if (active === null || !paths.includes(active)) select(paths.includes(active) ? active : opening())
     else if (files.get(active) !== bound) select(active)
     else renderFiles()
   })
@@ -142,9 +177,19 @@ export function startLive (root, { room, token, role, name }) {
   })
   doc.getMap('meta').observeDeep(schedule)
   doc.on('update', (_update, origin) => { if (origin === provider) hook.updatesReceived++ })
-  awareness.on('change', () => { renderPresence(); schedule() })
-  // Lease ages grow while nothing changes.
-  setInterval(() => refreshLeases(parts.board, doc.getMap('todos').toJSON(), leaseAge), 250)
+  awareness.on('change', () => {
+    follower.observe(presences())
+    follow()
+    renderPresence()
+    schedule()
+  })
+  // Lease ages and the elapsed time grow while nothing changes.
+  const ticker = setInterval(() => {
+    refreshLeases(parts.board, doc.getMap('todos').toJSON(), leaseAge)
+    const snap = snapshot(doc)
+    const { start, end } = runTimes(snap.events, snap.meta)
+    if (start !== null && end === null) renderRun(parts.run, snap, Date.now() / 1000, compare())
+  }, 250)
 
   provider.on('status', ({ status }) => {
     parts.status.textContent = status
@@ -155,7 +200,8 @@ export function startLive (root, { room, token, role, name }) {
     if (synced) {
       parts.status.textContent = 'synced'
       parts.status.dataset.state = 'synced'
-      if (active === null) select([...files.keys()].sort()[0] ?? null)
+      if (active === null) select(opening())
+      follow()
       renderState()
     }
   })
@@ -174,7 +220,9 @@ export function startLive (root, { room, token, role, name }) {
     text: (path) => (files.get(path) instanceof Y.Text ? files.get(path).toString() : null),
     presences,
     todos: () => doc.getMap('todos').toJSON(),
-    view: () => editor.view
+    view: () => editor.view,
+    follower,
+    dispose: () => { clearInterval(ticker); provider.destroy(); doc.destroy() }
   })
   renderState()
   return hook
