@@ -140,8 +140,8 @@ export function startLive (root, { room, token, role, name, compare = () => null
     while (eventTimes.length && eventTimes[0] < cutoff) eventTimes.shift()
     const counts = todoCounts(snap.todos)
     const now = Date.now() / 1000
-    const { start } = renderRun(parts.run, snap, now, compare())
-    renderLanes(parts.lanes, snap.events, start, now)
+    const { start, end } = renderRun(parts.run, snap, now, compare())
+    renderLanes(parts.lanes, snap.events, start, end ?? now)
     renderTimeline(parts.timeline, snap.events, snap.todos, start)
     renderMetrics(parts.metrics, {
       todos: STATUS_LINE(counts),

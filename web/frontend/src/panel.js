@@ -19,7 +19,7 @@ function s (x) { return `${x < 10 ? x.toFixed(1) : x.toFixed(0)} s` }
 
 /**
  * `now`: wall-clock seconds the panel is drawn for (live: the clock; replay: the position's time).
- * `compare`: optional {serial_s} — a finished serial trial of the same task (from the watch page).
+ * `compare`: optional {serial_s, own_s} — a finished serial trial of the same task and this trial's wall time (from the watch page).
  */
 export function renderRun (root, snap, now, compare = null) {
   const { start, end } = runTimes(snap.events, snap.meta)
@@ -39,7 +39,8 @@ export function renderRun (root, snap, now, compare = null) {
     rows.push(['all work', `${s(b.work)} of model time in all; one agent would need at least that`])
   }
   if (compare && typeof compare.serial_s === 'number' && elapsed) {
-    const ratio = compare.serial_s / elapsed
+    // A finished trial is measured by its own wall time (the benchmark's figure), a running one by the page's clock.
+    const ratio = compare.serial_s / (end && typeof compare.own_s === 'number' ? compare.own_s : elapsed)
     rows.push(['vs serial', `serial took ${s(compare.serial_s)}: ${ratio.toFixed(2)}× ${ratio >= 1 ? 'faster' : 'slower'}${end ? '' : ' so far'}`])
   } else if (compare && compare.note) {
     rows.push(['vs serial', compare.note])

@@ -46,7 +46,7 @@ export function startWatch (root, { room, token }) {
       if (!trial) return null
       if (trial.mode === 'serial') return { note: 'this is the serial trial' }
       const serial = serialOf(trial)
-      return serial ? { serial_s: serial.wall_s } : { note: 'no finished serial trial of this task yet' }
+      return serial ? { serial_s: serial.wall_s, own_s: trial.wall_s } : { note: 'no finished serial trial of this task yet' }
     }
   }
 
