@@ -29,7 +29,7 @@ from agents.scheduler import Mode
 
 from ._metrics import TrialResult
 from ._results import append_result, completed_trials, fingerprint, versions
-from ._trial import TrialConfig, run_trial
+from ._trial import TrialConfig, run_trial, trial_room
 from ._watch import RunWatch
 from .suites import SuiteReferences, Task, get_suite
 
@@ -138,6 +138,10 @@ async def run_suite(config: RunConfig, progress: Progress | None = None, watch: 
             judge_config = config.trial.judge.model_copy(update={"ignore_examples": ignored[task_id]})
             trial = config.trial.model_copy(update={"seed": config.seed + run, "judge": judge_config, **(watch.link() if watch else {})})
             room = watch.room_for(order) if watch is not None else None
+            if room is None and trial.relay_url is not None:
+                room = trial_room(task_id, mode, trial.seed, shared=True)
+            if room is not None:
+                say(f"trial {task_id} {mode} seed {trial.seed}: room {room}")  # where other agents and viewers join
             if watch is not None and room is not None:
                 watch.running(room)
             # A fresh client per trial: each trial has its own budget.

@@ -29,6 +29,7 @@ from pydantic import SecretStr
 from crdt_ws import RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
 
 from ._metrics import TrialResult
+from ._trial import trial_room
 
 if TYPE_CHECKING:
     from ._run import RunConfig
@@ -69,7 +70,7 @@ class RunWatch:
         with self.workspace.transaction():
             self.workspace.set_meta(run_id=run_id, model=model)
             for order, task, mode, seed in trials:
-                room = f"{task}-{mode}-{seed}-{secrets.token_hex(3)}".replace("/", "_")
+                room = trial_room(task, mode, seed, shared=True)
                 self._rooms[order] = room
                 trials_map[room] = {"order": order, "task": task, "mode": mode, "seed": seed, "status": "queued"}
 
