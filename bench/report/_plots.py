@@ -11,6 +11,7 @@ import io
 import textwrap
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from ._model import GroupReport
 
@@ -92,7 +93,7 @@ def solves_png(group: GroupReport) -> bytes:
     ax.set_title("Share of tasks solved by time t (mean over runs)")
     ax.legend(fontsize=9, loc="upper left")
     ax.grid(alpha=0.3)
-    fig.text(0.99, 0.01, "when tasks pass, not how much faster: speedups are in the forest plot", fontsize=7, color="#555555", ha="right", va="bottom")
+    ax.text(0.99, 0.02, "when tasks pass, not how much faster:\nspeedups are in the forest plot", fontsize=8, color="#555555", ha="right", va="bottom", transform=ax.transAxes)
     fig.subplots_adjust(bottom=0.2)
     return _png(fig, group)
 
@@ -148,6 +149,10 @@ def forest_png(group: GroupReport) -> bytes:
         labels.append(f"{task} · {mode}" if len(others) > 1 else task)
     ax.axvline(1.0, color="#666666", linewidth=0.9, linestyle="--")
     ax.set_xscale("log")
+    ratio = FuncFormatter(lambda v, _pos: f"{v:g}×")
+    ax.xaxis.set_major_formatter(ratio)
+    ax.xaxis.set_minor_formatter(ratio)
+    ax.tick_params(axis="x", which="both", labelsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set_xlabel(f"speedup over {group.baseline} (median of paired ratios, log scale; >1 = faster)")
     ax.set_title("Speedup per task with 95% bootstrap CI (no bar: too few pairs)")
@@ -160,7 +165,7 @@ def forest_png(group: GroupReport) -> bytes:
 
 def tokens_cost_png(group: GroupReport) -> bytes:
     """Mean output tokens per trial per mode (error bars: standard error over tasks), and mean cost when priced."""
-    priced = any(s.cost_usd is not None for t in group.tasks for s in t.modes)
+    priced = any(s.cost_usd for t in group.tasks for s in t.modes)  # an offline model's cost is 0 or None: no panel
     fig = Figure(figsize=(7.5, 4.2))
     axes = fig.subplots(1, 2 if priced else 1, squeeze=False)[0]
     for ax, (field, label) in zip(axes, [("output_tokens", "output tokens per trial"), ("cost_usd", "cost per trial (USD)")]):
@@ -175,6 +180,6 @@ def tokens_cost_png(group: GroupReport) -> bytes:
         ax.set_xticks(range(len(group.modes)), group.modes)
         ax.set_ylabel(f"mean {label}")
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle("What each mode spends (mean over tasks; bars: standard error)", fontsize=10)
+    fig.suptitle("What each mode spends (mean over tasks; bars: standard error)" + ("" if priced else "; no priced model, so no cost"), fontsize=10)
     fig.subplots_adjust(bottom=0.2, wspace=0.35)
     return _png(fig, group)
