@@ -71,6 +71,10 @@ async def test_watch_a_real_run_then_replay_all_of_it(viewer: Viewer, browser: A
             vs = await page.locator('#run dd[data-key="vs serial"]').inner_text()
             assert re.fullmatch(r"serial took \d+\.\d s: \d+\.\d\d× (faster|slower)", vs), vs
             assert vs.split(": ")[1].split("×")[0] + "×" == speed  # the panel and the table agree
+            # The panel's critical-path bound is a lower bound of the benchmark's (which solves the makespan exactly).
+            bound = await page.locator('#run dd[data-key="critical path"]').inner_text()
+            shown = float(re.match(r"(\d+(?:\.\d+)?) s: the model calls alone", bound).group(1))  # type: ignore[union-attr]
+            assert 0 < shown <= by_mode["parallel"].bound_s + 0.1, (bound, by_mode["parallel"].bound_s)
             await _check_board_and_events(page)
             await _check_lanes(page)
             await shot(page, "watch_finished")

@@ -35,13 +35,17 @@ export function renderRun (root, snap, now, compare = null) {
   rows.push(['TODOs', `${counts.done} done · ${counts.claimed} claimed · ${counts.pending} pending · ${counts.failed} failed`])
   const b = bounds(snap.events, meta.plan)
   if (b) {
-    rows.push(['critical path', `${s(b.path)} of model time on the longest dependency chain (no schedule finishes sooner)`])
-    rows.push(['all work', `${s(b.work)} of model time in all; one agent would need at least that`])
+    const vs = elapsed ? ` · elapsed is ${(elapsed / b.bound).toFixed(1)}× that` : ''
+    rows.push(['critical path', `${s(b.bound)}: the model calls alone with perfect coordination${vs}`])
+    rows.push(['model time', `${s(b.work)} over ${b.agents} agent${b.agents === 1 ? '' : 's'}`])
   }
-  if (compare && typeof compare.serial_s === 'number' && elapsed) {
-    // A finished trial is measured by its own wall time (the benchmark's figure), a running one by the page's clock.
-    const ratio = compare.serial_s / (end && typeof compare.own_s === 'number' ? compare.own_s : elapsed)
-    rows.push(['vs serial', `serial took ${s(compare.serial_s)}: ${ratio.toFixed(2)}× ${ratio >= 1 ? 'faster' : 'slower'}${end ? '' : ' so far'}`])
+  if (compare && typeof compare.serial_s === 'number' && elapsed && end) {
+    // A finished trial is measured by its own wall time (the benchmark's figure) when the watch page has it.
+    const ratio = compare.serial_s / (typeof compare.own_s === 'number' ? compare.own_s : elapsed)
+    rows.push(['vs serial', `serial took ${s(compare.serial_s)}: ${ratio.toFixed(2)}× ${ratio >= 1 ? 'faster' : 'slower'}`])
+  } else if (compare && typeof compare.serial_s === 'number') {
+    // No ratio while running: elapsed-so-far against a whole serial trial would flatter any mode.
+    rows.push(['vs serial', `serial took ${s(compare.serial_s)}; the ratio comes when this trial ends`])
   } else if (compare && compare.note) {
     rows.push(['vs serial', compare.note])
   }

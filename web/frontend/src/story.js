@@ -114,13 +114,19 @@ export function lanes (events, start) {
 function laneOrder (agent) { return agent.startsWith('outliner') ? 0 : agent.startsWith('judge') ? 2 : 1 }
 
 /**
- * Lower bounds on the elapsed time from the work measured so far (model-call seconds per TODO):
- * `path` — the longest dependency chain (no number of agents beats it); `work` — all of it, one agent.
+ * The critical-path bound, as the benchmark defines it (bench/_metrics.py): what the model calls measured so
+ * far would take alone with perfect coordination. `parallel` waits on no dependency: at least the longest
+ * TODO's model time and the total over the agents. Other modes wait on dependencies: the longest chain of
+ * model time, or the total over the agents if larger. Returns {bound, chain, work, agents} or null.
  */
 export function bounds (events, plan) {
   const work = new Map()
+  const agents = new Set()
   for (const e of events) {
-    if (e.type === 'model_call' && e.todo && typeof e.data?.seconds === 'number') work.set(e.todo, (work.get(e.todo) ?? 0) + e.data.seconds)
+    if (e.type === 'model_call' && e.todo && typeof e.data?.seconds === 'number') {
+      work.set(e.todo, (work.get(e.todo) ?? 0) + e.data.seconds)
+      agents.add(e.agent)
+    }
   }
   if (!work.size) return null
   const deps = (plan && plan.deps) || {}
@@ -129,15 +135,15 @@ export function bounds (events, plan) {
     if (memo.has(id)) return memo.get(id)
     if (seen.has(id)) return 0 // a cycle in a broken plan must not hang the page
     seen.add(id)
-    const longest = Math.max(0, ...(deps[id] ?? []).map((dep) => chain(dep, seen)))
+    const longest = Math.max(0, ...(deps[id] ?? []).filter((d) => work.has(d)).map((dep) => chain(dep, seen)))
     const value = (work.get(id) ?? 0) + longest
     memo.set(id, value)
     return value
   }
-  const ids = new Set([...work.keys(), ...Object.keys(deps)])
-  let path = 0
-  for (const id of ids) path = Math.max(path, chain(id))
-  return { path, work: [...work.values()].reduce((a, b) => a + b, 0) }
+  const total = [...work.values()].reduce((a, b) => a + b, 0)
+  const perAgent = total / Math.max(1, agents.size)
+  const longest = (plan && plan.mode === 'parallel') ? Math.max(...work.values()) : Math.max(...[...work.keys()].map((id) => chain(id)))
+  return { bound: Math.max(longest, perAgent), chain: longest, work: total, agents: agents.size }
 }
 
 /** A meta value as a person reads it: rounded numbers, summarised objects, no walls of text. */
