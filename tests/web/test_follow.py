@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 import pytest
 
-from crdt_ws import Presence, Region, Workspace
+from crdt_ws import Presence, Region, TodoEntry, Workspace
 
 from ._helpers import RO, RW, eventually
 
@@ -154,3 +154,44 @@ async def _in_view(page: Any, locator: Any) -> bool:
 
 async def _people_where(page: Any, path: str) -> bool:
     return path in await page.locator("#people").inner_text()
+
+
+async def test_hostile_names_and_events_render_as_text(viewer: Any, connect: Any, open_page: Any, browser: Any) -> None:
+    """A peer with a write token controls every string the page shows: none of it may become markup."""
+    evil = '<img src=x onerror="window.__pwned=1">'
+    async with connect("impl-1") as impl:
+        impl.create_file("stack.py", STACK)
+        impl.add_todo(TodoEntry(id=evil, file=evil, symbol=evil))  # type: ignore[call-arg]
+        impl.log(evil, evil, attempt=evil, reason=evil)
+        impl.set_meta(phase=evil, task_id=evil, plan={"mode": evil, "deps": {evil: [evil]}})
+        # A hostile peer skips our schema and writes awareness directly.
+        impl.awareness.set_local_state({"agent": evil, "role": evil, "color": "red;background:url(x)", "region": {"file": "stack.py", "symbol": evil}})
+        page = await open_page(RO)
+        await eventually(lambda: _has_text(page, "#board", evil), what="the hostile TODO on the board")
+        await eventually(lambda: _has_text(page, "#timeline", evil), what="the hostile event")
+        await eventually(lambda: _has_text(page, "#people", evil), what="the hostile participant")
+        assert await _has_text(page, "#run", evil)
+        # CodeMirror draws its own empty cm-widgetBuffer images next to widgets; any other image would be injected markup.
+        found = await page.evaluate("[...document.querySelectorAll('#app img:not(.cm-widgetBuffer)')].map((i) => i.parentElement.outerHTML.slice(0, 300))")
+        assert found == []
+        assert await page.evaluate("window.__pwned") is None
+
+    # The watch page: a hostile trial entry in an index room.
+    async with connect("bench", room="run-hostile") as index:
+        from pycrdt import Map
+
+        index.doc.get("trials", type=Map)["bad-room"] = {"task": evil, "mode": evil, "seed": evil, "status": "running", "order": 0}
+        context = await browser.new_context()
+        try:
+            watch = await context.new_page()
+            await watch.goto(viewer.page_url("run-hostile", RO).replace("/view/", "/run/"))
+            await watch.wait_for_function("window.__watch && window.__watch.synced")
+            await eventually(lambda: _has_text(watch, "#trials", evil), what="the hostile trial listed")
+            assert await watch.locator("#trials img").count() == 0
+            assert await watch.evaluate("window.__pwned") is None
+        finally:
+            await context.close()
+
+
+async def _has_text(page: Any, selector: str, text: str) -> bool:
+    return text in (await page.locator(selector).text_content() or "")

@@ -49,6 +49,7 @@ export function resolveRegions (regions, text) {
 }
 
 function decorate (regions, doc) {
+  if (!regions.length) return Decoration.none // no copy of the text per keystroke when nobody has a region
   const spans = []
   for (const r of resolveRegions(regions, doc.toString())) {
     const from = Math.min(r.from, doc.length)

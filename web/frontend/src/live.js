@@ -133,8 +133,10 @@ export function startLive (root, { room, token, role, name, compare = () => null
     return seen ? (performance.now() - seen.since) / 1000 : null
   }
 
+  let lastSnap = null // the ticker redraws the elapsed time from it without copying the doc again
   function renderState () {
     const snap = snapshot(doc)
+    lastSnap = snap
     renderBoard(parts.board, snap.todos, leaseAge)
     const cutoff = performance.now() - RATE_WINDOW_MS
     while (eventTimes.length && eventTimes[0] < cutoff) eventTimes.shift()
@@ -185,10 +187,10 @@ export function startLive (root, { room, token, role, name, compare = () => null
   })
   // Lease ages and the elapsed time grow while nothing changes.
   const ticker = setInterval(() => {
-    refreshLeases(parts.board, doc.getMap('todos').toJSON(), leaseAge)
-    const snap = snapshot(doc)
-    const { start, end } = runTimes(snap.events, snap.meta)
-    if (start !== null && end === null) renderRun(parts.run, snap, Date.now() / 1000, compare())
+    if (!lastSnap) return
+    refreshLeases(parts.board, lastSnap.todos, leaseAge)
+    const { start, end } = runTimes(lastSnap.events, lastSnap.meta)
+    if (start !== null && end === null) renderRun(parts.run, lastSnap, Date.now() / 1000, compare())
   }, 250)
 
   provider.on('status', ({ status }) => {
