@@ -43,20 +43,25 @@ async def test_watch_a_real_run_then_replay_all_of_it(viewer: Viewer, browser: A
                 tg.start_soon(run)
                 await page.goto(watch.url)
                 await page.wait_for_function("window.__watch && window.__watch.synced")
-                # Fixed moment 1: a trial is running and some agent holds a TODO.
-                await eventually(lambda: _running_with_claim(page), timeout=60, what="a running trial with a claimed TODO")
-                running = [t for t in await page.evaluate("window.__watch.trials()") if t["status"] == "running"]
-                assert len(running) == 1
-                shown = await page.evaluate("window.__watch.shown()")
-                assert shown == {"room": running[0]["room"], "kind": "live"}  # the page follows the running trial
-                row = page.locator(f'#trials tr[data-room="{running[0]["room"]}"]')
-                cells = await row.locator("td").all_inner_texts()
-                assert cells[1:5] == ["calculator", running[0]["mode"], "0", "running"]
-                await _check_run_panel(page, finished=False)
+                # Fixed moment 1: a trial is running, the page shows it live, and some agent holds a TODO.
+                # Read in one evaluate: the run goes on meanwhile, and separate reads could straddle two trials.
+                moment = await eventually(lambda: page.evaluate(MOMENT), timeout=60, what="the running trial shown live with a claimed TODO")
+                running = [t for t in moment["trials"] if t["status"] == "running"]
+                assert len(running) == 1 and moment["viewer_room"] == running[0]["room"]
+                assert moment["shown"] == {"room": running[0]["room"], "kind": "live"}  # the page follows the running trial
+                assert moment["cells"][1:5] == ["calculator", running[0]["mode"], "0", "running"]
+                assert re.fullmatch(r"\d+(\.\d)? s \(running\)", moment["elapsed"]), moment["elapsed"]
+                counts = dict((label, int(n)) for n, label in re.findall(r"(\d+) (done|claimed|pending|failed)", moment["counts"]))
+                assert sum(counts.values()) == len(moment["todos"]) and counts["claimed"] >= 1
                 await shot(page, "watch_running")
             assert len(outcome) == 2
             rows = await eventually(lambda: _all_done(page), timeout=10, what="every trial marked done")
             assert sorted(t["mode"] for t in rows) == ["parallel", "serial"]
+            # The followed (last) trial's panel learns its wall time after its room said finished, and updates.
+            last = max(rows, key=lambda t: t["order"])
+            assert await page.evaluate("window.__watch.shown()") == {"room": last["room"], "kind": "live"}
+            expected = r"this is the serial trial" if last["mode"] == "serial" else r"serial took \d+(\.\d)? s: \d+\.\d\d× (faster|slower)"
+            await eventually(lambda: _vs_serial_matches(page, expected), what="the followed trial's speedup in its panel")
             by_mode = {r.mode: r for r in outcome}
             parallel = next(t for t in rows if t["mode"] == "parallel")
             assert parallel["wall_s"] == pytest.approx(by_mode["parallel"].wall_s, abs=1e-3)
@@ -69,7 +74,7 @@ async def test_watch_a_real_run_then_replay_all_of_it(viewer: Viewer, browser: A
             await eventually(lambda: _phase(page, "finished"), what="the finished phase in the run panel")
             await _check_run_panel(page, finished=True)
             vs = await page.locator('#run dd[data-key="vs serial"]').inner_text()
-            assert re.fullmatch(r"serial took \d+\.\d s: \d+\.\d\d× (faster|slower)", vs), vs
+            assert re.fullmatch(r"serial took \d+(\.\d)? s: \d+\.\d\d× (faster|slower)", vs), vs
             assert vs.split(": ")[1].split("×")[0] + "×" == speed  # the panel and the table agree
             # The panel's critical-path bound is a lower bound of the benchmark's (which solves the makespan exactly).
             bound = await page.locator('#run dd[data-key="critical path"]').inner_text()
@@ -106,11 +111,27 @@ async def test_watch_a_real_run_then_replay_all_of_it(viewer: Viewer, browser: A
     assert not errors, errors
 
 
-async def _running_with_claim(page: Any) -> bool:
-    return await page.evaluate(
-        "window.__watch.trials().some((t) => t.status === 'running') && window.__viewer && window.__viewer.todos && "
-        "Object.values(window.__viewer.todos()).some((t) => t.status === 'claimed')"
-    )
+MOMENT = """(() => {
+  const w = window.__watch, v = window.__viewer
+  const running = w.trials().find((t) => t.status === 'running')
+  if (!running || !v || v.mode !== 'live' || v.room !== running.room || !v.todos) return null
+  const todos = v.todos()
+  const elapsed = document.querySelector('#run dd[data-key="elapsed"]')
+  if (!Object.values(todos).some((t) => t.status === 'claimed') || !elapsed || !elapsed.textContent.endsWith('(running)')) return null
+  // The panel redraws at most every 50 ms: wait until it shows the claim too.
+  if (!/[1-9][0-9]* claimed/.test(document.querySelector('#run dd[data-key="TODOs"]').textContent)) return null
+  const row = document.querySelector(`#trials tr[data-room="${running.room}"]`)
+  return {
+    trials: w.trials(), shown: w.shown(), viewer_room: v.room, todos, elapsed: elapsed.textContent,
+    counts: document.querySelector('#run dd[data-key="TODOs"]').textContent,
+    cells: row ? [...row.querySelectorAll('td')].map((td) => td.textContent) : []
+  }
+})()"""
+
+
+async def _vs_serial_matches(page: Any, pattern: str) -> bool:
+    cell = page.locator('#run dd[data-key="vs serial"]')
+    return await cell.count() == 1 and re.fullmatch(pattern, await cell.inner_text()) is not None
 
 
 async def _all_done(page: Any) -> list[dict[str, Any]] | None:
@@ -124,7 +145,7 @@ async def _phase(page: Any, phase: str) -> bool:
 
 async def _check_run_panel(page: Any, *, finished: bool) -> None:
     elapsed = await page.locator('#run dd[data-key="elapsed"]').inner_text()
-    assert re.fullmatch(r"\d+\.\d s" + ("" if finished else r" \(running\)"), elapsed), elapsed
+    assert re.fullmatch(r"\d+(\.\d)? s" + ("" if finished else r" \(running\)"), elapsed), elapsed
     todos = await page.evaluate("window.__viewer.todos()")
     counts = await page.locator('#run dd[data-key="TODOs"]').inner_text()
     numbers = dict((label, int(n)) for n, label in re.findall(r"(\d+) (done|claimed|pending|failed)", counts))

@@ -224,6 +224,7 @@ export function startLive (root, { room, token, role, name, compare = () => null
     todos: () => doc.getMap('todos').toJSON(),
     view: () => editor.view,
     follower,
+    refresh: () => renderState(),
     dispose: () => { clearInterval(ticker); provider.destroy(); doc.destroy() }
   })
   renderState()

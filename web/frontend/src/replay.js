@@ -158,6 +158,7 @@ export async function startReplay (root, { room, token, compare = () => null }) 
     editorText: () => editor.text(),
     text: (path) => { const t = doc.getMap('files').get(path); return t instanceof Y.Text ? t.toString() : null },
     todos: () => doc.getMap('todos').toJSON(),
+    refresh: () => render(),
     dispose: () => pause()
   })
   scrub(updates.length)

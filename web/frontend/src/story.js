@@ -123,10 +123,9 @@ export function bounds (events, plan) {
   const work = new Map()
   const agents = new Set()
   for (const e of events) {
-    if (e.type === 'model_call' && e.todo && typeof e.data?.seconds === 'number') {
-      work.set(e.todo, (work.get(e.todo) ?? 0) + e.data.seconds)
-      agents.add(e.agent)
-    }
+    // Every implementer that tried to claim counts, as the benchmark counts the agents it started.
+    if (['claim', 'reclaim', 'loss', 'verify', 'model_call'].includes(e.type) && e.agent) agents.add(e.agent)
+    if (e.type === 'model_call' && e.todo && typeof e.data?.seconds === 'number') work.set(e.todo, (work.get(e.todo) ?? 0) + e.data.seconds)
   }
   if (!work.size) return null
   const deps = (plan && plan.deps) || {}

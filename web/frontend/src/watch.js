@@ -95,6 +95,8 @@ export function startWatch (root, { room, token }) {
 
   function followCurrent () {
     render()
+    // A trial's wall time arrives after its room says finished: the shown panel's speedup needs it.
+    if (shown && shown.viewer && shown.viewer.refresh) shown.viewer.refresh()
     if (pinned) return
     const trial = current()
     if (trial && !(shown && shown.room === trial.room)) show(trial, 'live')
