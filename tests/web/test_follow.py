@@ -100,7 +100,14 @@ async def test_page_opens_and_scrolls_to_the_work_and_can_stop_following(connect
     async with connect("impl-1") as impl:
         impl.create_file("a_first.py", "x = 1\n")
         impl.create_file("z_long.py", long_file)
+        impl.add_todo(TodoEntry(id="target", file="z_long.py", symbol="target"))  # type: ignore[call-arg]
         page = await open_page(RO)
+        # Nobody works yet: the page opens the file whose TODO waits, scrolled to its stub far below the fold.
+        assert await page.evaluate("window.__viewer.activePath()") == "z_long.py"
+        stub = page.locator(".cm-line", has_text="def target(x):")
+        await stub.wait_for(timeout=5000)
+        await eventually(lambda: _in_view(page, stub), what="the waiting stub scrolled into view")
+        await page.evaluate("window.__viewer.view().scrollDOM.scrollTop = 0")  # scrolled away again
         present(impl, "z_long.py", "target")
         # The page opens the file being edited (not the alphabetically first) and scrolls the region into view.
         await eventually(lambda: page.evaluate("window.__viewer.activePath() === 'z_long.py'"), what="the edited file opened")

@@ -5,7 +5,8 @@ import { WebsocketProvider } from 'y-websocket'
 import { FileEditor, resolveRegions } from './editor.js'
 import { Follower } from './follow.js'
 import { renderLanes, renderRun } from './panel.js'
-import { runTimes } from './story.js'
+import { columnOf, runTimes } from './story.js'
+import { symbolSpan } from './symbols.js'
 import { colourFor } from './text.js'
 import { layout, refreshLeases, renderBoard, renderMetrics, renderPeople, renderTabs, renderTimeline, snapshot, todoCounts } from './ui.js'
 
@@ -60,6 +61,7 @@ export function startLive (root, { room, token, role, name, compare = () => null
       if (bound !== ytext) {
         editor.bind(ytext, readOnly)
         bound = ytext
+        revealWaiting()
       }
     } else {
       bound = null
@@ -91,6 +93,15 @@ export function startLive (root, { room, token, role, name, compare = () => null
     followed = key
     const [region] = resolveRegions([{ symbol, start: target.region.start, end: target.region.end }], text)
     editor.reveal(region.from)
+  }
+
+  /** With nobody to follow yet, scroll to the first TODO still open in this file (stubs are often below the fold). */
+  function revealWaiting () {
+    const text = editor.text()
+    if (text === null || follower.target(presences())) return
+    const open = Object.values(doc.getMap('todos').toJSON()).filter((t) => t.file === active && columnOf(t) !== 'done' && columnOf(t) !== 'failed')
+    const spans = open.map((t) => symbolSpan(text, t.symbol)).filter((span) => span !== null).sort((a, b) => a[0] - b[0])
+    if (spans.length) editor.reveal(spans[0][0])
   }
 
   /** The file to open first: where someone works, else where TODOs wait, else the first. */
