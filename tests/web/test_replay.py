@@ -95,3 +95,28 @@ async def test_replay_starts_at_the_first_update_even_past_store_checkpoints(vie
     assert await page.evaluate("window.__viewer.text('log.py')") == "# 0\n# 1\n"
     await page.evaluate(f"window.__viewer.scrub({rows})")
     assert await page.evaluate("window.__viewer.text('log.py')") == "".join(f"# {i}\n" for i in range(230))
+
+
+async def test_replay_follows_the_file_being_edited_until_a_tab_is_picked(viewer: Any, connect: Any, open_page: Any) -> None:
+    async with connect("agent") as agent:
+        agent.create_file("a.py", "a = 0\n")
+        agent.create_file("b.py", "b = 0\n")
+        await eventually(lambda: _stored(viewer) >= 1)
+        edits: list[str] = []
+        for i, path in enumerate(["b.py", "a.py", "b.py", "a.py"]):
+            before = _stored(viewer)
+            agent.edit(path, 0, 0, f"# edit {i}\n")
+            edits.append(path)
+            await eventually(lambda: _stored(viewer) > before, what=f"edit {i} stored")
+    await viewer.relay.flush()
+    page = await open_page(RO, mode="replay")
+    length = await page.evaluate("window.__viewer.length")
+    assert length >= len(edits) + 1  # the two files may have been stored as one update or two
+    for k, path in enumerate(edits, start=length - len(edits) + 1):
+        await page.evaluate(f"window.__viewer.scrub({k})")
+        assert await page.evaluate("window.__viewer.activePath()") == path  # the file the update at k edited
+        assert await page.locator(f'.tab.active[data-path="{path}"]').count() == 1
+    # A person picks a tab: the page stays there while scrubbing.
+    await page.locator('.tab[data-path="b.py"]').click()
+    await page.evaluate(f"window.__viewer.scrub({length})")  # the last update edited a.py
+    assert await page.evaluate("window.__viewer.activePath()") == "b.py"
