@@ -12,6 +12,7 @@ from pathlib import Path
 from queue import Empty, Queue
 
 import httpx
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,3 +69,38 @@ def test_watch_prints_one_url_keeps_the_store_and_stops_on_ctrl_c(tmp_path: Path
             process.kill()
     assert any(line.startswith("| calculator |") for line in seen), "".join(seen[-20:])
     assert len(results.read_text().splitlines()) == 2
+
+
+def test_page_url_maps_the_relay_scheme_and_keeps_its_path() -> None:
+    from bench._watch import page_url
+
+    assert page_url("ws://127.0.0.1:8765", "run-abc-123456", "t k") == "http://127.0.0.1:8765/run/run-abc-123456?token=t+k"
+    assert page_url("wss://relay.example/ws/", "r", None) == "https://relay.example/ws/run/r"
+
+
+@pytest.mark.anyio
+async def test_a_failed_trial_is_listed_as_failed() -> None:
+    import anyio
+    from pydantic import SecretStr
+
+    from bench._watch import RunWatch
+    from crdt_ws import Relay, RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
+
+    async with Relay(RelayConfig(port=0, write_tokens=[SecretStr("T")])) as relay:
+        async with RunWatch(relay.url, "T", "abc") as watch:
+            watch.plan([(0, "calculator", "parallel", 0), (1, "calculator", "serial", 0)], "scripted", "abc")
+            room = watch.room_for(0)
+            watch.running(room)
+            watch.failed(room, "RunTimeout: calculator in mode parallel did not finish" + "x" * 500)
+            reader = Workspace("reader")
+            async with WebsocketTransport(WebsocketConfig(url=relay.url, room=watch.room, token=SecretStr("T"))).connect(reader):
+                from pycrdt import Map
+
+                trials = reader.doc.get("trials", type=Map)
+                with anyio.fail_after(10):
+                    while len(trials) < 2 or trials.to_py()[room]["status"] != "failed":
+                        await anyio.sleep(0.02)
+                entries = trials.to_py()
+                assert entries[room]["error"].startswith("RunTimeout") and len(entries[room]["error"]) == 200
+                assert entries[watch.room_for(1)]["status"] == "queued"
+                assert reader.get_meta()["model"] == "scripted"
