@@ -16,6 +16,7 @@ directory when there is no results file.
 from __future__ import annotations
 
 import secrets
+import signal
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
+import anyio
 from pycrdt import Map
 from pydantic import SecretStr
 
@@ -101,8 +103,6 @@ class RunWatch:
         await self._stack.aclose()
 
 
-
-
 @asynccontextmanager
 async def watch_relay(results: Path | None, port: int = 0) -> AsyncIterator[tuple[str, str, Any]]:
     """Start a relay with the viewer for a watched run: yields (ws url, read-write token, viewer)."""
@@ -119,11 +119,7 @@ async def watch_relay(results: Path | None, port: int = 0) -> AsyncIterator[tupl
 async def run_watched(config: RunConfig, say: Callable[[str], None], relay_url: str | None, token: str | None, *, linger: bool = True) -> list[TrialResult]:
     """``run_suite`` with a watch page; without ``relay_url`` a relay is started and, with ``linger``,
     kept serving after the run (for replay) until SIGINT/SIGTERM."""
-    import signal
-
-    import anyio
-
-    from ._run import comparison_table, run_suite
+    from ._run import comparison_table, run_suite  # _run imports this module
 
     own = relay_url is None
     async with AsyncExitStack() as stack:
