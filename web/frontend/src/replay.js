@@ -56,8 +56,8 @@ export async function startReplay (root, { room, token, compare = () => null }) 
     doc.getMap('files').observeDeep((events) => {
       for (const event of events) {
         if (event.target instanceof Y.Text && event.path.length) {
-          const retain = event.changes.delta.find((d) => d.retain !== undefined)
-          edited = { file: String(event.path[0]), pos: event.changes.delta[0]?.retain ?? (retain ? retain.retain : 0) }
+          // A delta starts with the retained prefix when the change is not at the very start.
+          edited = { file: String(event.path[0]), pos: event.changes.delta[0]?.retain ?? 0 }
         } else if (event.target === doc.getMap('files')) {
           for (const [key, change] of event.changes.keys) if (change.action === 'add') edited = { file: key, pos: 0 }
         }
