@@ -43,7 +43,7 @@ async def test_watch_a_real_run_then_replay_all_of_it(viewer: Viewer, browser: A
                 tg.start_soon(run)
                 await page.goto(watch.url)
                 await page.wait_for_function("window.__watch && window.__watch.synced")
-                # Fixed moment 1: a trial is running, the page shows it live, and some agent holds a TODO.
+                # Fixed moment 1: a trial is running, the page shows it live, some agent holds a TODO and its region is drawn.
                 # Read in one evaluate: the run goes on meanwhile, and separate reads could straddle two trials.
                 moment = await eventually(lambda: page.evaluate(MOMENT), timeout=60, what="the running trial shown live with a claimed TODO")
                 running = [t for t in moment["trials"] if t["status"] == "running"]
@@ -53,6 +53,13 @@ async def test_watch_a_real_run_then_replay_all_of_it(viewer: Viewer, browser: A
                 assert re.fullmatch(r"\d+(\.\d)? s \(running\)", moment["elapsed"]), moment["elapsed"]
                 counts = dict((label, int(n)) for n, label in re.findall(r"(\d+) (done|claimed|pending|failed)", moment["counts"]))
                 assert sum(counts.values()) == len(moment["todos"]) and counts["claimed"] >= 1
+                # Who works where: every drawn region is anchored on its agent's method, in the code as it is now.
+                assert sorted(r["agent"] for r in moment["regions"]) == sorted(moment["people"])
+                for region in moment["regions"]:
+                    assert region["anchored"], region
+                    lines = moment["text"][region["from"] : region["to"]].splitlines()
+                    header = next(line for line in lines if not line.lstrip().startswith("@"))
+                    assert re.match(rf"\s*(async\s+)?def {region['symbol'].split('.')[-1]}\(", header), (region, header)
                 await shot(page, "watch_running")
             assert len(outcome) == 2
             rows = await eventually(lambda: _all_done(page), timeout=10, what="every trial marked done")
@@ -120,10 +127,12 @@ MOMENT = """(() => {
   if (!Object.values(todos).some((t) => t.status === 'claimed') || !elapsed || !elapsed.textContent.endsWith('(running)')) return null
   // The panel redraws at most every 50 ms: wait until it shows the claim too.
   if (!/[1-9][0-9]* claimed/.test(document.querySelector('#run dd[data-key="TODOs"]').textContent)) return null
+  if (!v.regions().length) return null // and some agent's region is drawn
   const row = document.querySelector(`#trials tr[data-room="${running.room}"]`)
   return {
     trials: w.trials(), shown: w.shown(), viewer_room: v.room, todos, elapsed: elapsed.textContent,
     counts: document.querySelector('#run dd[data-key="TODOs"]').textContent,
+    regions: v.regions(), text: v.editorText(), people: v.presences().filter((p) => p.region).map((p) => p.agent),
     cells: row ? [...row.querySelectorAll('td')].map((td) => td.textContent) : []
   }
 })()"""

@@ -173,5 +173,8 @@ export class FileEditor {
     if (this.view) this.view.dispatch({ effects: setRegions.of(regions) })
   }
 
+  /** The regions as drawn now: UTF-16 [from, to) in the current text, and whether the symbol anchored them. */
+  drawnRegions () { return this.view ? resolveRegions(this.regions, this.view.state.doc.toString()) : [] }
+
   text () { return this.view ? this.view.state.doc.toString() : null }
 }

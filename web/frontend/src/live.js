@@ -229,6 +229,7 @@ export function startLive (root, { room, token, role, name, compare = () => null
   Object.assign(hook, {
     select,
     activePath: () => active,
+    regions: () => editor.drawnRegions(),
     editorText: () => editor.text(),
     text: (path) => (files.get(path) instanceof Y.Text ? files.get(path).toString() : null),
     presences,
