@@ -196,6 +196,13 @@ def run(
     max_consecutive_errors: Annotated[int, typer.Option(help="Stop after this many error trials in a row (exit 1).")] = 3,
     max_calls: Annotated[int | None, typer.Option(help="Model calls in flight at once, over all concurrent trials.")] = None,
     tokens_per_minute: Annotated[int | None, typer.Option(help="Provider token rate cap, over all concurrent trials.")] = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            help="Print one viewer URL listing the trials and following the running one; without --relay-url a relay "
+            "is started (store: <results>.rooms/) and kept up for replay after the run until Ctrl-C."
+        ),
+    ] = False,
 ) -> None:
     """Run a suite in each mode and compare them (offline scripted model by default).
 
@@ -257,9 +264,11 @@ def run(
         )
     except ValidationError as exc:
         raise typer.BadParameter(_first_error(exc)) from exc
+    token = relay_token or os.environ.get("CRDT_WS_TOKEN")
     code = run_command(
-        config, dry_run=dry_run, echo=typer.echo, err=lambda line: typer.echo(line, err=True), live=sys.stdout.isatty()
-    )
+        config, dry_run=dry_run, echo=typer.echo, err=lambda line: typer.echo(line, err=True), live=sys.stdout.isatty(),
+        watch=(relay_url, token) if watch else None,
+    )  # fmt: skip
     raise typer.Exit(code)
 
 

@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import anyio
 
 from ._metrics import TrialResult, error_row
-from ._runner import Job, TrialRunner, Watch
+from ._runner import Job, Observe, TrialRunner
 
 if TYPE_CHECKING:
     from ._run import RunConfig
+    from ._watch import RunWatch
 
 __all__ = ["EXECUTORS", "Executor", "ExecutorError", "LocalExecutor", "RayExecutor", "get_executor"]
 
@@ -42,8 +43,14 @@ class ExecutorError(Exception):
 class Executor(Protocol):
     """Runs planned trials and reports each row as it finishes."""
 
-    async def run(self, config: RunConfig, jobs: list[Job], on_row: OnRow, *, watch: Watch | None, say: Callable[[str], None]) -> None:
-        """Run ``jobs`` (in order as slots free), awaiting ``on_row(row)`` for each finished one."""
+    async def run(
+        self, config: RunConfig, jobs: list[Job], on_row: OnRow, *, observe: Observe | None, say: Callable[[str], None],
+        watch: RunWatch | None = None,
+    ) -> None:
+        """Run ``jobs`` (in order as slots free), awaiting ``on_row(row)`` for each finished one.
+
+        ``observe`` is told each trial's start and outliner replica; ``watch`` (``--watch``) lists the trials.
+        """
         ...
 
 
@@ -53,8 +60,11 @@ class LocalExecutor:
     def __init__(self, config: RunConfig) -> None:
         self.concurrency = config.concurrency
 
-    async def run(self, config: RunConfig, jobs: list[Job], on_row: OnRow, *, watch: Watch | None, say: Callable[[str], None]) -> None:
-        async with TrialRunner(config, watch=watch, say=say) as runner, anyio.create_task_group() as tg:
+    async def run(
+        self, config: RunConfig, jobs: list[Job], on_row: OnRow, *, observe: Observe | None, say: Callable[[str], None],
+        watch: RunWatch | None = None,
+    ) -> None:
+        async with TrialRunner(config, observe=observe, say=say, watch=watch) as runner, anyio.create_task_group() as tg:
             slots = anyio.Semaphore(self.concurrency)
 
             async def one(job: Job) -> None:
@@ -125,10 +135,15 @@ class RayExecutor:
         except OSError as exc:
             raise ExecutorError(f"cannot reach the Ray cluster at {self.address}: {exc.strerror or exc}; is `ray start --head` running there?") from exc
 
-    async def run(self, config: RunConfig, jobs: list[Job], on_row: OnRow, *, watch: Watch | None, say: Callable[[str], None]) -> None:
+    async def run(
+        self, config: RunConfig, jobs: list[Job], on_row: OnRow, *, observe: Observe | None, say: Callable[[str], None],
+        watch: RunWatch | None = None,
+    ) -> None:
         import ray
         from ray.exceptions import RayError
 
+        if watch is not None:
+            raise ExecutorError("--watch follows trials run in this process: use it with --executor local")
         started_here = not ray.is_initialized()
         await anyio.to_thread.run_sync(self._connect)
         nodes = len([n for n in ray.nodes() if n.get("Alive")])
@@ -142,8 +157,8 @@ class RayExecutor:
             async with anyio.create_task_group() as tg:
 
                 async def one(actor: Any, job: Job) -> None:
-                    if watch is not None:
-                        watch(job, None)  # started; its replica is in another process, so no phase or TODO counts
+                    if observe is not None:
+                        observe(job, None)  # started; its replica is in another process, so no phase or TODO counts
                     ref = actor.run.remote(job.model_dump(mode="json"))
                     try:
                         row = TrialResult.model_validate(await anyio.to_thread.run_sync(ray.get, ref, abandon_on_cancel=True))

@@ -77,7 +77,11 @@ class Progress:
                 print(part, file=self.out, flush=True)
         self._draw()
 
-    def watch(self, job: Job, workspace: Workspace | None) -> None:
+    def __call__(self, text: str) -> None:
+        """A plain ``say`` callable (for code that prints through a function)."""
+        self.line(text)
+
+    def observe(self, job: Job, workspace: Workspace | None) -> None:
         """A trial started (``None``) or published its plan (its outliner's replica)."""
         since = self.running[job.order][1] if job.order in self.running else time.monotonic()
         self.running[job.order] = (job, since, workspace)

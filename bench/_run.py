@@ -31,6 +31,7 @@ from ._progress import Progress
 from ._results import append_result, completed_trials, ensure_writable, fingerprint
 from ._runner import Job, make_model, task_inputs
 from ._trial import TrialConfig
+from ._watch import RunWatch
 from .suites import SuiteReferences, get_suite
 
 __all__ = ["RunAborted", "RunConfig", "run_suite", "comparison_table", "task_inputs"]
@@ -86,7 +87,7 @@ class RunConfig(BaseModel):
 Say = Callable[[str], None]
 
 
-async def run_suite(config: RunConfig, progress: Progress | Say | None = None) -> list[TrialResult]:
+async def run_suite(config: RunConfig, progress: Progress | Say | None = None, watch: RunWatch | None = None) -> list[TrialResult]:
     """Run every (task, mode, run) trial not yet in the results file.
 
     Before the first trial: the results file is checked writable, the executor
@@ -94,6 +95,7 @@ async def run_suite(config: RunConfig, progress: Progress | Say | None = None) -
     Returns the whole experiment in the run's order: rows of this configuration
     already in the results file for the selected trials, and the trials run now.
     Raises ``RunAborted`` after ``max_consecutive_errors`` error rows in a row.
+    ``watch`` (``--watch``): trials run on its relay and are listed in its index room.
     """
     show = progress if isinstance(progress, Progress) else Progress(progress or (lambda _line: None), live=False)
     suite = get_suite(config.suite)
@@ -115,6 +117,8 @@ async def run_suite(config: RunConfig, progress: Progress | Say | None = None) -
             show.line(f"preflight: {await preflight(probe, timeout_s=config.preflight_timeout_s)}")
     if len(jobs) < len(plan):
         show.line(f"resuming: {len(plan) - len(jobs)} of {len(plan)} trials already in {config.results}")
+    if watch is not None:
+        watch.plan([(job.order, job.task, job.mode, config.seed + job.run) for job in jobs], probe.info.label, run_id)
     results: list[TrialResult] = [done[key] for key in plan if key in done]
     streak: list[TrialResult] = []
     show.start(len(plan), len(plan) - len(jobs))
@@ -133,7 +137,7 @@ async def run_suite(config: RunConfig, progress: Progress | Say | None = None) -
             )
 
     try:
-        await executor.run(config, jobs, on_row, watch=show.watch, say=show.line)
+        await executor.run(config, jobs, on_row, observe=show.observe, say=show.line, watch=watch)
     except BaseExceptionGroup as group:
         raise first_error(group) from None
     return sorted(results, key=lambda r: r.order)

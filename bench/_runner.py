@@ -35,13 +35,14 @@ from crdt_ws import Workspace
 
 from ._metrics import TrialResult, error_row
 from ._results import versions
-from ._trial import run_trial
+from ._trial import run_trial, trial_room
 from .suites import SuiteReferences, Task, get_suite
 
 if TYPE_CHECKING:
     from ._run import RunConfig
+    from ._watch import RunWatch
 
-__all__ = ["Job", "TrialRunner", "Watch", "examples_the_reference_fails", "make_model", "task_inputs"]
+__all__ = ["Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "task_inputs"]
 
 
 class Job(BaseModel):
@@ -53,7 +54,7 @@ class Job(BaseModel):
     run: int = Field(description="Repetition index (seed = run's seed + this).")
 
 
-Watch = Callable[[Job, "Workspace | None"], None]
+Observe = Callable[[Job, "Workspace | None"], None]
 """Told ``None`` when a trial starts, then its outliner replica once its plan is published (live progress reads it)."""
 
 
@@ -111,8 +112,16 @@ async def examples_the_reference_fails(judge: Judge, task: Task) -> list[str]:
 class TrialRunner:
     """``async with TrialRunner(config) as runner: row = await runner.run(job)`` (safe for concurrent ``run``)."""
 
-    def __init__(self, config: RunConfig, *, watch: Watch | None = None, say: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        observe: Observe | None = None,
+        say: Callable[[str], None] | None = None,
+        watch: RunWatch | None = None,
+    ) -> None:
         self.config = config
+        self.observe = observe
         self.watch = watch
         self.say = say or (lambda _line: None)
         self.suite = get_suite(config.suite)
@@ -157,21 +166,41 @@ class TrialRunner:
         spec, hidden = self._inputs[task.id]
         ignored = await self._examples_ignored(task)
         judge_config = self.config.trial.judge.model_copy(update={"ignore_examples": ignored})
-        trial = self.config.trial.model_copy(update={"seed": self.config.seed + job.run, "judge": judge_config})
         watch = self.watch
+        link = watch.link() if watch is not None else {}
+        trial = self.config.trial.model_copy(update={"seed": self.config.seed + job.run, "judge": judge_config, **link})
+        room = watch.room_for(job.order) if watch is not None else None
+        if room is None and trial.relay_url is not None:
+            room = trial_room(job.task, job.mode, trial.seed, shared=True)
+        if room is not None:
+            self.say(f"trial {job.task} {job.mode} seed {trial.seed}: room {room}")  # where other agents and viewers join
+        if watch is not None and room is not None:
+            watch.running(room)
+        observe = self.observe
         seen: Callable[[Workspace], None] | None = None
-        if watch is not None:
-            watch(job, None)
-            seen = lambda ws: watch(job, ws)  # noqa: E731
+        if observe is not None:
+            observe(job, None)
+            seen = lambda ws: observe(job, ws)  # noqa: E731
         label = self.config.model
         try:
             async with self.model(_budget(self.config)) as model:  # a fresh client per trial: its own budget
                 label = model.info.label
-                result = await run_trial(spec, hidden, job.mode, model, trial, judge=self.judge, pyright=self.pyright, watch=seen)
+                result = await run_trial(
+                    spec, hidden, job.mode, model, trial, judge=self.judge, pyright=self.pyright, observe=seen, room=room
+                )
         except (AgentError, ModelError) as exc:
             result = error_row(
                 task=job.task, requested=job.mode, seed=trial.seed, provider=label,
                 transport=trial.transport, error=f"{type(exc).__name__}: {exc}",
             )  # fmt: skip
+        except Exception as exc:
+            if watch is not None and room is not None:
+                watch.failed(room, str(exc))
+            raise
+        if watch is not None and room is not None:
+            if result.status == "error":
+                watch.failed(room, result.error or "error")
+            else:
+                watch.finished(room, result)
         update = {"run_id": self.run_id, "suite": self.suite.name, "run": job.run, "order": job.order, "versions": self.stamp}
         return result.model_copy(update=update)

@@ -66,13 +66,18 @@ def dry_run_lines(config: RunConfig) -> list[str]:
     return [*lines, *estimate.lines()]
 
 
-async def _run_with_display(config: RunConfig, progress: Progress) -> list[TrialResult]:
+async def _run_with_display(config: RunConfig, progress: Progress, watch: tuple[str | None, str | None] | None) -> list[TrialResult]:
     outcome: list[TrialResult] = []
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(progress.redraw_forever)
             try:
-                outcome = await run_suite(config, progress)
+                if watch is None:
+                    outcome = await run_suite(config, progress)
+                else:
+                    from ._watch import run_watched  # only --watch needs the viewer
+
+                    outcome = await run_watched(config, progress, *watch)
             finally:
                 tg.cancel_scope.cancel()
     except BaseExceptionGroup as group:
@@ -80,8 +85,13 @@ async def _run_with_display(config: RunConfig, progress: Progress) -> list[Trial
     return outcome
 
 
-def run_command(config: RunConfig, *, dry_run: bool, echo: Echo, err: Echo, live: bool) -> int:
-    """Run (or estimate) ``config``; prints everything; returns the exit code."""
+def run_command(
+    config: RunConfig, *, dry_run: bool, echo: Echo, err: Echo, live: bool, watch: tuple[str | None, str | None] | None = None
+) -> int:
+    """Run (or estimate) ``config``; prints everything; returns the exit code.
+
+    ``watch``: (relay URL or None to start one, token) for ``--watch``.
+    """
     if dry_run:
         try:
             for line in dry_run_lines(config):
@@ -97,7 +107,7 @@ def run_command(config: RunConfig, *, dry_run: bool, echo: Echo, err: Echo, live
     echo(f"results: {results}")
     progress = Progress(None if live else echo, live=live)
     try:
-        outcome = anyio.run(_run_with_display, config, progress)
+        outcome = anyio.run(_run_with_display, config, progress, watch)
     except (SuiteError, ModelError, AgentError, ResumeError, ExecutorError) as exc:
         progress.close()
         err(f"error: {exc}")
@@ -112,6 +122,9 @@ def run_command(config: RunConfig, *, dry_run: bool, echo: Echo, err: Echo, live
         err(f"\ninterrupted: finished trials are in {results}; run the same command to continue")
         return 130
     progress.close()
+    if watch is not None and watch[0] is None:
+        _finish(config, outcome, echo)  # run_watched printed the table before serving replay
+        return 1 if any(r.status == "error" for r in outcome) else 0
     echo("")
     for line in comparison_table([r for r in outcome if r.status == "ok"] or outcome).splitlines():
         for part in [line] if line.startswith("|") else textwrap.wrap(line, WIDTH, subsequent_indent="  ") or [""]:
