@@ -70,11 +70,13 @@ class Progress:
     def line(self, text: str) -> None:
         """A permanent line (above the live block), wrapped at 100 columns: nothing a user must read is cut."""
         self._clear()
-        for part in textwrap.wrap(text, WIDTH, subsequent_indent="    ", break_on_hyphens=False) or [""]:
-            if self.echo is not None:
-                self.echo(part)
-            else:
-                print(part, file=self.out, flush=True)
+        for line in text.split("\n"):
+            table = line.startswith("|")  # Markdown table rows stay whole
+            for part in [line] if table else textwrap.wrap(line, WIDTH, subsequent_indent="    ", break_on_hyphens=False) or [""]:
+                if self.echo is not None:
+                    self.echo(part)
+                else:
+                    print(part, file=self.out, flush=True)
         self._draw()
 
     def __call__(self, text: str) -> None:
