@@ -71,8 +71,8 @@ class Progress:
         """A permanent line (above the live block), wrapped at 100 columns: nothing a user must read is cut."""
         self._clear()
         for line in text.split("\n"):
-            table = line.startswith("|")  # Markdown table rows stay whole
-            for part in [line] if table else textwrap.wrap(line, WIDTH, subsequent_indent="    ", break_on_hyphens=False) or [""]:
+            whole = line.startswith("|") or "://" in line  # table rows and URLs stay whole (copied, parsed)
+            for part in [line] if whole else textwrap.wrap(line, WIDTH, subsequent_indent="    ", break_on_hyphens=False) or [""]:
                 if self.echo is not None:
                     self.echo(part)
                 else:
