@@ -92,9 +92,6 @@ def build_context(
         max_tokens=max_tokens,
         task_id=task_id,
         symbol=entry.symbol,
-        # As in ClassEval's incremental generation: other methods' code was in view, and none the
-        # outline predicts this one needs was missing.
-        saw_dependencies=bool(shown) and not missing,
         shown=tuple(shown),
         # Repairs and drafts must not redraw the same offline reply.
         attempt=attempt * 8 + draft,

@@ -7,10 +7,13 @@
 
 Each ClassEval class is one task: its skeleton is the outline, every method a
 TODO, its unittest classes the hidden tests.  The model is ``replay:<recording>``:
-real replies recorded from the model, byte for byte, chosen by what the
-implementer saw (the incremental recording when other methods' code was in
-its prompt and no predicted dependency was missing, the compositional one
-otherwise), streamed with the sonnet latency profile scaled by ``--time-scale``
+real replies recorded from the model, byte for byte, chosen by the world
+rule of ``agents.models._replay``: the incremental recording when the prompt
+showed the committed code of every method ClassEval's ground-truth
+``method_dependencies`` lists for it (and of at least one other method), the
+compositional one otherwise.  The rule reads the benchmark's data and the
+prompt only, never the classifier, the plan or the mode, so every mode and
+classifier is measured in the same world.  Replies are streamed with the sonnet latency profile scaled by ``--time-scale``
 (the recordings carry no timings).  Replayed replies do not depend on our
 prompts' wording or on the judge's feedback: a repair would ask for the
 same method again and get the same reply, so these pass rates measure which

@@ -126,14 +126,14 @@ def test_context_shows_done_dependencies_and_names_missing_ones() -> None:
     # Dependencies first, then the rest of the committed file (a dependency the classifier missed may be there).
     assert context.shown == ("S.a", "S.d") and context.missing == ("S.b",)
     assert "return 1" in prompt and "return 4" in prompt and "Not implemented yet" in prompt and "expected 2, got 1" in prompt
-    assert context.request.shown == ("S.a", "S.d") and not context.request.saw_dependencies and context.request.attempt == 8
+    assert context.request.shown == ("S.a", "S.d") and context.request.attempt == 8
     tight = build_context(entry, task_id="t", spec="s", outline="o", todos=todos, context_chars=40)
     assert tight.shown == ("S.a",)  # no room left for the rest
-    # Other methods in view and nothing predicted missing: replay answers from the incremental recording.
+    # The request names what the prompt showed, never what the classifier predicted (no deps here, same view).
     free = build_context(TodoEntry(id="e", file="f.py", symbol="S.e"), task_id="t", spec="s", outline="o", todos=todos)
-    assert free.request.saw_dependencies and free.shown == ("S.a", "S.d")
+    assert free.request.shown == ("S.a", "S.d")
     first = build_context(TodoEntry(id="e", file="f.py", symbol="S.e"), task_id="t", spec="s", outline="o", todos={})
-    assert not first.request.saw_dependencies
+    assert first.request.shown == ()
 
 
 def test_a_reply_that_is_only_a_body_gets_the_stubs_signature() -> None:
