@@ -147,6 +147,14 @@ def run(
     token_budget: Annotated[int | None, typer.Option(help="Output-token cap per trial.")] = None,
     budget: Annotated[float | None, typer.Option(help="Cost cap per trial in USD (priced models).")] = None,
     pyright: Annotated[bool, typer.Option(help="Judge semantic conflicts with a warm pyright.")] = True,
+    max_repairs: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Times the judge reopens a TODO that failed its visible checks (default: 2; 0 for replay:, whose "
+            "replies cannot change with feedback).",
+        ),
+    ] = None,
     results: Annotated[
         Path | None, typer.Option(help="Append one JSON line per trial; re-running the same command resumes from it.")
     ] = None,
@@ -164,6 +172,11 @@ def run(
     if data_dir is not None:
         os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())  # read by the classeval suite and the replay provider
 
+    repairs = max_repairs
+    if repairs is None and model.split(":")[0] == "replay":
+        # A repair asks for the same method again, and a recording answers with the same text.
+        repairs = 0
+        typer.echo("replay: --max-repairs 0 (a recorded reply cannot change with feedback; pass --max-repairs N to override)")
     try:
         config = RunConfig.model_validate(
             {
@@ -189,6 +202,7 @@ def run(
                         "token_budget": token_budget,
                         "cost_budget_usd": budget,
                     },
+                    **({"judge": {"max_repairs": repairs}} if repairs is not None else {}),
                 },
             }
         )

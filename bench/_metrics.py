@@ -64,6 +64,7 @@ class TrialResult(BaseModel):
     visible_pass: int = Field(description="TODOs whose final visible verdict is pass.")
     visible_fail: int = Field(description="TODOs whose final visible verdict is fail, or that failed.")
     reopened: int = Field(description="Repairs the judge asked for.")
+    max_repairs: int | None = Field(default=None, description="The judge's cap on repairs per TODO in this trial (None: rows written before it was recorded).")
     calls: int = Field(description="Model calls.")
     blind_calls: int = Field(description="Calls whose prompt lacked some dependency's code.")
     output_tokens: int = Field(description="Output tokens over all calls.")
@@ -211,6 +212,7 @@ def summarize(
         tests_run=sum(c.tests_run for c in classes),
         tests_failed=sum(c.tests_failed for c in classes),
         examples_ignored=list(config.judge.ignore_examples),
+        max_repairs=config.judge.max_repairs,
         visible_pass=sum(1 for t in todos if t.verdict == "pass"),
         visible_fail=sum(1 for t in todos if t.verdict == "fail" or t.status == TodoStatus.FAILED),
         reopened=judge.reopened,

@@ -34,6 +34,23 @@ def test_run_compares_modes_per_task_and_labels_the_offline_model(tmp_path: Path
     assert all(r["agents"] == 1 for r in rows if r["mode"] == "serial")
 
 
+def test_replay_runs_without_repairs_by_default_and_says_so(classeval_dir: Path, tmp_path: Path) -> None:
+    common = ["run", "--suite", "classeval", "--data-dir", str(classeval_dir), "--model", "replay:GPT-4-Turbo",
+              "--task", "ClassEval_0", "--mode", "serial", "--time-scale", "0.02", "--no-pyright"]
+    default = crdt_bench(*common, "--results", str(tmp_path / "default.jsonl"))
+    assert default.returncode == 0, default.stderr
+    assert "replay: --max-repairs 0 (a recorded reply cannot change with feedback" in default.stdout
+    row = json.loads((tmp_path / "default.jsonl").read_text())
+    assert row["max_repairs"] == 0 and row["reopened"] == 0 and row["calls"] == row["stubs"]
+    # ClassEval_0 fails its visible checks with these replies: an explicit cap reopens, and is not announced as 0.
+    chosen = crdt_bench(*common, "--max-repairs", "1", "--results", str(tmp_path / "one.jsonl"))
+    assert chosen.returncode == 0, chosen.stderr
+    assert "--max-repairs 0" not in chosen.stdout
+    row = json.loads((tmp_path / "one.jsonl").read_text())
+    assert row["max_repairs"] == 1 and row["reopened"] >= 1 and row["calls"] > row["stubs"]
+    assert crdt_bench(*common, "--max-repairs", "-1", timeout=60).returncode == 2
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
