@@ -228,6 +228,32 @@ def _first_error(exc: Any) -> str:
 
 
 @app.command()
+def plan(
+    task: Annotated[str, typer.Option(help="Task id, e.g. calculator or ClassEval_0.")],
+    suite: Annotated[str, typer.Option(help="Suite: bundled, classeval, humaneval, or a directory of tasks.")] = "bundled",
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="ClassEval data directory (default: $CLASSEVAL_DATA).")] = None,
+    agents: Annotated[int, typer.Option(min=1, help="Parallelism cap P.")] = 4,
+    objective: Annotated[str, typer.Option(help="What auto minimises: time or tokens.")] = "time",
+    classifier: Annotated[str, typer.Option(help="Coupling classifier (registry name).")] = "static",
+) -> None:
+    """What auto would run for one task: the classifier's edges and evidence, waves, coupling score, decision and reasons."""
+    from agents.coupling import CouplingError
+
+    from ._plan_cmd import render_plan
+    from .suites import SuiteError
+
+    if objective not in ("time", "tokens"):
+        raise typer.BadParameter(f"objective must be time or tokens, not {objective!r}", param_hint="--objective")
+    if data_dir is not None:
+        os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())
+    try:
+        typer.echo(render_plan(suite, task, agents=agents, objective="time" if objective == "time" else "tokens", classifier=classifier))
+    except (SuiteError, CouplingError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
 def implement(
     url: Annotated[str, typer.Option(help="Relay websocket URL.")],
     room: Annotated[str, typer.Option(help="Room whose TODOs to implement.")],

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from agents.judge import Score
-from agents.roles import ImplementerStats, JudgeSummary, TaskSpec
+from agents.roles import CallRecord, ImplementerStats, JudgeSummary, TaskSpec
 from agents.scheduler import Plan, topological_order
 from crdt_ws import Event, TodoEntry, TodoStatus
 
@@ -67,6 +67,13 @@ class TrialResult(BaseModel):
     max_repairs: int | None = Field(default=None, description="The judge's cap on repairs per TODO in this trial (None: rows written before it was recorded).")
     calls: int = Field(description="Model calls.")
     blind_calls: int = Field(description="Calls whose prompt lacked some dependency's code.")
+    blind_drafts: int = Field(default=0, description="TODOs with a committed draft that used a stub whose code its prompt had not shown (observed with libcst).")
+    redrafts: int = Field(default=0, description="Speculative re-drafts the judge asked for (modes speculate and revise).")
+    redraft_calls: int = Field(default=0, description="Model calls spent on re-drafts.")
+    redraft_output_tokens: int = Field(default=0, description="Output tokens of those calls.")
+    redraft_tail_s: float = Field(
+        default=0.0, description="Seconds re-drafts added to the critical path: end of the last call minus end of the last first-draft or repair call."
+    )
     output_tokens: int = Field(description="Output tokens over all calls.")
     input_tokens: int = Field(description="Input tokens over all calls.")
     cost_usd: float | None = Field(description="Cost at list prices (None: unpriced model).")
@@ -218,6 +225,11 @@ def summarize(
         reopened=judge.reopened,
         calls=len(calls),
         blind_calls=sum(1 for c in calls if c.missing),
+        blind_drafts=judge.blind_drafts,
+        redrafts=judge.redrafts,
+        redraft_calls=sum(1 for c in calls if c.redraft),
+        redraft_output_tokens=sum(c.output_tokens for c in calls if c.redraft),
+        redraft_tail_s=_tail(calls),
         output_tokens=sum(c.output_tokens for c in calls),
         input_tokens=sum(c.input_tokens for c in calls),
         cost_usd=sum(costs) if costs else None,
@@ -237,3 +249,12 @@ def summarize(
         speculation_passed=sum(1 for e in events if e.type == "drafts" and e.data.get("passed")),
         faults=sum(1 for c in calls if c.fault),
     )
+
+
+def _tail(calls: list[CallRecord]) -> float:
+    """How much later the last call ended because of re-drafts (0 when they overlapped other work)."""
+    ends = [c.started + c.seconds for c in calls]
+    plain = [c.started + c.seconds for c in calls if not c.redraft]
+    if not ends or not plain:
+        return 0.0
+    return max(0.0, max(ends) - max(plain))

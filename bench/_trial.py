@@ -115,7 +115,7 @@ async def run_trial(
         await stack.enter_async_context(connect(outliner_ws))
         scheduler = config.scheduler
         plan = await Outliner(outliner_ws, model, config.outliner).run(
-            spec, mode, agents=scheduler.agents, objective=scheduler.objective
+            spec, mode, agents=scheduler.agents, objective=scheduler.objective, decision=scheduler.decision
         )
         agents = 1 if plan.mode == "serial" else scheduler.agents
         judge_ws = Workspace("judge")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agents.roles import FenceFilter, NoTodos, OutlineError, Outliner, TaskSpec, build_context, find_stubs
-from agents.scheduler import Plan, PlanError, decide, dependents, make_chooser, topological_order
+from agents.scheduler import DecisionConfig, Plan, PlanError, decide_schedule, dependents, estimate, make_chooser, topological_order
 from crdt_ws import TodoEntry, TodoStatus, Workspace
 
 OUTLINE = '''import math
@@ -79,18 +79,36 @@ def test_waves_and_dependents() -> None:
 
 
 @pytest.mark.parametrize(
-    ("waves", "objective", "mode"),
+    ("ids", "deps", "objective", "mode"),
     [
-        ([["a", "b", "c"]], "time", "parallel"),
-        ([["a", "b", "c"]], "tokens", "parallel"),
-        ([["a"], ["b"], ["c"]], "time", "parallel"),  # working ahead beats waiting (measured)
-        ([["a"], ["b"], ["c"]], "tokens", "serial"),
-        ([["a", "b"], ["c"]], "tokens", "waves"),
+        (["a"], {}, "time", "serial"),  # nothing to choose between: the simplest
+        (["a", "b", "c"], {}, "time", "waves"),  # nothing to wait for: waves is parallel here
+        (["a", "b", "c"], {"b": ["a"], "c": ["b"]}, "tokens", "serial"),  # a chain: fewest calls, fewest agents
+        (["a", "b", "c", "d"], {"a": ["b", "c", "d"]}, "tokens", "serial"),  # waves would draft three blind of context
     ],
 )
-def test_auto_decides_by_objective(waves: list[list[str]], objective: str, mode: str) -> None:
-    decided, reasons = decide(waves, 4, objective)  # type: ignore[arg-type]
-    assert decided == mode and "TODOs" in reasons[0]
+def test_auto_decides_by_objective(ids: list[str], deps: dict[str, list[str]], objective: str, mode: str) -> None:
+    decided, reasons, estimates = decide_schedule(ids, deps, 4, objective)  # type: ignore[arg-type]
+    assert decided == mode and "TODOs" in reasons[0] and "estimates" in reasons[1]
+    assert {e.mode for e in estimates} == {"parallel", "waves", "serial", "speculate", "revise"}
+
+
+def test_the_simulation_counts_blind_and_context_less_drafts() -> None:
+    config = DecisionConfig(blind_risk=0.2, context_risk=0.1)
+    chain = {"b": ["a"], "c": ["b"]}
+    par, ser, spec, rev = (estimate(m, ["a", "b", "c"], chain, 4, config) for m in ("parallel", "serial", "speculate", "revise"))  # type: ignore[arg-type]
+    assert (par.rounds, par.calls, par.blind, par.contextless) == (1, 3, 2, 1)
+    assert (ser.rounds, ser.calls, ser.blind, ser.contextless) == (3, 3, 0, 1)
+    # speculate re-drafts b and c once a and b landed; revise also revises a (it saw nothing).
+    assert (spec.rounds, spec.calls, spec.blind) == (2, 5, 0) and (rev.rounds, rev.calls, rev.contextless) == (2, 6, 0)
+    assert par.p_right == pytest.approx(0.8**2 * 0.9) and rev.p_right == 1.0
+    # Serial is reachable: one agent, or a chain where only no-blind schedules are allowed.
+    assert decide_schedule(["a", "b", "c"], chain, 1, "time", config)[0] == "serial"
+    no_redrafts = DecisionConfig(blind_risk=0.5, context_risk=0.0, candidates=["serial", "waves", "parallel"])
+    assert decide_schedule(["a", "b", "c"], chain, 4, "time", no_redrafts)[0] == "serial"
+    # Quality matters: the same graph with risk-free drafts runs parallel, with costly blind drafts it does not.
+    assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(blind_risk=0.0, context_risk=0.0))[0] == "parallel"
+    assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(blind_risk=0.5, context_risk=0.3))[0] == "revise"
 
 
 def _entries(**status: TodoStatus) -> list[TodoEntry]:
