@@ -235,9 +235,11 @@ def plan(
     agents: Annotated[int, typer.Option(min=1, help="Parallelism cap P.")] = 4,
     objective: Annotated[str, typer.Option(help="What auto minimises: time or tokens.")] = "time",
     classifier: Annotated[str, typer.Option(help="Coupling classifier (registry name).")] = "static",
+    max_repairs: Annotated[int, typer.Option(min=0, help="The judge's repair cap the run would have (0: a wrong result stays wrong).")] = 2,
 ) -> None:
     """What auto would run for one task: the classifier's edges and evidence, waves, coupling score, decision and reasons."""
     from agents.coupling import CouplingError
+    from agents.scheduler import DecisionConfig
 
     from ._plan_cmd import render_plan
     from .suites import SuiteError
@@ -247,7 +249,9 @@ def plan(
     if data_dir is not None:
         os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())
     try:
-        typer.echo(render_plan(suite, task, agents=agents, objective="time" if objective == "time" else "tokens", classifier=classifier))
+        decision = DecisionConfig() if max_repairs > 0 else DecisionConfig(repair_rounds=None)
+        chosen: Literal["time", "tokens"] = "time" if objective == "time" else "tokens"
+        typer.echo(render_plan(suite, task, agents=agents, objective=chosen, classifier=classifier, decision=decision))
     except (SuiteError, CouplingError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

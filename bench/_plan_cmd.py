@@ -18,7 +18,13 @@ __all__ = ["render_plan"]
 
 
 def render_plan(
-    suite: str, task: str, *, agents: int = 4, objective: Objective = "time", classifier: str = "static", decision: DecisionConfig | None = None
+    suite: str,
+    task: str,
+    *,
+    agents: int = 4,
+    objective: Objective = "time",
+    classifier: str = "static",
+    decision: DecisionConfig | None = None,
 ) -> str:
     """The plan report for ``task`` of ``suite`` (raises the suite's and classifier's errors)."""
     spec = get_suite(suite).task(task)

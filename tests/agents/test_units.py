@@ -102,13 +102,20 @@ def test_the_simulation_counts_blind_and_context_less_drafts() -> None:
     # speculate re-drafts b and c once a and b landed; revise also revises a (it saw nothing).
     assert (spec.rounds, spec.calls, spec.blind) == (2, 5, 0) and (rev.rounds, rev.calls, rev.contextless) == (2, 6, 0)
     assert par.p_right == pytest.approx(0.8**2 * 0.9) and rev.p_right == 1.0
+    assert par.expected_rounds == pytest.approx(1 + (1 - 0.8**2 * 0.9) * 1.0)
     # Serial is reachable: one agent, or a chain where only no-blind schedules are allowed.
     assert decide_schedule(["a", "b", "c"], chain, 1, "time", config)[0] == "serial"
-    no_redrafts = DecisionConfig(blind_risk=0.5, context_risk=0.0, candidates=["serial", "waves", "parallel"])
-    assert decide_schedule(["a", "b", "c"], chain, 4, "time", no_redrafts)[0] == "serial"
-    # Quality matters: the same graph with risk-free drafts runs parallel, with costly blind drafts it does not.
+    no_redrafts = {"blind_risk": 0.5, "context_risk": 0.0, "candidates": ["serial", "waves", "parallel"]}
+    # With repairs a blind mistake costs one more round: parallel.  Without, a redo of the whole chain: serial.
+    assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(**no_redrafts))[0] == "parallel"
+    assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(**no_redrafts, repair_rounds=None))[0] == "serial"
+    # Quality matters: risk-free drafts run parallel; costly blind drafts that nobody repairs are revised.
     assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(blind_risk=0.0, context_risk=0.0))[0] == "parallel"
-    assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(blind_risk=0.5, context_risk=0.3))[0] == "revise"
+    costly = DecisionConfig(blind_risk=0.5, context_risk=0.3, repair_rounds=None)
+    assert decide_schedule(["a", "b", "c"], chain, 4, "time", costly)[0] == "revise"
+    # More agents than TODOs gains nothing by working blind on a long chain when mistakes are final.
+    long_chain = {str(i): [str(i - 1)] for i in range(1, 8)}
+    assert decide_schedule([str(i) for i in range(8)], long_chain, 4, "time", DecisionConfig(repair_rounds=None))[0] != "parallel"
 
 
 def _entries(**status: TodoStatus) -> list[TodoEntry]:

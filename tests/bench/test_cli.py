@@ -51,6 +51,23 @@ def test_replay_runs_without_repairs_by_default_and_says_so(classeval_dir: Path,
     assert crdt_bench(*common, "--max-repairs", "-1", timeout=60).returncode == 2
 
 
+def test_plan_prints_edges_waves_score_and_a_reasoned_decision() -> None:
+    done = crdt_bench("plan", "--task", "matrix", timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "edges (" in out and " * Matrix." in out and "[call" not in out  # outline only: no bodies to read calls from
+    assert "waves (" in out and "coupling score: " in out
+    for schedule in ("serial", "waves", "parallel", "speculate", "revise"):
+        assert f"| {schedule} |" in out
+    decision = out.split("decision: ", 1)[1].splitlines()
+    assert decision[0] in ("serial", "waves", "parallel", "speculate", "revise")
+    assert any("fewest expected rounds" in line for line in decision) and any("repair round" in line for line in decision)
+    final = crdt_bench("plan", "--task", "matrix", "--max-repairs", "0", timeout=60)
+    assert "a redo, one round per TODO (no repairs)" in final.stdout
+    bad = crdt_bench("plan", "--task", "nope", timeout=60)
+    assert bad.returncode == 2 and "no task 'nope'" in bad.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
