@@ -116,12 +116,13 @@ class JudgeAgent:
             return True
         outline = str(ws.meta.get("outline", ""))
         entries = ws.list_todos()
+        # Re-drafts first: a draft that will be re-drafted need not wait for verdicts it does not depend on.
+        if self._redraft(entries, outline):
+            return False
         needs = _needs(entries, outline)
         ready = _judgeable(entries, needs)
         if ready:
             await self._judge(ready, entries, outline, needs)
-            return False
-        if self._redraft(entries, outline):
             return False
         if any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) or awaiting_verdict(e) for e in entries):
             return False
@@ -177,9 +178,10 @@ class JudgeAgent:
     def _redraft(self, entries: list[TodoEntry], outline: str) -> bool:
         """Speculative work (plan modes ``speculate``/``revise``): re-draft what was drafted blind, once it can see.
 
-        Runs whenever nothing is waiting for a verdict, so a re-draft never
-        delays a verdict and never blocks an implementer: the TODO just becomes
-        pending again.  Returns True if it reopened anything.
+        Runs before each round of verdicts and waits only for verdicts that could
+        vouch for a draft (its doctest examples); a re-draft never blocks an
+        implementer: the TODO just becomes pending again.  Returns True if it
+        reopened anything.
         """
         plan = self.workspace.meta.get("plan")
         mode = str(plan.get("mode")) if isinstance(plan, dict) else ""  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
@@ -191,8 +193,10 @@ class JudgeAgent:
         due = redrafts_due(
             entries,
             mode=mode,
-            vouched=lambda e: e.verdict == "pass" and e.symbol in examples,
-            waiting=awaiting_verdict,
+            vouched=lambda e: e.verdict == "pass" and e.symbol in examples and not awaiting_verdict(e),
+            # Only a verdict that could still change what happens is worth waiting for: none without examples,
+            # and none for a draft already re-drafted (it will not be re-drafted again).
+            waiting=lambda e: awaiting_verdict(e) and e.symbol in examples and _int((e.model_extra or {}).get("redrafts")) < self.config.max_redrafts,
             max_redrafts=self.config.max_redrafts,
         )
         with ws.transaction():

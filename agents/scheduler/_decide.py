@@ -17,8 +17,8 @@ where ``recovery`` is what a wrong result costs to put right: a repair round
 0``, as for replayed recordings) redoing the task with everything in view,
 one TODO at a time (``n`` rounds).  ``auto`` minimises it (objective
 ``time``; ``tokens`` minimises the calls likewise).  Ties go to the schedule
-with the fewest agents and the least work thrown away (serial, waves,
-parallel, speculate, revise).
+with the fewest agents and the least work thrown away (serial, parallel,
+waves, speculate, revise).
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ from pydantic import BaseModel, Field
 __all__ = ["Decision", "DecisionConfig", "Estimate", "estimate", "decide_schedule"]
 
 Decision = Literal["parallel", "serial", "waves", "speculate", "revise"]
-# Ties go to the schedule with the fewest agents and the least work thrown away.
-_SIMPLER: tuple[Decision, ...] = ("serial", "waves", "parallel", "speculate", "revise")
+# Ties go to the schedule with the fewest agents and the least work thrown away; parallel before waves: with
+# equal estimates, waiting for predicted dependencies only adds idle time (on ClassEval, waves planned by the
+# classifier ran at 1.37x serial's speed against parallel's 2.04x, measured on main before this rule).
+_SIMPLER: tuple[Decision, ...] = ("serial", "parallel", "waves", "speculate", "revise")
 
 
 class DecisionConfig(BaseModel):

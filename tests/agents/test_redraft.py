@@ -115,3 +115,17 @@ async def test_revise_revises_context_less_drafts_its_checks_cannot_vouch_for(su
     assert vouched.redrafts == 0 and vouched.passed
     assert 1 <= unchecked.redrafts <= unchecked.stubs and unchecked.calls == unchecked.stubs + unchecked.redrafts
     assert unchecked.blind_drafts == 0 and unchecked.passed
+
+
+def test_a_blind_draft_waits_while_what_it_used_is_about_to_change() -> None:
+    from agents.roles._observed import redrafts_due
+
+    a = _e("C.a", result="def a(self): return 1\n", seen=[])  # itself context-less: revise will redo it
+    b = _e("C.b", result="def b(self): return self.a()\n", seen=[])  # blind to C.a
+    first = redrafts_due([a, b], mode="revise", vouched=lambda e: False, waiting=lambda e: False)
+    assert [e.symbol for e, _ in first] == ["C.a"]  # b would only see the draft about to be replaced
+    a2 = _e("C.a", result="def a(self): return 2\n", seen=["C.b"], redrafts=1)
+    second = redrafts_due([a2, b], mode="revise", vouched=lambda e: False, waiting=lambda e: False)
+    assert [(e.symbol, "without seeing C.a" in why) for e, why in second] == [("C.b", True)]
+    # A verdict that could still vouch for C.a is worth waiting for: nothing is due meanwhile.
+    assert redrafts_due([a, b], mode="revise", vouched=lambda e: False, waiting=lambda e: e.symbol == "C.a") == []

@@ -82,7 +82,7 @@ def test_waves_and_dependents() -> None:
     ("ids", "deps", "objective", "mode"),
     [
         (["a"], {}, "time", "serial"),  # nothing to choose between: the simplest
-        (["a", "b", "c"], {}, "time", "waves"),  # nothing to wait for: waves is parallel here
+        (["a", "b", "c"], {}, "time", "parallel"),  # nothing to wait for
         (["a", "b", "c"], {"b": ["a"], "c": ["b"]}, "tokens", "serial"),  # a chain: fewest calls, fewest agents
         (["a", "b", "c", "d"], {"a": ["b", "c", "d"]}, "tokens", "serial"),  # waves would draft three blind of context
     ],
