@@ -36,4 +36,9 @@ def test_risks_are_measured_per_kind_of_method(classeval_dir: Path, monkeypatch:
     figures = anyio.run(measure, "GPT-4-Turbo", "even")
     (dep, worse_dep, better_dep), (ind, worse_ind, better_ind) = figures["dependent"], figures["independent"]
     assert dep > 30 and ind > 100 and 0 <= worse_dep <= dep and 0 <= better_ind <= ind
-    assert (worse_dep, worse_ind) == (5, 7)  # DecisionConfig's defaults: 5/43 and 7/146
+    from agents.scheduler import DecisionConfig
+
+    # DecisionConfig's defaults come from this measurement (5/43 and 7/146 on an idle machine; a test class
+    # that times out under load can move a count by one).
+    assert abs(worse_dep / dep - DecisionConfig().blind_risk) < 0.03
+    assert abs(worse_ind / ind - DecisionConfig().context_risk) < 0.02
