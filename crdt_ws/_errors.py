@@ -79,7 +79,15 @@ class RelayUnavailable(TransportError):
 
 
 class StoreError(WorkspaceError):
-    """A relay room's store cannot be opened, read or written (sqlite and OS errors translated here)."""
+    """A relay room's store cannot be opened, read or written (sqlite and OS errors translated here).
+
+    ``kind`` is the short, fixed phrase the relay puts in its close reason:
+    ``"corrupt"``, ``"cannot be opened"`` or ``"write failed"``.
+    """
+
+    def __init__(self, message: str, kind: str = "cannot be opened") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class NotDurable(TransportError):

@@ -42,7 +42,7 @@ from ._channel import ClientChannel, RateLimiter, Role
 from ._errors import AuthError
 from ._redact import install_redaction
 from ._relay_config import RelayConfig, Token, fingerprint
-from ._relay_guard import LogRateLimit, guarded_http_protocol
+from ._relay_guard import LogRateLimit, accept_one_per_tick, guarded_http_protocol
 from ._relay_room import CLOSE_NO_SYNC, CLOSE_ROOM_FAILED, MESSAGE_DURABLE, Room
 from ._relay_rooms import CLOSE_LIMIT, RoomRefused, Rooms
 
@@ -247,6 +247,7 @@ class Relay:
         # which holds the token: mask it (after Config, which (re)configures these loggers).
         install_redaction("uvicorn.error", "uvicorn.access")
         self.log_limit.install(*_LIMITED_LOGGERS)
+        accept_one_per_tick()
         self._uvicorn = _Uvicorn(config)
         self._served = anyio.Event()
         self._tg.start_soon(self._serve)

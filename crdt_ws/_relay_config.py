@@ -46,7 +46,7 @@ class RelayConfig(BaseModel):
     client_queue: int = Field(default=10000, gt=0, description="Outgoing messages queued per client before a too-slow client is disconnected.")
     client_queue_bytes: int = Field(default=32 * 1024 * 1024, gt=0, description="Outgoing bytes queued per client before a too-slow client is disconnected (it resyncs on reconnect).")
     max_presence_bytes: int = Field(default=16 * 1024, gt=0, description="Largest presence (awareness) state a read-write client may set, as JSON bytes.")
-    max_presence_bytes_read_only: int = Field(default=1024, ge=0, description="Largest presence state a read-only client may set (0: read-only clients set none).")
+    max_presence_bytes_read_only: int = Field(default=0, ge=0, description="Largest presence state a read-only client may set; 0 (default): read-only clients set none, so a viewer cannot pose as an agent.")
     ping_interval: float = Field(default=5.0, gt=0, description="Seconds between websocket pings the relay sends to detect dead clients.")
     handshake_timeout: float = Field(default=5.0, gt=0, description="Seconds a TCP connection may take to complete its HTTP request / websocket handshake before it is closed.")
     sync_timeout: float = Field(default=10.0, gt=0, description="Seconds after the handshake within which a client must send sync step 1; otherwise it is closed (4408).")

@@ -6,20 +6,43 @@ descriptor forever, and 200 of them, no token needed, starved good clients
 at the file limit.  :func:`guarded_http_protocol` closes any connection whose
 request has not arrived within the deadline.  When accept() itself fails
 (no descriptors left), asyncio logs one record per attempt; hundreds of
-thousands of identical lines were measured.  :class:`LogRateLimit` lets a
-burst of each kind of record through per window and then summarises.
+thousands of identical lines were measured: asyncio's accept loop tries
+``backlog`` (uvicorn: 2048) accepts per readiness event and, on each EMFILE,
+logs and schedules its own retry, so the retries multiply.
+:func:`accept_one_per_tick` makes that loop take one connection per event
+(one error, one retry), and :class:`LogRateLimit` lets a burst of each kind of
+record through per window and then summarises.
 """
 
 from __future__ import annotations
 
 import asyncio
+import asyncio.selector_events
 import logging
+import re
 import time
 from typing import Any
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["guarded_http_protocol", "LogRateLimit"]
+__all__ = ["guarded_http_protocol", "LogRateLimit", "accept_one_per_tick"]
+
+_loop_class: Any = asyncio.selector_events.BaseSelectorEventLoop
+_original_accept = _loop_class._accept_connection
+
+
+def _accept_one(self: Any, protocol_factory: Any, sock: Any, sslcontext: Any = None, server: Any = None, backlog: int = 100, *args: Any) -> None:
+    # The listen() backlog was set when serving started; only the batch per event shrinks.
+    _original_accept(self, protocol_factory, sock, sslcontext, server, 1, *args)
+
+
+def accept_one_per_tick() -> None:
+    """Patch asyncio's selector loop to accept one connection per readiness event (idempotent).
+
+    Without it, at the file limit one readiness event costs ``backlog`` log
+    records and ``backlog`` retry timers, each of which repeats the round.
+    """
+    _loop_class._accept_connection = _accept_one
 
 
 def guarded_http_protocol(handshake_timeout: float) -> type[asyncio.Protocol]:
@@ -43,6 +66,9 @@ def guarded_http_protocol(handshake_timeout: float) -> type[asyncio.Protocol]:
     return GuardedH11Protocol
 
 
+_NUMBERS = re.compile(r"(0x)?[0-9a-f]*[0-9][0-9a-f]*", re.IGNORECASE)
+
+
 class LogRateLimit(logging.Filter):
     """At most ``burst`` records of one kind (logger + message template) per ``interval`` seconds."""
 
@@ -54,7 +80,10 @@ class LogRateLimit(logging.Filter):
         self.suppressed = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
-        key = (record.name, record.msg)
+        # One kind = same logger, same first line with numbers and addresses blanked
+        # (asyncio formats the socket and timer into its message).
+        head = str(record.msg).split("\n", 1)[0][:80]
+        key = (record.name, _NUMBERS.sub("#", head))
         now = time.monotonic()
         window = self._windows.get(key)
         if window is None or now - window[0] >= self.interval:

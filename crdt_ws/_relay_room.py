@@ -65,6 +65,8 @@ class Room:
         self.clients: set[ClientChannel] = set()
         self.ready = anyio.Event()  # loaded, or failed
         self.failure: str | None = None
+        self.close_reason = ""
+        """The fixed reason clients get when the room failed (``room unavailable: store corrupt`` ...)."""
         self.failed_at = 0.0
         self.idle_since = time.monotonic()
         self.durable_state = b"\x00"
@@ -104,15 +106,15 @@ class Room:
                     try:
                         self.ydoc.apply_update(update)
                     except (Exception, PanicException) as exc:
-                        raise StoreError(f"store of room {self.name!r} holds an update that does not decode") from exc
+                        raise StoreError(f"store of room {self.name!r} holds an update that does not decode", "corrupt") from exc
             self.durable_state = self.ydoc.get_state()
             self.ready.set()
             await self._write_store()
         except StoreError as exc:
-            await self._fail(str(exc))
+            await self._fail(str(exc), f"store {exc.kind}")
         except Exception as exc:  # a bug must still stay inside this room
             log.exception("room %s: unexpected error", self.name)
-            await self._fail(f"internal error ({type(exc).__name__})")
+            await self._fail(f"internal error ({type(exc).__name__})", "internal error")
         finally:
             self._done.set()
             if self.store is not None:
@@ -122,8 +124,9 @@ class Room:
                     except Exception:
                         pass
 
-    async def _fail(self, why: str) -> None:
+    async def _fail(self, why: str, kind: str) -> None:
         self.failure = why
+        self.close_reason = f"room unavailable: {kind}"
         self.failed_at = time.monotonic()
         self.ready.set()
         self._drained.set()  # nothing more will be written: nobody may wait for it
@@ -131,14 +134,6 @@ class Room:
         log.error("room %s failed: %s; its clients are closed and its writes refused", self.name, why)
         for channel in self._channels():
             await self.refuse(channel)
-
-    @property
-    def close_reason(self) -> str:
-        if self.failure is None:
-            return ""
-        kind = "corrupt" if "corrupt" in self.failure or "decode" in self.failure else (
-            "cannot be opened" if "opened" in self.failure or "read" in self.failure else "write failed")
-        return f"room unavailable: store {kind}" if "store" in self.failure else "room unavailable: internal error"
 
     async def refuse(self, channel: ClientChannel) -> None:
         """Close ``channel`` because this room failed."""

@@ -87,7 +87,7 @@ class RoomStore:
                 db.close()
                 raise
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"store of room {self.room!r} cannot be opened: {_describe(exc)}") from exc
+            raise StoreError(f"store of room {self.room!r} cannot be opened: {_describe(exc)}", _kind(exc, "cannot be opened")) from exc
         self._db = db
         return db
 
@@ -111,10 +111,10 @@ class RoomStore:
         try:
             check = db.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
-                raise StoreError(f"store of room {self.room!r} is corrupt ({check[0] if check else 'no answer'})")
+                raise StoreError(f"store of room {self.room!r} is corrupt ({check[0] if check else 'no answer'})", "corrupt")
             rows = db.execute("SELECT yupdate FROM yupdates WHERE path = ? ORDER BY timestamp, rowid", (self.room,)).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"store of room {self.room!r} cannot be read: {_describe(exc)}") from exc
+            raise StoreError(f"store of room {self.room!r} cannot be read: {_describe(exc)}", _kind(exc, "cannot be opened")) from exc
         # Checkpoints (written by pycrdt-store) only summarise these rows: the rows alone are the whole history.
         return [bytes(row[0]) for row in rows if row[0] is not None]
 
@@ -123,7 +123,7 @@ class RoomStore:
         try:
             db.execute("INSERT INTO yupdates VALUES (?, ?, ?, ?)", (self.room, update, b"", time.time()))
         except sqlite3.Error as exc:
-            raise StoreError(f"store of room {self.room!r} refused a write: {_describe(exc)}") from exc
+            raise StoreError(f"store of room {self.room!r} refused a write: {_describe(exc)}", _kind(exc, "write failed")) from exc
 
 
 def _schema(db: sqlite3.Connection) -> None:
@@ -131,6 +131,11 @@ def _schema(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS idx_yupdates_path_timestamp ON yupdates (path, timestamp)")
     db.execute("CREATE TABLE IF NOT EXISTS ycheckpoints (path TEXT NOT NULL, checkpoint BLOB NOT NULL, timestamp REAL NOT NULL, PRIMARY KEY(path))")
     db.execute(f"PRAGMA user_version = {_VERSION}")
+
+
+def _kind(exc: BaseException, default: str) -> str:
+    text = str(exc).lower()
+    return "corrupt" if "not a database" in text or "malformed" in text else default
 
 
 def _describe(exc: BaseException) -> str:
