@@ -57,7 +57,7 @@ class RelayProcess:
         async for chunk in stream:
             self.output.append(chunk.decode(errors="replace"))
 
-    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+    async def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 30.0) -> int:
         if self.alive():
             self.process.send_signal(sig)
         with anyio.fail_after(timeout):
