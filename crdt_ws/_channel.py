@@ -120,7 +120,9 @@ class ClientChannel:
         """Queue a message for this client; never raises, never blocks."""
         if self.closed:
             return
-        if self.queued_bytes + len(message) > self._max_queue_bytes:
+        # Over budget *before* this message: one message beyond it is always let in, or a
+        # sync step 2 of a document larger than the budget could never be delivered.
+        if self.queued_bytes > self._max_queue_bytes:
             log.warning("client %s too slow (%d bytes queued): disconnecting; it resyncs on reconnect", self.key, self.queued_bytes)
             self._drop()
             return
