@@ -71,6 +71,7 @@ class Room:
         self.idle_since = time.monotonic()
         self.durable_state = b"\x00"
         self._queue: list[bytes] = []
+        self._writers: set[ClientChannel] = set()  # who sent what is queued: they get the durable acknowledgement
         self._queued_bytes = 0
         self._wake = anyio.Event()
         self._drained = anyio.Event()
@@ -149,6 +150,7 @@ class Room:
                 self._wake = anyio.Event()
                 await self._wake.wait()
             batch, self._queue = self._queue, []
+            writers, self._writers = self._writers, set()
             # Everything applied to the doc so far is in this batch or already stored:
             # the state vector taken now is what the store holds once the batch commits.
             state = self.ydoc.get_state()
@@ -162,13 +164,16 @@ class Room:
             if not self._queue:
                 self._drained.set()
             if self.store is not None and self.config.durable_acks:
+                # Only the clients whose updates this batch holds are waiting for it;
+                # everyone else got the store's state when it joined.
                 message = bytes([MESSAGE_DURABLE]) + write_message(state)
-                for channel in self._channels():
-                    if channel.durable_acks and channel.can_write:
+                for channel in writers:
+                    if channel.durable_acks and not channel.closed:
                         channel.send(message)
 
-    def _persist(self, update: bytes) -> None:
+    def _persist(self, update: bytes, sender: ClientChannel) -> None:
         self._queue.append(update)
+        self._writers.add(sender)
         self._queued_bytes += len(update)
         self._drained = anyio.Event() if self._drained.is_set() else self._drained
         if self._queued_bytes >= self.config.room_pending_bytes and self._roomy.is_set():
@@ -283,7 +288,7 @@ class Room:
         if sync_type != YSyncMessageType.SYNC_STEP1 and payload != b"\x00\x00":
             self.stats["updates"] += 1
             self._broadcast(channel, create_update_message(payload))
-            self._persist(payload)
+            self._persist(payload, channel)
         return sync_type == YSyncMessageType.SYNC_STEP1
 
     def _broadcast(self, sender: ClientChannel, message: bytes) -> None:
