@@ -44,7 +44,8 @@ from pydantic import BaseModel, Field, SecretStr
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from ._compat import RemoteOrigin, origin_key, update_batches
-from ._relay_room import CLOSE_ROOM_FAILED, MESSAGE_DURABLE
+from ._durable import MESSAGE_DURABLE, DurableState
+from ._relay_room import CLOSE_ROOM_FAILED
 from ._relay_rooms import CLOSE_LIMIT
 from ._errors import AuthError, NotDurable, ProtocolError, RelayUnavailable, TransportError
 from ._redact import install_redaction, redact
@@ -142,12 +143,8 @@ class WebsocketConnection:
         self._subs: list[Any] = []
         self._settled = anyio.Event()  # first sync done, or a fatal error
         self._probes: list[anyio.Event] = []  # round trips waiting for the relay's sync step 2
-        self.durable: dict[int, int] = {}
-        """The state vector the relay's store holds, as last acknowledged in this session."""
+        self._durable = DurableState()
         self._warned: set[str] = set()  # refusal reasons already logged (a retry loop must not flood the log)
-        self._acks = False  # the relay sent a durable-state message in this session
-        self._session_synced = False
-        self._durable_changed = anyio.Event()
 
     async def __aenter__(self) -> WebsocketConnection:
         doc = self.workspace.doc
@@ -225,6 +222,11 @@ class WebsocketConnection:
                 self._probes.remove(answered)
         return anyio.current_time() - start
 
+    @property
+    def durable(self) -> dict[int, int]:
+        """The state vector the relay's store holds, as last acknowledged in this session."""
+        return self._durable.vector
+
     async def wait_durable(self, timeout: float = 10.0) -> None:
         """Return once every update this replica made so far is in the relay's store.
 
@@ -241,24 +243,7 @@ class WebsocketConnection:
             return
         if not self.config.durable_acks:
             raise NotDurable("durable acknowledgements are off (WebsocketConfig.durable_acks)")
-        try:
-            with anyio.fail_after(timeout):
-                while self.durable.get(doc.client_id, 0) < target:
-                    if self.fatal is not None:
-                        raise NotDurable(f"relay link stopped: {self.fatal}")
-                    if self.connected and self._session_synced and not self._acks:
-                        raise NotDurable("the relay does not acknowledge durability (it keeps no store, or is not a crdt_ws relay)")
-                    changed = self._durable_changed
-                    await changed.wait()
-        except TimeoutError:
-            raise NotDurable(
-                f"the relay acknowledged this replica's updates up to clock {self.durable.get(doc.client_id, 0)} of {target} "
-                f"within {timeout}s" + ("" if self.connected else " (not connected)")
-            ) from None
-
-    def _durable_news(self) -> None:
-        self._durable_changed.set()
-        self._durable_changed = anyio.Event()
+        await self._durable.wait(doc.client_id, target, timeout, connected=lambda: self.connected, fatal=lambda: self.fatal)
 
     # -- local -> relay ------------------------------------------------------
 
@@ -368,9 +353,7 @@ class WebsocketConnection:
             delay = min(delay * 2, self.config.backoff_max)
 
     async def _session(self, ws: Any) -> None:
-        self._acks = self._session_synced = False
-        self.durable = {}
-        self._durable_news()
+        self._durable.new_session()
         doc = self.workspace.doc
         await self._send(create_sync_message(doc))
         awareness = self.workspace.awareness
@@ -396,9 +379,7 @@ class WebsocketConnection:
             if reply is not None:
                 await self._send(reply)
             if sync_type == YSyncMessageType.SYNC_STEP2:
-                if not self._session_synced:
-                    self._session_synced = True
-                    self._durable_news()
+                self._durable.synced()
                 self.synced.set()
                 self._settled.set()
                 if self._probes:  # the relay answers step 1s in order
@@ -406,13 +387,7 @@ class WebsocketConnection:
             elif sync_type == YSyncMessageType.SYNC_UPDATE:
                 self.stats.updates_applied += 1
         elif message[0] == MESSAGE_DURABLE:
-            try:
-                state = decode_state_vector(read_message(message[1:]))
-            except Exception as exc:
-                raise ProtocolError(f"malformed durable-state message from relay: {exc!r}") from exc
-            self._acks = True
-            self.durable = {k: max(v, self.durable.get(k, 0)) for k, v in {**self.durable, **state}.items()}
-            self._durable_news()
+            self._durable.received(message)
         elif message[0] == YMessageType.AWARENESS:
             try:
                 self.workspace.awareness.apply_awareness_update(read_message(message[1:]), self.origin)
@@ -427,7 +402,7 @@ class WebsocketConnection:
         if self.synced.is_set():  # no caller is waiting in __aenter__ to raise it: say it loudly
             log.error("relay link to room %r stopped: %s", self.config.room, error)
         self._settled.set()
-        self._durable_news()
+        self._durable.news()
 
     def _note_error(self, exc: BaseException) -> None:
         text = redact(f"{type(exc).__name__}: {exc}")

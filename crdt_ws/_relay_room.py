@@ -28,6 +28,7 @@ from anyio.abc import TaskStatus
 from pycrdt import Doc, YMessageType, YSyncMessageType, create_awareness_message, create_sync_message, create_update_message, handle_sync_message, merge_updates, write_message
 
 from ._channel import ClientChannel, RateLimiter
+from ._durable import MESSAGE_DURABLE
 from ._errors import ProtocolError, StoreError
 from ._presence import PresenceTable
 from ._relay_config import RelayConfig
@@ -35,8 +36,6 @@ from ._store import RoomStore
 
 __all__ = ["Room", "MESSAGE_DURABLE", "CLOSE_ROOM_FAILED", "CLOSE_NO_SYNC"]
 
-MESSAGE_DURABLE = 100
-"""Relay -> client message: this byte, then a length-prefixed Yjs state vector of what the room's store holds."""
 CLOSE_ROOM_FAILED = 4503
 """Close code when a room's store cannot be opened, read or written; the reason says which."""
 CLOSE_NO_SYNC = 4408
