@@ -14,7 +14,8 @@ connected, the writers run for ``--duration`` seconds.  Reported per C:
   clock, one machine);
 * durable p50/p99 — the writer's edit until the relay acknowledged it as
   durable (``wait_durable``);
-* relay RSS (at the end, and the peak) and CPU (% of one core, over the run);
+* relay RSS (at the end, and the peak) and CPU (% of one core, over the run),
+  and the client processes' CPU next to it;
 * errors — failed or dropped connections, and updates some viewer never got.
 
 Target (issue 20): p99 <= 50 ms at 200 connections with no errors, on
@@ -67,6 +68,7 @@ class LoadResult(BaseModel):
     relay_rss_mb: float
     relay_peak_rss_mb: float
     relay_cpu_percent: float
+    clients_cpu_percent: float
     load_avg_1m: float
 
 
@@ -101,13 +103,13 @@ class _Lines:
         await self.process.stdin.send(line.encode() + b"\n")
 
 
-async def measure(connections: int, writers: int, rate: float, duration: float, viewer_processes: int) -> LoadResult:
+async def measure(connections: int, writers: int, rate: float, duration: float, viewer_processes: int, relay_log: Path | None = None) -> LoadResult:
     env = {**os.environ, "CRDT_WS_TOKEN": _WRITE, "CRDT_WS_READ_TOKEN": _READ, "PYTHONUNBUFFERED": "1"}
-    cpu0 = cpu1 = rss = peak = t0 = t1 = 0.0
+    cpu0 = cpu1 = rss = peak = t0 = t1 = clients0 = clients1 = t_clients = 0.0
     with tempfile.TemporaryDirectory(prefix="relay-load-") as store:
         relay = await anyio.open_process(
             [sys.executable, "-m", "bench", "relay", "--port", "0", "--store", store, "--max-rooms-per-token", "1000"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_REPO, env=env,
+            stdout=subprocess.PIPE, stderr=relay_log.open("ab") if relay_log else subprocess.DEVNULL, cwd=_REPO, env=env,
         )
         try:
             assert relay.stdout is not None
@@ -124,7 +126,7 @@ async def measure(connections: int, writers: int, rate: float, duration: float, 
                 for w, v, name in plan:
                     process = await anyio.open_process(
                         [sys.executable, "-m", "bench.micro._load_client", url, "load", str(w), str(v), str(rate), name],
-                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_REPO, env=env,
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=relay_log.open("ab") if relay_log else subprocess.DEVNULL, cwd=_REPO, env=env,
                     )
                     client = _Lines(process)
                     clients.append(client)
@@ -133,10 +135,13 @@ async def measure(connections: int, writers: int, rate: float, duration: float, 
                     while not all(c.lines for c in clients):
                         await anyio.sleep(0.05)
                 cpu0, _, _ = _proc_stat(relay.pid)
+                clients0 = sum(_proc_stat(c.process.pid)[0] for c in clients)
                 t0 = time.monotonic()
                 for client in clients:
                     await client.say("go")
                 await anyio.sleep(duration)  # the measured run
+                clients1 = sum(_proc_stat(c.process.pid)[0] for c in clients)
+                t_clients = time.monotonic()
                 await clients[0].say("stop")  # writers first; then time for the last updates to arrive
                 await anyio.sleep(2.0)
                 cpu1, rss, peak = _proc_stat(relay.pid)
@@ -170,19 +175,20 @@ async def measure(connections: int, writers: int, rate: float, duration: float, 
         missing_deliveries=missing, errors=len(errors) + missing, error_examples=errors[:5],
         relay_rss_mb=round(rss, 1), relay_peak_rss_mb=round(peak, 1),
         relay_cpu_percent=round(100 * (cpu1 - cpu0) / (t1 - t0), 1), load_avg_1m=os.getloadavg()[0],
+        clients_cpu_percent=round(100 * (clients1 - clients0) / (t_clients - t0), 1),
     )
 
 
 def format_table(results: list[LoadResult]) -> str:
     lines = [
         f"{'conns':>5} {'writers':>7} {'viewers':>7} {'updates':>7} {'samples':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
-        f" {'dur p50':>7} {'dur p99':>7} {'RSS MB':>7} {'peak MB':>7} {'CPU %':>6} {'errors':>6} {'load':>5}"
+        f" {'dur p50':>7} {'dur p99':>7} {'RSS MB':>7} {'peak MB':>7} {'CPU %':>6} {'cli CPU':>7} {'errors':>6} {'load':>5}"
     ]
     for r in results:
         lines.append(
             f"{r.connections:>5} {r.writers:>7} {r.viewers:>7} {r.updates_sent:>7} {r.samples:>8} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.max_ms:7.1f}"
             f" {r.durable_p50_ms or math.nan:7.2f} {r.durable_p99_ms or math.nan:7.2f} {r.relay_rss_mb:7.1f} {r.relay_peak_rss_mb:7.1f}"
-            f" {r.relay_cpu_percent:6.1f} {r.errors:>6} {r.load_avg_1m:5.2f}"
+            f" {r.relay_cpu_percent:6.1f} {r.clients_cpu_percent:7.1f} {r.errors:>6} {r.load_avg_1m:5.2f}"
         )
     for r in results:
         if r.connections == 200:
@@ -199,11 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="Seconds the writers write, per connection count.")
     parser.add_argument("--viewer-processes", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--relay-log", type=Path, default=None, help="Append the relay's log here.")
     args = parser.parse_args(argv)
     if min(args.connections) <= args.writers:
         parser.error("every connection count must exceed --writers")
     uptime = Path("/proc/loadavg").read_text().strip()
-    results = [anyio.run(measure, c, args.writers, args.rate, args.duration, args.viewer_processes) for c in args.connections]
+    results = [anyio.run(measure, c, args.writers, args.rate, args.duration, args.viewer_processes, args.relay_log) for c in args.connections]
     print(f"load average before: {uptime}; after: {Path('/proc/loadavg').read_text().strip()} ({os.cpu_count()} CPUs)")
     print(format_table(results))
     if args.json is not None:
