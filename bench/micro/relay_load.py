@@ -16,7 +16,8 @@ connected, the writers run for ``--duration`` seconds.  Reported per C:
   durable (``wait_durable``);
 * relay RSS (at the end, and the peak) and CPU (% of one core, over the run),
   and the client processes' CPU next to it;
-* errors — failed or dropped connections, and updates some viewer never got.
+* errors — failed or dropped connections, failed durable waits, and updates
+  some viewer had not received 5 s after the writers stopped.
 
 Target (issue 20): p99 <= 50 ms at 200 connections with no errors, on
 loopback.  The machine's load average is printed next to each row: other work
@@ -45,6 +46,8 @@ from pydantic import BaseModel
 _REPO = Path(__file__).resolve().parents[2]
 _WRITE, _READ = "load-bench-write", "load-bench-read"
 TARGET_P99_MS = 50.0
+_GRACE_S = 5.0
+"""Seconds after the writers stopped within which every viewer must have every update (else: an error)."""
 
 
 class LoadResult(BaseModel):
@@ -142,8 +145,10 @@ async def measure(connections: int, writers: int, rate: float, duration: float, 
                 await anyio.sleep(duration)  # the measured run
                 clients1 = sum(_proc_stat(c.process.pid)[0] for c in clients)
                 t_clients = time.monotonic()
-                await clients[0].say("stop")  # writers first; then time for the last updates to arrive
-                await anyio.sleep(2.0)
+                await clients[0].say("stop")  # writers first (they flush what they have not sent, then exit) ...
+                with anyio.fail_after(30):
+                    await clients[0].process.wait()
+                await anyio.sleep(_GRACE_S)  # ... then the viewers get this long for the last updates
                 cpu1, rss, peak = _proc_stat(relay.pid)
                 t1 = time.monotonic()
                 for client in clients[1:]:
