@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import sys
 import time
@@ -72,7 +73,8 @@ async def _writer(url: str, room: str, name: str, rate: float, stats: _Stats, re
                 ready.set()
             await go.wait()
             seq = 0
-            next_at = time.monotonic()
+            # Each writer its own phase: 20 agents do not all commit on the same tick.
+            next_at = time.monotonic() + random.random() / rate
             while True:
                 next_at += 1 / rate
                 await anyio.sleep(max(0.0, next_at - time.monotonic()))

@@ -5,7 +5,8 @@
 For each connection count C, a fresh relay process (``crdt-bench relay
 --store``, durable acknowledgements on) serves one room; client processes
 (``_load_client``, separate from the relay and from each other) open
-``--writers`` real workspaces writing ``--rate`` updates/s each and
+``--writers`` real workspaces (over ``--writer-processes`` processes, each
+writer at its own random phase) writing ``--rate`` updates/s each and
 C - writers bare viewer websockets with a read-only token.  Once everyone is
 connected, the writers run for ``--duration`` seconds.  Reported per C:
 
@@ -106,7 +107,9 @@ class _Lines:
         await self.process.stdin.send(line.encode() + b"\n")
 
 
-async def measure(connections: int, writers: int, rate: float, duration: float, viewer_processes: int, relay_log: Path | None = None) -> LoadResult:
+async def measure(
+    connections: int, writers: int, rate: float, duration: float, viewer_processes: int, relay_log: Path | None = None, writer_processes: int = 4
+) -> LoadResult:
     env = {**os.environ, "CRDT_WS_TOKEN": _WRITE, "CRDT_WS_READ_TOKEN": _READ, "PYTHONUNBUFFERED": "1"}
     cpu0 = cpu1 = rss = peak = t0 = t1 = clients0 = clients1 = t_clients = 0.0
     with tempfile.TemporaryDirectory(prefix="relay-load-") as store:
@@ -123,7 +126,8 @@ async def measure(connections: int, writers: int, rate: float, duration: float, 
             url = match.group(1)
             viewers = connections - writers
             shares = [viewers // viewer_processes + (1 if i < viewers % viewer_processes else 0) for i in range(viewer_processes)]
-            plan = [(writers, 0, "w")] + [(0, share, f"v{i}") for i, share in enumerate(shares)]
+            writer_shares = [writers // writer_processes + (1 if i < writers % writer_processes else 0) for i in range(writer_processes)]
+            plan = [(share, 0, f"w{i}") for i, share in enumerate(writer_shares) if share] + [(0, share, f"v{i}") for i, share in enumerate(shares)]
             clients: list[_Lines] = []
             async with anyio.create_task_group() as tg:
                 for w, v, name in plan:
@@ -145,13 +149,16 @@ async def measure(connections: int, writers: int, rate: float, duration: float, 
                 await anyio.sleep(duration)  # the measured run
                 clients1 = sum(_proc_stat(c.process.pid)[0] for c in clients)
                 t_clients = time.monotonic()
-                await clients[0].say("stop")  # writers first (they flush what they have not sent, then exit) ...
+                writing = clients[: len(plan) - len(shares)]
+                for client in writing:
+                    await client.say("stop")  # writers first (they flush what they have not sent, then exit) ...
                 with anyio.fail_after(30):
-                    await clients[0].process.wait()
+                    for client in writing:
+                        await client.process.wait()
                 await anyio.sleep(_GRACE_S)  # ... then the viewers get this long for the last updates
                 cpu1, rss, peak = _proc_stat(relay.pid)
                 t1 = time.monotonic()
-                for client in clients[1:]:
+                for client in clients[len(writing):]:
                     await client.say("stop")
                 with anyio.fail_after(60):
                     while not all(len(c.lines) >= 2 for c in clients):
@@ -209,13 +216,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=2.0, help="Updates per second per writer.")
     parser.add_argument("--duration", type=float, default=20.0, help="Seconds the writers write, per connection count.")
     parser.add_argument("--viewer-processes", type=int, default=3)
+    parser.add_argument("--writer-processes", type=int, default=4, help="Writers are spread over this many processes (agents are separate processes).")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--relay-log", type=Path, default=None, help="Append the relay's log here.")
     args = parser.parse_args(argv)
     if min(args.connections) <= args.writers:
         parser.error("every connection count must exceed --writers")
     uptime = Path("/proc/loadavg").read_text().strip()
-    results = [anyio.run(measure, c, args.writers, args.rate, args.duration, args.viewer_processes, args.relay_log) for c in args.connections]
+    results = [
+        anyio.run(measure, c, args.writers, args.rate, args.duration, args.viewer_processes, args.relay_log, args.writer_processes)
+        for c in args.connections
+    ]
     print(f"load average before: {uptime}; after: {Path('/proc/loadavg').read_text().strip()} ({os.cpu_count()} CPUs)")
     print(format_table(results))
     if args.json is not None:
