@@ -180,10 +180,13 @@ class Room:
         self._wake.set()
 
     async def flush(self) -> None:
-        """Wait until every update received so far is in the store; :class:`StoreError` if the room failed."""
+        """Wait until every update received so far is in the store.
+
+        A failed room returns at once (nothing more will be written; see
+        :attr:`failed` and :attr:`failure`), so a reader of the store gets what
+        it holds rather than an error.
+        """
         await self._drained.wait()
-        if self.failure is not None:
-            raise StoreError(self.failure)
 
     async def close(self) -> None:
         """Flush, then stop the writer and close the store (idempotent); :class:`StoreError` if it could not flush."""
