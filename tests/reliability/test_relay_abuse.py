@@ -196,3 +196,12 @@ async def test_room_names_health_tokens_and_file_modes(tmp_path: Path) -> None:
     assert sorted(p.name for p in store.iterdir()) == ["room.sqlite"]  # nothing else, no `abc\n.sqlite`
     assert stat.S_IMODE((store / "room.sqlite").stat().st_mode) == 0o600
     assert str(stored_doc(store / "room.sqlite").get("files", type=Map)["a.py"]) == "secret_plan = 1\n"
+
+
+def test_unreadable_token_file_is_a_clear_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bench._cli import app
+
+    result = CliRunner().invoke(app, ["relay", "--port", "0", "--token-file", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "cannot read token file" in result.output
