@@ -196,6 +196,13 @@ def run(
     results: Annotated[
         Path | None, typer.Option(help="Append one JSON line per trial; re-running the same command resumes from it.")
     ] = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            help="Print one viewer URL listing the trials and following the running one; without --relay-url a relay "
+            "is started (store: <results>.rooms/) and kept up for replay after the run until Ctrl-C."
+        ),
+    ] = False,
 ) -> None:
     """Run a suite in each mode and print a per-task comparison (offline scripted model by default)."""
     from pydantic import ValidationError
@@ -241,7 +248,15 @@ def run(
     except ValidationError as exc:
         raise typer.BadParameter(_first_error(exc)) from exc
     try:
-        outcome = anyio.run(run_suite, config, typer.echo)
+        if watch:
+            from ._watch import run_watched
+
+            token = relay_token or os.environ.get("CRDT_WS_TOKEN")
+            outcome = anyio.run(run_watched, config, typer.echo, relay_url, token)
+            if relay_url is None:
+                return  # run_watched printed the table before serving replay
+        else:
+            outcome = anyio.run(run_suite, config, typer.echo)
     except (SuiteError, ModelError, AgentError, ResumeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -29,7 +29,8 @@ from agents.scheduler import Mode
 
 from ._metrics import TrialResult
 from ._results import append_result, completed_trials, fingerprint, versions
-from ._trial import TrialConfig, run_trial
+from ._trial import TrialConfig, run_trial, trial_room
+from ._watch import RunWatch
 from .suites import SuiteReferences, Task, get_suite
 
 __all__ = ["RunConfig", "run_suite", "comparison_table", "task_inputs"]
@@ -94,11 +95,12 @@ def _budget(config: RunConfig) -> Budget | None:
     return Budget(BudgetConfig(max_tokens=scheduler.token_budget, max_cost_usd=scheduler.cost_budget_usd))
 
 
-async def run_suite(config: RunConfig, progress: Progress | None = None) -> list[TrialResult]:
+async def run_suite(config: RunConfig, progress: Progress | None = None, watch: RunWatch | None = None) -> list[TrialResult]:
     """Run every (task, mode, run) trial not yet in the results file.
 
     Returns the whole experiment: the rows of this configuration found in the
     results file for the selected trials, then the trials run now, in order.
+    ``watch`` (``--watch``): trials run on its relay and are listed in its index room.
     """
     say = progress or (lambda _line: None)
     suite = get_suite(config.suite)
@@ -122,6 +124,8 @@ async def run_suite(config: RunConfig, progress: Progress | None = None) -> list
         )
         if len(todo) < len(plan):
             say(f"resuming: {len(plan) - len(todo)} of {len(plan)} trials already in {config.results}")
+        if watch is not None:
+            watch.plan([(order, t, m, config.seed + r) for order, (t, m, r) in todo], label, run_id)
         inputs = {t.id: task_inputs(t) for t in tasks}
         ignored: dict[str, list[str]] = {}
         began = time.perf_counter()
@@ -132,10 +136,24 @@ async def run_suite(config: RunConfig, progress: Progress | None = None) -> list
                 if ignored[task_id]:
                     say(f"{task_id}: not checking the examples its own reference fails: {', '.join(ignored[task_id])}")
             judge_config = config.trial.judge.model_copy(update={"ignore_examples": ignored[task_id]})
-            trial = config.trial.model_copy(update={"seed": config.seed + run, "judge": judge_config})
+            trial = config.trial.model_copy(update={"seed": config.seed + run, "judge": judge_config, **(watch.link() if watch else {})})
+            room = watch.room_for(order) if watch is not None else None
+            if room is None and trial.relay_url is not None:
+                room = trial_room(task_id, mode, trial.seed, shared=True)
+            if room is not None:
+                say(f"trial {task_id} {mode} seed {trial.seed}: room {room}")  # where other agents and viewers join
+            if watch is not None and room is not None:
+                watch.running(room)
             # A fresh client per trial: each trial has its own budget.
-            async with _model(config, references, _budget(config)) as model:
-                result = await run_trial(spec, hidden, mode, model, trial, judge=judge, pyright=pyright)
+            try:
+                async with _model(config, references, _budget(config)) as model:
+                    result = await run_trial(spec, hidden, mode, model, trial, judge=judge, pyright=pyright, room=room)
+            except Exception as exc:
+                if watch is not None and room is not None:
+                    watch.failed(room, str(exc))
+                raise
+            if watch is not None and room is not None:
+                watch.finished(room, result)
             result = result.model_copy(update={"run_id": run_id, "suite": suite.name, "run": run, "order": order, "versions": stamp})
             results.append(result)
             if config.results is not None:

@@ -44,7 +44,7 @@ from crdt_ws import MemoryHub, Relay, RelayConfig, TodoEntry, WebsocketConfig, W
 
 from ._metrics import TrialResult, summarize
 
-__all__ = ["TrialConfig", "Crash", "run_trial"]
+__all__ = ["TrialConfig", "Crash", "run_trial", "trial_room"]
 
 Transport = Literal["memory", "websocket"]
 
@@ -95,6 +95,13 @@ async def _network(
             yield transport.connect
 
 
+def trial_room(task_id: str, mode: str, seed: int, *, shared: bool) -> str:
+    """A trial's room: ``<task>-<mode>-<seed>``, plus a random suffix on a ``shared`` relay (which may keep an
+    earlier trial's room: never reuse one)."""
+    room = f"{task_id}-{mode}-{seed}".replace("/", "_")
+    return room + f"-{secrets.token_hex(3)}" if shared else room
+
+
 async def run_trial(
     spec: TaskSpec,
     hidden: HiddenTests,
@@ -104,11 +111,14 @@ async def run_trial(
     *,
     judge: Judge,
     pyright: PyrightServer | None = None,
+    room: str | None = None,
 ) -> TrialResult:
-    """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests."""
-    room = f"{spec.id}-{mode}-{config.seed}".replace("/", "_")
-    if config.relay_url is not None:
-        room += f"-{secrets.token_hex(3)}"  # a shared relay may keep an earlier trial's room: never reuse one
+    """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests.
+
+    ``room``: the workspace's room name (``crdt-bench run --watch`` announces it before the trial starts).
+    """
+    if room is None:
+        room = trial_room(spec.id, mode, config.seed, shared=config.relay_url is not None)
     implementer_config = config.implementer.model_copy(update={"seed": config.seed})
     async with _network(config.transport, room, config.relay_url, config.relay_token) as connect, AsyncExitStack() as stack:
         outliner_ws = Workspace("outliner")

@@ -69,9 +69,13 @@ class Region(BaseModel):
     """A span of a file an agent is working on (character indices into its buffer)."""
 
     file: str = Field(description="Path of the file buffer.")
-    symbol: str | None = Field(default=None, description="Qualified name being edited, if known.")
-    start: int = Field(default=0, description="Start character index.")
-    end: int = Field(default=0, description="End character index.")
+    symbol: str | None = Field(
+        default=None,
+        description="Qualified name being edited, if known: the anchor. Readers resolve it in the text they hold "
+        "(the viewer does), so the region stays on its symbol while others edit above it.",
+    )
+    start: int = Field(default=0, description="Start character index when published (a fallback when symbol is None or not found).")
+    end: int = Field(default=0, description="End character index when published (a fallback, like start).")
 
 
 class Presence(BaseModel):

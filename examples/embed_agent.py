@@ -1,14 +1,20 @@
 """An external implementer built only on ``agents.embed``: join a room, claim, ask a model, commit.
 
-Start a relay and a run whose room it can join, e.g.::
+Start a relay and a run on it (real model speed, so there is time to join)::
 
-    crdt-bench relay --port 8765 --write-token T &
-    crdt-bench run --transport websocket --relay-url ws://127.0.0.1:8765 ...   # rooms: <task>-<mode>-<seed>
+    crdt-bench relay --port 8765 --token T &
+    crdt-bench run --task calculator --mode parallel --agents 1 --time-scale 1 \\
+        --relay-url ws://127.0.0.1:8765 --relay-token T
 
-then, in another terminal::
+The run prints each trial's room as it starts (rooms on a shared relay get a
+random suffix), e.g. ``trial calculator parallel seed 0: room
+calculator-parallel-0-3f9a1c``.  While that trial runs, in another terminal::
 
-    python examples/embed_agent.py --url ws://127.0.0.1:8765 --room calculator-parallel-0 --token T \\
+    python examples/embed_agent.py --url ws://127.0.0.1:8765 --room calculator-parallel-0-3f9a1c --token T \\
         --agent-id ext-1 --model scripted            # or anthropic:claude-sonnet-4-5, openai:<model>@<url>
+
+A room with no outline is an error after ``--wait`` seconds (a wrong room
+name, or a trial that has not started), not an endless wait.
 
 ``--observe`` only watches (read-only) and prints every change.  The model
 is any ``agents.models`` provider; replace ``ask()`` with your own framework's
@@ -28,6 +34,7 @@ from agents.embed import (
     EmbedConfig,
     EventAppended,
     FileEdited,
+    NoPlan,
     Session,
     TodoChanged,
     TodoContext,
@@ -42,9 +49,9 @@ async def ask(model: StreamingModel, context: TodoContext) -> str:
         return "".join([chunk async for chunk in stream])
 
 
-async def implement(session: Session, model: StreamingModel) -> int:
+async def implement(session: Session, model: StreamingModel, wait: float = 60.0) -> int:
     """Claim and implement TODOs until the run is over; returns how many this agent committed."""
-    await session.wait_for_plan()
+    await session.wait_for_plan(timeout=wait)
     committed = 0
     while not session.over:
         ready = session.claimable()  # pending ones (dependencies done first) and stale claims of dead agents
@@ -106,7 +113,10 @@ async def main(args: argparse.Namespace) -> None:
             return
         async with model_for(args.model, args.suite, args.fault_rate) as model:
             print(f"model: {model.info.label}")
-            count = await implement(session, model)
+            try:
+                count = await implement(session, model, args.wait)
+            except NoPlan as exc:
+                raise SystemExit(f"{exc}: is the room name right? `crdt-bench run` prints each trial's room") from None
         print(f"{args.agent_id} done: {count} commits; run phase {session.phase}")
 
 
@@ -120,4 +130,5 @@ if __name__ == "__main__":
     parser.add_argument("--suite", default="bundled", help="suite whose references the scripted model answers from")
     parser.add_argument("--fault-rate", type=float, default=None, help="scripted: seeded fault rate (0: always right)")
     parser.add_argument("--observe", action="store_true", help="only watch (read-only) and print changes")
+    parser.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the room's outline before giving up")
     anyio.run(main, parser.parse_args())

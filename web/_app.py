@@ -5,6 +5,7 @@ Routes (GET or HEAD; everything else 405)::
     /                                    the page (explains the URLs below)
     /view/<room>?token=…                 the page, live mode
     /replay/<room>?token=…               the page, replay mode
+    /run/<index room>?token=…            the page, watching a benchmark run (``crdt-bench run --watch``)
     /static/<name>                       a shipped asset, by exact file name
     /api/whoami?token=…                  {"role": "rw" | "ro"}; 401 for a bad token
     /api/rooms/<room>/history?token=…    stored updates for replay; 401 / 404
@@ -32,7 +33,7 @@ __all__ = ["ViewerApp"]
 
 log = logging.getLogger("web.viewer")
 
-_PAGE = re.compile(rf"^/(?:view|replay)/({ROOM_NAME})/?$")
+_PAGE = re.compile(rf"^/(?:view|replay|run)/({ROOM_NAME})/?$")
 _HISTORY = re.compile(rf"^/api/rooms/({ROOM_NAME})/history$")
 _REQUIRED = ("index.html", "viewer.js", "viewer.css")
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8", ".html": "text/html; charset=utf-8"}

@@ -135,11 +135,14 @@ async def _implement(job: _Job, writer: StreamWriter, config: DemoWriterConfig) 
         tg.start_soon(_heartbeat, ws, job.todo_id, config.heartbeat)
         for i in range(0, len(body), 4):
             writer.write(body[i : i + 4])
-            # The region is what this writer has streamed so far; its anchor tracks others' edits.
+            # The symbol anchors the region (the page resolves it in the text it holds); the offsets,
+            # what this writer has streamed so far, are only a fallback for readers that cannot.
             region = Region(file=job.path, symbol=job.symbol, start=writer.index - writer.written, end=writer.index)
             ws.set_presence(Presence(agent=ws.agent_id, color=job.colour, region=region))
             await anyio.sleep(1 / config.tokens_per_second)
         tg.cancel_scope.cancel()
+    # Work over: the region goes with the commit (or the failed verdict), not at the end of the round.
+    ws.set_presence(Presence(agent=ws.agent_id, color=job.colour))
     if job.fail:
         ws.update_todo(job.todo_id, status=TodoStatus.FAILED, verdict="seeded demo fault: retry")
         ws.log("verdict", job.todo_id, ok=False, label=LABEL)

@@ -2,7 +2,10 @@
 
 The relay persists every update it receives (merged per burst) with a
 timestamp in ``<store_dir>/<room>.sqlite`` (pycrdt-store's ``yupdates``
-table).  The store is opened *read-only* here: starting a second
+table).  pycrdt-store also writes a checkpoint (the whole doc) every 100
+updates into ``ycheckpoints``, but it never deletes update rows unless a
+squash policy is configured, and the relay configures none: so the raw rows
+are the whole history, from the first update, and replay reads only them.  The store is opened *read-only* here: starting a second
 ``SQLiteYStore`` on the file would run its schema checks, which may rewrite or
 move the file, and replay must never change what it replays.
 """
@@ -40,19 +43,11 @@ def _read(path: Path, room: str) -> list[HistoryEntry]:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "yupdates" not in tables:
             raise HistoryError(f"the store of room {room!r} has no update table (not a relay store?)")
-        entries: list[HistoryEntry] = []
-        since = 0.0
-        if "ycheckpoints" in tables:
-            # A checkpoint (squashed history) stands first; updates after it follow.
-            row = db.execute("SELECT checkpoint, timestamp FROM ycheckpoints WHERE path = ?", (room,)).fetchone()
-            if row is not None:
-                entries.append(HistoryEntry(float(row[1]), bytes(row[0])))
-                since = float(row[1])
-        rows = db.execute(
-            "SELECT yupdate, timestamp FROM yupdates WHERE path = ? AND timestamp >= ? ORDER BY timestamp, rowid",
-            (room, since),
-        )
-        entries.extend(HistoryEntry(float(ts), bytes(update)) for update, ts in rows)
+        # Every raw update row, in the order the relay wrote them (rowid).  The store's
+        # checkpoint table only speeds up loading: reading from it would start the
+        # replay at the last checkpoint and hide everything before it.
+        rows = db.execute("SELECT yupdate, timestamp FROM yupdates WHERE path = ? ORDER BY rowid", (room,))
+        entries = [HistoryEntry(float(ts), bytes(update)) for update, ts in rows if update is not None]
         return entries
     except sqlite3.Error as exc:
         raise HistoryError(f"cannot read the store of room {room!r}: {exc}") from exc

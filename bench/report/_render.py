@@ -116,8 +116,18 @@ def _group_blocks(index: int, group: GroupReport, report: Report, images: dict[s
     ))
     blocks.append(_Block("img", f"Median {cfg.time_metric} per mode and task", src=images["time"]))
     blocks += [
+        _Block("h3", "Speedup per task"),
+        _Block("p", f"Forest plot: each task's median paired speedup over {group.baseline} with its bootstrap interval, the pooled estimate over all tasks last (diamond)."),
+        _Block("img", "Speedup per task (forest plot)", src=images["forest"]),
+        _Block("h3", "Tokens and cost per mode"),
+        _Block("img", "Tokens and cost per mode", src=images["tokens"]),
         _Block("h3", "Cumulative solves vs wall time"),
-        _Block("p", "Fraction of tasks whose trial passed by time t (a trial counts at its wall_s), averaged over runs; area is normalized by the longest trial."),
+        _Block(
+            "p",
+            "Fraction of tasks whose trial passed by time t (a trial counts at its wall_s), averaged over runs; area is normalized by the "
+            "longest trial. The area mixes how many tasks pass with how soon: it is not a speedup, and a ratio of areas overstates one "
+            "(read speedups from the table and forest plot above).",
+        ),
         _Block("table", headers=("mode", "solved at end", "normalized area"), rows=tuple((c.mode, _pct(c.final), f"{c.area:.3f}") for c in group.curves)),
         _Block("img", "Cumulative solves vs time", src=images["solves"]),
         _Block("h3", "Speedup vs coupling"),
@@ -208,18 +218,26 @@ def _html(blocks: list[_Block], pngs: dict[str, bytes]) -> str:
 
 
 def _names(index: int) -> dict[str, str]:
-    return {"time": f"time-per-task-g{index}.png", "solves": f"solves-vs-time-g{index}.png", "coupling": f"speedup-vs-coupling-g{index}.png"}
+    return {
+        "time": f"time-per-task-g{index}.png",
+        "forest": f"speedup-forest-g{index}.png",
+        "tokens": f"tokens-cost-g{index}.png",
+        "solves": f"solves-vs-time-g{index}.png",
+        "coupling": f"speedup-vs-coupling-g{index}.png",
+    }
 
 
 def _figures(report: Report) -> tuple[list[dict[str, str]], dict[str, bytes]]:
     # matplotlib takes seconds to import: only pay for it when figures are drawn.
-    from ._plots import solves_png, speedup_coupling_png, time_per_task_png
+    from ._plots import forest_png, solves_png, speedup_coupling_png, time_per_task_png, tokens_cost_png
 
     names: list[dict[str, str]] = []
     pngs: dict[str, bytes] = {}
     for i, group in enumerate(report.groups, start=1):
         files = _names(i)
         pngs[files["time"]] = time_per_task_png(group, report.config.time_metric)
+        pngs[files["forest"]] = forest_png(group)
+        pngs[files["tokens"]] = tokens_cost_png(group)
         pngs[files["solves"]] = solves_png(group)
         pngs[files["coupling"]] = speedup_coupling_png(group)
         names.append(files)

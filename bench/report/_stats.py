@@ -1,30 +1,32 @@
-"""Paired statistics, written here so scipy stays a test-only dependency.
+"""Paired statistics, on ``scipy.stats`` (a runtime dependency of the report).
 
 * :func:`wilcoxon` — two-sided Wilcoxon signed-rank test on paired
-  differences, matching ``scipy.stats.wilcoxon(d)`` with its defaults
-  (``zero_method="wilcox"``, ``correction=False``, ``method="auto"``) as of
-  scipy 1.15-1.17: zeros are dropped; with at most 50 differences and no ties
-  or zeros the p-value is exact (the null distribution of the rank sum);
-  with ties or zeros and at most 13 differences it is the exact sign-flip
-  permutation p-value (which scipy computes by enumerating all 2**n flips);
-  otherwise the normal approximation with tie correction and no continuity
-  correction.  ``method="exact"`` and ``method="asymptotic"`` force a branch,
-  as scipy's do.
+  differences: ``scipy.stats.wilcoxon(d)`` with its defaults
+  (``zero_method="wilcox"``, ``correction=False``, ``method="auto"``), plus
+  what the report prints about it: the non-zero count, zeros, ties, and which
+  null distribution scipy used (``auto`` as of scipy 1.15-1.17: with at most 50
+  differences and no ties or zeros the exact distribution of the rank sum;
+  with ties or zeros and at most 13 differences the exact sign-flip
+  permutation; otherwise the normal approximation with tie correction and no
+  continuity correction).
 * :func:`effect_size_dz` — mean over standard deviation of the differences.
-* :func:`bootstrap_ci` — seeded percentile bootstrap of a median or mean,
-  optionally two-stage: resample clusters (tasks), then values within each drawn cluster.
+* :func:`bootstrap_ci` — seeded percentile bootstrap of a median or mean
+  (``scipy.stats.bootstrap``), optionally two-stage: resample clusters (tasks),
+  then values within each drawn cluster (scipy has no cluster bootstrap; the
+  percentile is scipy's on those resamples).
 * :func:`pass_at_k` — the unbiased pass@k estimator in product form.
-* :func:`spearman` — rank correlation with average ranks for ties.
+* :func:`spearman` — ``scipy.stats.spearmanr`` (average ranks for ties).
 """
 
 from __future__ import annotations
 
-import math
+import warnings
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
+from scipy import stats as sps
 
 from ._errors import StatsError, UndefinedStatisticError
 
@@ -73,40 +75,10 @@ def _as_sample(values: Sequence[float] | np.ndarray, what: str) -> np.ndarray:
 
 
 def average_ranks(values: Sequence[float] | np.ndarray) -> tuple[np.ndarray, list[int]]:
-    """Ranks 1..n with ties given their average rank, and the size of every tie group."""
+    """Ranks 1..n with ties given their average rank (``scipy.stats.rankdata``), and the size of every tie group."""
     arr = np.asarray(values, dtype=float)
-    order = np.argsort(arr, kind="mergesort")
-    ranks = np.empty(arr.size, dtype=float)
-    groups: list[int] = []
-    i = 0
-    while i < arr.size:
-        j = i
-        while j + 1 < arr.size and arr[order[j + 1]] == arr[order[i]]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j + 2) / 2.0
-        groups.append(j - i + 1)
-        i = j + 1
-    return ranks, groups
-
-
-def _subset_sum_counts(weights: Sequence[int]) -> list[int]:
-    """counts[s] = number of subsets of ``weights`` summing to s (the sign-flip null distribution)."""
-    counts = [0] * (sum(weights) + 1)
-    counts[0] = 1
-    top = 0
-    for w in weights:
-        top += w
-        for s in range(top, w - 1, -1):
-            counts[s] += counts[s - w]
-    return counts
-
-
-def _two_sided_from_counts(counts: list[int], low: int, high: int) -> float:
-    """2 * min(P(T <= low), P(T >= high)), clipped to 1, under the given null counts."""
-    total = sum(counts)
-    below = sum(counts[: low + 1]) / total
-    above = sum(counts[high:]) / total
-    return min(1.0, 2.0 * min(below, above))
+    _, counts = np.unique(arr, return_counts=True)
+    return sps.rankdata(arr, method="average"), [int(c) for c in counts]
 
 
 def wilcoxon(differences: Sequence[float] | np.ndarray, *, method: WilcoxonMethod = "auto") -> WilcoxonResult:
@@ -116,13 +88,10 @@ def wilcoxon(differences: Sequence[float] | np.ndarray, *, method: WilcoxonMetho
     n, zeros = int(nonzero.size), int(d.size - nonzero.size)
     if n == 0:
         return WilcoxonResult(statistic=0.0, p_value=None, n=0, zeros=zeros, ties=False, method="none")
-    ranks, groups = average_ranks(np.abs(nonzero))
-    r_plus = float(ranks[nonzero > 0].sum())
-    r_minus = float(ranks[nonzero < 0].sum())
-    ties = any(g > 1 for g in groups)
+    ties = any(g > 1 for g in average_ranks(np.abs(nonzero))[1])
     chosen = method
     if method == "auto":
-        # scipy decides on the full length (zeros included), as reproduced here.
+        # scipy decides on the full length (zeros included); named here for the report.
         if d.size > 50:
             chosen = "asymptotic"
         elif not ties and zeros == 0:
@@ -131,25 +100,24 @@ def wilcoxon(differences: Sequence[float] | np.ndarray, *, method: WilcoxonMetho
             chosen = "permutation"
         else:
             chosen = "asymptotic"
-    statistic = min(r_plus, r_minus)
-    if chosen == "exact":
-        counts = _subset_sum_counts(list(range(1, n + 1)))
-        # With ties R+ may be a half-integer; rounding outward is conservative (scipy gh-19872).
-        p = _two_sided_from_counts(counts, math.ceil(r_plus), math.floor(r_plus))
-        return WilcoxonResult(statistic=statistic, p_value=p, n=n, zeros=zeros, ties=ties, method="exact")
-    if chosen == "permutation":
-        # Average ranks are multiples of 1/2: doubling makes the enumeration exact in integers.
-        doubled = [int(round(2 * r)) for r in ranks]
-        counts = _subset_sum_counts(doubled)
-        observed = int(round(2 * r_plus))
-        p = _two_sided_from_counts(counts, observed, observed)
-        return WilcoxonResult(statistic=statistic, p_value=p, n=n, zeros=zeros, ties=ties, method="permutation")
-    mean = n * (n + 1) / 4.0
-    tie_term = sum(g**3 - g for g in groups) / 2.0
-    se = math.sqrt((n * (n + 1) * (2 * n + 1) - tie_term) / 24.0)
-    z = (r_plus - mean) / se
-    p = min(1.0, math.erfc(abs(z) / math.sqrt(2.0)))
-    return WilcoxonResult(statistic=statistic, p_value=p, n=n, zeros=zeros, ties=ties, method="asymptotic", z=z)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns that exact p-values with ties/zeros are approximate: we say which we used
+        result = sps.wilcoxon(d, zero_method="wilcox", correction=False, method=method)
+    z = None
+    if chosen == "asymptotic":
+        # |z| from scipy's normal-approximation p-value; its sign is that of R+ minus its mean under the null.
+        r_plus = float(average_ranks(np.abs(nonzero))[0][nonzero > 0].sum())
+        size = float(sps.norm.isf(float(result.pvalue) / 2.0))  # type: ignore[attr-defined]
+        z = size if r_plus >= n * (n + 1) / 4.0 else -size
+    return WilcoxonResult(
+        statistic=float(result.statistic),  # type: ignore[attr-defined]
+        p_value=min(1.0, float(result.pvalue)),  # type: ignore[attr-defined]
+        n=n,
+        zeros=zeros,
+        ties=ties,
+        method=chosen,
+        z=z,
+    )
 
 
 def effect_size_dz(differences: Sequence[float] | np.ndarray) -> float:
@@ -191,22 +159,27 @@ def bootstrap_ci(
     if not 0.0 < confidence < 1.0:
         raise StatsError(f"bootstrap: confidence must be in (0, 1), got {confidence}")
     rng = np.random.default_rng(np.random.SeedSequence(seed))
+    reduce = np.median if statistic == "median" else np.mean
     if clusters is None:
-        draws = values[rng.integers(0, values.size, size=(resamples, values.size))]
-        stats = np.median(draws, axis=1) if statistic == "median" else np.mean(draws, axis=1)
-    else:
-        if len(clusters) != values.size:
-            raise StatsError(f"bootstrap: {len(clusters)} cluster labels for {values.size} values")
-        labels = np.asarray(clusters, dtype=object)
-        members = [np.flatnonzero(labels == label) for label in sorted(set(clusters))]
-        reduce = np.median if statistic == "median" else np.mean
-        stats = np.empty(resamples)
-        for r in range(resamples):
-            picked = rng.integers(0, len(members), size=len(members))
-            index = np.concatenate([members[c][rng.integers(0, members[c].size, size=members[c].size)] for c in picked])
-            stats[r] = reduce(values[index])
+        if np.all(values == values[0]):
+            low = high = float(values[0])  # scipy refuses a degenerate sample; every resample is that value
+        else:
+            result = sps.bootstrap(
+                (values,), reduce, n_resamples=resamples, confidence_level=confidence, method="percentile", rng=rng, vectorized=True
+            )
+            low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
+        return ConfidenceInterval(low=low, high=high, confidence=confidence, resamples=resamples)
+    if len(clusters) != values.size:
+        raise StatsError(f"bootstrap: {len(clusters)} cluster labels for {values.size} values")
+    labels = np.asarray(clusters, dtype=object)
+    members = [np.flatnonzero(labels == label) for label in sorted(set(clusters))]
+    draws = np.empty(resamples)
+    for r in range(resamples):
+        picked = rng.integers(0, len(members), size=len(members))
+        index = np.concatenate([members[c][rng.integers(0, members[c].size, size=members[c].size)] for c in picked])
+        draws[r] = reduce(values[index])
     alpha = 1.0 - confidence
-    low, high = np.quantile(stats, [alpha / 2.0, 1.0 - alpha / 2.0])
+    low, high = (float(v) for v in np.atleast_1d(sps.scoreatpercentile(draws, [100 * alpha / 2.0, 100 * (1.0 - alpha / 2.0)])))
     return ConfidenceInterval(low=float(low), high=float(high), confidence=confidence, resamples=resamples)
 
 
@@ -234,9 +207,6 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
     if len(x) < 3:
         raise UndefinedStatisticError(f"rank correlation needs at least 3 points, got {len(x)}")
     a, b = _as_sample(x, "spearman x"), _as_sample(y, "spearman y")
-    ra, rb = average_ranks(a)[0], average_ranks(b)[0]
-    ra, rb = ra - ra.mean(), rb - rb.mean()
-    denom = math.sqrt(float(np.sum(ra * ra)) * float(np.sum(rb * rb)))
-    if denom == 0.0:
+    if np.all(a == a[0]) or np.all(b == b[0]):
         raise UndefinedStatisticError("rank correlation undefined: one variable is constant")
-    return float(np.sum(ra * rb)) / denom
+    return float(sps.spearmanr(a, b).statistic)  # type: ignore[attr-defined]

@@ -27,7 +27,10 @@ def test_report_files_are_reproducible_and_self_contained(
     # Regenerated from the JSONL alone, in a fresh report, elsewhere.
     second = write_report(build_report(load_results([path]), config), tmp_path / "two")
     assert sorted(first) == sorted(second) == sorted(
-        ["report.md", "report.html", "report.json", "time-per-task-g1.png", "solves-vs-time-g1.png", "speedup-vs-coupling-g1.png"]
+        [
+            "report.md", "report.html", "report.json", "time-per-task-g1.png", "speedup-forest-g1.png", "tokens-cost-g1.png",
+            "solves-vs-time-g1.png", "speedup-vs-coupling-g1.png",
+        ]
     )
     for name in first:
         assert first[name].read_bytes() == second[name].read_bytes(), name
@@ -39,10 +42,13 @@ def test_report_files_are_reproducible_and_self_contained(
     assert "<script>" not in html and "a|b&lt;script&gt;" in html
     assert "not a real LLM" in html
     inlined = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
-    assert len(inlined) == 3
+    assert len(inlined) == 5
     pngs = {first[n].read_bytes() for n in first if n.endswith(".png")}
     assert {base64.b64decode(data) for data in inlined} == pngs
     assert all(p.startswith(PNG_MAGIC) for p in pngs)
+    # Readable sizes: every figure at least 1000 px wide (IHDR width, big-endian after the 16-byte signature + chunk header).
+    assert all(int.from_bytes(p[16:20], "big") >= 1000 for p in pngs)
+    assert "![Speedup per task (forest plot)](speedup-forest-g1.png)" in md and "it is not a speedup" in md
     assert 'src="http' not in html and "<link" not in html
     data = json.loads(first["report.json"].read_text())
     assert data["groups"][0]["overall"][0]["mode"] == "parallel"

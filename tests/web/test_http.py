@@ -33,7 +33,7 @@ async def raw_get(viewer: Viewer, target: str) -> tuple[int, bytes]:
 
 async def test_pages_and_assets(viewer: Viewer) -> None:
     async with httpx.AsyncClient(base_url=viewer.base_url) as client:
-        for path in ("/", f"/view/{ROOM}", f"/replay/{ROOM}/"):
+        for path in ("/", f"/view/{ROOM}", f"/replay/{ROOM}/", f"/run/{ROOM}"):
             response = await client.get(path, params={"token": RO})
             assert response.status_code == 200
             assert response.headers["content-type"] == "text/html; charset=utf-8"
@@ -48,6 +48,8 @@ async def test_pages_and_assets(viewer: Viewer) -> None:
         assert (await client.post("/static/viewer.js")).status_code == 405
         assert (await client.get("/static/nope.js")).status_code == 404
         assert (await client.get("/view/bad%20room")).status_code == 404
+        assert (await client.get("/run/bad%20room")).status_code == 404
+        assert (await client.get("/run/")).status_code == 404
         assert (await client.get("/health")).json()["ok"] is True  # the relay's own route still answers
 
 
@@ -62,6 +64,8 @@ async def test_pages_and_assets(viewer: Viewer) -> None:
         "/static//etc/passwd",
         "/static/frontend/package.json",
         "/view/../static/viewer.js",
+        "/run/../static/viewer.js",
+        "/run/%2e%2e/web/_app.py",
         "/api/rooms/..%2f..%2fetc/history?token=" + RW,
         "/api/rooms/../viewer-test/history?token=" + RW,
     ],

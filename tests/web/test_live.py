@@ -134,7 +134,7 @@ async def test_todo_board_follows_claims(connect: Any, open_page: Any, shot: Any
             claimed = page.locator(card.format("claimed"))
             await claimed.wait_for(timeout=5000)
             text = await claimed.inner_text()
-            assert "impl-1" in text and "#1" in text and "♥" in text
+            assert "impl-1" in text and "attempt 1" in text and "stack.py" in text and "♥" in text
             # The lease age grows on the browser's clock, and a heartbeat resets it.
             await eventually(lambda: _lease_above(page, 1.0), what="the lease age to grow past 1 s")
             agent.update_todo("Stack.push", heartbeat=1)
@@ -147,10 +147,17 @@ async def test_todo_board_follows_claims(connect: Any, open_page: Any, shot: Any
             await page.locator(card.format("done")).wait_for(timeout=5000)
             await page.locator('div.column[data-status="failed"] .card[data-todo="Stack.pop"]').wait_for(timeout=5000)
             assert await page.locator('div.column[data-status="claimed"] .card').count() == 0
-            assert "#2" in await page.locator('.card[data-todo="Stack.pop"]').inner_text()
-            metrics = await page.locator('dd[data-key="todos"]').inner_text()
+            assert "attempt 2" in await page.locator('.card[data-todo="Stack.pop"]').inner_text()
+            metrics = await page.locator('dd[data-key="todos"]').text_content()  # in the collapsed details
             assert metrics == "pending 0 · claimed 0 · done 1 · failed 1"
             await shot(page, "live_board_done")
+
+            # A final fail verdict leaves the status `done` (the judge closes it): the board counts it as failed.
+            agent.update_todo("Stack.push", verdict="fail")
+            await page.locator('div.column[data-status="failed"] .card[data-todo="Stack.push"]').wait_for(timeout=5000)
+            assert await page.locator('div.column[data-status="done"] .card').count() == 0
+            assert await page.locator('div.column[data-status="failed"] .count').inner_text() == "2"
+            assert await page.locator('dd[data-key="TODOs"]').inner_text() == "0 done · 0 claimed · 0 pending · 2 failed"
 
 
 async def _lease(page: Any) -> float:

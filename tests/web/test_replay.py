@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
@@ -64,3 +65,58 @@ async def test_replay_scrubs_back_to_an_earlier_state(viewer: Any, connect: Any,
 def _stored(viewer: Any) -> int:
     room = viewer.relay.room("viewer-test")
     return 0 if room is None else room.stats["persisted"]
+
+
+async def test_replay_starts_at_the_first_update_even_past_store_checkpoints(viewer: Any, connect: Any, open_page: Any) -> None:
+    """pycrdt-store writes a checkpoint every 100 updates; replay must still begin at update 1, not at the checkpoint."""
+    async with connect("agent") as agent:
+        agent.create_file("log.py", "# 0\n")
+        await eventually(lambda: _stored(viewer) >= 1, what="the first update stored")
+        for i in range(1, 230):
+            before = _stored(viewer)
+            agent.edit("log.py", len(agent.read("log.py")), len(agent.read("log.py")), f"# {i}\n")
+            await eventually(lambda: _stored(viewer) > before, what=f"update {i} stored on its own")
+    await viewer.relay.flush()
+    path = viewer.relay.config.store_path("viewer-test")
+    db = sqlite3.connect(path)
+    try:
+        rows = int(db.execute("SELECT count(*) FROM yupdates WHERE path = 'viewer-test'").fetchone()[0])
+        first = float(db.execute("SELECT min(timestamp) FROM yupdates WHERE path = 'viewer-test'").fetchone()[0])
+        checkpoint = db.execute("SELECT timestamp FROM ycheckpoints WHERE path = 'viewer-test'").fetchone()
+    finally:
+        db.close()
+    assert rows >= 230 and checkpoint is not None and float(checkpoint[0]) > first  # updates exist before the checkpoint
+
+    page = await open_page(RO, mode="replay")
+    assert await page.evaluate("window.__viewer.length") == rows == await page.evaluate("window.__viewer.stored")
+    await page.evaluate("window.__viewer.scrub(1)")
+    assert await page.evaluate("window.__viewer.text('log.py')") == "# 0\n"  # the very first update, not a checkpoint
+    await page.evaluate("window.__viewer.scrub(2)")
+    assert await page.evaluate("window.__viewer.text('log.py')") == "# 0\n# 1\n"
+    await page.evaluate(f"window.__viewer.scrub({rows})")
+    assert await page.evaluate("window.__viewer.text('log.py')") == "".join(f"# {i}\n" for i in range(230))
+
+
+async def test_replay_follows_the_file_being_edited_until_a_tab_is_picked(viewer: Any, connect: Any, open_page: Any) -> None:
+    async with connect("agent") as agent:
+        agent.create_file("a.py", "a = 0\n")
+        agent.create_file("b.py", "b = 0\n")
+        await eventually(lambda: _stored(viewer) >= 1)
+        edits: list[str] = []
+        for i, path in enumerate(["b.py", "a.py", "b.py", "a.py"]):
+            before = _stored(viewer)
+            agent.edit(path, 0, 0, f"# edit {i}\n")
+            edits.append(path)
+            await eventually(lambda: _stored(viewer) > before, what=f"edit {i} stored")
+    await viewer.relay.flush()
+    page = await open_page(RO, mode="replay")
+    length = await page.evaluate("window.__viewer.length")
+    assert length >= len(edits) + 1  # the two files may have been stored as one update or two
+    for k, path in enumerate(edits, start=length - len(edits) + 1):
+        await page.evaluate(f"window.__viewer.scrub({k})")
+        assert await page.evaluate("window.__viewer.activePath()") == path  # the file the update at k edited
+        assert await page.locator(f'.tab.active[data-path="{path}"]').count() == 1
+    # A person picks a tab: the page stays there while scrubbing.
+    await page.locator('.tab[data-path="b.py"]').click()
+    await page.evaluate(f"window.__viewer.scrub({length})")  # the last update edited a.py
+    assert await page.evaluate("window.__viewer.activePath()") == "b.py"

@@ -9,6 +9,7 @@ import { python } from '@codemirror/lang-python'
 import * as Y from 'yjs'
 import { yCollab } from 'y-codemirror.next'
 import { codePointToUtf16, utf16ToCodePoint } from './text.js'
+import { symbolSpan } from './symbols.js'
 
 const setRegions = StateEffect.define()
 
@@ -37,13 +38,23 @@ class NameTag extends WidgetType {
   ignoreEvent () { return true }
 }
 
+/** Regions [{agent, color, symbol, start, end}] -> UTF-16 [from, to): the symbol as it stands now, else the offsets. */
+export function resolveRegions (regions, text) {
+  return regions.map((r) => {
+    const span = symbolSpan(text, r.symbol)
+    if (span) return { ...r, from: span[0], to: span[1], anchored: true }
+    const from = codePointToUtf16(text, Math.max(0, r.start ?? 0))
+    return { ...r, from, to: Math.max(from, codePointToUtf16(text, Math.max(0, r.end ?? 0))), anchored: false }
+  })
+}
+
 function decorate (regions, doc) {
-  const text = doc.toString()
+  if (!regions.length) return Decoration.none // no copy of the text per keystroke when nobody has a region
   const spans = []
-  for (const r of regions) {
-    const from = codePointToUtf16(text, Math.max(0, r.start))
-    const to = Math.max(from, codePointToUtf16(text, Math.max(0, r.end)))
-    spans.push({ pos: from, side: 0, deco: Decoration.mark({ class: 'cm-agent-region', attributes: { style: `background-color: ${tint(r.color)}`, 'data-agent': r.agent } }), to })
+  for (const r of resolveRegions(regions, doc.toString())) {
+    const from = Math.min(r.from, doc.length)
+    const to = Math.min(r.to, doc.length)
+    spans.push({ pos: from, side: 0, deco: Decoration.mark({ class: 'cm-agent-region', attributes: { style: `background-color: ${tint(r.color)}`, 'data-agent': r.agent, 'data-symbol': r.symbol ?? '' } }), to })
     spans.push({ pos: to, side: 1, deco: Decoration.widget({ widget: new NameTag(r.agent, r.color), side: 1 }), to })
   }
   spans.sort((a, b) => a.pos - b.pos || a.side - b.side)
@@ -146,11 +157,24 @@ export class FileEditor {
     this.parent.appendChild(note)
   }
 
-  /** Regions of other participants in this file: [{agent, color, start, end}] in code points. */
+  /** Scroll so that UTF-16 offset `pos` is in view (centred), without moving anyone's selection. */
+  reveal (pos) {
+    if (!this.view) return
+    const at = Math.max(0, Math.min(pos, this.view.state.doc.length))
+    this.view.dispatch({ effects: EditorView.scrollIntoView(at, { y: 'center' }) })
+  }
+
+  /** Whether a person is working in this editor right now (focused): the page must not switch files under them. */
+  busy () { return Boolean(this.view && this.view.hasFocus) }
+
+  /** Regions of other participants in this file: [{agent, color, symbol, start, end}] (offsets in code points, a fallback for the symbol). */
   setRegions (regions) {
     this.regions = regions
     if (this.view) this.view.dispatch({ effects: setRegions.of(regions) })
   }
+
+  /** The regions as drawn now: UTF-16 [from, to) in the current text, and whether the symbol anchored them. */
+  drawnRegions () { return this.view ? resolveRegions(this.regions, this.view.state.doc.toString()) : [] }
 
   text () { return this.view ? this.view.state.doc.toString() : null }
 }

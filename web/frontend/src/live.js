@@ -2,13 +2,18 @@
 
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
-import { FileEditor } from './editor.js'
+import { FileEditor, resolveRegions } from './editor.js'
+import { Follower } from './follow.js'
+import { renderLanes, renderRun } from './panel.js'
+import { columnOf, runTimes } from './story.js'
+import { symbolSpan } from './symbols.js'
 import { colourFor } from './text.js'
 import { layout, refreshLeases, renderBoard, renderMetrics, renderPeople, renderTabs, renderTimeline, snapshot, todoCounts } from './ui.js'
 
 const RATE_WINDOW_MS = 10000
 
-export function startLive (root, { room, token, role, name }) {
+/** `compare()` may give {serial_s} or {note} for the run panel (the watch page knows the run's other trials). */
+export function startLive (root, { room, token, role, name, compare = () => null }) {
   const parts = layout(root, { title: room, mode: 'live' })
   const readOnly = role !== 'rw'
   parts.role.textContent = readOnly ? 'read-only' : 'read-write'
@@ -22,7 +27,7 @@ export function startLive (root, { room, token, role, name }) {
   const myColour = colourFor(me)
   let active = null
   let bound = null
-  let picked = false // a tab chosen by the person stops the page following new files
+  let followed = null // agent|file|symbol last scrolled to
   const edits = []
   const hook = { mode: 'live', room, role, me, doc, provider, synced: false, updatesReceived: 0, edits }
   window.__viewer = hook
@@ -56,6 +61,7 @@ export function startLive (root, { room, token, role, name }) {
       if (bound !== ytext) {
         editor.bind(ytext, readOnly)
         bound = ytext
+        revealWaiting()
       }
     } else {
       bound = null
@@ -68,7 +74,44 @@ export function startLive (root, { room, token, role, name }) {
 
   function renderFiles () {
     const paths = [...files.keys()].sort()
-    renderTabs(parts.tabs, paths, active, (path) => { picked = true; select(path) })
+    // A tab chosen by the person stops the page following anyone.
+    renderTabs(parts.tabs, paths, active, (path) => { follower.stop(); select(path) })
+  }
+
+  const follower = new Follower(parts.follow, () => { followed = null; follow() })
+
+  /** Open the followed agent's file and scroll to its region; never under a person typing. */
+  function follow () {
+    const target = follower.target(presences())
+    if (!target || editor.busy()) return
+    const { file, symbol } = target.region
+    if (file !== active && files.get(file) instanceof Y.Text) select(file)
+    if (file !== active) return
+    const key = `${target.agent}|${file}|${symbol ?? ''}`
+    const text = editor.text()
+    if (key === followed || text === null) return
+    followed = key
+    const [region] = resolveRegions([{ symbol, start: target.region.start, end: target.region.end }], text)
+    editor.reveal(region.from)
+  }
+
+  /** With nobody to follow yet, scroll to the first TODO still open in this file (stubs are often below the fold). */
+  function revealWaiting () {
+    const text = editor.text()
+    if (text === null || follower.target(presences())) return
+    const open = Object.values(doc.getMap('todos').toJSON()).filter((t) => t.file === active && columnOf(t) !== 'done' && columnOf(t) !== 'failed')
+    const spans = open.map((t) => symbolSpan(text, t.symbol)).filter((span) => span !== null).sort((a, b) => a[0] - b[0])
+    if (spans.length) editor.reveal(spans[0][0])
+  }
+
+  /** The file to open first: where someone works, else where TODOs wait, else the first. */
+  function opening () {
+    const target = follower.target(presences())
+    if (target) return target.region.file
+    const todos = Object.values(doc.getMap('todos').toJSON())
+    const waiting = todos.find((t) => t.status === 'claimed') ?? todos.find((t) => (t.status ?? 'pending') === 'pending')
+    if (waiting && files.get(waiting.file) instanceof Y.Text) return waiting.file
+    return [...files.keys()].sort()[0] ?? null
   }
 
   function presences () {
@@ -84,7 +127,7 @@ export function startLive (root, { room, token, role, name }) {
     const all = presences()
     renderPeople(parts.people, all)
     editor.setRegions(all.filter((p) => !p.self && p.region && p.region.file === active)
-      .map((p) => ({ agent: p.agent, color: p.color, start: p.region.start ?? 0, end: p.region.end ?? 0 })))
+      .map((p) => ({ agent: p.agent, color: p.color, symbol: p.region.symbol ?? null, start: p.region.start ?? 0, end: p.region.end ?? 0 })))
   }
 
   function trackBeats (todos) {
@@ -101,13 +144,18 @@ export function startLive (root, { room, token, role, name }) {
     return seen ? (performance.now() - seen.since) / 1000 : null
   }
 
+  let lastSnap = null // the ticker redraws the elapsed time from it without copying the doc again
   function renderState () {
     const snap = snapshot(doc)
+    lastSnap = snap
     renderBoard(parts.board, snap.todos, leaseAge)
-    renderTimeline(parts.timeline, snap.events)
     const cutoff = performance.now() - RATE_WINDOW_MS
     while (eventTimes.length && eventTimes[0] < cutoff) eventTimes.shift()
     const counts = todoCounts(snap.todos)
+    const now = Date.now() / 1000
+    const { start, end } = renderRun(parts.run, snap, now, compare())
+    renderLanes(parts.lanes, snap.events, start, end ?? now)
+    renderTimeline(parts.timeline, snap.events, snap.todos, start)
     renderMetrics(parts.metrics, {
       todos: STATUS_LINE(counts),
       events: snap.events.length,
@@ -125,12 +173,12 @@ export function startLive (root, { room, token, role, name }) {
     setTimeout(() => { pending = false; renderState() }, 50)
   }
 
-  // Follow new files as they appear, until the person picks a tab.
+  // Follow new files as they appear while following, never under a person typing.
   files.observe((event) => {
     const paths = [...files.keys()].sort()
     const added = [...event.changes.keys].filter(([, change]) => change.action === 'add').map(([key]) => key)
-    if (!picked && added.length && hook.synced) select(added.sort().at(-1))
-    else if (active === null || !paths.includes(active)) select(paths[0] ?? null)
+    if (follower.mode !== 'off' && added.length && hook.synced && !editor.busy() && !follower.target(presences())) select(added.sort().at(-1))
+    else if (active === null || !paths.includes(active)) select(paths.includes(active) ? active : opening())
     else if (files.get(active) !== bound) select(active)
     else renderFiles()
   })
@@ -142,9 +190,19 @@ export function startLive (root, { room, token, role, name }) {
   })
   doc.getMap('meta').observeDeep(schedule)
   doc.on('update', (_update, origin) => { if (origin === provider) hook.updatesReceived++ })
-  awareness.on('change', () => { renderPresence(); schedule() })
-  // Lease ages grow while nothing changes.
-  setInterval(() => refreshLeases(parts.board, doc.getMap('todos').toJSON(), leaseAge), 250)
+  awareness.on('change', () => {
+    follower.observe(presences())
+    follow()
+    renderPresence()
+    schedule()
+  })
+  // Lease ages and the elapsed time grow while nothing changes.
+  const ticker = setInterval(() => {
+    if (!lastSnap) return
+    refreshLeases(parts.board, lastSnap.todos, leaseAge)
+    const { start, end } = runTimes(lastSnap.events, lastSnap.meta)
+    if (start !== null && end === null) renderRun(parts.run, lastSnap, Date.now() / 1000, compare())
+  }, 250)
 
   provider.on('status', ({ status }) => {
     parts.status.textContent = status
@@ -155,7 +213,8 @@ export function startLive (root, { room, token, role, name }) {
     if (synced) {
       parts.status.textContent = 'synced'
       parts.status.dataset.state = 'synced'
-      if (active === null) select([...files.keys()].sort()[0] ?? null)
+      if (active === null) select(opening())
+      follow()
       renderState()
     }
   })
@@ -170,11 +229,15 @@ export function startLive (root, { room, token, role, name }) {
   Object.assign(hook, {
     select,
     activePath: () => active,
+    regions: () => editor.drawnRegions(),
     editorText: () => editor.text(),
     text: (path) => (files.get(path) instanceof Y.Text ? files.get(path).toString() : null),
     presences,
     todos: () => doc.getMap('todos').toJSON(),
-    view: () => editor.view
+    view: () => editor.view,
+    follower,
+    refresh: () => renderState(),
+    dispose: () => { clearInterval(ticker); provider.destroy(); doc.destroy() }
   })
   renderState()
   return hook

@@ -1,5 +1,7 @@
 // The page's panels, rendered from plain values (the same code serves live and replay).
 
+import { columnOf, describe, plainValue } from './story.js'
+
 export const STATUSES = ['pending', 'claimed', 'done', 'failed']
 
 export function el (tag, attrs = {}, ...children) {
@@ -24,23 +26,27 @@ export function layout (root, { title, mode }) {
   const parts = {
     status: el('span', { class: 'status', id: 'status' }, 'connecting…'),
     role: el('span', { class: 'role', id: 'role' }),
+    follow: el('label', { class: 'follow', id: 'follow-box' }),
     tabs: el('nav', { class: 'tabs', id: 'tabs' }),
     editor: el('div', { class: 'editor', id: 'editor' }),
     scrubber: el('div', { class: 'scrubber', id: 'scrubber' }),
+    run: el('dl', { class: 'metrics run', id: 'run' }),
+    lanes: el('div', { class: 'lanes', id: 'lanes' }),
     metrics: el('dl', { class: 'metrics', id: 'metrics' }),
     people: el('ul', { class: 'people', id: 'people' }),
     board: el('div', { class: 'board', id: 'board' }),
     timeline: el('ol', { class: 'timeline', id: 'timeline' })
   }
   root.appendChild(el('header', {},
-    el('h1', {}, title), el('span', { class: 'mode' }, mode), parts.role, parts.status))
+    el('h1', {}, title), el('span', { class: 'mode' }, mode), parts.role, parts.follow, parts.status))
   root.appendChild(el('main', {},
-    el('section', { class: 'code' }, parts.scrubber, parts.tabs, parts.editor),
+    el('section', { class: 'code' }, parts.scrubber, parts.tabs, parts.editor, parts.lanes),
     el('aside', {},
-      el('h2', {}, 'Run'), parts.metrics,
+      el('h2', {}, 'Run'), parts.run,
       el('h2', {}, 'Participants'), parts.people,
       el('h2', {}, 'TODOs'), parts.board,
-      el('h2', {}, 'Events'), parts.timeline)))
+      el('h2', {}, 'Events'), parts.timeline,
+      el('details', { class: 'raw' }, el('summary', {}, 'details'), parts.metrics))))
   return parts
 }
 
@@ -56,38 +62,38 @@ export function renderTabs (nav, paths, active, onSelect) {
   if (!paths.length) nav.appendChild(el('span', { class: 'empty' }, 'no files yet'))
 }
 
-/** TODO board: one column per status. `leaseAge(id)` gives seconds since the heartbeat changed, or null. */
+/** TODO board: one column per status (a final fail verdict counts as failed). `leaseAge(id)` gives seconds since the heartbeat changed, or null. */
 export function renderBoard (root, todos, leaseAge) {
   root.textContent = ''
+  const many = new Set(Object.values(todos).map((t) => t.file)).size > 1
   for (const status of STATUSES) {
-    const entries = Object.entries(todos).filter(([, t]) => (t.status ?? 'pending') === status)
+    const entries = Object.entries(todos).filter(([, t]) => columnOf(t) === status)
       .sort(([a], [b]) => a.localeCompare(b))
     const column = el('div', { class: `column ${status}`, 'data-status': status },
       el('h3', {}, `${status} `, el('span', { class: 'count' }, entries.length)))
     for (const [id, todo] of entries) {
       const age = status === 'claimed' ? leaseAge(id) : null
-      column.appendChild(el('div', { class: 'card', 'data-todo': id, 'data-status': status },
+      const verdict = todo.verdict ? String(todo.verdict).slice(0, 40) : null
+      column.appendChild(el('div', { class: 'card', 'data-todo': id, 'data-status': status, title: `${todo.file ?? ''} · ${todo.symbol ?? id}` },
         el('div', { class: 'symbol' }, todo.symbol ?? id),
         el('div', { class: 'detail' },
+          todo.file ? el('span', { class: many ? 'file many' : 'file' }, String(todo.file).split('/').at(-1)) : null,
           todo.assignee ? el('span', { class: 'assignee' }, todo.assignee) : null,
-          el('span', { class: 'attempts', title: 'attempts' }, `#${todo.attempt ?? 0}`),
+          el('span', { class: 'attempts', title: 'attempt' }, `attempt ${todo.attempt ?? 0}`),
           age !== null ? el('span', { class: age > (todo.lease_s ?? 10) ? 'lease stale' : 'lease', title: 'seconds since the last heartbeat' }, `♥ ${age.toFixed(1)}s`) : null,
-          todo.verdict ? el('span', { class: 'verdict' }, String(todo.verdict).slice(0, 40)) : null)))
+          verdict ? el('span', { class: `verdict ${verdict === 'pass' ? 'pass' : 'fail'}` }, verdict) : null)))
     }
     root.appendChild(column)
   }
 }
 
-export function renderTimeline (root, events, cap = 200) {
+export function renderTimeline (root, events, todos = {}, start = null, cap = 200) {
   root.textContent = ''
   const latest = events.slice(-cap).reverse()
   for (const e of latest) {
-    const when = typeof e.time === 'number' ? new Date(e.time * 1000).toLocaleTimeString() : ''
-    const data = e.data && Object.keys(e.data).length ? JSON.stringify(e.data) : ''
-    root.appendChild(el('li', { 'data-type': e.type ?? '' },
-      el('time', {}, when), ' ', el('b', {}, e.agent ?? '?'), ' ', el('span', { class: 'etype' }, e.type ?? ''),
-      e.todo ? el('span', { class: 'etodo' }, ` ${e.todo}`) : null,
-      data ? el('span', { class: 'edata' }, ` ${data.slice(0, 120)}`) : null))
+    const when = typeof e.time === 'number' ? (start !== null ? `+${(e.time - start).toFixed(1)}s` : new Date(e.time * 1000).toLocaleTimeString()) : ''
+    root.appendChild(el('li', { 'data-type': e.type ?? '', title: JSON.stringify(e.data ?? {}).slice(0, 300) },
+      el('time', {}, when), ' ', el('span', { class: 'sentence' }, describe(e, todos))))
   }
   if (!events.length) root.appendChild(el('li', { class: 'empty' }, 'no events yet'))
 }
@@ -95,9 +101,10 @@ export function renderTimeline (root, events, cap = 200) {
 export function renderMetrics (root, values) {
   root.textContent = ''
   for (const [key, value] of Object.entries(values)) {
-    const shown = typeof value === 'object' ? JSON.stringify(value) : String(value)
+    const shown = plainValue(key, value)
+    if (shown === null || shown === '') continue
     root.appendChild(el('dt', {}, key))
-    root.appendChild(el('dd', { 'data-key': key }, shown.length > 80 ? shown.slice(0, 77) + '…' : shown))
+    root.appendChild(el('dd', { 'data-key': key }, shown))
   }
 }
 
@@ -125,7 +132,7 @@ export function renderPeople (root, presences, emptyText = 'nobody connected') {
 
 export function todoCounts (todos) {
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0]))
-  for (const t of Object.values(todos)) counts[t.status ?? 'pending'] = (counts[t.status ?? 'pending'] ?? 0) + 1
+  for (const t of Object.values(todos)) counts[columnOf(t)] = (counts[columnOf(t)] ?? 0) + 1
   return counts
 }
 
