@@ -41,6 +41,9 @@ CLOSE_ROOM_FAILED = 4503
 CLOSE_NO_SYNC = 4408
 """Close code for a client that did not start a sync (send sync step 1) within ``sync_timeout``."""
 
+CHECKPOINT_EVERY = 100
+"""Store writes between checkpoints (pycrdt-store's interval, so stores stay interchangeable)."""
+
 _AUTH, _QUERY_AWARENESS = 2, 3  # the other y-protocols message types
 
 log = logging.getLogger("crdt_ws.relay")
@@ -70,6 +73,7 @@ class Room:
         self.idle_since = time.monotonic()
         self.durable_state = b"\x00"
         self._queue: list[bytes] = []
+        self._batches = 0
         self._writers: set[ClientChannel] = set()  # who sent what is queued: they get the durable acknowledgement
         self._queued_bytes = 0
         self._wake = anyio.Event()
@@ -154,7 +158,10 @@ class Room:
             # the state vector taken now is what the store holds once the batch commits.
             state = self.ydoc.get_state()
             if self.store is not None:
-                await self.store.append(merge_updates(*batch) if len(batch) > 1 else batch[0])
+                self._batches += 1
+                # Like pycrdt-store, a checkpoint every CHECKPOINT_EVERY writes (taken now, so it holds exactly what is stored).
+                checkpoint = self.ydoc.get_update() if self._batches % CHECKPOINT_EVERY == 0 else None
+                await self.store.append(merge_updates(*batch) if len(batch) > 1 else batch[0], checkpoint)
             self.durable_state = state
             self.stats["persisted"] += len(batch)
             self._queued_bytes -= sum(len(u) for u in batch)

@@ -56,10 +56,15 @@ class RoomStore:
         async with self._lock:
             return await anyio.to_thread.run_sync(self._load_sync)
 
-    async def append(self, update: bytes) -> None:
-        """Commit one update (one transaction); raises :class:`StoreError` if it is not on disk."""
+    async def append(self, update: bytes, checkpoint: bytes | None = None) -> None:
+        """Commit one update (one transaction); raises :class:`StoreError` if it is not on disk.
+
+        ``checkpoint``, if given, is the whole document including ``update``,
+        stored in ``ycheckpoints`` in the same transaction (pycrdt-store loads
+        from it; every row stays, so the full history remains for replay).
+        """
         async with self._lock:
-            await anyio.to_thread.run_sync(self._append_sync, update)
+            await anyio.to_thread.run_sync(self._append_sync, update, checkpoint)
 
     async def close(self) -> None:
         async with self._lock:
@@ -118,10 +123,17 @@ class RoomStore:
         # Checkpoints (written by pycrdt-store) only summarise these rows: the rows alone are the whole history.
         return [bytes(row[0]) for row in rows if row[0] is not None]
 
-    def _append_sync(self, update: bytes) -> None:
+    def _append_sync(self, update: bytes, checkpoint: bytes | None) -> None:
         db = self._connect()
+        now = time.time()
         try:
-            db.execute("INSERT INTO yupdates VALUES (?, ?, ?, ?)", (self.room, update, b"", time.time()))
+            if checkpoint is None:
+                db.execute("INSERT INTO yupdates VALUES (?, ?, ?, ?)", (self.room, update, b"", now))
+                return
+            with db:  # one transaction: the checkpoint never covers a row that is not there
+                db.execute("BEGIN")
+                db.execute("INSERT INTO yupdates VALUES (?, ?, ?, ?)", (self.room, update, b"", now))
+                db.execute("INSERT OR REPLACE INTO ycheckpoints (path, checkpoint, timestamp) VALUES (?, ?, ?)", (self.room, checkpoint, now))
         except sqlite3.Error as exc:
             raise StoreError(f"store of room {self.room!r} refused a write: {_describe(exc)}", _kind(exc, "write failed")) from exc
 
