@@ -54,7 +54,8 @@ class RoomStore:
         if not self.exists:
             return []
         async with self._lock:
-            return await anyio.to_thread.run_sync(self._load_sync)
+            # Abandoned on cancel (relay shutdown): a stalled disk must not hold the process.
+            return await anyio.to_thread.run_sync(self._load_sync, abandon_on_cancel=True)
 
     async def append(self, update: bytes, checkpoint: bytes | None = None) -> None:
         """Commit one update (one transaction); raises :class:`StoreError` if it is not on disk.
@@ -64,7 +65,7 @@ class RoomStore:
         from it; every row stays, so the full history remains for replay).
         """
         async with self._lock:
-            await anyio.to_thread.run_sync(self._append_sync, update, checkpoint)
+            await anyio.to_thread.run_sync(self._append_sync, update, checkpoint, abandon_on_cancel=True)
 
     async def close(self) -> None:
         async with self._lock:
