@@ -67,6 +67,7 @@ class CallRecord:
     missing: tuple[str, ...]
     fault: str | None
     used: bool = False
+    redraft: bool = False
 
 
 @dataclass
@@ -78,6 +79,7 @@ class ImplementerStats:
     commits: int = 0
     extract_failures: int = 0
     model_failures: int = 0
+    last_model_error: str | None = None  # why the last failed call failed (runners report it: a bad key, a dead server)
     claims: list[ClaimStats] = field(default_factory=list)
 
 
@@ -111,6 +113,7 @@ class Implementer:
         self._streamed: set[str] = set()  # TODOs whose current attempt streamed code into the buffer
         self._touched: set[str] = set()  # TODOs this agent streamed into or committed, over the whole run
         self._estimator = SyncEstimator(self.claim_config)  # round trips measured so far survive claim sessions
+        self._seen: dict[str, tuple[str, ...]] = {}  # TODO -> what its latest prompt showed, recorded at commit
 
     # -- the loop ---------------------------------------------------------------
 
@@ -205,8 +208,9 @@ class Implementer:
                 async for chunk in stream:
                     out.feed(chunk)
                 await out.flush()
-        except ModelError:
+        except ModelError as exc:
             self.stats.model_failures += 1
+            self.stats.last_model_error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
             if live_code.writer is not None and live_code.writer.written:
@@ -224,8 +228,10 @@ class Implementer:
             shown=context.shown,
             missing=context.missing,
             fault=usage.fault,
+            redraft=bool((entry.model_extra or {}).get("revising")),
         )
         self.stats.calls.append(record)
+        self._seen[entry.id] = context.shown
         self.workspace.log(
             "model_call",
             entry.id,
@@ -293,6 +299,8 @@ class Implementer:
         except (MergeError, WorkspaceError):
             self._undo_stream(entry)  # the claim is still ours here (ClaimBoard.complete checked)
             raise
+        # What this draft was written seeing: the judge tells a blind draft from an informed one by it.
+        workspace.update_todo(entry.id, seen=list(self._seen.pop(entry.id, ())))
         self._streamed.discard(entry.id)
         self._touched.add(entry.id)
         self.stats.commits += 1
