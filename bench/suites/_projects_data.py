@@ -20,6 +20,7 @@ present with the right hash are not fetched again.
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
@@ -103,7 +104,8 @@ def download_projects(
             if not config.force and target.is_file() and sha256_of(target) == item.sha256:
                 present += 1
                 continue
-            url = f"{base}/{item.upstream}"
+            # Quoted: a cookiecutter test file is named "{% if cookiecutter.generate_file == 'y' %}cheese.txt...".
+            url = f"{base}/{urllib.parse.quote(item.upstream, safe='/')}"
             try:
                 _fetch(client, url, item, target, pinned=f"CoCoder commit {PROJECTS_COMMIT}", hint=_HINT)
             except DownloadError:
