@@ -171,7 +171,7 @@ def run(
     if suite == "projects":
         from .suites import ProjectsSuite, register_suite
 
-        projects_dir = data_dir or os.environ.get("PROJECTS_DATA")
+        projects_dir = data_dir or os.environ.get("PROJECTS_DATA") or None
         register_suite("projects", lambda: ProjectsSuite(data_dir=projects_dir))
     elif data_dir is not None:
         os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())  # read by the classeval suite and the replay provider

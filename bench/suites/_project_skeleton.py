@@ -172,10 +172,11 @@ def _as_docstring(text: str) -> cst.BaseStatement:
 
 
 class _ProjectStubber(cst.CSTTransformer):
-    def __init__(self, module_path: str, design: DesignIndex | None) -> None:
+    def __init__(self, module_path: str, design: DesignIndex | None, placeholders: dict[str, bool]) -> None:
         super().__init__()
         self.module_path = module_path
         self.design = design
+        self.placeholders = placeholders  # from the ast walk: same definitions, same order, same numbering
         self.classes: list[str] = []
         self.seen: dict[str, int] = {}
         self.stubs: list[str] = []
@@ -192,14 +193,22 @@ class _ProjectStubber(cst.CSTTransformer):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False  # nested definitions go with the body
 
+    # Definitions inside loops and match arms are not addressable by name: kept as they are, like reference_functions.
+    def visit_For(self, node: cst.For) -> bool:
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        return False
+
+    def visit_Match(self, node: cst.Match) -> bool:
+        return False
+
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         qualname = ".".join([*self.classes, original_node.name.value])
         self.seen[qualname] = self.seen.get(qualname, 0) + 1
         if self.seen[qualname] > 1:
             qualname = f"{qualname}#{self.seen[qualname]}"
-        parsed = ast.parse(cst.Module(body=[original_node.with_changes(leading_lines=())]).code).body[0]
-        assert isinstance(parsed, (ast.FunctionDef, ast.AsyncFunctionDef))
-        if is_stub_def(parsed):
+        if self.placeholders.get(qualname, True):
             return updated_node
         self.stubs.append(qualname)
         docstring = _docstring_of(updated_node.body)
@@ -222,6 +231,10 @@ def project_skeleton(source: str, module_path: str, design: DesignIndex | None =
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as err:
         raise UnparsableSource(f"{module_path}: cannot derive a skeleton: {err}") from err
-    stubber = _ProjectStubber(module_path, design)
+    try:
+        placeholders = dict(reference_functions(source))
+    except SyntaxError as err:  # libcst accepted what ast rejects: rare, but then nothing is addressable
+        raise UnparsableSource(f"{module_path}: cannot derive a skeleton: line {err.lineno}: {err.msg}") from err
+    stubber = _ProjectStubber(module_path, design, placeholders)
     outline = module.visit(stubber).code
     return ModuleSkeleton(outline=outline, stubs=tuple(stubber.stubs), described=tuple(stubber.described))

@@ -88,7 +88,8 @@ class Task(BaseModel):
 
     def _single_file(self, what: str) -> None:
         if self.modules:
-            raise MultiFileTask(f"task {self.id!r} spans {len(self.modules)} modules: {what} is single-file only; use Task.modules and Task.todos()")
+            raise MultiFileTask(f"task {self.id!r} spans {len(self.modules)} modules: {what} is single-file only "
+                "(the pipeline does not run multi-file tasks yet); use Task.modules and Task.todos()")
 
     @property
     def module_name(self) -> str:

@@ -25,6 +25,8 @@ from bench.suites._project_skeleton import DesignIndex, project_skeleton, refere
 from merge import is_stub_def
 
 REPO = Path(__file__).resolve().parents[2]
+# The projects' own code has invalid escape sequences in plain strings; parsing it here must not spam.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::SyntaxWarning")
 
 
 @pytest.fixture(scope="session")
