@@ -288,3 +288,15 @@ def test_reassembled_reference_passes_its_unit_tests_small(projects_suite: Suite
 @pytest.mark.parametrize("task_id", ["CodeProjectEval/python-hl7", "CodeProjectEval/deprecated", "DevEval/hone", "DevEval/lice", "DevEval/chakin"])
 def test_reassembled_reference_passes_its_unit_tests(projects_suite: Suite, task_id: str, tmp_path: Path) -> None:
     _check_passes(projects_suite, task_id, tmp_path)
+
+
+def test_stats_script_counts_what_the_suite_holds(projects_dir: Path, projects_suite: Suite, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.micro.projects_stats import main
+
+    assert main(["--data-dir", str(projects_dir), "--markdown"]) == 0
+    out = capsys.readouterr().out
+    table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith("| project")]
+    assert [line.split(" | ")[0][2:] for line in table] == projects_suite.ids
+    assert sum(int(line.split(" | ")[2]) for line in table) == sum(len(t.todos()) for t in projects_suite.tasks)
+    assert f"{len(projects_suite.tasks)} projects, {sum(len(t.todos()) for t in projects_suite.tasks)} TODOs" in out
+    assert main(["--data-dir", str(projects_dir / "nope")]) == 1
