@@ -107,6 +107,20 @@ def read_overrides(path: Path) -> dict[str, list[str]]:
     return result
 
 
+def _inside(root: Path, relative: str, task_id: str, what: str) -> Path:
+    """``root / relative`` when it stays inside the project (symlinks followed); else ``UnusableTask``.
+
+    Every path comes from the project's own config or tree: a hostile or broken one must not pull
+    files from elsewhere on the machine into the agents' spec or workspace.
+    """
+    if not relative.strip() or Path(relative).is_absolute():
+        raise UnusableTask(task_id, f"{what} {relative!r} is not a relative path inside the project")
+    target = root / relative
+    if not target.resolve().is_relative_to(root.resolve()):
+        raise UnusableTask(task_id, f"{what} {relative!r} points outside the project")
+    return target
+
+
 def _read_text(path: Path, task_id: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -120,21 +134,21 @@ def _rel(path: Path, root: Path) -> str:
 
 def _source_modules(root: Path, config: dict[str, Any], task_id: str) -> list[str]:
     if isinstance(config.get("source_code"), str) and config["source_code"].strip():
-        package = root / config["source_code"]
+        package = _inside(root, config["source_code"], task_id, "source_code")
         if not package.is_dir():
             raise UnusableTask(task_id, f"source_code {config['source_code']!r} is not a directory")
         return sorted(_rel(p, root) for p in package.rglob("*.py") if not _NEVER_GIVEN & set(p.relative_to(root).parts))
     dag = config.get("code_file_DAG")
     if isinstance(dag, dict) and dag:
         names = {str(k) for k in dag} | {str(v) for deps in dag.values() if isinstance(deps, list) for v in deps}
-        missing = sorted(n for n in names if not (root / n).is_file())
+        missing = sorted(n for n in names if not _inside(root, n, task_id, "code_file_DAG module").is_file())
         if missing:
             raise UnusableTask(task_id, f"code_file_DAG names modules that are not in the data: {', '.join(missing)}")
         return sorted(PurePosixPath(n).as_posix() for n in names)
     raise UnusableTask(task_id, f"{CONFIG_FILE} names neither source_code nor code_file_DAG")
 
 
-def _given(root: Path, modules: list[str], copied_py: list[str], config: dict[str, Any], hidden: set[str]) -> list[str]:
+def _given(root: Path, modules: list[str], copied_py: list[str], config: dict[str, Any], hidden: set[str], task_id: str) -> list[str]:
     """Data files agents do not write: copy-as-is .py files, non-.py files beside the modules, required files."""
     given = set(copied_py)
     module_dirs = {str(PurePosixPath(m).parent) for m in modules}
@@ -154,6 +168,8 @@ def _given(root: Path, modules: list[str], copied_py: list[str], config: dict[st
                 if path.suffix != ".py" or path.parent == base:
                     given.add(_rel(path, root))
     for required in config.get("required_files") or []:
+        if Path(str(required)).is_absolute() or ".." in Path(str(required)).parts:
+            raise UnusableTask(task_id, f"required_files {required!r} points outside the project")
         for target in sorted(root.glob(str(required))) if any(c in str(required) for c in "*?[") else [root / str(required)]:
             if target.is_file():
                 given.add(_rel(target, root))
@@ -162,9 +178,15 @@ def _given(root: Path, modules: list[str], copied_py: list[str], config: dict[st
     return sorted(given - set(modules))
 
 
-def _requirements(root: Path, config: dict[str, Any]) -> list[str]:
+def _inside_all(root: Path, paths: list[str], task_id: str) -> list[str]:
+    for path in paths:
+        _inside(root, path, task_id, "given file")
+    return paths
+
+
+def _requirements(root: Path, config: dict[str, Any], task_id: str) -> list[str]:
     name = config.get("dependencies")
-    if not isinstance(name, str) or not name.strip() or not (root / name).is_file():
+    if not isinstance(name, str) or not name.strip() or not _inside(root, name, task_id, "dependencies").is_file():
         return []
     lines = (root / name).read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
@@ -172,7 +194,7 @@ def _requirements(root: Path, config: dict[str, Any]) -> list[str]:
 
 def _doc(root: Path, config: dict[str, Any], key: str, task_id: str) -> str:
     name = config.get(key)
-    if not isinstance(name, str) or not (root / name).is_file():
+    if not isinstance(name, str) or not _inside(root, name, task_id, key).is_file():
         raise UnusableTask(task_id, f"{CONFIG_FILE} {key!r} names no file ({name!r})")
     return _read_text(root / name, task_id)
 
@@ -209,6 +231,8 @@ def project_task(root: Path, task_id: str, overrides: list[str]) -> tuple[Task, 
     if not tests:
         raise UnusableTask(task_id, f"{CONFIG_FILE} 'unit_tests' names nothing in the data: nothing would score the task")
     checks = [str(config["check_tests"])] if isinstance(config.get("check_tests"), str) and (root / config["check_tests"]).exists() else []
+    for path in (*all_py, *tests, *checks):
+        _inside(root, path, task_id, "path")
     hidden = {str(config[k]) for k in ("unit_tests", "check_tests", "acceptance_tests") if isinstance(config.get(k), str)}
     hidden.add("docs")
     package = config.get("source_code") if isinstance(config.get("source_code"), str) else None
@@ -225,10 +249,10 @@ def project_task(root: Path, task_id: str, overrides: list[str]) -> tuple[Task, 
         expected_decision="waves",
         source_dir=root,
         modules=tuple(modules),
-        given=tuple(_given(root, [m.path for m in modules], copied, config, hidden)),
+        given=tuple(_inside_all(root, _given(root, [m.path for m in modules], copied, config, hidden, task_id), task_id)),
         test_paths=tuple(tests),
         check_paths=tuple(checks),
-        requirements=tuple(_requirements(root, config)),
+        requirements=tuple(_requirements(root, config, task_id)),
     )
     return task, {"described": described, "copied_py": copied}
 

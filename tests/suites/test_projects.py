@@ -332,3 +332,49 @@ def test_simpy_reference_really_fails_its_own_tests(projects_dir: Path, tmp_path
     task = ProjectsSuite(data_dir=projects_dir, only=["CodeProjectEval/simpy"], include_known_issues=True).load().tasks[0]
     result = _run_reassembled(task, tmp_path)
     assert result.returncode != 0 and "module 'simpy' has no attribute 'Store'" in result.stdout + result.stderr
+
+
+def _hostile_copy(tmp_path: Path, projects_dir: Path, name: str) -> Path:
+    good = projects_dir / "DevEval" / "particle-swarm-optimization"
+    if not good.is_dir():
+        pytest.skip("particle-swarm-optimization is not in this data")
+    target = tmp_path / "data" / "DevEval" / name
+    shutil.copytree(good, target)
+    return target
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("PRD", "../../../secret.txt"),
+        ("architecture_design", "/etc/hostname"),
+        ("required_files", ["../../../secret.txt"]),
+        ("required_files", ["../../*"]),
+        ("dependencies", "../../../secret.txt"),
+        ("code_file_DAG", {"../../../evil.py": []}),
+        ("unit_tests", "../../.."),
+    ],
+)
+def test_config_paths_outside_the_project_are_refused(tmp_path: Path, projects_dir: Path, key: str, value: object) -> None:
+    import json
+
+    (tmp_path / "secret.txt").write_text("SECRET")
+    (tmp_path / "evil.py").write_text("def f():\n    return 'SECRET'\n")
+    project = _hostile_copy(tmp_path, projects_dir, "hostile")
+    config = json.loads((project / "config.json").read_text())
+    config[key] = value
+    (project / "config.json").write_text(json.dumps(config))
+    source = ProjectsSuite(data_dir=tmp_path / "data")
+    tasks = source.load().tasks
+    reason = source.excluded["DevEval/hostile"]
+    assert tasks == []
+    assert "points outside the project" in reason or "not a relative path inside the project" in reason, reason
+
+
+def test_a_symlink_out_of_the_package_is_refused(tmp_path: Path, projects_dir: Path) -> None:
+    (tmp_path / "secret.txt").write_text("SECRET")
+    project = _hostile_copy(tmp_path, projects_dir, "linked")
+    (project / "pso" / "data.txt").symlink_to(tmp_path / "secret.txt")
+    source = ProjectsSuite(data_dir=tmp_path / "data")
+    assert source.load().tasks == []
+    assert "points outside the project" in source.excluded["DevEval/linked"]
