@@ -378,3 +378,23 @@ def test_a_symlink_out_of_the_package_is_refused(tmp_path: Path, projects_dir: P
     source = ProjectsSuite(data_dir=tmp_path / "data")
     assert source.load().tasks == []
     assert "points outside the project" in source.excluded["DevEval/linked"]
+
+
+def test_run_cli_reads_the_data_dir_and_stops_clearly_on_a_multi_file_task(projects_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from bench._cli import app
+    from bench.suites import known_suites, register_suite
+
+    monkeypatch.delenv("PROJECTS_DATA", raising=False)
+    try:
+        result = CliRunner().invoke(app, ["run", "--suite", "projects"])
+        assert result.exit_code == 2 and "no projects data directory given" in result.output
+        result = CliRunner().invoke(
+            app, ["run", "--suite", "projects", "--data-dir", str(projects_dir), "--task", "DevEval/particle-swarm-optimization", "--mode", "serial"]
+        )
+        assert result.exit_code == 2
+        assert "spans 2 modules" in result.output and "does not run multi-file tasks yet" in result.output
+    finally:
+        register_suite("projects", ProjectsSuite)  # the CLI registered a data-bound factory
+    assert "projects" in known_suites()
