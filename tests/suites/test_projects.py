@@ -384,17 +384,14 @@ def test_run_cli_reads_the_data_dir_and_stops_clearly_on_a_multi_file_task(proje
     from typer.testing import CliRunner
 
     from bench._cli import app
-    from bench.suites import known_suites, register_suite
+    from bench.suites import _registry
 
     monkeypatch.delenv("PROJECTS_DATA", raising=False)
-    try:
-        result = CliRunner().invoke(app, ["run", "--suite", "projects"])
-        assert result.exit_code == 2 and "no projects data directory given" in result.output
-        result = CliRunner().invoke(
-            app, ["run", "--suite", "projects", "--data-dir", str(projects_dir), "--task", "DevEval/particle-swarm-optimization", "--mode", "serial"]
-        )
-        assert result.exit_code == 2
-        assert "spans 2 modules" in result.output and "does not run multi-file tasks yet" in result.output
-    finally:
-        register_suite("projects", ProjectsSuite)  # the CLI registered a data-bound factory
-    assert "projects" in known_suites()
+    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))  # the CLI registers a data-bound factory
+    result = CliRunner().invoke(app, ["run", "--suite", "projects"])
+    assert result.exit_code == 2 and "no projects data directory given" in result.output
+    result = CliRunner().invoke(
+        app, ["run", "--suite", "projects", "--data-dir", str(projects_dir), "--task", "DevEval/particle-swarm-optimization", "--mode", "serial"]
+    )
+    assert result.exit_code == 2
+    assert "spans 2 modules" in result.output and "does not run multi-file tasks yet" in result.output
