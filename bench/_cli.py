@@ -22,6 +22,40 @@ from .suites import data_app
 app = typer.Typer(help="Run many coding agents on one shared CRDT document, and measure it.", no_args_is_help=True)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        typer.echo(f"crdt-bench {metadata.version('crdt-agents')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """Run many coding agents on one shared CRDT document, and measure it."""
+
+
+@app.command()
+def tasks(
+    suite: Annotated[str, typer.Option(help="Suite: bundled, classeval, humaneval, or a directory of tasks.")] = "bundled",
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="ClassEval data directory (default: $CLASSEVAL_DATA).")] = None,
+) -> None:
+    """List a suite's tasks: id, TODOs, the coupling its author expects, the best schedule, title."""
+    from ._tasks import task_lines
+    from .suites import SuiteError
+
+    if data_dir is not None:
+        os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())
+    try:
+        for line in task_lines(suite):
+            typer.echo(line)
+    except SuiteError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
 @app.command()
 def relay(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
@@ -124,7 +158,10 @@ def serve(
 
 @app.command()
 def run(
-    mode: Annotated[list[str] | None, typer.Option(help="Mode to compare (repeatable): parallel, serial, waves, auto.")] = None,
+    mode: Annotated[
+        list[str] | None,
+        typer.Option(help="Mode to compare (repeatable; default serial, parallel, auto). See the modes above."),
+    ] = None,
     suite: Annotated[str, typer.Option(help="Suite: bundled, classeval, humaneval, projects, or a directory of tasks.")] = "bundled",
     task: Annotated[list[str] | None, typer.Option(help="Task id to run (repeatable; default: the whole suite).")] = None,
     data_dir: Annotated[
@@ -148,8 +185,17 @@ def run(
     budget: Annotated[float | None, typer.Option(help="Cost cap per trial in USD (priced models).")] = None,
     pyright: Annotated[bool, typer.Option(help="Judge semantic conflicts with a warm pyright.")] = True,
     results: Annotated[
-        Path | None, typer.Option(help="Append one JSON line per trial; re-running the same command resumes from it.")
+        Path | None,
+        typer.Option(help="JSONL file, one row per trial (default runs/<date>-<run id>/results.jsonl); the same command resumes it."),
     ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and its token, cost and time estimate; call nothing.")] = False,
+    concurrency: Annotated[int, typer.Option(help="Trials at once (each has its own replicas, relay and model client).")] = 1,
+    executor: Annotated[str, typer.Option(help="local (this process) or ray (Ray actors; pip install 'crdt-agents[ray]').")] = "local",
+    ray_address: Annotated[str | None, typer.Option(help="ray: cluster address, e.g. 10.0.0.5:6379 (default: a new local cluster).")] = None,
+    record: Annotated[Path | None, typer.Option(help="Store every model reply in this directory; replay it with --model recorded:DIR.")] = None,
+    max_consecutive_errors: Annotated[int, typer.Option(help="Stop after this many error trials in a row (exit 1).")] = 3,
+    max_calls: Annotated[int | None, typer.Option(help="Model calls in flight at once, over all concurrent trials.")] = None,
+    tokens_per_minute: Annotated[int | None, typer.Option(help="Provider token rate cap, over all concurrent trials.")] = None,
     watch: Annotated[
         bool,
         typer.Option(
@@ -158,15 +204,25 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """Run a suite in each mode and print a per-task comparison (offline scripted model by default)."""
+    """Run a suite in each mode and compare them (offline scripted model by default).
+
+    \b
+    Modes:
+      serial    one implementer, TODOs in dependency order (the baseline)
+      parallel  --agents implementers claim any open TODO at once
+      waves     parallel inside each wave of the dependency graph, waves in order
+      auto      the coupling classifier picks one of the three per task
+
+    Real models: try --dry-run first (plan, tokens, cost, time). The provider's key and endpoint are
+    checked before the first trial; rows go to the results file as trials finish; run the same
+    command again to resume, on this machine or with --executor ray.
+    """
     from pydantic import ValidationError
 
-    from agents.models import ModelError
-    from agents.roles import AgentError
+    import sys
 
-    from ._results import ResumeError
-    from ._run import RunConfig, comparison_table, run_suite
-    from .suites import SuiteError
+    from ._run import RunConfig
+    from ._session import run_command
 
     if suite == "projects":
         from .suites import ProjectsSuite, register_suite
@@ -189,6 +245,13 @@ def run(
                 "profile": profile,
                 "pyright": pyright,
                 "results": results,
+                "concurrency": concurrency,
+                "executor": executor,
+                "ray_address": ray_address,
+                "record": record,
+                "max_consecutive_errors": max_consecutive_errors,
+                "max_calls": max_calls,
+                "tokens_per_minute": tokens_per_minute,
                 "trial": {
                     "transport": "websocket" if relay_url else transport,
                     "relay_url": relay_url,
@@ -206,25 +269,12 @@ def run(
         )
     except ValidationError as exc:
         raise typer.BadParameter(_first_error(exc)) from exc
-    try:
-        if watch:
-            from ._watch import run_watched
-
-            token = relay_token or os.environ.get("CRDT_WS_TOKEN")
-            outcome = anyio.run(run_watched, config, typer.echo, relay_url, token)
-            if relay_url is None:
-                return  # run_watched printed the table before serving replay
-        else:
-            outcome = anyio.run(run_suite, config, typer.echo)
-    except (SuiteError, ModelError, AgentError, ResumeError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except KeyboardInterrupt:
-        saved = f"finished trials are in {results}; run the same command to continue" if results else "nothing was saved (no --results)"
-        typer.echo(f"\ninterrupted: {saved}", err=True)
-        raise typer.Exit(130) from None
-    typer.echo("")
-    typer.echo(comparison_table(outcome))
+    token = relay_token or os.environ.get("CRDT_WS_TOKEN")
+    code = run_command(
+        config, dry_run=dry_run, echo=typer.echo, err=lambda line: typer.echo(line, err=True), live=sys.stdout.isatty(),
+        watch=(relay_url, token) if watch else None,
+    )  # fmt: skip
+    raise typer.Exit(code)
 
 
 def _first_error(exc: Any) -> str:

@@ -14,7 +14,7 @@ building, merging and judging all land there.
 from __future__ import annotations
 
 import statistics
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -23,7 +23,7 @@ from agents.roles import ImplementerStats, JudgeSummary, TaskSpec
 from agents.scheduler import Plan, topological_order
 from crdt_ws import Event, TodoEntry, TodoStatus
 
-__all__ = ["TrialResult", "summarize", "critical_path_bound", "optimal_makespan"]
+__all__ = ["TrialResult", "error_row", "summarize", "critical_path_bound", "optimal_makespan"]
 
 
 class TrialResult(BaseModel):
@@ -86,6 +86,13 @@ class TrialResult(BaseModel):
     speculated: int = Field(default=0, description="Claims that asked for k drafts at once.")
     speculation_passed: int = Field(default=0, description="Of those, claims where some draft passed the visible checks.")
     faults: int = Field(description="Offline replies that carried an injected fault (scripted only).")
+    status: Literal["ok", "error"] = Field(
+        default="ok",
+        description="error: the trial measured nothing (every model call failed, or it raised); such rows are "
+        "kept as a record, run again on resume and left out of the figures.",
+    )
+    model_failures: int = Field(default=0, description="Model calls that failed (after the provider's retries).")
+    error: str | None = Field(default=None, description="Why the trial is an error row (the last model or trial error).")
     versions: dict[str, str] = Field(default_factory=dict, description="Python, the project and its key dependencies.")
 
 
@@ -184,6 +191,8 @@ def summarize(
     latencies = [x for c in claims for x in c.latencies]
     waits = [x for c in claims for x in c.waits]
     costs = [c.cost_usd for c in calls if c.cost_usd is not None]
+    failures = sum(s.model_failures for s in stats)
+    last_error = next((s.last_model_error for s in stats if s.last_model_error), None)
     classes = score.test_classes
     return TrialResult(
         task=spec.id,
@@ -234,4 +243,24 @@ def summarize(
         speculated=sum(1 for e in events if e.type == "drafts"),
         speculation_passed=sum(1 for e in events if e.type == "drafts" and e.data.get("passed")),
         faults=sum(1 for c in calls if c.fault),
+        # Every call failing (no key, dead server) measured the coordination of nothing: not a FAIL.
+        status="error" if failures and not calls else "ok",
+        model_failures=failures,
+        error=last_error if failures and not calls else None,
     )
+
+
+def error_row(*, task: str, requested: str, seed: int, provider: str, transport: str, error: str) -> TrialResult:
+    """The row of a trial that raised before it could be measured (timeout, model error outside the agents)."""
+    zero: dict[str, Any] = dict.fromkeys(
+        ("agents", "edges", "waves", "stubs", "test_classes", "test_classes_passed", "tests_run", "tests_failed",
+         "visible_pass", "visible_fail", "reopened", "calls", "blind_calls", "output_tokens", "input_tokens",
+         "claims", "claim_losses", "reclaims", "double_claims", "conflicts_found", "conflicts_reconciled", "faults"),
+        0,
+    )  # fmt: skip
+    timings = dict.fromkeys(("wall_s", "implement_s", "bound_s", "overhead", "schedule_bound_s", "coordination_overhead"), 0.0)
+    return TrialResult(
+        task=task, requested=requested, mode=requested, transport=transport, seed=seed, provider=provider,
+        coupling_score=None, first_all_pass_s=None, passed=False, cost_usd=None, claim_p50_ms=None,
+        phase="error", status="error", error=error, **zero, **timings,
+    )  # fmt: skip

@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import subprocess
+from datetime import date
 from importlib import metadata
 from pathlib import Path
 
@@ -24,7 +25,10 @@ from pydantic import BaseModel, ValidationError
 
 from ._metrics import TrialResult
 
-__all__ = ["ResumeError", "TrialKey", "append_result", "completed_trials", "fingerprint", "versions"]
+__all__ = [
+    "ResumeError", "TrialKey", "append_result", "completed_trials", "default_results_path", "ensure_writable",
+    "fingerprint", "versions",
+]  # fmt: skip
 
 TrialKey = tuple[str, str, int]
 """(task, requested mode, run index): what one row settles."""
@@ -67,7 +71,7 @@ def completed_trials(path: Path | None, run_id: str) -> tuple[dict[TrialKey, Tri
                 warnings.append(f"{path}:{i + 1}: ignoring a row cut short (a run killed mid-write); its trial runs again and the cut row is dropped")
                 continue
             raise ResumeError(f"{path}:{i + 1}: not a results row ({exc}); fix or remove that line") from exc
-        if row.get("run_id") == run_id:
+        if row.get("run_id") == run_id and row.get("status", "ok") != "error":  # an error row measured nothing: run it again
             try:
                 result = TrialResult.model_validate(row)
             except ValidationError as exc:
@@ -76,6 +80,29 @@ def completed_trials(path: Path | None, run_id: str) -> tuple[dict[TrialKey, Tri
                 raise ResumeError(f"{path}:{i + 1}: not a trial row of this version ({where}: {err['msg']})") from exc
             done[(result.task, result.requested, result.run)] = result
     return done, warnings
+
+
+def default_results_path(run_id: str, *, root: Path = Path("runs"), today: date | None = None) -> Path:
+    """``runs/<date>-<run_id>/results.jsonl``: where a run saves when not told (the same day and config resume)."""
+    return root / f"{(today or date.today()).isoformat()}-{run_id}" / "results.jsonl"
+
+
+def ensure_writable(path: Path) -> None:
+    """Fail now, before any trial is paid for, if rows could not be appended to ``path``."""
+    if path.is_dir():
+        raise ResumeError(f"results path {path} is a directory; give a file name such as {path / 'results.jsonl'}")
+    made = [p for p in reversed(path.parents) if not p.exists()]
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ResumeError(f"cannot write results file {path}: {exc.strerror or exc}") from exc
+    if not existed:  # leave nothing behind: the run may still fail its preflight
+        path.unlink()
+        for directory in reversed(made):
+            directory.rmdir()
 
 
 def append_result(path: Path, result: TrialResult) -> None:

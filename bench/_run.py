@@ -6,40 +6,54 @@ by (task, seed).  Blocks run in a seeded random order and the modes in a
 seeded random order inside each block, so neither slow drift of the machine
 nor warm caches favour a mode, while the paired trials still run close in
 time.  Every trial gets fresh replicas; one judge sandbox and one warm
-pyright serve them all.  Rows are appended to the results file as trials
-finish, and the same command resumes an interrupted run (``bench._results``).
+pyright serve them all.  Up to ``concurrency`` trials run at once, started in
+that order as slots free (``bench._executor``: in this process or on Ray).
+Rows are appended to the results file as trials finish, and the same command
+resumes an interrupted run (``bench._results``), under either executor.
 """
 
 from __future__ import annotations
 
 import random
 import statistics
-import time
 from collections.abc import Callable
-from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from agents.judge import HiddenTests, Judge, PyrightServer, VisibleChecks, outline_doctests
-from agents.models import Budget, BudgetConfig, StreamingModel, resolve_model
-from agents.roles import TaskSpec
+from agents.models import preflight
 from agents.scheduler import Mode
 
+from ._executor import get_executor
 from ._metrics import TrialResult
-from ._results import append_result, completed_trials, fingerprint, versions
-from ._trial import TrialConfig, run_trial, trial_room
+from ._progress import Progress
+from ._results import append_result, completed_trials, ensure_writable, fingerprint
+from ._runner import Job, make_model, task_inputs
+from ._trial import TrialConfig
 from ._watch import RunWatch
-from .suites import SuiteReferences, Task, get_suite
+from .suites import SuiteReferences, get_suite
 
-__all__ = ["RunConfig", "run_suite", "comparison_table", "task_inputs"]
+__all__ = ["RunAborted", "RunConfig", "run_suite", "comparison_table", "task_inputs"]
 
-Progress = Callable[[str], None]
+# Options that change how a run is carried out, not what a trial measures: not in the run id,
+# so a run resumes under another executor, concurrency or error policy.
+_PLACEMENT = {
+    "tasks", "modes", "runs", "results", "concurrency", "executor", "ray_address", "record",
+    "max_consecutive_errors", "max_calls", "tokens_per_minute", "preflight_timeout_s",
+}  # fmt: skip
+
+
+class RunAborted(Exception):
+    """The run stopped early (too many trials in a row were errors); the message says why, ``rows`` what ran."""
+
+    def __init__(self, message: str, rows: list[TrialResult]) -> None:
+        super().__init__(message)
+        self.rows = rows
 
 
 class RunConfig(BaseModel):
-    """A benchmark run: which tasks, which modes, which model."""
+    """A benchmark run: which tasks, which modes, which model, and how the trials are carried out."""
 
     suite: str = Field(default="bundled", description="Suite name (bundled) or a directory of tasks.")
     tasks: list[str] | None = Field(default=None, description="Task ids to run (None: all of the suite).")
@@ -56,122 +70,92 @@ class RunConfig(BaseModel):
     results: Path | None = Field(
         default=None, description="Append one JSON line per trial here; trials of this configuration already there are skipped (resume)."
     )
+    concurrency: int = Field(default=1, ge=1, description="Trials at once (each with its own replicas, relay, model client).")
+    executor: Literal["local", "ray"] = Field(default="local", description="local: in this process; ray: as Ray actors on a cluster.")
+    ray_address: str | None = Field(default=None, description="ray: the cluster to join (None: start a local one).")
+    record: Path | None = Field(default=None, description="Store every model reply here, replayable offline as recorded:DIR.")
+    max_consecutive_errors: int = Field(default=3, ge=1, description="Stop the run after this many error trials in a row.")
+    max_calls: int | None = Field(default=None, gt=0, description="Model calls in flight at once over all trials (per process).")
+    tokens_per_minute: int | None = Field(default=None, gt=0, description="Token rate cap over all trials (per process).")
+    preflight_timeout_s: float = Field(default=8.0, gt=0, description="Bound on the provider check before the first trial.")
 
     def run_id(self) -> str:
-        """Fingerprint of what changes a trial's measurement (not which tasks, modes or how many runs)."""
-        return fingerprint(self, exclude={"tasks", "modes", "runs", "results"})
+        """Fingerprint of what changes a trial's measurement (not which tasks, how many runs, or where they run)."""
+        return fingerprint(self, exclude=_PLACEMENT)
 
 
-def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests]:
-    """What the agents are given and what scores them.
-
-    The suite's skeleton is handed to the outliner (``outline=False`` makes it
-    ask the model for one instead, which offline models may answer with faults).
-    """
-    spec = TaskSpec(id=task.id, spec=task.spec, file=task.file, outline=task.skeleton() if outline else None)
-    hidden = HiddenTests(style="unittest", test_source=task.tests, test_classes=list(task.test_classes), module_name=task.module_name)
-    return spec, hidden
+Say = Callable[[str], None]
 
 
-def _model(config: RunConfig, references: SuiteReferences, budget: Budget | None) -> StreamingModel:
-    options: dict[str, Any] = {"latency": {"profile": config.profile, "time_scale": config.time_scale}}
-    if config.model.split(":")[0] == "scripted":
-        options["references"] = references
-        for key in ("fault_rate", "blind_fault_rate"):
-            if getattr(config, key) is not None:
-                options[key] = getattr(config, key)
-    elif config.model.split(":")[0] == "replay":
-        options = {"latency": options["latency"]}
-    else:
-        options = {}
-    return resolve_model(config.model, budget=budget, **options)
-
-
-def _budget(config: RunConfig) -> Budget | None:
-    """Each trial's own budget (a run-wide one would starve the trials that happen to run last)."""
-    scheduler = config.trial.scheduler
-    if scheduler.token_budget is None and scheduler.cost_budget_usd is None:
-        return None
-    return Budget(BudgetConfig(max_tokens=scheduler.token_budget, max_cost_usd=scheduler.cost_budget_usd))
-
-
-async def run_suite(config: RunConfig, progress: Progress | None = None, watch: RunWatch | None = None) -> list[TrialResult]:
+async def run_suite(config: RunConfig, progress: Progress | Say | None = None, watch: RunWatch | None = None) -> list[TrialResult]:
     """Run every (task, mode, run) trial not yet in the results file.
 
-    Returns the whole experiment: the rows of this configuration found in the
-    results file for the selected trials, then the trials run now, in order.
+    Before the first trial: the results file is checked writable, the executor
+    available and the provider's key and endpoint working (``PreflightFailed``).
+    Returns the whole experiment in the run's order: rows of this configuration
+    already in the results file for the selected trials, and the trials run now.
+    Raises ``RunAborted`` after ``max_consecutive_errors`` error rows in a row.
     ``watch`` (``--watch``): trials run on its relay and are listed in its index room.
     """
-    say = progress or (lambda _line: None)
+    show = progress if isinstance(progress, Progress) else Progress(progress or (lambda _line: None), live=False)
     suite = get_suite(config.suite)
     tasks = [suite.task(t) for t in config.tasks] if config.tasks else list(suite.tasks)
     run_id = config.run_id()
+    if config.results is not None:
+        ensure_writable(config.results)  # before anything is paid for
     done, warnings = completed_trials(config.results, run_id)
     for warning in warnings:
-        say(f"warning: {warning}")
+        show.line(f"warning: {warning}")
     plan = trial_order(config, [t.id for t in tasks])
-    todo = [(order, key) for order, key in enumerate(plan) if key not in done]
-    references = SuiteReferences(suite)
-    stamp = versions()
+    jobs = [Job(order=i, task=t, mode=m, run=r) for i, (t, m, r) in enumerate(plan) if (t, m, r) not in done]
+    executor = get_executor(config)
+    probe = make_model(config.model_copy(update={"record": None}), SuiteReferences(suite), None)
+    show.line(f"model: {probe.info.label}")
+    show.line(f"suite {suite.name}: {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs = {len(plan)} trials (run {run_id})")
+    if not probe.info.offline and jobs:
+        async with probe:
+            show.line(f"preflight: {await preflight(probe, timeout_s=config.preflight_timeout_s)}")
+    if len(jobs) < len(plan):
+        show.line(f"resuming: {len(plan) - len(jobs)} of {len(plan)} trials already in {config.results}")
+    if watch is not None:
+        watch.plan([(job.order, job.task, job.mode, config.seed + job.run) for job in jobs], probe.info.label, run_id)
     results: list[TrialResult] = [done[key] for key in plan if key in done]
-    async with AsyncExitStack() as stack:
-        pyright = await stack.enter_async_context(PyrightServer()) if config.pyright else None
-        judge = Judge(pyright=pyright)
-        label = _model(config, references, None).info.label
-        say(
-            f"model: {label}; suite {suite.name}: {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs "
-            f"= {len(plan)} trials (run {run_id})"
-        )
-        if len(todo) < len(plan):
-            say(f"resuming: {len(plan) - len(todo)} of {len(plan)} trials already in {config.results}")
-        if watch is not None:
-            watch.plan([(order, t, m, config.seed + r) for order, (t, m, r) in todo], label, run_id)
-        inputs = {t.id: task_inputs(t) for t in tasks}
-        ignored: dict[str, list[str]] = {}
-        began = time.perf_counter()
-        for n, (order, (task_id, mode, run)) in enumerate(todo, start=1):
-            spec, hidden = inputs[task_id]
-            if task_id not in ignored:
-                ignored[task_id] = await examples_the_reference_fails(judge, suite.task(task_id))
-                if ignored[task_id]:
-                    say(f"{task_id}: not checking the examples its own reference fails: {', '.join(ignored[task_id])}")
-            judge_config = config.trial.judge.model_copy(update={"ignore_examples": ignored[task_id]})
-            trial = config.trial.model_copy(update={"seed": config.seed + run, "judge": judge_config, **(watch.link() if watch else {})})
-            room = watch.room_for(order) if watch is not None else None
-            if room is None and trial.relay_url is not None:
-                room = trial_room(task_id, mode, trial.seed, shared=True)
-            if room is not None:
-                say(f"trial {task_id} {mode} seed {trial.seed}: room {room}")  # where other agents and viewers join
-            if watch is not None and room is not None:
-                watch.running(room)
-            # A fresh client per trial: each trial has its own budget.
-            try:
-                async with _model(config, references, _budget(config)) as model:
-                    result = await run_trial(spec, hidden, mode, model, trial, judge=judge, pyright=pyright, room=room)
-            except Exception as exc:
-                if watch is not None and room is not None:
-                    watch.failed(room, str(exc))
-                raise
-            if watch is not None and room is not None:
-                watch.finished(room, result)
-            result = result.model_copy(update={"run_id": run_id, "suite": suite.name, "run": run, "order": order, "versions": stamp})
-            results.append(result)
-            if config.results is not None:
-                append_result(config.results, result)
-            elapsed = time.perf_counter() - began
-            say(_line(len(results), len(plan), result) + f" eta={_eta(elapsed, n, len(todo))}")
-    return results
+    streak: list[TrialResult] = []
+    show.start(len(plan), len(plan) - len(jobs))
+
+    async def on_row(row: TrialResult) -> None:
+        results.append(row)
+        if config.results is not None:
+            append_result(config.results, row)
+        show.finished(row)
+        streak[:] = [*streak, row] if row.status == "error" else []
+        if len(streak) >= config.max_consecutive_errors:
+            raise RunAborted(
+                f"stopped after {len(streak)} error trials in a row (--max-consecutive-errors "
+                f"{config.max_consecutive_errors}); last: {row.error}",
+                sorted(results, key=lambda r: r.order),
+            )
+
+    try:
+        await executor.run(config, jobs, on_row, observe=show.observe, say=show.line, watch=watch)
+    except BaseExceptionGroup as group:
+        raise first_error(group) from None
+    return sorted(results, key=lambda r: r.order)
 
 
-async def examples_the_reference_fails(judge: Judge, task: Task) -> list[str]:
-    """Symbols whose outline examples the task's own reference fails: as visible checks they would send correct code to repair."""
-    examples = outline_doctests(task.skeleton())
-    if not examples:
-        return []
-    feedback = await judge.feedback(task.reference, VisibleChecks(doctests=examples, pyright=False, file_name=task.file))
-    if feedback.import_error:
-        return sorted(examples)
-    return sorted(d.symbol for d in feedback.doctests if d.failed)
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error that stopped concurrent trials (the others are the cancellations it caused)."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    return next((e for e in leaves if isinstance(e, Exception)), leaves[0])
 
 
 def trial_order(config: RunConfig, task_ids: list[str]) -> list[tuple[str, Mode, int]]:
@@ -185,20 +169,6 @@ def trial_order(config: RunConfig, task_ids: list[str]) -> list[tuple[str, Mode,
         rng.shuffle(modes)
         order.extend((task, mode, run) for mode in modes)
     return order
-
-
-def _eta(elapsed: float, done: int, total: int) -> str:
-    left = elapsed / done * (total - done)
-    return f"{left / 60:.0f}m" if left >= 90 else f"{left:.0f}s"
-
-
-def _line(done: int, total: int, r: TrialResult) -> str:
-    verdict = "pass" if r.passed else f"FAIL {r.test_classes_passed}/{r.test_classes}"
-    mode = r.mode if r.requested == r.mode else f"{r.requested}->{r.mode}"
-    return (
-        f"[{done}/{total}] {r.task:<20} {mode:<16} agents={r.agents} wall={r.wall_s:6.2f}s "
-        f"calls={r.calls:<3} repairs={r.reopened:<2} hidden={verdict}"
-    )
 
 
 def comparison_table(results: list[TrialResult]) -> str:
@@ -237,8 +207,7 @@ def _auto_summary(by_task: dict[str, list[TrialResult]], modes: list[str]) -> st
     total = {m: sum(wall[m] for wall in complete.values()) for m in modes}
     return (
         f"auto within 5% of the better of serial and parallel on {within}/{len(ratios)} tasks "
-        f"(worst: {worst}, {ratios[worst]:.2f}x); suite time: "
-        + ", ".join(f"{m} {total[m]:.1f}s" for m in modes)
+        f"(worst: {worst}, {ratios[worst]:.2f}x)\nsuite time: " + ", ".join(f"{m} {total[m]:.1f}s" for m in modes)
     )
 
 

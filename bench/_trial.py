@@ -111,10 +111,12 @@ async def run_trial(
     *,
     judge: Judge,
     pyright: PyrightServer | None = None,
+    observe: Callable[[Workspace], None] | None = None,
     room: str | None = None,
 ) -> TrialResult:
     """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests.
 
+    ``observe`` is handed the outliner's replica once the plan is published (progress displays read it).
     ``room``: the workspace's room name (``crdt-bench run --watch`` announces it before the trial starts).
     """
     if room is None:
@@ -127,6 +129,8 @@ async def run_trial(
         plan = await Outliner(outliner_ws, model, config.outliner).run(
             spec, mode, agents=scheduler.agents, objective=scheduler.objective
         )
+        if observe is not None:
+            observe(outliner_ws)
         agents = 1 if plan.mode == "serial" else scheduler.agents
         judge_ws = Workspace("judge")
         await stack.enter_async_context(connect(judge_ws))

@@ -5,6 +5,7 @@ Providers by short name (``resolve_model``)::
     anthropic:<model>             Claude via the anthropic SDK (key from $ANTHROPIC_API_KEY)
     openai:<model>@<base_url>     OpenAI-compatible servers: vLLM, llama.cpp server, Ollama
     replay:<recording>            real recorded ClassEval replies (offline)
+    recorded:<dir>                the replies of a run recorded with RecordingModel / --record (offline)
     scripted                      reference implementations + seeded faults (offline)
 
 Streaming::
@@ -19,7 +20,8 @@ Errors (one root)::
 
     ModelError
     ├── ConfigError                 bad name/option/environment
-    │   └── UnknownProvider         provider short name not registered
+    │   ├── UnknownProvider         provider short name not registered
+    │   └── PreflightFailed         key/endpoint/model check before a run failed (one line: provider + fix)
     ├── UnknownRequest              offline provider has no reply for this request
     ├── StreamNotFinished           usage read before the stream ended
     ├── BudgetExceeded              token or cost cap would be exceeded (raised before the call)
@@ -52,8 +54,11 @@ from ._errors import (
 )
 from ._faults import FAULT_KINDS, Fault, FaultKind, inject_fault, inject_one_of
 from ._latency import PROFILES, LatencyConfig, LatencyModel, LatencyProfile, StreamPlan, get_profile
+from ._limiter import LimiterConfig, ProviderLimiter
 from ._openai import OpenAIConfig, OpenAIModel
+from ._preflight import PreflightFailed, connection_problem, preflight
 from ._pricing import Pricing, cache_min_tokens, claude_pricing, known_claude_models
+from ._record import RecordedConfig, RecordedModel, RecordingModel, request_fingerprint
 from ._references import ClassEvalReferences, DictReferences, Reference, ReferenceSource
 from ._registry import ProviderFactory, known_providers, register_provider, resolve_model
 from ._replay import ReplayConfig, ReplayModel, available_recordings
@@ -79,6 +84,7 @@ __all__ = [
     "LatencyConfig",
     "LatencyModel",
     "LatencyProfile",
+    "LimiterConfig",
     "Message",
     "Model",
     "ModelError",
@@ -89,14 +95,19 @@ __all__ = [
     "OnlineModel",
     "OpenAIConfig",
     "OpenAIModel",
+    "PreflightFailed",
     "Pricing",
     "ProviderError",
     "ProviderFactory",
     "ProviderInfo",
+    "ProviderLimiter",
     "ProviderRejected",
     "ProviderTimeout",
     "ProviderUnavailable",
     "RateLimited",
+    "RecordedConfig",
+    "RecordedModel",
+    "RecordingModel",
     "Reference",
     "ReferenceSource",
     "ReplayConfig",
@@ -114,13 +125,16 @@ __all__ = [
     "available_recordings",
     "cache_min_tokens",
     "claude_pricing",
+    "connection_problem",
     "count_tokens",
     "get_profile",
     "inject_fault",
     "inject_one_of",
     "known_claude_models",
     "known_providers",
+    "preflight",
     "register_provider",
+    "request_fingerprint",
     "resolve_model",
     "tokenize",
 ]

@@ -9,15 +9,18 @@ connection errors and timeouts with back-off while no text has been delivered.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from pydantic import BaseModel, Field
 
 from ._base import CallState, OnlineModel, RetryConfig
 from ._budget import Budget
 from ._errors import ConfigError, ProviderError, ProviderRejected, ProviderTimeout, ProviderUnavailable, RateLimited
+from ._preflight import PreflightFailed, connection_problem
 from ._pricing import Pricing, cache_min_tokens, claude_pricing
 from ._tokens import count_tokens
 from ._types import ModelRequest, ProviderInfo
@@ -112,6 +115,50 @@ class AnthropicModel(OnlineModel):
                 timeout=anthropic.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s),
             )
         return self._client
+
+    @property
+    def endpoint(self) -> str:
+        return self.config.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
+
+    async def warm_up(self) -> None:
+        if os.environ.get(self.config.api_key_env):  # without a key the check fails at once: no import needed
+            await anyio.to_thread.run_sync(importlib.import_module, "anthropic")
+
+    async def check(self, timeout_s: float) -> str:
+        """``GET /v1/models/{id}``: free, and proves the key, the endpoint and the model id at once."""
+        where = self._where()
+        env = self.config.api_key_env
+        if not os.environ.get(env):  # before importing the SDK (seconds on a busy machine)
+            raise PreflightFailed(f"{where}: no API key; set {env} (export {env}=sk-ant-...) and run again")
+        import anthropic
+        import httpx2
+
+        client = self._get_client()
+        try:
+            info = await client.models.retrieve(self.config.model, timeout=timeout_s)
+        except anthropic.APIStatusError as err:
+            status, kind = err.status_code, _error_type(err.body)
+            if status == 401:
+                raise PreflightFailed(f"{where}: the key in ${env} was rejected (HTTP 401); set ${env} to a valid API key") from None
+            if status == 403:
+                raise PreflightFailed(f"{where}: the key in ${env} may not use this API (HTTP 403); check its workspace permissions") from None
+            if status == 404:
+                raise PreflightFailed(
+                    f"{where}: no model {self.config.model!r} (HTTP 404); use a model id your key can see (GET /v1/models)"
+                ) from None
+            if status == 429 or status >= 500:
+                return f"{where}: key accepted; the API is busy now (HTTP {status}), calls will back off"
+            raise PreflightFailed(f"{where}: HTTP {status} {kind or ''} on GET /v1/models; check the key and base URL") from None
+        except anthropic.APITimeoutError:
+            raise TimeoutError from None
+        except (anthropic.APIConnectionError, httpx2.TransportError) as err:
+            host = httpx2.URL(self.endpoint).host
+            raise PreflightFailed(f"{where}: {connection_problem(err, host)}; check ANTHROPIC_BASE_URL / base_url") from None
+        return f"{where}: key accepted, model {info.id} found"
+
+    def _where(self) -> str:
+        default = self.endpoint == "https://api.anthropic.com"
+        return f"anthropic:{self.config.model}" + ("" if default else f" at {self.endpoint}")
 
     async def aclose(self) -> None:
         client, self._client = self._client, None

@@ -14,8 +14,9 @@ import anyio
 from pydantic import BaseModel, Field
 
 from ._budget import Budget, Reservation
-from ._errors import ProviderError, StreamInterrupted
+from ._errors import ProviderError, RateLimited, StreamInterrupted
 from ._latency import LatencyConfig, LatencyModel
+from ._limiter import ProviderLimiter
 from ._pricing import Pricing
 from ._tokens import count_tokens, tokenize
 from ._types import Completion, ModelRequest, ModelStream, ProviderInfo, Usage
@@ -142,6 +143,19 @@ class StreamingModel(ABC):
         async with self.stream(request) as stream:
             return await stream.collect()
 
+    @property
+    def endpoint(self) -> str:
+        """Where calls go (a URL for online providers), for error messages."""
+        return "offline"
+
+    async def warm_up(self) -> None:
+        """Load what the first call needs (an SDK import takes seconds) so that timed work does not include it."""
+
+    async def check(self, timeout_s: float) -> str:
+        """Prove the provider can answer, with its cheapest real request (see ``preflight``); offline: nothing to do."""
+        del timeout_s
+        return f"{self._info.label}: offline, nothing to check"
+
     async def aclose(self) -> None:
         """Release connections (idempotent); offline providers hold none."""
 
@@ -227,19 +241,32 @@ class StreamingModel(ABC):
 
 
 class OnlineModel(StreamingModel):
-    """A provider reached over HTTP: retries ``_attempt`` while nothing was delivered."""
+    """A provider reached over HTTP: retries ``_attempt`` while nothing was delivered.
+
+    With a ``limiter`` (shared by every client of the same provider in a run),
+    each attempt is admitted by it, and a server's retry-after pauses them all.
+    """
 
     retry: RetryConfig
+    limiter: ProviderLimiter | None = None
 
     async def _generate(self, request: ModelRequest, state: CallState) -> AsyncIterator[str]:
         rng = random.Random()
         while True:
             state.attempts += 1
             try:
-                async for chunk in self._attempt(request, state):
-                    yield chunk
+                if self.limiter is None:
+                    async for chunk in self._attempt(request, state):
+                        yield chunk
+                    return
+                async with self.limiter.admit(count_tokens(prompt_text(request))) as spent:
+                    async for chunk in self._attempt(request, state):
+                        yield chunk
+                    spent(state.output_tokens or 0)
                 return
             except ProviderError as err:
+                if self.limiter is not None and isinstance(err, RateLimited) and err.retry_after is not None:
+                    self.limiter.pause(min(err.retry_after, self.retry.max_retry_after_s))
                 err.attempts = state.attempts
                 if state.parts:
                     raise StreamInterrupted(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from ._base import CallState, OnlineModel, RetryConfig, prompt_text
 from ._budget import Budget
 from ._errors import ProviderError, ProviderRejected, ProviderTimeout, ProviderUnavailable, RateLimited
+from ._preflight import PreflightFailed, connection_problem
 from ._pricing import Pricing
 from ._tokens import count_tokens
 from ._types import ModelRequest, ProviderInfo
@@ -84,6 +85,41 @@ class OpenAIModel(OnlineModel):
                 headers=headers, timeout=httpx.Timeout(self.config.timeout_s, connect=self.config.connect_timeout_s)
             )
         return self._client
+
+    @property
+    def endpoint(self) -> str:
+        return self.config.base_url
+
+    async def check(self, timeout_s: float) -> str:
+        """``GET {base_url}/models``: every OpenAI-compatible server (vLLM, llama.cpp, Ollama) answers it for free."""
+        where = self.info.label
+        url = self.config.base_url.rstrip("/") + "/models"
+        try:
+            response = await self._get_client().get(url, timeout=timeout_s)
+        except httpx.TimeoutException:
+            raise TimeoutError from None
+        except httpx.HTTPError as err:
+            host = httpx.URL(self.config.base_url).host
+            raise PreflightFailed(f"{where}: {connection_problem(err, host)}; check the URL after '@' in --model") from None
+        env = self.config.api_key_env or "OPENAI_API_KEY"
+        if response.status_code in (401, 403):
+            raise PreflightFailed(
+                f"{where}: the server refused the bearer token (HTTP {response.status_code}); set ${env} to a key it accepts"
+            )
+        if response.status_code == 404:
+            raise PreflightFailed(f"{where}: no OpenAI-compatible API at {url} (HTTP 404); the URL usually ends in /v1")
+        if response.status_code == 429 or response.status_code >= 500:
+            return f"{where}: server reachable; busy now (HTTP {response.status_code}), calls will back off"
+        if response.status_code != 200:
+            raise PreflightFailed(f"{where}: HTTP {response.status_code} on GET {url}; check the URL and key")
+        try:
+            served = [str(m.get("id")) for m in response.json().get("data") or ()]
+        except (ValueError, AttributeError):
+            raise PreflightFailed(f"{where}: GET {url} did not return a model list; is this an OpenAI-compatible API?") from None
+        if served and self.config.model not in served:
+            # llama.cpp serves one model under its file name and ignores the name asked for: a note, not a failure.
+            return f"{where}: server reachable; note: it lists {', '.join(served[:5])}, not {self.config.model!r}"
+        return f"{where}: server reachable, model {self.config.model} served"
 
     async def aclose(self) -> None:
         client, self._client = self._client, None

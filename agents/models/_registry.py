@@ -1,7 +1,7 @@
 """Short model names -> providers.
 
 ``anthropic:<model>``, ``openai:<model>@<base_url>``, ``replay:<recording>``,
-``scripted`` (or ``scripted:classeval``). Keyword options go to the provider's
+``recorded:<dir>`` (a run captured with ``--record``), ``scripted`` (or ``scripted:classeval``). Keyword options go to the provider's
 pydantic config; a bad name or option is a ``ConfigError`` that says what is
 known. Other providers plug in with ``register_provider``.
 """
@@ -18,7 +18,9 @@ from ._anthropic import AnthropicConfig, AnthropicModel
 from ._base import StreamingModel
 from ._budget import Budget
 from ._errors import ConfigError, UnknownProvider
+from ._limiter import ProviderLimiter
 from ._openai import OpenAIConfig, OpenAIModel
+from ._record import RecordedConfig, RecordedModel
 from ._references import ClassEvalReferences, ReferenceSource
 from ._replay import ReplayConfig, ReplayModel
 from ._scripted import ScriptedConfig, ScriptedModel
@@ -38,24 +40,46 @@ def _validated(config_type: type[Any], values: dict[str, Any], spec: str) -> Any
         raise ConfigError(f"invalid options for {spec!r}: {err}") from err
 
 
+def _limiter(options: dict[str, Any]) -> tuple[ProviderLimiter | None, dict[str, Any]]:
+    """Pop the shared ``limiter=`` option (one object for every client of a provider, not a config value)."""
+    options = dict(options)
+    limiter = options.pop("limiter", None)
+    if limiter is not None and not isinstance(limiter, ProviderLimiter):
+        raise ConfigError(f"limiter must be a ProviderLimiter, got {type(limiter).__name__}")
+    return limiter, options
+
+
 def _anthropic(rest: str, budget: Budget | None, options: dict[str, Any]) -> StreamingModel:
     if not rest:
         raise ConfigError("anthropic needs a model id: 'anthropic:claude-sonnet-4-5'")
-    return AnthropicModel(_validated(AnthropicConfig, {**options, "model": rest}, f"anthropic:{rest}"), budget=budget)
+    limiter, options = _limiter(options)
+    model = AnthropicModel(_validated(AnthropicConfig, {**options, "model": rest}, f"anthropic:{rest}"), budget=budget)
+    model.limiter = limiter
+    return model
 
 
 def _openai(rest: str, budget: Budget | None, options: dict[str, Any]) -> StreamingModel:
     match = _OPENAI_SPEC.match(rest)
     if match is None:
         raise ConfigError(f"expected 'openai:<model>@<base_url>' (e.g. openai:qwen2.5-coder@http://127.0.0.1:8000/v1), got 'openai:{rest}'")
+    limiter, options = _limiter(options)
     values = {**options, "model": match["model"], "base_url": match["url"]}
-    return OpenAIModel(_validated(OpenAIConfig, values, f"openai:{rest}"), budget=budget)
+    model = OpenAIModel(_validated(OpenAIConfig, values, f"openai:{rest}"), budget=budget)
+    model.limiter = limiter
+    return model
 
 
 def _replay(rest: str, budget: Budget | None, options: dict[str, Any]) -> StreamingModel:
     if not rest:
         raise ConfigError("replay needs a recording: 'replay:GPT-4-Turbo'")
     return ReplayModel(_validated(ReplayConfig, {**options, "recording": rest}, f"replay:{rest}"), budget=budget)
+
+
+def _recorded(rest: str, budget: Budget | None, options: dict[str, Any]) -> StreamingModel:
+    if not rest:
+        raise ConfigError("recorded needs the directory a run was recorded into: 'recorded:runs/paid-1/replies'")
+    values = {**options, "directory": rest}
+    return RecordedModel(_validated(RecordedConfig, values, f"recorded:{rest}"), budget=budget)
 
 
 def _scripted(rest: str, budget: Budget | None, options: dict[str, Any]) -> StreamingModel:
@@ -75,6 +99,7 @@ _REGISTRY: dict[str, ProviderFactory] = {
     "anthropic": _anthropic,
     "openai": _openai,
     "replay": _replay,
+    "recorded": _recorded,
     "scripted": _scripted,
 }
 

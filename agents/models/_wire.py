@@ -25,9 +25,11 @@ __all__ = [
     "anthropic_error",
     "anthropic_error_event",
     "anthropic_events",
+    "anthropic_model_info",
     "anthropic_stream",
     "openai_chunks",
     "openai_error",
+    "openai_models",
     "openai_stream",
     "split_chunks",
 ]
@@ -150,3 +152,15 @@ def openai_error(status: int = 429, *, retry_after: float | None = None, message
     kind = {429: "rate_limit_exceeded", 400: "invalid_request_error", 401: "invalid_api_key"}.get(status, "server_error")
     headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
     return JSONReply(status, {"error": {"message": message or kind, "type": kind, "code": status}}, headers)
+
+
+def anthropic_model_info(model: str = "claude-sonnet-4-6") -> JSONReply:
+    """``GET /v1/models/{id}``'s answer (what preflight asks for)."""
+    body = {"type": "model", "id": model, "display_name": model, "created_at": "2026-01-01T00:00:00Z"}
+    return JSONReply(200, body, {"request-id": "req_fake02"})
+
+
+def openai_models(*ids: str) -> JSONReply:
+    """``GET /v1/models``'s answer of an OpenAI-compatible server."""
+    data = [{"id": i, "object": "model", "created": 1700000000, "owned_by": "local"} for i in ids]
+    return JSONReply(200, {"object": "list", "data": data})

@@ -17,9 +17,11 @@ from ._wire import (
     anthropic_error,
     anthropic_error_event,
     anthropic_events,
+    anthropic_model_info,
     anthropic_stream,
     openai_chunks,
     openai_error,
+    openai_models,
     openai_stream,
     split_chunks,
 )
@@ -34,9 +36,11 @@ __all__ = [
     "anthropic_error",
     "anthropic_error_event",
     "anthropic_events",
+    "anthropic_model_info",
     "anthropic_stream",
     "openai_chunks",
     "openai_error",
+    "openai_models",
     "openai_stream",
     "split_chunks",
 ]

@@ -78,6 +78,7 @@ class ImplementerStats:
     commits: int = 0
     extract_failures: int = 0
     model_failures: int = 0
+    last_model_error: str | None = None  # why the last failed call failed (runners report it: a bad key, a dead server)
     claims: list[ClaimStats] = field(default_factory=list)
 
 
@@ -205,8 +206,9 @@ class Implementer:
                 async for chunk in stream:
                     out.feed(chunk)
                 await out.flush()
-        except ModelError:
+        except ModelError as exc:
             self.stats.model_failures += 1
+            self.stats.last_model_error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
             if live_code.writer is not None and live_code.writer.written:

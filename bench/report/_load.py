@@ -11,6 +11,8 @@ files still load:
   ``output_tokens`` and ``input_tokens`` — 0.
 
 Fields the report does not know are kept, opaque, in the row's extras.
+Error rows (``"status": "error"``: the trial measured nothing, e.g. every
+model call failed) are skipped; resuming the run runs those trials again.
 A line that is not a JSON object raises :class:`MalformedLineError` naming
 file and line, a row lacking a required field :class:`InvalidRowError`;
 only an unparsable *last* line without its newline (a run killed mid-write;
@@ -141,8 +143,8 @@ def load_results(paths: Iterable[Path | str]) -> list[Row]:
                 continue
             last = index == len(lines) - 1 and not complete_tail
             data = _parse(path, index + 1, line, last)
-            if data is None:
-                continue
+            if data is None or data.get("status") == "error":
+                continue  # an error row measured nothing (every model call failed); the runner reruns its trial
             row = _validate(path, index + 1, data)
             if not row.run_id:  # TrialResult's default is "": treat it as absent
                 row.run_id = f"file:{path.name}"

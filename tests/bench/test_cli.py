@@ -22,12 +22,16 @@ def test_run_compares_modes_per_task_and_labels_the_offline_model(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("model: scripted (offline"), lines[0]
+    assert lines[0] == f"results: {results}" and lines[1].startswith("model: scripted (offline"), lines[:2]
+    assert "\x1b" not in done.stdout, "not a TTY: plain lines, no live display"
+    assert all(len(line) <= 100 for line in lines if not line.startswith("|"))
     progress = [line for line in lines if line.startswith("[")]
     assert [p.split("]")[0] for p in progress] == [f"[{i}/6" for i in range(1, 7)]  # progress per trial
     table = [line for line in lines if line.startswith("| unit_convert") or line.startswith("| calculator")]
     assert len(table) == 2 and "auto / best" in done.stdout
-    assert lines[-1].startswith("model: scripted (offline")
+    assert any(line.startswith("model: scripted (offline") for line in lines[-12:])
+    assert "class pass: serial" in done.stdout and "offline scripted" in done.stdout  # the headline
+    assert lines[-1] == f"next: crdt-bench report {results}"
     rows = [json.loads(line) for line in results.read_text().splitlines()]
     assert len(rows) == 6 and {r["requested"] for r in rows} == {"serial", "parallel", "auto"}
     assert all(r["provider"].startswith("scripted (offline") and r["stubs"] >= 4 for r in rows)

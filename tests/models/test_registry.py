@@ -31,7 +31,7 @@ REFS = DictReferences({("t", "C.m"): "def m(self):\n    return 1\n"})
 
 
 def test_unknown_provider_lists_known_ones() -> None:
-    with pytest.raises(UnknownProvider, match="unknown provider 'foo'.*known: anthropic, openai, replay, scripted"):
+    with pytest.raises(UnknownProvider, match="unknown provider 'foo'.*known: anthropic, openai, replay, recorded, scripted"):
         resolve_model("foo:bar")
 
 

@@ -115,3 +115,12 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
     (tmp_path / "latin.jsonl").write_bytes(b"\xff\xfe{}")
     with pytest.raises(ResultsFileError, match="not UTF-8"):
         load_results([tmp_path / "latin.jsonl"])
+
+
+def test_error_rows_are_left_out(tmp_path: Path, make_trial: MakeTrial) -> None:
+    ok = make_trial("calculator", "parallel", 3, 4.5)
+    error = {**make_trial("calculator", "serial", 3, 0.0), "status": "error", "error": "ProviderRejected: HTTP 401"}
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(_lines([error, ok])) + "\n")
+    rows = load_results([path])
+    assert [(r.task, r.requested) for r in rows] == [("calculator", "parallel")]
