@@ -395,3 +395,16 @@ def test_run_cli_reads_the_data_dir_and_stops_clearly_on_a_multi_file_task(proje
     )
     assert result.exit_code == 2
     assert "spans 2 modules" in result.output and "does not run multi-file tasks yet" in result.output
+
+
+def test_design_descriptions_follow_module_and_class_headings() -> None:
+    design = (
+        "## `pkg/a.py`\n\n### `Reader` Class\n- `close()`: Closes the reader.\n\n### `Writer` Class\n- `close()`: Flushes, then closes.\n\n"
+        "## `pkg/b.py`\n\n### Module-level functions\n- `close(x)`: Module b's close.\n"
+    )
+    index = DesignIndex(design)
+    assert index.describe("pkg/a.py", "Writer.close") == "Flushes, then closes."
+    assert index.describe("pkg/a.py", "Reader.close") == "Closes the reader."
+    assert index.describe("pkg/b.py", "close") == "Module b's close."
+    assert index.describe("pkg/c.py", "close") is None  # three candidates, none in this module: no guess
+    assert index.describe("pkg/a.py", "open") is None
