@@ -184,6 +184,14 @@ def run(
     token_budget: Annotated[int | None, typer.Option(help="Output-token cap per trial.")] = None,
     budget: Annotated[float | None, typer.Option(help="Cost cap per trial in USD (priced models).")] = None,
     pyright: Annotated[bool, typer.Option(help="Judge semantic conflicts with a warm pyright.")] = True,
+    max_repairs: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Times the judge reopens a TODO that failed its visible checks (default: 2; 0 for replay:, whose "
+            "replies cannot change with feedback).",
+        ),
+    ] = None,
     results: Annotated[
         Path | None,
         typer.Option(help="JSONL file, one row per trial (default runs/<date>-<run id>/results.jsonl); the same command resumes it."),
@@ -232,6 +240,11 @@ def run(
     elif data_dir is not None:
         os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())  # read by the classeval suite and the replay provider
 
+    repairs = max_repairs
+    if repairs is None and model.split(":")[0] == "replay":
+        # A repair asks for the same method again, and a recording answers with the same text.
+        repairs = 0
+        typer.echo("replay: --max-repairs 0 (a recorded reply cannot change with feedback; pass --max-repairs N to override)")
     try:
         config = RunConfig.model_validate(
             {
@@ -264,6 +277,7 @@ def run(
                         "token_budget": token_budget,
                         "cost_budget_usd": budget,
                     },
+                    **({"judge": {"max_repairs": repairs}} if repairs is not None else {}),
                 },
             }
         )
@@ -281,6 +295,36 @@ def _first_error(exc: Any) -> str:
     err = exc.errors()[0]
     where = ".".join(str(p) for p in err["loc"])
     return f"{where}: {err['msg']}"
+
+
+@app.command()
+def plan(
+    task: Annotated[str, typer.Option(help="Task id, e.g. calculator or ClassEval_0.")],
+    suite: Annotated[str, typer.Option(help="Suite: bundled, classeval, humaneval, or a directory of tasks.")] = "bundled",
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="ClassEval data directory (default: $CLASSEVAL_DATA).")] = None,
+    agents: Annotated[int, typer.Option(min=1, help="Parallelism cap P.")] = 4,
+    objective: Annotated[str, typer.Option(help="What auto minimises: time or tokens.")] = "time",
+    classifier: Annotated[str, typer.Option(help="Coupling classifier (registry name).")] = "static",
+    max_repairs: Annotated[int, typer.Option(min=0, help="The judge's repair cap the run would have (0: a wrong result stays wrong).")] = 2,
+) -> None:
+    """What auto would run for one task: the classifier's edges and evidence, waves, coupling score, decision and reasons."""
+    from agents.coupling import CouplingError
+    from agents.scheduler import DecisionConfig
+
+    from ._plan_cmd import render_plan
+    from .suites import SuiteError
+
+    if objective not in ("time", "tokens"):
+        raise typer.BadParameter(f"objective must be time or tokens, not {objective!r}", param_hint="--objective")
+    if data_dir is not None:
+        os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())
+    try:
+        decision = DecisionConfig() if max_repairs > 0 else DecisionConfig(repair_rounds=None)
+        chosen: Literal["time", "tokens"] = "time" if objective == "time" else "tokens"
+        typer.echo(render_plan(suite, task, agents=agents, objective=chosen, classifier=classifier, decision=decision))
+    except (SuiteError, CouplingError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.command()

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from agents.judge import Score
-from agents.roles import ImplementerStats, JudgeSummary, TaskSpec
+from agents.roles import CallRecord, ImplementerStats, JudgeSummary, TaskSpec
 from agents.scheduler import Plan, topological_order
 from crdt_ws import Event, TodoEntry, TodoStatus
 
@@ -64,8 +64,16 @@ class TrialResult(BaseModel):
     visible_pass: int = Field(description="TODOs whose final visible verdict is pass.")
     visible_fail: int = Field(description="TODOs whose final visible verdict is fail, or that failed.")
     reopened: int = Field(description="Repairs the judge asked for.")
+    max_repairs: int | None = Field(default=None, description="The judge's cap on repairs per TODO in this trial (None: rows written before it was recorded).")
     calls: int = Field(description="Model calls.")
     blind_calls: int = Field(description="Calls whose prompt lacked some dependency's code.")
+    blind_drafts: int = Field(default=0, description="TODOs with a committed draft that used a stub whose code its prompt had not shown (observed with libcst).")
+    redrafts: int = Field(default=0, description="Speculative re-drafts the judge asked for (modes speculate and revise).")
+    redraft_calls: int = Field(default=0, description="Model calls spent on re-drafts.")
+    redraft_output_tokens: int = Field(default=0, description="Output tokens of those calls.")
+    redraft_tail_s: float = Field(
+        default=0.0, description="Seconds re-drafts added to the critical path: end of the last call minus end of the last first-draft or repair call."
+    )
     output_tokens: int = Field(description="Output tokens over all calls.")
     input_tokens: int = Field(description="Input tokens over all calls.")
     cost_usd: float | None = Field(description="Cost at list prices (None: unpriced model).")
@@ -220,11 +228,17 @@ def summarize(
         tests_run=sum(c.tests_run for c in classes),
         tests_failed=sum(c.tests_failed for c in classes),
         examples_ignored=list(config.judge.ignore_examples),
+        max_repairs=config.judge.max_repairs,
         visible_pass=sum(1 for t in todos if t.verdict == "pass"),
         visible_fail=sum(1 for t in todos if t.verdict == "fail" or t.status == TodoStatus.FAILED),
         reopened=judge.reopened,
         calls=len(calls),
         blind_calls=sum(1 for c in calls if c.missing),
+        blind_drafts=judge.blind_drafts,
+        redrafts=judge.redrafts,
+        redraft_calls=sum(1 for c in calls if c.redraft),
+        redraft_output_tokens=sum(c.output_tokens for c in calls if c.redraft),
+        redraft_tail_s=_tail(calls),
         output_tokens=sum(c.output_tokens for c in calls),
         input_tokens=sum(c.input_tokens for c in calls),
         cost_usd=sum(costs) if costs else None,
@@ -264,3 +278,12 @@ def error_row(*, task: str, requested: str, seed: int, provider: str, transport:
         coupling_score=None, first_all_pass_s=None, passed=False, cost_usd=None, claim_p50_ms=None,
         phase="error", status="error", error=error, **zero, **timings,
     )  # fmt: skip
+
+
+def _tail(calls: list[CallRecord]) -> float:
+    """How much later the last call ended because of re-drafts (0 when they overlapped other work)."""
+    ends = [c.started + c.seconds for c in calls]
+    plain = [c.started + c.seconds for c in calls if not c.redraft]
+    if not ends or not plain:
+        return 0.0
+    return max(0.0, max(ends) - max(plain))

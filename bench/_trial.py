@@ -127,7 +127,12 @@ async def run_trial(
         await stack.enter_async_context(connect(outliner_ws))
         scheduler = config.scheduler
         plan = await Outliner(outliner_ws, model, config.outliner).run(
-            spec, mode, agents=scheduler.agents, objective=scheduler.objective
+            spec,
+            mode,
+            agents=scheduler.agents,
+            objective=scheduler.objective,
+            # Without repairs a wrong result stays wrong: auto weighs that (agents.scheduler._decide).
+            decision=scheduler.decision if config.judge.max_repairs > 0 else scheduler.decision.model_copy(update={"repair_rounds": None}),
         )
         if observe is not None:
             observe(outliner_ws)

@@ -438,9 +438,8 @@ class ClaimBoard:
 
 
 def round_of(entry: TodoEntry) -> int:
-    """The entry's repair round: a judge reopening a done TODO bumps ``repairs``."""
-    value = _extra(entry, "repairs")
-    return int(value) if isinstance(value, (int, float)) else 0
+    """The entry's reopen round: a judge reopening a done TODO bumps ``repairs`` (or ``redrafts``)."""
+    return sum(int(v) for v in (_extra(entry, "repairs"), _extra(entry, "redrafts")) if isinstance(v, (int, float)))
 
 
 def _extra(entry: TodoEntry, key: str) -> Any:

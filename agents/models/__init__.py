@@ -61,7 +61,7 @@ from ._pricing import Pricing, cache_min_tokens, claude_pricing, known_claude_mo
 from ._record import RecordedConfig, RecordedModel, RecordingModel, request_fingerprint
 from ._references import ClassEvalReferences, DictReferences, Reference, ReferenceSource
 from ._registry import ProviderFactory, known_providers, register_provider, resolve_model
-from ._replay import ReplayConfig, ReplayModel, available_recordings
+from ._replay import ReplayConfig, ReplayModel, available_recordings, ground_truth_deps
 from ._scripted import ScriptedConfig, ScriptedModel
 from ._tokens import count_tokens, tokenize
 from ._types import Completion, Message, Model, ModelRequest, ModelStream, ProviderInfo, Usage
@@ -123,6 +123,7 @@ __all__ = [
     "UnknownRequest",
     "Usage",
     "available_recordings",
+    "ground_truth_deps",
     "cache_min_tokens",
     "claude_pricing",
     "connection_problem",

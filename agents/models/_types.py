@@ -44,15 +44,11 @@ class ModelRequest(BaseModel):
         default=None,
         description="Qualified name of the symbol to implement, e.g. 'Stack.push'; None asks for the whole task (holistic).",
     )
-    saw_dependencies: bool = Field(
-        default=False,
-        description="Whether the prompt showed other implemented code of the module and none of the symbol's predicted "
-        "dependencies was missing; `replay` then picks the incremental (method_I) recording, otherwise the "
-        "compositional (method_C) one.",
-    )
     shown: tuple[str, ...] = Field(
         default=(),
-        description="Qualified symbols whose implemented code the prompt showed (the context an implementer observed).",
+        description="Qualified symbols whose implemented code the prompt showed (the context an implementer observed); "
+        "`replay` picks the incremental (method_I) recording only when this covers the symbol's ground-truth "
+        "dependencies and at least one other method.",
     )
     attempt: int = Field(default=0, ge=0, description="Repair attempt number (0 = first try); keys `scripted` fault draws.")
     seed: int | None = Field(default=None, description="Seed for offline randomness (faults, latency jitter); None = the provider's.")

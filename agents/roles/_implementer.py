@@ -67,6 +67,7 @@ class CallRecord:
     missing: tuple[str, ...]
     fault: str | None
     used: bool = False
+    redraft: bool = False
 
 
 @dataclass
@@ -112,6 +113,7 @@ class Implementer:
         self._streamed: set[str] = set()  # TODOs whose current attempt streamed code into the buffer
         self._touched: set[str] = set()  # TODOs this agent streamed into or committed, over the whole run
         self._estimator = SyncEstimator(self.claim_config)  # round trips measured so far survive claim sessions
+        self._seen: dict[str, tuple[str, ...]] = {}  # TODO -> what its latest prompt showed, recorded at commit
 
     # -- the loop ---------------------------------------------------------------
 
@@ -226,8 +228,10 @@ class Implementer:
             shown=context.shown,
             missing=context.missing,
             fault=usage.fault,
+            redraft=bool((entry.model_extra or {}).get("revising")),
         )
         self.stats.calls.append(record)
+        self._seen[entry.id] = context.shown
         self.workspace.log(
             "model_call",
             entry.id,
@@ -295,6 +299,8 @@ class Implementer:
         except (MergeError, WorkspaceError):
             self._undo_stream(entry)  # the claim is still ours here (ClaimBoard.complete checked)
             raise
+        # What this draft was written seeing: the judge tells a blind draft from an informed one by it.
+        workspace.update_todo(entry.id, seen=list(self._seen.pop(entry.id, ())))
         self._streamed.discard(entry.id)
         self._touched.add(entry.id)
         self.stats.commits += 1

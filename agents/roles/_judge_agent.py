@@ -28,6 +28,7 @@ from merge import MergeError, reconcile_text
 from agents.judge import Feedback, Judge, PyrightServer, SemanticConflict, VisibleChecks, conflicts_from, outline_doctests
 from agents.scheduler import awaiting_verdict
 
+from ._observed import redrafts_due, used_stubs
 from ._phase import is_over
 from ._snapshot import Snapshot
 
@@ -44,6 +45,9 @@ class JudgeConfig(BaseModel):
     pyright: bool = Field(default=True, description="Look for semantic conflicts with pyright before finishing.")
     conflict_rounds: int = Field(default=1, ge=0, description="Times TODOs are reopened for pyright conflicts in one run.")
     feedback_chars: int = Field(default=1500, gt=0, description="Longest feedback written into a reopened TODO.")
+    max_redrafts: int = Field(
+        default=1, ge=0, description="Speculative re-drafts of one TODO (plan modes speculate and revise; see agents.roles._observed)."
+    )
     ignore_examples: list[str] = Field(
         default_factory=list,
         description="Symbols whose doctest examples are not checks (a benchmark whose own reference fails them: "
@@ -64,6 +68,8 @@ class JudgeSummary:
     conflicts_reopened: int = 0
     first_all_pass_s: float | None = None
     regions_restored: int = 0
+    blind_drafts: int = 0
+    redrafts: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
 
 
@@ -81,6 +87,7 @@ class JudgeAgent:
         self._conflict_rounds = 0
         self._started = 0.0
         self._snapshot: Snapshot | None = None
+        self._blind: set[str] = set()  # TODOs some committed draft of which used a stub it had not seen
 
     async def run(self) -> JudgeSummary:
         """Judge until every TODO has a final verdict and the conflicts are dealt with."""
@@ -109,6 +116,9 @@ class JudgeAgent:
             return True
         outline = str(ws.meta.get("outline", ""))
         entries = ws.list_todos()
+        # Re-drafts first: a draft that will be re-drafted need not wait for verdicts it does not depend on.
+        if self._redraft(entries, outline):
+            return False
         needs = _needs(entries, outline)
         ready = _judgeable(entries, needs)
         if ready:
@@ -146,10 +156,14 @@ class JudgeAgent:
                 if entry.id not in {e.id for e in ready} or not awaiting_verdict(entry):
                     continue  # reopened or redone meanwhile: judge the new attempt later
                 self.summary.checks += 1
+                seen = (entry.model_extra or {}).get("seen")
+                if isinstance(seen, list) and used_stubs(entry, entries) - {str(x) for x in seen}:  # pyright: ignore[reportUnknownVariableType]
+                    self._blind.add(entry.id)
+                    self.summary.blind_drafts = len(self._blind)
                 report = failures.get(entry.symbol)
                 if report is None:
                     self.summary.passed += 1
-                    ws.update_todo(entry.id, verdict="pass", judged_attempt=entry.attempt, feedback=None)
+                    ws.update_todo(entry.id, verdict="pass", judged_attempt=entry.attempt, feedback=None, revising=None)
                     ws.log("verdict", entry.id, verdict="pass", attempt=entry.attempt)
                 else:
                     self.summary.failed += 1
@@ -160,6 +174,41 @@ class JudgeAgent:
                         self._close(entry, report[-self.config.feedback_chars :], reason="dependency")
                     else:
                         self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="doctest")
+
+    def _redraft(self, entries: list[TodoEntry], outline: str) -> bool:
+        """Speculative work (plan modes ``speculate``/``revise``): re-draft what was drafted blind, once it can see.
+
+        Runs before each round of verdicts and waits only for verdicts that could
+        vouch for a draft (its doctest examples); a re-draft never blocks an
+        implementer: the TODO just becomes pending again.  Returns True if it
+        reopened anything.
+        """
+        plan = self.workspace.meta.get("plan")
+        mode = str(plan.get("mode")) if isinstance(plan, dict) else ""  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        if mode not in ("speculate", "revise"):
+            return False
+        examples = {k for k in outline_doctests(outline) if k not in self.config.ignore_examples}
+        ws = self.workspace
+        reopened = False
+        due = redrafts_due(
+            entries,
+            mode=mode,
+            vouched=lambda e: e.verdict == "pass" and e.symbol in examples and not awaiting_verdict(e),
+            # Only a verdict that could still change what happens is worth waiting for: none without examples,
+            # and none for a draft already re-drafted (it will not be re-drafted again).
+            waiting=lambda e: awaiting_verdict(e) and e.symbol in examples and _int((e.model_extra or {}).get("redrafts")) < self.config.max_redrafts,
+            max_redrafts=self.config.max_redrafts,
+        )
+        with ws.transaction():
+            for entry, why in due:
+                self.summary.redrafts += 1
+                redrafts = _int((entry.model_extra or {}).get("redrafts"))
+                ws.update_todo(
+                    entry.id, status=TodoStatus.PENDING, assignee=None, feedback=why, revising=True, redrafts=redrafts + 1
+                )
+                ws.log("redraft", entry.id, attempt=entry.attempt, reason=why, verdict=entry.verdict)
+                reopened = True
+        return reopened
 
     def _reopen_or_close(self, entry: TodoEntry, feedback: str, *, reason: str) -> bool:
         ws = self.workspace
@@ -174,6 +223,7 @@ class JudgeAgent:
                 judged_attempt=entry.attempt,
                 feedback=feedback,
                 repairs=repairs + 1,
+                revising=None,
             )
             ws.log("verdict", entry.id, verdict="fail", attempt=entry.attempt, reopened=True, reason=reason)
             return True
@@ -183,7 +233,7 @@ class JudgeAgent:
     def _close(self, entry: TodoEntry, feedback: str, *, reason: str) -> None:
         """A final fail verdict: the TODO stays done."""
         ws = self.workspace
-        ws.update_todo(entry.id, verdict="fail", judged_attempt=entry.attempt, feedback=feedback)
+        ws.update_todo(entry.id, verdict="fail", judged_attempt=entry.attempt, feedback=feedback, revising=None)
         ws.log("verdict", entry.id, verdict="fail", attempt=entry.attempt, reopened=False, reason=reason)
 
     async def _conflicts(self, entries: list[TodoEntry]) -> bool:
@@ -281,4 +331,6 @@ def _summary_dict(summary: JudgeSummary) -> dict[str, object]:
         "conflicts_reconciled": summary.conflicts_reconciled,
         "conflicts_reopened": summary.conflicts_reopened,
         "regions_restored": summary.regions_restored,
+        "blind_drafts": summary.blind_drafts,
+        "redrafts": summary.redrafts,
     }

@@ -19,7 +19,7 @@ from merge import find_stubs as merge_find_stubs
 
 from agents.coupling import CouplingReport, get_classifier
 from agents.models import Message, ModelError, ModelRequest, StreamingModel
-from agents.scheduler import Mode, Objective, Plan, decide, topological_order
+from agents.scheduler import DecisionConfig, Mode, Objective, Plan, decide_schedule, topological_order
 
 from ._errors import NoTodos, OutlineError
 
@@ -94,12 +94,14 @@ class Outliner:
                 problems.append(f"attempt {attempt + 1}: {exc}")
         raise OutlineError(f"no usable skeleton for {task.id} after {self.config.attempts} attempts: " + "; ".join(problems))
 
-    async def run(self, task: TaskSpec, mode: Mode = "auto", *, agents: int = 4, objective: Objective = "time") -> Plan:
+    async def run(
+        self, task: TaskSpec, mode: Mode = "auto", *, agents: int = 4, objective: Objective = "time", decision: DecisionConfig | None = None
+    ) -> Plan:
         """Publish the skeleton, its TODOs and the plan; returns the plan."""
         source = await self.skeleton(task)
         stubs = find_stubs(source)
         report = get_classifier(self.config.classifier).classify(source, stubs)
-        plan = plan_from(stubs, report, mode, agents=agents, objective=objective)
+        plan = plan_from(stubs, report, mode, agents=agents, objective=objective, decision=decision)
         plan.sizes = {symbol: _size(source, symbol) for symbol in stubs}
         ws = self.workspace
         with ws.transaction():
@@ -112,17 +114,26 @@ class Outliner:
 
 
 def plan_from(
-    stubs: list[str], report: CouplingReport, mode: Mode, *, agents: int = 4, objective: Objective = "time"
+    stubs: list[str],
+    report: CouplingReport,
+    mode: Mode,
+    *,
+    agents: int = 4,
+    objective: Objective = "time",
+    decision: DecisionConfig | None = None,
 ) -> Plan:
     """The plan for ``mode``; ``auto`` weighs the classifier's waves against ``agents``."""
     deps = {s: [d for d in report.deps.get(s, []) if d in stubs and d != s] for s in stubs}
     waves = topological_order(stubs, deps)
+    estimates: list[dict[str, object]] = []
     if mode == "auto":
-        chosen, why = decide(waves, agents, objective)
-        reasons = [*why, f"classifier ({report.classifier}) says {report.decision}", *report.reasons]
+        chosen, why, candidates = decide_schedule(stubs, deps, agents, objective, decision)
+        estimates = [e.model_dump() for e in candidates]
+        reasons = [*why, f"classifier ({report.classifier}) coupling score {report.score:.2f}", *report.reasons]
     else:
         chosen, reasons = mode, [f"mode {mode} was requested"]
     return Plan(
+        estimates=estimates,
         mode=chosen,
         requested=mode,
         order=[todo for wave in waves for todo in wave],

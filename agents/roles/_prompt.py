@@ -80,21 +80,21 @@ def build_context(
         parts.append("Code committed so far, as this agent sees it:\n```python\n" + "\n\n".join(blocks) + "\n```")
     if missing:
         parts.append("Not implemented yet (rely on the outline's signatures and docstrings): " + ", ".join(missing))
-    feedback = (entry.model_extra or {}).get("feedback")
-    if isinstance(feedback, str) and feedback:
+    extra = entry.model_extra or {}
+    feedback = extra.get("feedback")
+    if extra.get("revising") and isinstance(feedback, str) and feedback:
+        previous = (entry.result or "").rstrip()
+        parts.append(f"Your previous draft was {feedback.strip()}. Revise it with that code in view:\n```python\n{previous}\n```")
+    elif isinstance(feedback, str) and feedback:
         parts.append(f"Your previous implementation failed the checks:\n{feedback.strip()}\nFix it.")
     parts.append(f"Implement `{entry.symbol}`.")
-    repairs = (entry.model_extra or {}).get("repairs")
-    attempt = int(repairs) if isinstance(repairs, (int, float)) else 0
+    attempt = sum(int(v) for v in (extra.get("repairs"), extra.get("redrafts")) if isinstance(v, (int, float)))
     request = ModelRequest(
         system=SYSTEM_PROMPT,
         messages=(Message(role="user", content="\n\n".join(parts)),),
         max_tokens=max_tokens,
         task_id=task_id,
         symbol=entry.symbol,
-        # As in ClassEval's incremental generation: other methods' code was in view, and none the
-        # outline predicts this one needs was missing.
-        saw_dependencies=bool(shown) and not missing,
         shown=tuple(shown),
         # Repairs and drafts must not redraw the same offline reply.
         attempt=attempt * 8 + draft,

@@ -4,6 +4,9 @@
 k-way drafts, token/cost budget, backpressure on the judge).  A :class:`Plan`
 (mode, order, dependencies, waves) is decided once per run and published in
 ``meta``; :func:`make_chooser` turns it into each agent's claim chooser.
+``auto`` resolves to the schedule :func:`decide_schedule` expects to reach
+the first all-pass soonest (simulated over the classifier's graph, weighed by
+the measured risks in :class:`DecisionConfig`).
 
 Errors::
 
@@ -11,6 +14,23 @@ Errors::
 """
 
 from ._config import Mode, Objective, Priority, SchedulerConfig
-from ._plan import Plan, PlanError, awaiting_verdict, decide, dependents, make_chooser, topological_order
+from ._decide import Decision, DecisionConfig, Estimate, decide_schedule, estimate
+from ._plan import Plan, PlanError, awaiting_verdict, dependents, make_chooser, topological_order
 
-__all__ = ["Mode", "Objective", "Plan", "PlanError", "Priority", "awaiting_verdict", "decide", "SchedulerConfig", "dependents", "make_chooser", "topological_order"]
+__all__ = [
+    "Decision",
+    "DecisionConfig",
+    "Estimate",
+    "Mode",
+    "Objective",
+    "Plan",
+    "PlanError",
+    "Priority",
+    "SchedulerConfig",
+    "awaiting_verdict",
+    "decide_schedule",
+    "dependents",
+    "estimate",
+    "make_chooser",
+    "topological_order",
+]

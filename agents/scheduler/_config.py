@@ -6,9 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ._decide import DecisionConfig
+
 __all__ = ["Mode", "Objective", "Priority", "SchedulerConfig"]
 
-Mode = Literal["parallel", "serial", "waves", "auto"]
+Mode = Literal["parallel", "serial", "waves", "speculate", "revise", "auto"]
 Priority = Literal["unblocking", "fifo"]
 Objective = Literal["time", "tokens"]
 
@@ -19,14 +21,17 @@ class SchedulerConfig(BaseModel):
     mode: Mode = Field(
         default="auto",
         description="serial: one implementer in dependency order; parallel: every agent claims any pending TODO; "
-        "waves: parallel, but a TODO is claimable only once its dependencies are done; auto: the coupling "
-        "classifier picks one of the three.",
+        "waves: parallel, but a TODO is claimable only once its dependencies are done; speculate: parallel, and a "
+        "TODO whose committed code calls a stub it was drafted without seeing is re-drafted once that stub lands, "
+        "unless its checks vouch for it; revise: speculate, and a TODO drafted with no sibling's code in view is "
+        "also revised once one is committed (draft then revise); auto: picks one of these per task from the "
+        "classifier's graph (time to the first all-pass).",
     )
     objective: Objective = Field(
         default="time",
-        description="What auto optimises: time (parallel, ready TODOs first) or tokens (no call without its "
-        "dependencies' code: serial for a chain, waves for a wider graph).",
+        description="What auto minimises: time (expected time to the first all-pass) or tokens (expected calls to it).",
     )
+    decision: DecisionConfig = Field(default_factory=DecisionConfig, description="The measured risks auto weighs.")
     agents: int = Field(default=4, ge=1, le=64, description="Parallelism cap P: implementers in parallel modes (serial uses one).")
     priority: Priority = Field(
         default="unblocking",

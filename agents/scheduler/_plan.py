@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from crdt_ws import TodoEntry, TodoStatus
 
-from ._config import Objective, Priority
+from ._config import Priority
+from ._decide import Decision
 
-__all__ = ["Plan", "PlanError", "awaiting_verdict", "decide", "make_chooser", "dependents", "topological_order"]
-
-Decision = Literal["parallel", "serial", "waves"]
+__all__ = ["Plan", "PlanError", "awaiting_verdict", "make_chooser", "dependents", "topological_order"]
 
 
 class PlanError(ValueError):
@@ -43,32 +41,9 @@ class Plan(BaseModel):
         "its reply takes, so long ones start first and the last round is short.",
     )
     reasons: list[str] = Field(default_factory=list, description="Why this mode was chosen.")
-
-
-def decide(waves: list[list[str]], agents: int, objective: Objective = "time") -> tuple[Decision, list[str]]:
-    """The mode ``auto`` runs, from the classifier's dependency waves.
-
-    ``time``: parallel.  Implementers take ready TODOs first, so they only
-    work ahead of a dependency when they would otherwise sit idle, and work
-    done blind that fails is repaired once the dependency lands.  Measured on
-    the bundled suite (README, "Agents end to end"), that beat waiting for the
-    dependencies (waves) or working one at a time (serial) on time, chains
-    included.  ``tokens``: nobody works blind, so no call is spent without the
-    code it needs: serial for one chain, waves for a wider graph, parallel
-    when there are no dependencies.
-    """
-    n = sum(len(w) for w in waves)
-    shape = (
-        f"{n} TODOs, no dependencies"
-        if len(waves) <= 1
-        else f"{n} TODOs in {len(waves)} dependency waves (widest {max(len(w) for w in waves)}) for {agents} agents"
+    estimates: list[dict[str, object]] = Field(
+        default_factory=list, description="auto only: every candidate schedule's simulated rounds, calls and risk."
     )
-    if objective == "time" or len(waves) <= 1:
-        why = "working ahead and repairing is faster than waiting" if len(waves) > 1 else "nothing to wait for"
-        return "parallel", [f"{shape}: parallel ({why})"]
-    if all(len(w) == 1 for w in waves):
-        return "serial", [f"{shape}: one chain, serial spends no call without its dependencies' code"]
-    return "waves", [f"{shape}: waves spend no call without its dependencies' code"]
 
 
 def topological_order(ids: Sequence[str], deps: Mapping[str, Sequence[str]]) -> list[list[str]]:
@@ -139,7 +114,7 @@ def make_chooser(
     """
     position = {todo: i for i, todo in enumerate(plan.order)}
     weight = dependents(plan.order, plan.deps)
-    gated = plan.mode in ("serial", "waves")
+    gated = plan.mode in ("serial", "waves")  # speculate and revise draft like parallel
 
     def choose(candidates: list[TodoEntry]) -> TodoEntry | None:
         if not candidates:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agents.roles import FenceFilter, NoTodos, OutlineError, Outliner, TaskSpec, build_context, find_stubs
-from agents.scheduler import Plan, PlanError, decide, dependents, make_chooser, topological_order
+from agents.scheduler import DecisionConfig, Plan, PlanError, decide_schedule, dependents, estimate, make_chooser, topological_order
 from crdt_ws import TodoEntry, TodoStatus, Workspace
 
 OUTLINE = '''import math
@@ -79,18 +79,43 @@ def test_waves_and_dependents() -> None:
 
 
 @pytest.mark.parametrize(
-    ("waves", "objective", "mode"),
+    ("ids", "deps", "objective", "mode"),
     [
-        ([["a", "b", "c"]], "time", "parallel"),
-        ([["a", "b", "c"]], "tokens", "parallel"),
-        ([["a"], ["b"], ["c"]], "time", "parallel"),  # working ahead beats waiting (measured)
-        ([["a"], ["b"], ["c"]], "tokens", "serial"),
-        ([["a", "b"], ["c"]], "tokens", "waves"),
+        (["a"], {}, "time", "serial"),  # nothing to choose between: the simplest
+        (["a", "b", "c"], {}, "time", "parallel"),  # nothing to wait for
+        (["a", "b", "c"], {"b": ["a"], "c": ["b"]}, "tokens", "serial"),  # a chain: fewest calls, fewest agents
+        (["a", "b", "c", "d"], {"a": ["b", "c", "d"]}, "tokens", "serial"),  # waves would draft three blind of context
     ],
 )
-def test_auto_decides_by_objective(waves: list[list[str]], objective: str, mode: str) -> None:
-    decided, reasons = decide(waves, 4, objective)  # type: ignore[arg-type]
-    assert decided == mode and "TODOs" in reasons[0]
+def test_auto_decides_by_objective(ids: list[str], deps: dict[str, list[str]], objective: str, mode: str) -> None:
+    decided, reasons, estimates = decide_schedule(ids, deps, 4, objective)  # type: ignore[arg-type]
+    assert decided == mode and "TODOs" in reasons[0] and "estimates" in reasons[1]
+    assert {e.mode for e in estimates} == {"parallel", "waves", "serial", "speculate", "revise"}
+
+
+def test_the_simulation_counts_blind_and_context_less_drafts() -> None:
+    config = DecisionConfig(blind_risk=0.2, context_risk=0.1)
+    chain = {"b": ["a"], "c": ["b"]}
+    par, ser, spec, rev = (estimate(m, ["a", "b", "c"], chain, 4, config) for m in ("parallel", "serial", "speculate", "revise"))  # type: ignore[arg-type]
+    assert (par.rounds, par.calls, par.blind, par.contextless) == (1, 3, 2, 1)
+    assert (ser.rounds, ser.calls, ser.blind, ser.contextless) == (3, 3, 0, 1)
+    # speculate re-drafts b and c once a and b landed; revise also revises a (it saw nothing).
+    assert (spec.rounds, spec.calls, spec.blind) == (2, 5, 0) and (rev.rounds, rev.calls, rev.contextless) == (2, 6, 0)
+    assert par.p_right == pytest.approx(0.8**2 * 0.9) and rev.p_right == 1.0
+    assert par.expected_rounds == pytest.approx(1 + (1 - 0.8**2 * 0.9) * 1.0)
+    # Serial is reachable: one agent, or a chain where only no-blind schedules are allowed.
+    assert decide_schedule(["a", "b", "c"], chain, 1, "time", config)[0] == "serial"
+    no_redrafts = {"blind_risk": 0.5, "context_risk": 0.0, "candidates": ["serial", "waves", "parallel"]}
+    # With repairs a blind mistake costs one more round: parallel.  Without, a redo of the whole chain: serial.
+    assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(**no_redrafts))[0] == "parallel"
+    assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(**no_redrafts, repair_rounds=None))[0] == "serial"
+    # Quality matters: risk-free drafts run parallel; costly blind drafts that nobody repairs are revised.
+    assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(blind_risk=0.0, context_risk=0.0))[0] == "parallel"
+    costly = DecisionConfig(blind_risk=0.5, context_risk=0.3, repair_rounds=None)
+    assert decide_schedule(["a", "b", "c"], chain, 4, "time", costly)[0] == "revise"
+    # More agents than TODOs gains nothing by working blind on a long chain when mistakes are final.
+    long_chain = {str(i): [str(i - 1)] for i in range(1, 8)}
+    assert decide_schedule([str(i) for i in range(8)], long_chain, 4, "time", DecisionConfig(repair_rounds=None))[0] != "parallel"
 
 
 def _entries(**status: TodoStatus) -> list[TodoEntry]:
@@ -126,14 +151,14 @@ def test_context_shows_done_dependencies_and_names_missing_ones() -> None:
     # Dependencies first, then the rest of the committed file (a dependency the classifier missed may be there).
     assert context.shown == ("S.a", "S.d") and context.missing == ("S.b",)
     assert "return 1" in prompt and "return 4" in prompt and "Not implemented yet" in prompt and "expected 2, got 1" in prompt
-    assert context.request.shown == ("S.a", "S.d") and not context.request.saw_dependencies and context.request.attempt == 8
+    assert context.request.shown == ("S.a", "S.d") and context.request.attempt == 8
     tight = build_context(entry, task_id="t", spec="s", outline="o", todos=todos, context_chars=40)
     assert tight.shown == ("S.a",)  # no room left for the rest
-    # Other methods in view and nothing predicted missing: replay answers from the incremental recording.
+    # The request names what the prompt showed, never what the classifier predicted (no deps here, same view).
     free = build_context(TodoEntry(id="e", file="f.py", symbol="S.e"), task_id="t", spec="s", outline="o", todos=todos)
-    assert free.request.saw_dependencies and free.shown == ("S.a", "S.d")
+    assert free.request.shown == ("S.a", "S.d")
     first = build_context(TodoEntry(id="e", file="f.py", symbol="S.e"), task_id="t", spec="s", outline="o", todos={})
-    assert not first.request.saw_dependencies
+    assert first.request.shown == ()
 
 
 def test_a_reply_that_is_only_a_body_gets_the_stubs_signature() -> None:

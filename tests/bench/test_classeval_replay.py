@@ -32,3 +32,15 @@ def test_replay_experiment_runs_and_its_table_comes_from_the_results(classeval_d
     again = replay(*common, "--table-only")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == table.strip()  # the same numbers from the files alone
+
+
+def test_ground_truth_waves_are_planned_from_the_benchmark_dependencies(classeval_dir: Path, tmp_path: Path) -> None:
+    common = ["--data", str(classeval_dir), "--recording", "GPT-4-Turbo", "--out", str(tmp_path)]
+    done = replay(*common, "--limit", "1", "--mode", "serial", "--mode", "waves-truth", "--time-scale", "0.02", "--no-pyright")
+    assert done.returncode == 0, done.stderr
+    truth = [json.loads(line) for line in (tmp_path / "GPT-4-Turbo.truth.jsonl").read_text().splitlines()]
+    # ClassEval_0: filter needs its three siblings (ground truth), which the static classifier does not see.
+    assert [(r["task"], r["mode"], r["edges"], r["waves"]) for r in truth] == [("ClassEval_0", "waves", 3, 2)]
+    serial = [json.loads(line) for line in (tmp_path / "GPT-4-Turbo.jsonl").read_text().splitlines()]
+    assert [r["requested"] for r in serial] == ["serial"]
+    assert "| GPT-4-Turbo | waves-truth |" in done.stdout and "| GPT-4-Turbo | serial |" in done.stdout

@@ -38,6 +38,40 @@ def test_run_compares_modes_per_task_and_labels_the_offline_model(tmp_path: Path
     assert all(r["agents"] == 1 for r in rows if r["mode"] == "serial")
 
 
+def test_replay_runs_without_repairs_by_default_and_says_so(classeval_dir: Path, tmp_path: Path) -> None:
+    common = ["run", "--suite", "classeval", "--data-dir", str(classeval_dir), "--model", "replay:GPT-4-Turbo",
+              "--task", "ClassEval_0", "--mode", "serial", "--time-scale", "0.02", "--no-pyright"]
+    default = crdt_bench(*common, "--results", str(tmp_path / "default.jsonl"))
+    assert default.returncode == 0, default.stderr
+    assert "replay: --max-repairs 0 (a recorded reply cannot change with feedback" in default.stdout
+    row = json.loads((tmp_path / "default.jsonl").read_text())
+    assert row["max_repairs"] == 0 and row["reopened"] == 0 and row["calls"] == row["stubs"]
+    # ClassEval_0 fails its visible checks with these replies: an explicit cap reopens, and is not announced as 0.
+    chosen = crdt_bench(*common, "--max-repairs", "1", "--results", str(tmp_path / "one.jsonl"))
+    assert chosen.returncode == 0, chosen.stderr
+    assert "--max-repairs 0" not in chosen.stdout
+    row = json.loads((tmp_path / "one.jsonl").read_text())
+    assert row["max_repairs"] == 1 and row["reopened"] >= 1 and row["calls"] > row["stubs"]
+    assert crdt_bench(*common, "--max-repairs", "-1", timeout=60).returncode == 2
+
+
+def test_plan_prints_edges_waves_score_and_a_reasoned_decision() -> None:
+    done = crdt_bench("plan", "--task", "matrix", timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "edges (" in out and " * Matrix." in out and "[call" not in out  # outline only: no bodies to read calls from
+    assert "waves (" in out and "coupling score: " in out
+    for schedule in ("serial", "waves", "parallel", "speculate", "revise"):
+        assert f"| {schedule} |" in out
+    decision = out.split("decision: ", 1)[1].splitlines()
+    assert decision[0] in ("serial", "waves", "parallel", "speculate", "revise")
+    assert any("fewest expected rounds" in line for line in decision) and any("repair round" in line for line in decision)
+    final = crdt_bench("plan", "--task", "matrix", "--max-repairs", "0", timeout=60)
+    assert "a redo, one round per TODO (no repairs)" in final.stdout
+    bad = crdt_bench("plan", "--task", "nope", timeout=60)
+    assert bad.returncode == 2 and "no task 'nope'" in bad.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

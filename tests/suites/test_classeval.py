@@ -130,12 +130,16 @@ def test_every_stub_is_answerable_by_the_gpt4_recordings(classeval_dir: Path, cl
     model = ReplayModel(ReplayConfig(recording="GPT-4-Turbo", data_dir=classeval_dir))
     answered = 0
     for task in classeval_suite.tasks:
-        for symbol in task.stubs():
-            reply = model.reply(ModelRequest(task_id=task.id, symbol=symbol, saw_dependencies=strategy == "method_I"))
+        stubs = task.stubs()
+        if strategy == "method_I" and len(stubs) < 2:
+            continue  # incremental needs another method in view
+        for symbol in stubs:
+            shown = tuple(s for s in stubs if s != symbol) if strategy == "method_I" else ()
+            reply = model.reply(ModelRequest(task_id=task.id, symbol=symbol, shown=shown))
             assert reply.text.strip(), (task.id, symbol)
             assert reply.source.endswith(f"_{strategy}_greedy.json#{task.id}/{symbol}")
             answered += 1
-    assert answered == sum(len(t.stubs()) for t in classeval_suite.tasks) > 300
+    assert answered == sum(len(t.stubs()) for t in classeval_suite.tasks if strategy == "method_C" or len(t.stubs()) > 1) > 300
 
 
 def test_selection_options(classeval_dir: Path) -> None:
