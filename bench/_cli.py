@@ -208,10 +208,10 @@ def run(
         list[str] | None,
         typer.Option(help="Mode to compare (repeatable; default serial, parallel, auto). See the modes above."),
     ] = None,
-    suite: Annotated[str, typer.Option(help="Suite: bundled, classeval, humaneval, or a directory of tasks.")] = "bundled",
+    suite: Annotated[str, typer.Option(help="Suite: bundled, classeval, humaneval, projects, or a directory of tasks.")] = "bundled",
     task: Annotated[list[str] | None, typer.Option(help="Task id to run (repeatable; default: the whole suite).")] = None,
     data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="ClassEval data directory (default: $CLASSEVAL_DATA; see `crdt-bench data`).")
+        Path | None, typer.Option("--data-dir", help="Data directory of classeval ($CLASSEVAL_DATA) or projects ($PROJECTS_DATA); see `crdt-bench data`.")
     ] = None,
     agents: Annotated[int, typer.Option(help="Parallelism cap P: implementers in parallel modes.")] = 4,
     runs: Annotated[int, typer.Option(help="Trials per task and mode.")] = 1,
@@ -278,7 +278,12 @@ def run(
     from ._run import RunConfig
     from ._session import run_command
 
-    if data_dir is not None:
+    if suite == "projects":
+        from .suites import ProjectsSuite, register_suite
+
+        projects_dir = data_dir or os.environ.get("PROJECTS_DATA") or None
+        register_suite("projects", lambda: ProjectsSuite(data_dir=projects_dir))
+    elif data_dir is not None:
         os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())  # read by the classeval suite and the replay provider
 
     repairs = max_repairs
