@@ -9,7 +9,10 @@ before the claim is safe awaits :meth:`Claimer.wait_verified`.  Heartbeats run b
 meanwhile cancels the work.  The wait before verifying is measured: the
 connection's sync round trips (``round_trip()``) feed the estimator, and one
 more round trip right before claiming and one right before verifying act as
-barriers: whatever reached the relay before them is applied here.
+barriers: whatever reached the relay before them is applied here.  A commit
+counts as done for this agent once the relay acknowledges it as durable
+(``wait_durable()`` on connections that have it): it then survives the relay
+being killed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any, Protocol
 import anyio
 from anyio.abc import TaskGroup
 
-from crdt_ws import TodoEntry, TransportError, Workspace
+import logging
+
+from crdt_ws import NotDurable, TodoEntry, TransportError, Workspace
 
 from ._board import Claim, ClaimBoard, ClaimStats, Commit
 from ._regions import commit_symbol
@@ -29,6 +34,11 @@ from ._latency import SyncEstimator
 from ._loop import CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork, Sync
 
 __all__ = ["Claimer", "RoundTrip", "Work"]
+
+log = logging.getLogger("claim_protocol.claimer")
+
+_DURABLE_TIMEOUT_S = 10.0
+"""How long an agent waits for the relay to acknowledge a commit as durable before going on (and saying so)."""
 
 _OFFLINE_RETRY_S = 0.05
 """How often a claimer cut off from the relay tries a sync round trip again before claiming or verifying."""
@@ -66,6 +76,7 @@ class Claimer:
         self._running: Claim | None = None  # the claim the work task is working on
         self._verified = anyio.Event()  # set once that claim is verified
         self._todos_sub: Any = None
+        self._durable = True  # until the relay says it acknowledges nothing
 
     @property
     def stats(self) -> ClaimStats:
@@ -161,6 +172,7 @@ class Claimer:
             else:
                 await verified.wait()  # never commit on a claim that may still lose
                 self.loop.finished(claim, code, anyio.current_time())
+                await self._until_durable()
         if self._running is claim:
             self._running = None
             self._work_scope = None
@@ -174,6 +186,18 @@ class Claimer:
             if not event.path or set(map(str, event.keys)) - {"heartbeat"}:
                 self._wake.set()
                 return
+
+    async def _until_durable(self) -> None:
+        """Wait until the relay holds this replica's commit in its store (if the link can tell)."""
+        wait = getattr(self.connection, "wait_durable", None)
+        if wait is None or not self._durable:
+            return
+        try:
+            await wait(_DURABLE_TIMEOUT_S)
+        except NotDurable as exc:
+            if "does not acknowledge" in str(exc) or "are off" in str(exc):
+                self._durable = False  # a relay without a store: nothing to wait for, ever
+            log.warning("%s: commit not acknowledged as durable: %s", self.workspace.agent_id, exc)
 
     async def _probe(self) -> bool:
         """One sync round trip feeding the estimator; False if the relay is unreachable."""

@@ -11,14 +11,18 @@ Errors (all under :class:`WorkspaceError`)::
     ├── UnknownFile
     ├── SymbolNotFound
     ├── ProtocolError
+    ├── StoreError
     └── TransportError
         ├── AuthError
-        └── RelayUnavailable
+        ├── RelayUnavailable
+        └── NotDurable
 """
 
 from ._errors import (
     AuthError,
+    NotDurable,
     ProtocolError,
+    StoreError,
     RelayUnavailable,
     SchemaError,
     SymbolNotFound,
@@ -31,7 +35,20 @@ from ._channel import Role
 from ._client import TOKEN_ENV, ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
 from ._memory import MemoryConnection, MemoryHub
 from ._redact import RedactTokens, redact
-from ._relay import CLOSE_AUTH, CLOSE_BAD_ROOM, CLOSE_PROTOCOL, ROOM_NAME, HttpApp, Relay, RelayConfig, Token
+from ._relay import (
+    CLOSE_AUTH,
+    CLOSE_BAD_ROOM,
+    CLOSE_LIMIT,
+    CLOSE_NO_SYNC,
+    CLOSE_PROTOCOL,
+    CLOSE_ROOM_FAILED,
+    MESSAGE_DURABLE,
+    ROOM_NAME,
+    HttpApp,
+    Relay,
+    RelayConfig,
+    Token,
+)
 from ._relay_room import Room
 from ._transport import Connection, Transport, create_transport, register_transport, transport_names
 from ._pyparse import parse_python
@@ -46,6 +63,12 @@ __all__ = [
     "CLOSE_AUTH",
     "CLOSE_BAD_ROOM",
     "CLOSE_PROTOCOL",
+    "CLOSE_LIMIT",
+    "CLOSE_NO_SYNC",
+    "CLOSE_ROOM_FAILED",
+    "MESSAGE_DURABLE",
+    "NotDurable",
+    "StoreError",
     "ROOM_NAME",
     "TOKEN_ENV",
     "RedactTokens",

@@ -49,20 +49,17 @@ class RateLimiter:
         self._last = time.monotonic()
         self.throttled = 0.0
 
-    async def acquire(self) -> bool:
-        """Take one message's token, sleeping first if the bucket is empty; True if it had to wait."""
+    async def acquire(self, cost: float = 1.0) -> bool:
+        """Take ``cost`` tokens (one message, or its bytes), sleeping off any debt first; True if it had to wait."""
         now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+        self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate) - cost
         self._last = now
-        if self._tokens < 1:
-            wait = (1 - self._tokens) / self.rate
+        if self._tokens < 0:
+            # A cost above the burst is allowed (one big message), paid for by waiting.
+            wait = -self._tokens / self.rate
             self.throttled += wait
             await anyio.sleep(wait)
-            self._tokens = 1
-            self._last = time.monotonic()
-            self._tokens -= 1
             return True
-        self._tokens -= 1
         return False
 
 
@@ -79,6 +76,10 @@ class ClientChannel:
         max_message_bytes: int,
         queue_size: int,
         limiter: RateLimiter,
+        queue_bytes: int = 64 * 1024 * 1024,
+        byte_limiter: RateLimiter | None = None,
+        durable_acks: bool = False,
+        owner: str = "",
     ) -> None:
         self.key = next(_ids)
         self.path = path
@@ -87,6 +88,17 @@ class ClientChannel:
         self._send = send
         self._max = max_message_bytes
         self._limiter = limiter
+        self._byte_limiters = [byte_limiter] if byte_limiter is not None else []
+        self._max_queue_bytes = queue_bytes
+        self.queued_bytes = 0
+        self.durable_acks = durable_acks
+        """Whether this client asked for the relay's durable-state messages (``durable=1``)."""
+        self.owner = owner
+        """Who opened the connection (a token's fingerprint), for per-token room caps."""
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.scope: anyio.CancelScope | None = None
+        """The scope serving this client: cancelled to drop a client too slow to read (frees its queue at once)."""
         self._out_send, self._out_receive = anyio.create_memory_object_stream[bytes](queue_size)
         self.closed = False
         self.sent = 0
@@ -108,18 +120,31 @@ class ClientChannel:
         """Queue a message for this client; never raises, never blocks."""
         if self.closed:
             return
+        # Over budget *before* this message: one message beyond it is always let in, or a
+        # sync step 2 of a document larger than the budget could never be delivered.
+        if self.queued_bytes > self._max_queue_bytes:
+            log.warning("client %s too slow (%d bytes queued): disconnecting; it resyncs on reconnect", self.key, self.queued_bytes)
+            self._drop()
+            return
         try:
             self._out_send.send_nowait(message)
+            self.queued_bytes += len(message)
         except anyio.WouldBlock:
             log.warning("client %s too slow (queue full): disconnecting; it resyncs on reconnect", self.key)
-            self.closed = True
-            self._out_send.close()
+            self._drop()
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             self.closed = True
+
+    def _drop(self) -> None:
+        self.closed = True
+        self._out_send.close()
+        if self.scope is not None:
+            self.scope.cancel()
 
     async def run_writer(self) -> None:
         async with self._out_receive:
             async for message in self._out_receive:
+                self.queued_bytes -= len(message)
                 try:
                     await self._send({"type": "websocket.send", "bytes": message})
                     self.sent += 1
@@ -130,7 +155,13 @@ class ClientChannel:
     def close_writer(self) -> None:
         self._out_send.close()
 
+    def add_byte_limiter(self, limiter: RateLimiter) -> None:
+        """Also pace this client's reads by ``limiter`` (a room's shared budget)."""
+        self._byte_limiters.append(limiter)
+
     async def close(self, code: int, reason: str) -> None:
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
         self.closed = True
         self._out_send.close()
         try:
@@ -170,6 +201,8 @@ class ClientChannel:
             if len(data) > self._max:
                 raise ProtocolError(f"message of {len(data)} bytes over the {self._max}-byte limit")
             self.received += 1
+            for limiter in self._byte_limiters:
+                await limiter.acquire(len(data))
             return data
 
     async def recv(self) -> bytes:

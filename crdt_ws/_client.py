@@ -8,7 +8,11 @@ every applied update back.  This client:
   reach the relay;
 * notices a dead server through websocket pings (``ping_timeout``);
 * sends only local transactions (remote ones carry this client's origin marker);
-* batches queued local updates into one merged update per send.
+* batches queued local updates into one merged update per send;
+* tracks what the relay has *acknowledged as durable* (the state vector of
+  its store, sent after every committed write to clients that connect with
+  ``durable=1``): :meth:`WebsocketConnection.wait_durable` returns once this
+  replica's own updates are in the relay's store, i.e. survive ``kill -9``.
 """
 
 from __future__ import annotations
@@ -40,9 +44,12 @@ from pydantic import BaseModel, Field, SecretStr
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from ._compat import RemoteOrigin, origin_key, update_batches
-from ._errors import AuthError, ProtocolError, RelayUnavailable, TransportError
+from ._durable import MESSAGE_DURABLE, DurableState
+from ._relay_room import CLOSE_ROOM_FAILED
+from ._relay_rooms import CLOSE_LIMIT
+from ._errors import AuthError, NotDurable, ProtocolError, RelayUnavailable, TransportError
 from ._redact import install_redaction, redact
-from ._workspace import Workspace
+from ._workspace import Workspace, decode_state_vector
 
 __all__ = ["TOKEN_ENV", "WebsocketConfig", "WebsocketTransport", "WebsocketConnection", "ConnectionStats"]
 
@@ -77,6 +84,11 @@ class WebsocketConfig(BaseModel):
     ping_interval: float = Field(default=1.0, gt=0, description="Seconds between pings to the relay.")
     ping_timeout: float = Field(default=3.0, gt=0, description="Seconds without a pong before the relay is declared dead.")
     max_message_bytes: int = Field(default=64 * 1024 * 1024, gt=0, description="Largest message accepted from the relay.")
+    durable_acks: bool = Field(
+        default=True,
+        description="Ask the relay for durable-state messages (`durable=1`), which `wait_durable` needs. "
+        "Other relays ignore the parameter; `wait_durable` then says the relay does not acknowledge durability.",
+    )
 
     def endpoint(self) -> str:
         """The websocket URL: the room appended to the URL's path, the token added to its query.
@@ -90,6 +102,8 @@ class WebsocketConfig(BaseModel):
         query = parse_qsl(parts.query, keep_blank_values=True)
         if self.token is not None:
             query.append(("token", self.token.get_secret_value()))
+        if self.durable_acks:
+            query.append(("durable", "1"))
         return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
 
 
@@ -129,6 +143,8 @@ class WebsocketConnection:
         self._subs: list[Any] = []
         self._settled = anyio.Event()  # first sync done, or a fatal error
         self._probes: list[anyio.Event] = []  # round trips waiting for the relay's sync step 2
+        self._durable = DurableState()
+        self._warned: set[str] = set()  # refusal reasons already logged (a retry loop must not flood the log)
 
     async def __aenter__(self) -> WebsocketConnection:
         doc = self.workspace.doc
@@ -205,6 +221,29 @@ class WebsocketConnection:
             if answered in self._probes:
                 self._probes.remove(answered)
         return anyio.current_time() - start
+
+    @property
+    def durable(self) -> dict[int, int]:
+        """The state vector the relay's store holds, as last acknowledged in this session."""
+        return self._durable.vector
+
+    async def wait_durable(self, timeout: float = 10.0) -> None:
+        """Return once every update this replica made so far is in the relay's store.
+
+        That is the relay's promise: an acknowledged update survives the relay
+        being killed (``kill -9``).  It waits across reconnects (after a relay
+        restart the resync carries the updates, and the new process
+        acknowledges them).  Raises :class:`NotDurable` after ``timeout``
+        seconds, if the link stopped for good, or at once if the relay keeps no
+        store (or is not a crdt_ws relay) and so acknowledges nothing.
+        """
+        doc = self.workspace.doc
+        target = decode_state_vector(doc.get_state()).get(doc.client_id, 0)
+        if target == 0:
+            return
+        if not self.config.durable_acks:
+            raise NotDurable("durable acknowledgements are off (WebsocketConfig.durable_acks)")
+        await self._durable.wait(doc.client_id, target, timeout, connected=lambda: self.connected, fatal=lambda: self.fatal)
 
     # -- local -> relay ------------------------------------------------------
 
@@ -299,6 +338,11 @@ class WebsocketConnection:
                 if code == 4404:
                     self._fail(TransportError(f"relay rejected room name {self.config.room!r}"))
                     return
+                if code in (CLOSE_ROOM_FAILED, CLOSE_LIMIT) and isinstance(exc, ConnectionClosed) and exc.rcvd is not None:
+                    # Transient for the relay's part (a store may be repaired, a cap frees up): retry, but say so.
+                    if exc.rcvd.reason not in self._warned:
+                        self._warned.add(exc.rcvd.reason)
+                        log.warning("relay refused room %r: %s (code %d); retrying", self.config.room, exc.rcvd.reason, code)
                 self._note_error(exc)
             finally:
                 self._ws = None
@@ -309,6 +353,7 @@ class WebsocketConnection:
             delay = min(delay * 2, self.config.backoff_max)
 
     async def _session(self, ws: Any) -> None:
+        self._durable.new_session()
         doc = self.workspace.doc
         await self._send(create_sync_message(doc))
         awareness = self.workspace.awareness
@@ -334,12 +379,15 @@ class WebsocketConnection:
             if reply is not None:
                 await self._send(reply)
             if sync_type == YSyncMessageType.SYNC_STEP2:
+                self._durable.synced()
                 self.synced.set()
                 self._settled.set()
                 if self._probes:  # the relay answers step 1s in order
                     self._probes.pop(0).set()
             elif sync_type == YSyncMessageType.SYNC_UPDATE:
                 self.stats.updates_applied += 1
+        elif message[0] == MESSAGE_DURABLE:
+            self._durable.received(message)
         elif message[0] == YMessageType.AWARENESS:
             try:
                 self.workspace.awareness.apply_awareness_update(read_message(message[1:]), self.origin)
@@ -354,6 +402,7 @@ class WebsocketConnection:
         if self.synced.is_set():  # no caller is waiting in __aenter__ to raise it: say it loudly
             log.error("relay link to room %r stopped: %s", self.config.room, error)
         self._settled.set()
+        self._durable.news()
 
     def _note_error(self, exc: BaseException) -> None:
         text = redact(f"{type(exc).__name__}: {exc}")

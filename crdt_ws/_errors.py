@@ -6,9 +6,11 @@
     ├── UnknownFile          no file buffer with that path
     ├── SymbolNotFound       no class/function with that qualified name in a buffer
     ├── ProtocolError        a malformed or oversized sync/awareness message
+    ├── StoreError           a relay room's store cannot be opened, read or written
     └── TransportError       a replica could not reach its peers
         ├── AuthError        the relay refused the token (or a read-only token tried to write)
-        └── RelayUnavailable the relay could not be reached within the deadline
+        ├── RelayUnavailable the relay could not be reached within the deadline
+        └── NotDurable       the relay did not acknowledge an update as durable (in time, or at all)
 
 pycrdt and websocket errors are translated into these at the transport
 boundary (``raise ... from``); nothing else in the package raises them raw.
@@ -26,6 +28,8 @@ __all__ = [
     "TransportError",
     "AuthError",
     "RelayUnavailable",
+    "StoreError",
+    "NotDurable",
 ]
 
 
@@ -72,3 +76,19 @@ class AuthError(TransportError):
 
 class RelayUnavailable(TransportError):
     """The relay could not be reached (or stayed unreachable past the deadline)."""
+
+
+class StoreError(WorkspaceError):
+    """A relay room's store cannot be opened, read or written (sqlite and OS errors translated here).
+
+    ``kind`` is the short, fixed phrase the relay puts in its close reason:
+    ``"corrupt"``, ``"cannot be opened"`` or ``"write failed"``.
+    """
+
+    def __init__(self, message: str, kind: str = "cannot be opened") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class NotDurable(TransportError):
+    """The relay did not acknowledge local updates as durable within the deadline, or keeps no store."""

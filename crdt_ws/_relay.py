@@ -1,17 +1,22 @@
-"""The relay: a pycrdt-websocket server under uvicorn, rooms = workspaces.
+"""The relay: rooms = workspaces, served over websockets under uvicorn.
 
 ``async with Relay(RelayConfig(...)) as relay:`` binds 127.0.0.1 (by default),
 serves ``ws://host:port/<room>?token=...`` and ``GET /health``, persists every
-room to SQLite (one file per room, loaded before the room accepts clients)
-and, on exit, flushes every room's store before anything is dropped.
+room to SQLite (one file per room, created on the first write, loaded before
+the room accepts clients) and, on exit, flushes every room it can and names
+those it could not (:attr:`Relay.unflushed`).
 
 Refusals are websocket close codes with a fixed reason that never echoes
 input: 4401 (``bad token`` / ``token expired``), 4404 (``bad room name``),
-4400 (a malformed, oversized or unknown message; the reason says which).  A
-token with ``expires_at`` is refused after that time and connections opened
-with it are closed then; what such a client sends afterwards is not applied.
-uvicorn's log lines carry the query string: the token in them is masked.
+4400 (a malformed, oversized or unknown message; the reason says which),
+4408 (no sync within ``sync_timeout``), 4429 (a cap on rooms or clients),
+4503 (the room's store failed; the reason says how).  A token with
+``expires_at`` is refused after that time and connections opened with it are
+closed then; what such a client sends afterwards is not applied.  uvicorn's
+log lines carry the query string: the token in them is masked.
 
+``GET /health`` answers ``{"ok": true}`` to anyone (liveness); with a valid
+token (``?token=`` or ``Authorization: Bearer``) it also lists the rooms.
 Other HTTP requests go to an optional ASGI app (``Relay(config, http=app)`` or
 ``relay.http = app``), which is how the ``web`` viewer is served without this
 package depending on it.
@@ -19,14 +24,12 @@ package depending on it.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
 import time
-from contextlib import AsyncExitStack, nullcontext
 from collections.abc import Awaitable, Callable
-from pathlib import Path
+from contextlib import AsyncExitStack, nullcontext
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
@@ -34,15 +37,19 @@ from urllib.parse import parse_qs
 import anyio
 import uvicorn
 from anyio.abc import TaskGroup
-from pydantic import BaseModel, Field, SecretStr
-from pycrdt.websocket import WebsocketServer
 
 from ._channel import ClientChannel, RateLimiter, Role
 from ._errors import AuthError
 from ._redact import install_redaction
-from ._relay_room import Room
+from ._relay_config import RelayConfig, Token, fingerprint
+from ._relay_guard import LogRateLimit, accept_one_per_tick, guarded_http_protocol
+from ._relay_room import CLOSE_NO_SYNC, CLOSE_ROOM_FAILED, MESSAGE_DURABLE, Room
+from ._relay_rooms import CLOSE_LIMIT, RoomRefused, Rooms
 
-__all__ = ["RelayConfig", "Relay", "ASGIApp", "HttpApp", "ROOM_NAME", "Token", "CLOSE_AUTH", "CLOSE_BAD_ROOM", "CLOSE_PROTOCOL"]
+__all__ = [
+    "RelayConfig", "Relay", "ASGIApp", "HttpApp", "ROOM_NAME", "Token", "CLOSE_AUTH", "CLOSE_BAD_ROOM", "CLOSE_PROTOCOL",
+    "CLOSE_LIMIT", "CLOSE_NO_SYNC", "CLOSE_ROOM_FAILED", "MESSAGE_DURABLE",
+]
 
 CLOSE_AUTH = 4401
 """Close code for a missing, wrong or expired token (the reason says which; it never echoes the token)."""
@@ -58,153 +65,19 @@ log = logging.getLogger("crdt_ws.relay")
 
 ROOM_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}"
 """Valid room names (a room is also a file name in the store), as a regex without anchors."""
-_ROOM_RE = re.compile(rf"^{ROOM_NAME}$")
+_ROOM_RE = re.compile(ROOM_NAME)  # used with fullmatch: `$` would accept a trailing newline
+_LIMITED_LOGGERS = ("crdt_ws.relay", "asyncio", "uvicorn.error", "uvicorn.access")
 
 
-class Token(BaseModel):
-    """An access token with its role and, optionally, when it stops being valid."""
-
-    secret: SecretStr = Field(description="The token clients send (the `token` query parameter).")
-    role: Role = Field(default=Role.READ_WRITE, description="What the token lets a client do.")
-    expires_at: float | None = Field(
-        default=None,
-        description="Unix time (seconds) after which the token is refused at connect and connections opened with it "
-        "are closed (code 4401, reason 'token expired'). None: never expires.",
-    )
-
-
-class RelayConfig(BaseModel):
-    """How the relay listens, authenticates, limits and persists."""
-
-    host: str = Field(default="127.0.0.1", description="Interface to bind; loopback unless you mean otherwise.")
-    port: int = Field(default=8765, ge=0, le=65535, description="TCP port; 0 picks a free one.")
-    store_dir: Path | None = Field(default=None, description="Directory for per-room SQLite stores; None keeps rooms in memory only.")
-    write_tokens: list[SecretStr] = Field(default_factory=list, description="Tokens granting read-write access. Empty and no read tokens = open relay.")
-    read_tokens: list[SecretStr] = Field(default_factory=list, description="Tokens granting read-only access (document changes dropped).")
-    tokens: list[Token] = Field(default_factory=list, description="Further tokens, each with its own role and optional expiry.")
-    max_message_bytes: int = Field(default=8 * 1024 * 1024, gt=0, description="Largest websocket message accepted from a client.")
-    rate_per_second: float = Field(default=2000.0, gt=0, description="Sustained messages per second read from one client; excess is delayed, not dropped.")
-    rate_burst: int = Field(default=4000, gt=0, description="Messages a client may send in a burst before being slowed.")
-    client_queue: int = Field(default=10000, gt=0, description="Outgoing messages queued per client before a too-slow client is disconnected.")
-    ping_interval: float = Field(default=5.0, gt=0, description="Seconds between websocket pings the relay sends to detect dead clients.")
-    evict_idle_after: float | None = Field(default=300.0, gt=0, description="Seconds a persisted room may sit with no clients before it is flushed and unloaded (reloaded from its store on the next connect). Rooms without a store are never unloaded: that would lose them.")
-
-    def store_path(self, room: str) -> Path | None:
-        """Where ``room`` is persisted, or None for a relay without a store."""
-        return None if self.store_dir is None else self.store_dir / f"{room}.sqlite"
-
-    @property
-    def open(self) -> bool:
-        return not self.write_tokens and not self.read_tokens and not self.tokens
-
-    def authorize(self, token: str | None, now: float | None = None) -> tuple[Role, float | None]:
-        """The role ``token`` grants and when it expires (Unix time, or None).
-
-        Raises :class:`AuthError` with ``"bad token"`` or ``"token expired"``
-        (never the token itself).  Every configured token is compared, in
-        constant time, so timing does not tell which one nearly matched.
-        """
-        if self.open:
-            return Role.READ_WRITE, None
-        if token is None:
-            raise AuthError("bad token")
-        given = token.encode()
-        grants = [
-            *(Token(secret=t, role=Role.READ_WRITE) for t in self.write_tokens),
-            *(Token(secret=t, role=Role.READ_ONLY) for t in self.read_tokens),
-            *self.tokens,
-        ]
-        matches = [g for g in grants if hmac.compare_digest(given, g.secret.get_secret_value().encode())]
-        if not matches:
-            raise AuthError("bad token")
-        now = time.time() if now is None else now
-        valid = [g for g in matches if g.expires_at is None or g.expires_at > now]
-        if not valid:
-            raise AuthError("token expired")
-        # The strongest role, then the latest expiry, among the grants this token matches.
-        best = max(valid, key=lambda g: (g.role is Role.READ_WRITE, g.expires_at is None, g.expires_at or 0.0))
-        return best.role, best.expires_at
-
-    def role_for(self, token: str | None) -> Role | None:
-        """The role a token grants now, or None to reject (wrong, missing or expired)."""
-        try:
-            return self.authorize(token)[0]
-        except AuthError:
-            return None
-
-
-class _Server(WebsocketServer):
-    """Rooms that load their store before they are ready and are unloaded only after a flush."""
-
-    def __init__(self, config: RelayConfig) -> None:
-        super().__init__(rooms_ready=False, auto_clean_rooms=False, exception_handler=_log_exception, log=log)
-        self.config = config
-        self._rooms_lock = anyio.Lock()
-        # Connections being served per room, counted under the lock from before
-        # get_room: an idle room is only unloaded when nobody is about to use it.
-        self._active: dict[str, int] = {}
-        self.evicted = 0
-
-    async def get_room(self, name: str) -> Room:  # type: ignore[override]
-        async with self._rooms_lock:
-            room = self.rooms.get(name)
-            if room is None:
-                store = self.config.store_path(name)
-                if store is not None:
-                    store.parent.mkdir(parents=True, exist_ok=True)
-                room = Room(name, store)
-                self.rooms[name] = room
-                await self.start_room(room)
-                await room.load()
-        assert isinstance(room, Room)
-        return room
-
-    async def serve(self, websocket: Any) -> None:
-        name = websocket.path
-        async with self._rooms_lock:
-            self._active[name] = self._active.get(name, 0) + 1
-        try:
-            await super().serve(websocket)
-        finally:
-            with anyio.CancelScope(shield=True):
-                async with self._rooms_lock:
-                    self._active[name] -= 1
-                    idle = self._active[name] == 0
-            if idle and self.config.store_dir is not None and self.config.evict_idle_after is not None:
-                assert self._task_group is not None
-                self._task_group.start_soon(self._evict_when_idle, name)
-
-    async def _evict_when_idle(self, name: str) -> None:
-        assert self.config.evict_idle_after is not None
-        await anyio.sleep(self.config.evict_idle_after)
-        async with self._rooms_lock:
-            room = self.rooms.get(name)
-            if self._active.get(name, 0) or not isinstance(room, Room):
-                return
-            await room.close()  # flushes the store first
-            del self.rooms[name]
-            del self._active[name]
-            self.evicted += 1
-            log.info("room %s unloaded after %ss idle", name, self.config.evict_idle_after)
-
-    async def close_rooms(self) -> None:
-        # Under the lock, so an eviction in progress finishes first and none starts after.
-        async with self._rooms_lock:
-            rooms, self.rooms = list(self.rooms.values()), {}
-            for room in rooms:
-                assert isinstance(room, Room)
-                await room.close()
-
-
-def _log_exception(exc: Exception, logger: logging.Logger) -> bool:
-    logger.error("relay error: %r", exc)
-    return True
+def valid_room(name: str) -> bool:
+    """Whether ``name`` is a room name the relay accepts (the whole string, no trailing newline)."""
+    return _ROOM_RE.fullmatch(name) is not None
 
 
 class ASGIApp:
-    """ASGI entry: auth on connect, then hand the socket to the room as a ClientChannel."""
+    """ASGI entry: auth on connect, then hand the socket to its room as a ClientChannel."""
 
-    def __init__(self, server: _Server, http: HttpApp | None = None) -> None:
+    def __init__(self, server: Rooms, http: HttpApp | None = None) -> None:
         self.server = server
         self.config = server.config
         self.http = http
@@ -227,15 +100,17 @@ class ASGIApp:
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["path"] == "/health":
-            rooms = [r.describe() for r in self.server.rooms.values() if isinstance(r, Room)]
-            body, status = json.dumps({"ok": True, "rooms": rooms}).encode(), 200
+            body: dict[str, Any] = {"ok": True}
+            if self.config.role_for(_request_token(scope)) is not None and not self.config.open:
+                body["rooms"] = [r.describe() for r in self.server.rooms.values()]
+            data, status = json.dumps(body).encode(), 200
         elif self.http is not None:
             await self.http(scope, receive, send)
             return
         else:
-            body, status = b"not found\n", 404
+            data, status = b"not found\n", 404
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": data})
 
     async def _websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         message = await receive()
@@ -246,18 +121,19 @@ class ASGIApp:
         token = query.get("token", [None])[0]
         try:
             role, expires_at = self.config.authorize(token)
-            code, why = (0, "") if _ROOM_RE.match(room) else (CLOSE_BAD_ROOM, "bad room name")
+            code, why = (0, "") if valid_room(room) else (CLOSE_BAD_ROOM, "bad room name")
         except AuthError as exc:
             role, expires_at, code, why = Role.READ_ONLY, None, CLOSE_AUTH, str(exc)
+        # Accept, then close with an application code: a handshake refusal
+        # (HTTP 403) looks transient to y-websocket, which would retry forever.
+        await send({"type": "websocket.accept"})
         if code:
             self.rejected += 1
             log.warning("rejected websocket for room %r: %s", room[:64], why)  # never log the token
-            # Accept, then close with an application code: a handshake refusal
-            # (HTTP 403) looks transient to y-websocket, which would retry forever.
-            await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": code, "reason": why})
             return
-        await send({"type": "websocket.accept"})
+        client = scope.get("client") or ("?", 0)
+        owner = fingerprint(token) if token is not None and not self.config.open else f"open:{client[0]}"
         channel = ClientChannel(
             receive,
             send,
@@ -266,14 +142,27 @@ class ASGIApp:
             max_message_bytes=self.config.max_message_bytes,
             queue_size=self.config.client_queue,
             limiter=RateLimiter(self.config.rate_per_second, self.config.rate_burst),
+            queue_bytes=self.config.client_queue_bytes,
+            byte_limiter=RateLimiter(self.config.bytes_per_second, self.config.bytes_burst),
+            durable_acks=query.get("durable", ["0"])[0] == "1",
+            owner=owner,
         )
-        if expires_at is None:
-            await self.server.serve(channel)  # type: ignore[arg-type]
+        try:
+            served = await self.server.acquire(room, owner)
+        except RoomRefused as refused:
+            self.rejected += 1
+            await send({"type": "websocket.close", "code": refused.code, "reason": refused.reason})
             return
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self._expire, channel, room, expires_at, tg.cancel_scope)
-            await self.server.serve(channel)  # type: ignore[arg-type]
-            tg.cancel_scope.cancel()
+        try:
+            if expires_at is None:
+                await served.serve(channel)
+                return
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._expire, channel, room, expires_at, tg.cancel_scope)
+                await served.serve(channel)
+                tg.cancel_scope.cancel()
+        finally:
+            await self.server.release(room, owner)
 
     async def _expire(self, channel: ClientChannel, room: str, expires_at: float, scope: anyio.CancelScope) -> None:
         """Close a connection when its token expires; nothing it sends after that is applied."""
@@ -283,6 +172,13 @@ class ASGIApp:
         await channel.close(CLOSE_AUTH, "token expired")
         await anyio.sleep(2.0)  # time for the close handshake; a client that ignores it is cut off
         scope.cancel()
+
+
+def _request_token(scope: dict[str, Any]) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization" and value.lower().startswith(b"bearer "):
+            return value[7:].decode("latin-1").strip()
+    return parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[0]
 
 
 class _Uvicorn(uvicorn.Server):
@@ -298,11 +194,14 @@ class Relay:
 
     def __init__(self, config: RelayConfig | None = None, *, http: HttpApp | None = None) -> None:
         self.config = config or RelayConfig()
-        self.server = _Server(self.config)
+        self.server = Rooms(self.config)
         self.app = ASGIApp(self.server, http)
         self._uvicorn: _Uvicorn | None = None
         self._tg: TaskGroup | None = None
         self.port = self.config.port
+        self.log_limit = LogRateLimit(self.config.log_burst, self.config.log_interval)
+        self.unflushed: dict[str, str] = {}
+        """After exit: the rooms that could not be flushed and why (empty: every room was flushed)."""
 
     @property
     def url(self) -> str:
@@ -322,8 +221,7 @@ class Relay:
         self.app.http = app
 
     def room(self, name: str) -> Room | None:
-        room = self.server.rooms.get(name)
-        return room if isinstance(room, Room) else None
+        return self.server.rooms.get(name)
 
     async def __aenter__(self) -> Relay:
         self._stack = AsyncExitStack()
@@ -336,15 +234,20 @@ class Relay:
             port=self.config.port,
             log_level="warning",
             lifespan="on",
+            http=guarded_http_protocol(self.config.handshake_timeout),
             ws_max_size=self.config.max_message_bytes + 1024,
+            ws_max_queue=4,
             ws_ping_interval=self.config.ping_interval,
             ws_ping_timeout=self.config.ping_interval * 2,
             ws_per_message_deflate=False,
+            limit_concurrency=self.config.max_connections,
             timeout_graceful_shutdown=2,
         )
         # uvicorn logs each accepted websocket and request with its query string,
         # which holds the token: mask it (after Config, which (re)configures these loggers).
         install_redaction("uvicorn.error", "uvicorn.access")
+        self.log_limit.install(*_LIMITED_LOGGERS)
+        accept_one_per_tick()
         self._uvicorn = _Uvicorn(config)
         self._served = anyio.Event()
         self._tg.start_soon(self._serve)
@@ -358,23 +261,24 @@ class Relay:
         return self
 
     async def flush(self) -> None:
-        """Wait until every room's store holds every update received so far."""
-        for room in list(self.server.rooms.values()):
-            if isinstance(room, Room):
-                await room.flush()
+        """Wait until every healthy room's store holds every update received so far."""
+        await self.server.flush()
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         assert self._tg is not None and self._uvicorn is not None
-        with anyio.CancelScope(shield=True):
-            # Stop accepting and close client sockets first, then flush every
-            # room's store, and only then drop the rooms: the order that loses nothing.
-            self._uvicorn.should_exit = True
-            with anyio.move_on_after(10):
-                await self._served.wait()
-            await self.server.close_rooms()
-        await self._stack.aclose()
+        try:
+            with anyio.CancelScope(shield=True):
+                # Stop accepting and close client sockets first, then flush every
+                # room's store, and only then drop the rooms: the order that loses nothing.
+                self._uvicorn.should_exit = True
+                with anyio.move_on_after(10):
+                    await self._served.wait()
+                self.unflushed = await self.server.close_rooms()
+            await self._stack.aclose()
+        finally:
+            self.log_limit.remove(*_LIMITED_LOGGERS)
 
     async def _serve(self) -> None:
         assert self._uvicorn is not None

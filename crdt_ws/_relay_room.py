@@ -1,42 +1,48 @@
-"""Relay rooms: a pycrdt-websocket ``YRoom`` that forwards without echo and persists safely.
+"""Relay rooms: one Doc, its presence, its clients and its store; a room that fails, fails alone.
 
-What the stock ``YRoom`` does not give (measured pitfalls in DESIGN.md):
+What the stock pycrdt-websocket ``YRoom`` did not give (DESIGN.md, issue 20):
 
-* it re-broadcasts every update to every client, the sender included; here an
+* it re-broadcast every update to every client, the sender included; here an
   update goes to the *other* clients only;
-* it writes to the store in fire-and-forget tasks that die with the room; here
-  one writer task drains a queue and :meth:`Room.flush` waits for it, so a room
-  is never dropped with writes pending;
-* it trusts every client; here read-only clients' document-changing messages
-  are dropped and a malformed message closes only the client that sent it.
+* store errors were logged and the writes dropped; here a store that cannot
+  be opened, is corrupt or refuses a write *fails the room*: its clients are
+  closed with 4503 and a reason, nothing more is accepted, and other rooms
+  never notice (no exception leaves the room's own task);
+* clients could not know what was on disk; here, after every committed
+  write, read-write clients that asked (``durable=1``) receive the state
+  vector the store holds (message type :data:`MESSAGE_DURABLE`), so an update
+  the relay *acknowledged as durable* survives ``kill -9``;
+* presence (awareness) is per connection: see :mod:`crdt_ws._presence`;
+* read-only clients' document-changing messages are dropped, and a malformed
+  message closes only the client that sent it.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from pathlib import Path
+import time
 from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
-from pycrdt import (
-    Doc,
-    YMessageType,
-    YSyncMessageType,
-    create_awareness_message,
-    create_sync_message,
-    create_update_message,
-    handle_sync_message,
-)
-from pycrdt.store import SQLiteYStore, YDocNotFound
-from pycrdt.websocket import YRoom
+from pycrdt import Doc, YMessageType, YSyncMessageType, create_awareness_message, create_sync_message, create_update_message, handle_sync_message, merge_updates, write_message
 
-from ._channel import ClientChannel
-from ._compat import update_batches
-from ._errors import ProtocolError
+from ._channel import ClientChannel, RateLimiter
+from ._durable import MESSAGE_DURABLE
+from ._errors import ProtocolError, StoreError
+from ._presence import PresenceTable
+from ._relay_config import RelayConfig
+from ._store import RoomStore
 
-__all__ = ["Room"]
+__all__ = ["Room", "MESSAGE_DURABLE", "CLOSE_ROOM_FAILED", "CLOSE_NO_SYNC"]
+
+CLOSE_ROOM_FAILED = 4503
+"""Close code when a room's store cannot be opened, read or written; the reason says which."""
+CLOSE_NO_SYNC = 4408
+"""Close code for a client that did not start a sync (send sync step 1) within ``sync_timeout``."""
+
+CHECKPOINT_EVERY = 100
+"""Store writes between checkpoints (pycrdt-store's interval, so stores stay interchangeable)."""
 
 _AUTH, _QUERY_AWARENESS = 2, 3  # the other y-protocols message types
 
@@ -48,145 +54,228 @@ except ImportError:  # pragma: no cover - depends on how pycrdt was built
     PanicException = RuntimeError  # type: ignore[misc,assignment]
 
 
-class Room(YRoom):
-    """One workspace on the relay: a Doc, its awareness, its clients and its store."""
+class Room:
+    """One workspace on the relay."""
 
-    def __init__(self, name: str, store_path: Path | None) -> None:
-        super().__init__(ready=False, log=log)
+    def __init__(self, name: str, config: RelayConfig) -> None:
         self.name = name
-        self.store: SQLiteYStore | None = None
-        if store_path is not None:
-            self.store = SQLiteYStore(path=name, log=log)
-            self.store.db_path = str(store_path)
-        self._pending_send, self._pending_receive = anyio.create_memory_object_stream[bytes](math.inf)
-        self._pending = 0
+        self.config = config
+        path = config.store_path(name)
+        self.store = RoomStore(path, name) if path is not None else None
+        self.ydoc = Doc()
+        self.presence = PresenceTable()
+        self.clients: set[ClientChannel] = set()
+        self.ready = anyio.Event()  # loaded, or failed
+        self.failure: str | None = None
+        self.close_reason = ""
+        """The fixed reason clients get when the room failed (``room unavailable: store corrupt`` ...)."""
+        self.failed_at = 0.0
+        self.idle_since = time.monotonic()
+        self.durable_state = b"\x00"
+        self._queue: list[bytes] = []
+        self._batches = 0
+        self._writers: set[ClientChannel] = set()  # who sent what is queued: they get the durable acknowledgement
+        self._queued_bytes = 0
+        self._wake = anyio.Event()
         self._drained = anyio.Event()
         self._drained.set()
-        self._closed = False
-        self.stats: dict[str, int] = {
-            "updates": 0,
-            "persisted": 0,
-            "dropped_readonly": 0,
-            "malformed": 0,
-        }
-        # Awareness client ids each connection announced, to clear them when it leaves.
-        self._owners: dict[int, set[int]] = {}
-        self.awareness.observe(self._track_awareness)
+        self._roomy = anyio.Event()  # pending bytes under the room's limit
+        self._roomy.set()
+        self._closing = False
+        self._done = anyio.Event()
+        self._limiter = RateLimiter(config.room_bytes_per_second, config.bytes_burst)
+        self.stats: dict[str, int] = {"updates": 0, "persisted": 0, "dropped_readonly": 0, "malformed": 0, "presence_refused": 0}
 
     # -- lifecycle ----------------------------------------------------------
 
-    async def _watch_ready(self) -> None:
-        # The stock method subscribes a broadcaster to the doc; we forward in serve().
-        await self.ready_event.wait()
-        self.ydoc_observed.set()
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
 
-    async def _broadcast_updates(self) -> None:
-        # Replaced by the store writer: one task, in order, flushable.
-        await self._write_store()
+    @property
+    def pending(self) -> int:
+        return len(self._queue) + (0 if self._drained.is_set() else 1)
 
-    async def load(self) -> None:
-        """Start the store and load every persisted update *before* the room is ready."""
-        if self.store is not None and self._task_group is not None:
-            await self._task_group.start(self._run_store)
-            try:
-                await self.store.apply_updates(self.ydoc)
-            except YDocNotFound:
-                pass  # a new room: nothing persisted yet
-        self.ready = True
+    @property
+    def empty(self) -> bool:
+        """Nothing was ever written to this room (so unloading it loses nothing)."""
+        return self.ydoc.get_state() == b"\x00" and not self._queue and self._drained.is_set()
 
-    async def _run_store(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        assert self.store is not None
-        await self.store.start(task_status=task_status)
+    async def run(self, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """The room's life: load its store, then write what clients send until closed. Never raises."""
+        task_status.started()
+        try:
+            if self.store is not None:
+                for update in await self.store.load():
+                    try:
+                        self.ydoc.apply_update(update)
+                    except (Exception, PanicException) as exc:
+                        raise StoreError(f"store of room {self.name!r} holds an update that does not decode", "corrupt") from exc
+            self.durable_state = self.ydoc.get_state()
+            self.ready.set()
+            await self._write_store()
+        except StoreError as exc:
+            await self._fail(str(exc), f"store {exc.kind}")
+        except Exception as exc:  # a bug must still stay inside this room
+            log.exception("room %s: unexpected error", self.name)
+            await self._fail(f"internal error ({type(exc).__name__})", "internal error")
+        finally:
+            self._done.set()
+            if self.store is not None:
+                with anyio.CancelScope(shield=True):
+                    try:
+                        await self.store.close()
+                    except Exception:
+                        pass
+
+    async def _fail(self, why: str, kind: str) -> None:
+        self.failure = why
+        self.close_reason = f"room unavailable: {kind}"
+        self.failed_at = time.monotonic()
+        self.ready.set()
+        self._drained.set()  # nothing more will be written: nobody may wait for it
+        self._roomy.set()
+        log.error("room %s failed: %s; its clients are closed and its writes refused", self.name, why)
+        for channel in self._channels():
+            await self.refuse(channel)
+
+    async def refuse(self, channel: ClientChannel) -> None:
+        """Close ``channel`` because this room failed."""
+        await channel.close(CLOSE_ROOM_FAILED, self.close_reason)
+        if channel.scope is not None:
+            channel.scope.cancel()
 
     async def _write_store(self) -> None:
-        async for merged, count in update_batches(self._pending_receive):
+        while True:
+            while not self._queue:
+                if self._closing:
+                    return
+                self._wake = anyio.Event()
+                await self._wake.wait()
+            batch, self._queue = self._queue, []
+            writers, self._writers = self._writers, set()
+            # Everything applied to the doc so far is in this batch or already stored:
+            # the state vector taken now is what the store holds once the batch commits.
+            state = self.ydoc.get_state()
             if self.store is not None:
-                await self.store.write(merged)
-            self.stats["persisted"] += count
-            self._pending -= count
-            if self._pending == 0:
+                self._batches += 1
+                # Like pycrdt-store, a checkpoint every CHECKPOINT_EVERY writes (taken now, so it holds exactly what is stored).
+                checkpoint = self.ydoc.get_update() if self._batches % CHECKPOINT_EVERY == 0 else None
+                await self.store.append(merge_updates(*batch) if len(batch) > 1 else batch[0], checkpoint)
+            self.durable_state = state
+            self.stats["persisted"] += len(batch)
+            self._queued_bytes -= sum(len(u) for u in batch)
+            if self._queued_bytes < self.config.room_pending_bytes:
+                self._roomy.set()
+            if not self._queue:
                 self._drained.set()
+            if self.store is not None and self.config.durable_acks:
+                # Only the clients whose updates this batch holds are waiting for it;
+                # everyone else got the store's state when it joined.
+                message = bytes([MESSAGE_DURABLE]) + write_message(state)
+                for channel in writers:
+                    if channel.durable_acks and not channel.closed:
+                        channel.send(message)
 
-    def _persist(self, update: bytes) -> None:
-        self._pending += 1
+    def _persist(self, update: bytes, sender: ClientChannel) -> None:
+        self._queue.append(update)
+        self._writers.add(sender)
+        self._queued_bytes += len(update)
         self._drained = anyio.Event() if self._drained.is_set() else self._drained
-        self._pending_send.send_nowait(update)
+        if self._queued_bytes >= self.config.room_pending_bytes and self._roomy.is_set():
+            self._roomy = anyio.Event()
+        self._wake.set()
 
     async def flush(self) -> None:
-        """Wait until every update received so far is in the store."""
+        """Wait until every update received so far is in the store.
+
+        A failed room returns at once (nothing more will be written; see
+        :attr:`failed` and :attr:`failure`), so a reader of the store gets what
+        it holds rather than an error.
+        """
         await self._drained.wait()
 
     async def close(self) -> None:
-        """Flush, stop the store, then stop the room: the order that loses nothing (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        await self.flush()
-        if self.store is not None and self.store.started.is_set():
-            await self.store.stop()
-        if self._task_group is not None:
-            await self.stop()
-
-    def send_server_awareness(self, type: str, changes: tuple[dict[str, Any], Any]) -> None:
-        """The relay has no presence of its own to announce (the stock room would try)."""
+        """Flush, then stop the writer and close the store (idempotent); :class:`StoreError` if it could not flush."""
+        self._closing = True
+        self._wake.set()
+        await self._done.wait()
+        if self.failure is not None:
+            raise StoreError(self.failure)
 
     # -- clients ------------------------------------------------------------
 
-    async def serve(self, channel: ClientChannel) -> None:  # type: ignore[override]
-        await self.ready_event.wait()
+    async def serve(self, channel: ClientChannel) -> None:
+        if self.failure is not None:
+            await self.refuse(channel)
+            return
         self.clients.add(channel)
+        channel.add_byte_limiter(self._limiter)
         try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(channel.run_writer)
-                channel.send(_sync_step1(self.ydoc))
-                states = self.awareness.encode_awareness_update(list(self.awareness.states))
-                if self.awareness.states:
-                    channel.send(create_awareness_message(states))
-                try:
-                    async for message in channel:
-                        self._handle(channel, message)
-                except ProtocolError as exc:
-                    self.stats["malformed"] += 1
-                    log.warning("room %s: closing client %s: %s", self.name, channel.key, exc)
-                    await channel.close(4400, str(exc)[:120])
-                channel.close_writer()
+            with anyio.CancelScope() as scope:
+                channel.scope = scope
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(channel.run_writer)
+                    await self._session(channel)
+                    channel.close_writer()
         finally:
             self.clients.discard(channel)
-            self._forget_awareness(channel)
+            if not self.clients:
+                self.idle_since = time.monotonic()
+            gone = self.presence.forget(channel.key)
+            if gone is not None:
+                message = create_awareness_message(gone)
+                for client in self._channels():
+                    client.send(message)
 
-    def _track_awareness(self, kind: str, event: tuple[dict[str, Any], Any]) -> None:
-        changes, origin = event
-        if kind == "update" and isinstance(origin, int):
-            owned = self._owners.setdefault(origin, set())
-            owned.update(changes.get("added", []), changes.get("updated", []))
+    async def _session(self, channel: ClientChannel) -> None:
+        if channel.durable_acks and channel.can_write and self.store is not None and self.config.durable_acks:
+            channel.send(bytes([MESSAGE_DURABLE]) + write_message(self.durable_state))
+        channel.send(create_sync_message(self.ydoc))
+        snapshot = self.presence.snapshot()
+        if snapshot is not None:
+            channel.send(create_awareness_message(snapshot))
+        synced = False
+        try:
+            with anyio.move_on_after(self.config.sync_timeout) as deadline:
+                async for message in channel:
+                    synced = self._handle(channel, message) or synced
+                    if synced:
+                        break
+            if deadline.cancelled_caught and not synced:
+                log.warning("room %s: closing client %s: no sync within %gs", self.name, channel.key, self.config.sync_timeout)
+                await channel.close(CLOSE_NO_SYNC, f"no sync within {self.config.sync_timeout:g}s")
+                return
+            async for message in channel:
+                self._handle(channel, message)
+                if not self._roomy.is_set():
+                    await self._roomy.wait()  # the store is behind: stop reading until it catches up
+        except ProtocolError as exc:
+            self.stats["malformed"] += 1
+            log.warning("room %s: closing client %s: %s", self.name, channel.key, exc)
+            await channel.close(4400, str(exc)[:120])
 
-    def _forget_awareness(self, channel: ClientChannel) -> None:
-        ids = [i for i in self._owners.pop(channel.key, set()) if i in self.awareness.states]
-        if not ids:
-            return
-        self.awareness.remove_awareness_states(ids, "relay")
-        message = create_awareness_message(self.awareness.encode_awareness_update(ids))
-        for client in self._channels():
-            client.send(message)
-
-    def _handle(self, channel: ClientChannel, message: bytes) -> None:
+    def _handle(self, channel: ClientChannel, message: bytes) -> bool:
+        """Apply one message; True if it was a sync step 1 (the client started syncing)."""
         if not message:
             raise ProtocolError("empty message")
         kind = message[0]
         if kind == YMessageType.SYNC:
-            self._handle_sync(channel, message)
-        elif kind == YMessageType.AWARENESS:
+            return self._handle_sync(channel, message)
+        if kind == YMessageType.AWARENESS:
             payload = _payload(message, 1)
-            try:
-                self.awareness.apply_awareness_update(payload, channel.key)
-            except (Exception, PanicException) as exc:
-                raise ProtocolError(f"malformed awareness message: {exc!r}") from exc
-            self._broadcast(channel, message)
+            limit = self.config.max_presence_bytes if channel.can_write else self.config.max_presence_bytes_read_only
+            before = self.presence.refused
+            forward = self.presence.apply(payload, channel.key, max_ids=1, max_state_bytes=limit)
+            self.stats["presence_refused"] += self.presence.refused - before
+            if forward is not None:
+                self._broadcast(channel, create_awareness_message(forward))
         elif kind not in (_AUTH, _QUERY_AWARENESS):
             raise ProtocolError(f"unknown message type {kind}")
         # Auth and query-awareness messages (y-protocols) carry nothing to relay.
+        return False
 
-    def _handle_sync(self, channel: ClientChannel, message: bytes) -> None:
+    def _handle_sync(self, channel: ClientChannel, message: bytes) -> bool:
         if len(message) < 2:
             raise ProtocolError("truncated sync message")
         sync_type = message[1]
@@ -194,20 +283,22 @@ class Room(YRoom):
             raise ProtocolError(f"unknown sync message type {sync_type}")
         if sync_type != YSyncMessageType.SYNC_STEP1 and not channel.can_write:
             self.stats["dropped_readonly"] += 1
-            return
+            return False
+        if self.failure is not None:
+            return False  # the room failed: nothing more is accepted (its clients are being closed)
         payload = _payload(message, 2)
         try:
             with self.ydoc.transaction(origin=channel.key):
                 reply = handle_sync_message(message[1:], self.ydoc)
-            update = payload if sync_type != YSyncMessageType.SYNC_STEP1 else None
         except (Exception, PanicException) as exc:
             raise ProtocolError(f"malformed sync message: {exc!r}") from exc
         if reply is not None:
             channel.send(reply)
-        if update is not None and update != b"\x00\x00":
+        if sync_type != YSyncMessageType.SYNC_STEP1 and payload != b"\x00\x00":
             self.stats["updates"] += 1
-            self._broadcast(channel, create_update_message(update))
-            self._persist(update)
+            self._broadcast(channel, create_update_message(payload))
+            self._persist(payload, channel)
+        return sync_type == YSyncMessageType.SYNC_STEP1
 
     def _broadcast(self, sender: ClientChannel, message: bytes) -> None:
         for client in self._channels():
@@ -215,11 +306,16 @@ class Room(YRoom):
                 client.send(message)
 
     def _channels(self) -> list[ClientChannel]:
-        # YRoom types its clients as pycrdt Channels; every client here is a ClientChannel.
-        return [c for c in tuple(self.clients) if isinstance(c, ClientChannel)]
+        return list(self.clients)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "clients": len(self.clients), "pending_writes": self._pending, **self.stats}
+        return {
+            "name": self.name,
+            "state": "failed" if self.failed else "ready" if self.ready.is_set() else "loading",
+            "clients": len(self.clients),
+            "pending_writes": self.pending,
+            **self.stats,
+        }
 
 
 def _payload(message: bytes, offset: int) -> bytes:
@@ -239,6 +335,3 @@ def _payload(message: bytes, offset: int) -> bytes:
         raise ProtocolError(f"payload declares {length} bytes but carries {len(message) - i}")
     return message[i:]
 
-
-def _sync_step1(doc: Doc) -> bytes:
-    return create_sync_message(doc)

@@ -4,7 +4,9 @@
 one JSON line ``{"url": "ws://127.0.0.1:PORT", "pid": ...}`` on stdout, and
 serves until its standard input closes (how the parent says "stop": no signal
 handling needed, and an orphaned relay dies with its parent's pipe).  The
-write token comes from ``$CRDT_WS_BENCH_TOKEN`` so it never shows in ``ps``.
+write token comes from ``$CRDT_WS_BENCH_TOKEN`` so it never shows in ``ps``;
+``$CRDT_WS_BENCH_STORE`` (a directory) gives the relay a store and
+``$CRDT_WS_BENCH_ACKS=0`` turns its durable acknowledgements off.
 
 :func:`relay_process` is the parent side, as an async context manager.
 """
@@ -27,6 +29,8 @@ from crdt_ws import Relay, RelayConfig
 __all__ = ["RelayProcessError", "relay_process"]
 
 TOKEN_ENV = "CRDT_WS_BENCH_TOKEN"
+STORE_ENV = "CRDT_WS_BENCH_STORE"
+ACKS_ENV = "CRDT_WS_BENCH_ACKS"
 _REPO = Path(__file__).resolve().parents[2]
 
 
@@ -36,7 +40,13 @@ class RelayProcessError(RuntimeError):
 
 async def _serve() -> None:
     token = os.environ.get(TOKEN_ENV)
-    config = RelayConfig(port=0, write_tokens=[token] if token else [])  # type: ignore[list-item]
+    store = os.environ.get(STORE_ENV)
+    config = RelayConfig(
+        port=0,
+        write_tokens=[token] if token else [],  # type: ignore[list-item]
+        store_dir=Path(store) if store else None,
+        durable_acks=os.environ.get(ACKS_ENV, "1") != "0",
+    )
     async with Relay(config) as relay:
         print(json.dumps({"url": relay.url, "pid": os.getpid()}), flush=True)
         # Blocks in a worker thread until the parent closes our stdin.
@@ -44,11 +54,16 @@ async def _serve() -> None:
 
 
 @asynccontextmanager
-async def relay_process(token: str | None = None, start_timeout: float = 20.0) -> AsyncIterator[str]:
-    """Start a relay subprocess; yield its base URL; stop it on exit."""
+async def relay_process(
+    token: str | None = None, start_timeout: float = 20.0, *, store: Path | None = None, durable_acks: bool = True
+) -> AsyncIterator[str]:
+    """Start a relay subprocess (with a store in ``store``, if given); yield its base URL; stop it on exit."""
     env = dict(os.environ)
     if token:
         env[TOKEN_ENV] = token
+    if store is not None:
+        env[STORE_ENV] = str(store)
+    env[ACKS_ENV] = "1" if durable_acks else "0"
     process = await anyio.open_process(
         [sys.executable, "-m", "bench.micro._relay_host"],
         stdin=subprocess.PIPE,

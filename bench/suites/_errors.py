@@ -7,6 +7,7 @@ from pathlib import Path
 __all__ = [
     "ChecksumMismatch",
     "DownloadError",
+    "MultiFileTask",
     "SourceUnreachable",
     "SuiteDataMissing",
     "SuiteError",
@@ -43,6 +44,10 @@ class UnknownTask(SuiteError, LookupError):
 
 class UnparsableSource(SuiteError, ValueError):
     """``skeleton_of`` was given source that libcst cannot parse."""
+
+
+class MultiFileTask(SuiteError, TypeError):
+    """A single-file operation (``Task.skeleton()``...) was asked of a multi-file task."""
 
 
 class SuiteDataMissing(SuiteError, LookupError):

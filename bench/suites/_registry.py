@@ -1,5 +1,5 @@
-"""Suite sources by short name: ``bundled`` ships with the package, ``classeval`` and ``humaneval`` read
-third-party data; any directory of tasks works too."""
+"""Suite sources by short name: ``bundled`` ships with the package, ``classeval``, ``humaneval`` and
+``projects`` read third-party data; any directory of tasks works too."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 from ._classeval import ClassEvalSuite
 from ._errors import UnknownSuite
 from ._humaneval import HumanEvalSuite
+from ._projects import ProjectsSuite
 from ._task import Suite, load_suite_dir
 
 __all__ = [
@@ -64,7 +65,7 @@ class BundledSuite(DirectorySuite):
 
 
 SuiteFactory = Callable[[], SuiteSource]
-_REGISTRY: dict[str, SuiteFactory] = {"bundled": BundledSuite, "classeval": ClassEvalSuite, "humaneval": HumanEvalSuite}
+_REGISTRY: dict[str, SuiteFactory] = {"bundled": BundledSuite, "classeval": ClassEvalSuite, "humaneval": HumanEvalSuite, "projects": ProjectsSuite}
 
 
 def register_suite(name: str, factory: SuiteFactory) -> None:

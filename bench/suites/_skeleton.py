@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from crdt_ws import parse_python
 from merge import is_stub_def
 
 from ._errors import UnparsableSource
@@ -128,7 +129,8 @@ def function_source(source: str, qualname: str) -> str | None:
 def module_imports(source: str) -> list[tuple[str, tuple[str, ...]]]:
     """Module-level import statements as (source text, names they bind)."""
     found: list[tuple[str, tuple[str, ...]]] = []
-    for node in ast.parse(source).body:
+    # Through the parse lock: a fake model server answers from a worker thread while agents parse (gh-106905).
+    for node in parse_python(source).body:
         if isinstance(node, ast.Import):
             bound = tuple(a.asname or a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._errors import TaskFormatError, UnknownTask, UnparsableSource
+from ._errors import MultiFileTask, TaskFormatError, UnknownTask, UnparsableSource
 from ._skeleton import find_function, reference_dependencies, skeleton_of, stub_symbols
 
-__all__ = ["Coupling", "Decision", "Suite", "Task", "load_suite_dir", "load_task"]
+__all__ = ["Coupling", "Decision", "Suite", "Task", "TaskModule", "TaskTodo", "load_suite_dir", "load_task"]
 
 Coupling = Literal["low", "medium", "high"]
 Decision = Literal["parallel", "waves", "serial"]
@@ -24,8 +24,37 @@ TESTS_FILE = "tests.py"
 OUTLINE_FILE = "outline.py"
 
 
+class TaskModule(BaseModel):
+    """One source module of a multi-file task: the file agents fill in, and its reference."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str = Field(description="Path in the workspace, '/'-separated and relative, e.g. 'bplustree/tree.py'.")
+    outline: str = Field(repr=False, description="The skeleton agents start from (stubs where the reference has bodies).")
+    reference: str = Field(repr=False, description="The reference module, byte for byte.")
+    stubs: tuple[str, ...] = Field(description="Qualified names of the outline's stubs, in order ('Cls.m'; a repeated name gets '#2', '#3').")
+
+
+class TaskTodo(BaseModel):
+    """One TODO of a task: a stub in one file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Unique in the task: the symbol for single-file tasks, '<file>::<symbol>' for multi-file ones.")
+    file: str = Field(description="Workspace path of the file holding the stub.")
+    symbol: str = Field(description="Qualified name of the stub in its file ('Cls.method', 'func').")
+
+
 class Task(BaseModel):
-    """One single-file task: a spec, a reference solution, hidden tests and (optionally) an outline."""
+    """One task: a spec, a reference solution, hidden tests and (optionally) an outline.
+
+    A single-file task uses ``file``/``outline``/``reference``/``tests``. A
+    multi-file task (``modules`` non-empty, the ``projects`` suite) holds one
+    :class:`TaskModule` per source file, ``given`` files copied as they are and
+    pytest paths under ``source_dir``; its single-file fields are empty and its
+    single-file methods (``skeleton``, ``stubs``, ``true_dependencies``) raise
+    :class:`MultiFileTask`: use ``modules`` and ``todos()``.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -40,6 +69,27 @@ class Task(BaseModel):
     expected_coupling: Coupling = Field(description="Coupling among the stubs as the task author judges it.")
     expected_decision: Decision = Field(description="Scheduling the author expects to be best: parallel, waves or serial.")
     source_dir: Path | None = Field(default=None, description="Directory the task was loaded from (None when built in memory).")
+    modules: tuple[TaskModule, ...] = Field(default=(), repr=False, description="Multi-file tasks: every source module agents build; () for single-file tasks.")
+    given: tuple[str, ...] = Field(default=(), description="Multi-file tasks: paths under source_dir copied into the workspace as they are (data, copy-as-is .py files).")
+    test_paths: tuple[str, ...] = Field(default=(), description="Multi-file tasks: pytest paths under source_dir that score the task (hidden).")
+    check_paths: tuple[str, ...] = Field(default=(), description="Multi-file tasks: pytest paths under source_dir of the benchmark's small check tests.")
+    requirements: tuple[str, ...] = Field(default=(), description="Multi-file tasks: requirement lines (pip syntax) the tests need.")
+
+    @property
+    def is_multi_file(self) -> bool:
+        """True for tasks whose workspace holds several modules (``modules``)."""
+        return bool(self.modules)
+
+    def todos(self) -> list[TaskTodo]:
+        """Every TODO of the task in file and source order; ids are unique across files."""
+        if self.modules:
+            return [TaskTodo(id=f"{m.path}::{s}", file=m.path, symbol=s) for m in self.modules for s in m.stubs]
+        return [TaskTodo(id=s, file=self.file, symbol=s) for s in self.stubs()]
+
+    def _single_file(self, what: str) -> None:
+        if self.modules:
+            raise MultiFileTask(f"task {self.id!r} spans {len(self.modules)} modules: {what} is single-file only "
+                "(the pipeline does not run multi-file tasks yet); use Task.modules and Task.todos()")
 
     @property
     def module_name(self) -> str:
@@ -48,6 +98,7 @@ class Task(BaseModel):
 
     def skeleton(self) -> str:
         """The outline agents start from: ``outline`` if given, else derived from the reference."""
+        self._single_file("skeleton()")
         return self.outline if self.outline is not None else _derived_skeleton(self.reference)
 
     def stubs(self) -> list[str]:
@@ -56,6 +107,7 @@ class Task(BaseModel):
 
     def true_dependencies(self) -> dict[str, list[str]]:
         """Stub -> the other stubs its reference implementation calls or references (ground truth)."""
+        self._single_file("true_dependencies()")
         return reference_dependencies(self.reference, self.stubs())
 
 

@@ -12,7 +12,7 @@ import websockets
 from pycrdt import Doc, Map, Text, create_sync_message, create_update_message
 from pydantic import SecretStr
 
-from crdt_ws import AuthError, Presence, TransportError, Region, Relay, RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
+from crdt_ws import AuthError, NotDurable, Presence, TransportError, Region, Relay, RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
 
 from ._harness import RelayTask, converge
 
@@ -188,3 +188,55 @@ async def test_idle_persisted_room_is_unloaded_and_reloaded(tmp_path: Path) -> N
         second = Workspace("second")
         async with client(relay, second):  # the room comes back from its store
             assert second.read("log.py") == "kept — ✓\n"
+
+
+async def test_a_reader_too_slow_for_its_byte_budget_is_disconnected(caplog: pytest.LogCaptureFixture) -> None:
+    """Queues are bounded in bytes, not only messages: a peer that never reads is dropped, the writer goes on."""
+    config = secured(
+        port=0, client_queue_bytes=256 * 1024, bytes_per_second=1e9, bytes_burst=1 << 30, max_message_bytes=64 << 20,
+        ping_interval=60,  # so it is the byte budget that drops the peer, not a missed pong
+    )
+    async with Relay(config) as relay:
+        async with websockets.connect(f"{relay.url}/room?token=write-secret", max_size=None, max_queue=1) as stuck:
+            await stuck.send(create_sync_message(Doc()))
+            writer = Workspace("writer")
+            async with client(relay, writer):
+                writer.create_file("big.py", "")
+                for i in range(24):  # 24 x 512 KiB: more than loopback buffers plus the 256 KiB budget
+                    writer.edit("big.py", 0, 0, f"# {i} " + "x" * 512 * 1024 + "\n")
+                    await anyio.sleep(0)
+                room = relay.room("room")
+                assert room is not None
+                with anyio.fail_after(20):
+                    while len(room.clients) > 1:
+                        await anyio.sleep(0.02)
+                assert "too slow" in caplog.text and "bytes queued" in caplog.text
+                fresh = Workspace("fresh")
+                async with client(relay, fresh):  # the relay and the room are fine
+                    with anyio.fail_after(20):
+                        while len(fresh.read("big.py")) != len(writer.read("big.py")):
+                            await anyio.sleep(0.05)
+
+
+async def test_wait_durable_needs_a_store() -> None:
+    async with Relay(secured(port=0)) as relay:
+        ws = Workspace("w")
+        async with client(relay, ws) as link:
+            ws.create_file("a.py", "x = 1\n")
+            with pytest.raises(NotDurable, match="does not acknowledge durability"):
+                await link.wait_durable(timeout=5)
+
+
+async def test_wait_durable_returns_once_the_update_is_in_the_store(tmp_path: Path) -> None:
+    async with Relay(secured(port=0, store_dir=tmp_path)) as relay:
+        ws = Workspace("w")
+        async with client(relay, ws) as link:
+            for i in range(20):
+                ws.create_file(f"f{i}.py", f"n = {i}\n")
+                await link.wait_durable(timeout=5)
+                # Read the store file directly (another connection): the update is already committed.
+                doc = Doc()
+                with sqlite3.connect(f"file:{tmp_path / 'room.sqlite'}?mode=ro", uri=True) as db:
+                    for (update,) in db.execute("SELECT yupdate FROM yupdates"):
+                        doc.apply_update(update)
+                assert str(doc.get("files", type=Map)[f"f{i}.py"]) == f"n = {i}\n"

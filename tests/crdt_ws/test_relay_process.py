@@ -34,7 +34,9 @@ async def start_relay(store: Path, port: int = 0) -> tuple[Process, int]:
 
 def stored_text(store: Path) -> str:
     doc = Doc()
-    with sqlite3.connect(store / "room.sqlite") as db:
+    if not (store / "room.sqlite").is_file():
+        return ""  # the relay creates a room's store with its first write
+    with sqlite3.connect(f"file:{store / 'room.sqlite'}?mode=ro", uri=True) as db:
         for (update,) in db.execute("SELECT yupdate FROM yupdates ORDER BY timestamp"):
             doc.apply_update(update)
     files = doc.get("files", type=Map)

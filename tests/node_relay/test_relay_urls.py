@@ -19,8 +19,8 @@ TOKEN = "t&ok=en/+?#"  # every character that breaks a hand-built query string
 
 def test_endpoint_keeps_the_query_and_encodes_the_token() -> None:
     config = WebsocketConfig(url="wss://example.test/collab/?apiKey=k1", room="room-1", token=SecretStr(TOKEN))
-    assert config.endpoint() == "wss://example.test/collab/room-1?apiKey=k1&token=t%26ok%3Den%2F%2B%3F%23"
-    assert WebsocketConfig(url="ws://127.0.0.1:9/", room="r").endpoint() == "ws://127.0.0.1:9/r"
+    assert config.endpoint() == "wss://example.test/collab/room-1?apiKey=k1&token=t%26ok%3Den%2F%2B%3F%23&durable=1"
+    assert WebsocketConfig(url="ws://127.0.0.1:9/", room="r", durable_acks=False).endpoint() == "ws://127.0.0.1:9/r"
 
 
 async def test_a_token_with_special_characters_and_a_url_query_reach_our_relay() -> None:

@@ -143,7 +143,7 @@ def test_unknown_task_lists_known_ids() -> None:
 def test_registry(task_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(UnknownSuite) as info:
         get_suite("classeval-lite")
-    assert str(info.value) == "unknown suite 'classeval-lite'; known: bundled, classeval, humaneval (or a directory of tasks)"
+    assert str(info.value) == "unknown suite 'classeval-lite'; known: bundled, classeval, humaneval, projects (or a directory of tasks)"
     assert isinstance(info.value, SuiteError) and isinstance(info.value, LookupError)
 
     assert get_suite(task_dir.parent).ids == ["bank_ledger"]  # a directory path works too
@@ -154,7 +154,7 @@ def test_registry(task_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(source, SuiteSource)
     register_suite("mine", lambda: source)
     assert get_suite("mine").name == "mine" and get_suite("mine").ids == ["bank_ledger"]
-    with pytest.raises(UnknownSuite, match="known: bundled, classeval, humaneval, mine "):
+    with pytest.raises(UnknownSuite, match="known: bundled, classeval, humaneval, mine, projects "):
         get_suite("theirs")
     with pytest.raises(ValueError, match="suite names"):
         register_suite("a/b", lambda: source)

@@ -1,0 +1,238 @@
+"""Load on the relay from client processes: many viewers, steady writers; propagation, RSS, CPU, errors.
+
+    python -m bench.micro.relay_load [--connections 200 500] [--writers 20] [--rate 2] [--duration 20] [--json out.json]
+
+For each connection count C, a fresh relay process (``crdt-bench relay
+--store``, durable acknowledgements on) serves one room; client processes
+(``_load_client``, separate from the relay and from each other) open
+``--writers`` real workspaces (over ``--writer-processes`` processes, each
+writer at its own random phase) writing ``--rate`` updates/s each and
+C - writers bare viewer websockets with a read-only token.  Once everyone is
+connected, the writers run for ``--duration`` seconds.  Reported per C:
+
+* propagation p50/p99/max — one sample per (update, viewer): from the
+  writer's edit to the viewer receiving the relay's message (one monotonic
+  clock, one machine);
+* durable p50/p99 — the writer's edit until the relay acknowledged it as
+  durable (``wait_durable``);
+* relay RSS (at the end, and the peak) and CPU (% of one core, over the run),
+  and the client processes' CPU next to it;
+* errors — failed or dropped connections, failed durable waits, and updates
+  some viewer had not received 5 s after the writers stopped.
+
+Target (issue 20): p99 <= 50 ms at 200 connections with no errors, on
+loopback.  The machine's load average is printed next to each row: other work
+on it shows up in the tails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+from anyio.abc import Process
+from pydantic import BaseModel
+
+_REPO = Path(__file__).resolve().parents[2]
+_WRITE, _READ = "load-bench-write", "load-bench-read"
+TARGET_P99_MS = 50.0
+_GRACE_S = 5.0
+"""Seconds after the writers stopped within which every viewer must have every update (else: an error)."""
+
+
+class LoadResult(BaseModel):
+    """Figures for one connection count."""
+
+    connections: int
+    writers: int
+    viewers: int
+    rate_per_writer: float
+    duration_s: float
+    updates_sent: int
+    samples: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    durable_p50_ms: float | None
+    durable_p99_ms: float | None
+    missing_deliveries: int
+    errors: int
+    error_examples: list[str]
+    relay_rss_mb: float
+    relay_peak_rss_mb: float
+    relay_cpu_percent: float
+    clients_cpu_percent: float
+    load_avg_1m: float
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered), max(1, math.ceil(p / 100 * len(ordered)))) - 1]
+
+
+def _proc_stat(pid: int) -> tuple[float, float, float]:
+    """CPU seconds used, RSS MB and peak RSS MB of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return cpu, int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+
+
+class _Lines:
+    def __init__(self, process: Process) -> None:
+        self.process = process
+        self.lines: list[dict[str, Any]] = []
+
+    async def drain(self) -> None:
+        assert self.process.stdout is not None
+        buffer = b""
+        async for chunk in self.process.stdout:
+            buffer += chunk
+            *complete, buffer = buffer.split(b"\n")
+            self.lines += [json.loads(line) for line in complete if line.strip()]
+
+    async def say(self, line: str) -> None:
+        assert self.process.stdin is not None
+        await self.process.stdin.send(line.encode() + b"\n")
+
+
+async def measure(
+    connections: int, writers: int, rate: float, duration: float, viewer_processes: int, relay_log: Path | None = None, writer_processes: int = 4
+) -> LoadResult:
+    env = {**os.environ, "CRDT_WS_TOKEN": _WRITE, "CRDT_WS_READ_TOKEN": _READ, "PYTHONUNBUFFERED": "1"}
+    cpu0 = cpu1 = rss = peak = t0 = t1 = clients0 = clients1 = t_clients = 0.0
+    with tempfile.TemporaryDirectory(prefix="relay-load-") as store:
+        relay = await anyio.open_process(
+            [sys.executable, "-m", "bench", "relay", "--port", "0", "--store", store, "--max-rooms-per-token", "1000"],
+            stdout=subprocess.PIPE, stderr=relay_log.open("ab") if relay_log else subprocess.DEVNULL, cwd=_REPO, env=env,
+        )
+        try:
+            assert relay.stdout is not None
+            text = ""
+            with anyio.fail_after(30):
+                while (match := re.search(r"relay listening on (ws://127\.0\.0\.1:\d+)", text)) is None:
+                    text += (await relay.stdout.receive()).decode()
+            url = match.group(1)
+            viewers = connections - writers
+            shares = [viewers // viewer_processes + (1 if i < viewers % viewer_processes else 0) for i in range(viewer_processes)]
+            writer_shares = [writers // writer_processes + (1 if i < writers % writer_processes else 0) for i in range(writer_processes)]
+            plan = [(share, 0, f"w{i}") for i, share in enumerate(writer_shares) if share] + [(0, share, f"v{i}") for i, share in enumerate(shares)]
+            clients: list[_Lines] = []
+            async with anyio.create_task_group() as tg:
+                for w, v, name in plan:
+                    process = await anyio.open_process(
+                        [sys.executable, "-m", "bench.micro._load_client", url, "load", str(w), str(v), str(rate), name],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=relay_log.open("ab") if relay_log else subprocess.DEVNULL, cwd=_REPO, env=env,
+                    )
+                    client = _Lines(process)
+                    clients.append(client)
+                    tg.start_soon(client.drain)
+                with anyio.fail_after(120):
+                    while not all(c.lines for c in clients):
+                        await anyio.sleep(0.05)
+                cpu0, _, _ = _proc_stat(relay.pid)
+                clients0 = sum(_proc_stat(c.process.pid)[0] for c in clients)
+                t0 = time.monotonic()
+                for client in clients:
+                    await client.say("go")
+                await anyio.sleep(duration)  # the measured run
+                clients1 = sum(_proc_stat(c.process.pid)[0] for c in clients)
+                t_clients = time.monotonic()
+                writing = clients[: len(plan) - len(shares)]
+                for client in writing:
+                    await client.say("stop")  # writers first (they flush what they have not sent, then exit) ...
+                with anyio.fail_after(30):
+                    for client in writing:
+                        await client.process.wait()
+                await anyio.sleep(_GRACE_S)  # ... then the viewers get this long for the last updates
+                cpu1, rss, peak = _proc_stat(relay.pid)
+                t1 = time.monotonic()
+                for client in clients[len(writing):]:
+                    await client.say("stop")
+                with anyio.fail_after(60):
+                    while not all(len(c.lines) >= 2 for c in clients):
+                        await anyio.sleep(0.05)
+        finally:
+            relay.send_signal(signal.SIGTERM)
+            with anyio.move_on_after(15):
+                await relay.wait()
+            if relay.returncode is None:
+                relay.kill()
+    reports = [c.lines[-1] for c in clients]
+    latencies = [x for r in reports for x in r["latencies_ms"]]
+    durable = [x for r in reports for x in r["durable_ms"]]
+    sent = {name: n for r in reports for name, n in r["sent"].items()}
+    expected = {f"{name}:{seq}" for name, n in sent.items() for seq in range(n)}
+    missing = sum(len(expected - set(got)) for r in reports for got in r["received"].values())
+    errors = [e for r in reports for e in r["errors"]]
+    return LoadResult(
+        connections=connections, writers=writers, viewers=connections - writers, rate_per_writer=rate, duration_s=duration,
+        updates_sent=len(expected), samples=len(latencies),
+        p50_ms=percentile(latencies, 50) if latencies else math.nan,
+        p99_ms=percentile(latencies, 99) if latencies else math.nan,
+        max_ms=max(latencies, default=math.nan),
+        durable_p50_ms=percentile(durable, 50) if durable else None,
+        durable_p99_ms=percentile(durable, 99) if durable else None,
+        missing_deliveries=missing, errors=len(errors) + missing, error_examples=errors[:5],
+        relay_rss_mb=round(rss, 1), relay_peak_rss_mb=round(peak, 1),
+        relay_cpu_percent=round(100 * (cpu1 - cpu0) / (t1 - t0), 1), load_avg_1m=os.getloadavg()[0],
+        clients_cpu_percent=round(100 * (clients1 - clients0) / (t_clients - t0), 1),
+    )
+
+
+def format_table(results: list[LoadResult]) -> str:
+    lines = [
+        f"{'conns':>5} {'writers':>7} {'viewers':>7} {'updates':>7} {'samples':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+        f" {'dur p50':>7} {'dur p99':>7} {'RSS MB':>7} {'peak MB':>7} {'CPU %':>6} {'cli CPU':>7} {'errors':>6} {'load':>5}"
+    ]
+    for r in results:
+        lines.append(
+            f"{r.connections:>5} {r.writers:>7} {r.viewers:>7} {r.updates_sent:>7} {r.samples:>8} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.max_ms:7.1f}"
+            f" {r.durable_p50_ms or math.nan:7.2f} {r.durable_p99_ms or math.nan:7.2f} {r.relay_rss_mb:7.1f} {r.relay_peak_rss_mb:7.1f}"
+            f" {r.relay_cpu_percent:6.1f} {r.clients_cpu_percent:7.1f} {r.errors:>6} {r.load_avg_1m:5.2f}"
+        )
+    for r in results:
+        if r.connections == 200:
+            met = r.p99_ms <= TARGET_P99_MS and r.errors == 0
+            lines.append(f"target at 200 connections: p99 <= {TARGET_P99_MS:g} ms, no errors: {'MET' if met else 'MISSED'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.micro.relay_load", description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--connections", type=int, nargs="+", default=[200, 500])
+    parser.add_argument("--writers", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=2.0, help="Updates per second per writer.")
+    parser.add_argument("--duration", type=float, default=20.0, help="Seconds the writers write, per connection count.")
+    parser.add_argument("--viewer-processes", type=int, default=3)
+    parser.add_argument("--writer-processes", type=int, default=4, help="Writers are spread over this many processes (agents are separate processes).")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--relay-log", type=Path, default=None, help="Append the relay's log here.")
+    args = parser.parse_args(argv)
+    if min(args.connections) <= args.writers:
+        parser.error("every connection count must exceed --writers")
+    uptime = Path("/proc/loadavg").read_text().strip()
+    results = [
+        anyio.run(measure, c, args.writers, args.rate, args.duration, args.viewer_processes, args.relay_log, args.writer_processes)
+        for c in args.connections
+    ]
+    print(f"load average before: {uptime}; after: {Path('/proc/loadavg').read_text().strip()} ({os.cpu_count()} CPUs)")
+    print(format_table(results))
+    if args.json is not None:
+        args.json.write_text(json.dumps({"loadavg_before": uptime, "results": [r.model_dump() for r in results]}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
