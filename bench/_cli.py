@@ -243,6 +243,9 @@ def run(
         typer.Option(help="JSONL file, one row per trial (default runs/<date>-<run id>/results.jsonl); the same command resumes it."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan and its token, cost and time estimate; call nothing.")] = False,
+    allow_unisolated: Annotated[
+        bool, typer.Option(help="Score humaneval/classeval even where the judge cannot hide the host's files (answers included).")
+    ] = False,
     concurrency: Annotated[int, typer.Option(help="Trials at once (each has its own replicas, relay and model client).")] = 1,
     executor: Annotated[str, typer.Option(help="local (this process) or ray (Ray actors; pip install 'crdt-agents[ray]').")] = "local",
     ray_address: Annotated[str | None, typer.Option(help="ray: cluster address, e.g. 10.0.0.5:6379 (default: a new local cluster).")] = None,
@@ -304,6 +307,7 @@ def run(
                 "profile": profile,
                 "pyright": pyright,
                 "results": results,
+                "allow_unisolated": allow_unisolated,
                 "concurrency": concurrency,
                 "executor": executor,
                 "ray_address": ray_address,

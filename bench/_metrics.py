@@ -55,6 +55,9 @@ class TrialResult(BaseModel):
     coordination_overhead: float = Field(description="implement_s / schedule_bound_s - 1: what claims, syncs, merges cost.")
     first_all_pass_s: float | None = Field(description="When every TODO first had a passing visible verdict (judge clock).")
     passed: bool = Field(description="Every hidden test class passed.")
+    verdict: str | None = Field(default=None, description="passed, failed or tampered (the code tried to forge its verdict: failed, named).")
+    tampered: list[str] = Field(default_factory=list, description="What the code under test attempted against the judge.")
+    isolation: list[str] = Field(default_factory=list, description="Containment the judge's sandbox applied; without 'fsview' the code could read the host's files.")
     test_verdicts: dict[str, bool] = Field(default_factory=dict, description="Hidden test class -> passed.")
     test_classes: int = Field(description="Hidden test classes.")
     test_classes_passed: int = Field(description="Hidden test classes that passed.")
@@ -222,6 +225,9 @@ def summarize(
         coordination_overhead=(implement / schedule - 1) if schedule > 0 else 0.0,
         first_all_pass_s=judge.first_all_pass_s,
         passed=score.passed,
+        verdict=score.verdict,
+        tampered=list(score.tampered),
+        isolation=list(score.isolation),
         test_verdicts={c.name: c.status == "success" for c in classes},
         test_classes=len(classes),
         test_classes_passed=sum(1 for c in classes if c.status == "success"),

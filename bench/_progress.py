@@ -40,6 +40,10 @@ def trial_line(done: int, total: int, r: TrialResult) -> str:
     if r.status == "error":
         return f"{head} ERROR {r.error or ''}"
     verdict = "pass" if r.passed else f"FAIL {r.test_classes_passed}/{r.test_classes}"
+    if r.tampered:
+        verdict = "TAMPERED"  # counts as failed; what was tried is in the row
+    if r.isolation and "fsview" not in r.isolation:
+        verdict += " [unisolated]"
     failed = f" failed={r.model_failures}" if r.model_failures else ""
     return f"{head} a={r.agents} {r.wall_s:6.1f}s calls={r.calls:<3} rep={r.reopened:<2} {verdict:<9}{failed}"
 

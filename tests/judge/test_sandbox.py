@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -163,3 +164,22 @@ async def test_a_command_kept_under_tmp_still_runs_but_cannot_write_there() -> N
         assert not Path("/tmp/judge_kept_probe").exists()
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+async def test_a_venv_under_a_private_tmp_dir_works_in_the_view(tmp_path: Path) -> None:
+    """CI's layout: a fresh clone in /tmp with its venv inside; the private uid must reach the venv, not the clone."""
+    clone = Path(tempfile.mkdtemp(prefix="judge-clone-", dir="/tmp"))
+    try:
+        (clone / "README.md").write_text("the checkout")
+        venv = clone / ".ci-venv"
+        done = await anyio.run_process([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=False)
+        assert done.returncode == 0, done.stderr
+        probe = "import os, sys, numpy\nprint(sys.prefix)\nprint(sorted(os.listdir(os.path.dirname(sys.prefix))))\n"
+        res = await Sandbox(SandboxConfig(python=str(venv / "bin" / "python"))).run(["python", "probe.py"], {"probe.py": probe})
+        assert res.status == "ok", res.stderr
+        assert "fsview" in res.isolation
+        prefix, listing = res.stdout.splitlines()[:2]
+        assert prefix == str(venv)
+        assert listing == "['.ci-venv']"  # the clone around the venv is empty in the view
+    finally:
+        shutil.rmtree(clone, ignore_errors=True)

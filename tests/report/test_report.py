@@ -187,3 +187,19 @@ def test_duplicated_rows_are_flagged(make_synthetic: Callable[..., Rows], result
     group = build_report(load_results([path, path])).groups[0]
     assert any(n.startswith("6 (run_id, task, seed, mode) combinations occur more than once") for n in group.notes)
     assert _comparison(build_report(load_results([path, path])), "parallel", "a").pairs == 4
+
+
+def test_tampered_and_unisolated_rows_are_failures_and_named(make_trial: Callable[..., dict[str, Any]], results_file: MakeFile) -> None:
+    rows = []
+    for s in range(4):
+        rows.append(make_trial("t", "serial", s, 10.0) | {"isolation": ["netns", "pidns", "mountns", "fsview", "uid"]})
+        # What the judge writes for a tampering trial: failed, every test class failed, what was tried.
+        cheat = make_trial("t", "parallel", s, 5.0, passed=False, classes=(4, 0))
+        rows.append(cheat | {"verdict": "tampered", "tampered": ["set TestResult.addFailure"], "isolation": ["netns", "pidns", "uid"]})
+    report = build_report(load_results([results_file(rows)]))
+    group = report.groups[0]
+    parallel = next(s for s in group.summaries if s.mode == "parallel")
+    assert parallel.pass_at[1] == 0 and parallel.test_class_rate == 0
+    notes = " ".join(group.notes)
+    assert "4 trials scored 'tampered'" in notes and "TestResult.addFailure" in notes
+    assert "4 trials were judged without the filesystem view" in notes
