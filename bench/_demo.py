@@ -23,6 +23,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from crdt_ws import Presence, Region, Relay, RelayConfig, TodoEntry, TodoStatus, WebsocketConfig, WebsocketTransport, Workspace
+from crdt_ws import parse_python
 
 __all__ = ["DemoConfig", "DemoResult", "run_demo"]
 
@@ -140,7 +141,7 @@ async def run_demo(config: DemoConfig, progress: ProgressFn | None = None) -> De
             room = relay.room("demo")
             updates = room.stats["updates"] if room is not None else 0
     try:
-        ast.parse(source)
+        parse_python(source)
         parses = True
     except SyntaxError:
         parses = False

@@ -30,6 +30,7 @@ from crdt_ws import TodoEntry, TodoStatus
 
 from .suites import SuiteReferences, Task
 from .suites._skeleton import function_source
+from crdt_ws import parse_python
 
 __all__ = ["Estimate", "TrialEstimate", "estimate_trials", "estimate_error"]
 
@@ -159,7 +160,7 @@ def _reply_tokens(outline: str, symbol: str, reference: str) -> int:
     stub = function_source(outline, symbol) or ""
     body = reference
     try:
-        tree = ast.parse(reference)
+        tree = parse_python(reference)
         func = tree.body[0] if tree.body else None
         if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
             statements = func.body

@@ -28,6 +28,7 @@ from pycrdt import Doc
 from crdt_ws import TodoStatus, Workspace, WorkspaceError, decode_state_vector, find_span
 
 from ._errors import StoreReadError
+from crdt_ws import parse_python
 
 __all__ = ["read_store", "copy_doc", "lost_updates", "definition_counts", "not_done", "diverged_regions"]
 
@@ -96,7 +97,7 @@ def _clocks_behind(after: Doc, merged: Doc) -> dict[int, tuple[int, int]]:
 def definition_counts(source: str, symbols: list[str]) -> dict[str, int]:
     """How many definitions of each qualified name in ``symbols`` the module has (-1: it does not parse)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return {symbol: -1 for symbol in symbols}
     found: Counter[str] = Counter()

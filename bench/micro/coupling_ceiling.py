@@ -29,11 +29,12 @@ from agents.coupling import classify
 from agents.coupling._tokens import FILLER, stem
 from agents.coupling._words import split_identifier
 from bench.micro.coupling_accuracy import data_dir
+from crdt_ws import parse_python
 
 
 def _pairs(task: dict[str, Any]) -> list[tuple[list[float], bool]]:
     try:
-        tree = ast.parse(task["skeleton"])
+        tree = parse_python(task["skeleton"])
         report = classify(task["skeleton"])
     except Exception:  # noqa: BLE001 - a skeleton that does not parse predicts nothing, as in coupling_accuracy
         return []

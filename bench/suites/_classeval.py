@@ -48,6 +48,7 @@ from merge import is_stub_def
 from ._errors import SuiteDataMissing, TaskFormatError, UnusableTask
 from ._skeleton import iter_functions
 from ._task import Coupling, Decision, Suite, Task
+from crdt_ws import parse_python
 
 __all__ = ["ENV_VAR", "ClassEvalConfig", "ClassEvalSuite", "classeval_data_dir", "classeval_task"]
 
@@ -101,13 +102,13 @@ def _file_name(class_name: str) -> str:
 
 
 def _imports(source: str) -> set[str]:
-    return {ast.unparse(n) for n in ast.parse(source).body if isinstance(n, (ast.Import, ast.ImportFrom))}
+    return {ast.unparse(n) for n in parse_python(source).body if isinstance(n, (ast.Import, ast.ImportFrom))}
 
 
 def _with_imports(source: str, statements: list[str]) -> tuple[str, list[str]]:
     """``source`` with the statements it lacks (compared normalised) prepended; and those statements."""
     present = _imports(source)
-    missing = [s.strip() for s in statements if s.strip() and ast.unparse(ast.parse(s.strip())) not in present]
+    missing = [s.strip() for s in statements if s.strip() and ast.unparse(parse_python(s.strip())) not in present]
     return ("\n".join(missing) + "\n" + source if missing else source), missing
 
 
@@ -134,7 +135,7 @@ class _GiveEmptyInit(cst.CSTTransformer):
         body = updated_node.body
         if not self._classes or updated_node.name.value != "__init__" or not isinstance(body, cst.IndentedBlock):
             return updated_node
-        tree = ast.parse(cst.Module(body=[updated_node.with_changes(leading_lines=())]).code)
+        tree = parse_python(cst.Module(body=[updated_node.with_changes(leading_lines=())]).code)
         func = tree.body[0]
         if not isinstance(func, ast.FunctionDef) or not is_stub_def(func):
             return updated_node
@@ -150,7 +151,7 @@ def _outline(item: dict[str, Any]) -> tuple[str, list[str]]:
     skeleton = str(item["skeleton"])
     notes: list[str] = []
     try:
-        tree = ast.parse(skeleton)
+        tree = parse_python(skeleton)
     except SyntaxError as err:
         raise UnusableTask(task_id, f"the benchmark's skeleton does not parse: line {err.lineno}: {err.msg}") from err
     body = tree.body
@@ -158,7 +159,7 @@ def _outline(item: dict[str, Any]) -> tuple[str, list[str]]:
         skeleton = body[0].value.value.lstrip("\n")
         notes.append("skeleton was wrapped in a string literal: unwrapped")
         try:
-            ast.parse(skeleton)
+            parse_python(skeleton)
         except SyntaxError as err:
             raise UnusableTask(task_id, f"the skeleton's string literal does not hold Python: line {err.lineno}: {err.msg}") from err
     skeleton, added = _with_imports(skeleton, list(item.get("import_statement") or []))
@@ -168,7 +169,7 @@ def _outline(item: dict[str, Any]) -> tuple[str, list[str]]:
         module = cst.parse_module(skeleton)  # the outliner and merge read outlines with libcst
     except cst.ParserSyntaxError as err:
         raise UnusableTask(task_id, f"libcst cannot parse the skeleton: {err}") from err
-    if any(isinstance(n, ast.FunctionDef) and n.name == "__init__" and is_stub_def(n) for n in ast.walk(ast.parse(skeleton))):
+    if any(isinstance(n, ast.FunctionDef) and n.name == "__init__" and is_stub_def(n) for n in ast.walk(parse_python(skeleton))):
         giver = _GiveEmptyInit()
         skeleton = module.visit(giver).code
         if giver.changed:
@@ -181,7 +182,7 @@ def _outliner_stubs(source: str) -> list[str]:
 
     Unlike ``Task.stubs()`` it keeps stubbed constructors: the outliner would make them TODOs too.
     """
-    return [name for name, func in iter_functions(ast.parse(source).body) if is_stub_def(func)]
+    return [name for name, func in iter_functions(parse_python(source).body) if is_stub_def(func)]
 
 
 def _prose(doc: str | None) -> str:
@@ -189,7 +190,7 @@ def _prose(doc: str | None) -> str:
 
 
 def _spec(outline: str, class_name: str, symbols: list[str], description: str) -> str:
-    tree = ast.parse(outline)
+    tree = parse_python(outline)
     cls = next((n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == class_name), None)
     intro = _prose(ast.get_docstring(cls) if cls is not None else None)
     if not intro:  # one skeleton describes its class in a comment instead of a docstring

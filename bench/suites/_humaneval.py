@@ -31,6 +31,7 @@ from merge import UnparsableModule, find_stubs
 
 from ._errors import SuiteDataMissing, TaskFormatError, UnusableTask
 from ._task import Suite, Task
+from crdt_ws import parse_python
 
 __all__ = ["HumanEvalConfig", "HumanEvalSuite", "TEST_CLASS", "humaneval_task"]
 
@@ -95,7 +96,7 @@ def _tests(problem: HumanEvalProblem) -> str:
 
 
 def _spec(outline: str, problem: HumanEvalProblem, file: str) -> str:
-    tree = ast.parse(outline)
+    tree = parse_python(outline)
     func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == problem.entry_point)
     signature = f"{func.name}({ast.unparse(func.args)})" + (f" -> {ast.unparse(func.returns)}" if func.returns else "")
     doc = ast.get_docstring(func, clean=False)
@@ -116,7 +117,7 @@ def humaneval_task(problem: HumanEvalProblem) -> Task:
     reference = problem.prompt + problem.canonical_solution
     try:
         outline = _outline(problem)
-        ast.parse(reference)
+        parse_python(reference)
         stubs = find_stubs(outline)
     except (cst.ParserSyntaxError, SyntaxError, UnparsableModule) as err:
         raise UnusableTask(task_id, f"not valid Python: {err}") from err

@@ -27,6 +27,7 @@ import libcst as cst
 from merge import is_stub_def
 
 from ._errors import UnparsableSource
+from crdt_ws import parse_python
 
 __all__ = ["DesignIndex", "ModuleSkeleton", "project_skeleton", "reference_functions"]
 
@@ -150,7 +151,7 @@ def reference_functions(source: str) -> list[tuple[str, bool]]:
     Read with :mod:`ast` independently of the libcst transformer, so tests can
     cross-check the two.
     """
-    found = _walk(ast.parse(source).body, "")
+    found = _walk(parse_python(source).body, "")
     names = _numbered([name for name, _ in found])
     return [(name, is_stub_def(func)) for name, (_, func) in zip(names, found, strict=True)]
 

@@ -104,14 +104,14 @@ def stub_symbols(skeleton: str) -> list[str]:
     """Qualified names of the skeleton's stubbed functions and methods, in source order."""
     return [
         name
-        for name, func in iter_functions(ast.parse(skeleton).body)
+        for name, func in iter_functions(parse_python(skeleton).body)
         if func.name not in KEPT_METHODS and is_stub_def(func)
     ]
 
 
 def find_function(source: str | ast.Module, qualname: str) -> _FuncDef | None:
     """The definition of ``qualname`` (``"Cls.method"`` or ``"func"``), or None."""
-    tree = ast.parse(source) if isinstance(source, str) else source
+    tree = parse_python(source) if isinstance(source, str) else source
     return next((func for name, func in iter_functions(tree.body) if name == qualname), None)
 
 
@@ -222,7 +222,7 @@ def reference_dependencies(reference: str, stubs: list[str]) -> dict[str, list[s
     top-level stub functions. Lists follow ``stubs`` order; a stub missing from the
     reference maps to ``[]``.
     """
-    tree = ast.parse(reference)
+    tree = parse_python(reference)
     bases = _class_bases(tree)
     stub_set = set(stubs)
     top_level = {s for s in stubs if "." not in s}

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._errors import MultiFileTask, TaskFormatError, UnknownTask, UnparsableSource
 from ._skeleton import find_function, reference_dependencies, skeleton_of, stub_symbols
+from crdt_ws import parse_python
 
 __all__ = ["Coupling", "Decision", "Suite", "Task", "TaskModule", "TaskTodo", "load_suite_dir", "load_task"]
 
@@ -151,7 +152,7 @@ def _read(path: Path, *, required: bool = True) -> str | None:
 
 def _parse_python(path: Path, source: str) -> ast.Module:
     try:
-        return ast.parse(source, filename=str(path))
+        return parse_python(source, filename=str(path))
     except SyntaxError as err:
         raise TaskFormatError(path, f"not valid Python: line {err.lineno}: {err.msg}") from err
 
@@ -258,8 +259,8 @@ def _check_skeleton(task: Task, origin: Path) -> None:
     stubs = stub_symbols(skeleton)
     if not stubs:
         raise TaskFormatError(origin, "the skeleton has no stubs (functions whose body is only a docstring and pass)")
-    tree = ast.parse(skeleton)
-    reference_tree = ast.parse(task.reference)
+    tree = parse_python(skeleton)
+    reference_tree = parse_python(task.reference)
     for symbol in stubs:
         func = find_function(tree, symbol)
         doc = ast.get_docstring(func) if func is not None else None

@@ -25,6 +25,7 @@ from .._board import Claim, ClaimBoard, ClaimStats
 from .._config import ClaimConfig
 from .._loop import CancelWork, ClaimLoop, Finished, Sleep, StartWork, Sync
 from ._network import LinkConfig, Network
+from crdt_ws import parse_python
 
 __all__ = ["Crash", "Partition", "Scenario", "SimResult", "run_scenario"]
 
@@ -100,7 +101,7 @@ class SimResult:
         return [x for s in self.stats.values() for x in s.waits]
 
     def _methods(self) -> list[ast.FunctionDef]:
-        tree = ast.parse(self.hub.read(FILE))
+        tree = parse_python(self.hub.read(FILE))
         cls = next(n for n in tree.body if isinstance(n, ast.ClassDef))
         return [n for n in cls.body if isinstance(n, ast.FunctionDef)]
 
