@@ -380,21 +380,19 @@ def test_a_symlink_out_of_the_package_is_refused(tmp_path: Path, projects_dir: P
     assert "points outside the project" in source.excluded["DevEval/linked"]
 
 
-def test_run_cli_reads_the_data_dir_and_stops_clearly_on_a_multi_file_task(projects_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from typer.testing import CliRunner
+def test_run_cli_reads_the_data_dir_and_stops_clearly_on_a_multi_file_task(projects_dir: Path, tmp_path: Path) -> None:
+    # The real CLI in its own process, as a user runs it: no registry or event-loop state from other tests.
+    env = {k: v for k, v in os.environ.items() if k != "PROJECTS_DATA"}
 
-    from bench._cli import app
-    from bench.suites import _registry
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bench", "run", "--suite", "projects", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
 
-    monkeypatch.delenv("PROJECTS_DATA", raising=False)
-    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))  # the CLI registers a data-bound factory
-    result = CliRunner().invoke(app, ["run", "--suite", "projects"])
-    assert result.exit_code == 2 and "no projects data directory given" in result.output
-    result = CliRunner().invoke(
-        app, ["run", "--suite", "projects", "--data-dir", str(projects_dir), "--task", "DevEval/particle-swarm-optimization", "--mode", "serial"]
-    )
-    assert result.exit_code == 2
-    assert "spans 2 modules" in result.output and "does not run multi-file tasks yet" in result.output
+    result = run()
+    assert result.returncode == 2 and "no projects data directory given" in result.stdout + result.stderr
+    result = run("--data-dir", str(projects_dir), "--task", "DevEval/particle-swarm-optimization", "--mode", "serial")
+    assert result.returncode == 2
+    output = result.stdout + result.stderr
+    assert "spans 2 modules" in output and "does not run multi-file tasks yet" in output
 
 
 def test_design_descriptions_follow_module_and_class_headings() -> None:
