@@ -33,12 +33,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import anyio
 from anyio.abc import Process
 from pydantic import BaseModel
 
+from bench.micro._jsonlines import JsonLines
 from crdt_ws import WebsocketConfig, WebsocketTransport, Workspace
 
 _TOKEN = "durability-bench-token"
@@ -57,19 +57,6 @@ class TrialResult(BaseModel):
     kept_unacked: int
     stored: int
 
-
-class _Client:
-    def __init__(self, process: Process) -> None:
-        self.process = process
-        self.lines: list[dict[str, Any]] = []
-
-    async def drain(self) -> None:
-        assert self.process.stdout is not None
-        buffer = b""
-        async for chunk in self.process.stdout:
-            buffer += chunk
-            *complete, buffer = buffer.split(b"\n")
-            self.lines += [json.loads(line) for line in complete if line.strip()]
 
 
 def _env() -> dict[str, str]:
@@ -101,11 +88,11 @@ async def trial(index: int, writers: int, pace_ms: float, kill_after: float, wor
     relay, url = await _start_relay(store)
     names = [f"w{i}" for i in range(writers)]
     module = [sys.executable, "-m", "bench.micro._durability_writer"]
-    clients: dict[str, _Client] = {}
+    clients: dict[str, JsonLines] = {}
     async with anyio.create_task_group() as tg:
         for name in names:
-            clients[name] = _Client(await anyio.open_process([*module, "write", url, "room", name, str(pace_ms)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_REPO, env=_env()))
-        clients["observer"] = _Client(await anyio.open_process([*module, "observe", url, "room"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_REPO, env=_env()))
+            clients[name] = JsonLines(await anyio.open_process([*module, "write", url, "room", name, str(pace_ms)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_REPO, env=_env()))
+        clients["observer"] = JsonLines(await anyio.open_process([*module, "observe", url, "room"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_REPO, env=_env()))
         for client in clients.values():
             tg.start_soon(client.drain)
         with anyio.fail_after(60):  # every client is up and the writers are being acknowledged

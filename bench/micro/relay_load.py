@@ -38,11 +38,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import anyio
-from anyio.abc import Process
 from pydantic import BaseModel
+
+from bench.micro._jsonlines import JsonLines
 
 _REPO = Path(__file__).resolve().parents[2]
 _WRITE, _READ = "load-bench-write", "load-bench-read"
@@ -89,19 +89,7 @@ def _proc_stat(pid: int) -> tuple[float, float, float]:
     return cpu, int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
 
 
-class _Lines:
-    def __init__(self, process: Process) -> None:
-        self.process = process
-        self.lines: list[dict[str, Any]] = []
-
-    async def drain(self) -> None:
-        assert self.process.stdout is not None
-        buffer = b""
-        async for chunk in self.process.stdout:
-            buffer += chunk
-            *complete, buffer = buffer.split(b"\n")
-            self.lines += [json.loads(line) for line in complete if line.strip()]
-
+class _Lines(JsonLines):
     async def say(self, line: str) -> None:
         assert self.process.stdin is not None
         await self.process.stdin.send(line.encode() + b"\n")
