@@ -3,6 +3,12 @@
 Agents never message each other: each holds a replica of one pycrdt ``Doc``
 (``files``, ``todos``, ``events``, ``meta`` + awareness) and watches it.
 
+It also holds the source toolkit every package reads Python with: the parse
+lock (:func:`parse_python`, :func:`parse_cst`, :func:`compiles`), symbol spans
+and the one ``def``/``class`` line scanner (:func:`outline`, :func:`find_span`,
+:func:`def_header`, :func:`next_definition`), and stub finding
+(:func:`find_stubs`, :func:`is_stub_def`).
+
 Errors (all under :class:`WorkspaceError`)::
 
     WorkspaceError
@@ -51,15 +57,29 @@ from ._relay import (
 )
 from ._relay_room import Room
 from ._transport import Connection, Transport, create_transport, register_transport, transport_names
-from ._pyparse import parse_python
+from ._pyparse import check_compiles, compiles, parse_cst, parse_cst_statement, parse_python, quiet, symbol_table
+from ._stubs import find_stubs, is_stub_def
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
 from ._schema import Event, Presence, Region, TodoEntry, TodoStatus
-from ._symbols import SymbolSpan, find_span, outline
+from ._symbols import SymbolSpan, def_header, defines, find_def_line, find_span, next_definition, outline, symbols_at
 from ._text import StreamAnchor, TextBuffer, minimal_edit
 from ._workspace import StreamWriter, Workspace, decode_state_vector
 
 __all__ = [
     "parse_python",
+    "parse_cst",
+    "parse_cst_statement",
+    "check_compiles",
+    "compiles",
+    "quiet",
+    "symbol_table",
+    "find_stubs",
+    "is_stub_def",
+    "def_header",
+    "defines",
+    "find_def_line",
+    "next_definition",
+    "symbols_at",
     "CLOSE_AUTH",
     "CLOSE_BAD_ROOM",
     "CLOSE_PROTOCOL",

@@ -13,12 +13,12 @@
   handle structural conflicts (duplicate definitions, conflicting imports).
 - :func:`speculative_merge` ranks k candidates by cheap checks;
   :func:`first_to_pass` returns the first that passes an expensive one.
-- :func:`find_stubs` / :func:`is_stub_def` say which functions are still
-  stubs (a docstring and ``pass``, ``...`` or ``raise NotImplementedError``).
+- Which functions are still stubs is :func:`crdt_ws.find_stubs`: the parse
+  lock, symbol spans and stub finding live in crdt_ws's source toolkit.
 - :func:`commit_to_text` applies a merge to a shared ``pycrdt.Text`` as
   minimal local edits; :func:`reconcile_text` likewise for the reconciler.
 
-Errors (libcst's ``ParserSyntaxError`` is translated once, in ``merge._cst``)::
+Errors (parse failures, already ``SyntaxError`` from :func:`crdt_ws.parse_cst`, are translated once, in ``merge._cst``)::
 
     MergeError
     ├── ExtractError                 the reply holds no usable implementation
@@ -63,7 +63,6 @@ from ._extract import Extraction, extract
 from ._outline import repair_outline
 from ._speculative import CHECKS, DEFAULT_CHECKS, Candidate, Check, first_to_pass, get_check, speculative_merge
 from ._splice import SpliceResult, find_stub, splice
-from ._stubs import find_stubs, is_stub_def
 
 __all__ = [
     "MergeConfig",
@@ -72,8 +71,6 @@ __all__ = [
     "SpliceResult",
     "splice",
     "find_stub",
-    "find_stubs",
-    "is_stub_def",
     "Assembly",
     "assemble",
     "repair_outline",

@@ -19,7 +19,9 @@ import libcst as cst
 
 from ._config import MergeConfig
 from ._conflicts import find_conflicts
-from ._cst import attribute_uses, bound_names, code_of, quiet
+from crdt_ws import compiles, symbol_table
+
+from ._cst import attribute_uses, bound_names, code_of, parse_module
 from ._errors import MergeError, NoCandidatePassed, UnknownCheck
 from ._splice import SpliceResult, find_stub, splice
 
@@ -45,12 +47,7 @@ class _FnCheck:
 
 
 def _compiles(result: SpliceResult) -> bool:
-    try:
-        with quiet():
-            compile(result.source, "<candidate>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
+    return compiles(result.source)
 
 
 def _signature_kept(result: SpliceResult) -> bool:
@@ -68,8 +65,7 @@ def _no_conflicts(result: SpliceResult) -> bool:
 def _names_resolved(result: SpliceResult) -> bool:
     """Every global the symbol reads is bound at module level or is a builtin."""
     try:
-        with quiet():
-            table = symtable.symtable(result.source, "<candidate>", "exec")
+        table = symbol_table(result.source)
     except SyntaxError:
         return False
     module_names = {s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
@@ -99,9 +95,9 @@ def _self_attrs_known(result: SpliceResult) -> bool:
     if len(parts) < 2:
         return True
     try:
-        module = cst.parse_module(result.source)
+        module = parse_module(result.source, what="module")
         owner = find_stub(module, result.qualname)
-    except (cst.ParserSyntaxError, MergeError):
+    except MergeError:
         return False
     used = attribute_uses(code_of(owner), {"self"})
     assigned: set[str] = set()

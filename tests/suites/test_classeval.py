@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 import pytest
 
-import merge
+import crdt_ws
 from agents.judge import KNOWN_ENVIRONMENT_TASKS, Judge, Score
 from agents.models import ModelRequest, ReplayConfig, ReplayModel
 from bench._run import task_inputs
@@ -81,7 +81,7 @@ def test_outline_stubs_are_exactly_the_benchmark_methods(classeval_suite: Suite,
         outline = task.skeleton()
         assert outline == task.outline
         # The outliner's own stub predicate: one TODO per benchmark method, never the constructor.
-        assert merge.find_stubs(outline) == _methods(item) == task.stubs(), task.id
+        assert crdt_ws.find_stubs(outline) == _methods(item) == task.stubs(), task.id
         assert task.test_classes == item["test_classes"] and task.tests == item["test"]
         tree = ast.parse(outline)
         imports = {ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)}
@@ -97,7 +97,7 @@ def test_skeleton_repairs_are_listed(classeval_source: ClassEvalSuite, classeval
     notes = classeval_source.adjustments
     # An empty constructor is given (it would otherwise be a TODO no recording answers).
     assert notes["ClassEval_0"] == ["empty constructor given, not a TODO: AccessGatewayFilter.__init__"]
-    init = merge.find_stubs(classeval_suite.task("ClassEval_0").skeleton())
+    init = crdt_ws.find_stubs(classeval_suite.task("ClassEval_0").skeleton())
     assert "AccessGatewayFilter.__init__" not in init
     # ClassEval_5's skeleton is one string literal holding the class.
     assert notes["ClassEval_5"] == ["skeleton was wrapped in a string literal: unwrapped"]

@@ -8,7 +8,7 @@ import sys
 import anyio
 import pytest
 
-import merge
+import crdt_ws
 from agents.judge import Judge, Score, load_problems
 from bench._run import task_inputs
 from bench.suites import _humaneval
@@ -39,7 +39,7 @@ def test_every_problem_is_a_one_stub_task(humaneval_suite: Suite) -> None:
     assert humaneval_suite.name == "humaneval"
     for task, problem in zip(humaneval_suite.tasks, problems.values(), strict=True):
         assert task.id == problem.task_id.replace("/", "_") and task.file == f"humaneval_{task.id.split('_')[1]}.py"
-        assert merge.find_stubs(task.skeleton()) == [problem.entry_point] == task.stubs()
+        assert crdt_ws.find_stubs(task.skeleton()) == [problem.entry_point] == task.stubs()
         assert task.reference == problem.prompt + problem.canonical_solution
         assert task.test_classes == ["HumanEvalCheck"] and f"check({problem.entry_point})" in task.tests
         assert problem.test.strip() in task.tests
@@ -58,7 +58,7 @@ def test_outline_keeps_helpers_and_docstrings(humaneval_suite: Suite) -> None:
     # HumanEval/115 imports inside the body before its docstring: the import moves to module level.
     fill = humaneval_suite.task("HumanEval_115").skeleton()
     assert "\nimport math\n\n\ndef max_fill(grid, capacity):\n" in fill
-    assert merge.find_stubs(fill) == ["max_fill"]
+    assert crdt_ws.find_stubs(fill) == ["max_fill"]
 
 
 def test_selection_and_registry(humaneval_suite: Suite) -> None:

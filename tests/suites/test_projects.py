@@ -22,7 +22,7 @@ import pytest
 
 from bench.suites import MultiFileTask, ProjectsSuite, Suite, SuiteDataMissing, Task, get_suite
 from bench.suites._project_skeleton import DesignIndex, project_skeleton, reference_functions
-from merge import is_stub_def
+from crdt_ws import is_stub_def
 
 REPO = Path(__file__).resolve().parents[2]
 # The projects' own code has invalid escape sequences in plain strings; parsing it here must not spam.
