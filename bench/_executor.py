@@ -10,13 +10,14 @@ cancelled, nothing more starts.
 Ray: one actor per slot, each holding its own :class:`~bench._runner.TrialRunner`
 (warm pyright, judge); the actors import this package, so every node needs it
 installed (``pip install 'crdt-agents[ray]'``), and the environment the model
-providers read (API keys, ``CLASSEVAL_DATA``) set where ``ray start`` ran.
+providers read (API keys) set where ``ray start`` ran; data directories travel in the run config.
 """
 
 from __future__ import annotations
 
+from bench._errors import BenchError
+
 import logging
-import os
 import re
 import socket
 from collections.abc import Awaitable, Callable
@@ -36,7 +37,7 @@ __all__ = ["EXECUTORS", "Executor", "ExecutorError", "LocalExecutor", "RayExecut
 OnRow = Callable[[TrialResult], Awaitable[None]]
 
 
-class ExecutorError(Exception):
+class ExecutorError(BenchError):
     """The executor cannot run (Ray missing, cluster unreachable); the message says what to do."""
 
 
@@ -116,12 +117,8 @@ class RayExecutor:
         if ray.is_initialized():
             return
         self._reachable()
-        env = {k: os.environ[k] for k in ("CLASSEVAL_DATA",) if k in os.environ}
         try:
-            ray.init(
-                address=self.address, include_dashboard=False, logging_level=logging.WARNING,
-                runtime_env={"env_vars": env} if env else None, log_to_driver=False,
-            )  # fmt: skip
+            ray.init(address=self.address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise ExecutorError(f"cannot reach the Ray cluster at {self.address or '(new local cluster)'}: {exc}") from exc
 

@@ -84,7 +84,9 @@ def make_model(
         options = {"time_scale": config.time_scale}
     elif provider in ("anthropic", "openai"):
         options = {"limiter": limiter} if limiter is not None else {}
-    elif provider != "replay":
+    elif provider == "replay":
+        options = {"data_dir": config.data_dir} if config.data_dir is not None else {}
+    else:
         options = {}
     model = resolve_model(config.model, budget=budget, **options)
     return RecordingModel(model, config.record) if config.record is not None else model
@@ -124,7 +126,7 @@ class TrialRunner:
         self.observe = observe
         self.watch = watch
         self.say = say or (lambda _line: None)
-        self.suite = get_suite(config.suite)
+        self.suite = get_suite(config.suite, data_dir=config.data_dir)
         self.references = SuiteReferences(self.suite)
         self.limiter = ProviderLimiter(LimiterConfig(max_concurrent=config.max_calls, tokens_per_minute=config.tokens_per_minute))
         self.run_id = config.run_id()

@@ -38,7 +38,7 @@ from ._errors import (
     WorkspaceError,
 )
 from ._channel import Role
-from ._client import TOKEN_ENV, ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
+from ._client import ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
 from ._memory import MemoryConnection, MemoryHub
 from ._redact import RedactTokens, redact
 from ._relay import (
@@ -90,7 +90,6 @@ __all__ = [
     "NotDurable",
     "StoreError",
     "ROOM_NAME",
-    "TOKEN_ENV",
     "RedactTokens",
     "Token",
     "redact",

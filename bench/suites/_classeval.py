@@ -29,7 +29,6 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
-import os
 import re
 import sys
 import warnings
@@ -60,7 +59,7 @@ _GIVEN_INIT = "return None  # given by the benchmark's class_constructor: nothin
 class ClassEvalConfig(BaseModel):
     """Which ClassEval tasks the suite holds, and where the data is."""
 
-    data_dir: Path | None = Field(default=None, description="ClassEval data directory; None reads $CLASSEVAL_DATA.")
+    data_dir: Path | None = Field(default=None, description="ClassEval data directory (the CLI fills it from --data-dir or $CLASSEVAL_DATA); None: SuiteDataMissing.")
     include_known_issues: bool = Field(
         default=False,
         description="Also include the tasks agents.judge.KNOWN_ENVIRONMENT_TASKS lists (they cannot pass reliably here).",
@@ -77,7 +76,7 @@ _HINT = (
 
 def classeval_data_dir(data_dir: str | Path | None = None) -> Path:
     """The ClassEval data directory (argument, else ``$CLASSEVAL_DATA``), or ``SuiteDataMissing`` saying how to get it."""
-    raw = data_dir if data_dir is not None else os.environ.get(ENV_VAR)
+    raw = data_dir
     if not raw:
         raise SuiteDataMissing(f"no ClassEval data directory given: {_HINT}")
     try:

@@ -165,18 +165,16 @@ def test_unusable_items_raise_with_the_reason(classeval_raw: list[dict[str, Any]
 
 
 def test_missing_data_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("CLASSEVAL_DATA", raising=False)
+    monkeypatch.setenv("CLASSEVAL_DATA", str(tmp_path))  # the library never reads it: only the CLI does
     with pytest.raises(SuiteDataMissing, match=r"crdt-bench data classeval --dest DIR.*CLASSEVAL_DATA") as info:
         get_suite("classeval")
     assert isinstance(info.value, LookupError)
-    monkeypatch.setenv("CLASSEVAL_DATA", str(tmp_path))
     with pytest.raises(SuiteDataMissing, match=f"{tmp_path} is not a ClassEval data directory.*crdt-bench data classeval"):
-        get_suite("classeval")
+        get_suite("classeval", data_dir=tmp_path)
 
 
-def test_registered_name_reads_the_environment(classeval_dir: Path, monkeypatch: pytest.MonkeyPatch, classeval_suite: Suite) -> None:
-    monkeypatch.setenv("CLASSEVAL_DATA", str(classeval_dir))
-    suite = get_suite("classeval")
+def test_registered_name_takes_the_data_dir(classeval_dir: Path, classeval_suite: Suite) -> None:
+    suite = get_suite("classeval", data_dir=classeval_dir)
     assert suite.name == "classeval" and suite.ids == classeval_suite.ids
 
 
