@@ -34,18 +34,7 @@ from ._run import RunAborted, RunConfig, comparison_table, run_suite, task_input
 from ._trial import Crash, TrialConfig, run_trial
 
 __all__ = [
-    "BenchError",
-    "Crash",
-    "ResumeError",
-    "RunAborted",
-    "RunConfig",
     "TrialConfig",
-    "TrialResult",
-    "comparison_table",
-    "critical_path_bound",
-    "optimal_makespan",
-    "run_suite",
     "run_trial",
     "task_inputs",
-    "trial_order",
 ]

@@ -27,9 +27,6 @@ from ._latency import SyncEstimator, peer_bounds
 from ._loop import Action, CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork, Sync
 
 __all__ = [
-    "Action",
-    "CancelWork",
-    "Chooser",
     "Claim",
     "ClaimBoard",
     "ClaimConfig",
@@ -38,18 +35,11 @@ __all__ = [
     "ClaimLoop",
     "ClaimStats",
     "CommitFailed",
-    "Commit",
-    "Finished",
     "NotClaimable",
     "NotHolder",
     "RoundTrip",
-    "Sleep",
-    "StartWork",
-    "Sync",
     "SyncEstimator",
-    "Work",
     "commit_symbol",
     "peer_bounds",
     "restore_regions",
-    "round_of",
 ]

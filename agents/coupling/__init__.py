@@ -43,25 +43,11 @@ from ._static import StaticClassifier, classify
 from ._words import COMMON_WORDS, specificity, split_identifier
 
 __all__ = [
-    "COMMON_WORDS",
-    "Classifier",
-    "ClassifierConfigError",
-    "ClassifierFactory",
     "CouplingConfig",
     "CouplingError",
     "CouplingReport",
-    "Decision",
-    "Edge",
-    "EdgeKind",
     "OracleClassifier",
-    "OutlineSyntaxError",
-    "StaticClassifier",
-    "UnknownClassifierError",
-    "UnknownSymbolError",
     "classify",
     "get_classifier",
-    "known_classifiers",
     "register_classifier",
-    "specificity",
-    "split_identifier",
 ]

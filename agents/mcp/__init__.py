@@ -18,4 +18,7 @@ process with exit code 1 and the reason on stderr.
 from ._cli import app, main
 from ._server import INSTRUCTIONS, build_server, serve_stdio
 
-__all__ = ["INSTRUCTIONS", "app", "build_server", "main", "serve_stdio"]
+__all__ = [
+    "app",
+    "main",
+]

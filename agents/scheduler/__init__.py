@@ -18,18 +18,14 @@ from ._decide import Decision, DecisionConfig, Estimate, decide_schedule, estima
 from ._plan import Plan, PlanError, awaiting_verdict, dependents, make_chooser, topological_order
 
 __all__ = [
-    "Decision",
     "DecisionConfig",
     "Estimate",
     "Mode",
     "Objective",
     "Plan",
-    "PlanError",
-    "Priority",
     "SchedulerConfig",
     "awaiting_verdict",
     "decide_schedule",
-    "dependents",
     "estimate",
     "make_chooser",
     "topological_order",

@@ -27,22 +27,8 @@ from ._proxy import CuttingProxy
 from ._trial import FaultTrialConfig, FaultTrialResult, run_fault_trial
 
 __all__ = [
-    "Context",
-    "CuttingProxy",
-    "FaultError",
     "FaultKind",
     "FaultTrialConfig",
     "FaultTrialResult",
-    "ImplementerOptions",
-    "ImplementerProcess",
-    "ProcessStartError",
-    "RelayProcess",
-    "StoreReadError",
-    "copy_doc",
-    "definition_counts",
-    "diverged_regions",
-    "lost_updates",
-    "not_done",
-    "read_store",
     "run_fault_trial",
 ]
