@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import random
 import re
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
+from crdt_ws import parse_python
 from agents.models import (
     FAULT_KINDS,
     ClassEvalReferences,
@@ -164,7 +164,7 @@ def _fault_all(classeval_data: Path, tasks: list[str]) -> tuple[int, int]:
     for task in tasks:
         for symbol in refs.symbols(task):
             reply = model.reply(ModelRequest(task_id=task, symbol=symbol))
-            ast.parse(_code(reply.text))
+            parse_python(_code(reply.text))
             count += 1
             faulted += reply.fault is not None
     return count, faulted

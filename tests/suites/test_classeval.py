@@ -15,6 +15,7 @@ import anyio
 import pytest
 
 import crdt_ws
+from crdt_ws import parse_python
 from agents.judge import KNOWN_ENVIRONMENT_TASKS, Judge, Score
 from agents.models import ModelRequest, ReplayConfig, ReplayModel
 from bench._run import task_inputs
@@ -83,10 +84,10 @@ def test_outline_stubs_are_exactly_the_benchmark_methods(classeval_suite: Suite,
         # The outliner's own stub predicate: one TODO per benchmark method, never the constructor.
         assert crdt_ws.find_stubs(outline) == _methods(item) == task.stubs(), task.id
         assert task.test_classes == item["test_classes"] and task.tests == item["test"]
-        tree = ast.parse(outline)
+        tree = parse_python(outline)
         imports = {ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)}
-        assert {ast.unparse(ast.parse(s)) for s in item["import_statement"]} <= imports, task.id
-        reference = ast.parse(task.reference)
+        assert {ast.unparse(parse_python(s)) for s in item["import_statement"]} <= imports, task.id
+        reference = parse_python(task.reference)
         implemented = {n.name for n in ast.walk(reference) if isinstance(n, ast.FunctionDef)}
         assert {s.split(".")[1] for s in task.stubs()} <= implemented, task.id
         assert task.file.endswith(".py") and task.module_name.isidentifier()

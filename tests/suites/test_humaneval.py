@@ -13,6 +13,7 @@ from agents.judge import Judge, Score, load_problems
 from bench._run import task_inputs
 from bench.suites import _humaneval
 from bench.suites import HumanEvalSuite, Suite, SuiteDataMissing, Task, TaskFormatError, get_suite
+from crdt_ws import parse_python
 
 FAST_IDS = ["HumanEval_0", "HumanEval_10", "HumanEval_38", "HumanEval_115"]
 
@@ -51,7 +52,7 @@ def test_outline_keeps_helpers_and_docstrings(humaneval_suite: Suite) -> None:
     palindrome = humaneval_suite.task("HumanEval_10").skeleton()
     # The helper the prompt implements stays implemented; only the target is a stub.
     assert "return string == string[::-1]" in palindrome
-    tree = ast.parse(palindrome)
+    tree = parse_python(palindrome)
     target = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "make_palindrome")
     assert ">>> make_palindrome('cat')" in (ast.get_docstring(target) or "")
     assert [type(s).__name__ for s in target.body] == ["Expr", "Pass"]
