@@ -28,7 +28,7 @@ topological levels; the decision rule is documented on ``CouplingConfig``.
 
 Errors::
 
-    CouplingError
+    CouplingError                     (under agents.AgentsError, the package's one root)
     ├── OutlineSyntaxError      the outline is not valid Python (from SyntaxError)
     ├── UnknownSymbolError      a requested symbol is not defined in the outline
     ├── UnknownClassifierError  get_classifier() with an unregistered name

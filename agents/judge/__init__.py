@@ -12,7 +12,7 @@
 
 Exceptions::
 
-    JudgeError
+    JudgeError                     (under agents.AgentsError, the package's one root)
     ├── SandboxError
     │   └── SandboxSetupError        work dir or process could not be set up
     ├── JudgeInputError (ValueError)  bad file names, test class names, ...

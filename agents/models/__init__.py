@@ -18,7 +18,7 @@ Streaming::
 
 Errors (one root)::
 
-    ModelError
+    ModelError                     (under agents.AgentsError, the package's one root)
     ├── ConfigError                 bad name/option/environment
     │   ├── UnknownProvider         provider short name not registered
     │   └── PreflightFailed         key/endpoint/model check before a run failed (one line: provider + fix)

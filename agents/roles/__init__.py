@@ -14,7 +14,7 @@
 
 Errors::
 
-    AgentError
+    AgentError                     (under agents.AgentsError, the package's one root)
     ├── OutlineError        no usable skeleton (given one broken, model's unusable)
     │   └── NoTodos         the skeleton has no stubs
     └── RunTimeout          agents did not finish in time (also a TimeoutError)

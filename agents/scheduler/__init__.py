@@ -10,7 +10,7 @@ the measured risks in :class:`DecisionConfig`).
 
 Errors::
 
-    PlanError (ValueError)    dependencies on unknown TODOs
+    PlanError (ValueError)    dependencies on unknown TODOs (under agents.AgentsError)
 """
 
 from ._config import Mode, Objective, Priority, SchedulerConfig

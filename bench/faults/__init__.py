@@ -14,7 +14,7 @@ done and its region in the buffer is its recorded result, the hidden tests pass 
 
 Errors::
 
-    FaultError
+    FaultError                     (under bench.BenchError, the package's one root)
     ├── ProcessStartError   a relay / implementer process did not start
     └── StoreReadError      the relay's SQLite store cannot be read back
 """

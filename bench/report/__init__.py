@@ -16,7 +16,7 @@ models' quality figures are labelled as such.  The statistics
 
 Errors::
 
-    ReportError
+    ReportError                     (under bench.BenchError, the package's one root)
     ├── ResultsError              results files -> rows
     │   ├── ResultsFileError      missing / unreadable / not UTF-8
     │   ├── MalformedLineError    a line that is not a JSON object (file:line)

@@ -78,7 +78,7 @@ fail the examples of 152 of the 342 methods that have any; on HumanEval, 9 of 75
 
 Errors (one root)::
 
-    SuiteError
+    SuiteError                     (under bench.BenchError, the package's one root)
     ├── TaskFormatError (ValueError)   a task directory breaks the format; .path, .field
     ├── UnparsableSource (ValueError)  skeleton_of() given code libcst cannot parse
     ├── UnknownSuite (LookupError)     neither a registered name nor a directory
