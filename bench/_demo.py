@@ -23,7 +23,7 @@ import anyio
 from pydantic import BaseModel, Field
 
 from crdt_ws import Presence, Region, Relay, RelayConfig, TodoEntry, TodoStatus, WebsocketConfig, WebsocketTransport, Workspace
-from crdt_ws import parse_python
+from crdt_ws import converged, parse_python
 
 __all__ = ["DemoConfig", "DemoResult", "run_demo"]
 
@@ -136,7 +136,7 @@ async def run_demo(config: DemoConfig, progress: ProgressFn | None = None) -> De
                 for i, symbol in enumerate(IMPLEMENTATIONS):
                     await write(i, symbol)
             wall = time.perf_counter() - started
-            converged = await _converged([outliner, *writers])
+            converged_ = await converged([outliner, *writers])
             source = outliner.read("inventory.py")
             room = relay.room("demo")
             updates = room.stats["updates"] if room is not None else 0
@@ -145,7 +145,7 @@ async def run_demo(config: DemoConfig, progress: ProgressFn | None = None) -> De
         parses = True
     except SyntaxError:
         parses = False
-    return DemoResult(config.mode, config.agents, wall, converged, parses, sum(chunks), updates, source)
+    return DemoResult(config.mode, config.agents, wall, converged_, parses, sum(chunks), updates, source)
 
 
 async def _write(ws: Workspace, symbol: str, config: DemoConfig) -> int:
@@ -165,11 +165,3 @@ async def _write(ws: Workspace, symbol: str, config: DemoConfig) -> int:
     ws.update_todo(symbol, status=TodoStatus.DONE, result=body)
     ws.log("commit", symbol, chars=len(body))
     return count
-
-
-async def _converged(workspaces: list[Workspace], timeout: float = 10.0) -> bool:
-    with anyio.move_on_after(timeout):
-        while len({ws.content_hash() for ws in workspaces}) > 1:
-            await anyio.sleep(0.01)
-        return True
-    return False
