@@ -24,56 +24,9 @@ from pydantic import BaseModel, Field
 
 from crdt_ws import Presence, Region, Relay, RelayConfig, TodoEntry, TodoStatus, WebsocketConfig, WebsocketTransport, Workspace
 from crdt_ws import converged, parse_python
+from web._demo_data import IMPLEMENTATIONS, LABEL, OUTLINE
 
-__all__ = ["DemoConfig", "DemoResult", "run_demo"]
-
-LABEL = "offline demo writer (no model)"
-
-OUTLINE = '''class Inventory:
-    """Items in stock — quantités par article."""
-
-    def __init__(self):
-        self.items: dict[str, int] = {}
-
-    def add(self, name: str, count: int = 1) -> None:
-        """Add ``count`` of ``name``."""
-        pass
-
-    def remove(self, name: str, count: int = 1) -> bool:
-        """Remove ``count``; False when there are not enough."""
-        pass
-
-    def total(self) -> int:
-        """Number of items of every kind."""
-        pass
-
-    def report(self) -> str:
-        """One line per item, sorted: ``name × count``."""
-        pass
-'''
-
-IMPLEMENTATIONS = {
-    "Inventory.add": '''    def add(self, name: str, count: int = 1) -> None:
-        """Add ``count`` of ``name``."""
-        self.items[name] = self.items.get(name, 0) + count
-''',
-    "Inventory.remove": '''    def remove(self, name: str, count: int = 1) -> bool:
-        """Remove ``count``; False when there are not enough."""
-        if self.items.get(name, 0) < count:
-            return False
-        self.items[name] -= count
-        return True
-''',
-    "Inventory.total": '''    def total(self) -> int:
-        """Number of items of every kind."""
-        return sum(self.items.values())
-''',
-    "Inventory.report": '''    def report(self) -> str:
-        """One line per item, sorted: ``name × count``."""
-        return "\\n".join(f"{name} × {count}" for name, count in sorted(self.items.items()))
-''',
-}
-
+__all__ = ["DemoConfig", "DemoResult", "IMPLEMENTATIONS", "LABEL", "OUTLINE", "run_demo"]
 
 class DemoConfig(BaseModel):
     """Options of the foundation demo."""

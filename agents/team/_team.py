@@ -8,7 +8,7 @@ Every agent gets its own ``Workspace`` replica, linked by ``connect`` (any
 they share nothing else but the model client and the judge's sandbox:
 
 1. the outliner publishes the skeleton, one TODO per stub and the plan;
-2. the judge's replica joins and catches up, the implementers join (one per
+2. the judge's replica joins and catches up; hooks see the plan; the implementers join (one per
    agent the plan asks for, or ``TeamConfig.implementers``; 0 when they join
    from other processes or systems);
 3. the clock starts; implementers claim, stream and commit while the judge
@@ -72,8 +72,8 @@ class TeamRun:
     """A run in progress, as hooks see it."""
 
     outliner: Workspace
+    judge: Workspace
     plan: Plan
-    judge: Workspace | None = None
     stats: list[ImplementerStats] = field(default_factory=list)
     crashed: list[str] = field(default_factory=list)
     _scopes: dict[int, anyio.CancelScope] = field(default_factory=dict)
@@ -122,7 +122,7 @@ class TeamResult:
 
 async def run_task(
     spec: TaskSpec,
-    model: StreamingModel,
+    model: StreamingModel | None,
     connect: Connect,
     *,
     judge: Judge,
@@ -131,7 +131,11 @@ async def run_task(
     pyright: PyrightServer | None = None,
     hooks: TeamHooks | None = None,
 ) -> TeamResult:
-    """Outline, implement and judge ``spec`` in ``mode``; raises :class:`RunTimeout` after ``config.timeout_s``."""
+    """Outline, implement and judge ``spec`` in ``mode``; raises :class:`RunTimeout` after ``config.timeout_s``.
+
+    ``model`` answers the implementers (and the outliner when ``spec`` has no outline); None only with
+    ``TeamConfig.implementers=0``.
+    """
     config = config or TeamConfig()
     hooks = hooks or TeamHooks()
     scheduler = config.scheduler
@@ -146,18 +150,21 @@ async def run_task(
             # Without repairs a wrong result stays wrong: auto weighs that (agents.scheduler._decide).
             decision=scheduler.decision if config.judge.max_repairs > 0 else scheduler.decision.model_copy(update={"repair_rounds": None}),
         )
-        run = TeamRun(outliner, plan)
-        await hooks.published(run)
         planned = 1 if plan.mode == "serial" else scheduler.agents
         agents = planned if config.implementers is None else config.implementers
-        run.judge = judge_ws = Workspace("judge")
+        if agents and model is None:
+            raise ValueError("run_task: implementers need a model (or set TeamConfig.implementers=0)")
+        judge_ws = Workspace("judge")
         await stack.enter_async_context(connect(judge_ws))
         # A judge replica without the TODOs yet would find nothing to wait for and finish the run at once.
         if not await converged([outliner, judge_ws]):
             raise RunTimeout(f"the judge's replica did not receive the plan of {spec.id}")
+        run = TeamRun(outliner, judge_ws, plan)
+        await hooks.published(run)
         check = draft_checker(judge, outliner) if scheduler.drafts > 1 else None
 
         def make(ws: Workspace, connection: Any, i: int) -> Implementer:
+            assert model is not None
             return Implementer(
                 ws, model, connection=connection, scheduler=scheduler, claim=config.claim,
                 config=config.implementer, check=check, index=i,
