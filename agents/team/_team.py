@@ -1,24 +1,15 @@
 """The whole pipeline in one place: outline -> implement -> judge, on the replicas and transport given.
 
-    async with model:
-        result = await run_task(spec, model, hub.connect, judge=Judge())
-
-Every agent gets its own ``Workspace`` replica, linked by ``connect`` (any
-``crdt_ws`` transport's ``connect``: an in-memory hub, a websocket relay);
-they share nothing else but the model client and the judge's sandbox:
+Every agent gets its own ``Workspace`` replica, linked by ``connect`` (an
+in-memory hub's, a websocket relay's); they share nothing else but the model
+client and the judge's sandbox:
 
 1. the outliner publishes the skeleton, one TODO per stub and the plan;
-2. the judge's replica joins and catches up; hooks see the plan; the implementers join (one per
-   agent the plan asks for, or ``TeamConfig.implementers``; 0 when they join
-   from other processes or systems);
+2. the judge's replica joins and catches up; hooks see the plan; the
+   implementers join (as many as the plan runs, or ``TeamConfig.implementers``);
 3. the clock starts; implementers claim, stream and commit while the judge
    checks each commit, reopens failures and finally marks the run finished;
 4. the replicas converge and the result is read from the outliner's replica.
-
-:class:`TeamHooks` observe the run and disturb it (bench's crash and fault
-trials): ``published`` once the plan is out, ``during`` beside the judge
-(cancelled when it finishes; :meth:`TeamRun.crash` kills an implementer),
-``finishing`` before the final read.
 """
 
 from __future__ import annotations

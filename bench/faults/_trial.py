@@ -228,8 +228,9 @@ async def _drive(
     transport = WebsocketTransport(link)
     try:
         run = await run_task(spec, None, transport.connect, judge=judge, mode="parallel", config=team, hooks=_Faults(ctx, config, link, token, result))
-    except RunTimeout as exc:
-        raise TimeoutError(f"the run did not finish within {config.timeout_s:g} s") from exc
+    except RunTimeout:
+        result.error = f"the run did not finish within {config.timeout_s:g} s"
+        return None, ""  # the pipeline set meta.phase = aborted; the processes are killed by the caller
     result.wall_s = run.wall_s
     return copy_doc(ctx.ws.doc), run.source
 
