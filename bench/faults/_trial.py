@@ -228,8 +228,8 @@ async def _drive(
     transport = WebsocketTransport(link)
     try:
         run = await run_task(spec, None, transport.connect, judge=judge, mode="parallel", config=team, hooks=_Faults(ctx, config, link, token, result))
-    except RunTimeout:
-        result.error = f"the run did not finish within {config.timeout_s:g} s"
+    except RunTimeout as exc:  # the run did not finish in time, or the judge's replica never got the plan
+        result.error = str(exc)
         return None, ""  # the pipeline set meta.phase = aborted; the processes are killed by the caller
     result.wall_s = run.wall_s
     return copy_doc(ctx.ws.doc), run.source
