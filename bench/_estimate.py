@@ -25,8 +25,10 @@ checked on another, docs/real-models.md):
   trial (setup, hidden tests), on the critical path in the proportions fitted
   per schedule;
 * the run takes the larger of the trials' time over ``concurrency`` and
-  their CPU time (per verdict) over the cores: trials beyond the core count
-  do not divide judge time.
+  their judge time over the processes running trials: the local executor's
+  trials share one event loop, so concurrency divides model waits but not
+  judging (on a 2-core machine dividing it by the cores underestimated the
+  calibration runs at --concurrency 2 and 8 by 59-60%, by one process 31-39%).
 """
 
 from __future__ import annotations
@@ -63,10 +65,6 @@ class TimeModel(BaseModel):
         "is judged; parallel agents also wait on claims, merges and each other's verdicts.",
     )
     trial_s: float = Field(default=0.8, ge=0, description="Per trial beyond its agents: replicas, outline, hidden tests.")
-    cpu_per_verdict_s: float = Field(
-        default=1.0, ge=0, description="CPU seconds a trial uses per verdict (sandboxes, pyright, parsing, the trial's "
-        "share of setup): what concurrent trials compete for on few cores, whether or not it is on their critical path.",
-    )
 
 
 class TrialEstimate(BaseModel):
@@ -81,7 +79,6 @@ class TrialEstimate(BaseModel):
     output_tokens: int = Field(description="Output tokens over the first attempts.")
     model_s: float = Field(description="Model time on the trial's critical path (first attempts and expected repairs), seconds.")
     judge_s: float = Field(default=0.0, description="Judge and setup time on the trial's critical path, seconds.")
-    cpu_s: float = Field(default=0.0, description="CPU seconds the trial uses, on or off its critical path.")
 
     @property
     def wall_s(self) -> float:
@@ -101,7 +98,7 @@ class Estimate(BaseModel):
     judge_s: float = Field(default=0.0, description="Of the trials' summed time, judging and setup.")
     repairs: float = Field(default=0.0, description="Expected repairs over all trials.")
     concurrency: int = Field(description="Trials at once.")
-    cores: int = Field(default=1, description="Cores the judge time is divided among.")
+    cores: int = Field(default=1, description="Processes the judge time is divided among (1: one event loop runs every trial).")
     per_trial: dict[str, TrialEstimate] = Field(description="'task/mode' -> its estimate.")
 
     def lines(self) -> list[str]:
@@ -110,7 +107,7 @@ class Estimate(BaseModel):
             f"dry run: {self.trials} trials, model {self.model}",
             f"  tokens: ~{self.input_tokens:,} in, ~{self.output_tokens:,} out (first attempts; repairs add more)",
             f"  cost:   ~{cost} at list prices",
-            f"  time:   ~{_duration(self.wall_s)} at --concurrency {self.concurrency} on {self.cores} core(s)",
+            f"  time:   ~{_duration(self.wall_s)} at --concurrency {self.concurrency}, judging on {self.cores} core(s)",
             f"          (trials: {_duration(self.model_s)} model calls with ~{self.repairs:.0f} expected repairs, "
             f"{_duration(self.judge_s)} judging and setup)",
             "nothing was called; run again without --dry-run to start",
@@ -175,7 +172,7 @@ def estimate_trials(
             out[f"{task.id}/{mode}"] = TrialEstimate(
                 task=task.id, requested=mode, mode=plan.mode, calls=len(stubs), repairs=repairs, input_tokens=inputs,
                 output_tokens=outputs, model_s=first + repairs * mean_call / lanes,
-                judge_s=timing.trial_s + verdicts * timing.verdict_s[family], cpu_s=verdicts * timing.cpu_per_verdict_s,
+                judge_s=timing.trial_s + verdicts * timing.verdict_s[family],
             )  # fmt: skip
     return out
 
@@ -202,11 +199,16 @@ def summarize_estimate(
 
 
 def run_wall(trials: list[TrialEstimate], concurrency: int, cores: int) -> float:
-    """Trials side by side: their time over ``concurrency``, but never less than their CPU time over the cores."""
+    """Trials side by side: their time over ``concurrency``, but never less than their judge time over ``cores``.
+
+    Judge and setup time is the trial's own work (claims, merges, parsing,
+    waiting on its sandboxes and pyright): the local executor runs every trial
+    on one event loop, so pass 1; Ray workers are processes, one per slot.
+    """
     slots = max(1, concurrency)
     total = sum(t.wall_s for t in trials)
-    cpu = sum(t.cpu_s for t in trials)
-    return max(total / slots, cpu / max(1, min(slots, cores)))
+    judging = sum(t.judge_s for t in trials)
+    return max(total / slots, judging / max(1, min(slots, cores)))
 
 
 def time_error(estimated_s: float, measured_s: float) -> str:

@@ -8,7 +8,6 @@ not writable, executor unavailable); 130 interrupted.
 
 from __future__ import annotations
 
-import os
 import textwrap
 import time
 from collections.abc import Callable
@@ -50,10 +49,8 @@ def _estimates(config: RunConfig) -> tuple[dict[str, TrialEstimate], list[tuple[
 
 
 def _cores(config: RunConfig) -> int:
-    """Cores the trials' judging shares: this machine's (local), or one per worker on a Ray cluster (assumed)."""
-    if config.executor == "ray":
-        return max(1, config.concurrency)
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """Processes the trials' judging runs in: one event loop (local), or one worker process per slot on Ray."""
+    return max(1, config.concurrency) if config.executor == "ray" else 1
 
 
 def _offline(config: RunConfig) -> bool:
@@ -171,6 +168,6 @@ def _finish(config: RunConfig, rows: list[TrialResult], echo: Echo, ran: tuple[f
         if ran is not None and ran[1] and all(r.status == "ok" for r in ran[1]) and all(k in per_trial for k in keys):
             # Only a run without errors: an error row took neither the time nor the calls the estimate assumes.
             wall = run_wall([per_trial[f"{r.task}/{r.requested}"] for r in ran[1]], config.concurrency, _cores(config))
-            echo(time_error(wall, ran[0]) + f" at --concurrency {config.concurrency} on {_cores(config)} core(s)")
+            echo(time_error(wall, ran[0]) + f" at --concurrency {config.concurrency}")
     echo(f"results: {config.results}")
     echo(f"next: crdt-bench report {config.results}")

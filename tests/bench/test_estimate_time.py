@@ -14,7 +14,7 @@ from bench.suites import SuiteReferences, get_suite
 
 SUITE = get_suite("bundled")
 REFERENCES = SuiteReferences(SUITE)
-NO_JUDGE = TimeModel(repair_rate=0.0, trial_s=0.0, verdict_s={"serial": 0.0, "parallel": 0.0}, cpu_per_verdict_s=0.0)
+NO_JUDGE = TimeModel(repair_rate=0.0, trial_s=0.0, verdict_s={"serial": 0.0, "parallel": 0.0})
 
 
 def _estimate(task: str, mode: str, **options: object) -> TrialEstimate:
@@ -70,12 +70,12 @@ def test_auto_costs_the_schedule_the_planner_decides_with_the_runs_decision_rule
 
 
 def test_repairs_and_verdicts_add_time_and_max_repairs_zero_adds_no_repairs() -> None:
-    timing = TimeModel(repair_rate=0.25, trial_s=2.0, verdict_s={"serial": 0.5, "parallel": 1.0}, cpu_per_verdict_s=3.0)
+    timing = TimeModel(repair_rate=0.25, trial_s=2.0, verdict_s={"serial": 0.5, "parallel": 1.0})
     bare = _estimate("inventory", "serial", timing=NO_JUDGE)
     none = _estimate("inventory", "serial", timing=timing, max_repairs=0)
     two = _estimate("inventory", "serial", timing=timing, max_repairs=2)
     assert none.repairs == 0 and none.model_s == pytest.approx(bare.model_s)
-    assert none.judge_s == pytest.approx(2.0 + 0.5 * none.calls) and none.cpu_s == pytest.approx(3.0 * none.calls)
+    assert none.judge_s == pytest.approx(2.0 + 0.5 * none.calls)
     assert two.repairs == pytest.approx(0.5 * two.calls)  # 0.25 per TODO per round, two rounds
     # In serial each repair is one more call of the trial's average length, and one more verdict.
     assert two.model_s == pytest.approx(bare.model_s * (1 + two.repairs / two.calls))
@@ -84,18 +84,27 @@ def test_repairs_and_verdicts_add_time_and_max_repairs_zero_adds_no_repairs() ->
     assert parallel.judge_s == pytest.approx(2.0 + 1.0 * (parallel.calls + parallel.repairs)), "the parallel family's rate"
 
 
-def _trial(wall: float, cpu: float) -> TrialEstimate:
+def _trial(wall: float, judge: float) -> TrialEstimate:
     return TrialEstimate(task="t", requested="serial", mode="serial", calls=1, input_tokens=1, output_tokens=1,
-                         model_s=wall - 1.0, judge_s=1.0, cpu_s=cpu)  # fmt: skip
+                         model_s=wall - judge, judge_s=judge)  # fmt: skip
 
 
-def test_concurrency_divides_waiting_but_not_cpu_beyond_the_cores() -> None:
-    trials = [_trial(wall=10.0, cpu=4.0) for _ in range(8)]  # 80 s in a row, 32 s of it CPU
-    assert run_wall(trials, 1, cores=2) == pytest.approx(80.0)
-    assert run_wall(trials, 2, cores=2) == pytest.approx(40.0)
-    assert run_wall(trials, 8, cores=2) == pytest.approx(16.0), "32 s of CPU on 2 cores, not 80 / 8 = 10 s"
-    assert run_wall(trials, 8, cores=8) == pytest.approx(10.0)
-    assert run_wall(trials, 4, cores=1) == pytest.approx(32.0), "one core: CPU time is not divided at all"
+def test_concurrency_divides_model_waits_but_not_judging_beyond_the_processes() -> None:
+    trials = [_trial(wall=10.0, judge=4.0) for _ in range(8)]  # 80 s in a row, 32 s of it judging
+    assert run_wall(trials, 1, cores=1) == pytest.approx(80.0)
+    assert run_wall(trials, 2, cores=1) == pytest.approx(40.0)
+    assert run_wall(trials, 8, cores=1) == pytest.approx(32.0), "one event loop judges every trial: not 80 / 8 = 10 s"
+    assert run_wall(trials, 8, cores=2) == pytest.approx(16.0)
+    assert run_wall(trials, 8, cores=8) == pytest.approx(10.0), "Ray: a process per slot"
+    assert run_wall(trials, 2, cores=8) == pytest.approx(40.0), "processes beyond the slots do not help"
+
+
+def test_dry_run_divides_judging_by_one_process_locally_and_by_the_workers_on_ray() -> None:
+    from bench._run import RunConfig
+    from bench._session import _cores  # pyright: ignore[reportPrivateUsage]
+
+    assert _cores(RunConfig(concurrency=8)) == 1
+    assert _cores(RunConfig(concurrency=8, executor="ray")) == 8
 
 
 def test_time_error_reads_like_the_token_check() -> None:
