@@ -136,3 +136,12 @@ async def test_shared_limiter_frees_slots_of_cancelled_callers_and_lost_workers(
         await shared.acquire("t4", "worker-c", 10)  # the slot came back
         await shared.release("t4", 0)
     assert await shared.stats() == {"peak": 1, "held": 0, "pauses": 0}
+
+
+async def test_a_retry_after_told_by_one_worker_holds_back_every_workers_next_call() -> None:
+    shared = _SharedLimiter({})
+    await shared.pause(60.0)  # worker a was told retry-after 60 s
+    with anyio.move_on_after(0.05) as waited:
+        await shared.acquire("t1", "worker-b", 10)  # worker b never saw the 429
+    assert waited.cancelled_caught, "worker b's call went out during worker a's retry-after"
+    assert (await shared.stats())["pauses"] == 1
