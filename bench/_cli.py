@@ -435,6 +435,7 @@ def implement(
     from agents.models import resolve_model
     from agents.roles import JoinConfig, join_as_implementer
 
+    from ._runner import model_options
     from .suites import SuiteReferences, get_suite
 
     pause: dict[str, Any] = {}
@@ -450,13 +451,11 @@ def implement(
         )
     except ValidationError as exc:
         raise typer.BadParameter(_first_error(exc)) from exc
-    options: dict[str, Any] = {"latency": {"profile": profile, "time_scale": time_scale}}
-    if model.split(":")[0] == "scripted":
-        options.update(references=SuiteReferences(get_suite(suite, data_dir=data_dir)), fault_rate=fault_rate, blind_fault_rate=blind_fault_rate)
-    elif model.startswith("replay"):
-        options["data_dir"] = data_dir
-    else:
-        options = {}
+    references = SuiteReferences(get_suite(suite, data_dir=data_dir)) if model.split(":")[0] == "scripted" else None
+    options = model_options(
+        model, references=references, profile=profile, time_scale=time_scale, fault_rate=fault_rate, blind_fault_rate=blind_fault_rate,
+        data_dir=data_dir,
+    )  # fmt: skip
     chosen = resolve_model(model, **options)
 
     async def main() -> None:

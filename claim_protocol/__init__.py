@@ -39,7 +39,6 @@ __all__ = [
     "NotHolder",
     "RoundTrip",
     "SyncEstimator",
-    "commit_symbol",
     "peer_bounds",
     "restore_regions",
 ]

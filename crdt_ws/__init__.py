@@ -64,6 +64,7 @@ from ._schema import Event, Presence, Region, TodoEntry, TodoStatus
 from ._symbols import SymbolSpan, def_header, defines, find_def_line, find_span, next_definition, outline, symbols_at
 from ._text import StreamAnchor, TextBuffer, minimal_edit
 from ._workspace import StreamWriter, Workspace, decode_state_vector
+from ._converge import converged
 
 __all__ = [
     "parse_python",
@@ -108,6 +109,7 @@ __all__ = [
     "TransportError",
     "Workspace",
     "WorkspaceError",
+    "converged",
     "decode_state_vector",
     "find_span",
     "outline",

@@ -21,6 +21,8 @@ ALLOWED = {
     "bench/_cli.py": "the crdt-bench CLI: the boundary itself",
     "bench/suites/_cli.py": "`crdt-bench data`: defaults for --dest at the boundary",
     "bench/micro/": "each micro-benchmark is its own command line (a main(argv)); some build child processes' environments",
+    "bench/_executor.py": "hands the driver's provider keys (read by the providers through api_key_env, see below) to Ray "
+    "workers as SecretStr actor arguments and sets them in the worker process, whose environment is where providers read keys",
     "agents/judge/_sandbox.py": "builds the sandboxed child's environment from an allow-list of host variables (scrubbing)",
     "bench/faults/_procs.py": "builds child `crdt-bench implement` processes' environments (the token stays out of `ps`)",
     "agents/models/_anthropic.py": "reads the key from the variable its config names (api_key_env) when it calls, as the SDK does: "
