@@ -19,7 +19,7 @@ from merge import find_stubs as merge_find_stubs
 
 from agents.coupling import CouplingReport, get_classifier
 from agents.models import Message, ModelError, ModelRequest, StreamingModel
-from agents.scheduler import DecisionConfig, Mode, Objective, Plan, decide_schedule, topological_order
+from agents.scheduler import DecisionConfig, Mode, Objective, Plan, decide_schedule, seed_of, topological_order
 
 from ._errors import NoTodos, OutlineError
 
@@ -135,6 +135,7 @@ def plan_from(
     return Plan(
         estimates=estimates,
         mode=chosen,
+        seed=seed_of(stubs, deps) if chosen == "seeded" else None,
         requested=mode,
         order=[todo for wave in waves for todo in wave],
         deps=deps,

@@ -5,7 +5,10 @@ classifier's dependency graph (one call = one round slot; replies of one
 task are of similar length).  The simulation counts, for the final draft of
 each TODO, whether it was written *blind* (some predicted dependency not yet
 committed) or *without context* (no other TODO committed yet), and the
-re-drafts ``speculate`` / ``revise`` would spend.  A blind final draft is
+re-drafts ``speculate`` / ``seeded`` / ``revise`` would spend.  ``seeded``
+writes one TODO alone first (the seed: most dependents, then outline order)
+so that every later draft has a sibling's code in view, then runs like
+``speculate``.  A blind final draft is
 wrong with probability ``blind_risk``, a context-less one with
 ``context_risk`` (measured, see :class:`DecisionConfig`).  The expected time
 to the first all-pass is then
@@ -18,7 +21,7 @@ where ``recovery`` is what a wrong result costs to put right: a repair round
 one TODO at a time (``n`` rounds).  ``auto`` minimises it (objective
 ``time``; ``tokens`` minimises the calls likewise).  Ties go to the schedule
 with the fewest agents and the least work thrown away (serial, parallel,
-waves, speculate, revise).
+waves, seeded, speculate, revise).
 """
 
 from __future__ import annotations
@@ -28,13 +31,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ._graph import seed_of
+
 __all__ = ["Decision", "DecisionConfig", "Estimate", "estimate", "decide_schedule"]
 
-Decision = Literal["parallel", "serial", "waves", "speculate", "revise"]
+Decision = Literal["parallel", "serial", "waves", "seeded", "speculate", "revise"]
 # Ties go to the schedule with the fewest agents and the least work thrown away; parallel before waves: with
 # equal estimates, waiting for predicted dependencies only adds idle time (on ClassEval, waves planned by the
 # classifier ran at 1.37x serial's speed against parallel's 2.04x, measured on main before this rule).
-_SIMPLER: tuple[Decision, ...] = ("serial", "parallel", "waves", "speculate", "revise")
+_SIMPLER: tuple[Decision, ...] = ("serial", "parallel", "waves", "seeded", "speculate", "revise")
 
 
 class DecisionConfig(BaseModel):
@@ -93,9 +98,12 @@ def estimate(mode: Decision, ids: Sequence[str], deps: Mapping[str, Sequence[str
     revisions: list[str] = []
     revised: set[str] = set()
     rounds = calls = 0
+    seed = seed_of(order, need) if mode == "seeded" else None
     while len(drafted) < len(order) or revisions:
         ready = [i for i in order if i not in drafted and all(d in done for d in need[i])]
-        unready = [] if gated else [i for i in order if i not in drafted and i not in ready]
+        if seed is not None and seed not in done:
+            ready = [seed]  # everyone else waits for the seed's code
+        unready = [] if gated or (seed is not None and seed not in done) else [i for i in order if i not in drafted and i not in ready]
         if gated and not ready and len(drafted) < len(order):
             ready = [next(i for i in order if i not in drafted)]  # a cycle: cut it, as the scheduler does
         jobs = (ready + revisions + unready)[:width]
@@ -112,7 +120,7 @@ def estimate(mode: Decision, ids: Sequence[str], deps: Mapping[str, Sequence[str
             blind[job] = not all(d in snapshot for d in need[job])
             bare[job] = not (snapshot - {job})
         done |= set(jobs)
-        if mode in ("speculate", "revise"):
+        if mode in ("speculate", "seeded", "revise"):
             for i in order:
                 if i in revised or i in revisions or i not in done:
                     continue

@@ -48,7 +48,7 @@ import anyio
 from bench.report import Row, bootstrap_ci, load_results
 
 RECORDINGS = ("GPT-4-Turbo", "GPT-3.5-Turbo")
-MODES = ("serial", "parallel", "waves", "speculate", "revise", "auto")
+MODES = ("serial", "parallel", "waves", "seeded", "speculate", "revise", "auto")
 TRUTH = "waves-truth"
 """Pseudo-mode of the table: waves planned from ClassEval's ground-truth dependencies (an upper bound for the classifier)."""
 STRATEGY = {"serial": "method_I", "parallel": "method_C"}

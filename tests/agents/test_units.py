@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from agents.roles import FenceFilter, NoTodos, OutlineError, Outliner, TaskSpec, build_context, find_stubs
-from agents.scheduler import DecisionConfig, Plan, PlanError, decide_schedule, dependents, estimate, make_chooser, topological_order
+from agents.scheduler import (
+    DecisionConfig,
+    Plan,
+    PlanError,
+    decide_schedule,
+    dependents,
+    estimate,
+    make_chooser,
+    seed_of,
+    topological_order,
+)
 from crdt_ws import TodoEntry, TodoStatus, Workspace
 
 OUTLINE = '''import math
@@ -90,7 +100,27 @@ def test_waves_and_dependents() -> None:
 def test_auto_decides_by_objective(ids: list[str], deps: dict[str, list[str]], objective: str, mode: str) -> None:
     decided, reasons, estimates = decide_schedule(ids, deps, 4, objective)  # type: ignore[arg-type]
     assert decided == mode and "TODOs" in reasons[0] and "estimates" in reasons[1]
-    assert {e.mode for e in estimates} == {"parallel", "waves", "serial", "speculate", "revise"}
+    assert {e.mode for e in estimates} == {"parallel", "waves", "serial", "seeded", "speculate", "revise"}
+
+
+def test_seeded_writes_its_seed_alone_then_everyone_sees_it() -> None:
+    config = DecisionConfig(blind_risk=0.2, context_risk=0.1, repair_rounds=None)
+    ids = ["a", "b", "c", "d", "e"]
+    # The seed is what most TODOs wait for, not simply the first in the outline.
+    assert seed_of(ids, {"a": ["c"], "b": ["c"], "d": ["b"]}) == "c" and seed_of(ids, {}) == "a" and seed_of([], {}) is None
+    seeded, parallel = (estimate(m, ids, {}, 4, config) for m in ("seeded", "parallel"))  # type: ignore[arg-type]
+    # Five independent TODOs on four agents: two rounds either way, but only the seed is drafted with nothing in view.
+    assert (seeded.rounds, seeded.calls, seeded.contextless) == (2, 5, 1)
+    assert (parallel.rounds, parallel.contextless) == (2, 4)
+    assert decide_schedule(ids, {}, 4, "time", config)[0] == "seeded"
+    # With four TODOs the seed's round is not free: parallel finishes in one round.
+    assert estimate("seeded", ids[:4], {}, 4, config).rounds == 2 and estimate("parallel", ids[:4], {}, 4, config).rounds == 1
+    # The seed is b, which c waits for: c is drafted with it in view, nothing blind.
+    chain = estimate("seeded", ["a", "b", "c"], {"c": ["b"]}, 4, config)
+    assert (chain.rounds, chain.calls, chain.blind, chain.contextless) == (2, 3, 0, 1)
+    # A blind draft after the seed is re-drafted once its dependency lands, as in speculate.
+    fork = estimate("seeded", ["a", "b", "c", "d"], {"c": ["b"], "d": ["c"], "a": ["b"]}, 4, config)
+    assert (fork.rounds, fork.calls, fork.blind) == (3, 5, 0)
 
 
 def test_the_simulation_counts_blind_and_context_less_drafts() -> None:
@@ -137,6 +167,12 @@ def test_choosers_follow_the_plan() -> None:
     done = _entries(a=TodoStatus.DONE, b=TodoStatus.DONE, c=TodoStatus.PENDING)
     backpressure = make_chooser(plan, "x", entries=lambda: done, max_unjudged=2)
     assert backpressure([done[2]]) is None  # two done TODOs await the judge
+    seeded = Plan(mode="seeded", requested="seeded", order=["a", "b", "c"], deps={}, seed="b")
+    claimed = _entries(a=TodoStatus.PENDING, b=TodoStatus.CLAIMED, c=TodoStatus.PENDING)
+    assert make_chooser(seeded, "x", entries=lambda: claimed)([claimed[0], claimed[2]]) is None  # the seed comes first
+    landed = _entries(a=TodoStatus.PENDING, b=TodoStatus.DONE, c=TodoStatus.PENDING)
+    after = make_chooser(seeded, "x", entries=lambda: landed)([landed[0], landed[2]])
+    assert after is not None and after.id in ("a", "c")
 
 
 def test_context_shows_done_dependencies_and_names_missing_ones() -> None:
