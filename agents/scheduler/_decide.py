@@ -19,7 +19,12 @@ where ``recovery`` is what a wrong result costs to put right: a repair round
 (``repair_rounds``) when the judge repairs, and when it does not (``max_repairs
 0``, as for replayed recordings) redoing the task with everything in view,
 one TODO at a time (``n`` rounds).  ``auto`` minimises it (objective
-``time``; ``tokens`` minimises the calls likewise).  Ties go to the schedule
+``time``; ``tokens`` minimises the calls likewise) among the schedules whose
+P(all right) is at most ``max_quality_loss`` below serial's: serial's quality
+at the best speed the task allows.  Without that floor the soonest *expected*
+all-pass can be a fast schedule that is more often wrong: on ClassEval's
+replay, parallel lost 4 of 32 three- and four-method classes that serial and
+seeded passed, while its expected time still won.  Ties go to the schedule
 with the fewest agents and the least work thrown away (serial, parallel,
 waves, seeded, speculate, revise).
 """
@@ -66,6 +71,13 @@ class DecisionConfig(BaseModel):
         description="Rounds a repair takes to put a wrong draft right (its call; the judge's check overlaps other work). "
         "None: the judge does not repair (max_repairs 0), so a wrong result costs a redo with everything in view: one "
         "round per TODO.",
+    )
+    max_quality_loss: float | None = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Only schedules whose P(every final draft right) is at most this far below serial's are candidates "
+        "(0: never expected to be worse than serial; None: no floor, the soonest expected all-pass wins).",
     )
     candidates: list[Decision] = Field(
         default_factory=lambda: list(_SIMPLER), min_length=1, description="Schedules auto may choose from."
@@ -158,7 +170,10 @@ def decide_schedule(
         main = e.expected_rounds if objective == "time" else e.expected_calls
         return (round(main, 6), e.calls if objective == "time" else e.rounds, _SIMPLER.index(e.mode))
 
-    best = min(estimates, key=cost)
+    serial = next((e for e in estimates if e.mode == "serial"), None) or estimate("serial", ids, deps, agents, config)
+    floor = None if config.max_quality_loss is None else serial.p_right - config.max_quality_loss
+    eligible = [e for e in estimates if floor is None or e.p_right >= floor - 1e-9] or estimates
+    best = min(eligible, key=cost)
     edges = sum(len(v) for v in deps.values())
     what = "expected rounds to the first all-pass" if objective == "time" else "expected calls to the first all-pass"
     reasons = [
@@ -166,6 +181,12 @@ def decide_schedule(
         f"({best.expected_rounds if objective == 'time' else best.expected_calls:.2f})",
         "estimates (rounds, calls, blind, context-less, P(all right), expected rounds): "
         + "; ".join(f"{e.mode} {e.rounds}, {e.calls}, {e.blind}, {e.contextless}, {e.p_right:.2f}, {e.expected_rounds:.2f}" for e in estimates),
+        (
+            "no quality floor"
+            if floor is None
+            else f"quality floor: P(all right) at least {floor:.2f} (serial's {serial.p_right:.2f} - {config.max_quality_loss:g})"
+            + (f"; below it: {', '.join(e.mode for e in estimates if e not in eligible)}" if len(eligible) < len(estimates) else "")
+        ),
         f"risks: blind draft {config.blind_risk:.2f}, context-less draft {config.context_risk:.2f}; a wrong result costs "
         + ("a redo, one round per TODO (no repairs)" if config.repair_rounds is None else f"{config.repair_rounds:g} repair round(s)"),
     ]

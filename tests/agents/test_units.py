@@ -98,8 +98,8 @@ def test_waves_and_dependents() -> None:
     ],
 )
 def test_auto_decides_by_objective(ids: list[str], deps: dict[str, list[str]], objective: str, mode: str) -> None:
-    decided, reasons, estimates = decide_schedule(ids, deps, 4, objective)  # type: ignore[arg-type]
-    assert decided == mode and "TODOs" in reasons[0] and "estimates" in reasons[1]
+    decided, reasons, estimates = decide_schedule(ids, deps, 4, objective, DecisionConfig(max_quality_loss=None))  # type: ignore[arg-type]
+    assert decided == mode and "TODOs" in reasons[0] and "estimates" in reasons[1] and "no quality floor" in reasons[2]
     assert {e.mode for e in estimates} == {"parallel", "waves", "serial", "seeded", "speculate", "revise"}
 
 
@@ -124,7 +124,7 @@ def test_seeded_writes_its_seed_alone_then_everyone_sees_it() -> None:
 
 
 def test_the_simulation_counts_blind_and_context_less_drafts() -> None:
-    config = DecisionConfig(blind_risk=0.2, context_risk=0.1)
+    config = DecisionConfig(blind_risk=0.2, context_risk=0.1, max_quality_loss=None)
     chain = {"b": ["a"], "c": ["b"]}
     par, ser, spec, rev = (estimate(m, ["a", "b", "c"], chain, 4, config) for m in ("parallel", "serial", "speculate", "revise"))  # type: ignore[arg-type]
     assert (par.rounds, par.calls, par.blind, par.contextless) == (1, 3, 2, 1)
@@ -135,17 +135,33 @@ def test_the_simulation_counts_blind_and_context_less_drafts() -> None:
     assert par.expected_rounds == pytest.approx(1 + (1 - 0.8**2 * 0.9) * 1.0)
     # Serial is reachable: one agent, or a chain where only no-blind schedules are allowed.
     assert decide_schedule(["a", "b", "c"], chain, 1, "time", config)[0] == "serial"
-    no_redrafts = {"blind_risk": 0.5, "context_risk": 0.0, "candidates": ["serial", "waves", "parallel"]}
+    no_redrafts = {"blind_risk": 0.5, "context_risk": 0.0, "candidates": ["serial", "waves", "parallel"], "max_quality_loss": None}
     # With repairs a blind mistake costs one more round: parallel.  Without, a redo of the whole chain: serial.
     assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(**no_redrafts))[0] == "parallel"
     assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(**no_redrafts, repair_rounds=None))[0] == "serial"
     # Quality matters: risk-free drafts run parallel; costly blind drafts that nobody repairs are revised.
     assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(blind_risk=0.0, context_risk=0.0))[0] == "parallel"
-    costly = DecisionConfig(blind_risk=0.5, context_risk=0.3, repair_rounds=None)
+    costly = DecisionConfig(blind_risk=0.5, context_risk=0.3, repair_rounds=None, max_quality_loss=None)
     assert decide_schedule(["a", "b", "c"], chain, 4, "time", costly)[0] == "revise"
     # More agents than TODOs gains nothing by working blind on a long chain when mistakes are final.
     long_chain = {str(i): [str(i - 1)] for i in range(1, 8)}
     assert decide_schedule([str(i) for i in range(8)], long_chain, 4, "time", DecisionConfig(repair_rounds=None))[0] != "parallel"
+
+
+def test_the_quality_floor_keeps_auto_at_serials_expected_quality() -> None:
+    ids = ["a", "b", "c", "d"]
+    # Four independent TODOs: parallel drafts all four with nothing in view; fast, but below serial's expected quality.
+    fast = DecisionConfig(max_quality_loss=None, candidates=["serial", "parallel", "seeded"])
+    assert decide_schedule(ids, {}, 4, "time", fast)[0] == "parallel"
+    floored, reasons, estimates = decide_schedule(ids, {}, 4, "time", fast.model_copy(update={"max_quality_loss": 0.0}))
+    by_mode = {e.mode: e for e in estimates}
+    assert floored == "seeded" and by_mode["seeded"].p_right >= by_mode["serial"].p_right > by_mode["parallel"].p_right
+    assert "below it: parallel" in reasons[2]
+    # A loose floor lets parallel back in; one agent always gets serial.
+    assert decide_schedule(ids, {}, 4, "time", fast.model_copy(update={"max_quality_loss": 0.5}))[0] == "parallel"
+    assert decide_schedule(ids, {}, 1, "time", fast.model_copy(update={"max_quality_loss": 0.0}))[0] == "serial"
+    # Nothing to lose (risk-free drafts): the floor changes nothing.
+    assert decide_schedule(ids, {}, 4, "time", DecisionConfig(blind_risk=0.0, context_risk=0.0))[0] == "parallel"
 
 
 def _entries(**status: TodoStatus) -> list[TodoEntry]:
