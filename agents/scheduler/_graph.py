@@ -27,10 +27,16 @@ def dependents(ids: Sequence[str], deps: Mapping[str, Sequence[str]]) -> dict[st
     return out
 
 
-def seed_of(ids: Sequence[str], deps: Mapping[str, Sequence[str]]) -> str | None:
-    """The TODO ``seeded`` writes alone first: the one most others (transitively) wait for, outline order on ties."""
+def seed_of(ids: Sequence[str], deps: Mapping[str, Sequence[str]], sizes: Mapping[str, int] | None = None) -> str | None:
+    """The TODO ``seeded`` writes alone first.
+
+    One that depends on nothing (a seed drafted blind would be re-drafted, a
+    round lost), then the one most others wait for, then the shortest stub
+    (``sizes``: the round everyone waits through is short), then outline order.
+    """
     if not ids:
         return None
     weight = dependents(ids, deps)
     position = {todo: i for i, todo in enumerate(ids)}
-    return min(ids, key=lambda i: (-weight.get(i, 0), position[i]))
+    sizes = sizes or {}
+    return min(ids, key=lambda i: (any(d != i for d in deps.get(i, ())), -weight.get(i, 0), sizes.get(i, 0), position[i]))

@@ -108,6 +108,9 @@ def test_seeded_writes_its_seed_alone_then_everyone_sees_it() -> None:
     ids = ["a", "b", "c", "d", "e"]
     # The seed is what most TODOs wait for, not simply the first in the outline.
     assert seed_of(ids, {"a": ["c"], "b": ["c"], "d": ["b"]}) == "c" and seed_of(ids, {}) == "a" and seed_of([], {}) is None
+    # Never a TODO that waits for another (its blind draft would cost a re-draft); among equals the shortest stub.
+    assert seed_of(ids, {"a": ["e"], "b": ["a"], "c": ["a"]}) == "e"
+    assert seed_of(ids, {}, {"a": 90, "b": 40, "c": 60, "d": 40, "e": 70}) == "b"
     seeded, parallel = (estimate(m, ids, {}, 4, config) for m in ("seeded", "parallel"))  # type: ignore[arg-type]
     # Five independent TODOs on four agents: two rounds either way, but only the seed is drafted with nothing in view.
     assert (seeded.rounds, seeded.calls, seeded.contextless) == (2, 5, 1)
@@ -151,7 +154,7 @@ def test_the_simulation_counts_blind_and_context_less_drafts() -> None:
 def test_the_quality_floor_keeps_auto_at_serials_expected_quality() -> None:
     ids = ["a", "b", "c", "d"]
     # Four independent TODOs: parallel drafts all four with nothing in view; fast, but below serial's expected quality.
-    fast = DecisionConfig(max_quality_loss=None, candidates=["serial", "parallel", "seeded"])
+    fast = DecisionConfig(max_quality_loss=None, candidates=["serial", "parallel", "seeded"], repair_rounds=None)
     assert decide_schedule(ids, {}, 4, "time", fast)[0] == "parallel"
     floored, reasons, estimates = decide_schedule(ids, {}, 4, "time", fast.model_copy(update={"max_quality_loss": 0.0}))
     by_mode = {e.mode: e for e in estimates}
@@ -161,7 +164,10 @@ def test_the_quality_floor_keeps_auto_at_serials_expected_quality() -> None:
     assert decide_schedule(ids, {}, 4, "time", fast.model_copy(update={"max_quality_loss": 0.5}))[0] == "parallel"
     assert decide_schedule(ids, {}, 1, "time", fast.model_copy(update={"max_quality_loss": 0.0}))[0] == "serial"
     # Nothing to lose (risk-free drafts): the floor changes nothing.
-    assert decide_schedule(ids, {}, 4, "time", DecisionConfig(blind_risk=0.0, context_risk=0.0))[0] == "parallel"
+    assert decide_schedule(ids, {}, 4, "time", DecisionConfig(blind_risk=0.0, context_risk=0.0, repair_rounds=None))[0] == "parallel"
+    # With repairs a context-less mistake is put right within the run: no floor, the time estimate prices it.
+    repaired, reasons, _ = decide_schedule(ids, {}, 4, "time", fast.model_copy(update={"max_quality_loss": 0.0, "repair_rounds": 1.0}))
+    assert repaired == "parallel" and "no quality floor (wrong drafts are repaired)" in reasons[2]
 
 
 def _entries(**status: TodoStatus) -> list[TodoEntry]:
