@@ -1,4 +1,4 @@
-"""The one exception root of :mod:`bench`; each area's own tree hangs under it (drawn in ``bench``)."""
+"""The one exception root of :mod:`bench` (a leaf package of its own, so bench's subpackages can import it without a cycle through ``bench``)."""
 
 from __future__ import annotations
 
