@@ -39,6 +39,8 @@ class _Stats:
         self.errors: list[str] = []
         self.sent: dict[str, int] = {}
         self.durable_ms: list[float] = []
+        self.acked: dict[str, int] = {}  # writer -> updates acknowledged as durable (a prefix: it waits for each)
+        self.links: dict[str, dict[str, Any]] = {}  # writer -> its link's reconnect count and last errors
 
 
 async def _viewer(url: str, room: str, key: str, stats: _Stats, ready: anyio.Event, counter: list[int], total: int) -> None:
@@ -64,6 +66,7 @@ async def _viewer(url: str, room: str, key: str, stats: _Stats, ready: anyio.Eve
 async def _writer(url: str, room: str, name: str, rate: float, stats: _Stats, ready: anyio.Event, go: anyio.Event, counter: list[int], total: int) -> None:
     ws = Workspace(name)
     config = WebsocketConfig(url=url, room=room, connect_timeout=60)
+    link = None
     try:
         async with WebsocketTransport(config).connect(ws) as link:
             path = f"{name}.txt"
@@ -87,10 +90,14 @@ async def _writer(url: str, room: str, name: str, rate: float, stats: _Stats, re
                 try:
                     await link.wait_durable(timeout=5)
                     stats.durable_ms.append((time.monotonic_ns() - start) / 1e6)
+                    stats.acked[name] = seq
                 except Exception as exc:
                     stats.errors.append(f"writer {name}: {type(exc).__name__}: {exc}"[:200])
     except Exception as exc:
         stats.errors.append(f"writer {name}: {type(exc).__name__}: {exc}"[:200])
+    finally:
+        if link is not None:  # after the link closed: what a missing update's writer went through
+            stats.links[name] = {"connects": link.stats.connects, "errors": link.stats.errors[-3:]}
 
 
 async def _main(url: str, room: str, writers: int, viewers: int, rate: float, name: str) -> None:
@@ -117,6 +124,8 @@ async def _main(url: str, room: str, writers: int, viewers: int, rate: float, na
         "durable_ms": [round(x, 3) for x in stats.durable_ms],
         "received": {k: sorted(f"{w}:{s}" for w, s in v) for k, v in stats.received.items()},
         "sent": stats.sent,
+        "acked": stats.acked,
+        "links": stats.links,
         "errors": stats.errors,
     }
     print(json.dumps(out), flush=True)
