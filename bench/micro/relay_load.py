@@ -19,7 +19,7 @@ connected, the writers run for ``--duration`` seconds.  Reported per C:
 * relay RSS (at the end, and the peak) and CPU (% of one core, over the run),
   and the client processes' CPU next to it;
 * errors — failed or dropped connections, failed durable waits, and updates
-  some viewer had not received 5 s after the writers stopped (each missing
+  some viewer had not received 30 s after the writers stopped (each missing
   update is named with its writer's last sent and last durable update and
   how often that writer connected, which tells a relay that dropped it from
   a writer that never got it out).
@@ -51,15 +51,21 @@ import time
 from pathlib import Path
 
 import anyio
+import websockets
+from pycrdt import Doc, create_sync_message
 from pydantic import BaseModel
 
 from bench.micro._jsonlines import JsonLines
+from bench.micro._load_client import MARK as _MARK
 
 _REPO = Path(__file__).resolve().parents[2]
 _WRITE, _READ = "load-bench-write", "load-bench-read"
 TARGET_P99_MS = 50.0
-_GRACE_S = 5.0
-"""Seconds after the writers stopped within which every viewer must have every update (else: an error)."""
+_GRACE_S = 30.0
+"""Seconds after the writers stopped within which every viewer must have every update (else: an error).
+
+The run ends as soon as they all have; how long that took is reported (``drain_s``), so an update
+that arrives late under load is told apart from one that never arrives."""
 
 
 class LoadResult(BaseModel):
@@ -81,6 +87,7 @@ class LoadResult(BaseModel):
     errors: int
     error_examples: list[str]
     relay: str = "current"
+    drain_s: float = 0.0
     relay_start_rss_mb: float = 0.0
     missing_examples: list[str] = []
     relay_rss_mb: float
@@ -116,7 +123,8 @@ async def measure(
     env = {**os.environ, "CRDT_WS_TOKEN": _WRITE, "CRDT_WS_READ_TOKEN": _READ, "PYTHONUNBUFFERED": "1"}
     source = relay_source or _REPO
     relay_env = {**env, "PYTHONPATH": os.pathsep.join([str(source), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    cpu0 = cpu1 = rss = peak = t0 = t1 = clients0 = clients1 = t_clients = start_rss = 0.0
+    cpu0 = cpu1 = rss = peak = t0 = t1 = clients0 = clients1 = t_clients = start_rss = drain = 0.0
+    in_relay: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="relay-load-") as store:
         relay = await anyio.open_process(
             [sys.executable, "-m", "bench", "relay", "--port", "0", "--store", store, "--max-rooms-per-token", "1000"],
@@ -161,13 +169,33 @@ async def measure(
                 with anyio.fail_after(30):
                     for client in writing:
                         await client.process.wait()
-                await anyio.sleep(_GRACE_S)  # ... then the viewers get this long for the last updates
+                stopped = time.monotonic()
+                with anyio.fail_after(30):  # their last line (what they sent) may still be in the pipe
+                    while not all("sent" in c.lines[-1] for c in writing):
+                        await anyio.sleep(0.02)
+                viewing = clients[len(writing):]
+                # ... then wait until every viewer has every update (or _GRACE_S passes): late is not lost.
+                owed = sum(n for c in writing for n in c.lines[-1]["sent"].values()) * viewers
+                while True:
+                    for client in viewing:
+                        await client.say("count")
+                    with anyio.fail_after(30):
+                        while not all("count" in c.lines[-1] for c in viewing):
+                            await anyio.sleep(0.02)
+                    have = sum(c.lines[-1]["count"] for c in viewing)
+                    drain = time.monotonic() - stopped
+                    if have >= owed or drain > _GRACE_S:
+                        break
+                    for client in viewing:
+                        client.lines.pop()
+                    await anyio.sleep(0.2)
                 cpu1, rss, peak = _proc_stat(relay.pid)
                 t1 = time.monotonic()
-                for client in clients[len(writing):]:
+                in_relay = await _relay_markers(url)
+                for client in viewing:
                     await client.say("stop")
                 with anyio.fail_after(60):
-                    while not all(len(c.lines) >= 2 for c in clients):
+                    while not all("latencies_ms" in c.lines[-1] for c in clients):
                         await anyio.sleep(0.05)
         finally:
             relay.send_signal(signal.SIGTERM)
@@ -189,8 +217,9 @@ async def measure(
     acked = {name: n for r in reports for name, n in r.get("acked", {}).items()}
     links = {name: info for r in reports for name, info in r.get("links", {}).items()}
     missing_examples = [
-        f"{key} missed by {n} viewers (writer sent {sent[key.rsplit(':', 1)[0]]}, last durable #{acked.get(key.rsplit(':', 1)[0], -1)}, "
-        f"connects {links.get(key.rsplit(':', 1)[0], {}).get('connects', '?')}, link errors {links.get(key.rsplit(':', 1)[0], {}).get('errors', [])})"
+        f"{key} missed by {n} viewers (its writer made {sent[key.rsplit(':', 1)[0]]} updates, {acked.get(key.rsplit(':', 1)[0], 0)} acknowledged durable, "
+        f"connects {links.get(key.rsplit(':', 1)[0], {}).get('connects', '?')}, link errors {links.get(key.rsplit(':', 1)[0], {}).get('errors', [])}, "
+        f"{'in' if key in in_relay else 'NOT in'} the relay's document at the end)"
         for key, n in sorted(missed.items())[:5]
     ]
     errors = [e for r in reports for e in r["errors"]]
@@ -203,11 +232,21 @@ async def measure(
         durable_p50_ms=percentile(durable, 50) if durable else None,
         durable_p99_ms=percentile(durable, 99) if durable else None,
         missing_deliveries=missing, errors=len(errors) + missing, error_examples=errors[:5], missing_examples=missing_examples,
-        relay="baseline" if relay_source else "current", relay_start_rss_mb=round(start_rss, 1),
+        relay="baseline" if relay_source else "current", drain_s=round(drain, 2), relay_start_rss_mb=round(start_rss, 1),
         relay_rss_mb=round(rss, 1), relay_peak_rss_mb=round(peak, 1),
         relay_cpu_percent=round(100 * (cpu1 - cpu0) / (t1 - t0), 1), load_avg_1m=os.getloadavg()[0],
         clients_cpu_percent=round(100 * (clients1 - clients0) / (t_clients - t0), 1),
     )
+
+
+async def _relay_markers(url: str) -> set[str]:
+    """The ``writer:seq`` markers in the relay's document (what a client joining now receives)."""
+    async with websockets.connect(f"{url}/load?token={_READ}", max_size=None) as ws:
+        await ws.send(create_sync_message(Doc()))
+        with anyio.fail_after(30):
+            while not isinstance(message := await ws.recv(), bytes) or message[:2] != b"\x00\x01":  # the relay's sync step 2: the whole room
+                pass
+    return {f"{m.group(1).decode()}:{int(m.group(2))}" for m in _MARK.finditer(message)}
 
 
 def format_table(results: list[LoadResult]) -> str:
@@ -215,15 +254,15 @@ def format_table(results: list[LoadResult]) -> str:
         "propagation = writer's edit -> a viewer has the relay's message (ms, one sample per update and viewer); dur = edit -> "
         "relay acknowledged it durable; start/RSS/peak MB = relay RSS when listening / at the end / peak; CPU % of one core "
         "(relay, all clients); errors = failed connections or durable waits + (update, viewer) pairs never delivered; "
-        "load = 1-minute load average at the end of the run",
+        "drain s = from the writers' exit until every viewer had every update; load = 1-minute load average at the end of the run",
         f"{'relay':>8} {'conns':>5} {'writers':>7} {'viewers':>7} {'updates':>7} {'samples':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
-        f" {'dur p50':>7} {'dur p99':>7} {'start MB':>8} {'RSS MB':>7} {'peak MB':>7} {'CPU %':>6} {'cli CPU':>7} {'errors':>6} {'load':>5}",
+        f" {'dur p50':>7} {'dur p99':>7} {'start MB':>8} {'RSS MB':>7} {'peak MB':>7} {'CPU %':>6} {'cli CPU':>7} {'errors':>6} {'drain s':>7} {'load':>5}",
     ]
     for r in results:
         lines.append(
             f"{r.relay:>8} {r.connections:>5} {r.writers:>7} {r.viewers:>7} {r.updates_sent:>7} {r.samples:>8} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.max_ms:7.1f}"
             f" {r.durable_p50_ms or math.nan:7.2f} {r.durable_p99_ms or math.nan:7.2f} {r.relay_start_rss_mb:8.1f} {r.relay_rss_mb:7.1f} {r.relay_peak_rss_mb:7.1f}"
-            f" {r.relay_cpu_percent:6.1f} {r.clients_cpu_percent:7.1f} {r.errors:>6} {r.load_avg_1m:5.2f}"
+            f" {r.relay_cpu_percent:6.1f} {r.clients_cpu_percent:7.1f} {r.errors:>6} {r.drain_s:7.2f} {r.load_avg_1m:5.2f}"
         )
     for r in results:
         for example in [*r.error_examples, *r.missing_examples]:

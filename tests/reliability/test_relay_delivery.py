@@ -133,3 +133,4 @@ async def test_a_viewer_that_never_reads_is_cut_off_and_the_others_get_everythin
         for ws in [*healthy, *writers]:
             await ws.close()
         assert relay.alive()
+
