@@ -168,7 +168,7 @@ class ClientChannel:
         """Send what is queued, in order, until :meth:`close_writer` (or a failed send).
 
         uvicorn's send returns without suspending while the socket accepts
-        data: a broadcast costs each client a wake-up, one loop turn and one
+        data: a broadcast costs each viewer (read-only) one wake-up and one
         send, with no stream machinery in between; a client whose socket is full suspends
         only its own writer, and one whose queue outgrows its budget is dropped
         (:meth:`send`).
@@ -180,14 +180,19 @@ class ClientChannel:
                     return
                 self._wake = wake = anyio.Event()
                 await wake.wait()
+            burst = 0
             while queue:
-                # One loop turn before each send, so uvicorn reads what this peer sent first.
-                # A peer that sent a burst and reset the connection still has that burst in the
-                # kernel, and a write to the reset socket closes the transport before it is read
+                # A read-write peer: one loop turn before each send, so uvicorn reads what it sent
+                # first. A peer that sent a burst and reset the connection still has that burst in
+                # the kernel, and a write to the reset socket closes the transport before it is read
                 # (measured: 3000 updates then an abort lost up to half of them without this turn).
-                await anyio.lowlevel.checkpoint()
-                if not queue:
-                    break
+                # A read-only peer sends nothing the relay applies: a turn per 64 messages is
+                # enough to keep a long backlog from starving the other clients.
+                if self.can_write or burst % 64 == 63:
+                    await anyio.lowlevel.checkpoint()
+                    if not queue:
+                        break
+                burst += 1
                 message = queue.popleft()
                 self.queued_bytes -= len(message)
                 try:
