@@ -40,13 +40,13 @@ async def _flood(url_ws: object, stop: anyio.Event) -> int:
     while not stop.is_set():
         await url_ws.send(create_update_message(_update(doc, lambda: text.insert(len(text), "x"))))  # type: ignore[attr-defined]
         sent += 1
-        if sent % 20 == 0:  # bursts of 20 (~500/s): the relay queues 20 messages for each client at once
-            await anyio.sleep(0.04)
+        if sent % 100 == 0:  # bursts of 100 (~500/s): the relay queues 100 messages for each client at once
+            await anyio.sleep(0.2)
     return sent
 
 
 async def test_update_sent_just_before_close_is_kept_while_relay_sends_to_that_client(tmp_path: Path) -> None:
-    victims = 40
+    victims = 60
     async with relay_process("--store", str(tmp_path), "--token", WRITE, "--read-token", READ) as relay:
         flooder = await raw_client(relay, "busy", open_timeout=30)
         stop = anyio.Event()
