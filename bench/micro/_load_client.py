@@ -50,11 +50,18 @@ async def _viewer(url: str, room: str, key: str, stats: _Stats, ready: anyio.Eve
     try:
         async with websockets.connect(f"{url}/{room}?token={token}", max_size=None, open_timeout=60, ping_interval=None) as ws:
             await ws.send(create_sync_message(Doc()))
-            counter[0] += 1
-            if counter[0] == total:
-                ready.set()
+            joined = False
             async for message in ws:
-                if isinstance(message, str) or message[:2] != b"\x00\x02":
+                if isinstance(message, str):
+                    continue
+                if not joined and message[:2] == b"\x00\x01":
+                    # The relay's answer to our sync step 1: only now is this viewer in the room and
+                    # sure to get every broadcast (counting it ready at connect missed first updates).
+                    joined = True
+                    counter[0] += 1
+                    if counter[0] == total:
+                        ready.set()
+                if message[:2] != b"\x00\x02":
                     continue
                 now = time.monotonic_ns()
                 for match in MARK.finditer(message):
