@@ -15,7 +15,7 @@ from enum import Enum
 
 from crdt_ws import TodoEntry
 
-from ._board import Claim, ClaimBoard
+from ._board import Change, Claim, ClaimBoard
 from ._errors import CommitFailed, NotClaimable, NotHolder
 
 __all__ = ["ClaimLoop", "Action", "Sleep", "StartWork", "CancelWork", "Finished", "Sync", "Chooser"]
@@ -140,7 +140,7 @@ class ClaimLoop:
         """The driver completed the sync asked for by :class:`Sync`."""
         self._fresh = True
 
-    def finished(self, claim: Claim, code: str, now: float) -> bool:
+    def finished(self, claim: Claim, code: str | Change, now: float) -> bool:
         """The work on ``claim`` produced ``code``: commit it. False if the claim was lost first."""
         if self.state is not _State.WORKING or self.claim is not claim:
             return False

@@ -37,7 +37,7 @@ from crdt_ws import (
 )
 from merge import ExtractError, Extraction, MergeError, commit_to_text, extract
 
-from agents.roles import SYSTEM_PROMPT, build_context, is_over, phase_of
+from agents.roles import SYSTEM_PROMPT, Implementation, build_context, is_over, phase_of
 
 from ._config import EmbedConfig
 from ._handles import ClaimHandle, Committed, TodoContext, _ClaimRequest, _Held, code_defines
@@ -65,10 +65,8 @@ class Session:
         self.agent_id = config.agent_id
         self.workspace = Workspace(config.agent_id)
         self.board = ClaimBoard(self.workspace, config.claim)
-        self.board.commit = self._commit_into_buffer
         self._read_only: str | None = "opened as an observer" if config.role == "observer" else None
         self._claims: dict[str, _Held] = {}
-        self._extractions: dict[str, Extraction] = {}
         self._connection: WebsocketConnection | None = None
         self._tg: TaskGroup | None = None
         self._stack = AsyncExitStack()
@@ -305,16 +303,14 @@ class Session:
             extraction = await anyio.to_thread.run_sync(extract, code, entry.symbol)
         except (ExtractError, ValueError) as exc:
             raise CodeRejected(f"code for TODO {todo_id!r} rejected, nothing written: {exc}{code_defines(code)}") from exc
-        self._extractions[todo_id] = extraction
         try:
-            self.board.complete(held.claim, extraction.code, anyio.current_time())
+            # The extraction carries the imports and helpers written next to the function.
+            self.board.complete(held.claim, Implementation(extraction), anyio.current_time())
         except claim_protocol.NotHolder as exc:
             self._drop(todo_id, held, f"lost before the commit: {exc}")
             raise ClaimLost(f"{self.agent_id} no longer holds {todo_id!r}; the code was not committed") from exc
         except claim_protocol.CommitFailed as exc:
             raise CodeRejected(f"code for TODO {todo_id!r} cannot be merged, nothing written: {exc.__cause__ or exc}") from exc
-        finally:
-            self._extractions.pop(todo_id, None)
         self._drop(todo_id, held, None)
         self._present(None)
         done = self.board.entry(todo_id)
@@ -350,11 +346,6 @@ class Session:
         held.scope.cancel()
         if self._claims.get(todo_id) is held:
             del self._claims[todo_id]
-
-    def _commit_into_buffer(self, workspace: Workspace, entry: TodoEntry, code: str) -> None:
-        extraction = self._extractions.get(entry.id)
-        # The extraction carries the imports and helpers written next to the function.
-        commit_to_text(workspace.text(entry.file), entry.symbol, extraction or code, origin=workspace.agent_id)
 
     async def _heartbeat(self, held: _Held) -> None:
         with held.scope:
