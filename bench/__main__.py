@@ -1,5 +1,5 @@
 """``python -m bench`` is ``crdt-bench``."""
 
-from ._cli import main
+from ._entry import main
 
 main()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import _cli
+from bench import _cli, _exit
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("crdt_ws", "claim_protocol", "merge", "agents", "bench", "web")
@@ -53,7 +53,7 @@ def test_one_exception_root_per_package() -> None:
 
 
 def test_every_root_is_mapped_to_its_own_exit_code() -> None:
-    mapped = _cli.exit_codes()
+    mapped = _exit.exit_codes()
     names = {root.__name__ for root, _ in mapped}
     assert names == {r.split(":")[1] for found in exception_roots().values() for r in found}
     codes = [code for _, code in mapped]
@@ -66,7 +66,7 @@ def test_every_root_is_mapped_to_its_own_exit_code() -> None:
 
 @pytest.mark.parametrize("index", range(6))
 def test_an_escaped_root_is_one_line_and_its_code(index: int, capsys: pytest.CaptureFixture[str]) -> None:
-    root, code = _cli.exit_codes()[index]
+    root, code = _exit.exit_codes()[index]
     name = f"raise-{root.__name__.lower()}"
     if name not in {c.name for c in _cli.app.registered_commands}:
 
