@@ -194,7 +194,11 @@ def table(recordings: Iterable[str], out: Path) -> str:
             ratios = [serial[k].wall_s / r.wall_s for k, r in trials.items() if k in serial and r.wall_s > 0]
             # The implement phase ends at the last final commit: without the judge's last verdicts, whose time
             # follows the machine's load more than the schedule.
-            implement = [serial[k].implement_s / r.implement_s for k, r in trials.items() if k in serial and r.implement_s > 0]
+            implement = [
+                base / mine
+                for k, r in trials.items()
+                if k in serial and (base := serial[k].implement_s) is not None and (mine := r.implement_s) is not None and mine > 0
+            ]
             implement_speedup = "1.00" if mode == "serial" else f"{statistics.median(implement):.2f}×" if implement else "-"
             if mode == "serial" or not ratios:
                 speedup = "1.00 (baseline)" if mode == "serial" else "-"
