@@ -34,6 +34,10 @@ class Partition(CuttingProxy):
 
     down = False
 
+    async def __aenter__(self) -> Partition:
+        await super().__aenter__()
+        return self
+
     async def _bridge(self, client: SocketStream) -> None:
         if self.down:
             await client.aclose()
