@@ -158,6 +158,11 @@ class Session:
         """This session's claim counters (claims, wins, losses, completions...)."""
         return self.board.stats
 
+    @property
+    def holding(self) -> list[str]:
+        """Ids of the TODOs this session holds a live claim on (claimed, not yet committed, released or lost)."""
+        return sorted(todo_id for todo_id, held in self._claims.items() if held.lost is None)
+
     def meta(self) -> dict[str, Any]:
         """The room's ``meta`` map (run id, task id, spec, outline, plan, phase...)."""
         return self.workspace.get_meta()
