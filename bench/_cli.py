@@ -465,7 +465,7 @@ def host(
     from agents.judge import Judge
     from agents.models import resolve_model
 
-    from ._host import HostConfig, host_room
+    from ._host import HostConfig, HostResult, host_room
     from ._run import task_inputs
     from .suites import SuiteError, SuiteReferences, get_suite
 
@@ -493,7 +493,7 @@ def host(
             options = {"references": SuiteReferences(chosen_suite)}
         chosen = resolve_model(model, **options)
 
-    async def main() -> None:
+    async def main() -> HostResult:
         judge = Judge()
         if chosen is None:
             return await host_room(spec, hidden, config, judge=judge, echo=typer.echo)
