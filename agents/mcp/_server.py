@@ -45,6 +45,7 @@ class _Activity:
         self.session = session
         self.idle_s = idle_s
         self.last = anyio.current_time()
+        self.calls = 0  # tool calls in progress: a client waiting on one is not silent
         self.lapsed: dict[str, str] = {}  # todo -> why its claim was released
 
     async def watch(self) -> None:
@@ -52,7 +53,7 @@ class _Activity:
         while True:
             await anyio.sleep(min(1.0, self.idle_s / 4))
             silent = anyio.current_time() - self.last
-            if silent < self.idle_s:
+            if silent < self.idle_s or self.calls:
                 continue
             for todo_id in self.session.holding:
                 reason = f"lapsed: no MCP tool call for {silent:.1f}s (claim_idle_s={self.idle_s:g})"
@@ -70,6 +71,7 @@ def _tool_errors(activity: _Activity) -> Callable[[Callable[P, Awaitable[R]]], C
         @wraps(fn)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             activity.last = anyio.current_time()
+            activity.calls += 1
             try:
                 _known_room(activity.session)
                 return await fn(*args, **kwargs)
@@ -81,6 +83,7 @@ def _tool_errors(activity: _Activity) -> Callable[[Callable[P, Awaitable[R]]], C
             except EmbedError as exc:
                 raise ToolError(f"{type(exc).__name__}: {exc}") from exc
             finally:
+                activity.calls -= 1
                 activity.last = anyio.current_time()
 
         return wrapper
