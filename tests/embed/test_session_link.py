@@ -49,7 +49,7 @@ class Partition(CuttingProxy):
         self.cut()
 
 
-def embed(url: str, room: Room, agent: str, *, claim: ClaimConfig = SLOW_VERIFY, connect_timeout: float = 1.0) -> EmbedConfig:
+def embed(url: str, room: Room, agent: str, *, claim: ClaimConfig = SLOW_VERIFY, connect_timeout: float = 2.0) -> EmbedConfig:
     return EmbedConfig(
         url=url, room=room.name, token=SecretStr(WRITE), agent_id=agent, claim=claim, connect_timeout=connect_timeout
     )
@@ -93,6 +93,7 @@ async def test_a_session_cut_mid_claim_does_not_win_and_a_linked_rival_does(suit
 
             # Healed: the cut session's hand-back reaches everyone and claims work again, verified through the relay.
             proxy.down = False
+            assert await proxy.wait_live(1, timeout=20) is not None, "the cut session reconnects through the proxy"
             with anyio.fail_after(20):
                 while cut.todo(todo.id).status != rival.todo(todo.id).status or rival.todo(todo.id).status == TodoStatus.CLAIMED:
                     await anyio.sleep(0.02)
