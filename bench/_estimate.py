@@ -1,19 +1,34 @@
 """``crdt-bench run --dry-run``: what a run would send, cost and take, with nothing called.
 
 Per (task, mode) the estimate builds the plan the outliner would publish (the
-same classifier, so ``auto`` resolves as it will), then the prompt of every
-TODO's first call as an implementer would build it: in the plan's order, the
-k-th call sees the reference code of the calls that would have finished
-before it (all earlier ones in serial, all but the last ``agents`` in
-parallel).  Output is what the prompt asks for: the outline's signature and
-docstring plus the reference implementation's body, in a fence.
-Repairs are not predicted: a run with many repairs costs more (the error
-against a finished run's real counts is printed after every run).
+same classifier, decision rule and objective, so ``auto`` resolves as it
+will), then the prompt of every TODO's first call as an implementer would
+build it: in the plan's order, the k-th call sees the reference code of the
+calls that would have finished before it (all earlier ones in serial, all but
+the last ``agents`` otherwise).  Output is what the prompt asks for: the
+outline's signature and docstring plus the reference implementation's body,
+in a fence.  Tokens count first attempts only (the error against a finished
+run's real counts is printed after every run).
 
-Call time is the latency profile's TTFT + output / tokens-per-second (times
-``time_scale`` for offline models); a trial's model time is a list schedule
-of its calls on its agents; the run's wall time is the trials' sum over the
-chosen concurrency.
+Wall time (:class:`TimeModel`, constants fitted on one ClassEval subset and
+checked on another, docs/real-models.md):
+
+* a call takes the latency profile's TTFT + output / tokens-per-second (times
+  ``time_scale`` for offline models);
+* a trial's model time is its critical path along the plan's schedule:
+  serial sums its calls, waves runs them on ``agents`` agents each waiting for
+  its dependencies, parallel on ``agents`` agents without waiting;
+* expected repairs (``repair_rate`` per TODO per allowed round, up to
+  ``--max-repairs``) add calls of the trial's average length, divided among
+  the agents in parallel schedules;
+* the judge adds CPU time per verdict (one per TODO and per repair) and per
+  trial (setup, hidden tests), on the critical path in the proportions fitted
+  per schedule;
+* the run takes the larger of the trials' time over ``concurrency`` and
+  their judge time over the processes running trials: the local executor's
+  trials share one event loop, so concurrency divides model waits but not
+  judging (on a 2-core machine dividing it by the cores underestimated the
+  calibration runs at --concurrency 2 and 8 by 59-60%, by one process 31-39%).
 """
 
 from __future__ import annotations
@@ -25,28 +40,49 @@ from pydantic import BaseModel, Field
 from agents.coupling import get_classifier
 from agents.models import StreamingModel, count_tokens, get_profile
 from agents.roles import OutlinerConfig, build_context, find_stubs, plan_from
-from agents.scheduler import Mode
+from agents.scheduler import DecisionConfig, Mode, Objective
 from crdt_ws import TodoEntry, TodoStatus
 
 from .suites import SuiteReferences, Task
 from .suites._skeleton import function_source
 from crdt_ws import parse_python
 
-__all__ = ["Estimate", "TrialEstimate", "estimate_trials", "estimate_error"]
+__all__ = ["Estimate", "TimeModel", "TrialEstimate", "estimate_trials", "estimate_error", "time_error"]
 
 _FENCE_TOKENS = 12  # "```python\n" ... "```" and a line of prose around the code
 
 
+class TimeModel(BaseModel):
+    """The calibrated constants of the wall-time estimate (fitted on ClassEval replay, see docs/real-models.md)."""
+
+    repair_rate: float = Field(
+        default=0.13, ge=0, description="Expected repairs per TODO per allowed repair round (--max-repairs caps the rounds)."
+    )
+    verdict_s: dict[str, float] = Field(
+        default={"serial": 0.1, "parallel": 0.45},
+        description="Time per verdict (one per TODO and per repair) a trial's critical path grows by, per schedule family "
+        "(waves and speculative modes count as parallel): a serial agent's next call streams while its last one "
+        "is judged; parallel agents also wait on claims, merges and each other's verdicts.",
+    )
+    trial_s: float = Field(default=0.8, ge=0, description="Per trial beyond its agents: replicas, outline, hidden tests.")
+
+
 class TrialEstimate(BaseModel):
-    """One (task, mode)'s first-attempt calls."""
+    """One (task, mode): its calls and tokens (first attempts) and its expected time."""
 
     task: str = Field(description="Task id.")
     requested: str = Field(description="Mode asked for.")
-    mode: str = Field(description="Mode the plan runs (auto resolved by the classifier).")
-    calls: int = Field(description="Model calls (one per TODO; repairs not predicted).")
-    input_tokens: int = Field(description="Prompt tokens over the calls.")
-    output_tokens: int = Field(description="Output tokens over the calls.")
-    model_s: float = Field(description="Model time of the trial's schedule, seconds.")
+    mode: str = Field(description="Mode the plan runs (auto resolved by the planner, as the outliner will).")
+    calls: int = Field(description="First-attempt model calls (one per TODO).")
+    repairs: float = Field(default=0.0, description="Expected repairs (each one more call and verdict).")
+    input_tokens: int = Field(description="Prompt tokens over the first attempts.")
+    output_tokens: int = Field(description="Output tokens over the first attempts.")
+    model_s: float = Field(description="Model time on the trial's critical path (first attempts and expected repairs), seconds.")
+    judge_s: float = Field(default=0.0, description="Judge and setup time on the trial's critical path, seconds.")
+
+    @property
+    def wall_s(self) -> float:
+        return self.model_s + self.judge_s
 
 
 class Estimate(BaseModel):
@@ -57,8 +93,12 @@ class Estimate(BaseModel):
     input_tokens: int = Field(description="Prompt tokens over all trials.")
     output_tokens: int = Field(description="Output tokens over all trials.")
     cost_usd: float | None = Field(description="At list prices; None for an unpriced model.")
-    wall_s: float = Field(description="Estimated wall time at the chosen concurrency.")
+    wall_s: float = Field(description="Estimated wall time at the chosen concurrency and cores.")
+    model_s: float = Field(default=0.0, description="Of the trials' summed time, model calls (not CPU).")
+    judge_s: float = Field(default=0.0, description="Of the trials' summed time, judging and setup.")
+    repairs: float = Field(default=0.0, description="Expected repairs over all trials.")
     concurrency: int = Field(description="Trials at once.")
+    cores: int = Field(default=1, description="Processes the judge time is divided among (1: one event loop runs every trial).")
     per_trial: dict[str, TrialEstimate] = Field(description="'task/mode' -> its estimate.")
 
     def lines(self) -> list[str]:
@@ -67,7 +107,9 @@ class Estimate(BaseModel):
             f"dry run: {self.trials} trials, model {self.model}",
             f"  tokens: ~{self.input_tokens:,} in, ~{self.output_tokens:,} out (first attempts; repairs add more)",
             f"  cost:   ~{cost} at list prices",
-            f"  time:   ~{_duration(self.wall_s)} at --concurrency {self.concurrency} (model time only)",
+            f"  time:   ~{_duration(self.wall_s)} at --concurrency {self.concurrency}, judging on {self.cores} core(s)",
+            f"          (trials: {_duration(self.model_s)} model calls with ~{self.repairs:.0f} expected repairs, "
+            f"{_duration(self.judge_s)} judging and setup)",
             "nothing was called; run again without --dry-run to start",
         ]
 
@@ -81,9 +123,18 @@ def estimate_trials(
     profile: str,
     time_scale: float,
     max_tokens: int = 2048,
+    max_repairs: int = 2,
+    objective: Objective = "time",
+    decision: DecisionConfig | None = None,
+    timing: TimeModel | None = None,
 ) -> dict[str, TrialEstimate]:
-    """The estimate of each (task, mode), keyed ``task/mode``."""
+    """The estimate of each (task, mode), keyed ``task/mode``.
+
+    ``objective`` and ``decision`` are what the outliner is given, so ``auto``
+    resolves here as it will in the trial.
+    """
     speed = get_profile(profile)
+    timing = timing or TimeModel()
     out: dict[str, TrialEstimate] = {}
     classifier = get_classifier(OutlinerConfig().classifier)
     for task in tasks:
@@ -91,12 +142,12 @@ def estimate_trials(
         stubs = find_stubs(outline)
         report = classifier.classify(outline, stubs)
         for mode in modes:
-            plan = plan_from(stubs, report, mode, agents=agents)
+            plan = plan_from(stubs, report, mode, agents=agents, objective=objective, decision=decision)
             width = 1 if plan.mode == "serial" else agents
             entries = {s: TodoEntry(id=s, file=task.file, symbol=s, deps=plan.deps.get(s, [])) for s in stubs}
             code = {s: ref.code if (ref := references.get(task.id, s)) else "" for s in stubs}
             inputs = outputs = 0
-            durations: list[float] = []
+            durations: dict[str, float] = {}
             for k, symbol in enumerate(plan.order):
                 seen = {
                     s: e.model_copy(update={"status": TodoStatus.DONE, "result": code[s]}) if i < k - width + 1 else e
@@ -110,18 +161,31 @@ def estimate_trials(
                 inputs += prompt
                 outputs += reply
                 rate = speed.tokens_per_s
-                durations.append((speed.ttft_s + (reply / rate if rate else 0.0)) * time_scale)
+                durations[symbol] = (speed.ttft_s + (reply / rate if rate else 0.0)) * time_scale
+            family = "serial" if plan.mode == "serial" else "parallel"
+            waits = plan.mode in ("serial", "waves")
+            first = _critical_path(plan.order, durations, plan.deps if waits else {}, width)
+            repairs = len(stubs) * timing.repair_rate * max_repairs
+            mean_call = sum(durations.values()) / len(durations) if durations else 0.0
+            lanes = min(width, max(1, len(stubs)))  # repairs of different TODOs run on different agents
+            verdicts = len(stubs) + repairs
             out[f"{task.id}/{mode}"] = TrialEstimate(
-                task=task.id, requested=mode, mode=plan.mode, calls=len(stubs), input_tokens=inputs,
-                output_tokens=outputs, model_s=_makespan(durations, width),
+                task=task.id, requested=mode, mode=plan.mode, calls=len(stubs), repairs=repairs, input_tokens=inputs,
+                output_tokens=outputs, model_s=first + repairs * mean_call / lanes,
+                judge_s=timing.trial_s + verdicts * timing.verdict_s[family],
             )  # fmt: skip
     return out
 
 
 def summarize_estimate(
-    per_trial: dict[str, TrialEstimate], plan: list[tuple[str, str, int]], model: StreamingModel, concurrency: int
+    per_trial: dict[str, TrialEstimate],
+    plan: list[tuple[str, str, int]],
+    model: StreamingModel,
+    concurrency: int,
+    *,
+    cores: int = 1,
 ) -> Estimate:
-    """Totals over the planned trials (a (task, mode) repeated once per run)."""
+    """Totals over the planned trials (a (task, mode) repeated once per run) at ``concurrency`` on ``cores``."""
     chosen = [per_trial[f"{task}/{mode}"] for task, mode, _ in plan]
     inputs = sum(t.input_tokens for t in chosen)
     outputs = sum(t.output_tokens for t in chosen)
@@ -129,8 +193,28 @@ def summarize_estimate(
     cost = pricing.cost(input_tokens=inputs, output_tokens=outputs) if pricing is not None else None
     return Estimate(
         model=model.info.label, trials=len(plan), input_tokens=inputs, output_tokens=outputs, cost_usd=cost,
-        wall_s=sum(t.model_s for t in chosen) / max(1, concurrency), concurrency=concurrency, per_trial=per_trial,
+        wall_s=run_wall(chosen, concurrency, cores), model_s=sum(t.model_s for t in chosen),
+        judge_s=sum(t.judge_s for t in chosen), repairs=sum(t.repairs for t in chosen), concurrency=concurrency, cores=cores, per_trial=per_trial,
     )  # fmt: skip
+
+
+def run_wall(trials: list[TrialEstimate], concurrency: int, cores: int) -> float:
+    """Trials side by side: their time over ``concurrency``, but never less than their judge time over ``cores``.
+
+    Judge and setup time is the trial's own work (claims, merges, parsing,
+    waiting on its sandboxes and pyright): the local executor runs every trial
+    on one event loop, so pass 1; Ray workers are processes, one per slot.
+    """
+    slots = max(1, concurrency)
+    total = sum(t.wall_s for t in trials)
+    judging = sum(t.judge_s for t in trials)
+    return max(total / slots, judging / max(1, min(slots, cores)))
+
+
+def time_error(estimated_s: float, measured_s: float) -> str:
+    """The wall-time estimate against the measured wall time of the same trials."""
+    err = f"{(estimated_s - measured_s) / measured_s:+.0%}" if measured_s > 0 else "n/a"
+    return f"estimate check: wall time {_precise(estimated_s)} estimated / {_precise(measured_s)} taken ({err})"
 
 
 def estimate_error(estimated: tuple[int, int, int], measured: tuple[int, int, int]) -> str:
@@ -174,14 +258,24 @@ def _reply_tokens(outline: str, symbol: str, reference: str) -> int:
     return count_tokens(stub) + count_tokens(body) + _FENCE_TOKENS
 
 
-def _makespan(durations: list[float], agents: int) -> float:
-    loads = [0.0] * max(1, agents)
-    for d in durations:  # in plan order, each call to the agent that frees first
-        loads[loads.index(min(loads))] += d
-    return max(loads)
+def _critical_path(order: list[str], durations: dict[str, float], deps: dict[str, list[str]], agents: int) -> float:
+    """List schedule in plan order: each call to the agent that frees first, starting once its ``deps`` are done."""
+    free = [0.0] * max(1, agents)
+    done: dict[str, float] = {}
+    for symbol in order:
+        lane = free.index(min(free))
+        start = max([free[lane], *(done[d] for d in deps.get(symbol, []) if d in done)])
+        done[symbol] = free[lane] = start + durations[symbol]
+    return max(done.values(), default=0.0)
 
 
 def _duration(seconds: float) -> str:
     if seconds >= 5400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def _precise(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.2f} h"
+    return f"{seconds / 60:.1f} min" if seconds >= 120 else f"{seconds:.0f} s"

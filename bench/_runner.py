@@ -5,7 +5,7 @@ references, the examples each task's own reference fails, and one
 ``ProviderLimiter`` for every model client it creates: trials running at once
 each get their own model client and budget, but their calls to one provider
 pass through one limiter.  The local executor uses one runner for all its
-concurrent trials; each Ray worker holds its own.
+concurrent trials; Ray workers each hold a runner and share one limiter actor.
 """
 
 from __future__ import annotations
@@ -119,6 +119,7 @@ class TrialRunner:
         observe: Observe | None = None,
         say: Callable[[str], None] | None = None,
         watch: RunWatch | None = None,
+        limiter: ProviderLimiter | None = None,
     ) -> None:
         self.config = config
         self.observe = observe
@@ -126,7 +127,8 @@ class TrialRunner:
         self.say = say or (lambda _line: None)
         self.suite = get_suite(config.suite)
         self.references = SuiteReferences(self.suite)
-        self.limiter = ProviderLimiter(LimiterConfig(max_concurrent=config.max_calls, tokens_per_minute=config.tokens_per_minute))
+        # A Ray worker is given the cluster-wide one; otherwise this process's trials share this one.
+        self.limiter = limiter or ProviderLimiter(LimiterConfig(max_concurrent=config.max_calls, tokens_per_minute=config.tokens_per_minute))
         self.run_id = config.run_id()
         self.stamp = versions()
         self.pyright: PyrightServer | None = None

@@ -9,6 +9,7 @@ not writable, executor unavailable); 130 interrupted.
 from __future__ import annotations
 
 import textwrap
+import time
 from collections.abc import Callable
 
 import anyio
@@ -16,11 +17,11 @@ import anyio
 from agents.models import ModelError, StreamingModel
 from agents.roles import AgentError
 
-from ._estimate import TrialEstimate, estimate_error, estimate_trials, summarize_estimate
+from ._estimate import TrialEstimate, estimate_error, estimate_trials, run_wall, summarize_estimate, time_error
 from ._executor import ExecutorError
 from ._metrics import TrialResult
 from ._progress import WIDTH, Progress, fit
-from ._results import ResumeError, default_results_path
+from ._results import ResumeError, completed_trials, default_results_path
 from ._run import RunAborted, RunConfig, UnisolatedJudge, comparison_table, first_error, run_suite, trial_order
 from ._runner import make_model
 from ._summary import failure_lines, headline
@@ -35,13 +36,21 @@ def _estimates(config: RunConfig) -> tuple[dict[str, TrialEstimate], list[tuple[
     suite = get_suite(config.suite)
     tasks = [suite.task(t) for t in config.tasks] if config.tasks else list(suite.tasks)
     references = SuiteReferences(suite)
+    scheduler, repairs = config.trial.scheduler, config.trial.judge.max_repairs
     per_trial = estimate_trials(
-        tasks, list(config.modes), agents=config.trial.scheduler.agents, references=references,
+        tasks, list(config.modes), agents=scheduler.agents, references=references,
         profile=config.profile, time_scale=config.time_scale if _offline(config) else 1.0,
-        max_tokens=config.trial.implementer.max_tokens,
+        max_tokens=config.trial.implementer.max_tokens, max_repairs=repairs, objective=scheduler.objective,
+        # as the trial gives its outliner (bench._trial.run_trial): without repairs auto weighs a wrong result staying wrong
+        decision=scheduler.decision if repairs > 0 else scheduler.decision.model_copy(update={"repair_rounds": None}),
     )  # fmt: skip
     plan = [(t, str(m), r) for t, m, r in trial_order(config, [t.id for t in tasks])]
     return per_trial, plan, make_model(config.model_copy(update={"record": None}), references, None)
+
+
+def _cores(config: RunConfig) -> int:
+    """Processes the trials' judging runs in: one event loop (local), or one worker process per slot on Ray."""
+    return max(1, config.concurrency) if config.executor == "ray" else 1
 
 
 def _offline(config: RunConfig) -> bool:
@@ -51,7 +60,7 @@ def _offline(config: RunConfig) -> bool:
 def dry_run_lines(config: RunConfig) -> list[str]:
     """The plan and its estimate; nothing is called and nothing is written."""
     per_trial, plan, model = _estimates(config)
-    estimate = summarize_estimate(per_trial, plan, model, config.concurrency)
+    estimate = summarize_estimate(per_trial, plan, model, config.concurrency, cores=_cores(config))
     first = ", ".join(f"{t}/{m}#{r}" for t, m, r in plan[:4]) + (", ..." if len(plan) > 4 else "")
     lines = [f"plan: {len(plan)} trials in randomized blocks: {first}"]
     for mode in config.modes:
@@ -107,6 +116,11 @@ def run_command(
     echo(f"results: {results}")
     progress = Progress(None if live else echo, live=live)
     try:
+        resumed = set(completed_trials(results, config.run_id())[0])
+    except ResumeError:
+        resumed = set()  # the run reports it
+    started = time.monotonic()
+    try:
         outcome = anyio.run(_run_with_display, config, progress, watch)
     except (SuiteError, ModelError, AgentError, ResumeError, ExecutorError, UnisolatedJudge) as exc:
         progress.close()
@@ -122,6 +136,7 @@ def run_command(
         err(f"\ninterrupted: finished trials are in {results}; run the same command to continue")
         return 130
     progress.close()
+    ran = (time.monotonic() - started, [r for r in outcome if (r.task, r.requested, r.run) not in resumed])
     if watch is not None and watch[0] is None:
         _finish(config, outcome, echo)  # run_watched printed the table before serving replay
         return 1 if any(r.status == "error" for r in outcome) else 0
@@ -129,11 +144,12 @@ def run_command(
     for line in comparison_table([r for r in outcome if r.status == "ok"] or outcome).splitlines():
         for part in [line] if line.startswith("|") else textwrap.wrap(line, WIDTH, subsequent_indent="  ") or [""]:
             echo(part)
-    _finish(config, outcome, echo)
+    _finish(config, outcome, echo, ran)
     return 1 if any(r.status == "error" for r in outcome) else 0
 
 
-def _finish(config: RunConfig, rows: list[TrialResult], echo: Echo) -> None:
+def _finish(config: RunConfig, rows: list[TrialResult], echo: Echo, ran: tuple[float, list[TrialResult]] | None = None) -> None:
+    """Headline, failures, the estimate's error; ``ran``: this invocation's wall time and the rows it produced."""
     for line in [*headline(rows), *failure_lines(rows)]:
         echo(line)
     measured = [r for r in rows if r.status == "ok"]
@@ -149,5 +165,9 @@ def _finish(config: RunConfig, rows: list[TrialResult], echo: Echo) -> None:
             got = (sum(r.calls for r in measured), sum(r.input_tokens for r in measured), sum(r.output_tokens for r in measured))
             for part in textwrap.wrap(estimate_error(est, got), WIDTH, subsequent_indent="    "):
                 echo(part)
+        if ran is not None and ran[1] and all(r.status == "ok" for r in ran[1]) and all(k in per_trial for k in keys):
+            # Only a run without errors: an error row took neither the time nor the calls the estimate assumes.
+            wall = run_wall([per_trial[f"{r.task}/{r.requested}"] for r in ran[1]], config.concurrency, _cores(config))
+            echo(time_error(wall, ran[0]) + f" at --concurrency {config.concurrency}")
     echo(f"results: {config.results}")
     echo(f"next: crdt-bench report {config.results}")

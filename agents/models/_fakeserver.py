@@ -82,6 +82,10 @@ class FakeServer:
         self._responder = responder
         self._prefix = prefix
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        """Requests being answered right now (read, response not yet fully sent)."""
+        self.peak_in_flight = 0
+        """The most requests ever answered at once: what a client-side concurrency cap must keep down."""
         self.port = 0
         self._tg: anyio.abc.TaskGroup | None = None
         self._listener: anyio.abc.Listener[anyio.abc.SocketStream] | None = None
@@ -129,14 +133,18 @@ class FakeServer:
             except (anyio.IncompleteRead, anyio.EndOfStream, anyio.BrokenResourceError, ValueError):
                 return
             self.requests.append(request)
-            step = self._next_step(request)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
+                step = self._next_step(request)
                 if isinstance(step, JSONReply):
                     await _send_json(client, step)
                 else:
                     await _send_sse(client, step)
             except (anyio.BrokenResourceError, anyio.ClosedResourceError, ConnectionError):
                 pass  # the client went away (e.g. its timeout fired): nothing to do
+            finally:
+                self.in_flight -= 1
 
 
 async def _read_request(buffered: BufferedByteReceiveStream) -> RecordedRequest:

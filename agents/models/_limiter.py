@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -66,21 +66,34 @@ class ProviderLimiter:
                 return
             await anyio.sleep(max(self._window[0][0] + _WINDOW_S - now, 0.01))
 
-    @asynccontextmanager
-    async def admit(self, prompt_tokens: int) -> AsyncIterator[_Spend]:
-        """Wait for a pause to end, a free slot and room in the token window; hold the slot for the block."""
+    async def acquire(self, prompt_tokens: int) -> None:
+        """Wait for a pause to end, a free slot and room in the token window; the slot is held until ``release``.
+
+        ``admit`` is this and ``release`` around a block; a limiter shared by
+        processes (the Ray executor's) calls the two from different requests.
+        """
         await self._wait_unpaused()
-        async with self._slots:
+        await self._slots.acquire()
+        try:
             await self._wait_for_tokens(prompt_tokens)
             await self._wait_unpaused()  # a pause may have begun while this call queued
-            self._window.append((anyio.current_time(), prompt_tokens))
-            yield _Spend(self)
+        except BaseException:
+            self._slots.release()
+            raise
+        self._window.append((anyio.current_time(), prompt_tokens))
 
-
-class _Spend:
-    def __init__(self, limiter: ProviderLimiter) -> None:
-        self._limiter = limiter
-
-    def __call__(self, output_tokens: int) -> None:
+    def release(self, output_tokens: int = 0) -> None:
+        """Free the slot an ``acquire`` took, counting the call's output tokens in the window."""
         if output_tokens > 0:
-            self._limiter._window.append((anyio.current_time(), output_tokens))  # pyright: ignore[reportPrivateUsage]
+            self._window.append((anyio.current_time(), output_tokens))
+        self._slots.release()
+
+    @asynccontextmanager
+    async def admit(self, prompt_tokens: int) -> AsyncIterator[Callable[[int], None]]:
+        """Hold a slot for the block; the block reports its output tokens by calling what it is given."""
+        await self.acquire(prompt_tokens)
+        output = [0]
+        try:
+            yield lambda tokens: output.__setitem__(0, output[0] + max(0, tokens))
+        finally:
+            self.release(output[0])

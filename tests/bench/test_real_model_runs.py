@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import anyio
@@ -180,9 +181,18 @@ def test_a_replay_run_checks_the_dry_run_estimate(tmp_path: Path, classeval_dir:
     assert dry.returncode == 0, dry.stderr
     estimated = re.search(r"tokens: ~([\d,]+) in, ~([\d,]+) out", dry.stdout)
     assert estimated is not None, dry.stdout
+    assert re.search(r"time: +~\d+ s at --concurrency 1, judging on 1 core\(s\)", dry.stdout), dry.stdout
+    started = time.monotonic()
     done = crdt_bench(*args)
+    elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     text = " ".join(done.stdout.split())
+    wall = re.search(r"estimate check: wall time (\d+) s estimated / (\d+) s taken \(([+-]\d+)%\) at --concurrency 1", text)
+    assert wall is not None, done.stdout
+    assert 0 < int(wall[2]) <= elapsed + 1, "the run's own wall time, within the subprocess's"
+    assert abs(int(wall[3]) - 100 * (int(wall[1]) - int(wall[2])) / int(wall[2])) <= 100 / int(wall[2]) + 1
+    again = crdt_bench(*args)  # everything resumed: nothing ran, so no time to check
+    assert again.returncode == 0 and "resuming: 4 of 4" in again.stdout and "wall time" not in again.stdout, again.stdout
     check = re.search(r"estimate check: calls (\d+) estimated / (\d+) made; tokens in ([\d,]+) / ([\d,]+) \(([+-]\d+)%\), "
                       r"out ([\d,]+) / ([\d,]+) \(([+-]\d+)%\)", text)  # fmt: skip
     assert check is not None, done.stdout
