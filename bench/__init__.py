@@ -4,8 +4,9 @@
     results = anyio.run(run_suite, RunConfig(tasks=["calculator"]), print)
     print(comparison_table(results))
 
-One trial (:func:`run_trial`) outlines, implements and judges one task in one
-mode on fresh replicas and returns a :class:`TrialResult`; :func:`run_suite`
+One trial (:func:`run_trial`) runs the library pipeline
+(:func:`agents.team.run_task`) on one task in one mode on fresh replicas,
+scores it and returns a :class:`TrialResult`; :func:`run_suite`
 runs every (task, mode, seed) of a :class:`RunConfig` in randomized blocks,
 appending rows to a JSONL file it resumes from (:class:`ResumeError` when that
 file cannot be read back); up to ``concurrency`` trials at once, in this process

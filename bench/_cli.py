@@ -398,6 +398,7 @@ def implement(
     from agents.models import resolve_model
     from agents.roles import JoinConfig, join_as_implementer
 
+    from ._runner import model_options
     from .suites import SuiteReferences, get_suite
 
     try:
@@ -406,11 +407,10 @@ def implement(
         )
     except ValidationError as exc:
         raise typer.BadParameter(_first_error(exc)) from exc
-    options: dict[str, Any] = {"latency": {"profile": profile, "time_scale": time_scale}}
-    if model.split(":")[0] == "scripted":
-        options.update(references=SuiteReferences(get_suite(suite)), fault_rate=fault_rate, blind_fault_rate=blind_fault_rate)
-    elif not model.startswith("replay"):
-        options = {}
+    references = SuiteReferences(get_suite(suite)) if model.split(":")[0] == "scripted" else None
+    options = model_options(
+        model, references=references, profile=profile, time_scale=time_scale, fault_rate=fault_rate, blind_fault_rate=blind_fault_rate
+    )
     chosen = resolve_model(model, **options)
 
     async def main() -> None:

@@ -23,57 +23,10 @@ import anyio
 from pydantic import BaseModel, Field
 
 from crdt_ws import Presence, Region, Relay, RelayConfig, TodoEntry, TodoStatus, WebsocketConfig, WebsocketTransport, Workspace
-from crdt_ws import parse_python
+from crdt_ws import converged, parse_python
+from web._demo_data import IMPLEMENTATIONS, LABEL, OUTLINE
 
-__all__ = ["DemoConfig", "DemoResult", "run_demo"]
-
-LABEL = "offline demo writer (no model)"
-
-OUTLINE = '''class Inventory:
-    """Items in stock — quantités par article."""
-
-    def __init__(self):
-        self.items: dict[str, int] = {}
-
-    def add(self, name: str, count: int = 1) -> None:
-        """Add ``count`` of ``name``."""
-        pass
-
-    def remove(self, name: str, count: int = 1) -> bool:
-        """Remove ``count``; False when there are not enough."""
-        pass
-
-    def total(self) -> int:
-        """Number of items of every kind."""
-        pass
-
-    def report(self) -> str:
-        """One line per item, sorted: ``name × count``."""
-        pass
-'''
-
-IMPLEMENTATIONS = {
-    "Inventory.add": '''    def add(self, name: str, count: int = 1) -> None:
-        """Add ``count`` of ``name``."""
-        self.items[name] = self.items.get(name, 0) + count
-''',
-    "Inventory.remove": '''    def remove(self, name: str, count: int = 1) -> bool:
-        """Remove ``count``; False when there are not enough."""
-        if self.items.get(name, 0) < count:
-            return False
-        self.items[name] -= count
-        return True
-''',
-    "Inventory.total": '''    def total(self) -> int:
-        """Number of items of every kind."""
-        return sum(self.items.values())
-''',
-    "Inventory.report": '''    def report(self) -> str:
-        """One line per item, sorted: ``name × count``."""
-        return "\\n".join(f"{name} × {count}" for name, count in sorted(self.items.items()))
-''',
-}
-
+__all__ = ["DemoConfig", "DemoResult", "IMPLEMENTATIONS", "LABEL", "OUTLINE", "run_demo"]
 
 class DemoConfig(BaseModel):
     """Options of the foundation demo."""
@@ -136,7 +89,7 @@ async def run_demo(config: DemoConfig, progress: ProgressFn | None = None) -> De
                 for i, symbol in enumerate(IMPLEMENTATIONS):
                     await write(i, symbol)
             wall = time.perf_counter() - started
-            converged = await _converged([outliner, *writers])
+            converged_ = await converged([outliner, *writers])
             source = outliner.read("inventory.py")
             room = relay.room("demo")
             updates = room.stats["updates"] if room is not None else 0
@@ -145,7 +98,7 @@ async def run_demo(config: DemoConfig, progress: ProgressFn | None = None) -> De
         parses = True
     except SyntaxError:
         parses = False
-    return DemoResult(config.mode, config.agents, wall, converged, parses, sum(chunks), updates, source)
+    return DemoResult(config.mode, config.agents, wall, converged_, parses, sum(chunks), updates, source)
 
 
 async def _write(ws: Workspace, symbol: str, config: DemoConfig) -> int:
@@ -165,11 +118,3 @@ async def _write(ws: Workspace, symbol: str, config: DemoConfig) -> int:
     ws.update_todo(symbol, status=TodoStatus.DONE, result=body)
     ws.log("commit", symbol, chars=len(body))
     return count
-
-
-async def _converged(workspaces: list[Workspace], timeout: float = 10.0) -> bool:
-    with anyio.move_on_after(timeout):
-        while len({ws.content_hash() for ws in workspaces}) > 1:
-            await anyio.sleep(0.01)
-        return True
-    return False

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ._run import RunConfig
     from ._watch import RunWatch
 
-__all__ = ["Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "task_inputs"]
+__all__ = ["Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "task_inputs"]
 
 
 class Job(BaseModel):
@@ -69,23 +69,42 @@ def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTe
     return spec, hidden
 
 
+def model_options(
+    model: str,
+    *,
+    references: SuiteReferences | None,
+    profile: str,
+    time_scale: float,
+    fault_rate: float | None = None,
+    blind_fault_rate: float | None = None,
+    limiter: ProviderLimiter | None = None,
+) -> dict[str, Any]:
+    """``resolve_model`` options for ``model`` from the CLI's model flags (each provider takes only its own)."""
+    provider = model.split(":")[0]
+    if provider == "scripted":
+        if references is None:
+            raise ValueError("scripted answers from a suite's references: none given")
+        faults = {"fault_rate": fault_rate, "blind_fault_rate": blind_fault_rate}
+        return {"latency": {"profile": profile, "time_scale": time_scale}, "references": references} | {
+            key: value for key, value in faults.items() if value is not None
+        }
+    if provider == "replay":
+        return {"latency": {"profile": profile, "time_scale": time_scale}}
+    if provider == "recorded":
+        return {"time_scale": time_scale}
+    if provider in ("anthropic", "openai") and limiter is not None:
+        return {"limiter": limiter}
+    return {}
+
+
 def make_model(
     config: RunConfig, references: SuiteReferences, budget: Budget | None, limiter: ProviderLimiter | None = None
 ) -> StreamingModel:
     """The run's model for one trial (own budget; shared limiter; recording when ``config.record``)."""
-    provider = config.model.split(":")[0]
-    options: dict[str, Any] = {"latency": {"profile": config.profile, "time_scale": config.time_scale}}
-    if provider == "scripted":
-        options["references"] = references
-        for key in ("fault_rate", "blind_fault_rate"):
-            if getattr(config, key) is not None:
-                options[key] = getattr(config, key)
-    elif provider == "recorded":
-        options = {"time_scale": config.time_scale}
-    elif provider in ("anthropic", "openai"):
-        options = {"limiter": limiter} if limiter is not None else {}
-    elif provider != "replay":
-        options = {}
+    options = model_options(
+        config.model, references=references, profile=config.profile, time_scale=config.time_scale,
+        fault_rate=config.fault_rate, blind_fault_rate=config.blind_fault_rate, limiter=limiter,
+    )  # fmt: skip
     model = resolve_model(config.model, budget=budget, **options)
     return RecordingModel(model, config.record) if config.record is not None else model
 

@@ -1,46 +1,30 @@
-"""One trial: one task, one mode, fresh replicas, agents to the end, hidden tests scored.
+"""One trial: one task, one mode, fresh replicas, the library pipeline to the end, hidden tests scored.
 
-Every agent gets its own ``Workspace`` replica and connection (in-memory hub
-or a real websocket relay on 127.0.0.1); they share nothing else but the
-model client (stateless per request) and the judge's sandbox.  The clock
-starts when the outline is published and stops when the judge marks the run
+The pipeline itself is :func:`agents.team.run_task`; a trial picks its
+transport (in-memory hub, a relay started on 127.0.0.1, or one already
+running), injects the configured crash, and measures: the clock starts when
+the implementers are released and stops when the judge marks the run
 finished; ``implement_s`` stops at the last TODO's final commit.
 """
 
 from __future__ import annotations
 
-import math
 import secrets
 import tempfile
-import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 import anyio
-from anyio import TASK_STATUS_IGNORED
-from anyio.abc import TaskStatus
 from pydantic import BaseModel, Field, SecretStr
 
-from agents.judge import HiddenTests, Judge, PyrightServer, VisibleChecks, outline_doctests
+from agents.judge import HiddenTests, Judge, PyrightServer
 from agents.models import StreamingModel
-from agents.roles import (
-    Implementer,
-    ImplementerConfig,
-    ImplementerStats,
-    JudgeAgent,
-    JudgeConfig,
-    Outliner,
-    OutlinerConfig,
-    RunTimeout,
-    TaskSpec,
-    Snapshot,
-    phase_of,
-)
-from agents.scheduler import Mode, SchedulerConfig
-from claim_protocol import ClaimConfig, peer_bounds
-from crdt_ws import MemoryHub, Relay, RelayConfig, TodoEntry, WebsocketConfig, WebsocketTransport, Workspace
+from agents.roles import TaskSpec
+from agents.scheduler import Mode
+from agents.team import TeamConfig, TeamHooks, TeamRun, run_task
+from crdt_ws import MemoryHub, Relay, RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
 
 from ._metrics import TrialResult, summarize
 
@@ -56,16 +40,10 @@ class Crash(BaseModel):
     after_s: float = Field(default=0.2, ge=0, description="Seconds after the start when it dies.")
 
 
-class TrialConfig(BaseModel):
-    """How one trial runs."""
+class TrialConfig(TeamConfig):
+    """How one trial runs: the team's options plus the transport, the seed and a fault."""
 
-    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig, description="Mode, parallelism and policies.")
     transport: Transport = Field(default="memory", description="memory: one in-process hub; websocket: a real relay on 127.0.0.1.")
-    claim: ClaimConfig = Field(default_factory=ClaimConfig, description="Claim protocol timing.")
-    judge: JudgeConfig = Field(default_factory=JudgeConfig, description="Judge agent options.")
-    implementer: ImplementerConfig = Field(default_factory=ImplementerConfig, description="Implementer options.")
-    outliner: OutlinerConfig = Field(default_factory=OutlinerConfig, description="Outliner options.")
-    timeout_s: float = Field(default=300.0, gt=0, description="A trial still running after this is aborted with RunTimeout.")
     crash: Crash | None = Field(default=None, description="Fault injection: kill one implementer mid-run.")
     seed: int = Field(default=0, description="Seed of the trial (offline replies and jitter).")
     relay_url: str | None = Field(
@@ -102,6 +80,23 @@ def trial_room(task_id: str, mode: str, seed: int, *, shared: bool) -> str:
     return room + f"-{secrets.token_hex(3)}" if shared else room
 
 
+class _Hooks(TeamHooks):
+    """A trial's view of the pipeline: progress displays see the plan; the configured crash strikes."""
+
+    def __init__(self, observe: Callable[[Workspace], None] | None, crash: Crash | None) -> None:
+        self.observe = observe
+        self.crash = crash
+
+    async def published(self, run: TeamRun) -> None:
+        if self.observe is not None:
+            self.observe(run.outliner)
+
+    async def during(self, run: TeamRun) -> None:
+        if self.crash is not None:
+            await anyio.sleep(self.crash.after_s)
+            run.crash(self.crash.agent)
+
+
 async def run_trial(
     spec: TaskSpec,
     hidden: HiddenTests,
@@ -114,139 +109,37 @@ async def run_trial(
     observe: Callable[[Workspace], None] | None = None,
     room: str | None = None,
 ) -> TrialResult:
-    """Outline, implement and judge ``spec`` in ``mode``; score the final buffer with the hidden tests.
+    """Run ``spec`` in ``mode`` through :func:`agents.team.run_task`; score the final buffer with the hidden tests.
 
     ``observe`` is handed the outliner's replica once the plan is published (progress displays read it).
     ``room``: the workspace's room name (``crdt-bench run --watch`` announces it before the trial starts).
     """
     if room is None:
         room = trial_room(spec.id, mode, config.seed, shared=config.relay_url is not None)
-    implementer_config = config.implementer.model_copy(update={"seed": config.seed})
-    async with _network(config.transport, room, config.relay_url, config.relay_token) as connect, AsyncExitStack() as stack:
-        outliner_ws = Workspace("outliner")
-        await stack.enter_async_context(connect(outliner_ws))
-        scheduler = config.scheduler
-        plan = await Outliner(outliner_ws, model, config.outliner).run(
-            spec,
-            mode,
-            agents=scheduler.agents,
-            objective=scheduler.objective,
-            # Without repairs a wrong result stays wrong: auto weighs that (agents.scheduler._decide).
-            decision=scheduler.decision if config.judge.max_repairs > 0 else scheduler.decision.model_copy(update={"repair_rounds": None}),
-        )
-        if observe is not None:
-            observe(outliner_ws)
-        agents = 1 if plan.mode == "serial" else scheduler.agents
-        judge_ws = Workspace("judge")
-        await stack.enter_async_context(connect(judge_ws))
-        checker = _draft_checker(judge, outliner_ws) if scheduler.drafts > 1 else None
-        judge_agent = JudgeAgent(judge_ws, judge, config.judge, pyright=pyright)
-
-        def make(ws: Workspace, connection: Any, i: int) -> Implementer:
-            return Implementer(
-                ws,
-                model,
-                connection=connection,
-                scheduler=scheduler,
-                claim=config.claim,
-                config=implementer_config,
-                check=checker,
-                index=i,
-            )
-
-        go = anyio.Event()
-        stats: list[ImplementerStats] = []
-        crashed: list[str] = []
-        try:
-            with anyio.fail_after(config.timeout_s):
-                async with anyio.create_task_group() as tg:
-                    for i in range(agents):
-                        crash = config.crash if config.crash is not None and config.crash.agent == i else None
-                        await tg.start(_implementer, i, connect, make, go, stats, crash, crashed)
-                    started, started_wall = time.perf_counter(), time.time()
-                    go.set()
-                    summary = await judge_agent.run()
-        except TimeoutError as exc:
-            outliner_ws.set_meta(phase="aborted")
-            raise RunTimeout(f"{spec.id} in mode {mode} did not finish within {config.timeout_s:g} s") from exc
-        wall = time.perf_counter() - started
-        await _converged([outliner_ws, judge_ws])
-        source = outliner_ws.read(spec.file)
-        todos = outliner_ws.list_todos()
-        events = outliner_ws.read_events()
-        phase = phase_of(outliner_ws) or "unknown"
-        rtt_bounds = peer_bounds(outliner_ws)
-    score = await judge.score(source, hidden)
+    team = TeamConfig.model_validate(
+        {name: getattr(config, name) for name in TeamConfig.model_fields}
+        | {"implementer": config.implementer.model_copy(update={"seed": config.seed})}
+    )
+    hooks = _Hooks(observe, config.crash)
+    async with _network(config.transport, room, config.relay_url, config.relay_token) as connect:
+        run = await run_task(spec, model, connect, judge=judge, mode=mode, config=team, pyright=pyright, hooks=hooks)
+    score = await judge.score(run.source, hidden)
     return summarize(
         spec=spec,
-        plan=plan,
+        plan=run.plan,
         requested=mode,
-        agents=agents,
+        agents=run.agents,
         config=config,
         provider=model.info.label,
-        wall_s=wall,
-        started=started_wall,
-        source=source,
-        todos=todos,
-        events=events,
-        stats=stats,
-        judge=summary,
+        wall_s=run.wall_s,
+        started=run.started,
+        source=run.source,
+        todos=run.todos,
+        events=run.events,
+        stats=run.stats,
+        judge=run.judge,
         score=score,
-        crashed=crashed,
-        phase=phase,
-        rtt_bounds=rtt_bounds,
+        crashed=run.crashed,
+        phase=run.phase,
+        rtt_bounds=run.rtt_bounds,
     )
-
-
-async def _implementer(
-    i: int,
-    connect: Callable[[Workspace], Any],
-    make: Callable[[Workspace, Any, int], Implementer],
-    go: anyio.Event,
-    out: list[ImplementerStats],
-    crash: Crash | None,
-    crashed: list[str],
-    *,
-    task_status: TaskStatus[None] = TASK_STATUS_IGNORED,
-) -> None:
-    """One implementer in its own task, owning its replica and link (a crash drops both)."""
-    ws = Workspace(f"implementer-{i}")
-    async with connect(ws) as connection:
-        implementer = make(ws, connection, i)
-        task_status.started()
-        await go.wait()
-        with anyio.move_on_after(math.inf if crash is None else crash.after_s) as scope:
-            out.append(await implementer.run())
-        if scope.cancelled_caught:
-            # Dead: no more heartbeats or commits, and its replica drops off the network.
-            crashed.append(implementer.agent)
-            out.append(implementer.stats)
-
-
-def _draft_checker(judge: Judge, ws: Workspace) -> Callable[[TodoEntry, str], Any]:
-    # One incrementally spliced snapshot for every check (not the whole module from
-    # scratch per draft), spliced off the event loop; the lock keeps it consistent.
-    snapshot: Snapshot | None = None
-    lock = anyio.Lock()
-
-    async def check(entry: TodoEntry, code: str) -> bool:
-        nonlocal snapshot
-        outline = str(ws.meta.get("outline", ""))
-        doc = outline_doctests(outline).get(entry.symbol)
-        if doc is None:
-            return True
-        async with lock:
-            if snapshot is None or snapshot.outline != outline:
-                snapshot = Snapshot(outline)
-            module = await anyio.to_thread.run_sync(snapshot.update, ws.list_todos(), {entry.symbol: code})
-        feedback = await judge.feedback(module, VisibleChecks(doctests={entry.symbol: doc}, pyright=False))
-        return feedback.clean
-
-    return check
-
-
-async def _converged(workspaces: list[Workspace], timeout: float = 10.0) -> None:
-    with anyio.move_on_after(timeout):
-        while len({ws.content_hash() for ws in workspaces}) > 1:
-            await anyio.sleep(0.01)
-

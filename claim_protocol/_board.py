@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from crdt_ws import TodoEntry, TodoStatus, Workspace, WorkspaceError
 from merge import MergeError
@@ -43,6 +43,19 @@ from ._stats import ClaimStats
 __all__ = ["Claim", "ClaimBoard", "ClaimStats", "Commit", "round_of"]
 
 Commit = Callable[[Workspace, TodoEntry, str], None]
+
+
+class Change(Protocol):
+    """Work that commits itself: applied to the claimed TODO's region inside the completing transaction."""
+
+    @property
+    def code(self) -> str:
+        """The implementation as text (the TODO's ``result`` if the region cannot be read back)."""
+        ...
+
+    def apply(self, workspace: Workspace, entry: TodoEntry) -> None:
+        """Write the change; raise ``MergeError``/``WorkspaceError`` to refuse it."""
+        ...
 """Writes ``code`` for a TODO into the document (inside the caller's transaction)."""
 
 
@@ -284,8 +297,10 @@ class ClaimBoard:
             at=now,
         )
 
-    def complete(self, claim: Claim, code: str, now: float, *, commit: Commit | None = None) -> TodoEntry:
-        """Commit ``code`` for the claimed TODO and mark it done, in one transaction; returns the entry as it was.
+    def complete(self, claim: Claim, code: str | Change, now: float) -> TodoEntry:
+        """Commit ``code`` (text spliced by ``commit``, or a :class:`Change` applying itself) and mark the TODO done, in one transaction.
+
+        Returns the entry as it was before the commit.
 
         Raises :class:`NotHolder` (after logging ``preempted``) if the claim
         was lost before the commit, so the loser's code never lands.
@@ -297,10 +312,13 @@ class ClaimBoard:
                 raise NotHolder(f"{self.agent} lost TODO {claim.todo!r} before committing")
             entry = self.entry(claim.todo)
             try:
-                (commit or self.commit)(ws, entry, code)
+                if isinstance(code, str):
+                    self.commit(ws, entry, code)
+                else:
+                    code.apply(ws, entry)
             except (MergeError, WorkspaceError) as exc:
                 raise CommitFailed(f"{self.agent} could not commit {claim.todo!r}: {exc}") from exc
-            result = region_text(ws.read(entry.file), entry.symbol) or code
+            result = region_text(ws.read(entry.file), entry.symbol) or (code if isinstance(code, str) else code.code)
             ws.update_todo(claim.todo, status=TodoStatus.DONE, result=result, done_by=self.agent)
             ws.log(
                 "complete",

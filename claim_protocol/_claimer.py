@@ -2,7 +2,8 @@
 
 ``await Claimer(ws, connection=conn).run(work)`` claims TODOs until every one
 is done or failed, calling ``work(entry)`` for each claim and committing what
-it returns once the claim is verified.  With ``optimistic_start`` (default)
+it returns once the claim is verified, unless the work committed it itself
+(:meth:`Claimer.commit`).  With ``optimistic_start`` (default)
 the work begins during the verify wait and is cancelled if the claim loses,
 which hides the wait behind the work; work that must not touch shared state
 before the claim is safe awaits :meth:`Claimer.wait_verified`.  Heartbeats run beside the work; a claim lost
@@ -27,7 +28,7 @@ import logging
 
 from crdt_ws import NotDurable, TodoEntry, TransportError, Workspace
 
-from ._board import Claim, ClaimBoard, ClaimStats, Commit
+from ._board import Change, Claim, ClaimBoard, ClaimStats, Commit
 from ._regions import commit_symbol
 from ._config import ClaimConfig
 from ._latency import SyncEstimator
@@ -43,8 +44,8 @@ _DURABLE_TIMEOUT_S = 10.0
 _OFFLINE_RETRY_S = 0.05
 """How often a claimer cut off from the relay tries a sync round trip again before claiming or verifying."""
 
-Work = Callable[[TodoEntry], Awaitable[str]]
-"""Produces the implementation of a claimed TODO (e.g. asks a model)."""
+Work = Callable[[TodoEntry], Awaitable[str | Change]]
+"""Produces the implementation of a claimed TODO (e.g. asks a model); returns what it committed, or what to commit."""
 
 
 class RoundTrip(Protocol):
@@ -74,6 +75,7 @@ class Claimer:
         self._wake = anyio.Event()
         self._work_scope: anyio.CancelScope | None = None
         self._running: Claim | None = None  # the claim the work task is working on
+        self._committed: Claim | None = None  # the last claim its work committed itself
         self._verified = anyio.Event()  # set once that claim is verified
         self._todos_sub: Any = None
         self._durable = True  # until the relay says it acknowledges nothing
@@ -108,6 +110,19 @@ class Claimer:
         buffer) waits here.  A claim lost meanwhile cancels the waiting work.
         """
         await self._verified.wait()
+
+    async def commit(self, change: str | Change) -> bool:
+        """Commit the claim being worked on, from inside the work, once it is verified; False if it was lost first.
+
+        The work then returns what it committed and the claimer commits nothing more for that claim; it
+        waits for the relay's durable acknowledgement once the work returns, as for a commit it makes.
+        """
+        claim = self._running
+        if claim is None:
+            raise RuntimeError(f"{self.workspace.agent_id}: commit() outside the work on a claim")
+        await self._verified.wait()  # never commit on a claim that may still lose
+        self._committed = claim
+        return self.loop.finished(claim, change, anyio.current_time())
 
     async def _drive(self, tg: TaskGroup, work: Work) -> None:
         while True:
@@ -170,8 +185,9 @@ class Claimer:
                 await verified.wait()  # a claim not yet verified is not ours to release
                 self.loop.failed(claim, f"{type(exc).__name__}: {exc}", anyio.current_time())
             else:
-                await verified.wait()  # never commit on a claim that may still lose
-                self.loop.finished(claim, code, anyio.current_time())
+                if self._committed is not claim:
+                    await verified.wait()  # never commit on a claim that may still lose
+                    self.loop.finished(claim, code, anyio.current_time())
                 await self._until_durable()
         if self._running is claim:
             self._running = None

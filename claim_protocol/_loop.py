@@ -25,7 +25,7 @@ from enum import Enum
 
 from crdt_ws import TodoEntry
 
-from ._board import Claim, ClaimBoard, Commit
+from ._board import Change, Claim, ClaimBoard
 from ._errors import CommitFailed, NotClaimable, NotHolder
 from ._repair import DoubleClaims
 
@@ -146,18 +146,16 @@ class ClaimLoop:
                 lost.append(claim)
         return lost
 
-    def commit(self, claim: Claim, code: str, now: float, *, commit: Commit | None = None) -> TodoEntry:
-        """Commit ``code`` on a held claim and mark the TODO done; returns the entry as now stored.
+    def commit(self, claim: Claim, code: str | Change, now: float) -> TodoEntry:
+        """Commit ``code`` (text, or a :class:`Change` applying itself) on a held claim; returns the entry as now stored.
 
-        ``commit`` overrides the board's commit function for this call (e.g.
-        to merge an extraction with its imports).  Raises :class:`NotHolder`
-        (the claim is gone) or :class:`CommitFailed` (nothing written, the
-        claim is still held).
+        Raises :class:`NotHolder` (the claim is gone) or :class:`CommitFailed`
+        (nothing written, the claim is still held).
         """
         if self._claims.get(claim.todo) is not claim or claim.todo not in self._beats:
             raise NotHolder(f"{self.board.agent} holds no verified claim on {claim.todo!r}")
         try:
-            before = self.board.complete(claim, code, now, commit=commit)
+            before = self.board.complete(claim, code, now)
         except NotHolder:
             self._end(claim)
             self.repairs.preempted(self.board.entry(claim.todo), claim.verified_at is not None, now)
@@ -230,7 +228,7 @@ class ClaimLoop:
         """The driver completed the sync asked for by :class:`Sync`."""
         self._fresh = True
 
-    def finished(self, claim: Claim, code: str, now: float) -> bool:
+    def finished(self, claim: Claim, code: str | Change, now: float) -> bool:
         """The work on ``claim`` produced ``code``: commit it. False if the claim was lost first."""
         if self.state is not _State.WORKING or self.current is not claim:
             return False

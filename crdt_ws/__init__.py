@@ -57,6 +57,7 @@ from ._schema import Event, Presence, Region, TodoEntry, TodoStatus
 from ._symbols import SymbolSpan, find_span, outline
 from ._text import StreamAnchor, TextBuffer, minimal_edit
 from ._workspace import StreamWriter, Workspace, decode_state_vector
+from ._converge import converged
 
 __all__ = [
     "parse_python",
@@ -116,6 +117,7 @@ __all__ = [
     "UnknownTodo",
     "Workspace",
     "WorkspaceError",
+    "converged",
     "decode_state_vector",
     "find_span",
     "minimal_edit",

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import anyio
 from pydantic import BaseModel, Field, SecretStr
 
-from bench._demo import IMPLEMENTATIONS, LABEL, OUTLINE
 from crdt_ws import Presence, Region, StreamWriter, TodoEntry, TodoStatus, WebsocketConfig, WebsocketTransport, Workspace
+
+from ._demo_data import IMPLEMENTATIONS, LABEL, OUTLINE
 
 __all__ = ["DemoWriterConfig", "run_demo_writers"]
 

@@ -42,9 +42,9 @@ from crdt_ws import (
     Workspace,
     WorkspaceError,
 )
-from merge import ExtractError, Extraction, MergeError, commit_to_text, extract
+from merge import ExtractError, MergeError, extract
 
-from agents.roles import SYSTEM_PROMPT, build_context, is_over, phase_of
+from agents.roles import SYSTEM_PROMPT, Implementation, build_context, is_over, phase_of
 
 from ._config import EmbedConfig
 from ._handles import ClaimHandle, Committed, TodoContext, _ClaimRequest, _Held, code_defines
@@ -321,7 +321,8 @@ class Session:
         except (ExtractError, ValueError) as exc:
             raise CodeRejected(f"code for TODO {todo_id!r} rejected, nothing written: {exc}{code_defines(code)}") from exc
         try:
-            done = self.loop.commit(held.claim, extraction.code, anyio.current_time(), commit=_merge(extraction))
+            # The extraction carries the imports and helpers written next to the function.
+            done = self.loop.commit(held.claim, Implementation(extraction), anyio.current_time())
         except claim_protocol.NotHolder as exc:
             self._drop(todo_id, held, f"lost before the commit: {exc}")
             raise ClaimLost(f"{self.agent_id} no longer holds {todo_id!r}; the code was not committed") from exc
@@ -414,15 +415,6 @@ class Session:
         region = self.workspace.region(entry.file, entry.symbol) if entry is not None else None
         role = "observer" if self.read_only else "implementer"
         self.workspace.set_presence(Presence(agent=self.agent_id, role=role, color=self.config.color, region=region))
-
-
-def _merge(extraction: Extraction) -> claim_protocol.Commit:
-    """Commit the extraction itself: it carries the imports and helpers written next to the function."""
-
-    def commit(workspace: Workspace, entry: TodoEntry, code: str) -> None:
-        commit_to_text(workspace.text(entry.file), entry.symbol, extraction, origin=workspace.agent_id)
-
-    return commit
 
 
 def connect(config: EmbedConfig) -> Session:

@@ -5,7 +5,8 @@
   into ``meta``.
 - :class:`Implementer` claims TODOs (``claim_protocol``), asks its model with
   the outline plus the committed code of the TODO's dependencies, streams the
-  code into the symbol's region live and commits through ``merge``.
+  code into the symbol's region live and commits an :class:`Implementation`
+  (the extraction, spliced through ``merge``) on the verified claim.
 - :func:`join_as_implementer` runs an implementer against a remote relay room
   (another process, another agent system).
 - :class:`JudgeAgent` runs the visible checks as TODOs complete, reopens
@@ -20,6 +21,7 @@ Errors::
     └── RunTimeout          agents did not finish in time (also a TimeoutError)
 """
 
+from ._commit import Implementation
 from ._errors import AgentError, NoTodos, OutlineError, RunTimeout
 from ._implementer import CallRecord, DraftCheck, Implementer, ImplementerConfig, ImplementerStats
 from ._join import JoinConfig, join_as_implementer
@@ -40,6 +42,7 @@ __all__ = [
     "Context",
     "DraftCheck",
     "FenceFilter",
+    "Implementation",
     "Implementer",
     "ImplementerConfig",
     "ImplementerStats",

@@ -7,7 +7,8 @@ The loop is tiny on purpose::
              then wait for news (a reopened TODO, the end of the run)
     work()   for one verified claim: context -> query -> act
     query()  ask the model, streaming the code into the symbol's region live
-    act()    extract the implementation (merge.extract); the Claimer commits it
+    act()    extract the implementation (merge.extract) and commit it; returns
+             the :class:`Implementation` committed
 
 Everything an implementer knows comes from its replica: the plan and outline
 from ``meta``, dependencies' code from their TODOs' ``result``, the judge's
@@ -22,16 +23,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import libcst as cst
 from pydantic import BaseModel, Field
 
-from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, commit_symbol, restore_regions
+from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, restore_regions
 from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace, WorkspaceError
-from merge import ExtractError, Extraction, MergeError, commit_to_text, extract, find_stub
+from merge import ExtractError, Extraction, MergeError, extract, find_stub
 
 from agents.models import BudgetExceeded, ModelError, StreamingModel
 from agents.scheduler import Plan, SchedulerConfig, make_chooser
 
+from ._commit import Implementation
 from ._phase import OUT_OF_BUDGET, is_over, phase_of
 from ._prompt import Context, build_context
 from ._stream import LiveCode, reset_to_stub
@@ -109,11 +110,10 @@ class Implementer:
         self.color = _COLORS[index % len(_COLORS)]
         self.stats = ImplementerStats(self.agent)
         self._claimer: Claimer | None = None
-        self._extractions: dict[str, Extraction] = {}
         self._streamed: set[str] = set()  # TODOs whose current attempt streamed code into the buffer
         self._touched: set[str] = set()  # TODOs this agent streamed into or committed, over the whole run
         self._estimator = SyncEstimator(self.claim_config)  # round trips measured so far survive claim sessions
-        self._seen: dict[str, tuple[str, ...]] = {}  # TODO -> what its latest prompt showed, recorded at commit
+        self._seen: dict[str, tuple[str, ...]] = {}  # TODO -> what its latest prompt showed, recorded by the commit
 
     # -- the loop ---------------------------------------------------------------
 
@@ -139,9 +139,7 @@ class Implementer:
     async def step(self) -> None:
         """Claim and work until nothing is claimable, then wait for a reopened TODO or the end."""
         plan = Plan.model_validate(self.workspace.get_meta()["plan"])
-        claimer = Claimer(
-            self.workspace, self.claim_config, connection=self.connection, commit=self._commit, estimator=self._estimator
-        )
+        claimer = Claimer(self.workspace, self.claim_config, connection=self.connection, estimator=self._estimator)
         choose = make_chooser(
             plan,
             self.agent,
@@ -160,8 +158,8 @@ class Implementer:
         if not self.finished():
             await self._wait_for_news()
 
-    async def work(self, entry: TodoEntry) -> str:
-        """Implement one verified claim; the returned code is committed by the claimer."""
+    async def work(self, entry: TodoEntry) -> Implementation:
+        """Implement one verified claim and commit it; returns what was committed."""
         assert self._claimer is not None
         todos = {e.id: e for e in self._claimer.board.entries()}
         meta = self.workspace.get_meta()
@@ -182,7 +180,7 @@ class Implementer:
         try:
             if len(contexts) == 1 or self.check is None:
                 return await self.act(entry, await self.query(entry, contexts[0], live=self.config.stream_live))
-            return await self._first_draft_to_pass(entry, contexts)
+            return await self.commit(entry, await self._first_draft_to_pass(entry, contexts))
         except BudgetExceeded as exc:
             # The cap is the run's, not this agent's: tell everyone through the document.
             with self.workspace.transaction():
@@ -243,8 +241,15 @@ class Implementer:
         )
         return stream.text
 
-    async def act(self, entry: TodoEntry, reply: str) -> str:
-        """The implementation in ``reply`` (raises ``ExtractError`` when there is none: the TODO is released)."""
+    async def act(self, entry: TodoEntry, reply: str) -> Implementation:
+        """Extract the implementation in ``reply`` and commit it; returns what was committed.
+
+        Raises ``ExtractError`` when the reply holds none (the TODO is released).
+        """
+        return await self.commit(entry, await self.extract(entry, reply))
+
+    async def extract(self, entry: TodoEntry, reply: str) -> Extraction:
+        """The implementation in ``reply`` (raises ``ExtractError`` when there is none)."""
         try:
             # libcst parsing in a worker thread: the event loop keeps serving
             # heartbeats and sync probes, whose delays would otherwise inflate claim waits.
@@ -253,29 +258,43 @@ class Implementer:
         except ExtractError:
             self.stats.extract_failures += 1
             raise
-        self._extractions[entry.id] = extraction
         if self.stats.calls and self.stats.calls[-1].todo == entry.id:
             self.stats.calls[-1].used = True
-        imports = "".join(_code(line) for line in extraction.imports)
-        return (imports + "\n" if imports else "") + extraction.code
+        return extraction
+
+    async def commit(self, entry: TodoEntry, extraction: Extraction) -> Implementation:
+        """Commit ``extraction`` on the verified claim (waiting for it to verify); returns what was committed.
+
+        A claim lost first commits nothing (the claimer logs ``preempted``); a
+        commit that cannot merge gives the TODO back, with any stream undone.
+        """
+        assert self._claimer is not None
+        change = Implementation(extraction, seen=self._seen.pop(entry.id, ()), streamed=entry.id in self._streamed)
+        committed = await self._claimer.commit(change)
+        # This attempt is over either way (a failed commit put the stub back): a later one streams afresh.
+        self._streamed.discard(entry.id)
+        if committed:
+            self._touched.add(entry.id)
+            self.stats.commits += 1
+        return change
 
     # -- helpers ----------------------------------------------------------------
 
-    async def _first_draft_to_pass(self, entry: TodoEntry, contexts: list[Context]) -> str:
+    async def _first_draft_to_pass(self, entry: TodoEntry, contexts: list[Context]) -> Extraction:
         """k drafts at once; the first whose code passes the visible checks wins, the rest are cancelled."""
         check = self.check
         assert check is not None
-        winner: list[str] = []
-        fallback: list[str] = []
+        winner: list[Extraction] = []
+        fallback: list[Extraction] = []
 
         async def draft(context: Context, scope: anyio.CancelScope, live: bool) -> None:
             try:
-                code = await self.act(entry, await self.query(entry, context, live=live))
+                extraction = await self.extract(entry, await self.query(entry, context, live=live))
             except (ModelError, ExtractError):
                 return
-            fallback.append(code)
-            if await check(entry, code) and not winner:
-                winner.append(code)
+            fallback.append(extraction)
+            if await check(entry, Implementation(extraction).code) and not winner:
+                winner.append(extraction)
                 scope.cancel()
 
         async with anyio.create_task_group() as tg:
@@ -287,23 +306,6 @@ class Implementer:
         if fallback:
             return fallback[0]
         raise ExtractError(f"none of {len(contexts)} drafts of {entry.symbol} had a usable implementation")
-
-    def _commit(self, workspace: Workspace, entry: TodoEntry, code: str) -> None:
-        extraction = self._extractions.pop(entry.id, None)
-        try:
-            if extraction is not None and extraction.code in code:
-                # The extraction keeps the helpers the model wrote next to the function.
-                commit_to_text(workspace.text(entry.file), entry.symbol, extraction, origin=workspace.agent_id)
-            else:
-                commit_symbol(workspace, entry, code)
-        except (MergeError, WorkspaceError):
-            self._undo_stream(entry)  # the claim is still ours here (ClaimBoard.complete checked)
-            raise
-        # What this draft was written seeing: the judge tells a blind draft from an informed one by it.
-        workspace.update_todo(entry.id, seen=list(self._seen.pop(entry.id, ())))
-        self._streamed.discard(entry.id)
-        self._touched.add(entry.id)
-        self.stats.commits += 1
 
     def _undo_stream(self, entry: TodoEntry) -> None:
         """Put the symbol's region back to its stub after failed work, if the claim is still this agent's."""
@@ -388,10 +390,6 @@ class Implementer:
 
     def _claimable(self) -> bool:
         return any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in self.workspace.list_todos())
-
-
-def _code(node: cst.SimpleStatementLine) -> str:
-    return cst.Module(body=[node]).code
 
 
 def _extract_against(reply: str, symbol: str, outline: str) -> Extraction:

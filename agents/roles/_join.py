@@ -27,10 +27,12 @@ from pydantic import BaseModel, Field, SecretStr
 
 from claim_protocol import ClaimConfig
 from crdt_ws import TodoEntry, WebsocketConfig, WebsocketTransport, Workspace
+from merge import Extraction
 
 from agents.models import StreamingModel
 from agents.scheduler import SchedulerConfig
 
+from ._commit import Implementation
 from ._implementer import Implementer, ImplementerConfig, ImplementerStats
 
 __all__ = ["JoinConfig", "join_as_implementer", "PausePoint", "PAUSE_ENV"]
@@ -84,13 +86,12 @@ class _PausingImplementer(Implementer):
         self.pause_s = pause_s
         self._paused = False
 
-    async def act(self, entry: TodoEntry, reply: str) -> str:
-        code = await super().act(entry, reply)
+    async def commit(self, entry: TodoEntry, extraction: Extraction) -> Implementation:
         if self.pause_at == "extracted" and not self._paused:
             self._paused = True
             self.workspace.log("pause", entry.id, point="extracted", seconds=self.pause_s)
             await anyio.sleep(self.pause_s)
-        return code
+        return await super().commit(entry, extraction)
 
 
 async def join_as_implementer(

@@ -17,7 +17,6 @@ import random
 import secrets
 import shutil
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,9 @@ import anyio
 from pydantic import BaseModel, Field
 
 from agents.judge import Judge
-from agents.roles import JudgeAgent, JudgeConfig, Outliner, find_stubs
+from agents.roles import JudgeConfig, RunTimeout, find_stubs
+from agents.scheduler import SchedulerConfig
+from agents.team import TeamConfig, TeamHooks, TeamRun, run_task
 from crdt_ws import WebsocketConfig, WebsocketTransport, Workspace
 
 from ._checks import copy_doc, definition_counts, diverged_regions, lost_updates, not_done, read_store
@@ -185,43 +186,53 @@ async def run_fault_trial(config: FaultTrialConfig, *, judge: Judge) -> FaultTri
     return result
 
 
-async def _drive(
-    ctx: Context, config: FaultTrialConfig, link: WebsocketConfig, token: str, spec: Any, result: FaultTrialResult, judge: Judge
-) -> tuple[Any, str]:
-    """Outline, start the implementers, inject the fault, judge to the end; the final doc and source."""
-    judge_ws = Workspace("judge")
-    transport = WebsocketTransport(link)
-    async with transport.connect(ctx.ws), transport.connect(judge_ws):
-        await Outliner(ctx.ws).run(spec, "parallel", agents=len(ctx.implementers))
-        # A judge replica without the TODOs yet would find nothing to wait for and finish the run at once.
-        await _converged([ctx.ws, judge_ws], fail=True)
+class _Faults(TeamHooks):
+    """The fault trial's hooks on the library pipeline: start the processes, strike, wait for the survivors."""
+
+    def __init__(self, ctx: Context, config: FaultTrialConfig, link: WebsocketConfig, token: str, result: FaultTrialResult) -> None:
+        self.ctx, self.config, self.link, self.token, self.result = ctx, config, link, token, result
+
+    async def published(self, run: TeamRun) -> None:
+        ctx, config = self.ctx, self.config
+        ctx.ws = run.outliner  # the injectors read the live document through the outliner's replica
         options = ImplementerOptions(time_scale=config.time_scale, lease=config.lease, heartbeat=config.heartbeat, suite=config.suite)
         slow = ImplementerOptions(time_scale=config.victim_time_scale, lease=config.lease, heartbeat=config.heartbeat, suite=config.suite)
         for i, proc in enumerate(ctx.implementers):
             pause = "extracted:30" if config.kind == FaultKind.COMMIT and i == 0 else None
-            proc.start(link.url, ctx.room, token, slow if config.kind == FaultKind.STREAM and i == 0 else options, pause_at=pause)
-        started = time.perf_counter()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(INJECTORS[config.kind], ctx)
-            try:
-                with anyio.fail_after(config.timeout_s):
-                    await JudgeAgent(judge_ws, judge, JudgeConfig(pyright=config.pyright)).run()
-            except TimeoutError:
-                ctx.ws.set_meta(phase="aborted")
-                result.error = f"the run did not finish within {config.timeout_s:g} s"
-            tg.cancel_scope.cancel()
-        result.wall_s = time.perf_counter() - started
+            proc.start(self.link.url, ctx.room, self.token, slow if config.kind == FaultKind.STREAM and i == 0 else options, pause_at=pause)
+
+    async def during(self, run: TeamRun) -> None:
+        await INJECTORS[self.config.kind](self.ctx)
+
+    async def finishing(self, run: TeamRun) -> None:
+        ctx, result = self.ctx, self.result
         if ctx.kills == 0:
-            ctx.notes.append(f"the {config.kind.value} fault never struck before the run ended (not a fault trial)")
-        dead = {ctx.victim.agent} if config.kind in _VICTIM_KINDS and ctx.kills else set()
+            ctx.notes.append(f"the {self.config.kind.value} fault never struck before the run ended (not a fault trial)")
+        dead = {ctx.victim.agent} if self.config.kind in _VICTIM_KINDS and ctx.kills else set()
         for proc in ctx.implementers:
             if proc.agent not in dead:
                 code = await proc.wait(30.0)
                 result.survivor_exit.append(code)
                 if code != 0:
                     result.notes.append(f"{proc.agent} exited {code}: {proc.output()[-800:]}")
-        await _converged([ctx.ws, judge_ws])
-        return copy_doc(ctx.ws.doc), ctx.ws.read(spec.file)
+
+
+async def _drive(
+    ctx: Context, config: FaultTrialConfig, link: WebsocketConfig, token: str, spec: Any, result: FaultTrialResult, judge: Judge
+) -> tuple[Any, str]:
+    """Outline, start the implementers, inject the fault, judge to the end; the final doc and source."""
+    team = TeamConfig(
+        scheduler=SchedulerConfig(agents=len(ctx.implementers)), judge=JudgeConfig(pyright=config.pyright),
+        timeout_s=config.timeout_s, implementers=0,
+    )  # fmt: skip
+    transport = WebsocketTransport(link)
+    try:
+        run = await run_task(spec, None, transport.connect, judge=judge, mode="parallel", config=team, hooks=_Faults(ctx, config, link, token, result))
+    except RunTimeout as exc:  # the run did not finish in time, or the judge's replica never got the plan
+        result.error = str(exc)
+        return None, ""  # the pipeline set meta.phase = aborted; the processes are killed by the caller
+    result.wall_s = run.wall_s
+    return copy_doc(ctx.ws.doc), run.source
 
 
 def _describe(exc: BaseException) -> str:
@@ -229,14 +240,6 @@ def _describe(exc: BaseException) -> str:
         exc = exc.exceptions[0]
     log.warning("fault trial broke", exc_info=exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-async def _converged(workspaces: list[Workspace], *, timeout: float = 10.0, fail: bool = False) -> None:
-    with anyio.move_on_after(timeout) as scope:
-        while len({ws.content_hash() for ws in workspaces}) > 1:
-            await anyio.sleep(0.01)
-    if scope.cancelled_caught and fail:
-        raise TimeoutError(f"replicas did not converge within {timeout} s")
 
 
 def _victim_checks(ctx: Context, result: FaultTrialResult, events: list[Any]) -> None:

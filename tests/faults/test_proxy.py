@@ -8,15 +8,14 @@ import anyio
 import pytest
 
 from bench.faults import CuttingProxy
+import crdt_ws
 from crdt_ws import Relay, RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
 
 pytestmark = pytest.mark.anyio
 
 
 async def converged(workspaces: list[Workspace], timeout: float = 10.0) -> None:
-    with anyio.fail_after(timeout):
-        while len({ws.content_hash() for ws in workspaces}) > 1:
-            await anyio.sleep(0.01)
+    assert await crdt_ws.converged(workspaces, timeout), "replicas did not converge"
 
 
 async def test_cut_drops_every_client_and_they_reconnect_with_offline_edits(tmp_path: Path) -> None:

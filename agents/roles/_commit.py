@@ -1,0 +1,51 @@
+"""What an implementer commits: the extraction itself, carried to the commit (no side channel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from crdt_ws import TodoEntry, Workspace, WorkspaceError
+from merge import Extraction, MergeError, commit_to_text
+
+from ._stream import reset_to_stub
+
+__all__ = ["Implementation"]
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One TODO's implementation as committed: applied inside the claim's completing transaction.
+
+    The extraction keeps the imports and helpers the model wrote next to the
+    function, so the commit splices those too, not only the function's code.
+    """
+
+    extraction: Extraction
+    seen: tuple[str, ...] | None = None
+    """The committed code the prompt showed (recorded on the TODO: the judge tells blind drafts by it); None: not recorded."""
+    streamed: bool = False
+    """This attempt streamed code into the region live: a failed commit puts the stub back."""
+
+    @property
+    def code(self) -> str:
+        """The implementation as text: its imports, then the definition."""
+        imports = "".join(cst.Module(body=[line]).code for line in self.extraction.imports)
+        return (imports + "\n" if imports else "") + self.extraction.code
+
+    def apply(self, workspace: Workspace, entry: TodoEntry) -> None:
+        """Splice into ``entry``'s region (idempotent); raises ``MergeError``/``WorkspaceError`` with the stream undone."""
+        try:
+            commit_to_text(workspace.text(entry.file), entry.symbol, self.extraction, origin=workspace.agent_id)
+        except (MergeError, WorkspaceError):
+            # The claim is still ours here (ClaimBoard.complete checked): a half-applied stream must not stay.
+            reset = reset_to_stub(workspace, entry) if self.streamed else None
+            if reset is not None and reset[2]:
+                workspace.log("stream_undone", entry.id, attempt=entry.attempt)
+            raise
+        if self.seen is not None:
+            workspace.update_todo(entry.id, seen=list(self.seen))
+
+    def __str__(self) -> str:
+        return self.code
