@@ -5,13 +5,15 @@ The host publishes a task's outline into a room, runs the judge on it (and
 agent needs (the room, a read-only viewer URL, ready-to-paste MCP
 configuration for Claude Code and ``.mcp.json`` clients) and then waits: the
 run ends when the judge has passed or failed every TODO, whoever implemented
-them.  The wiring is a trial's (:mod:`bench._trial`) minus the clock and the
-fixed cast of implementers.
+them.  The pipeline is :func:`agents.team.run_task` with
+``implementers=agents`` (possibly 0) and hooks that print the configuration
+once the plan is published and the board's progress while the judge runs.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import shlex
 import sys
@@ -25,8 +27,9 @@ from pydantic import BaseModel, Field, SecretStr
 
 from agents.judge import HiddenTests, Judge, Score
 from agents.models import StreamingModel
-from agents.roles import Implementer, JudgeAgent, JudgeConfig, JudgeSummary, Outliner, TaskSpec
+from agents.roles import JudgeConfig, JudgeSummary, RunTimeout, TaskSpec
 from agents.scheduler import Mode, SchedulerConfig
+from agents.team import TeamConfig, TeamHooks, TeamRun, run_task
 from claim_protocol import ClaimConfig
 from crdt_ws import RelayConfig, TodoStatus, WebsocketConfig, WebsocketTransport, Workspace
 
@@ -96,6 +99,21 @@ def _announce(echo: Echo, config: HostConfig, url: str, room: str, token: str | 
     echo("waiting for implementers; the run ends when the judge has passed or failed every TODO (Ctrl-C stops)")
 
 
+class _Hooks(TeamHooks):
+    """Print how to join once the plan is published, then a line per change of the board."""
+
+    def __init__(self, config: HostConfig, echo: Echo, url: str, room: str, token: str | None, viewer: str | None) -> None:
+        self.config, self.echo, self.url, self.room, self.token, self.viewer = config, echo, url, room, token, viewer
+        self.run: TeamRun | None = None
+
+    async def published(self, run: TeamRun) -> None:
+        self.run = run
+        _announce(self.echo, self.config, self.url, self.room, self.token, self.viewer, len(run.outliner.list_todos()))
+
+    async def during(self, run: TeamRun) -> None:
+        await _progress(run.outliner, self.echo)
+
+
 async def host_room(
     spec: TaskSpec,
     hidden: HiddenTests,
@@ -105,36 +123,28 @@ async def host_room(
     model: StreamingModel | None = None,
     echo: Echo = print,
 ) -> HostResult:
-    """Publish ``spec``, print how to join, judge until every TODO is settled; score the result."""
-    if config.agents and model is None:
-        raise ValueError("built-in implementers need a model")
+    """Publish ``spec``, print how to join, judge until every TODO is settled (``agents.team.run_task``); score it."""
     room = config.room or f"{spec.id}-hosted-{secrets.token_hex(3)}".replace("/", "_")
+    team = TeamConfig(
+        scheduler=SchedulerConfig(agents=max(1, config.agents)),
+        claim=config.claim,
+        judge=config.judge,
+        timeout_s=config.timeout_s or math.inf,
+        implementers=config.agents,
+    )
     async with AsyncExitStack() as stack:
         url, token, viewer = await _relay(stack, config, room)
         link = WebsocketTransport(WebsocketConfig.model_validate({"url": url, "room": room} | ({"token": token} if token else {})))
-        outliner_ws = Workspace("outliner")
-        await stack.enter_async_context(link.connect(outliner_ws))
-        await Outliner(outliner_ws, model).run(spec, config.mode, agents=max(1, config.agents))
-        judge_ws = Workspace("judge")
-        await stack.enter_async_context(link.connect(judge_ws))
-        _announce(echo, config, url, room, token.get_secret_value() if token else None, viewer, len(outliner_ws.list_todos()))
-        scheduler = SchedulerConfig(agents=max(1, config.agents))
-        summary = JudgeSummary()
-        with anyio.move_on_after(config.timeout_s) as waited:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(_progress, outliner_ws, echo)
-                for i in range(config.agents):
-                    assert model is not None
-                    tg.start_soon(_implementer, link, model, scheduler, config.claim, i)
-                summary = await JudgeAgent(judge_ws, judge, config.judge).run()
-                tg.cancel_scope.cancel()
-        if waited.cancelled_caught:
-            judge_ws.set_meta(phase="aborted")
+        hooks = _Hooks(config, echo, url, room, token.get_secret_value() if token else None, viewer)
+        try:
+            result = await run_task(spec, model, link.connect, judge=judge, mode=config.mode, config=team, hooks=hooks)
+            todos, source, phase, summary = result.todos, result.source, result.phase, result.judge
+        except RunTimeout:
+            if hooks.run is None:
+                raise
             echo(f"stopped after {config.timeout_s:g}s: phase aborted")
-        # The judge's replica holds its own last verdicts and the phase it set (the outliner's may lag).
-        todos = judge_ws.list_todos()
-        source = judge_ws.read(spec.file)
-        phase = str(judge_ws.get_meta().get("phase", "unknown"))
+            todos, source = hooks.run.judge.list_todos(), hooks.run.judge.read(spec.file)
+            phase, summary = "aborted", JudgeSummary()
     score = await judge.score(source, hidden)
     done_by: dict[str, int] = {}
     for t in todos:
@@ -167,12 +177,6 @@ async def _relay(stack: AsyncExitStack, config: HostConfig, room: str) -> tuple[
     relay = RelayConfig(host=config.host, port=config.port, store_dir=config.store, write_tokens=[token], read_tokens=[read])
     started = await stack.enter_async_context(Viewer(relay, ViewerConfig(public_url=config.public_url)))
     return started.relay.url, token, started.page_url(room, read.get_secret_value())
-
-
-async def _implementer(link: WebsocketTransport, model: StreamingModel, scheduler: SchedulerConfig, claim: ClaimConfig, i: int) -> None:
-    ws = Workspace(f"implementer-{i}")
-    async with link.connect(ws) as connection:
-        await Implementer(ws, model, connection=connection, scheduler=scheduler, claim=claim, index=i).run()
 
 
 async def _progress(ws: Workspace, echo: Echo) -> None:
