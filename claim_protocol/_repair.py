@@ -42,9 +42,11 @@ class DoubleClaims:
         self.stats = stats  # double_claims and repairs are counted here
         self._entry = entry
         self._lease_of = lease_of
-        # todo -> (attempt, round) in which this agent committed it; a judge that
-        # reopens a TODO for repair bumps its round, which is not a double claim.
-        self._completed: dict[str, tuple[int, int]] = {}
+        # todo -> (attempts, round) in which this agent committed it; a judge that
+        # reopens a TODO for repair bumps its round, which is not a double claim.  An agent
+        # can complete one round twice (its first completion went unseen during a partition,
+        # someone reclaimed it, it reclaimed it back): every attempt lost to the winner.
+        self._completed: dict[str, tuple[list[int], int]] = {}
         self._lost: dict[str, float] = {}  # todo -> when this agent saw its completion lose
         self._repaired: set[str] = set()  # TODOs this agent repaired as a loser
         self._checked: dict[str, str] = {}  # todo -> buffer as last checked by its winner
@@ -67,11 +69,14 @@ class DoubleClaims:
 
     def completed(self, entry: TodoEntry, attempt: int) -> None:
         """This agent committed ``entry`` (as it was before the commit) on ``attempt``."""
-        self._completed[entry.id] = (attempt, round_of(entry))
+        round_ = round_of(entry)
+        known = self._completed.get(entry.id)
+        attempts = known[0] if known is not None and known[1] == round_ else []
+        self._completed[entry.id] = ([*attempts, attempt], round_)
 
     def check(self, now: float) -> None:
         """Flag lost completions, repair the regions this agent won or must take over."""
-        for todo_id, (attempt, round_) in list(self._completed.items()):
+        for todo_id, (attempts, round_) in list(self._completed.items()):
             entry = self._entry(todo_id)
             if round_of(entry) != round_:
                 del self._completed[todo_id]  # reopened for repair: a later round, not a rival
@@ -85,7 +90,8 @@ class DoubleClaims:
                     self.stats.double_claims += 1
                     with self.workspace.transaction():
                         self.workspace.update_todo(todo_id, doubles={self.agent: winner})
-                        self.workspace.log("double_claim", todo_id, winner=winner, attempt=attempt, at=now)
+                        more = {"attempts": attempts} if len(attempts) > 1 else {}
+                        self.workspace.log("double_claim", todo_id, winner=winner, attempt=attempts[-1], at=now, **more)
                 elif now >= self._due(entry) and self._still_to_repair(entry):
                     self._repaired.add(todo_id)
                     self.repair(entry, [self.agent], now)

@@ -137,7 +137,12 @@ class SimResult:
 
     def undetected_doubles(self) -> list[tuple[str, str, int]]:
         """Verified claims of live agents that neither won nor noticed they lost."""
-        noticed = {(e["agent"], e["todo"], e["data"]["attempt"]) for e in self.events if e["type"] in ("preempted", "double_claim")}
+        noticed = {
+            (e["agent"], e["todo"], attempt)
+            for e in self.events
+            if e["type"] in ("preempted", "double_claim")
+            for attempt in [e["data"]["attempt"], *e["data"].get("attempts", [])]
+        }
         final = {t.id: t.done_by for t in self.todos()}
         out = []
         for e in self.by_type("verify"):
