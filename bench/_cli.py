@@ -265,14 +265,18 @@ def run(
 
     \b
     Modes:
-      serial    one implementer, TODOs in dependency order (the baseline)
-      parallel  --agents implementers claim any open TODO at once
-      waves     parallel inside each wave of the dependency graph, waves in order
-      auto      the coupling classifier picks one of the three per task
+      serial     one implementer, TODOs in dependency order (the baseline)
+      parallel   --agents implementers claim any open TODO at once
+      waves      parallel, a TODO waits for its predicted dependencies
+      seeded     one TODO alone first, so later drafts see a sibling's code
+      speculate  parallel; a draft calling a stub it never saw is re-drafted
+      revise     speculate; drafts written with nothing in view are revised
+      auto       per task, the schedule expected to be right soonest
 
-    Real models: try --dry-run first (plan, tokens, cost, time). The provider's key and endpoint are
-    checked before the first trial; rows go to the results file as trials finish; run the same
-    command again to resume, on this machine or with --executor ray.
+    Real models: try --dry-run first (plan, tokens, cost, time). The provider's
+    key and endpoint are checked before the first trial; rows go to the results
+    file as trials finish; run the same command again to resume (--executor ray
+    too).
     """
     from pydantic import ValidationError
 

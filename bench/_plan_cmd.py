@@ -53,6 +53,6 @@ def render_plan(
             f"| {float(str(e['expected_rounds'])):.2f} |"
         )
     lines.append("")
-    lines.append(f"decision: {plan.mode}")
+    lines.append(f"decision: {plan.mode}" + (f" (seed: {plan.seed}, written alone first)" if plan.seed else ""))
     lines.extend(f"  - {reason}" for reason in plan.reasons)
     return "\n".join(lines)

@@ -176,7 +176,7 @@ class JudgeAgent:
                         self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="doctest")
 
     def _redraft(self, entries: list[TodoEntry], outline: str) -> bool:
-        """Speculative work (plan modes ``speculate``/``revise``): re-draft what was drafted blind, once it can see.
+        """Speculative work (plan modes ``speculate``/``seeded``/``revise``): re-draft what was drafted blind, once it can see.
 
         Runs before each round of verdicts and waits only for verdicts that could
         vouch for a draft (its doctest examples); a re-draft never blocks an
@@ -185,7 +185,7 @@ class JudgeAgent:
         """
         plan = self.workspace.meta.get("plan")
         mode = str(plan.get("mode")) if isinstance(plan, dict) else ""  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-        if mode not in ("speculate", "revise"):
+        if mode not in ("speculate", "seeded", "revise"):
             return False
         examples = {k for k in outline_doctests(outline) if k not in self.config.ignore_examples}
         ws = self.workspace

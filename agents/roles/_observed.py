@@ -80,7 +80,7 @@ def redraft_reason(entry: TodoEntry, entries: list[TodoEntry], *, mode: str, vou
     """
     extra = entry.model_extra or {}
     seen_raw = extra.get("seen")
-    if mode not in ("speculate", "revise") or vouched or not isinstance(seen_raw, list):
+    if mode not in ("speculate", "seeded", "revise") or vouched or not isinstance(seen_raw, list):
         return None
     done = _int(extra.get("redrafts"))
     if done >= max_redrafts or entry.status != TodoStatus.DONE:

@@ -19,7 +19,7 @@ from merge import find_stubs as merge_find_stubs
 
 from agents.coupling import CouplingReport, get_classifier
 from agents.models import Message, ModelError, ModelRequest, StreamingModel
-from agents.scheduler import DecisionConfig, Mode, Objective, Plan, decide_schedule, topological_order
+from agents.scheduler import DecisionConfig, Mode, Objective, Plan, decide_schedule, seed_of, topological_order
 
 from ._errors import NoTodos, OutlineError
 
@@ -101,8 +101,8 @@ class Outliner:
         source = await self.skeleton(task)
         stubs = find_stubs(source)
         report = get_classifier(self.config.classifier).classify(source, stubs)
-        plan = plan_from(stubs, report, mode, agents=agents, objective=objective, decision=decision)
-        plan.sizes = {symbol: _size(source, symbol) for symbol in stubs}
+        sizes = {symbol: _size(source, symbol) for symbol in stubs}
+        plan = plan_from(stubs, report, mode, agents=agents, objective=objective, decision=decision, sizes=sizes)
         ws = self.workspace
         with ws.transaction():
             ws.create_file(task.file, source)
@@ -121,8 +121,12 @@ def plan_from(
     agents: int = 4,
     objective: Objective = "time",
     decision: DecisionConfig | None = None,
+    sizes: dict[str, int] | None = None,
 ) -> Plan:
-    """The plan for ``mode``; ``auto`` weighs the classifier's waves against ``agents``."""
+    """The plan for ``mode``; ``auto`` weighs the classifier's waves against ``agents``.
+
+    ``sizes``: each stub's length in the outline (a proxy for its reply's), for ordering and the seed.
+    """
     deps = {s: [d for d in report.deps.get(s, []) if d in stubs and d != s] for s in stubs}
     waves = topological_order(stubs, deps)
     estimates: list[dict[str, object]] = []
@@ -135,6 +139,8 @@ def plan_from(
     return Plan(
         estimates=estimates,
         mode=chosen,
+        seed=seed_of(stubs, deps, sizes) if chosen == "seeded" else None,
+        sizes=sizes or {},
         requested=mode,
         order=[todo for wave in waves for todo in wave],
         deps=deps,

@@ -15,7 +15,8 @@ Errors::
 
 from ._config import Mode, Objective, Priority, SchedulerConfig
 from ._decide import Decision, DecisionConfig, Estimate, decide_schedule, estimate
-from ._plan import Plan, PlanError, awaiting_verdict, dependents, make_chooser, topological_order
+from ._graph import dependents, seed_of
+from ._plan import Plan, PlanError, awaiting_verdict, make_chooser, topological_order
 
 __all__ = [
     "Decision",
@@ -32,5 +33,6 @@ __all__ = [
     "dependents",
     "estimate",
     "make_chooser",
+    "seed_of",
     "topological_order",
 ]

@@ -10,7 +10,7 @@ from ._decide import DecisionConfig
 
 __all__ = ["Mode", "Objective", "Priority", "SchedulerConfig"]
 
-Mode = Literal["parallel", "serial", "waves", "speculate", "revise", "auto"]
+Mode = Literal["parallel", "serial", "waves", "seeded", "speculate", "revise", "auto"]
 Priority = Literal["unblocking", "fifo"]
 Objective = Literal["time", "tokens"]
 
@@ -23,7 +23,8 @@ class SchedulerConfig(BaseModel):
         description="serial: one implementer in dependency order; parallel: every agent claims any pending TODO; "
         "waves: parallel, but a TODO is claimable only once its dependencies are done; speculate: parallel, and a "
         "TODO whose committed code calls a stub it was drafted without seeing is re-drafted once that stub lands, "
-        "unless its checks vouch for it; revise: speculate, and a TODO drafted with no sibling's code in view is "
+        "unless its checks vouch for it; seeded: one TODO (the one most others wait for) is written alone first so every "
+        "later draft sees a sibling's code, then as speculate; revise: speculate, and a TODO drafted with no sibling's code in view is "
         "also revised once one is committed (draft then revise); auto: picks one of these per task from the "
         "classifier's graph (time to the first all-pass).",
     )

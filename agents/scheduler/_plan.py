@@ -18,8 +18,9 @@ from crdt_ws import TodoEntry, TodoStatus
 
 from ._config import Priority
 from ._decide import Decision
+from ._graph import dependents
 
-__all__ = ["Plan", "PlanError", "awaiting_verdict", "make_chooser", "dependents", "topological_order"]
+__all__ = ["Plan", "PlanError", "awaiting_verdict", "make_chooser", "topological_order"]
 
 
 class PlanError(ValueError):
@@ -34,6 +35,9 @@ class Plan(BaseModel):
     order: list[str] = Field(description="TODO ids in a dependency-respecting order (serial follows it).")
     deps: dict[str, list[str]] = Field(description="TODO id -> TODO ids it depends on.")
     waves: list[list[str]] = Field(default_factory=list, description="Topological levels of deps.")
+    seed: str | None = Field(
+        default=None, description="seeded only: the TODO written alone first, so every later draft sees a sibling's code."
+    )
     coupling_score: float | None = Field(default=None, description="Classifier's coupling score in [0, 1], if it ran.")
     sizes: dict[str, int] = Field(
         default_factory=dict,
@@ -67,26 +71,6 @@ def topological_order(ids: Sequence[str], deps: Mapping[str, Sequence[str]]) -> 
     return waves
 
 
-def dependents(ids: Sequence[str], deps: Mapping[str, Sequence[str]]) -> dict[str, int]:
-    """How many TODOs (transitively) wait for each one."""
-    users: dict[str, set[str]] = {i: set() for i in ids}
-    for i in ids:
-        for d in deps.get(i, ()):
-            if d in users and d != i:
-                users[d].add(i)
-    out: dict[str, int] = {}
-    for i in ids:
-        seen: set[str] = set()
-        stack = list(users[i])
-        while stack:
-            j = stack.pop()
-            if j not in seen:
-                seen.add(j)
-                stack.extend(users[j])
-        out[i] = len(seen - {i})
-    return out
-
-
 def _spread(agent: str, todo: str) -> float:
     digest = hashlib.blake2b(f"{agent}\x00{todo}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
@@ -106,15 +90,16 @@ def make_chooser(
     """A chooser for :class:`claim_protocol.ClaimLoop` that follows ``plan``.
 
     ``entries`` reads the agent's replica (the claim board's cached view).
-    serial and waves only offer TODOs whose dependencies are done; parallel
-    offers everything, ready ones first.  ``unblocking`` ranks by transitive
+    serial and waves only offer TODOs whose dependencies are done; seeded
+    offers only its seed until the seed is done; parallel offers everything,
+    ready ones first.  ``unblocking`` ranks by transitive
     dependents, then by expected size (longest first), then by a per-agent
     hash so agents spread out; ``fifo`` takes outline order, which makes agents
     collide on the same head TODO (measured, not hidden).
     """
     position = {todo: i for i, todo in enumerate(plan.order)}
     weight = dependents(plan.order, plan.deps)
-    gated = plan.mode in ("serial", "waves")  # speculate and revise draft like parallel
+    gated = plan.mode in ("serial", "waves")  # seeded, speculate and revise draft like parallel
 
     def choose(candidates: list[TodoEntry]) -> TodoEntry | None:
         if not candidates:
@@ -124,6 +109,8 @@ def make_chooser(
             waiting = sum(1 for e in status.values() if awaiting_verdict(e))
             if waiting >= max_unjudged:
                 return None  # the judge is behind: new work would only queue behind it
+        if plan.seed is not None and not _done(status.get(plan.seed)):
+            candidates = [c for c in candidates if c.id == plan.seed]
         if gated:
             candidates = [c for c in candidates if all(_done(status.get(d)) for d in plan.deps.get(c.id, ()))]
         if not candidates:

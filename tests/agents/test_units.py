@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from agents.roles import FenceFilter, NoTodos, OutlineError, Outliner, TaskSpec, build_context, find_stubs
-from agents.scheduler import DecisionConfig, Plan, PlanError, decide_schedule, dependents, estimate, make_chooser, topological_order
+from agents.scheduler import (
+    DecisionConfig,
+    Plan,
+    PlanError,
+    decide_schedule,
+    dependents,
+    estimate,
+    make_chooser,
+    seed_of,
+    topological_order,
+)
 from crdt_ws import TodoEntry, TodoStatus, Workspace
 
 OUTLINE = '''import math
@@ -88,13 +98,36 @@ def test_waves_and_dependents() -> None:
     ],
 )
 def test_auto_decides_by_objective(ids: list[str], deps: dict[str, list[str]], objective: str, mode: str) -> None:
-    decided, reasons, estimates = decide_schedule(ids, deps, 4, objective)  # type: ignore[arg-type]
-    assert decided == mode and "TODOs" in reasons[0] and "estimates" in reasons[1]
-    assert {e.mode for e in estimates} == {"parallel", "waves", "serial", "speculate", "revise"}
+    decided, reasons, estimates = decide_schedule(ids, deps, 4, objective, DecisionConfig(max_quality_loss=None))  # type: ignore[arg-type]
+    assert decided == mode and "TODOs" in reasons[0] and "estimates" in reasons[1] and "no quality floor" in reasons[2]
+    assert {e.mode for e in estimates} == {"parallel", "waves", "serial", "seeded", "speculate", "revise"}
+
+
+def test_seeded_writes_its_seed_alone_then_everyone_sees_it() -> None:
+    config = DecisionConfig(blind_risk=0.2, context_risk=0.1, repair_rounds=None)
+    ids = ["a", "b", "c", "d", "e"]
+    # The seed is what most TODOs wait for, not simply the first in the outline.
+    assert seed_of(ids, {"a": ["c"], "b": ["c"], "d": ["b"]}) == "c" and seed_of(ids, {}) == "a" and seed_of([], {}) is None
+    # Never a TODO that waits for another (its blind draft would cost a re-draft); among equals the shortest stub.
+    assert seed_of(ids, {"a": ["e"], "b": ["a"], "c": ["a"]}) == "e"
+    assert seed_of(ids, {}, {"a": 90, "b": 40, "c": 60, "d": 40, "e": 70}) == "b"
+    seeded, parallel = (estimate(m, ids, {}, 4, config) for m in ("seeded", "parallel"))  # type: ignore[arg-type]
+    # Five independent TODOs on four agents: two rounds either way, but only the seed is drafted with nothing in view.
+    assert (seeded.rounds, seeded.calls, seeded.contextless) == (2, 5, 1)
+    assert (parallel.rounds, parallel.contextless) == (2, 4)
+    assert decide_schedule(ids, {}, 4, "time", config)[0] == "seeded"
+    # With four TODOs the seed's round is not free: parallel finishes in one round.
+    assert estimate("seeded", ids[:4], {}, 4, config).rounds == 2 and estimate("parallel", ids[:4], {}, 4, config).rounds == 1
+    # The seed is b, which c waits for: c is drafted with it in view, nothing blind.
+    chain = estimate("seeded", ["a", "b", "c"], {"c": ["b"]}, 4, config)
+    assert (chain.rounds, chain.calls, chain.blind, chain.contextless) == (2, 3, 0, 1)
+    # A blind draft after the seed is re-drafted once its dependency lands, as in speculate.
+    fork = estimate("seeded", ["a", "b", "c", "d"], {"c": ["b"], "d": ["c"], "a": ["b"]}, 4, config)
+    assert (fork.rounds, fork.calls, fork.blind) == (3, 5, 0)
 
 
 def test_the_simulation_counts_blind_and_context_less_drafts() -> None:
-    config = DecisionConfig(blind_risk=0.2, context_risk=0.1)
+    config = DecisionConfig(blind_risk=0.2, context_risk=0.1, max_quality_loss=None)
     chain = {"b": ["a"], "c": ["b"]}
     par, ser, spec, rev = (estimate(m, ["a", "b", "c"], chain, 4, config) for m in ("parallel", "serial", "speculate", "revise"))  # type: ignore[arg-type]
     assert (par.rounds, par.calls, par.blind, par.contextless) == (1, 3, 2, 1)
@@ -105,17 +138,36 @@ def test_the_simulation_counts_blind_and_context_less_drafts() -> None:
     assert par.expected_rounds == pytest.approx(1 + (1 - 0.8**2 * 0.9) * 1.0)
     # Serial is reachable: one agent, or a chain where only no-blind schedules are allowed.
     assert decide_schedule(["a", "b", "c"], chain, 1, "time", config)[0] == "serial"
-    no_redrafts = {"blind_risk": 0.5, "context_risk": 0.0, "candidates": ["serial", "waves", "parallel"]}
+    no_redrafts = {"blind_risk": 0.5, "context_risk": 0.0, "candidates": ["serial", "waves", "parallel"], "max_quality_loss": None}
     # With repairs a blind mistake costs one more round: parallel.  Without, a redo of the whole chain: serial.
     assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(**no_redrafts))[0] == "parallel"
     assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(**no_redrafts, repair_rounds=None))[0] == "serial"
     # Quality matters: risk-free drafts run parallel; costly blind drafts that nobody repairs are revised.
     assert decide_schedule(["a", "b", "c"], chain, 4, "time", DecisionConfig(blind_risk=0.0, context_risk=0.0))[0] == "parallel"
-    costly = DecisionConfig(blind_risk=0.5, context_risk=0.3, repair_rounds=None)
+    costly = DecisionConfig(blind_risk=0.5, context_risk=0.3, repair_rounds=None, max_quality_loss=None)
     assert decide_schedule(["a", "b", "c"], chain, 4, "time", costly)[0] == "revise"
     # More agents than TODOs gains nothing by working blind on a long chain when mistakes are final.
     long_chain = {str(i): [str(i - 1)] for i in range(1, 8)}
     assert decide_schedule([str(i) for i in range(8)], long_chain, 4, "time", DecisionConfig(repair_rounds=None))[0] != "parallel"
+
+
+def test_the_quality_floor_keeps_auto_at_serials_expected_quality() -> None:
+    ids = ["a", "b", "c", "d"]
+    # Four independent TODOs: parallel drafts all four with nothing in view; fast, but below serial's expected quality.
+    fast = DecisionConfig(max_quality_loss=None, candidates=["serial", "parallel", "seeded"], repair_rounds=None)
+    assert decide_schedule(ids, {}, 4, "time", fast)[0] == "parallel"
+    floored, reasons, estimates = decide_schedule(ids, {}, 4, "time", fast.model_copy(update={"max_quality_loss": 0.0}))
+    by_mode = {e.mode: e for e in estimates}
+    assert floored == "seeded" and by_mode["seeded"].p_right >= by_mode["serial"].p_right > by_mode["parallel"].p_right
+    assert "below it: parallel" in reasons[2]
+    # A loose floor lets parallel back in; one agent always gets serial.
+    assert decide_schedule(ids, {}, 4, "time", fast.model_copy(update={"max_quality_loss": 0.5}))[0] == "parallel"
+    assert decide_schedule(ids, {}, 1, "time", fast.model_copy(update={"max_quality_loss": 0.0}))[0] == "serial"
+    # Nothing to lose (risk-free drafts): the floor changes nothing.
+    assert decide_schedule(ids, {}, 4, "time", DecisionConfig(blind_risk=0.0, context_risk=0.0, repair_rounds=None))[0] == "parallel"
+    # With repairs a context-less mistake is put right within the run: no floor, the time estimate prices it.
+    repaired, reasons, _ = decide_schedule(ids, {}, 4, "time", fast.model_copy(update={"max_quality_loss": 0.0, "repair_rounds": 1.0}))
+    assert repaired == "parallel" and "no quality floor (wrong drafts are repaired)" in reasons[2]
 
 
 def _entries(**status: TodoStatus) -> list[TodoEntry]:
@@ -137,6 +189,12 @@ def test_choosers_follow_the_plan() -> None:
     done = _entries(a=TodoStatus.DONE, b=TodoStatus.DONE, c=TodoStatus.PENDING)
     backpressure = make_chooser(plan, "x", entries=lambda: done, max_unjudged=2)
     assert backpressure([done[2]]) is None  # two done TODOs await the judge
+    seeded = Plan(mode="seeded", requested="seeded", order=["a", "b", "c"], deps={}, seed="b")
+    claimed = _entries(a=TodoStatus.PENDING, b=TodoStatus.CLAIMED, c=TodoStatus.PENDING)
+    assert make_chooser(seeded, "x", entries=lambda: claimed)([claimed[0], claimed[2]]) is None  # the seed comes first
+    landed = _entries(a=TodoStatus.PENDING, b=TodoStatus.DONE, c=TodoStatus.PENDING)
+    after = make_chooser(seeded, "x", entries=lambda: landed)([landed[0], landed[2]])
+    assert after is not None and after.id in ("a", "c")
 
 
 def test_context_shows_done_dependencies_and_names_missing_ones() -> None:

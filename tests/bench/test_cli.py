@@ -61,10 +61,10 @@ def test_plan_prints_edges_waves_score_and_a_reasoned_decision() -> None:
     out = done.stdout
     assert "edges (" in out and " * Matrix." in out and "[call" not in out  # outline only: no bodies to read calls from
     assert "waves (" in out and "coupling score: " in out
-    for schedule in ("serial", "waves", "parallel", "speculate", "revise"):
+    for schedule in ("serial", "waves", "parallel", "seeded", "speculate", "revise"):
         assert f"| {schedule} |" in out
     decision = out.split("decision: ", 1)[1].splitlines()
-    assert decision[0] in ("serial", "waves", "parallel", "speculate", "revise")
+    assert decision[0] in ("serial", "waves", "parallel", "seeded", "speculate", "revise")
     assert any("fewest expected rounds" in line for line in decision) and any("repair round" in line for line in decision)
     final = crdt_bench("plan", "--task", "matrix", "--max-repairs", "0", timeout=60)
     assert "a redo, one round per TODO (no repairs)" in final.stdout
