@@ -1,5 +1,5 @@
 """``python -m bench`` is ``crdt-bench``."""
 
-from ._cli import app
+from ._entry import main
 
-app(prog_name="crdt-bench")
+main()
