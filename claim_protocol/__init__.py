@@ -6,8 +6,10 @@ dependency-aware selection, idempotent completion, and an audit trail of
 every claim, verify, loss, expiry and reclaim in the ``events`` log.
 
 Layers: :class:`ClaimBoard` (reads and writes on one replica, sans-IO),
-:class:`ClaimLoop` (the claim → verify → work → complete state machine,
-sans-IO), :class:`Claimer` (the anyio driver over a real transport) and
+:class:`ClaimLoop` (the one claim driver: holds an agent's claims and its
+double-claim repair, push-style ``poll`` or pull-style ``claim``/``verify``/
+``tick``/``commit``, sans-IO), :class:`Claimer` (the anyio driver over a real
+transport; ``agents.embed.Session`` is the pull-style one) and
 :mod:`claim_protocol.sim` (the same loop in virtual time).
 
 Errors::

@@ -19,17 +19,15 @@ The protocol on one TODO entry (a Map in ``todos``):
 4. **complete**: splice the code into the symbol's region (a replace, so a
    second commit leaves one copy) and set ``status=done, result, done_by``.
 
-Under partitions two agents can both verify.  Whoever sees that its
-completion lost (``done_by`` is someone else) logs ``double_claim`` and marks
-the entry ``double.<me>``; the winner then reconciles the buffer to its own
-result, so one copy of the symbol remains.
+Under partitions two agents can both verify; :mod:`claim_protocol._repair`
+gets the buffer back to one copy of the symbol afterwards.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from crdt_ws import TodoEntry, TodoStatus, Workspace, WorkspaceError
@@ -38,7 +36,9 @@ from merge import MergeError
 from ._config import ClaimConfig
 from ._errors import CommitFailed, NotClaimable, NotHolder
 from ._latency import SyncEstimator
-from ._regions import commit_symbol, region_clean, region_text, repair_symbol
+from ._regions import commit_symbol, region_text
+from ._repair import round_of
+from ._stats import ClaimStats
 
 __all__ = ["Claim", "ClaimBoard", "ClaimStats", "Commit", "round_of"]
 
@@ -78,24 +78,6 @@ class Claim:
 
 
 @dataclass
-class ClaimStats:
-    """Counters for reports; latencies are choose→verified, in seconds."""
-
-    claims: int = 0
-    reclaims: int = 0
-    wins: int = 0
-    losses: int = 0
-    expiries: int = 0
-    preempted: int = 0
-    double_claims: int = 0
-    completions: int = 0
-    repairs: int = 0
-    failed: int = 0
-    latencies: list[float] = field(default_factory=list)
-    waits: list[float] = field(default_factory=list)
-
-
-@dataclass
 class _Seen:
     key: tuple[str | None, int, int]
     since: float
@@ -125,36 +107,16 @@ class ClaimBoard:
         self.stats = ClaimStats()
         self.pause_until = 0.0
         self._seen: dict[str, _Seen] = {}
-        # todo -> (attempt, round) in which this agent committed it; a judge that
-        # reopens a TODO for repair bumps its round, which is not a double claim.
-        self._completed: dict[str, tuple[int, int]] = {}
-        self._doubles: dict[str, float] = {}  # todo -> when this agent saw its completion lose
-        self._repaired: set[tuple[str, str]] = set()  # (todo, loser) repairs this agent made as a loser
         self._cache: dict[str, TodoEntry] = {}
         self._dirty = True
         self._todos_sub = workspace.todos.observe_deep(self._on_todos)
-        self._checked: dict[str, str] = {}  # todo -> buffer as last checked by its winner
-        # TODOs someone else also completed, seen in the events log: the loser may
-        # have died before flagging the double claim, so the winner must notice.
-        self._foreign_completes: set[tuple[str, int]] = set()  # (todo, round)
-        self._events_sub = workspace.events.observe(self._on_events)
 
     def close(self) -> None:
-        """Stop watching the events log (the board is unusable afterwards)."""
-        self.workspace.events.unobserve(self._events_sub)
+        """Stop watching the TODO map (the board is unusable afterwards)."""
         self.workspace.todos.unobserve(self._todos_sub)
 
     def _on_todos(self, events: Any) -> None:
         self._dirty = True
-
-    def _on_events(self, event: Any) -> None:
-        for op in event.delta:
-            for value in op.get("insert", []) if isinstance(op, dict) else []:
-                if isinstance(value, dict) and value.get("type") == "complete" and value.get("agent") != self.agent:
-                    todo, data = value.get("todo"), value.get("data")
-                    round_ = data.get("round", 0) if isinstance(data, dict) else 0
-                    if isinstance(todo, str) and isinstance(round_, (int, float)):
-                        self._foreign_completes.add((todo, int(round_)))
 
     # -- reading --------------------------------------------------------------
 
@@ -177,9 +139,8 @@ class ClaimBoard:
             raise NotClaimable(f"no TODO {todo_id!r}") from None
 
     def lease_of(self, entry: TodoEntry) -> float:
-        extra = entry.model_extra or {}
-        lease = extra.get("lease_s")
-        return float(lease) if isinstance(lease, (int, float)) and lease > 0 else self.config.lease
+        lease = entry.lease_s
+        return lease if lease is not None and lease > 0 else self.config.lease
 
     def observe(self, now: float) -> None:
         """Note, on this agent's clock, every change of a claim's (assignee, attempt, heartbeat)."""
@@ -230,9 +191,6 @@ class ClaimBoard:
     def next_deadline(self, now: float) -> float | None:
         """When this agent should look again without news: a lease running out, or its pause ending."""
         times = [self.pause_until] if self.pause_until > now else []
-        repair = self.repair_deadline()
-        if repair is not None:
-            times.append(repair)
         for entry in self.entries():
             if entry.status != TodoStatus.CLAIMED or entry.assignee == self.agent:
                 continue
@@ -333,25 +291,16 @@ class ClaimBoard:
             "preempted",
             claim.todo,
             attempt=claim.attempt,
-            by=_extra(entry, "done_by") if entry.status == TodoStatus.DONE else entry.assignee,
+            by=entry.done_by if entry.status == TodoStatus.DONE else entry.assignee,
             status=entry.status.value,
             double=claim.verified_at is not None,
             at=now,
         )
-        if claim.verified_at is not None and entry.status == TodoStatus.DONE and entry.result is not None:
-            # Lost to a completion that was in flight while this agent held the claim (a
-            # partition, a relay restart): this agent may have reset the region to its stub
-            # and streamed into it, deleting text the winner's commit kept.  Nobody else
-            # knows: put the winner's result back (found by bench.faults, kind relay).
-            try:
-                clean = region_clean(self.workspace.read(entry.file), entry)
-            except WorkspaceError:
-                clean = False
-            if not clean:
-                self._repair(entry, [self.agent], now)
 
-    def complete(self, claim: Claim, code: str | Change, now: float) -> None:
+    def complete(self, claim: Claim, code: str | Change, now: float) -> TodoEntry:
         """Commit ``code`` (text spliced by ``commit``, or a :class:`Change` applying itself) and mark the TODO done, in one transaction.
+
+        Returns the entry as it was before the commit.
 
         Raises :class:`NotHolder` (after logging ``preempted``) if the claim
         was lost before the commit, so the loser's code never lands.
@@ -379,8 +328,8 @@ class ClaimBoard:
                 held_s=now - (claim.verified_at or now),
                 at=now,
             )
-        self._completed[claim.todo] = (claim.attempt, round_of(entry))
         self.stats.completions += 1
+        return entry
 
     def fail(self, claim: Claim, reason: str, now: float) -> None:
         """Give a held TODO back as pending (the work failed); the next claim counts as a new attempt."""
@@ -388,75 +337,3 @@ class ClaimBoard:
             if self.holds(claim):
                 self.workspace.update_todo(claim.todo, status=TodoStatus.PENDING, assignee=None)
                 self.workspace.log("release", claim.todo, attempt=claim.attempt, reason=reason, at=now)
-
-    def check_doubles(self, now: float) -> None:
-        """Detect completions that lost to another agent's; get the buffer back to one copy.
-
-        The winner repairs; if it has not within a lease (it may have died),
-        the loser repairs with the winner's result itself.
-        """
-        for todo_id, (attempt, round_) in list(self._completed.items()):
-            entry = self.entry(todo_id)
-            if round_of(entry) != round_:
-                del self._completed[todo_id]  # reopened for repair: a later round, not a rival
-                continue
-            if entry.status != TodoStatus.DONE:
-                continue
-            winner = _extra(entry, "done_by")
-            if winner != self.agent:
-                if todo_id not in self._doubles:
-                    self._doubles[todo_id] = now
-                    self.stats.double_claims += 1
-                    with self.workspace.transaction():
-                        self.workspace.update_todo(todo_id, **{f"double.{self.agent}": winner})
-                        self.workspace.log("double_claim", todo_id, winner=winner, attempt=attempt, at=now)
-                elif (
-                    now >= self._repair_due(entry)
-                    and (todo_id, self.agent) not in self._repaired
-                    and _extra(entry, f"repaired.{self.agent}") is None
-                ):
-                    self._repaired.add((todo_id, self.agent))
-                    self._repair(entry, [self.agent], now)
-                continue
-            losers = [k[len("double.") :] for k in entry.model_extra or {} if k.startswith("double.")]
-            if losers or (todo_id, round_) in self._foreign_completes:
-                # Content-based and repeatable: a loser's commit can become visible
-                # after its flag (yrs integrates out-of-order updates partially).
-                source = self.workspace.read(entry.file)
-                if self._checked.get(todo_id) != source:
-                    self._checked[todo_id] = source
-                    if not region_clean(source, entry):
-                        self._repair(entry, losers, now)
-
-    def _repair_due(self, entry: TodoEntry) -> float:
-        return self._doubles[entry.id] + self.lease_of(entry)
-
-    def repair_deadline(self) -> float | None:
-        """When a loser should take over a repair its winner has not made."""
-        due = []
-        for todo_id in self._doubles:
-            entry = self.entry(todo_id)
-            pending = (todo_id, self.agent) not in self._repaired and _extra(entry, f"repaired.{self.agent}") is None
-            if pending and entry.status == TodoStatus.DONE and _extra(entry, "done_by") != self.agent:
-                due.append(self._repair_due(entry))
-        return min(due, default=None)
-
-    def _repair(self, entry: TodoEntry, losers: list[str], now: float) -> None:
-        with self.workspace.transaction():
-            try:
-                changed = repair_symbol(self.workspace, entry)
-            except MergeError as exc:  # a repair that cannot merge must not take the agent down
-                self.workspace.log("repair_failed", entry.id, losers=losers, error=str(exc), at=now)
-                return
-            self.workspace.update_todo(entry.id, **{f"repaired.{loser}": self.agent for loser in losers})
-            self.workspace.log("repair", entry.id, losers=losers, changed=changed, at=now)
-        self.stats.repairs += 1
-
-
-def round_of(entry: TodoEntry) -> int:
-    """The entry's reopen round: a judge reopening a done TODO bumps ``repairs`` (or ``redrafts``)."""
-    return sum(int(v) for v in (_extra(entry, "repairs"), _extra(entry, "redrafts")) if isinstance(v, (int, float)))
-
-
-def _extra(entry: TodoEntry, key: str) -> Any:
-    return (entry.model_extra or {}).get(key)

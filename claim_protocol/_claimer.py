@@ -99,7 +99,7 @@ class Claimer:
         finally:
             if self._todos_sub is not None:
                 self.workspace.todos.unobserve(self._todos_sub)
-            self.board.close()
+            self.loop.close()
         return self.board.stats
 
     async def wait_verified(self) -> None:
@@ -129,7 +129,7 @@ class Claimer:
             self._wake = anyio.Event()  # before polling: a change during the poll wakes the next sleep
             action = self.loop.poll(anyio.current_time())
             running = self._running
-            if running is not None and running is not self.loop.claim and self._work_scope is not None:
+            if running is not None and running is not self.loop.current and self._work_scope is not None:
                 self._work_scope.cancel()  # an optimistic start whose claim was lost at verify
             if isinstance(action, StartWork):
                 if running is action.claim:

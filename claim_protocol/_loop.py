@@ -1,10 +1,20 @@
-"""The claim loop as a state machine: ``poll(now)`` says what to do next (sans-IO).
+"""The one claim driver: every claim an agent makes goes through a :class:`ClaimLoop` (sans-IO).
 
-An agent is *idle* (looking for a TODO), *verifying* (its claim is written,
-the wait is running) or *working* (verified; heartbeats due while the work
-runs).  Drivers turn the returned actions into real waits and tasks
-(:class:`claim_protocol.Claimer`) or into simulated ones
-(:mod:`claim_protocol.sim`), so both run exactly this logic.
+The loop holds any number of claims (verifying, or verified and kept alive by
+heartbeats) and the agent's double-claim repair (:class:`DoubleClaims`).  It
+is driven in one of two styles, both on the same state:
+
+- **push**: ``poll(now)`` says what to do next for one claim at a time.  An
+  agent is *idle* (looking for a TODO), *verifying* (its claim is written,
+  the wait is running) or *working* (verified; heartbeats due while the work
+  runs).  :class:`claim_protocol.Claimer` turns the actions into real waits
+  and tasks, :mod:`claim_protocol.sim` into simulated ones.
+- **pull**: the caller picks TODOs itself (an embedded agent, an MCP client):
+  ``claim(id, now)`` writes a claim, ``verify(claim, now)`` settles it after
+  ``claim.verify_at``, ``tick(now)`` keeps every held claim alive (and
+  returns the ones lost), ``commit``/``release`` end one.  The driver owns
+  the clock and the link: it must not call ``verify`` on a replica that could
+  not sync with the relay (see :class:`agents.embed.Session`).
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from crdt_ws import TodoEntry
 
 from ._board import Change, Claim, ClaimBoard
 from ._errors import CommitFailed, NotClaimable, NotHolder
+from ._repair import DoubleClaims
 
 __all__ = ["ClaimLoop", "Action", "Sleep", "StartWork", "CancelWork", "Finished", "Sync", "Chooser"]
 
@@ -70,50 +81,126 @@ class _State(Enum):
 
 
 class ClaimLoop:
-    """One agent's claim → verify → work (with heartbeats) → complete cycle."""
+    """One agent's claims: claim → verify → keep alive → commit or release (push or pull style)."""
 
     def __init__(self, board: ClaimBoard, *, choose: Chooser | None = None) -> None:
         self.board = board
         self.choose = choose
+        self.repairs = DoubleClaims(board.workspace, board.stats, board.entry, board.lease_of)
         self.state = _State.IDLE
-        self.claim: Claim | None = None
-        self._next_heartbeat = 0.0
+        self.current: Claim | None = None  # the claim poll() drives
+        self._claims: dict[str, Claim] = {}  # todo -> every claim written and not yet ended
+        self._beats: dict[str, float] = {}  # todo -> next heartbeat, for verified claims
         self._fresh = False  # a sync completed since the last claim attempt
+
+    def close(self) -> None:
+        """Stop watching the document (the loop and its board are unusable afterwards)."""
+        self.repairs.close()
+        self.board.close()
 
     @property
     def verifying(self) -> Claim | None:
-        """The claim waiting to be verified, if any."""
-        return self.claim if self.state is _State.VERIFYING else None
+        """The claim poll() is waiting to verify, if any."""
+        return self.current if self.state is _State.VERIFYING else None
+
+    @property
+    def held(self) -> list[Claim]:
+        """Every verified claim this agent still holds (as far as it knows)."""
+        return [c for c in self._claims.values() if c.todo in self._beats]
+
+    # -- pull style -------------------------------------------------------------
+
+    def claim(self, todo_id: str, now: float) -> Claim:
+        """Write a claim on ``todo_id``; call :meth:`verify` at ``claim.verify_at``. Raises ``NotClaimable``."""
+        if todo_id in self._claims:
+            raise NotClaimable(f"{self.board.agent} already has a claim on {todo_id!r}")
+        self.board.observe(now)
+        claim = self.board.claim(todo_id, now)
+        self._claims[todo_id] = claim
+        return claim
+
+    def verify(self, claim: Claim, now: float) -> bool:
+        """Re-read after the wait: True if this agent won (its heartbeats are then due from ``tick``)."""
+        if self._claims.get(claim.todo) is not claim:
+            return False
+        if not self.board.verify(claim, now):
+            del self._claims[claim.todo]
+            return False
+        self._beats[claim.todo] = now + self.board.config.heartbeat_interval
+        return True
+
+    def tick(self, now: float) -> list[Claim]:
+        """Observe others' claims, repair double claims, bump due heartbeats; returns the claims lost."""
+        self.board.observe(now)
+        self.repairs.check(now)
+        lost: list[Claim] = []
+        for todo_id, due in list(self._beats.items()):
+            if now < due:
+                continue
+            claim = self._claims[todo_id]
+            if self.board.heartbeat(claim, now):
+                self._beats[todo_id] = now + self.board.config.heartbeat_interval
+            else:
+                self._end(claim)
+                self.repairs.preempted(self.board.entry(todo_id), claim.verified_at is not None, now)
+                lost.append(claim)
+        return lost
+
+    def commit(self, claim: Claim, code: str | Change, now: float) -> TodoEntry:
+        """Commit ``code`` (text, or a :class:`Change` applying itself) on a held claim; returns the entry as now stored.
+
+        Raises :class:`NotHolder` (the claim is gone) or :class:`CommitFailed`
+        (nothing written, the claim is still held).
+        """
+        if self._claims.get(claim.todo) is not claim or claim.todo not in self._beats:
+            raise NotHolder(f"{self.board.agent} holds no verified claim on {claim.todo!r}")
+        try:
+            before = self.board.complete(claim, code, now)
+        except NotHolder:
+            self._end(claim)
+            self.repairs.preempted(self.board.entry(claim.todo), claim.verified_at is not None, now)
+            raise
+        self._end(claim)
+        self.repairs.completed(before, claim.attempt)
+        return self.board.entry(claim.todo)
+
+    def release(self, claim: Claim, reason: str, now: float) -> None:
+        """Give a claim back as pending (if still held); its next claim counts as a new attempt."""
+        if self._claims.get(claim.todo) is claim:
+            self._end(claim)
+            self.board.fail(claim, reason, now)
+
+    def _end(self, claim: Claim) -> None:
+        if self._claims.get(claim.todo) is claim:
+            del self._claims[claim.todo]
+            self._beats.pop(claim.todo, None)
+
+    # -- push style -------------------------------------------------------------
 
     def poll(self, now: float) -> Action:
         """Advance as far as possible at ``now`` and return what the driver must do."""
-        board = self.board
-        board.observe(now)
-        board.check_doubles(now)
+        lost = self.tick(now)
         if self.state is _State.VERIFYING:
-            assert self.claim is not None
-            if now < self.claim.verify_at:
-                return Sleep(self.claim.verify_at)
-            if board.verify(self.claim, now):
+            assert self.current is not None
+            if now < self.current.verify_at:
+                return Sleep(self.current.verify_at)
+            if self.verify(self.current, now):
                 self.state = _State.WORKING
-                self._next_heartbeat = now + board.config.heartbeat_interval
-                return StartWork(self.claim, board.entry(self.claim.todo))
+                return StartWork(self.current, self.board.entry(self.current.todo))
             self._idle()
         if self.state is _State.WORKING:
-            assert self.claim is not None
-            if now >= self._next_heartbeat:
-                if not board.heartbeat(self.claim, now):
-                    claim = self.claim
-                    self._idle()
-                    return CancelWork(claim)
-                self._next_heartbeat = now + board.config.heartbeat_interval
-            return Sleep(self._next_heartbeat)
+            assert self.current is not None
+            if any(c is self.current for c in lost):
+                claim = self.current
+                self._idle()
+                return CancelWork(claim)
+            return Sleep(self._beats[self.current.todo])
         return self._look_for_work(now)
 
     def _look_for_work(self, now: float) -> Action:
         board = self.board
         if board.settled():
-            repair = board.repair_deadline()  # a lost double claim may still need its buffer repaired
+            repair = self.repairs.deadline()  # a lost double claim may still need its buffer repaired
             return Finished() if repair is None else Sleep(repair)
         if now < board.pause_until:
             return Sleep(board.pause_until)
@@ -128,13 +215,14 @@ class ClaimLoop:
             if chosen is None:
                 break
             try:
-                self.claim = board.claim(chosen.id, now)
+                self.current = self.claim(chosen.id, now)
             except NotClaimable:
                 candidates = [c for c in candidates if c.id != chosen.id]
                 continue
             self.state = _State.VERIFYING
-            return Sleep(self.claim.verify_at)
-        return Sleep(board.next_deadline(now))
+            return Sleep(self.current.verify_at)
+        times = [t for t in (board.next_deadline(now), self.repairs.deadline(), *self._beats.values()) if t is not None]
+        return Sleep(min(times, default=None))
 
     def synced(self) -> None:
         """The driver completed the sync asked for by :class:`Sync`."""
@@ -142,24 +230,24 @@ class ClaimLoop:
 
     def finished(self, claim: Claim, code: str | Change, now: float) -> bool:
         """The work on ``claim`` produced ``code``: commit it. False if the claim was lost first."""
-        if self.state is not _State.WORKING or self.claim is not claim:
+        if self.state is not _State.WORKING or self.current is not claim:
             return False
         self._idle()
         try:
-            self.board.complete(claim, code, now)
+            self.commit(claim, code, now)
         except NotHolder:
             return False
         except CommitFailed as exc:
-            self.board.fail(claim, str(exc), now)  # the next claim is a fresh attempt
+            self.release(claim, str(exc), now)  # the next claim is a fresh attempt
             return False
         return True
 
     def failed(self, claim: Claim, reason: str, now: float) -> None:
         """The work on ``claim`` failed: hand the TODO back (its next claim is a new attempt)."""
-        if self.state is _State.WORKING and self.claim is claim:
+        if self.state is _State.WORKING and self.current is claim:
             self._idle()
-            self.board.fail(claim, reason, now)
+            self.release(claim, reason, now)
 
     def _idle(self) -> None:
         self.state = _State.IDLE
-        self.claim = None
+        self.current = None

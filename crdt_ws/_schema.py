@@ -12,7 +12,7 @@ import time
 from enum import Enum
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ._errors import SchemaError
 
@@ -47,10 +47,64 @@ class TodoEntry(BaseModel):
     attempt: int = Field(default=0, description="How many times the TODO has been claimed.")
     result: str | None = Field(default=None, description="The committed implementation text.")
     verdict: str | None = Field(default=None, description="The judge's verdict on the committed code.")
+    lease_s: float | None = Field(
+        default=None,
+        description="The holder's lease in seconds, written with each claim; observers judge staleness by it "
+        "(None: the observer's own configured lease).",
+    )
+    done_by: str | None = Field(default=None, description="Agent whose completion the entry records (the winner).")
+    doubles: dict[str, str] = Field(
+        default_factory=dict,
+        description="Double claims: loser agent -> the winner its completion lost to. Stored as one key per loser, "
+        "`double.<loser>`, so flags two losers raise at once both survive the merge.",
+    )
+    repaired: dict[str, str] = Field(
+        default_factory=dict,
+        description="Repairs made for a double claim: loser agent -> the agent that put the winner's result back. "
+        "Stored as one key per loser, `repaired.<loser>`.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_flat_keys(cls, value: Any) -> Any:
+        # The document keeps one Map key per loser (concurrent sets of one key keep one
+        # writer); older replicas and other clients read and write exactly these keys.
+        if not isinstance(value, dict) or not any(isinstance(k, str) and k.startswith(_FLAT) for k in value):
+            return value
+        out: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {name: dict(value.get(name) or {}) for name in _FLAT_FIELDS.values()}
+        for key, item in value.items():
+            prefix = key.split(".", 1)[0] + "." if isinstance(key, str) and "." in key else None
+            if prefix in _FLAT_FIELDS and item is not None:
+                nested[_FLAT_FIELDS[prefix]][key[len(prefix) :]] = item
+            elif key not in _FLAT_FIELDS.values():
+                out[key] = item
+        return out | nested
 
     def to_doc(self) -> dict[str, Any]:
-        """Plain values for the document; ``None`` fields are stored too, so keys are stable."""
-        return self.model_dump(mode="json")
+        """Plain values for the document; ``None`` fields are stored too, so keys are stable.
+
+        ``doubles`` and ``repaired`` become their flat ``double.<agent>`` /
+        ``repaired.<agent>`` keys (see :func:`doc_keys`).
+        """
+        values = self.model_dump(mode="json")
+        for prefix, name in _FLAT_FIELDS.items():
+            values.update({prefix + agent: v for agent, v in values.pop(name).items()})
+        return values
+
+    @staticmethod
+    def doc_keys(changes: dict[str, Any]) -> list[str]:
+        """The document keys a set of field changes writes (a flat field: one key per agent given)."""
+        keys: list[str] = []
+        for name, value in changes.items():
+            prefix = next((p for p, n in _FLAT_FIELDS.items() if n == name), None)
+            keys += [prefix + agent for agent in value] if prefix is not None else [name]
+        return keys
+
+
+_FLAT_FIELDS = {"double.": "doubles", "repaired.": "repaired"}
+"""Dict fields of :class:`TodoEntry` stored as one document key per agent: prefix -> field."""
+_FLAT = tuple(_FLAT_FIELDS)
 
 
 class Event(BaseModel):

@@ -128,7 +128,7 @@ class Workspace:
             # Validate the merged entry first so a bad value never half-applies.
             merged = parse_model(TodoEntry, {**(entry.to_py() or {}), **changes}, f"update of TODO {todo_id!r}")
             values = merged.to_doc()
-            for key in changes:
+            for key in TodoEntry.doc_keys(changes):
                 entry[key] = values[key]
         return self.todo(todo_id)
 

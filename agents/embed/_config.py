@@ -30,7 +30,12 @@ class EmbedConfig(BaseModel):
         default_factory=ClaimConfig,
         description="Claim protocol timing (heartbeat interval, lease, verify wait); use the room's own values.",
     )
-    connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for the first sync with the relay.")
+    connect_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds to wait for the first sync with the relay, and for the sync round trips a claim needs "
+        "before it is written and before it is verified (a session that cannot reach the relay wins no claim).",
+    )
     check_write_access: bool = Field(
         default=True,
         description="Implementers only: after connecting, check that the relay keeps this agent's writes (a "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +63,6 @@ class Committed:
 @dataclass
 class _Held:
     claim: Claim
-    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     lost: str | None = None
 
 

@@ -1,13 +1,20 @@
 """An embedded session: another agent system's replica of one workspace room.
 
 A :class:`Session` owns one ``Workspace`` replica linked to the relay, a
-:class:`claim_protocol.ClaimBoard` for its claims and three small background
-tasks: sync round-trip probes (they size the claim's verify wait), a watcher
-that samples other agents' heartbeats on this agent's clock (so stale claims
-can be reclaimed) and one heartbeat task per held claim.  Everything an
-agent does goes through the same code paths as our own implementers: the
-claim protocol for claims, ``merge.extract`` + ``merge.commit_to_text`` for
-commits, ``agents.roles.build_context`` for prompts.
+:class:`claim_protocol.ClaimLoop` holding its claims (the same driver our
+implementers' ``Claimer`` runs, used pull-style) and two small background
+tasks: sync round-trip probes (they size the claim's verify wait) and a
+ticker that samples other agents' heartbeats on this agent's clock (so stale
+claims can be reclaimed), bumps the heartbeats of every held claim and
+repairs double claims.  Everything an agent does goes through the same code
+paths as our own implementers: the claim protocol for claims,
+``merge.extract`` + ``merge.commit_to_text`` for commits,
+``agents.roles.build_context`` for prompts.
+
+A claim is only won through the relay: the sync round trip before the claim
+and the one before the verify must succeed (within ``connect_timeout``),
+otherwise the claim is handed back and :class:`ClaimLost` raised.  A replica
+cut off from the relay would otherwise verify against itself and win.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 import claim_protocol
-from claim_protocol import ClaimBoard, ClaimStats
+from claim_protocol import Claim, ClaimBoard, ClaimLoop, ClaimStats
 from crdt_ws import (
     Change,
     Event,
@@ -35,7 +42,7 @@ from crdt_ws import (
     Workspace,
     WorkspaceError,
 )
-from merge import ExtractError, Extraction, MergeError, commit_to_text, extract
+from merge import ExtractError, MergeError, extract
 
 from agents.roles import SYSTEM_PROMPT, Implementation, build_context, is_over, phase_of
 
@@ -55,6 +62,9 @@ from ._errors import (
 
 __all__ = ["Session", "connect"]
 
+_OFFLINE_RETRY_S = 0.05
+"""How often a session cut off from the relay tries a sync round trip again before claiming or verifying."""
+
 
 
 class Session:
@@ -64,7 +74,8 @@ class Session:
         self.config = config
         self.agent_id = config.agent_id
         self.workspace = Workspace(config.agent_id)
-        self.board = ClaimBoard(self.workspace, config.claim)
+        self.loop = ClaimLoop(ClaimBoard(self.workspace, config.claim))
+        self.board = self.loop.board
         self._read_only: str | None = "opened as an observer" if config.role == "observer" else None
         self._claims: dict[str, _Held] = {}
         self._connection: WebsocketConnection | None = None
@@ -92,7 +103,7 @@ class Session:
             self._tg = await self._stack.enter_async_context(anyio.create_task_group())
             self._stack.callback(self._tg.cancel_scope.cancel)
             self._tg.start_soon(self._probe_forever)
-            self._tg.start_soon(self._watch_claims)
+            self._tg.start_soon(self._tick_forever)
             self._present(None)
         except BaseException:
             await self._stack.aclose()
@@ -106,7 +117,7 @@ class Session:
             for todo_id in list(self._claims):
                 # Hand unfinished work back now: others need not wait for the lease to run out.
                 await self.release(todo_id, "session closed")
-            self.board.close()
+            self.loop.close()
         await self._stack.aclose()
 
     async def _check_write_access(self) -> None:
@@ -146,6 +157,11 @@ class Session:
     def stats(self) -> ClaimStats:
         """This session's claim counters (claims, wins, losses, completions...)."""
         return self.board.stats
+
+    @property
+    def holding(self) -> list[str]:
+        """Ids of the TODOs this session holds a live claim on (claimed, not yet committed, released or lost)."""
+        return sorted(todo_id for todo_id, held in self._claims.items() if held.lost is None)
 
     def meta(self) -> dict[str, Any]:
         """The room's ``meta`` map (run id, task id, spec, outline, plan, phase...)."""
@@ -262,18 +278,20 @@ class Session:
         held = self._claims.get(todo_id)
         if held is not None and held.lost is None:
             return ClaimHandle(self, entry, held)
-        if self.config.claim.sync_before_claim:
-            await self._probe()  # claim on a fresh view
-        now = anyio.current_time()
-        self.board.observe(now)
+        if self.config.claim.sync_before_claim and not await self._linked():
+            raise NotClaimable(f"{self.agent_id} cannot claim {todo_id!r}: {self._cut_off()}")
         try:
-            claim = self.board.claim(todo_id, now)
+            claim = self.loop.claim(todo_id, anyio.current_time())
         except claim_protocol.NotClaimable as exc:
             raise NotClaimable(str(exc)) from exc
         await anyio.sleep(max(0.0, claim.verify_at - anyio.current_time()))
-        await self._probe()  # a barrier: every claim that reached the relay before ours is applied here now
+        # A barrier: every claim that reached the relay before ours is applied here now.
+        # Without it this replica only knows its own claim, and would win it.
+        if not await self._linked():
+            self.loop.release(claim, "could not verify the claim through the relay", anyio.current_time())
+            raise ClaimLost(f"{self.agent_id} could not verify its claim on {todo_id!r}: {self._cut_off()}; not claimed")
         try:
-            won = self.board.verify(claim, anyio.current_time())
+            won = self.loop.verify(claim, anyio.current_time())
         except claim_protocol.ClaimError as exc:
             raise NotClaimable(str(exc)) from exc
         if not won:
@@ -284,7 +302,6 @@ class Session:
             )
         held = _Held(claim)
         self._claims[todo_id] = held
-        self._tg.start_soon(self._heartbeat, held)
         entry = self.board.entry(todo_id)
         self._present(entry)
         return ClaimHandle(self, entry, held)
@@ -305,7 +322,7 @@ class Session:
             raise CodeRejected(f"code for TODO {todo_id!r} rejected, nothing written: {exc}{code_defines(code)}") from exc
         try:
             # The extraction carries the imports and helpers written next to the function.
-            self.board.complete(held.claim, Implementation(extraction), anyio.current_time())
+            done = self.loop.commit(held.claim, Implementation(extraction), anyio.current_time())
         except claim_protocol.NotHolder as exc:
             self._drop(todo_id, held, f"lost before the commit: {exc}")
             raise ClaimLost(f"{self.agent_id} no longer holds {todo_id!r}; the code was not committed") from exc
@@ -313,7 +330,6 @@ class Session:
             raise CodeRejected(f"code for TODO {todo_id!r} cannot be merged, nothing written: {exc.__cause__ or exc}") from exc
         self._drop(todo_id, held, None)
         self._present(None)
-        done = self.board.entry(todo_id)
         return Committed(todo_id=todo_id, file=done.file, symbol=done.symbol, code=done.result or "")
 
     async def release(self, todo_id: str, reason: str = "released") -> None:
@@ -321,7 +337,7 @@ class Session:
         self._require_write("release")
         held = self._holding(todo_id, allow_lost=True)
         if held.lost is None:
-            self.board.fail(held.claim, reason, anyio.current_time())
+            self.loop.release(held.claim, reason, anyio.current_time())
         self._drop(todo_id, held, held.lost)
         self._present(None)
 
@@ -343,46 +359,52 @@ class Session:
 
     def _drop(self, todo_id: str, held: _Held, lost: str | None) -> None:
         held.lost = held.lost or lost
-        held.scope.cancel()
         if self._claims.get(todo_id) is held:
             del self._claims[todo_id]
 
-    async def _heartbeat(self, held: _Held) -> None:
-        with held.scope:
-            while True:
-                await anyio.sleep(self.config.claim.heartbeat_interval)
-                try:
-                    alive = self.board.heartbeat(held.claim, anyio.current_time())
-                except claim_protocol.ClaimError as exc:
-                    held.lost = str(exc)
-                    return
-                if not alive:
-                    entry = self.board.entry(held.claim.todo)
-                    held.lost = f"taken over by {entry.assignee!r} (status {entry.status.value})"
-                    return
-
-    async def _watch_claims(self) -> None:
-        # Sampling others' heartbeats on this clock is what makes a dead holder's claim stale.
+    async def _tick_forever(self) -> None:
+        # Sampling others' heartbeats on this clock is what makes a dead holder's claim stale;
+        # the same tick keeps every claim this session holds alive.
         while True:
-            now = anyio.current_time()
             try:
-                self.board.observe(now)
-                if not self.read_only:
-                    self.board.check_doubles(now)
+                lost = self.loop.tick(anyio.current_time())
             except (claim_protocol.ClaimError, MergeError, WorkspaceError):
-                pass  # a malformed entry mid-sync: the next round sees the fixed one
+                lost = []  # a malformed entry mid-sync: the next round sees the fixed one
+            for claim in lost:
+                self._lost(claim)
             await anyio.sleep(self.config.claim.heartbeat_interval / 2)
 
-    async def _probe(self) -> None:
+    def _lost(self, claim: Claim) -> None:
+        held = self._claims.get(claim.todo)
+        if held is not None and held.claim is claim:
+            entry = self.board.entry(claim.todo)
+            held.lost = f"taken over by {entry.assignee!r} (status {entry.status.value})"
+
+    async def _linked(self) -> bool:
+        """A sync round trip through the relay, retried until it succeeds or ``connect_timeout`` runs out."""
         if self._connection is None:
-            return
+            return False
+        with anyio.move_on_after(self.config.connect_timeout):
+            while not await self._probe():
+                await anyio.sleep(_OFFLINE_RETRY_S)
+            return True
+        return False
+
+    def _cut_off(self) -> str:
+        return f"no sync round trip with the relay at {self.config.url} within {self.config.connect_timeout:g}s (link down?)"
+
+    async def _probe(self) -> bool:
+        """One sync round trip feeding the estimator; False if the relay did not answer."""
+        if self._connection is None:
+            return False
         try:
-            rtt = await self._connection.round_trip()
+            rtt = await self._connection.round_trip(timeout=min(5.0, self.config.connect_timeout))
         except TransportError:
-            return  # disconnected: the estimate keeps its last value
+            return False  # disconnected: the estimate keeps its last value
         self.board.estimator.record(rtt)
         if self._tg is not None and not self.read_only:
             self.board.estimator.publish(self.workspace)  # the run's results report every agent's sync bound
+        return True
 
     async def _probe_forever(self) -> None:
         while True:

@@ -21,6 +21,7 @@ from claim_protocol import ClaimError
 from crdt_ws import WorkspaceError
 from merge import MergeError
 
+from ._config import McpConfig
 from ._server import serve_stdio
 
 __all__ = ["app", "main", "EXIT_CODES"]
@@ -43,12 +44,15 @@ def main(
     lease: Annotated[float, typer.Option(help="Claim lease in seconds (the room's value).")] = 2.0,
     heartbeat: Annotated[float, typer.Option(help="Heartbeat interval in seconds while a claim is held.")] = 0.5,
     connect_timeout: Annotated[float, typer.Option(help="Seconds to wait for the relay before giving up.")] = 10.0,
+    claim_idle: Annotated[
+        float, typer.Option(help="Seconds without a tool call after which this client's claims are released for others.")
+    ] = 120.0,
 ) -> None:
     """Join ROOM at URL and serve its TODOs as MCP tools over stdin/stdout."""
     # stdout carries the MCP protocol: everything else goes to stderr.
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     try:
-        config = EmbedConfig.model_validate(
+        session = EmbedConfig.model_validate(
             {
                 "url": url,
                 "room": room,
@@ -59,6 +63,7 @@ def main(
                 "connect_timeout": connect_timeout,
             }
         )
+        config = McpConfig(session=session, claim_idle_s=claim_idle)
     except ValidationError as exc:
         typer.echo(f"error: bad option: {exc.errors()[0]['msg']}", err=True)
         raise typer.Exit(2) from None

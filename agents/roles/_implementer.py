@@ -402,5 +402,4 @@ def _extract_against(reply: str, symbol: str, outline: str) -> Extraction:
 
 
 def _done_by(entry: TodoEntry) -> str | None:
-    value = (entry.model_extra or {}).get("done_by")
-    return str(value) if value else None
+    return entry.done_by or None

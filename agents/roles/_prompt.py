@@ -104,5 +104,4 @@ def build_context(
 
 
 def _done_by(entry: TodoEntry) -> str:
-    value = (entry.model_extra or {}).get("done_by")
-    return str(value) if value else "another agent"
+    return entry.done_by or "another agent"

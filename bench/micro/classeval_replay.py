@@ -206,9 +206,9 @@ def table(recordings: Iterable[str], out: Path) -> str:
             # The implement phase ends at the last final commit: without the judge's last verdicts, whose time
             # follows the machine's load more than the schedule.
             implement = [
-                s_i / r_i
+                base / mine
                 for k, r in trials.items()
-                if k in serial and (s_i := serial[k].implement_s) is not None and (r_i := r.implement_s) is not None and r_i > 0
+                if k in serial and (base := serial[k].implement_s) is not None and (mine := r.implement_s) is not None and mine > 0
             ]
             implement_speedup = "1.00" if mode == "serial" else f"{statistics.median(implement):.2f}×" if implement else "-"
             if mode == "serial" or not ratios:

@@ -137,8 +137,13 @@ class SimResult:
 
     def undetected_doubles(self) -> list[tuple[str, str, int]]:
         """Verified claims of live agents that neither won nor noticed they lost."""
-        noticed = {(e["agent"], e["todo"], e["data"]["attempt"]) for e in self.events if e["type"] in ("preempted", "double_claim")}
-        final = {t.id: (t.model_extra or {}).get("done_by") for t in self.todos()}
+        noticed = {
+            (e["agent"], e["todo"], attempt)
+            for e in self.events
+            if e["type"] in ("preempted", "double_claim")
+            for attempt in [e["data"]["attempt"], *e["data"].get("attempts", [])]
+        }
+        final = {t.id: t.done_by for t in self.todos()}
         out = []
         for e in self.by_type("verify"):
             key = (e["agent"], e["todo"], e["data"]["attempt"])
@@ -245,7 +250,7 @@ class _Agent:
         done_at = self.net.now + self.rng.uniform(low, high)
 
         def done() -> None:
-            if self.alive and self.loop.claim is claim:
+            if self.alive and self.loop.current is claim:
                 method = self.board.entry(claim.todo).symbol.split(".")[-1]
                 self.loop.finished(claim, code_for(method, self.name), self.net.now)
                 self.poll()

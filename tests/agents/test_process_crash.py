@@ -78,7 +78,7 @@ async def test_a_killed_implementer_process_is_reclaimed_and_the_run_finishes(su
     lost = streaming[0].id
     expired = [e for e in events if e.type == "expire" and e.todo == lost]
     assert expired and expired[0].data["holder"] == "victim"
-    assert todos[lost].model_extra is not None and todos[lost].model_extra["done_by"] == "survivor"
+    assert todos[lost].done_by == "survivor"
     tree = parse_python(source)
     names = [n.name for c in tree.body if isinstance(c, ast.ClassDef) for n in c.body if isinstance(n, ast.FunctionDef)]
     assert len(names) == len(set(names)), "no duplicate definitions after the crash"

@@ -205,3 +205,30 @@ def test_restore_regions_drops_a_half_streamed_second_copy() -> None:
     ws.add_todo(TodoEntry(id="f", file="a.py", symbol="A.f", status=TodoStatus.DONE, result=result))
     assert restore_regions(ws) == ["f"]
     assert ws.read("a.py") == "class A:\n" + result + "\n    def g(self):\n        pass\n"
+
+
+def test_protocol_fields_are_typed_and_two_losers_flags_both_survive() -> None:
+    """``doubles``/``repaired`` live under one document key per agent: concurrent flags of two losers both stay.
+
+    (One dict-valued key would keep only one writer's value: concurrent sets of a
+    Map key converge to a single winner.)  An entry written in the old layout by
+    a plain Map reads back typed.
+    """
+    from pycrdt import Map
+
+    a, b = pair()
+    seed_todos(a, 1)
+    sync(a, b)
+    a.update_todo("t0", doubles={"a": "w"})
+    b.update_todo("t0", doubles={"b": "w"})
+    sync(a, b)
+    assert a.todo("t0").doubles == b.todo("t0").doubles == {"a": "w", "b": "w"}
+    raw = a.todos_raw()["t0"]
+    assert raw["double.a"] == raw["double.b"] == "w" and "doubles" not in raw
+
+    with a.transaction():
+        a.todos["old"] = Map({"id": "old", "file": "m.py", "symbol": "A.f", "status": "done", "done_by": "x",
+                              "lease_s": 1.5, "double.y": "x", "repaired.y": "x", "seen": ["z"]})  # fmt: skip
+    old = a.todo("old")
+    assert (old.done_by, old.lease_s, old.doubles, old.repaired) == ("x", 1.5, {"y": "x"}, {"y": "x"})
+    assert old.model_extra == {"seen": ["z"]}  # other extra keys are kept as before

@@ -63,7 +63,7 @@ async def test_a_killed_agent_is_reclaimed_within_lease_and_a_heartbeat(moment: 
                     await wait_for(lambda: observer.todo("t0").heartbeat >= 2)
                 else:
                     assert not events_of(observer, "verify", "victim")
-                lease_s = float((observer.todo("t0").model_extra or {})["lease_s"])
+                lease_s = float(observer.todo("t0").lease_s or 0.0)
 
                 async def work(entry: TodoEntry) -> str:
                     return code_for(entry.symbol, "survivor")
@@ -81,7 +81,7 @@ async def test_a_killed_agent_is_reclaimed_within_lease_and_a_heartbeat(moment: 
                 victim.kill()
                 victim.wait()
     entry = observer.todo("t0")
-    assert (entry.model_extra or {})["done_by"] == "survivor" and entry.attempt == 2
+    assert entry.done_by == "survivor" and entry.attempt == 2
     assert observer.read("jobs.py").count("def job0") == 1 and "'survivor'" in observer.read("jobs.py")
     expire = events_of(observer, "expire", "survivor")[0]
     assert expire.data["holder"] == "victim"

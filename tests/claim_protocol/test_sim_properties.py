@@ -92,7 +92,7 @@ def test_partitions_and_crashes_end_with_one_winner_per_todo(
     assert_clean_outcome(result)
     assert result.undetected_doubles() == [], "an agent proceeded on a TODO it lost without noticing"
     for entry in result.todos():  # the recorded winner is the agent whose code is in the buffer
-        done_by = (entry.model_extra or {}).get("done_by")
+        done_by = entry.done_by
         assert entry.result is not None and repr(done_by) in entry.result
 
 

@@ -44,6 +44,6 @@ async def test_the_example_agent_implements_a_whole_task_alone(suite: Suite, jud
         todos = room.outliner.list_todos()
     assert agent.returncode == 0, err
     assert "example joined example-room (read-write)" in out and "model: scripted (offline" in out
-    assert all(t.status == TodoStatus.DONE and (t.model_extra or {}).get("done_by") == "example" for t in todos)
+    assert all(t.status == TodoStatus.DONE and t.done_by == "example" for t in todos)
     assert f"example done: {len(todos)} commits; run phase finished" in out
     assert (await judge.score(source, hidden)).passed

@@ -87,7 +87,7 @@ async def test_an_mcp_client_claims_reads_context_commits_and_sees_clear_errors(
             while room.outliner.todo(target["id"]).status != TodoStatus.DONE:
                 await anyio.sleep(0.01)
         entry = room.outliner.todo(target["id"])
-        assert (entry.model_extra or {}).get("done_by") == "mcp-agent"
+        assert entry.done_by == "mcp-agent"
         assert entry.result is not None and entry.result.strip() in room.outliner.read(entry.file)
         assert entry.result.strip() == committed["committed"].strip()
         source = data(await client.call_tool("read_file", {"path": entry.file}))

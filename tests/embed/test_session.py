@@ -94,7 +94,7 @@ async def test_an_external_agent_completes_todos_beside_our_implementer(suite: S
                     await JudgeAgent(judge_ws, judge, JudgeConfig(pyright=False)).run()
             source = room.outliner.read(task.file)
             todos = room.outliner.list_todos()
-    done_by = Counter(str((t.model_extra or {}).get("done_by")) for t in todos)
+    done_by = Counter(str(t.done_by) for t in todos)
     assert all(t.status == TodoStatus.DONE for t in todos), [(t.id, t.status) for t in todos]
     assert done_by["external"] >= 1 and done_by["implementer-0"] >= 1, done_by
     assert set(external_done) <= {t.id for t in todos} and len(external_done) >= done_by["external"]

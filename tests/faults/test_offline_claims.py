@@ -18,7 +18,7 @@ import pytest
 from pycrdt import Doc
 
 from agents.roles._stream import reset_to_stub
-from claim_protocol import ClaimBoard, Claimer, ClaimConfig
+from claim_protocol import ClaimBoard, Claimer, ClaimConfig, ClaimLoop
 from crdt_ws import Relay, RelayConfig, TodoEntry, WebsocketConfig, WebsocketTransport, Workspace, parse_python
 
 
@@ -95,8 +95,8 @@ def test_a_reclaimer_that_loses_to_an_in_flight_completion_puts_the_winners_code
     reclaimer.doc.apply_update(holder.doc.get_update())
 
     first.complete(claim, '    def f(self):\n        """Doc."""\n        return 42\n', 1.0)
-    second = ClaimBoard(reclaimer, config)
-    second.observe(0.5)
+    second = ClaimLoop(ClaimBoard(reclaimer, config))  # the repair is the loop's (claim_protocol._repair)
+    second.board.observe(0.5)
     reclaim = second.claim("t", 1.5)  # stale: silent for the lease on the reclaimer's clock
     assert reclaim.reclaimed_from == "holder" and second.verify(reclaim, 1.6)
     assert reset_to_stub(reclaimer, reclaimer.todo("t")) is not None
@@ -107,6 +107,6 @@ def test_a_reclaimer_that_loses_to_an_in_flight_completion_puts_the_winners_code
     holder.doc.apply_update(reclaimer.doc.get_update())
     with pytest.raises(SyntaxError):
         parse_python(reclaimer.read("m.py"))  # what the merge alone leaves
-    assert not second.heartbeat(reclaim, 1.7)
+    assert second.tick(1.8) == [reclaim]  # the heartbeat finds the claim lost
     assert reclaimer.read("m.py") == 'class A:\n    def f(self):\n        """Doc."""\n        return 42\n'
     assert [e.type for e in reclaimer.read_events()][-2:] == ["preempted", "repair"]

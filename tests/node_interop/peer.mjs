@@ -12,6 +12,8 @@
 //   {"cmd": "insert", "path", "index", "text"}          index in UTF-16 code units (Yjs's unit)
 //   {"cmd": "create", "path", "text"}                    a new Y.Text in `files`
 //   {"cmd": "read"}                                      every file as a string
+//   {"cmd": "todos"}                                     the `todos` map as plain JSON
+//   {"cmd": "set_todo", "todo", "key", "value"}         one key of one TODO's Y.Map
 // Everything that happens is reported, never decided here: the Python test judges.
 
 import readline from 'node:readline'
@@ -96,6 +98,15 @@ const commands = {
   },
   read () {
     return { ok: true, files: readFiles() }
+  },
+  todos () {
+    return { ok: true, todos: doc.getMap('todos').toJSON() }
+  },
+  set_todo ({ todo, key, value }) {
+    const entry = doc.getMap('todos').get(todo)
+    if (!(entry instanceof Y.Map)) return { ok: false, error: `no TODO ${todo}` }
+    doc.transact(() => entry.set(key, value), 'node-peer')
+    return { ok: true }
   },
 }
 

@@ -126,3 +126,45 @@ async def test_read_only_token_sees_but_cannot_write(node_peer: Callable[..., An
                 assert ws.read("view.py") == "x = 'ü'\ny = 'ø'\n"
                 room_stats = relay.room(room)
                 assert room_stats is not None and room_stats.stats["dropped_readonly"] >= 1
+
+
+async def test_claim_protocol_fields_keep_their_document_keys_for_other_clients(node_peer: Callable[..., Any]) -> None:
+    """Typed ``TodoEntry`` fields (done_by, lease_s, doubles, repaired) are the same flat keys a Yjs client sees.
+
+    A Node client reads what the claim protocol writes, and what it writes
+    itself in the old layout (``double.<agent>``, ``repaired.<agent>``) reads
+    back as typed fields; old documents need no migration.
+    """
+    from claim_protocol import ClaimBoard, ClaimConfig
+    from crdt_ws import TodoEntry
+
+    room = "interop-todo-fields"
+    async with Relay(relay_config()) as relay:
+        ws = Workspace("py-agent")
+        transport = WebsocketTransport(WebsocketConfig(url=relay.url, room=room, token=TOKEN))  # type: ignore[arg-type]
+        async with transport.connect(ws):
+            ws.create_file("jobs.py", "class Jobs:\n    def job(self):\n        pass\n")
+            ws.add_todo(TodoEntry(id="t", file="jobs.py", symbol="Jobs.job"))
+            board = ClaimBoard(ws, ClaimConfig(min_wait=0.01, max_wait=0.01))
+            claim = board.claim("t", 0.0)
+            assert board.verify(claim, 1.0)
+            board.complete(claim, "    def job(self):\n        return 'é'\n", 1.0)
+            ws.update_todo("t", doubles={"ghost": "py-agent"})
+            async with node_peer(relay.url, room, TOKEN) as peer:
+                await peer.wait_event("synced")
+                with anyio.fail_after(5):
+                    while (todos := (await peer.request("todos"))["todos"]).get("t", {}).get("status") != "done":
+                        await anyio.sleep(0.01)
+                seen = todos["t"]
+                assert seen["done_by"] == "py-agent" and seen["double.ghost"] == "py-agent" and seen["lease_s"] > 0
+                assert "doubles" not in seen and "repaired" not in seen, "typed fields must not add keys"
+                # The Node client writes the old layout; Python reads typed fields.
+                assert (await peer.request("set_todo", todo="t", key="repaired.ghost", value="node-peer"))["ok"]
+                assert (await peer.request("set_todo", todo="t", key="double.other", value="py-agent"))["ok"]
+                with anyio.fail_after(5):
+                    while "other" not in ws.todo("t").doubles or "ghost" not in ws.todo("t").repaired:
+                        await anyio.sleep(0.01)
+                entry = ws.todo("t")
+                assert entry.doubles == {"ghost": "py-agent", "other": "py-agent"} and entry.repaired == {"ghost": "node-peer"}
+                assert entry.done_by == "py-agent" and not {k for k in entry.model_extra or {} if "." in k}
+            board.close()

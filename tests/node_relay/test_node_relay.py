@@ -82,7 +82,7 @@ async def test_an_embedded_agent_works_through_the_node_server(suite: Suite, nod
                 with anyio.fail_after(5):
                     while outliner.todo(todo.id).status != TodoStatus.DONE:
                         await anyio.sleep(0.01)
-                assert (outliner.todo(todo.id).model_extra or {}).get("done_by") == "ext"
+                assert outliner.todo(todo.id).done_by == "ext"
                 # Awareness crosses the Node server too (the viewer's cursors).
                 with anyio.fail_after(5):
                     while not any(p.agent == "ext" for p in outliner.presences().values()):
