@@ -13,12 +13,27 @@ file cannot be read back); up to ``concurrency`` trials at once, in this process
 or as Ray actors (``bench._executor``), after a provider preflight, stopping
 with :class:`RunAborted` after too many error trials in a row.  Suites live in :mod:`bench.suites`; statistics and
 reports over results files in :mod:`bench.report`.
+
+Errors: one root, :class:`BenchError`; the areas' trees (drawn in their own
+docstrings) hang under it::
+
+    BenchError
+    ├── SuiteError       bench.suites: unknown suite/task, data missing, bad task format
+    ├── ReportError      bench.report: results files, statistics, rendering
+    ├── FaultError       bench.faults: the fault-injection harness
+    ├── ResumeError      a results file that cannot be read back to resume
+    ├── RunAborted       too many error trials in a row
+    ├── UnisolatedJudge  the judge would run without its sandbox and that was not allowed
+    ├── ExecutorError    the trial executor (Ray) cannot start
+    └── BenchmarkError, RelayProcessError, NodeRelayError   bench.micro scripts
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from ._errors import BenchError  # a leaf package: cheap, and every error caught as BenchError needs it
 
 if TYPE_CHECKING:
     from ._metrics import TrialResult, critical_path_bound, optimal_makespan
@@ -48,17 +63,5 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Crash",
-    "ResumeError",
-    "RunAborted",
-    "RunConfig",
-    "TrialConfig",
-    "TrialResult",
-    "comparison_table",
-    "critical_path_bound",
-    "optimal_makespan",
-    "run_suite",
     "run_trial",
-    "task_inputs",
-    "trial_order",
 ]

@@ -1,4 +1,10 @@
-"""The ``crdt-bench`` command line: each command builds a config and calls the library."""
+"""The ``crdt-bench`` command line: each command builds a config and calls the library.
+
+This is the boundary: environment variables are read here (typer ``envvar``
+options and the few ``os.environ`` reads below) and flow into the library in
+configs; an error from any package's root that escapes a command becomes one
+line on stderr and that root's exit code (:mod:`bench._exit`), never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,16 @@ from crdt_ws import Relay, RelayConfig
 
 from ._demo import DemoConfig, run_demo
 from ._relay_cmd import READ_TOKEN_FILE_HELP, TOKEN_FILE_HELP, report_unflushed, tokens_from, relay
+from ._exit import run_mapped
 from .report._cli import report_command
 from .suites import data_app
 
 app = typer.Typer(help="Run many coding agents on one shared CRDT document, and measure it.", no_args_is_help=True)
+
+
+def main(args: list[str] | None = None) -> None:
+    """:data:`app` with every package root mapped to one line and an exit code (see :mod:`bench._exit`)."""
+    run_mapped(lambda: app(args=args, prog_name="crdt-bench"))
 
 
 def _version(value: bool) -> None:
@@ -41,16 +53,14 @@ def _main(
 @app.command()
 def tasks(
     suite: Annotated[str, typer.Option(help="Suite: bundled, classeval, humaneval, or a directory of tasks.")] = "bundled",
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="ClassEval data directory (default: $CLASSEVAL_DATA).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="CLASSEVAL_DATA", help="ClassEval data directory (default: $CLASSEVAL_DATA).")] = None,
 ) -> None:
     """List a suite's tasks: id, TODOs, the coupling its author expects, the best schedule, title."""
     from ._tasks import task_lines
     from .suites import SuiteError
 
-    if data_dir is not None:
-        os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())
     try:
-        for line in task_lines(suite):
+        for line in task_lines(suite, data_dir.resolve() if data_dir else None):
             typer.echo(line)
     except SuiteError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -147,7 +157,7 @@ def run(
     relay_url: Annotated[
         str | None, typer.Option(help="websocket: use this running relay (ours or Node's y-websocket server) instead of starting one.")
     ] = None,
-    relay_token: Annotated[str | None, typer.Option(help="Token for --relay-url (default: $CRDT_WS_TOKEN).")] = None,
+    relay_token: Annotated[str | None, typer.Option(envvar="CRDT_WS_TOKEN", help="Token for --relay-url (default: $CRDT_WS_TOKEN).")] = None,
     priority: Annotated[str, typer.Option(help="unblocking or fifo.")] = "unblocking",
     objective: Annotated[str, typer.Option(help="What auto optimises: time or tokens.")] = "time",
     drafts: Annotated[int, typer.Option(help="k-way speculative drafts per claim.")] = 1,
@@ -209,13 +219,10 @@ def run(
     from ._run import RunConfig
     from ._session import run_command
 
-    if suite == "projects":
-        from .suites import ProjectsSuite, register_suite
-
-        projects_dir = data_dir or os.environ.get("PROJECTS_DATA") or None
-        register_suite("projects", lambda: ProjectsSuite(data_dir=projects_dir))
-    elif data_dir is not None:
-        os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())  # read by the classeval suite and the replay provider
+    # The environment is read here, at the boundary, and flows on in the config (to Ray workers too).
+    env_dir = os.environ.get("PROJECTS_DATA" if suite == "projects" else "CLASSEVAL_DATA")
+    resolved_dir = (data_dir or (Path(env_dir) if env_dir else None))
+    resolved_dir = resolved_dir.resolve() if resolved_dir is not None else None
 
     repairs = max_repairs
     if repairs is None and model.split(":")[0] == "replay":
@@ -227,6 +234,7 @@ def run(
             {
                 "suite": suite,
                 "tasks": task or None,
+                "data_dir": resolved_dir,
                 "modes": mode or ["serial", "parallel", "auto"],
                 "runs": runs,
                 "seed": seed,
@@ -261,7 +269,7 @@ def run(
         )
     except ValidationError as exc:
         raise typer.BadParameter(_first_error(exc)) from exc
-    token = relay_token or os.environ.get("CRDT_WS_TOKEN")
+    token = relay_token
     code = run_command(
         config, dry_run=dry_run, echo=typer.echo, err=lambda line: typer.echo(line, err=True), live=sys.stdout.isatty(),
         watch=(relay_url, token) if watch else None,
@@ -279,7 +287,7 @@ def _first_error(exc: Any) -> str:
 def plan(
     task: Annotated[str, typer.Option(help="Task id, e.g. calculator or ClassEval_0.")],
     suite: Annotated[str, typer.Option(help="Suite: bundled, classeval, humaneval, or a directory of tasks.")] = "bundled",
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="ClassEval data directory (default: $CLASSEVAL_DATA).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="CLASSEVAL_DATA", help="ClassEval data directory (default: $CLASSEVAL_DATA).")] = None,
     agents: Annotated[int, typer.Option(min=1, help="Parallelism cap P.")] = 4,
     objective: Annotated[str, typer.Option(help="What auto minimises: time or tokens.")] = "time",
     classifier: Annotated[str, typer.Option(help="Coupling classifier (registry name).")] = "static",
@@ -294,12 +302,10 @@ def plan(
 
     if objective not in ("time", "tokens"):
         raise typer.BadParameter(f"objective must be time or tokens, not {objective!r}", param_hint="--objective")
-    if data_dir is not None:
-        os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())
     try:
         decision = DecisionConfig() if max_repairs > 0 else DecisionConfig(repair_rounds=None)
         chosen: Literal["time", "tokens"] = "time" if objective == "time" else "tokens"
-        typer.echo(render_plan(suite, task, agents=agents, objective=chosen, classifier=classifier, decision=decision))
+        typer.echo(render_plan(suite, task, agents=agents, objective=chosen, classifier=classifier, decision=decision, data_dir=data_dir.resolve() if data_dir else None))
     except (SuiteError, CouplingError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -313,12 +319,17 @@ def implement(
     token: Annotated[str | None, typer.Option(help="Read-write token.", envvar="CRDT_WS_TOKEN")] = None,
     model: Annotated[str, typer.Option(help="Model short name (scripted answers from --suite's references).")] = "scripted",
     suite: Annotated[str, typer.Option(help="Suite whose references scripted answers from.")] = "bundled",
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="CLASSEVAL_DATA", help="ClassEval data (classeval suite, replay models).")] = None,
     time_scale: Annotated[float, typer.Option(help="Offline latency scale.")] = 1.0,
     profile: Annotated[str, typer.Option(help="Offline latency profile.")] = "sonnet",
     fault_rate: Annotated[float, typer.Option(help="scripted: fault probability.")] = 0.3,
     blind_fault_rate: Annotated[float, typer.Option(help="scripted: extra fault rate per unseen dependency.")] = 0.5,
     lease: Annotated[float, typer.Option(help="Claim lease in seconds.")] = 2.0,
     heartbeat: Annotated[float, typer.Option(help="Heartbeat interval in seconds.")] = 0.5,
+    pause_at: Annotated[
+        str | None,
+        typer.Option(envvar="CRDT_BENCH_PAUSE_AT", help="Fault injection: <point>[:<seconds>], e.g. extracted:30 (pause once there)."),
+    ] = None,
 ) -> None:
     """Join a running room as one implementer (another process, another machine) until the run is over."""
     from pydantic import ValidationError
@@ -329,16 +340,24 @@ def implement(
     from ._runner import model_options
     from .suites import SuiteReferences, get_suite
 
+    pause: dict[str, Any] = {}
+    if pause_at and pause_at.strip():
+        point, _, seconds = pause_at.strip().partition(":")
+        try:
+            pause = {"pause_at": point, **({"pause_s": float(seconds)} if seconds else {})}
+        except ValueError:
+            raise typer.BadParameter(f"{pause_at!r}: expected <point>[:<seconds>], e.g. extracted:30", param_hint="--pause-at") from None
     try:
         config = JoinConfig.model_validate(
-            {"url": url, "room": room, "token": token, "agent_id": agent_id, "claim": {"lease": lease, "heartbeat_interval": heartbeat}}
+            {"url": url, "room": room, "token": token, "agent_id": agent_id, "claim": {"lease": lease, "heartbeat_interval": heartbeat}, **pause}
         )
     except ValidationError as exc:
         raise typer.BadParameter(_first_error(exc)) from exc
-    references = SuiteReferences(get_suite(suite)) if model.split(":")[0] == "scripted" else None
+    references = SuiteReferences(get_suite(suite, data_dir=data_dir)) if model.split(":")[0] == "scripted" else None
     options = model_options(
-        model, references=references, profile=profile, time_scale=time_scale, fault_rate=fault_rate, blind_fault_rate=blind_fault_rate
-    )
+        model, references=references, profile=profile, time_scale=time_scale, fault_rate=fault_rate, blind_fault_rate=blind_fault_rate,
+        data_dir=data_dir,
+    )  # fmt: skip
     chosen = resolve_model(model, **options)
 
     async def main() -> None:

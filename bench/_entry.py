@@ -6,11 +6,14 @@ import sys
 
 
 def main() -> None:
+    """Every package root that escapes a command ends as one line and its exit code (:mod:`bench._exit`)."""
+    from ._exit import run_mapped
+
     if sys.argv[1:2] == ["relay"]:
         from ._relay_cmd import relay_app
 
-        relay_app(args=sys.argv[2:], prog_name="crdt-bench relay")
+        run_mapped(lambda: relay_app(args=sys.argv[2:], prog_name="crdt-bench relay"))
     else:
         from ._cli import app
 
-        app(prog_name="crdt-bench")
+        run_mapped(lambda: app(prog_name="crdt-bench"))

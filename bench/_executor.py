@@ -31,6 +31,8 @@ the cluster can still read it, as with any variable set there.)
 
 from __future__ import annotations
 
+from bench._errors import BenchError
+
 import logging
 import os
 import re
@@ -58,7 +60,7 @@ __all__ = ["EXECUTORS", "Executor", "ExecutorError", "LocalExecutor", "RayExecut
 OnRow = Callable[[TrialResult], Awaitable[None]]
 
 
-class ExecutorError(Exception):
+class ExecutorError(BenchError):
     """The executor cannot run (Ray missing, cluster unreachable); the message says what to do."""
 
 

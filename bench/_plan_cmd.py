@@ -8,6 +8,8 @@ model is called.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from agents.coupling import get_classifier
 from agents.roles import find_stubs, plan_from
 from agents.scheduler import DecisionConfig, Objective
@@ -25,9 +27,10 @@ def render_plan(
     objective: Objective = "time",
     classifier: str = "static",
     decision: DecisionConfig | None = None,
+    data_dir: Path | None = None,
 ) -> str:
     """The plan report for ``task`` of ``suite`` (raises the suite's and classifier's errors)."""
-    spec = get_suite(suite).task(task)
+    spec = get_suite(suite, data_dir=data_dir).task(task)
     outline = spec.skeleton()
     stubs = find_stubs(outline)
     report = get_classifier(classifier).classify(outline, stubs)

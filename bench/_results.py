@@ -12,6 +12,8 @@ double-count) a trial.
 
 from __future__ import annotations
 
+from bench._errors import BenchError
+
 import hashlib
 import json
 import os
@@ -36,7 +38,7 @@ TrialKey = tuple[str, str, int]
 _PACKAGES = ("crdt-agents", "pycrdt", "pycrdt-websocket", "anyio", "libcst", "pyright", "anthropic", "pydantic")
 
 
-class ResumeError(Exception):
+class ResumeError(BenchError):
     """The results file cannot be resumed from or appended to (the message names the file and line)."""
 
 

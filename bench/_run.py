@@ -14,6 +14,8 @@ resumes an interrupted run (``bench._results``), under either executor.
 
 from __future__ import annotations
 
+from bench._errors import BenchError
+
 import random
 import statistics
 from collections.abc import Callable
@@ -45,7 +47,7 @@ _PLACEMENT = {
 }  # fmt: skip
 
 
-class RunAborted(Exception):
+class RunAborted(BenchError):
     """The run stopped early (too many trials in a row were errors); the message says why, ``rows`` what ran."""
 
     def __init__(self, message: str, rows: list[TrialResult]) -> None:
@@ -53,7 +55,7 @@ class RunAborted(Exception):
         self.rows = rows
 
 
-class UnisolatedJudge(Exception):
+class UnisolatedJudge(BenchError):
     """The judge's sandbox cannot hide the host's files here and --allow-unisolated was not given."""
 
 
@@ -77,6 +79,11 @@ class RunConfig(BaseModel):
 
     suite: str = Field(default="bundled", description="Suite name (bundled) or a directory of tasks.")
     tasks: list[str] | None = Field(default=None, description="Task ids to run (None: all of the suite).")
+    data_dir: Path | None = Field(
+        default=None,
+        description="Data directory of a third-party suite (classeval, projects) and of the replay provider; "
+        "travels with the config to every worker (the CLI fills it from --data-dir or the environment).",
+    )
     modes: list[Mode] = Field(default=["serial", "parallel", "auto"], min_length=1, description="Modes compared per task.")
     runs: int = Field(default=1, ge=1, description="Trials per (task, mode); seeds are seed, seed+1, ...")
     seed: int = Field(default=0, description="Seed of the first run.")
@@ -121,7 +128,7 @@ async def run_suite(config: RunConfig, progress: Progress | Say | None = None, w
     ``watch`` (``--watch``): trials run on its relay and are listed in its index room.
     """
     show = progress if isinstance(progress, Progress) else Progress(progress or (lambda _line: None), live=False)
-    suite = get_suite(config.suite)
+    suite = get_suite(config.suite, data_dir=config.data_dir)
     tasks = [suite.task(t) for t in config.tasks] if config.tasks else list(suite.tasks)
     run_id = config.run_id()
     if config.results is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -78,6 +79,7 @@ def model_options(
     fault_rate: float | None = None,
     blind_fault_rate: float | None = None,
     limiter: ProviderLimiter | None = None,
+    data_dir: Path | None = None,
 ) -> dict[str, Any]:
     """``resolve_model`` options for ``model`` from the CLI's model flags (each provider takes only its own)."""
     provider = model.split(":")[0]
@@ -89,7 +91,7 @@ def model_options(
             key: value for key, value in faults.items() if value is not None
         }
     if provider == "replay":
-        return {"latency": {"profile": profile, "time_scale": time_scale}}
+        return {"latency": {"profile": profile, "time_scale": time_scale}} | ({"data_dir": data_dir} if data_dir is not None else {})
     if provider == "recorded":
         return {"time_scale": time_scale}
     if provider in ("anthropic", "openai") and limiter is not None:
@@ -104,6 +106,7 @@ def make_model(
     options = model_options(
         config.model, references=references, profile=config.profile, time_scale=config.time_scale,
         fault_rate=config.fault_rate, blind_fault_rate=config.blind_fault_rate, limiter=limiter,
+        data_dir=config.data_dir,
     )  # fmt: skip
     model = resolve_model(config.model, budget=budget, **options)
     return RecordingModel(model, config.record) if config.record is not None else model
@@ -144,7 +147,7 @@ class TrialRunner:
         self.observe = observe
         self.watch = watch
         self.say = say or (lambda _line: None)
-        self.suite = get_suite(config.suite)
+        self.suite = get_suite(config.suite, data_dir=config.data_dir)
         self.references = SuiteReferences(self.suite)
         # A Ray worker is given the cluster-wide one; otherwise this process's trials share this one.
         self.limiter = limiter or ProviderLimiter(LimiterConfig(max_concurrent=config.max_calls, tokens_per_minute=config.tokens_per_minute))

@@ -33,7 +33,7 @@ Echo = Callable[[str], None]
 
 
 def _estimates(config: RunConfig) -> tuple[dict[str, TrialEstimate], list[tuple[str, str, int]], StreamingModel]:
-    suite = get_suite(config.suite)
+    suite = get_suite(config.suite, data_dir=config.data_dir)
     tasks = [suite.task(t) for t in config.tasks] if config.tasks else list(suite.tasks)
     references = SuiteReferences(suite)
     scheduler, repairs = config.trial.scheduler, config.trial.judge.max_repairs

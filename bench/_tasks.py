@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .suites import get_suite
 
 __all__ = ["task_lines"]
 
 
-def task_lines(suite_name: str) -> list[str]:
+def task_lines(suite_name: str, data_dir: Path | None = None) -> list[str]:
     """Header, one line per task (id, TODOs, expected coupling and schedule, title), and a total; each under 100 columns."""
-    suite = get_suite(suite_name)
+    suite = get_suite(suite_name, data_dir=data_dir)
     lines = [f"{'task':<24} {'todos':>5}  {'coupling':<8} {'expects':<8} title"]
     todos = 0
     for task in suite.tasks:

@@ -51,7 +51,7 @@ class TrialConfig(TeamConfig):
         description="websocket only: an already running relay to use (ours, or any y-websocket server such as "
         "Node's y-websocket server) instead of starting one on 127.0.0.1.",
     )
-    relay_token: SecretStr | None = Field(default=None, description="Token for relay_url (None: $CRDT_WS_TOKEN, if set).")
+    relay_token: SecretStr | None = Field(default=None, description="Token for relay_url (None: no token; the CLI reads $CRDT_WS_TOKEN).")
 
 
 @asynccontextmanager

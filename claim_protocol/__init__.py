@@ -29,9 +29,6 @@ from ._latency import SyncEstimator, peer_bounds
 from ._loop import Action, CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork, Sync
 
 __all__ = [
-    "Action",
-    "CancelWork",
-    "Chooser",
     "Claim",
     "ClaimBoard",
     "ClaimConfig",
@@ -40,18 +37,10 @@ __all__ = [
     "ClaimLoop",
     "ClaimStats",
     "CommitFailed",
-    "Commit",
-    "Finished",
     "NotClaimable",
     "NotHolder",
     "RoundTrip",
-    "Sleep",
-    "StartWork",
-    "Sync",
     "SyncEstimator",
-    "Work",
-    "commit_symbol",
     "peer_bounds",
     "restore_regions",
-    "round_of",
 ]

@@ -3,6 +3,12 @@
 Agents never message each other: each holds a replica of one pycrdt ``Doc``
 (``files``, ``todos``, ``events``, ``meta`` + awareness) and watches it.
 
+It also holds the source toolkit every package reads Python with: the parse
+lock (:func:`parse_python`, :func:`parse_cst`, :func:`compiles`), symbol spans
+and the one ``def``/``class`` line scanner (:func:`outline`, :func:`find_span`,
+:func:`def_header`, :func:`next_definition`), and stub finding
+(:func:`find_stubs`, :func:`is_stub_def`).
+
 Errors (all under :class:`WorkspaceError`)::
 
     WorkspaceError
@@ -32,7 +38,7 @@ from ._errors import (
     WorkspaceError,
 )
 from ._channel import Role
-from ._client import TOKEN_ENV, ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
+from ._client import ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
 from ._memory import MemoryConnection, MemoryHub
 from ._redact import RedactTokens, redact
 from ._relay import (
@@ -50,47 +56,40 @@ from ._relay import (
     Token,
 )
 from ._relay_room import Room
-from ._transport import Connection, Transport, create_transport, register_transport, transport_names
-from ._pyparse import parse_python
+from ._transport import Connection, Transport
+from ._pyparse import check_compiles, compiles, parse_cst, parse_cst_statement, parse_python, quiet, symbol_table
+from ._stubs import find_stubs, is_stub_def
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
 from ._schema import Event, Presence, Region, TodoEntry, TodoStatus
-from ._symbols import SymbolSpan, find_span, outline
+from ._symbols import SymbolSpan, def_header, defines, find_def_line, find_span, next_definition, outline, symbols_at
 from ._text import StreamAnchor, TextBuffer, minimal_edit
 from ._workspace import StreamWriter, Workspace, decode_state_vector
 from ._converge import converged
 
 __all__ = [
     "parse_python",
-    "CLOSE_AUTH",
-    "CLOSE_BAD_ROOM",
-    "CLOSE_PROTOCOL",
-    "CLOSE_LIMIT",
-    "CLOSE_NO_SYNC",
-    "CLOSE_ROOM_FAILED",
-    "MESSAGE_DURABLE",
+    "parse_cst",
+    "parse_cst_statement",
+    "check_compiles",
+    "compiles",
+    "quiet",
+    "symbol_table",
+    "find_stubs",
+    "is_stub_def",
+    "def_header",
+    "defines",
+    "find_def_line",
+    "next_definition",
     "NotDurable",
-    "StoreError",
     "ROOM_NAME",
-    "TOKEN_ENV",
-    "RedactTokens",
     "Token",
-    "redact",
-    "Role",
-    "ConnectionStats",
     "WebsocketConfig",
     "WebsocketConnection",
     "WebsocketTransport",
-    "MemoryConnection",
     "MemoryHub",
-    "HttpApp",
     "Relay",
     "RelayConfig",
     "Room",
-    "Connection",
-    "Transport",
-    "create_transport",
-    "register_transport",
-    "transport_names",
     "AuthError",
     "Change",
     "Event",
@@ -98,28 +97,20 @@ __all__ = [
     "FileAdded",
     "FileEdited",
     "MetaChanged",
-    "Observer",
     "Presence",
-    "ProtocolError",
     "Region",
-    "RelayUnavailable",
-    "SchemaError",
     "StreamAnchor",
     "StreamWriter",
     "SymbolNotFound",
     "SymbolSpan",
-    "TextBuffer",
     "TodoChanged",
     "TodoEntry",
     "TodoStatus",
     "TransportError",
-    "UnknownFile",
-    "UnknownTodo",
     "Workspace",
     "WorkspaceError",
     "converged",
     "decode_state_vector",
     "find_span",
-    "minimal_edit",
     "outline",
 ]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import random
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -51,21 +50,12 @@ from ._errors import AuthError, NotDurable, ProtocolError, RelayUnavailable, Tra
 from ._redact import install_redaction, redact
 from ._workspace import Workspace, decode_state_vector
 
-__all__ = ["TOKEN_ENV", "WebsocketConfig", "WebsocketTransport", "WebsocketConnection", "ConnectionStats"]
+__all__ = ["WebsocketConfig", "WebsocketTransport", "WebsocketConnection", "ConnectionStats"]
 
 log = logging.getLogger("crdt_ws.client")
 _wire_log = logging.getLogger("crdt_ws.client.wire")
 """What the websockets library logs for our connections (its DEBUG request line carries the token: masked)."""
 install_redaction(_wire_log.name)
-
-
-TOKEN_ENV = "CRDT_WS_TOKEN"
-"""Environment variable a ``WebsocketConfig`` without an explicit token takes its token from."""
-
-
-def _token_from_env() -> SecretStr | None:
-    value = os.environ.get(TOKEN_ENV)
-    return SecretStr(value) if value else None
 
 
 class WebsocketConfig(BaseModel):
@@ -74,9 +64,9 @@ class WebsocketConfig(BaseModel):
     url: str = Field(description="Relay base URL, e.g. ws://127.0.0.1:8765.")
     room: str = Field(description="Room (workspace) name.")
     token: SecretStr | None = Field(
-        default_factory=lambda: _token_from_env(),
-        description=f"Access token, sent as the `token` query parameter. Default: ${TOKEN_ENV} if set (so a token "
-        "never has to sit in a config that is logged or saved with results), else none.",
+        default=None,
+        description="Access token, sent as the `token` query parameter (the CLI reads it from $CRDT_WS_TOKEN "
+        "or a token file, so it never has to sit in a config that is logged or saved with results).",
     )
     connect_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for the first sync before failing.")
     backoff_initial: float = Field(default=0.05, gt=0, description="First reconnect delay (seconds).")

@@ -13,6 +13,8 @@ rooms after ``evict_idle_after``.  A failed room refuses clients (4503) for
 
 from __future__ import annotations
 
+from ._errors import WorkspaceError
+
 import logging
 import time
 from collections import Counter
@@ -33,7 +35,7 @@ CLOSE_LIMIT = 4429
 log = logging.getLogger("crdt_ws.relay")
 
 
-class RoomRefused(Exception):
+class RoomRefused(WorkspaceError):
     """A connection the registry will not serve: a close code and a fixed reason."""
 
     def __init__(self, code: int, reason: str) -> None:

@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from ._errors import SymbolNotFound
 from ._pyparse import parse_python
 
-__all__ = ["SymbolSpan", "outline", "find_span", "symbols_at"]
+__all__ = [
+    "SymbolSpan",
+    "outline",
+    "find_span",
+    "symbols_at",
+    "def_header",
+    "find_def_line",
+    "next_definition",
+    "defines",
+]
 
 _DEF_RE = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
 _DECORATOR_RE = re.compile(r"^[ \t]*@")
@@ -65,9 +74,91 @@ def _outline_ast(source: str, tree: ast.Module) -> list[SymbolSpan]:
                 qual = prefix + node.name
                 spans.append(SymbolSpan(qual, kind, starts[first - 1], end, node.col_offset))
                 visit(node.body, qual + ".")
+            else:
+                # A definition under ``if``/``try``/``with``/``for`` belongs to the enclosing scope.
+                for inner in nested_bodies(node):
+                    visit(inner, prefix)
 
     visit(tree.body, "")
     return spans
+
+
+def nested_bodies(node: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists directly under a compound statement that is not a scope of its own."""
+    bodies: list[list[ast.stmt]] = []
+    for field in ("body", "orelse", "finalbody"):
+        value = getattr(node, field, None)
+        if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+            bodies.append(value)
+    for handler in getattr(node, "handlers", []) or []:
+        bodies.append(handler.body)
+    for case in getattr(node, "cases", []) or []:
+        bodies.append(case.body)
+    return sorted(bodies, key=lambda body: body[0].lineno)  # try: body, handlers, else, finally
+
+
+def def_header(line: str) -> tuple[int, str, str] | None:
+    """``(indent, kind, name)`` when ``line`` opens a ``def``/``async def``/``class``; the one header scanner."""
+    match = _DEF_RE.match(line)
+    return None if match is None else (len(match["indent"]), match["kind"], match["name"])
+
+
+def next_definition(lines: list[str], start: int, indent: int) -> int:
+    """Index of the first line after ``start`` that opens a definition or decorator at most ``indent`` deep.
+
+    In broken source (an unterminated docstring) an indentation scan can run a
+    region to the end of the file; cutting there keeps an edit of one symbol
+    from swallowing the definitions after it.
+    """
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if _indent_of(line) <= indent and (_DECORATOR_RE.match(line) or def_header(line)):
+            return i
+    return len(lines)
+
+
+def find_def_line(source: str, qualname: str) -> tuple[int, int] | None:
+    """Start (decorators included) and indent of ``qualname``'s ``def`` line, found textually.
+
+    For a buffer whose outline cannot be read (an open bracket mid-edit hides
+    the rest of the file from the indentation scan): the owner classes' lines
+    are found in order, then the function's ``def`` after them.
+    """
+    parts = qualname.split(".")
+    lines = source.splitlines(keepends=True)
+    starts = _line_starts(source)
+    idx = 0
+    for owner in parts[:-1]:
+        while idx < len(lines) and _header_of(lines[idx]) != ("class", owner):
+            idx += 1
+        if idx == len(lines):
+            return None
+        idx += 1
+    for i in range(idx, len(lines)):
+        match = _DEF_RE.match(lines[i])
+        if match and match["kind"] == "def" and match["name"] == parts[-1] and re.match(r"[ \t]*\(", lines[i][match.end() :]):
+            indent = len(match["indent"])
+            first = i
+            while first > 0 and _DECORATOR_RE.match(lines[first - 1]) and _indent_of(lines[first - 1]) == indent:
+                first -= 1
+            return starts[first], indent
+    return None
+
+
+def _header_of(line: str) -> tuple[str, str] | None:
+    header = def_header(line)
+    return None if header is None else (header[1], header[2])
+
+
+def defines(source: str, name: str) -> bool:
+    """Whether some line of ``source`` defines ``name`` (``def``/``class`` at any depth, or a top-level assignment)."""
+    for line in source.splitlines():
+        header = def_header(line)
+        if header is not None and header[2] == name:
+            return True
+        if re.match(rf"{re.escape(name)}[ \t]*[:=]", line):
+            return True
+    return False
 
 
 def _indent_of(line: str) -> int:

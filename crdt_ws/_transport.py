@@ -16,7 +16,7 @@ import anyio
 
 from ._workspace import Workspace
 
-__all__ = ["Connection", "Transport", "register_transport", "transport_names", "create_transport"]
+__all__ = ["Connection", "Transport"]
 
 
 @runtime_checkable
@@ -41,40 +41,3 @@ class Transport(Protocol):
     name: str
 
     def connect(self, workspace: Workspace) -> AbstractAsyncContextManager[Any]: ...
-
-
-_REGISTRY: dict[str, Callable[..., Transport]] = {}
-
-
-def register_transport(name: str, factory: Callable[..., Transport]) -> None:
-    """Make ``create_transport(name, ...)`` build transports with ``factory``."""
-    _REGISTRY[name] = factory
-
-
-def transport_names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def create_transport(name: str, **options: Any) -> Transport:
-    """Build a transport by short name (``memory``, ``websocket``)."""
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown transport {name!r}; known: {', '.join(transport_names())}") from None
-    return factory(**options)
-
-
-def _websocket(**options: Any) -> Transport:
-    from ._client import WebsocketConfig, WebsocketTransport
-
-    return WebsocketTransport(WebsocketConfig(**options))
-
-
-def _memory(**options: Any) -> Transport:
-    from ._memory import MemoryHub
-
-    return MemoryHub(**options)
-
-
-register_transport("memory", _memory)
-register_transport("websocket", _websocket)

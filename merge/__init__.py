@@ -11,14 +11,12 @@
   reply has none).
 - :func:`find_conflicts`, :func:`signature_changes` and :func:`reconcile`
   handle structural conflicts (duplicate definitions, conflicting imports).
-- :func:`speculative_merge` ranks k candidates by cheap checks;
-  :func:`first_to_pass` returns the first that passes an expensive one.
-- :func:`find_stubs` / :func:`is_stub_def` say which functions are still
-  stubs (a docstring and ``pass``, ``...`` or ``raise NotImplementedError``).
+- Which functions are still stubs is :func:`crdt_ws.find_stubs`: the parse
+  lock, symbol spans and stub finding live in crdt_ws's source toolkit.
 - :func:`commit_to_text` applies a merge to a shared ``pycrdt.Text`` as
   minimal local edits; :func:`reconcile_text` likewise for the reconciler.
 
-Errors (libcst's ``ParserSyntaxError`` is translated once, in ``merge._cst``)::
+Errors (parse failures, already ``SyntaxError`` from :func:`crdt_ws.parse_cst`, are translated once, in ``merge._cst``)::
 
     MergeError
     ├── ExtractError                 the reply holds no usable implementation
@@ -32,9 +30,7 @@ Errors (libcst's ``ParserSyntaxError`` is translated once, in ``merge._cst``)::
     │       ├── SignatureChanged     parameters renamed and not allowed
     │       ├── ImportConflict       an import would rebind a module name
     │       └── NameClash            a helper's name is taken (on_name_clash="error")
-    ├── InvalidMerge                 the merged module would not compile
-    ├── NoCandidatePassed            speculative merge: nobody passed the check
-    └── UnknownCheck                 a check name not in the registry
+    └── InvalidMerge                 the merged module would not compile
 """
 
 from ._assemble import Assembly, assemble
@@ -49,64 +45,29 @@ from ._errors import (
     InvalidMerge,
     MergeError,
     NameClash,
-    NoCandidatePassed,
     NoImplementationFound,
     SignatureChanged,
     SpliceConflict,
     SpliceError,
     SymbolNotInModule,
-    UnknownCheck,
     UnparsableModule,
     UnparsableReply,
 )
 from ._extract import Extraction, extract
 from ._outline import repair_outline
-from ._speculative import CHECKS, DEFAULT_CHECKS, Candidate, Check, first_to_pass, get_check, speculative_merge
 from ._splice import SpliceResult, find_stub, splice
-from ._stubs import find_stubs, is_stub_def
 
 __all__ = [
     "MergeConfig",
     "Extraction",
     "extract",
-    "SpliceResult",
     "splice",
     "find_stub",
-    "find_stubs",
-    "is_stub_def",
-    "Assembly",
     "assemble",
-    "repair_outline",
-    "Conflict",
-    "ConflictKind",
-    "find_conflicts",
-    "signature_changes",
     "reconcile",
-    "ReconcileResult",
-    "Candidate",
-    "Check",
-    "CHECKS",
-    "DEFAULT_CHECKS",
-    "get_check",
-    "speculative_merge",
-    "first_to_pass",
-    "CommitResult",
     "commit_to_text",
     "reconcile_text",
-    "apply_source",
     "MergeError",
     "ExtractError",
     "UnparsableReply",
-    "NoImplementationFound",
-    "AmbiguousImplementation",
-    "SpliceError",
-    "UnparsableModule",
-    "SymbolNotInModule",
-    "SpliceConflict",
-    "SignatureChanged",
-    "ImportConflict",
-    "NameClash",
-    "InvalidMerge",
-    "NoCandidatePassed",
-    "UnknownCheck",
 ]

@@ -9,12 +9,12 @@ module?) are answered by :mod:`symtable`, which applies Python's own rules
 from __future__ import annotations
 
 import builtins
-import contextlib
 import symtable
-import warnings
-from typing import Iterator, Literal, Sequence
+from typing import Literal, Sequence
 
 import libcst as cst
+
+from crdt_ws import compiles, parse_cst, quiet, symbol_table
 
 from ._errors import UnparsableModule, UnparsableReply
 
@@ -37,35 +37,13 @@ BUILTINS = frozenset(dir(builtins))
 _EMPTY = cst.Module(body=[])
 
 
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Silence the Syntax/DeprecationWarnings (``'\\d'`` escapes) that compiling model code emits."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SyntaxWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        yield
-
-
-def compiles(source: str) -> bool:
-    """Whether ``source`` compiles (model code's escape warnings silenced)."""
-    try:
-        with quiet():
-            compile(source, "<merge>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
-
-
 def parse_module(code: str, *, what: Literal["reply", "module"]) -> cst.Module:
     """Parse ``code``; a syntax error becomes :class:`UnparsableReply` or :class:`UnparsableModule`."""
     try:
-        return cst.parse_module(code)
-    except cst.ParserSyntaxError as exc:
+        return parse_cst(code)
+    except SyntaxError as exc:  # crdt_ws.parse_cst already turned libcst's errors into this
         err = UnparsableReply if what == "reply" else UnparsableModule
-        raise err(f"{what} does not parse: {exc.message} (line {exc.raw_line}, column {exc.raw_column})") from exc
-    except (RecursionError, ValueError) as exc:  # pathological nesting / bad encodings
-        err = UnparsableReply if what == "reply" else UnparsableModule
-        raise err(f"{what} does not parse: {exc}") from exc
+        raise err(f"{what} does not parse: {exc.msg}") from exc
 
 
 def code_of(node: cst.CSTNode, module: cst.Module | None = None) -> str:
@@ -126,8 +104,7 @@ def is_stub(func: cst.FunctionDef) -> bool:
 def free_globals(code: str) -> set[str]:
     """Names the code reads from module scope (not builtins), per Python's scoping rules."""
     try:
-        with quiet():
-            table = symtable.symtable(code, "<merge>", "exec")
+        table = symbol_table(code)
     except SyntaxError:
         return set()
     found: set[str] = set()
@@ -203,7 +180,7 @@ def attribute_uses(code: str, owners: set[str]) -> set[str]:
                 found.add(node.attr.value)
 
     try:
-        cst.parse_module(code).visit(Visitor())
-    except cst.ParserSyntaxError:
+        parse_cst(code).visit(Visitor())
+    except SyntaxError:
         return set()
     return found

@@ -16,8 +16,6 @@ __all__ = [
     "ImportConflict",
     "NameClash",
     "InvalidMerge",
-    "NoCandidatePassed",
-    "UnknownCheck",
 ]
 
 
@@ -72,13 +70,3 @@ class NameClash(SpliceConflict):
 class InvalidMerge(MergeError):
     """The merged module does not compile; nothing was written."""
 
-
-class NoCandidatePassed(MergeError):
-    """Speculative merge: no candidate implementation passed the check."""
-
-
-class UnknownCheck(MergeError, KeyError):
-    """A check name that is not in the registry."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown check"

@@ -26,13 +26,10 @@ from __future__ import annotations
 import ast
 import re
 
-from crdt_ws import parse_python
-
-from ._cst import compiles, quiet
+from crdt_ws import compiles, def_header, next_definition, parse_python, quiet
 
 __all__ = ["repair_outline"]
 
-_DEF = re.compile(r"^([ \t]*)(?:async[ \t]+)?def[ \t]+(\w+)[ \t]*\(")
 _OPEN = re.compile(r"^([ \t]*)[rRuU]?(\"\"\"|''')")
 _MAX_REPAIRS = 8
 # Statements a line of prose is unlikely to parse as (bare names/tuples/annotations are prose-ish).
@@ -76,22 +73,13 @@ def _looks_like_code(line: str) -> bool:
     return False
 
 
-def _region_end(lines: list[str], start: int, indent: int) -> int:
-    """Index of the next definition/decorator line at most as indented as the def at ``start``."""
-    boundary = re.compile(rf"^[ \t]{{0,{indent}}}(?:@|def[ \t]|async[ \t]+def[ \t]|class[ \t])")
-    for i in range(start + 1, len(lines)):
-        if boundary.match(lines[i]):
-            return i
-    return len(lines)
-
-
 def _close_one(lines: list[str]) -> tuple[list[str], str] | None:
     """Close the first docstring that runs past the end of its definition; None when there is none."""
     for i, line in enumerate(lines):
-        m = _DEF.match(line)
-        if m is None:
+        header = def_header(line)
+        if header is None or header[1] != "def" or not re.search(rf"def[ \t]+{re.escape(header[2])}[ \t]*\(", line):
             continue
-        indent = len(m.group(1).expandtabs())
+        indent, _, name = header
         header_end = next((j for j in range(i, min(i + 20, len(lines))) if lines[j].rstrip().endswith(":")), None)
         if header_end is None:
             continue
@@ -104,7 +92,7 @@ def _close_one(lines: list[str]) -> tuple[list[str], str] | None:
         quote = opened.group(2)
         if quote in lines[doc][opened.end() :]:
             continue  # closed on its own line
-        end = _region_end(lines, header_end, indent)
+        end = next_definition(lines, header_end, indent)
         if any(quote in lines[j] for j in range(doc + 1, end)):
             continue
         body = range(doc + 1, end)
@@ -112,7 +100,7 @@ def _close_one(lines: list[str]) -> tuple[list[str], str] | None:
         if at is None:
             at = max((j for j in body if lines[j].strip()), default=doc) + 1
         fixed = [*lines[:at], opened.group(1) + quote, *lines[at:]]
-        return fixed, f"closed the docstring of {m.group(2)!r} (line {doc + 1})"
+        return fixed, f"closed the docstring of {name!r} (line {doc + 1})"
     return None
 
 

@@ -15,12 +15,11 @@ from typing import cast
 
 import libcst as cst
 
-from crdt_ws._errors import SymbolNotFound
-from crdt_ws._symbols import find_span
+from crdt_ws import SymbolNotFound, check_compiles, def_header, defines, find_def_line, find_span, next_definition
 
 from ._config import MergeConfig
 from ._contract import build_function
-from ._cst import attribute_uses, bound_names, code_of, free_globals, import_keys, is_stub, parse_module, quiet
+from ._cst import attribute_uses, bound_names, code_of, free_globals, import_keys, is_stub, parse_module
 from ._errors import SymbolNotInModule, UnparsableModule, UnparsableReply
 from ._extract import Extraction, extract
 
@@ -90,43 +89,14 @@ def _leading_docstring(lines: list[str]) -> list[str]:
     return []
 
 
-def _find_def_line(source: str, parts: list[str]) -> tuple[int, int] | None:
-    """Start (decorators included) and indent of ``def parts[-1]`` after its classes' lines, by regex."""
-    pos = 0
-    for owner in parts[:-1]:
-        m = re.compile(rf"^[ \t]*class[ \t]+{re.escape(owner)}\b", re.M).search(source, pos)
-        if m is None:
-            return None
-        pos = m.end()
-    m = re.compile(rf"^([ \t]*)(?:async[ \t]+)?def[ \t]+{re.escape(parts[-1])}[ \t]*\(", re.M).search(source, pos)
-    if m is None:
-        return None
-    start, indent = m.start(), len(m.group(1))
-    while start > 0:
-        prev = source.rfind("\n", 0, start - 1) + 1
-        if not re.match(rf"^[ \t]{{{indent}}}@", source[prev:start]):
-            break
-        start = prev
-    return start, indent
-
-
 def _cut_region(source: str, start: int, end: int, indent: int) -> int:
-    """End the region before the next definition at the symbol's depth or shallower.
-
-    In broken source (an unterminated docstring) the indentation scan can run a
-    region to the end of the file; cutting at the next ``def``/``class``/decorator
-    line at most as indented keeps a splice from deleting other definitions.
-    """
-    pattern = re.compile(rf"^[ \t]{{0,{indent}}}(?:@|def[ \t]|async[ \t]+def[ \t]|class[ \t])")
-    offset = 0
-    seen_def = False
-    for line in source[start:end].splitlines(keepends=True):
-        if seen_def and pattern.match(line):
-            return start + offset
-        if re.match(r"^[ \t]*(?:async[ \t]+)?def[ \t]", line):
-            seen_def = True
-        offset += len(line)
-    return end
+    """End the region before the next definition at the symbol's depth or shallower (see :func:`crdt_ws.next_definition`)."""
+    lines = source[start:end].splitlines(keepends=True)
+    def_line = next((i for i, line in enumerate(lines) if (h := def_header(line)) is not None and h[1] == "def"), None)
+    if def_line is None:
+        return end
+    cut = next_definition(lines, def_line, indent)
+    return start + sum(len(line) for line in lines[:cut])
 
 
 def _render(stmts: list[cst.BaseStatement], indent: int) -> str:
@@ -139,10 +109,6 @@ def _render(stmts: list[cst.BaseStatement], indent: int) -> str:
     return code.split("\n", 1)[1]
 
 
-def _defines(source: str, name: str) -> bool:
-    return re.search(rf"^[ \t]*(?:(?:async[ \t]+)?def|class)[ \t]+{re.escape(name)}\b|^{re.escape(name)}[ \t]*[:=]", source, re.M) is not None
-
-
 def region_splice(
     module_source: str, qualname: str, implementation: Extraction | str, config: MergeConfig | None = None
 ) -> tuple[str, tuple[str, ...]]:
@@ -153,7 +119,7 @@ def region_splice(
         start, end, indent = found.start, found.end, found.indent
     except SymbolNotFound as exc:
         # An open bracket mid-edit can hide the rest of the file from the outline scan.
-        located = _find_def_line(module_source, qualname.split("."))
+        located = find_def_line(module_source, qualname)
         if located is None:
             raise SymbolNotInModule(f"no definition of {qualname!r} in the module") from exc
         start, indent = located
@@ -170,7 +136,7 @@ def region_splice(
         uses = attribute_uses(code_of(func), {"self", "cls", parts[-2]})
         for helper in ext.class_helpers:
             names = bound_names(helper)
-            if names and any(n in uses for n in names) and not any(_defines(module_source, n) for n in names):
+            if names and any(n in uses for n in names) and not any(defines(module_source, n) for n in names):
                 if not (isinstance(helper, cst.FunctionDef) and is_stub(helper)):
                     blocks.append(helper.with_changes(leading_lines=(cst.EmptyLine(indent=False),)))
                     needed |= free_globals(code_of(helper))
@@ -182,9 +148,8 @@ def region_splice(
     trailing = region[len(region.rstrip("\n")) :]
     block = block.rstrip("\n") + (trailing if trailing else "\n")
     try:
-        with quiet():
-            compile(textwrap.dedent(block), f"<region {qualname}>", "exec", dont_inherit=True)
-    except SyntaxError as exc:
+        check_compiles(textwrap.dedent(block), f"<region {qualname}>")
+    except (SyntaxError, ValueError) as exc:
         raise UnparsableReply(f"the implementation of {qualname!r} does not compile: {exc}") from exc
     source = module_source[:start] + block + module_source[span_end:]
 
@@ -192,7 +157,7 @@ def region_splice(
     if config.hoist_helpers:
         for helper in ext.module_helpers:
             names = bound_names(helper)
-            if names and any(n in needed for n in names) and not any(_defines(source, n) for n in names):
+            if names and any(n in needed for n in names) and not any(defines(source, n) for n in names):
                 helpers.append(code_of(helper.with_changes(leading_lines=())).rstrip("\n") + "\n\n\n")
                 needed |= free_globals(code_of(helper))
     if helpers and len(parts) > 1:
@@ -213,7 +178,7 @@ def region_splice(
     def bound(name: str) -> bool:
         pattern = rf"^[ \t]*(?:import|from)[ \t].*\b{re.escape(name)}\b"
         imported = re.search(pattern, source, re.M) is not None
-        return imported or _defines(source, name) or any(re.search(rf"\b{re.escape(name)}\b", a) for a in added)
+        return imported or defines(source, name) or any(re.search(rf"\b{re.escape(name)}\b", a) for a in added)
 
     for _name, line in auto_imports(needed, bound, config):
         if line not in existing and line not in added:

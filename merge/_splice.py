@@ -16,6 +16,8 @@ from typing import Callable, Sequence, TypeVar
 
 import libcst as cst
 
+from crdt_ws import check_compiles, parse_cst_statement
+
 from ._config import MergeConfig
 from ._conflict_types import Conflict
 from ._cst import (
@@ -285,10 +287,10 @@ def _merge_imports(plan: _Plan, ext: Extraction, needed: set[str], config: Merge
             plan.conflicts.append(Conflict("import_skipped", bound, detail))
             continue
         line = _import_line(bound, ident)
-        plan.imports.append(cst.parse_statement(line + "\n"))  # type: ignore[arg-type]
+        plan.imports.append(parse_cst_statement(line + "\n"))  # type: ignore[arg-type]
         plan.added.append(line)
     for name, line in auto_imports(needed, plan.binds, config):
-        plan.imports.append(cst.parse_statement(line + "\n"))  # type: ignore[arg-type]
+        plan.imports.append(parse_cst_statement(line + "\n"))  # type: ignore[arg-type]
         plan.added.append(line)
 
 
@@ -382,8 +384,7 @@ def splice(
             body[first:first] = future
     merged = module.with_changes(body=body).code
     try:
-        with quiet():
-            compile(merged, f"<merge {qualname}>", "exec", dont_inherit=True)
+        check_compiles(merged, f"<merge {qualname}>")
     except (SyntaxError, ValueError) as exc:
         raise InvalidMerge(f"merging {qualname!r} gives code that does not compile: {exc}") from exc
     return SpliceResult(

@@ -33,16 +33,9 @@ from ._history import HistoryEntry, bucket, read_history
 from ._viewer import Viewer
 
 __all__ = [
-    "AssetsMissing",
     "DemoWriterConfig",
-    "HistoryEntry",
-    "HistoryError",
-    "STATIC_DIR",
     "Viewer",
-    "ViewerApp",
     "ViewerConfig",
     "ViewerError",
-    "bucket",
-    "read_history",
     "run_demo_writers",
 ]

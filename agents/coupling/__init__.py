@@ -28,7 +28,7 @@ topological levels; the decision rule is documented on ``CouplingConfig``.
 
 Errors::
 
-    CouplingError
+    CouplingError                     (under agents.AgentsError, the package's one root)
     ├── OutlineSyntaxError      the outline is not valid Python (from SyntaxError)
     ├── UnknownSymbolError      a requested symbol is not defined in the outline
     ├── UnknownClassifierError  get_classifier() with an unregistered name
@@ -43,25 +43,11 @@ from ._static import StaticClassifier, classify
 from ._words import COMMON_WORDS, specificity, split_identifier
 
 __all__ = [
-    "COMMON_WORDS",
-    "Classifier",
-    "ClassifierConfigError",
-    "ClassifierFactory",
     "CouplingConfig",
     "CouplingError",
     "CouplingReport",
-    "Decision",
-    "Edge",
-    "EdgeKind",
     "OracleClassifier",
-    "OutlineSyntaxError",
-    "StaticClassifier",
-    "UnknownClassifierError",
-    "UnknownSymbolError",
     "classify",
     "get_classifier",
-    "known_classifiers",
     "register_classifier",
-    "specificity",
-    "split_identifier",
 ]

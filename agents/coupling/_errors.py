@@ -6,8 +6,10 @@ at one boundary (``_outline.parse_outline``) with ``raise ... from``.
 
 from __future__ import annotations
 
+from agents._errors import AgentsError
 
-class CouplingError(Exception):
+
+class CouplingError(AgentsError):
     """Root of every error raised by ``agents.coupling``."""
 
 

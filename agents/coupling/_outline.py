@@ -8,8 +8,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from crdt_ws import parse_python
-from merge import is_stub_def
+from crdt_ws import is_stub_def, parse_python
 
 from ._errors import OutlineSyntaxError, UnknownSymbolError
 

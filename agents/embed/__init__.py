@@ -32,7 +32,7 @@ same operations as MCP tools.
 
 Errors (``crdt_ws`` / ``claim_protocol`` / ``merge`` errors are translated at the session)::
 
-    EmbedError
+    EmbedError                     (under agents.AgentsError, the package's one root)
     ├── ConnectFailed       relay unreachable, token refused, bad room name
     ├── ReadOnlySession     a write on an observer / read-only session
     ├── TodoNotFound        no TODO with that id (also a KeyError)
@@ -63,29 +63,20 @@ from ._handles import ClaimHandle, Committed, TodoContext
 from ._session import Session, connect
 
 __all__ = [
-    "Change",
     "ClaimFailed",
-    "ClaimHandle",
-    "ClaimLost",
     "CodeRejected",
-    "Committed",
     "ConnectFailed",
     "EmbedConfig",
     "EmbedError",
     "EventAppended",
     "FileAdded",
     "FileEdited",
-    "MetaChanged",
     "NoPlan",
-    "NotClaimable",
-    "NotHolding",
     "ReadOnlySession",
-    "Role",
     "Session",
     "TodoChanged",
     "TodoContext",
     "TodoEntry",
-    "TodoNotFound",
     "TodoStatus",
     "connect",
 ]

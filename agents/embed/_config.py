@@ -19,7 +19,7 @@ class EmbedConfig(BaseModel):
     url: str = Field(description="Relay websocket URL, e.g. ws://127.0.0.1:8765 (ours, or any y-websocket server).")
     room: str = Field(description="Room (workspace) name, e.g. the one `crdt-bench run` prints for a trial.")
     token: SecretStr | None = Field(
-        default=None, description="Access token, sent as the `token` query parameter (None: the transport's default, $CRDT_WS_TOKEN)."
+        default=None, description="Access token, sent as the `token` query parameter (None: no token; the CLI reads $CRDT_WS_TOKEN)."
     )
     agent_id: str = Field(description="This agent's id; unique in the room (it is the `assignee` of its claims).")
     role: Role = Field(

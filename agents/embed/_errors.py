@@ -6,6 +6,8 @@ these at the session boundary (``raise ... from``), so a caller handles one tree
 
 from __future__ import annotations
 
+from agents._errors import AgentsError
+
 __all__ = [
     "EmbedError",
     "ConnectFailed",
@@ -20,7 +22,7 @@ __all__ = [
 ]
 
 
-class EmbedError(Exception):
+class EmbedError(AgentsError):
     """Root of every error raised by :mod:`agents.embed`."""
 
 

@@ -12,7 +12,7 @@
 
 Exceptions::
 
-    JudgeError
+    JudgeError                     (under agents.AgentsError, the package's one root)
     ├── SandboxError
     │   └── SandboxSetupError        work dir or process could not be set up
     ├── JudgeInputError (ValueError)  bad file names, test class names, ...
@@ -71,42 +71,21 @@ __all__ = [
     "KNOWN_ENVIRONMENT_TASKS",
     "Agreement",
     "ClassEvalTask",
-    "ClassEvalVerdict",
     "DataError",
-    "Diagnostic",
-    "Disagreement",
-    "DoctestResult",
     "Feedback",
     "HiddenTests",
     "HumanEvalProblem",
     "HumanEvalVerdict",
     "Judge",
-    "JudgeError",
-    "JudgeInputError",
-    "JudgeMisuseError",
-    "PyrightConfig",
-    "PyrightError",
-    "PyrightProtocolError",
     "PyrightServer",
-    "PyrightStartError",
-    "PyrightTimeoutError",
-    "ReferenceVerdict",
     "Sandbox",
     "SandboxConfig",
-    "SandboxError",
     "SandboxResult",
-    "SandboxSetupError",
     "Score",
     "SemanticConflict",
-    "SymbolMap",
-    "TestClassOutcome",
-    "TestClassScore",
-    "TestProblem",
     "UnittestVerdict",
     "VisibleChecks",
-    "build_program",
     "check_cold",
-    "classify",
     "compare",
     "conflicts_from",
     "data_dir",
@@ -117,8 +96,6 @@ __all__ = [
     "load_recorded",
     "load_tasks",
     "outline_doctests",
-    "run_humaneval",
     "run_humaneval_many",
     "run_reference",
-    "run_unittest_classes",
 ]

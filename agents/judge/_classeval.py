@@ -63,10 +63,10 @@ class ClassEvalVerdict(BaseModel):
 
 
 def data_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """Resolve the ClassEval data directory (argument, else ``$CLASSEVAL_DATA``)."""
-    raw = path if path is not None else os.environ.get("CLASSEVAL_DATA")
+    """Check the ClassEval data directory given (the CLI resolves ``--data-dir``/``$CLASSEVAL_DATA``)."""
+    raw = path
     if not raw:
-        raise DataError("no ClassEval data directory: pass one or set CLASSEVAL_DATA (see the data's SOURCE.md)")
+        raise DataError("no ClassEval data directory: pass one (the CLI takes --data-dir or $CLASSEVAL_DATA; see the data's SOURCE.md)")
     root = Path(raw)
     if not (root / "ClassEval_data.json").is_file():
         raise DataError(f"{root} is not a ClassEval data directory (no ClassEval_data.json)")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from agents._errors import AgentsError
 
-class JudgeError(Exception):
+
+class JudgeError(AgentsError):
     """Root of every error the judge raises on purpose."""
 
 

@@ -21,4 +21,8 @@ from ._cli import app, main
 from ._config import McpConfig
 from ._server import INSTRUCTIONS, build_server, serve_stdio
 
-__all__ = ["INSTRUCTIONS", "McpConfig", "app", "build_server", "main", "serve_stdio"]
+__all__ = [
+    "McpConfig",
+    "app",
+    "main",
+]

@@ -1,4 +1,9 @@
-"""Command line: ``python -m agents.mcp --url ... --room ... --agent-id ...`` (also ``crdt-bench mcp``)."""
+"""Command line: ``python -m agents.mcp --url ... --room ... --agent-id ...`` (also ``crdt-bench mcp``).
+
+A boundary like ``crdt-bench``'s: the token comes from ``$CRDT_WS_TOKEN`` here,
+and an error from a package root that escapes becomes one line on stderr and
+that root's exit code (:data:`EXIT_CODES`, the same codes ``crdt-bench`` uses).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,19 @@ import anyio
 import typer
 from pydantic import SecretStr, ValidationError
 
+from agents import AgentsError
 from agents.embed import ConnectFailed, EmbedConfig
+from claim_protocol import ClaimError
+from crdt_ws import WorkspaceError
+from merge import MergeError
 
 from ._config import McpConfig
 from ._server import serve_stdio
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "EXIT_CODES"]
+
+EXIT_CODES: tuple[tuple[type[Exception], int], ...] = ((AgentsError, 4), (WorkspaceError, 5), (ClaimError, 6), (MergeError, 7))
+"""(exception root, exit code) for every package root the server can meet, matched in order."""
 
 app = typer.Typer(add_completion=False, help="Serve a workspace room's TODOs to an MCP client over stdio.")
 
@@ -60,3 +72,6 @@ def main(
     except ConnectFailed as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    except tuple(root for root, _ in EXIT_CODES) as exc:
+        typer.echo(f"error: {type(exc).__name__}: {' '.join(str(exc).split())}", err=True)
+        raise typer.Exit(next(code for root, code in EXIT_CODES if isinstance(exc, root))) from None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,11 @@ ENV_VAR = "CLASSEVAL_DATA"
 
 def classeval_dir(data_dir: str | Path | None = None) -> Path:
     """The ClassEval data directory, validated, or ``ConfigError`` saying how to set it."""
-    raw = data_dir if data_dir is not None else os.environ.get(ENV_VAR)
+    raw = data_dir
     if not raw:
         raise ConfigError(
-            f"ClassEval data directory not set: pass data_dir=... or set {ENV_VAR} "
-            "(a checkout of ClassEval's data, e.g. ../shared/data/classeval)"
+            "ClassEval data directory not set: pass data_dir=... (the CLI's --data-dir, or $CLASSEVAL_DATA read by the CLI; "
+            "a checkout of ClassEval's data, e.g. ../shared/data/classeval)"
         )
     path = Path(raw).expanduser()
     if not (path / "ClassEval_data.json").is_file():

@@ -7,8 +7,10 @@ import a provider's SDK to handle its failures.
 
 from __future__ import annotations
 
+from agents._errors import AgentsError
 
-class ModelError(Exception):
+
+class ModelError(AgentsError):
     """Root of every error raised by ``agents.models``."""
 
 

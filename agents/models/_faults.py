@@ -22,6 +22,8 @@ from typing import Any, Literal, get_args
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from crdt_ws import parse_cst
+
 from ._errors import ConfigError
 
 __all__ = ["FAULT_KINDS", "Fault", "FaultKind", "inject_fault", "inject_one_of"]
@@ -167,8 +169,8 @@ class _Mutator(cst.CSTTransformer):
 
 def _sites(code: str) -> tuple[MetadataWrapper, dict[FaultKind, list[tuple[cst.CSTNode, int]]]]:
     try:
-        wrapper = MetadataWrapper(cst.parse_module(code))
-    except cst.ParserSyntaxError as err:
+        wrapper = MetadataWrapper(parse_cst(code))
+    except SyntaxError as err:
         raise ConfigError(f"reference code does not parse, cannot inject faults: {err}") from err
     collector = _Collector()
     wrapper.visit(collector)

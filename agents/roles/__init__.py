@@ -15,7 +15,7 @@
 
 Errors::
 
-    AgentError
+    AgentError                     (under agents.AgentsError, the package's one root)
     ├── OutlineError        no usable skeleton (given one broken, model's unusable)
     │   └── NoTodos         the skeleton has no stubs
     └── RunTimeout          agents did not finish in time (also a TimeoutError)
@@ -33,15 +33,10 @@ from ._snapshot import Snapshot, committed_module
 from ._stream import FenceFilter
 
 __all__ = [
-    "OUTLINE_SYMBOL",
-    "OUT_OF_BUDGET",
-    "TERMINAL_PHASES",
     "SYSTEM_PROMPT",
     "AgentError",
     "CallRecord",
-    "Context",
     "DraftCheck",
-    "FenceFilter",
     "Implementation",
     "Implementer",
     "ImplementerConfig",
@@ -50,15 +45,12 @@ __all__ = [
     "JudgeAgent",
     "JudgeConfig",
     "JudgeSummary",
-    "NoTodos",
-    "OutlineError",
     "Outliner",
     "OutlinerConfig",
     "RunTimeout",
     "Snapshot",
     "TaskSpec",
     "build_context",
-    "committed_module",
     "find_stubs",
     "is_over",
     "join_as_implementer",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from agents._errors import AgentsError
+
 __all__ = ["AgentError", "OutlineError", "NoTodos", "RunTimeout"]
 
 
-class AgentError(Exception):
+class AgentError(AgentsError):
     """Root of every error the outliner, implementer and judge agents raise."""
 
 

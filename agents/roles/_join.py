@@ -18,7 +18,6 @@ kills the process exactly mid-commit (``bench.micro.fault_injection``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -35,24 +34,10 @@ from agents.scheduler import SchedulerConfig
 from ._commit import Implementation
 from ._implementer import Implementer, ImplementerConfig, ImplementerStats
 
-__all__ = ["JoinConfig", "join_as_implementer", "PausePoint", "PAUSE_ENV"]
+__all__ = ["JoinConfig", "join_as_implementer", "PausePoint"]
 
 PausePoint = Literal["extracted"]
 """Named points an implementer can pause at (fault injection): ``extracted`` = after extraction, before the commit."""
-
-PAUSE_ENV = "CRDT_BENCH_PAUSE_AT"
-"""Environment variable ``<point>[:<seconds>]`` giving :attr:`JoinConfig.pause_at` / ``pause_s`` their defaults."""
-
-def _env_pause() -> tuple[str | None, float]:
-    raw = os.environ.get(PAUSE_ENV, "").strip()
-    if not raw:
-        return None, 60.0
-    point, _, seconds = raw.partition(":")
-    try:
-        return point, float(seconds) if seconds else 60.0
-    except ValueError:
-        raise ValueError(f"{PAUSE_ENV}={raw!r}: expected <point>[:<seconds>], e.g. extracted:30") from None
-
 
 class JoinConfig(BaseModel):
     """Where to join and as whom."""
@@ -67,14 +52,11 @@ class JoinConfig(BaseModel):
     implementer: ImplementerConfig = Field(default_factory=ImplementerConfig, description="Implementer options.")
     plan_timeout_s: float = Field(default=60.0, gt=0, description="How long to wait for the outliner's plan.")
     pause_at: PausePoint | None = Field(
-        default_factory=lambda: _env_pause()[0],  # type: ignore[return-value]  # validated below
-        validate_default=True,
-        description=f"Fault injection: pause once at this point (logging a `pause` event) so a driver can kill the "
-        f"process there. Default from ${PAUSE_ENV}; None: never pause.",
+        default=None,
+        description="Fault injection: pause once at this point (logging a `pause` event) so a driver can kill the "
+        "process there (`crdt-bench implement --pause-at`, or $CRDT_BENCH_PAUSE_AT read by that command). None: never pause.",
     )
-    pause_s: float = Field(
-        default_factory=lambda: _env_pause()[1], gt=0, validate_default=True, description="How long the pause lasts (heartbeats continue)."
-    )
+    pause_s: float = Field(default=60.0, gt=0, description="How long the pause lasts (heartbeats continue).")
 
 
 class _PausingImplementer(Implementer):

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from crdt_ws import TodoEntry, TodoStatus
+from crdt_ws import TodoEntry, TodoStatus, parse_cst
 
 __all__ = ["used_stubs", "redraft_reason", "redrafts_due"]
 
@@ -45,8 +45,8 @@ class _Uses(cst.CSTVisitor):
 @functools.lru_cache(maxsize=4096)
 def _names(code: str, owners: frozenset[str]) -> frozenset[str]:
     try:
-        module = cst.parse_module(code)
-    except cst.ParserSyntaxError:
+        module = parse_cst(code)
+    except SyntaxError:
         return frozenset()
     visitor = _Uses(owners)
     module.visit(visitor)

@@ -2,7 +2,7 @@
 
 Given an outline (ClassEval ships one per class) it is used as is; otherwise
 the model is asked for one (symbol ``<outline>``) and its reply must parse.
-Stubs are found with libcst (:func:`merge.find_stubs`): a function whose
+Stubs are found by :func:`crdt_ws.find_stubs`: a function whose
 body is only a docstring and ``pass`` / ``...`` / ``raise NotImplementedError``.  The coupling classifier
 turns the outline into TODO ``deps`` and, for mode ``auto``, the mode to run.
 """
@@ -14,8 +14,8 @@ import re
 from pydantic import BaseModel, Field
 
 from crdt_ws import TodoEntry, Workspace, find_span
-from merge import ExtractError, UnparsableModule, UnparsableReply
-from merge import find_stubs as merge_find_stubs
+from crdt_ws import find_stubs as source_find_stubs
+from merge import ExtractError, UnparsableReply
 
 from agents.coupling import CouplingReport, get_classifier
 from agents.models import Message, ModelError, ModelRequest, StreamingModel
@@ -49,8 +49,8 @@ class OutlinerConfig(BaseModel):
 def find_stubs(source: str) -> list[str]:
     """Qualified names of the stubbed functions and methods of ``source``, in order."""
     try:
-        return merge_find_stubs(source)
-    except UnparsableModule as exc:
+        return source_find_stubs(source)
+    except (SyntaxError, ValueError, RecursionError) as exc:
         raise OutlineError(f"the outline does not parse: {exc}") from exc
 
 

@@ -10,7 +10,7 @@ the measured risks in :class:`DecisionConfig`).
 
 Errors::
 
-    PlanError (ValueError)    dependencies on unknown TODOs
+    PlanError (ValueError)    dependencies on unknown TODOs (under agents.AgentsError)
 """
 
 from ._config import Mode, Objective, Priority, SchedulerConfig
@@ -19,18 +19,14 @@ from ._graph import dependents, seed_of
 from ._plan import Plan, PlanError, awaiting_verdict, make_chooser, topological_order
 
 __all__ = [
-    "Decision",
     "DecisionConfig",
     "Estimate",
     "Mode",
     "Objective",
     "Plan",
-    "PlanError",
-    "Priority",
     "SchedulerConfig",
     "awaiting_verdict",
     "decide_schedule",
-    "dependents",
     "estimate",
     "make_chooser",
     "seed_of",

@@ -9,6 +9,8 @@ central dispatcher.
 
 from __future__ import annotations
 
+from agents._errors import AgentsError
+
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 
@@ -23,7 +25,7 @@ from ._graph import dependents
 __all__ = ["Plan", "PlanError", "awaiting_verdict", "make_chooser", "topological_order"]
 
 
-class PlanError(ValueError):
+class PlanError(AgentsError, ValueError):
     """A plan that cannot be followed: unknown dependencies, or a mode with no meaning here."""
 
 

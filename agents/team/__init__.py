@@ -17,4 +17,10 @@ finish in time, ``OutlineError`` for no usable skeleton).
 
 from ._team import Connect, TeamConfig, TeamHooks, TeamResult, TeamRun, run_task
 
-__all__ = ["Connect", "TeamConfig", "TeamHooks", "TeamResult", "TeamRun", "run_task"]
+__all__ = [
+    "TeamConfig",
+    "TeamHooks",
+    "TeamResult",
+    "TeamRun",
+    "run_task",
+]

@@ -14,7 +14,7 @@ done and its region in the buffer is its recorded result, the hidden tests pass 
 
 Errors::
 
-    FaultError
+    FaultError                     (under bench.BenchError, the package's one root)
     ├── ProcessStartError   a relay / implementer process did not start
     └── StoreReadError      the relay's SQLite store cannot be read back
 """
@@ -27,22 +27,8 @@ from ._proxy import CuttingProxy
 from ._trial import FaultTrialConfig, FaultTrialResult, run_fault_trial
 
 __all__ = [
-    "Context",
-    "CuttingProxy",
-    "FaultError",
     "FaultKind",
     "FaultTrialConfig",
     "FaultTrialResult",
-    "ImplementerOptions",
-    "ImplementerProcess",
-    "ProcessStartError",
-    "RelayProcess",
-    "StoreReadError",
-    "copy_doc",
-    "definition_counts",
-    "diverged_regions",
-    "lost_updates",
-    "not_done",
-    "read_store",
     "run_fault_trial",
 ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bench._errors import BenchError
+
 __all__ = ["FaultError", "ProcessStartError", "StoreReadError"]
 
 
-class FaultError(Exception):
+class FaultError(BenchError):
     """Root of every error the fault-injection harness raises."""
 
 

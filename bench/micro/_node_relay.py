@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from bench._errors import BenchError
+
 import os
 import shutil
 import socket
@@ -24,7 +26,7 @@ NODE_RELAY_DIR = Path(__file__).resolve().parents[2] / "tests" / "node_relay"
 _SERVER = NODE_RELAY_DIR / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
 
 
-class NodeRelayError(RuntimeError):
+class NodeRelayError(BenchError, RuntimeError):
     """The Node server is not installed, did not start, or did not say where it listens."""
 
 

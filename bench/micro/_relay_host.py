@@ -13,6 +13,8 @@ write token comes from ``$CRDT_WS_BENCH_TOKEN`` so it never shows in ``ps``;
 
 from __future__ import annotations
 
+from bench._errors import BenchError
+
 import json
 import os
 import subprocess
@@ -34,7 +36,7 @@ ACKS_ENV = "CRDT_WS_BENCH_ACKS"
 _REPO = Path(__file__).resolve().parents[2]
 
 
-class RelayProcessError(RuntimeError):
+class RelayProcessError(BenchError, RuntimeError):
     """The relay subprocess did not start or did not report its address."""
 
 

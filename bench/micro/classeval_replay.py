@@ -55,6 +55,16 @@ STRATEGY = {"serial": "method_I", "parallel": "method_C"}
 """The recording whose conditions a mode resembles most: incremental (earlier methods in view) or compositional."""
 
 
+_DATA: list[Path] = []
+"""The ClassEval data directory main() resolved (--data or $CLASSEVAL_DATA): the library reads no environment."""
+
+
+def data() -> Path:
+    if not _DATA:
+        raise SystemExit("error: pass --data DIR or set CLASSEVAL_DATA")
+    return _DATA[0]
+
+
 async def predict_figures(recording: str, task_ids: list[str], out: Path) -> dict[str, dict[str, int]]:
     """ClassEval's own assembled classes (``predict``) for these tasks, judged as the benchmark judges them.
 
@@ -69,10 +79,10 @@ async def predict_figures(recording: str, task_ids: list[str], out: Path) -> dic
         cached = json.loads(cache.read_text())
         if cached.get("tasks") == task_ids:
             return cached["figures"]
-    tasks = [t for t in load_tasks() if t.task_id in set(task_ids)]
+    tasks = [t for t in load_tasks(data()) if t.task_id in set(task_ids)]
     figures: dict[str, dict[str, int]] = {}
     for strategy in ("method_C", "method_I"):
-        recorded = Path(os.environ["CLASSEVAL_DATA"]) / "recorded" / f"{recording}_{strategy}_greedy.json"
+        recorded = data() / "recorded" / f"{recording}_{strategy}_greedy.json"
         verdicts = await judge_recorded(tasks, load_recorded(recorded), model_name=recording)
         figures[strategy] = {
             "classes": len(verdicts),
@@ -107,7 +117,7 @@ class TruthClassifier:
     def __init__(self) -> None:
         from agents.models import ground_truth_deps
 
-        self.by_stubs = {frozenset(deps): deps for deps in ground_truth_deps().values()}
+        self.by_stubs = {frozenset(deps): deps for deps in ground_truth_deps(data()).values()}
 
     def classify(self, outline: str, symbols: list[str] | None = None, config: Any = None) -> Any:
         from agents.coupling import OracleClassifier
@@ -125,12 +135,13 @@ async def run(recording: str, args: argparse.Namespace, *, truth: bool = False) 
     from bench import RunConfig, run_suite
     from bench.suites import get_suite
 
-    suite = get_suite("classeval")
+    suite = get_suite("classeval", data_dir=data())
     tasks = select(suite.ids, args)
     register_classifier(TruthClassifier.name, lambda **_: TruthClassifier())
     config = RunConfig.model_validate(
         {
             "suite": "classeval",
+            "data_dir": data(),
             "tasks": tasks,
             "modes": ["waves"] if truth else [m for m in (args.mode or MODES) if m != TRUTH],
             "runs": args.runs,
@@ -251,14 +262,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("results/classeval"), help="Directory of the JSONL results.")
     parser.add_argument("--table-only", action="store_true", help="Only print the table from the JSONL files.")
     args = parser.parse_args(argv)
-    if args.data is not None:
-        os.environ["CLASSEVAL_DATA"] = str(args.data.resolve())
+    raw = args.data or os.environ.get("CLASSEVAL_DATA")
+    if raw:
+        _DATA[:] = [Path(raw).resolve()]
     recordings = args.recording or list(RECORDINGS)
     if not args.table_only:
         args.out.mkdir(parents=True, exist_ok=True)
         from bench.suites import get_suite
 
-        ids = select(get_suite("classeval").ids, args) or get_suite("classeval").ids
+        ids = select(get_suite("classeval", data_dir=data()).ids, args) or get_suite("classeval", data_dir=data()).ids
         for recording in recordings:
             anyio.run(run, recording, args)
             if args.mode is None or TRUTH in args.mode:

@@ -28,25 +28,25 @@ from pathlib import Path
 import anyio
 
 
-async def measure(recording: str, split: str) -> dict[str, tuple[int, int, int]]:
+async def measure(recording: str, split: str, data: Path) -> dict[str, tuple[int, int, int]]:
     """kind -> (methods, compositional fails where incremental passes, incremental fails where compositional passes)."""
     from agents.judge import judge_recorded, load_recorded, load_tasks
     from agents.models import ground_truth_deps
     from bench.suites import get_suite
 
-    included = set(get_suite("classeval").ids)
+    included = set(get_suite("classeval", data_dir=data).ids)
     tasks = [
         t
-        for t in load_tasks()
+        for t in load_tasks(data)
         if t.task_id in included and (split == "all" or int(t.task_id.rsplit("_", 1)[1]) % 2 == (0 if split == "even" else 1))
     ]
-    root = Path(os.environ["CLASSEVAL_DATA"]) / "recorded"
+    root = data / "recorded"
     verdicts: dict[str, dict[str, dict[str, bool]]] = {}
     for strategy in ("method_C", "method_I"):
         judged = await judge_recorded(tasks, load_recorded(root / f"{recording}_{strategy}_greedy.json"), model_name=recording)
         verdicts[strategy] = {v.task_id: {c.name: c.status == "success" for c in v.verdict.test_classes} for v in judged}
-    truth = ground_truth_deps()
-    raws = {t["task_id"]: t for t in json.loads((Path(os.environ["CLASSEVAL_DATA"]) / "ClassEval_data.json").read_text())}
+    truth = ground_truth_deps(data)
+    raws = {t["task_id"]: t for t in json.loads((data / "ClassEval_data.json").read_text())}
     out = {"dependent": [0, 0, 0], "independent": [0, 0, 0]}
     for task in tasks:
         raw = raws[task.task_id]
@@ -70,13 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recording", action="append", default=None)
     parser.add_argument("--split", choices=("even", "odd", "all"), default="even")
     args = parser.parse_args(argv)
-    if args.data is not None:
-        os.environ["CLASSEVAL_DATA"] = str(args.data.resolve())
-    if "CLASSEVAL_DATA" not in os.environ:
+    raw = args.data or os.environ.get("CLASSEVAL_DATA")
+    if not raw:
         print("error: pass --data DIR or set CLASSEVAL_DATA", file=sys.stderr)
         return 2
+    data = Path(raw).resolve()
     for recording in args.recording or ["GPT-4-Turbo", "GPT-3.5-Turbo"]:
-        figures = anyio.run(measure, recording, args.split)
+        figures = anyio.run(measure, recording, args.split, data)
         for kind, (n, worse, better) in figures.items():
             name = "blind_risk" if kind == "dependent" else "context_risk"
             print(

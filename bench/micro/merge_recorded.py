@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import anyio
 
 from agents.judge import ClassEvalTask, extract_code, judge_task
+from crdt_ws import compiles
 from merge import MergeError, assemble, extract, find_stub
 
 @dataclass
@@ -49,13 +49,7 @@ class FileFigures:
 
 
 def _compiles(code: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # model code is full of '\\d' escapes
-            compile(code, "<class>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
+    return compiles(code)
 
 
 def _replies(task: dict[str, Any], holistic: bool) -> list[tuple[str, str]]:

@@ -32,6 +32,8 @@ Target (foundation issue): p50 <= 5 ms and p99 <= 20 ms at 16 replicas.
 
 from __future__ import annotations
 
+from bench._errors import BenchError
+
 import argparse
 import json
 import math
@@ -111,7 +113,7 @@ class PropagationResult(BaseModel):
     durable_p99_ms: float | None = None
 
 
-class BenchmarkError(RuntimeError):
+class BenchmarkError(BenchError, RuntimeError):
     """An edit never reached every replica, or replicas did not converge."""
 
 

@@ -16,7 +16,7 @@ models' quality figures are labelled as such.  The statistics
 
 Errors::
 
-    ReportError
+    ReportError                     (under bench.BenchError, the package's one root)
     ├── ResultsError              results files -> rows
     │   ├── ResultsFileError      missing / unreadable / not UTF-8
     │   ├── MalformedLineError    a line that is not a JSON object (file:line)
@@ -66,46 +66,10 @@ from ._report import build_report, quality_note
 from ._stats import ConfidenceInterval, WilcoxonResult, average_ranks, bootstrap_ci, effect_size_dz, pass_at_k, spearman, wilcoxon
 
 __all__ = [
-    "BaselineMissingError",
-    "Comparison",
-    "ConfidenceInterval",
-    "CouplingCorrelation",
-    "CouplingPoint",
-    "GroupReport",
-    "InvalidRowError",
-    "MalformedLineError",
-    "MixedResultsError",
-    "ModeStats",
-    "ModeSummary",
-    "NoResultsError",
-    "RenderError",
-    "Report",
     "ReportConfig",
-    "ReportError",
-    "ResultsError",
-    "ResultsFileError",
     "Row",
-    "SolveCurve",
-    "SourceFile",
-    "StatsError",
-    "TaskReport",
-    "TimeMetric",
-    "TruncatedLineWarning",
-    "UndefinedStatisticError",
-    "Unpaired",
-    "WilcoxonResult",
-    "average_ranks",
     "bootstrap_ci",
     "build_report",
-    "effect_size_dz",
-    "is_offline",
     "load_results",
-    "pass_at_k",
-    "quality_note",
-    "render_html",
-    "render_markdown",
-    "solve_curve",
-    "spearman",
-    "wilcoxon",
     "write_report",
 ]

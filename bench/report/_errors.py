@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bench._errors import BenchError
+
 from pathlib import Path
 
 __all__ = [
@@ -20,7 +22,7 @@ __all__ = [
 ]
 
 
-class ReportError(Exception):
+class ReportError(BenchError):
     """Root of every error raised by :mod:`bench.report`."""
 
 

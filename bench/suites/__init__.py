@@ -78,7 +78,7 @@ fail the examples of 152 of the 342 methods that have any; on HumanEval, 9 of 75
 
 Errors (one root)::
 
-    SuiteError
+    SuiteError                     (under bench.BenchError, the package's one root)
     ├── TaskFormatError (ValueError)   a task directory breaks the format; .path, .field
     ├── UnparsableSource (ValueError)  skeleton_of() given code libcst cannot parse
     ├── UnknownSuite (LookupError)     neither a registered name nor a directory
@@ -129,52 +129,14 @@ from ._skeleton import skeleton_of
 from ._task import Coupling, Decision, Suite, Task, TaskModule, TaskTodo, load_suite_dir, load_task
 
 __all__ = [
-    "BUNDLED_DIR",
-    "CLASSEVAL_COMMIT",
-    "CLASSEVAL_FILES",
-    "OUTLINE_SYMBOL",
-    "PROJECTS_COMMIT",
-    "BundledSuite",
-    "ChecksumMismatch",
-    "ClassEvalConfig",
     "ClassEvalSuite",
-    "Coupling",
-    "DataConfig",
-    "DataFile",
-    "Decision",
-    "DirectorySuite",
-    "DownloadError",
-    "HumanEvalConfig",
-    "HumanEvalSuite",
     "MultiFileTask",
     "ProjectsConfig",
     "ProjectsSuite",
-    "SourceUnreachable",
-    "Suite",
-    "SuiteDataMissing",
     "SuiteError",
-    "SuiteFactory",
     "SuiteReferences",
-    "SuiteSource",
     "Task",
-    "TaskFormatError",
     "TaskModule",
     "TaskTodo",
-    "UnknownSuite",
-    "UnknownTask",
-    "UnparsableSource",
-    "UnusableTask",
-    "classeval_data_dir",
-    "classeval_task",
-    "data_app",
-    "download_classeval",
-    "download_projects",
     "get_suite",
-    "humaneval_task",
-    "known_suites",
-    "load_suite_dir",
-    "load_task",
-    "project_task",
-    "register_suite",
-    "skeleton_of",
 ]

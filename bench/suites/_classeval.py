@@ -29,7 +29,6 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
-import os
 import re
 import sys
 import warnings
@@ -43,12 +42,11 @@ from agents.coupling import CouplingError, OracleClassifier
 from agents.judge import KNOWN_ENVIRONMENT_TASKS
 from agents.models import ConfigError
 from agents.models._classeval import classeval_dir, load_json, symbol_of
-from merge import is_stub_def
 
 from ._errors import SuiteDataMissing, TaskFormatError, UnusableTask
 from ._skeleton import iter_functions
 from ._task import Coupling, Decision, Suite, Task
-from crdt_ws import parse_python
+from crdt_ws import is_stub_def, parse_cst, parse_cst_statement, parse_python
 
 __all__ = ["ENV_VAR", "ClassEvalConfig", "ClassEvalSuite", "classeval_data_dir", "classeval_task"]
 
@@ -61,7 +59,7 @@ _GIVEN_INIT = "return None  # given by the benchmark's class_constructor: nothin
 class ClassEvalConfig(BaseModel):
     """Which ClassEval tasks the suite holds, and where the data is."""
 
-    data_dir: Path | None = Field(default=None, description="ClassEval data directory; None reads $CLASSEVAL_DATA.")
+    data_dir: Path | None = Field(default=None, description="ClassEval data directory (the CLI fills it from --data-dir or $CLASSEVAL_DATA); None: SuiteDataMissing.")
     include_known_issues: bool = Field(
         default=False,
         description="Also include the tasks agents.judge.KNOWN_ENVIRONMENT_TASKS lists (they cannot pass reliably here).",
@@ -78,7 +76,7 @@ _HINT = (
 
 def classeval_data_dir(data_dir: str | Path | None = None) -> Path:
     """The ClassEval data directory (argument, else ``$CLASSEVAL_DATA``), or ``SuiteDataMissing`` saying how to get it."""
-    raw = data_dir if data_dir is not None else os.environ.get(ENV_VAR)
+    raw = data_dir
     if not raw:
         raise SuiteDataMissing(f"no ClassEval data directory given: {_HINT}")
     try:
@@ -140,7 +138,7 @@ class _GiveEmptyInit(cst.CSTTransformer):
         if not isinstance(func, ast.FunctionDef) or not is_stub_def(func):
             return updated_node
         kept = [s for s in body.body[:1] if ast.get_docstring(func) is not None]
-        line = cst.parse_statement(_GIVEN_INIT + "\n")
+        line = parse_cst_statement(_GIVEN_INIT + "\n")
         self.changed.append(f"{'.'.join(self._classes)}.__init__")
         return updated_node.with_changes(body=body.with_changes(body=[*kept, line]))
 
@@ -166,8 +164,8 @@ def _outline(item: dict[str, Any]) -> tuple[str, list[str]]:
     if added:
         notes.append(f"prepended import statements the skeleton lacks: {'; '.join(added)}")
     try:
-        module = cst.parse_module(skeleton)  # the outliner and merge read outlines with libcst
-    except cst.ParserSyntaxError as err:
+        module = parse_cst(skeleton)  # the outliner and merge read outlines with libcst
+    except SyntaxError as err:
         raise UnusableTask(task_id, f"libcst cannot parse the skeleton: {err}") from err
     if any(isinstance(n, ast.FunctionDef) and n.name == "__init__" and is_stub_def(n) for n in ast.walk(parse_python(skeleton))):
         giver = _GiveEmptyInit()
@@ -178,7 +176,7 @@ def _outline(item: dict[str, Any]) -> tuple[str, list[str]]:
 
 
 def _outliner_stubs(source: str) -> list[str]:
-    """What ``merge.find_stubs`` (the outliner's TODO list) answers, via ``ast``: no second libcst parse.
+    """What ``crdt_ws.find_stubs`` (the outliner's TODO list) answers, via ``ast``: no second libcst parse.
 
     Unlike ``Task.stubs()`` it keeps stubbed constructors: the outliner would make them TODOs too.
     """

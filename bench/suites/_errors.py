@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bench._errors import BenchError
+
 from pathlib import Path
 
 __all__ = [
@@ -19,7 +21,7 @@ __all__ = [
 ]
 
 
-class SuiteError(Exception):
+class SuiteError(BenchError):
     """Root of every error raised by ``bench.suites``."""
 
 

@@ -27,11 +27,10 @@ import libcst as cst
 from pydantic import BaseModel, Field
 
 from agents.judge import DataError, HumanEvalProblem, load_problems
-from merge import UnparsableModule, find_stubs
 
 from ._errors import SuiteDataMissing, TaskFormatError, UnusableTask
 from ._task import Suite, Task
-from crdt_ws import parse_python
+from crdt_ws import find_stubs, parse_cst, parse_python
 
 __all__ = ["HumanEvalConfig", "HumanEvalSuite", "TEST_CLASS", "humaneval_task"]
 
@@ -62,7 +61,7 @@ def _is_import(statement: cst.BaseStatement) -> bool:
 
 def _outline(problem: HumanEvalProblem) -> str:
     """The prompt with the entry point's body a stub (docstring + ``pass``)."""
-    module = cst.parse_module(problem.prompt)
+    module = parse_cst(problem.prompt)
     body: list[cst.BaseStatement] = []
     found = False
     for statement in module.body:
@@ -119,7 +118,7 @@ def humaneval_task(problem: HumanEvalProblem) -> Task:
         outline = _outline(problem)
         parse_python(reference)
         stubs = find_stubs(outline)
-    except (cst.ParserSyntaxError, SyntaxError, UnparsableModule) as err:
+    except (SyntaxError, ValueError) as err:
         raise UnusableTask(task_id, f"not valid Python: {err}") from err
     if stubs != [problem.entry_point]:
         raise UnusableTask(task_id, f"the outline's stubs are {stubs}, not just the entry point {problem.entry_point!r}")

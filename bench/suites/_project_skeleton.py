@@ -24,10 +24,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from merge import is_stub_def
 
 from ._errors import UnparsableSource
-from crdt_ws import parse_python
+from crdt_ws import is_stub_def, parse_cst, parse_python
 
 __all__ = ["DesignIndex", "ModuleSkeleton", "project_skeleton", "reference_functions"]
 
@@ -229,8 +228,8 @@ class _ProjectStubber(cst.CSTTransformer):
 def project_skeleton(source: str, module_path: str, design: DesignIndex | None = None) -> ModuleSkeleton:
     """The skeleton of one project module; :class:`UnparsableSource` when libcst cannot parse it."""
     try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as err:
+        module = parse_cst(source)
+    except SyntaxError as err:
         raise UnparsableSource(f"{module_path}: cannot derive a skeleton: {err}") from err
     try:
         placeholders = dict(reference_functions(source))

@@ -80,8 +80,20 @@ def known_suites() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_suite(name_or_path: str | Path) -> Suite:
-    """A registered suite by name, else a directory of tasks; ``UnknownSuite`` lists the known names."""
+_DATA_SUITES: dict[str, Callable[[Path], SuiteSource]] = {
+    "classeval": lambda path: ClassEvalSuite(data_dir=path),
+    "projects": lambda path: ProjectsSuite(data_dir=path),
+}
+
+
+def get_suite(name_or_path: str | Path, *, data_dir: Path | None = None) -> Suite:
+    """A registered suite by name, else a directory of tasks; ``UnknownSuite`` lists the known names.
+
+    ``data_dir`` is where a suite of third-party data (classeval, projects) reads it;
+    the other suites ignore it.
+    """
+    if isinstance(name_or_path, str) and data_dir is not None and name_or_path in _DATA_SUITES:
+        return _DATA_SUITES[name_or_path](data_dir).load()
     if isinstance(name_or_path, str) and name_or_path in _REGISTRY:
         return _REGISTRY[name_or_path]().load()
     path = Path(name_or_path).expanduser()

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from crdt_ws import parse_python
-from merge import is_stub_def
+from crdt_ws import is_stub_def, parse_cst, parse_python
 
 from ._errors import UnparsableSource
 
@@ -85,8 +84,8 @@ def skeleton_of(reference_source: str) -> str:
     <BLANKLINE>
     """
     try:
-        module = cst.parse_module(reference_source)
-    except cst.ParserSyntaxError as err:
+        module = parse_cst(reference_source)
+    except SyntaxError as err:
         raise UnparsableSource(f"cannot derive a skeleton: {err}") from err
     return module.visit(_Stubber()).code
 

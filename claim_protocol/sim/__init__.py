@@ -10,14 +10,9 @@ from ._network import LinkConfig, Network, Node
 from ._scenario import Crash, Partition, Scenario, SimResult, code_for, run_scenario, settled_counts
 
 __all__ = [
-    "Crash",
     "LinkConfig",
     "Network",
     "Node",
-    "Partition",
     "Scenario",
-    "SimResult",
-    "code_for",
     "run_scenario",
-    "settled_counts",
 ]

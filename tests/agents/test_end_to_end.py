@@ -9,7 +9,6 @@ happen and the run must still finish.
 
 from __future__ import annotations
 
-import ast
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from bench._trial import TrialConfig, run_trial
 from bench.suites import Suite, get_suite
 
 from .conftest import scripted
+from crdt_ws import parse_python
 
 pytestmark = pytest.mark.anyio
 
@@ -129,5 +129,5 @@ def test_the_final_module_of_a_trial_is_the_reference_behaviour(suite: Suite) ->
     # Sanity of the fixture itself: skeletons parse and have stubs, so the trials above test something.
     for task_id in TASKS:
         task = suite.task(task_id)
-        ast.parse(task.skeleton())
+        parse_python(task.skeleton())
         assert task.stubs()

@@ -23,7 +23,7 @@ from agents.judge import Judge
 from agents.roles import JudgeAgent, JudgeConfig, Outliner
 from bench import task_inputs
 from bench.suites import Suite
-from crdt_ws import Relay, RelayConfig, TodoStatus, WebsocketConfig, WebsocketTransport, Workspace
+from crdt_ws import Relay, RelayConfig, TodoStatus, WebsocketConfig, WebsocketTransport, Workspace, parse_python
 
 pytestmark = pytest.mark.anyio
 
@@ -79,7 +79,7 @@ async def test_a_killed_implementer_process_is_reclaimed_and_the_run_finishes(su
     expired = [e for e in events if e.type == "expire" and e.todo == lost]
     assert expired and expired[0].data["holder"] == "victim"
     assert todos[lost].done_by == "survivor"
-    tree = ast.parse(source)
+    tree = parse_python(source)
     names = [n.name for c in tree.body if isinstance(c, ast.ClassDef) for n in c.body if isinstance(n, ast.FunctionDef)]
     assert len(names) == len(set(names)), "no duplicate definitions after the crash"
     assert (await judge.score(source, hidden)).passed

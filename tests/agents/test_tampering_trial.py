@@ -19,6 +19,7 @@ from agents.scheduler import SchedulerConfig
 from bench._run import task_inputs
 from bench._trial import TrialConfig, run_trial
 from bench.suites import Suite
+from crdt_ws import parse_python
 
 pytestmark = pytest.mark.anyio
 
@@ -39,7 +40,7 @@ _TAMPER = """
 
 def _wrong_replies(suite: Suite, task_id: str, tamper_in: str) -> DictReferences:
     task = suite.task(task_id)
-    tree = ast.parse(task.skeleton())
+    tree = parse_python(task.skeleton())
     replies: dict[tuple[str, str], str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):

@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from claim_protocol import Claimer, ClaimConfig
-from crdt_ws import TodoEntry, TodoStatus, Workspace
+from crdt_ws import TodoEntry, TodoStatus, Workspace, parse_python
 
 from ._live import TRANSPORTS, code_for, live, seed_todos
 
@@ -25,7 +25,7 @@ async def settle(workspaces: list[Workspace], timeout: float = 10.0) -> None:
 
 
 def method_bodies(source: str) -> dict[str, list[str]]:
-    cls = next(n for n in ast.parse(source).body if isinstance(n, ast.ClassDef))
+    cls = next(n for n in parse_python(source).body if isinstance(n, ast.ClassDef))
     out: dict[str, list[str]] = {}
     for fn in cls.body:
         if isinstance(fn, ast.FunctionDef):

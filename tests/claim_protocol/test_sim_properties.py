@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from claim_protocol import ClaimConfig
 from claim_protocol.sim import Crash, LinkConfig, Partition, Scenario, SimResult, run_scenario, settled_counts
+from crdt_ws import parse_python
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -33,7 +34,7 @@ def assert_clean_outcome(result: SimResult) -> None:
     for entry in todos:
         if entry.result is not None:
             method = entry.symbol.split(".")[-1]
-            fn = ast.parse(entry.result.strip()).body[0]
+            fn = parse_python(entry.result.strip()).body[0]
             assert isinstance(fn, ast.FunctionDef)
             expected = "\n".join(ast.unparse(stmt) for stmt in fn.body)
             assert result.body_of(method) == expected, f"{entry.symbol} holds another agent's code"

@@ -19,6 +19,7 @@ from pathlib import Path
 from queue import Empty, Queue
 
 import pytest
+from crdt_ws import parse_python
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "embed_agent.py"
@@ -26,7 +27,7 @@ EXAMPLE = REPO / "examples" / "embed_agent.py"
 
 def documented_commands() -> list[list[str]]:
     """Every command of the docstring's ``::`` blocks, continuation lines joined, comments and ``&`` dropped."""
-    doc = ast.get_docstring(ast.parse(EXAMPLE.read_text(encoding="utf-8"))) or ""
+    doc = ast.get_docstring(parse_python(EXAMPLE.read_text(encoding="utf-8"))) or ""
     commands: list[list[str]] = []
     for block in re.findall(r"::\n\n((?:    .*\n?|\n)+)", doc):
         text = re.sub(r"\\\n\s*", " ", block)

@@ -19,7 +19,7 @@ from pycrdt import Doc
 
 from agents.roles._stream import reset_to_stub
 from claim_protocol import ClaimBoard, Claimer, ClaimConfig, ClaimLoop
-from crdt_ws import Relay, RelayConfig, TodoEntry, WebsocketConfig, WebsocketTransport, Workspace
+from crdt_ws import Relay, RelayConfig, TodoEntry, WebsocketConfig, WebsocketTransport, Workspace, parse_python
 
 
 async def _serve(config: RelayConfig, stop: anyio.Event, *, task_status: anyio.abc.TaskStatus[Relay] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -66,7 +66,7 @@ async def test_no_claims_while_the_relay_is_down_and_one_owner_after(tmp_path: P
     events = a.read_events()
     assert sum(e.type == "complete" for e in events) == 1
     assert sum(e.type == "verify" for e in events) == 1
-    tree = ast.parse(a.read("jobs.py"))
+    tree = parse_python(a.read("jobs.py"))
     assert [n.name for c in tree.body if isinstance(c, ast.ClassDef) for n in c.body if isinstance(n, ast.FunctionDef)] == ["job"]
 
 
@@ -106,7 +106,7 @@ def test_a_reclaimer_that_loses_to_an_in_flight_completion_puts_the_winners_code
     reclaimer.doc.apply_update(holder.doc.get_update())
     holder.doc.apply_update(reclaimer.doc.get_update())
     with pytest.raises(SyntaxError):
-        ast.parse(reclaimer.read("m.py"))  # what the merge alone leaves
+        parse_python(reclaimer.read("m.py"))  # what the merge alone leaves
     assert second.tick(1.8) == [reclaim]  # the heartbeat finds the claim lost
     assert reclaimer.read("m.py") == 'class A:\n    def f(self):\n        """Doc."""\n        return 42\n'
     assert [e.type for e in reclaimer.read_events()][-2:] == ["preempted", "repair"]

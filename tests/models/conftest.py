@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 @pytest.fixture
-def classeval_data(classeval_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The ClassEval data directory, also exported as $CLASSEVAL_DATA for the providers."""
-    monkeypatch.setenv("CLASSEVAL_DATA", str(classeval_dir))
+def classeval_data(classeval_dir: Path) -> Path:
+    """The ClassEval data directory (passed to the providers as ``data_dir``: the library reads no environment)."""
     return classeval_dir
 
 

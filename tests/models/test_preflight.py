@@ -121,6 +121,6 @@ async def test_openai_rejections_name_the_fix(status: int, says: str) -> None:
     assert message.startswith("openai:qwen2.5-coder@") and says in message
 
 
-async def test_offline_models_need_no_check(classeval_data: object) -> None:
-    said = await preflight(resolve_model("replay:GPT-4-Turbo"))
+async def test_offline_models_need_no_check(classeval_data: Path) -> None:
+    said = await preflight(resolve_model("replay:GPT-4-Turbo", data_dir=classeval_data))
     assert "offline" in said

@@ -33,7 +33,7 @@ async def test_replay_streams_recorded_reply_byte_for_byte(classeval_data: Path,
     methods = task["methods_info"]
     assert isinstance(methods, list) and len(methods) > 1
     symbols = [f"{task['class_name']}.{m['method_name']}" for m in methods]
-    async with resolve_model("replay:GPT-4-Turbo", latency=INSTANT) as model:
+    async with resolve_model("replay:GPT-4-Turbo", latency=INSTANT, data_dir=classeval_data) as model:
         for i, method in enumerate(methods):
             symbol = f"{task['class_name']}.{method['method_name']}"
             # Every other method in view covers any ground-truth dependency: incremental; nothing in view: compositional.
@@ -59,7 +59,7 @@ async def test_compositional_and_incremental_recordings_differ(classeval_data: P
     assert differing, "data sanity: the two strategies' replies differ somewhere"
     k = differing[0]
     symbol = f"{c['class_name']}.{c['methods_info'][k]['method_name']}"  # type: ignore[index]
-    async with resolve_model("replay:GPT-4-Turbo", latency=INSTANT) as model:
+    async with resolve_model("replay:GPT-4-Turbo", latency=INSTANT, data_dir=classeval_data) as model:
         others = tuple(f"{c['class_name']}.{m['method_name']}" for m in c["methods_info"])  # type: ignore[index, union-attr]
         seen = await model.complete(ModelRequest(task_id="ClassEval_0", symbol=symbol, shown=others))
         blind = await model.complete(ModelRequest(task_id="ClassEval_0", symbol=symbol))
@@ -69,13 +69,13 @@ async def test_compositional_and_incremental_recordings_differ(classeval_data: P
 
 async def test_holistic_request_replays_class_prediction(classeval_data: Path) -> None:
     task = _recorded(classeval_data, "class_H", 3)
-    async with resolve_model("replay:GPT-4-Turbo", latency=INSTANT) as model:
+    async with resolve_model("replay:GPT-4-Turbo", latency=INSTANT, data_dir=classeval_data) as model:
         result = await model.complete(ModelRequest(task_id=str(task["task_id"])))
     assert result.text == task["predict"][0]  # type: ignore[index]
 
 
 async def test_unknown_requests_are_clear_errors(classeval_data: Path) -> None:
-    async with resolve_model("replay:WizardCoder-15B-V1.0", latency=INSTANT) as model:
+    async with resolve_model("replay:WizardCoder-15B-V1.0", latency=INSTANT, data_dir=classeval_data) as model:
         with pytest.raises(UnknownRequest, match="recorded symbols: AccessGatewayFilter.filter"):
             await model.complete(ModelRequest(task_id="ClassEval_0", symbol="AccessGatewayFilter.nope"))
         with pytest.raises(UnknownRequest, match="no task 'ClassEval_1000'"):
@@ -88,12 +88,12 @@ async def test_unknown_requests_are_clear_errors(classeval_data: Path) -> None:
 
 def test_unknown_recording_lists_known_ones(classeval_data: Path) -> None:
     with pytest.raises(ConfigError, match="known: .*GPT-4-Turbo"):
-        resolve_model("replay:GPT-5-Imaginary")
-    assert set(available_recordings()["GPT-3.5-Turbo"]) == {"method_C", "method_I", "class_H"}
+        resolve_model("replay:GPT-5-Imaginary", data_dir=classeval_data)
+    assert set(available_recordings(classeval_data)["GPT-3.5-Turbo"]) == {"method_C", "method_I", "class_H"}
 
 
 def test_missing_data_dir_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("CLASSEVAL_DATA", raising=False)
+    monkeypatch.setenv("CLASSEVAL_DATA", str(tmp_path))  # the library never reads it: only the CLI does
     with pytest.raises(ConfigError, match="CLASSEVAL_DATA"):
         resolve_model("replay:GPT-4-Turbo")
     with pytest.raises(ConfigError, match="not a ClassEval data directory"):
@@ -101,7 +101,7 @@ def test_missing_data_dir_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_
 
 
 async def test_max_tokens_cuts_the_reply_like_a_real_model(classeval_data: Path) -> None:
-    async with resolve_model("replay:GPT-4-Turbo", latency=INSTANT) as model:
+    async with resolve_model("replay:GPT-4-Turbo", latency=INSTANT, data_dir=classeval_data) as model:
         full = await model.complete(ModelRequest(task_id="ClassEval_0", symbol="AccessGatewayFilter.filter"))
         cut = await model.complete(ModelRequest(task_id="ClassEval_0", symbol="AccessGatewayFilter.filter", max_tokens=10))
     assert full.usage.stop_reason == "end_turn" and cut.usage.stop_reason == "max_tokens"

@@ -28,11 +28,11 @@ DEPS = (f"{FILTER}.is_start_with", f"{FILTER}.get_jwt_user", f"{FILTER}.set_curr
 
 @pytest.fixture
 def model(classeval_data: Path) -> ReplayModel:
-    return ReplayModel(ReplayConfig(recording="GPT-4-Turbo", latency=LatencyConfig(profile="instant")))
+    return ReplayModel(ReplayConfig(recording="GPT-4-Turbo", data_dir=classeval_data, latency=LatencyConfig(profile="instant")))
 
 
 def test_ground_truth_is_read_from_the_benchmark_data(classeval_data: Path) -> None:
-    truth = ground_truth_deps()
+    truth = ground_truth_deps(classeval_data)
     assert truth["ClassEval_0"][f"{FILTER}.filter"] == frozenset(DEPS)
     assert truth["ClassEval_0"][f"{FILTER}.is_start_with"] == frozenset()
     raw = json.loads((classeval_data / "ClassEval_data.json").read_text())
@@ -72,7 +72,7 @@ def test_swapping_the_classifier_cannot_change_the_draw(model: ReplayModel, clas
     symbols = [f"{FILTER}.{m['method_name']}" for m in task["methods_info"]]
     ids = {s: f"t{i}" for i, s in enumerate(symbols)}
     outline = task["skeleton"]
-    truth = {s: sorted(d) for s, d in ground_truth_deps()["ClassEval_0"].items()}
+    truth = {s: sorted(d) for s, d in ground_truth_deps(classeval_data)["ClassEval_0"].items()}
     # Four classifiers: the ground truth, the static one, one that predicts nothing, one that predicts everything.
     predicted = {
         "oracle": OracleClassifier(truth).classify(outline).deps,
@@ -101,7 +101,7 @@ def test_swapping_the_classifier_cannot_change_the_draw(model: ReplayModel, clas
             context = build_context(todos[ids[symbol]], task_id="ClassEval_0", spec="", outline=outline, todos=todos)
             prompts.add(context.request.messages[0].content)
             draws[name] = model.reply(context.request).source
-            assert draws[name].split("_greedy")[0].endswith(world_strategy(symbol, context.shown, ground_truth_deps()["ClassEval_0"]))
+            assert draws[name].split("_greedy")[0].endswith(world_strategy(symbol, context.shown, ground_truth_deps(classeval_data)["ClassEval_0"]))
         assert len(set(draws.values())) == 1, (symbol, draws)
         if symbol == f"{FILTER}.filter" and 0 < done_count < 3:
             assert len(prompts) > 1  # the classifiers did change the prompt, and still not the draw

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import random
 import re
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
+from crdt_ws import parse_python
 from agents.models import (
     FAULT_KINDS,
     ClassEvalReferences,
@@ -148,35 +148,35 @@ async def test_unknown_symbol_is_a_clear_error() -> None:
 
 
 async def test_classeval_references_feed_scripted(classeval_data: Path) -> None:
-    refs = ClassEvalReferences()
+    refs = ClassEvalReferences(classeval_data)
     ref = refs.get("ClassEval_0", "AccessGatewayFilter.get_jwt_user")
     assert ref is not None and ref.code.startswith("def get_jwt_user(self, request):\n    ")
     assert ref.imports == ("import datetime",)
-    async with resolve_model("scripted", fault_rate=0.0, latency=INSTANT) as model:
+    async with resolve_model("scripted", fault_rate=0.0, latency=INSTANT, data_dir=classeval_data) as model:
         result = await model.complete(ModelRequest(task_id="ClassEval_0", symbol="AccessGatewayFilter.get_jwt_user"))
     assert _code(result.text) == "import datetime\n\n" + ref.code.rstrip() + "\n"
 
 
-def _fault_all(tasks: list[str]) -> tuple[int, int]:
-    refs = ClassEvalReferences()
+def _fault_all(classeval_data: Path, tasks: list[str]) -> tuple[int, int]:
+    refs = ClassEvalReferences(classeval_data)
     model = ScriptedModel(refs, ScriptedConfig(fault_rate=1.0, latency=INSTANT))
     count = faulted = 0
     for task in tasks:
         for symbol in refs.symbols(task):
             reply = model.reply(ModelRequest(task_id=task, symbol=symbol))
-            ast.parse(_code(reply.text))
+            parse_python(_code(reply.text))
             count += 1
             faulted += reply.fault is not None
     return count, faulted
 
 
 def test_classeval_references_parse_and_take_faults(classeval_data: Path) -> None:
-    count, faulted = _fault_all([f"ClassEval_{i}" for i in range(0, 100, 10)])
+    count, faulted = _fault_all(classeval_data, [f"ClassEval_{i}" for i in range(0, 100, 10)])
     assert count > 30 and faulted >= 0.85 * count, f"only {faulted}/{count} references had an applicable fault site"
 
 
 @pytest.mark.slow
 def test_all_410_classeval_references_parse_and_take_faults(classeval_data: Path) -> None:
-    count, faulted = _fault_all([f"ClassEval_{i}" for i in range(100)])
+    count, faulted = _fault_all(classeval_data, [f"ClassEval_{i}" for i in range(100)])
     assert count == 410
     assert faulted >= 0.9 * count, f"only {faulted}/{count} references had an applicable fault site"

@@ -18,6 +18,7 @@ from agents.judge import Feedback, HiddenTests, Judge, Score, VisibleChecks
 from agents.models import LatencyConfig, ModelRequest, ReferenceSource, ScriptedConfig, ScriptedModel, StreamingModel
 from bench.suites import OUTLINE_SYMBOL, SuiteReferences, Task, get_suite
 from bench.suites._skeleton import find_function
+from crdt_ws import parse_python
 
 SUITE = get_suite("bundled")
 IDS = SUITE.ids
@@ -127,7 +128,7 @@ def test_scripted_model_without_faults_rebuilds_a_passing_module(judged: dict[st
 @pytest.mark.parametrize("task_id", IDS)
 def test_skeleton_keeps_docstrings_signatures_and_state(task_id: str) -> None:
     task = SUITE.task(task_id)
-    skeleton, reference = ast.parse(task.skeleton()), ast.parse(task.reference)
+    skeleton, reference = parse_python(task.skeleton()), parse_python(task.reference)
     stubs = task.stubs()
     assert 4 <= len(stubs) <= 9
     for symbol in stubs:

@@ -14,7 +14,8 @@ from typing import Any
 import anyio
 import pytest
 
-import merge
+import crdt_ws
+from crdt_ws import parse_python
 from agents.judge import KNOWN_ENVIRONMENT_TASKS, Judge, Score
 from agents.models import ModelRequest, ReplayConfig, ReplayModel
 from bench._run import task_inputs
@@ -81,12 +82,12 @@ def test_outline_stubs_are_exactly_the_benchmark_methods(classeval_suite: Suite,
         outline = task.skeleton()
         assert outline == task.outline
         # The outliner's own stub predicate: one TODO per benchmark method, never the constructor.
-        assert merge.find_stubs(outline) == _methods(item) == task.stubs(), task.id
+        assert crdt_ws.find_stubs(outline) == _methods(item) == task.stubs(), task.id
         assert task.test_classes == item["test_classes"] and task.tests == item["test"]
-        tree = ast.parse(outline)
+        tree = parse_python(outline)
         imports = {ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)}
-        assert {ast.unparse(ast.parse(s)) for s in item["import_statement"]} <= imports, task.id
-        reference = ast.parse(task.reference)
+        assert {ast.unparse(parse_python(s)) for s in item["import_statement"]} <= imports, task.id
+        reference = parse_python(task.reference)
         implemented = {n.name for n in ast.walk(reference) if isinstance(n, ast.FunctionDef)}
         assert {s.split(".")[1] for s in task.stubs()} <= implemented, task.id
         assert task.file.endswith(".py") and task.module_name.isidentifier()
@@ -97,7 +98,7 @@ def test_skeleton_repairs_are_listed(classeval_source: ClassEvalSuite, classeval
     notes = classeval_source.adjustments
     # An empty constructor is given (it would otherwise be a TODO no recording answers).
     assert notes["ClassEval_0"] == ["empty constructor given, not a TODO: AccessGatewayFilter.__init__"]
-    init = merge.find_stubs(classeval_suite.task("ClassEval_0").skeleton())
+    init = crdt_ws.find_stubs(classeval_suite.task("ClassEval_0").skeleton())
     assert "AccessGatewayFilter.__init__" not in init
     # ClassEval_5's skeleton is one string literal holding the class.
     assert notes["ClassEval_5"] == ["skeleton was wrapped in a string literal: unwrapped"]
@@ -165,18 +166,16 @@ def test_unusable_items_raise_with_the_reason(classeval_raw: list[dict[str, Any]
 
 
 def test_missing_data_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("CLASSEVAL_DATA", raising=False)
+    monkeypatch.setenv("CLASSEVAL_DATA", str(tmp_path))  # the library never reads it: only the CLI does
     with pytest.raises(SuiteDataMissing, match=r"crdt-bench data classeval --dest DIR.*CLASSEVAL_DATA") as info:
         get_suite("classeval")
     assert isinstance(info.value, LookupError)
-    monkeypatch.setenv("CLASSEVAL_DATA", str(tmp_path))
     with pytest.raises(SuiteDataMissing, match=f"{tmp_path} is not a ClassEval data directory.*crdt-bench data classeval"):
-        get_suite("classeval")
+        get_suite("classeval", data_dir=tmp_path)
 
 
-def test_registered_name_reads_the_environment(classeval_dir: Path, monkeypatch: pytest.MonkeyPatch, classeval_suite: Suite) -> None:
-    monkeypatch.setenv("CLASSEVAL_DATA", str(classeval_dir))
-    suite = get_suite("classeval")
+def test_registered_name_takes_the_data_dir(classeval_dir: Path, classeval_suite: Suite) -> None:
+    suite = get_suite("classeval", data_dir=classeval_dir)
     assert suite.name == "classeval" and suite.ids == classeval_suite.ids
 
 

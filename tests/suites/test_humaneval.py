@@ -8,11 +8,12 @@ import sys
 import anyio
 import pytest
 
-import merge
+import crdt_ws
 from agents.judge import Judge, Score, load_problems
 from bench._run import task_inputs
 from bench.suites import _humaneval
 from bench.suites import HumanEvalSuite, Suite, SuiteDataMissing, Task, TaskFormatError, get_suite
+from crdt_ws import parse_python
 
 FAST_IDS = ["HumanEval_0", "HumanEval_10", "HumanEval_38", "HumanEval_115"]
 
@@ -39,7 +40,7 @@ def test_every_problem_is_a_one_stub_task(humaneval_suite: Suite) -> None:
     assert humaneval_suite.name == "humaneval"
     for task, problem in zip(humaneval_suite.tasks, problems.values(), strict=True):
         assert task.id == problem.task_id.replace("/", "_") and task.file == f"humaneval_{task.id.split('_')[1]}.py"
-        assert merge.find_stubs(task.skeleton()) == [problem.entry_point] == task.stubs()
+        assert crdt_ws.find_stubs(task.skeleton()) == [problem.entry_point] == task.stubs()
         assert task.reference == problem.prompt + problem.canonical_solution
         assert task.test_classes == ["HumanEvalCheck"] and f"check({problem.entry_point})" in task.tests
         assert problem.test.strip() in task.tests
@@ -51,14 +52,14 @@ def test_outline_keeps_helpers_and_docstrings(humaneval_suite: Suite) -> None:
     palindrome = humaneval_suite.task("HumanEval_10").skeleton()
     # The helper the prompt implements stays implemented; only the target is a stub.
     assert "return string == string[::-1]" in palindrome
-    tree = ast.parse(palindrome)
+    tree = parse_python(palindrome)
     target = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "make_palindrome")
     assert ">>> make_palindrome('cat')" in (ast.get_docstring(target) or "")
     assert [type(s).__name__ for s in target.body] == ["Expr", "Pass"]
     # HumanEval/115 imports inside the body before its docstring: the import moves to module level.
     fill = humaneval_suite.task("HumanEval_115").skeleton()
     assert "\nimport math\n\n\ndef max_fill(grid, capacity):\n" in fill
-    assert merge.find_stubs(fill) == ["max_fill"]
+    assert crdt_ws.find_stubs(fill) == ["max_fill"]
 
 
 def test_selection_and_registry(humaneval_suite: Suite) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import shutil
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from bench.suites import (
     skeleton_of,
 )
 from bench.suites import _registry
+from crdt_ws import parse_python
 
 
 @pytest.fixture
@@ -265,7 +265,7 @@ class Box:
 def test_skeleton_of_keeps_what_it_promises_and_stubs_the_rest() -> None:
     skeleton = skeleton_of(SAMPLE)
     assert skeleton == EXPECTED
-    ast.parse(skeleton)
+    parse_python(skeleton)
     assert skeleton_of(skeleton) == skeleton  # idempotent
 
 

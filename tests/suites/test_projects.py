@@ -22,7 +22,7 @@ import pytest
 
 from bench.suites import MultiFileTask, ProjectsSuite, Suite, SuiteDataMissing, Task, get_suite
 from bench.suites._project_skeleton import DesignIndex, project_skeleton, reference_functions
-from merge import is_stub_def
+from crdt_ws import is_stub_def, parse_python
 
 REPO = Path(__file__).resolve().parents[2]
 # The projects' own code has invalid escape sequences in plain strings; parsing it here must not spam.
@@ -85,7 +85,7 @@ def test_skeletons_parse_and_have_one_stub_per_implemented_function(projects_sui
     for task in projects_suite.tasks:
         assert task.is_multi_file and task.modules
         for module in task.modules:
-            outline, reference = ast.parse(module.outline), ast.parse(module.reference)
+            outline, reference = parse_python(module.outline), parse_python(module.reference)
             implemented = [name for name, placeholder in reference_functions(module.reference) if not placeholder]
             assert list(module.stubs) == implemented, (task.id, module.path)
             ref_defs, out_defs = _defs(reference), _defs(outline)
@@ -145,7 +145,7 @@ def test_design_descriptions_fill_missing_docstrings() -> None:
     source = "class Box:\n    def open(self, key):\n        return key\n\n    def close(self):\n        '''Own doc.'''\n        return 1\n"
     skeleton = project_skeleton(source, "pkg/util.py", DesignIndex(design))
     assert skeleton.stubs == ("Box.open", "Box.close") and skeleton.described == ("Box.open",)
-    tree = ast.parse(skeleton.outline)
+    tree = parse_python(skeleton.outline)
     methods = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
     assert ast.get_docstring(methods["open"]) == "Opens the box. Then waits."
     assert ast.get_docstring(methods["close"]) == "Own doc."
@@ -246,7 +246,7 @@ def test_reference_bodies_reassemble_into_the_reference(projects_suite: Suite) -
     for task in projects_suite.tasks:
         code = _reassembled(task)
         for module in task.modules:
-            assert ast.dump(ast.parse(code[module.path])) == ast.dump(ast.parse(module.reference)), (task.id, module.path)
+            assert ast.dump(parse_python(code[module.path])) == ast.dump(parse_python(module.reference)), (task.id, module.path)
 
 
 def _run_reassembled(task: Task, workspace: Path) -> subprocess.CompletedProcess[str]:

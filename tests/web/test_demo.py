@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from bench._demo import IMPLEMENTATIONS, LABEL, OUTLINE
 from web import DemoWriterConfig, Viewer, run_demo_writers
 
 from ._helpers import RW
+from crdt_ws import parse_python
 
 pytestmark = pytest.mark.anyio
 
@@ -21,7 +21,7 @@ async def test_one_demo_round(viewer: Viewer, connect: Any) -> None:
     assert await run_demo_writers(config) == 1
     async with connect("checker", room="demo") as ws:
         source = ws.read("inventory_1.py")
-        ast.parse(source)
+        parse_python(source)
         for block in IMPLEMENTATIONS.values():
             assert block in source
         assert "pass\n" not in source and source.startswith(OUTLINE.split("    def add")[0])

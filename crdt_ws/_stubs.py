@@ -2,18 +2,18 @@
 
 One definition for the outliner (which turns stubs into TODOs), the task
 suites (which derive skeletons) and the coupling classifier (which reads
-outlines): :func:`find_stubs` over source with libcst, :func:`is_stub_def`
-for an :mod:`ast` node when a caller already walks an ``ast`` tree.
+outlines): :func:`find_stubs` over source, :func:`is_stub_def` for an
+:mod:`ast` node when a caller already walks a tree.  Definitions under
+``if``/``try``/``with`` blocks count like any other (a skeleton's
+``if sys.version_info ...:`` branch holds real TODOs).
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
 
-import libcst as cst
-
-from ._cst import is_stub, parse_module
+from ._pyparse import parse_python
+from ._symbols import nested_bodies
 
 __all__ = ["find_stubs", "is_stub_def"]
 
@@ -35,18 +35,24 @@ def is_stub_def(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 
 def find_stubs(source: str) -> list[str]:
-    """Qualified names (``Class.method``, ``function``) of the stubs in ``source``, in order.
+    """Qualified names (``Class.method``, ``function``) of the stubs in ``source``, in source order.
 
-    Raises :class:`merge.UnparsableModule` when ``source`` does not parse.
+    Functions nested in a function are its own business, not TODOs; classes
+    nest.  Raises ``SyntaxError`` (or ``ValueError`` for NUL bytes) when
+    ``source`` does not parse.
     """
     found: list[str] = []
 
-    def visit(body: Sequence[cst.BaseStatement], prefix: str) -> None:
+    def visit(body: list[ast.stmt], prefix: str) -> None:
         for node in body:
-            if isinstance(node, cst.ClassDef) and isinstance(node.body, cst.IndentedBlock):
-                visit(node.body.body, f"{prefix}{node.name.value}.")
-            elif isinstance(node, cst.FunctionDef) and is_stub(node):
-                found.append(prefix + node.name.value)
+            if isinstance(node, ast.ClassDef):
+                visit(node.body, f"{prefix}{node.name}.")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if is_stub_def(node):
+                    found.append(prefix + node.name)
+            else:
+                for inner in nested_bodies(node):
+                    visit(inner, prefix)
 
-    visit(parse_module(source, what="module").body, "")
+    visit(parse_python(source).body, "")
     return found
