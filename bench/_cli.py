@@ -390,13 +390,13 @@ def demo(
 def host(
     task: Annotated[str, typer.Option(help="Task id to host, e.g. bank_ledger or ClassEval_0.")],
     suite: Annotated[str, typer.Option(help="Suite: bundled, classeval, humaneval, or a directory of tasks.")] = "bundled",
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="ClassEval data directory (default: $CLASSEVAL_DATA).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", envvar="CLASSEVAL_DATA", help="ClassEval data (classeval suite, replay models).")] = None,
     relay_url: Annotated[str | None, typer.Option(help="Host the room on this running relay instead of starting one (with the viewer).")] = None,
     token: Annotated[str | None, typer.Option(help="Read-write token outside agents get (default: $CRDT_WS_TOKEN, or generated).", envvar="CRDT_WS_TOKEN")] = None,
     read_token: Annotated[str | None, typer.Option(help="Read-only token for the viewer URL (generated for a started relay).", envvar="CRDT_WS_READ_TOKEN")] = None,
     host: Annotated[str, typer.Option(help="Interface the started relay binds (0.0.0.0: reachable from other machines).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port of the started relay (0 = any free port).")] = 8765,
-    store: Annotated[Path | None, typer.Option(help="Directory for the started relay's room stores (replay needs it).")] = None,
+    store: Annotated[Path, typer.Option(help="Directory for the started relay's room stores (outside agents' commits are durable; the viewer replays them).")] = Path("runs/host"),
     public_url: Annotated[str | None, typer.Option(help="Base URL people reach the started relay at, for the printed links.")] = None,
     room: Annotated[str | None, typer.Option(help="Room name (default: <task>-hosted-<random>).")] = None,
     agents: Annotated[int, typer.Option(min=0, help="Built-in implementers beside the outside agents (0: outside agents only).")] = 0,
@@ -414,10 +414,10 @@ def host(
 
     from ._host import HostConfig, HostResult, host_room
     from ._run import task_inputs
+    from ._runner import model_options
     from .suites import SuiteError, SuiteReferences, get_suite
 
-    if data_dir is not None:
-        os.environ["CLASSEVAL_DATA"] = str(data_dir.resolve())
+    data_dir = data_dir.resolve() if data_dir else None
     try:
         config = HostConfig.model_validate(
             {
@@ -426,7 +426,7 @@ def host(
                 "judge": {"max_repairs": max_repairs}, "claim_idle_s": claim_idle, "agent_id": agent_id, "timeout_s": timeout,
             }
         )  # fmt: skip
-        chosen_suite = get_suite(suite)
+        chosen_suite = get_suite(suite, data_dir=data_dir)
         spec, hidden = task_inputs(chosen_suite.task(task))
     except ValidationError as exc:
         raise typer.BadParameter(_first_error(exc)) from exc
@@ -435,9 +435,8 @@ def host(
         raise typer.Exit(2) from exc
     chosen = None
     if agents:
-        options: dict[str, Any] = {}
-        if model.split(":")[0] == "scripted":
-            options = {"references": SuiteReferences(chosen_suite)}
+        references = SuiteReferences(chosen_suite) if model.split(":")[0] == "scripted" else None
+        options = model_options(model, references=references, profile="sonnet", time_scale=1.0, data_dir=data_dir)
         chosen = resolve_model(model, **options)
 
     async def main() -> HostResult:

@@ -52,7 +52,11 @@ class HostConfig(BaseModel):
     )
     host: str = Field(default="127.0.0.1", description="Interface the relay we start binds (0.0.0.0 to let other machines in).")
     port: int = Field(default=8765, ge=0, description="TCP port of the relay we start (0: any free port).")
-    store: Path | None = Field(default=None, description="Directory for the started relay's room stores (replay needs it).")
+    store: Path | None = Field(
+        default=None,
+        description="Directory for the started relay's room stores: commits are acknowledged as durable and the viewer "
+        "replays the room (None: rooms live in memory only).",
+    )
     public_url: str | None = Field(default=None, description="Base URL people reach the started relay at, for the printed links.")
     room: str | None = Field(default=None, description="Room name; None: <task>-hosted-<random>.")
     agents: int = Field(default=0, ge=0, description="Built-in implementers working beside the outside agents (0: outside agents only).")
@@ -89,6 +93,8 @@ def _announce(echo: Echo, config: HostConfig, url: str, room: str, token: str | 
     name = f"crdt-{room}"[:60]
     echo(f"room:    {url.rstrip('/')}/{room}  ({todos} TODOs; relay {url}, room {room})")
     echo(f"viewer:  {viewer}  (read-only)" if viewer else "viewer:  none (pass --read-token of a `crdt-bench serve` relay for a URL)")
+    if config.relay_url is None:
+        echo(f"store:   {config.store}" if config.store else "store:   none (rooms in memory only)")
     env_args = " ".join(f"-e {k}={shlex.quote(v)}" for k, v in env.items())
     echo("Claude Code (each agent needs its own --agent-id):")
     echo(f"  claude mcp add {env_args + ' ' if env_args else ''}{name} -- {shlex.join(command)}")
