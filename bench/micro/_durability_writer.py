@@ -16,6 +16,7 @@ can still read them.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 
@@ -27,7 +28,9 @@ _POLL_S = 0.003
 
 
 def _config(url: str, room: str) -> WebsocketConfig:
-    return WebsocketConfig(url=url, room=room, backoff_initial=0.02, backoff_max=0.2)
+    # This script is its own command line: it reads the token the library no longer reads for it.
+    token = os.environ.get("CRDT_WS_TOKEN") or None
+    return WebsocketConfig(url=url, room=room, token=token, backoff_initial=0.02, backoff_max=0.2)  # type: ignore[arg-type]
 
 
 async def _write(url: str, room: str, name: str, pace: float) -> None:

@@ -75,7 +75,8 @@ async def _writer(
     url: str, room: str, name: str, rate: float, stats: _Stats, ready: anyio.Event, go: anyio.Event, stop: anyio.Event, counter: list[int], total: int
 ) -> None:
     ws = Workspace(name)
-    config = WebsocketConfig(url=url, room=room, connect_timeout=60)
+    token = os.environ.get("CRDT_WS_TOKEN") or None  # this script is its own command line: it reads the token
+    config = WebsocketConfig(url=url, room=room, token=token, connect_timeout=60)  # type: ignore[arg-type]
     link = None
     try:
         async with WebsocketTransport(config).connect(ws) as link:
