@@ -39,7 +39,7 @@ import json
 import os
 import statistics
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -169,6 +169,18 @@ def _extra(row: Row, name: str) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
+def _speedups(
+    serial: dict[tuple[str, int], Row], trials: dict[tuple[str, int], Row], seconds: Callable[[Row], float | None]
+) -> list[float]:
+    """Serial's time over each trial's, paired by (class, seed); trials without a time are left out."""
+    out: list[float] = []
+    for key, row in trials.items():
+        base, mine = (seconds(serial[key]), seconds(row)) if key in serial else (None, None)
+        if base is not None and mine is not None and mine > 0:
+            out.append(base / mine)
+    return out
+
+
 def table(recordings: Iterable[str], out: Path) -> str:
     """The table, from the JSONL files alone (``{recording}.jsonl`` and ``{recording}.truth.jsonl``)."""
     lines = [
@@ -202,14 +214,10 @@ def table(recordings: Iterable[str], out: Path) -> str:
             classes = sum(1 for r in trials.values() if r.passed)
             tests = sum(r.test_classes for r in trials.values())
             tests_passed = sum(r.test_classes_passed for r in trials.values())
-            ratios = [serial[k].wall_s / r.wall_s for k, r in trials.items() if k in serial and r.wall_s > 0]
+            ratios = _speedups(serial, trials, lambda r: r.wall_s)
             # The implement phase ends at the last final commit: without the judge's last verdicts, whose time
             # follows the machine's load more than the schedule.
-            implement = [
-                base / mine
-                for k, r in trials.items()
-                if k in serial and (base := serial[k].implement_s) is not None and (mine := r.implement_s) is not None and mine > 0
-            ]
+            implement = _speedups(serial, trials, lambda r: r.implement_s)
             implement_speedup = "1.00" if mode == "serial" else f"{statistics.median(implement):.2f}×" if implement else "-"
             if mode == "serial" or not ratios:
                 speedup = "1.00 (baseline)" if mode == "serial" else "-"
