@@ -6,7 +6,7 @@ task are of similar length).  The simulation counts, for the final draft of
 each TODO, whether it was written *blind* (some predicted dependency not yet
 committed) or *without context* (no other TODO committed yet), and the
 re-drafts ``speculate`` / ``seeded`` / ``revise`` would spend.  ``seeded``
-writes one TODO alone first (the seed: most dependents, then outline order)
+writes one TODO alone first (the seed: see ``seed_of``)
 so that every later draft has a sibling's code in view, then runs like
 ``speculate``.  A blind final draft is
 wrong with probability ``blind_risk``, a context-less one with
