@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crdt_ws import TodoEntry, Workspace
+from crdt_ws import TodoEntry, Workspace, WorkspaceError, find_span
 
 DIRECTORIES = ("pkg", "pkg/core", "pkg/io", "pkg/util/text")
 """Packages the modules are spread over (nested, so a viewer must group them by directory)."""
@@ -70,3 +70,12 @@ def payload(entry: TodoEntry, agent: str) -> str:
     """The fixed small implementation committed for ``entry``: its method, returning who wrote it."""
     name = entry.symbol.rsplit(".", 1)[-1]
     return f"    def {name}(self, x):\n        return {agent!r}, x\n"
+
+
+def landed(source: str, entry: TodoEntry, agent: str) -> bool:
+    """Whether ``source`` holds ``agent``'s payload inside ``entry``'s method (the merge keeps the stub's docstring)."""
+    try:
+        span = find_span(source, entry.symbol)
+    except WorkspaceError:
+        return False
+    return f"return {agent!r}, x" in source[span.start : span.end]
