@@ -9,6 +9,7 @@ replay at a middle step are checked against what the Python replicas hold
 from __future__ import annotations
 
 import base64
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -99,6 +100,9 @@ async def test_project_tree_filter_follow_and_replay(viewer: Any, connect: Any, 
             )
         await eventually(lambda: _same_counts(page, outliner), timeout=10, what="the tree's counts to match the replica's")
         counts = expected_counts(outliner.todos_raw())
+        # Event sentences name the module too: the same method name lives in several files.
+        sentences = await page.eval_on_selector_all("#timeline .sentence", "ss => ss.map((s) => s.textContent)")
+        assert any(re.fullmatch(r"agent-\d claimed Mod\d\d\.op_\d+ in mod_\d\d\.py( \(attempt \d\))?", x) for x in sentences), sentences[:5]
         assert all(counts[p]["done"] == len(board.todos_of(p)) for p in worked)
         assert all(counts[p]["done"] == 0 for p in paths if p not in worked)
 
