@@ -161,7 +161,9 @@ export function startLive (root, { room, token, role, name, compare = () => null
     return seen ? (performance.now() - seen.since) / 1000 : null
   }
 
+  let renderMs = 0 // how long the last full redraw took: a big board is redrawn less often
   function renderState () {
+    const began = performance.now()
     const snap = snapshot(doc)
     lastSnap = snap
     renderFiles()
@@ -181,13 +183,16 @@ export function startLive (root, { room, token, role, name, compare = () => null
       'updates received': hook.updatesReceived,
       ...snap.meta
     })
+    renderMs = performance.now() - began
   }
 
   let pending = false
   function schedule () {
     if (pending) return
     pending = true
-    setTimeout(() => { pending = false; renderState() }, 50)
+    // At most one redraw per 50 ms, and never more than a third of the time redrawing:
+    // a 1000-TODO board takes tens of ms to draw and the page must stay scrollable.
+    setTimeout(() => { pending = false; renderState() }, Math.max(50, 2 * renderMs))
   }
 
   // Follow new files as they appear while following, never under a person typing.
