@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from pycrdt import Map
 from pydantic import SecretStr
 
 from bench.micro._project_board import ProjectBoard, payload, project_board, seed
@@ -165,6 +166,13 @@ async def test_project_tree_filter_follow_and_replay(viewer: Any, connect: Any, 
     assert await tree_counts(replay) == expected_counts(reference.todos_raw())
     mid_done = sum(c["done"] for c in expected_counts(reference.todos_raw()).values())
     assert 0 < mid_done < 3 * 16, "the middle step should fall inside the claimers' work"
+    # Presence is not stored: the tree marks the assignees of each file's claimed TODOs at that step.
+    marks = await replay.eval_on_selector_all("#tabs button.tree-file", "bs => Object.fromEntries(bs.map((b) => [b.dataset.path, b.dataset.editing]))")
+    claimed: dict[str, set[str]] = {}
+    for t in reference.todos_raw().values():
+        if t.get("status") == "claimed" and t.get("assignee"):
+            claimed.setdefault(t["file"], set()).add(t["assignee"])
+    assert {p: set(filter(None, m.split(","))) for p, m in marks.items() if m} == claimed
     await replay.locator(f'#tabs button.tree-file[data-path="{later}"]').click()
     assert await replay.evaluate("window.__viewer.editorText()") == board.files[later]
     await shot(replay, "project_replay_middle")
@@ -193,3 +201,38 @@ async def test_single_file_task_keeps_tabs_and_no_filter(connect: Any, open_page
         assert await page.locator("#tabs button.tree-file").count() == 0
         assert await page.locator("#board-filter").is_hidden()
         assert await page.locator('.card[data-todo="add"] .file').inner_text() == "calc.py"
+
+
+HOSTILE = {
+    '<img src=x onerror="window.__pwned=1">.py': "x = 1\n",
+    'pkg/"quoted" & <b>bold</b>.py': "y = 2\n",
+    "pkg/ünï/cödé 🙂.py": "z = 3\n",
+    "a/b/c/d/e/f/deep.py": "w = 4\n",
+}
+
+
+async def test_hostile_paths_and_entries_are_shown_as_text(connect: Any, open_page: Any) -> None:
+    """File names and TODO fields come from any writer of the room: they are text, never markup."""
+    async with connect("outliner") as outliner:
+        for path, source in HOSTILE.items():
+            outliner.create_file(path, source)
+        outliner.add_todo(TodoEntry(id="ghost", file="not/in/files.py", symbol="<script>alert(1)</script>"))
+        outliner.todos["odd"] = Map({"id": "odd", "file": 5, "symbol": None, "status": "weird"})
+        page = await open_page(RO)
+        await eventually(lambda: _tree_paths(page, len(HOSTILE)), what="every hostile path in the tree")
+        assert sorted(await page.eval_on_selector_all("#tabs button.tree-file", "bs => bs.map((b) => b.dataset.path)")) == sorted(HOSTILE)
+        names = await page.eval_on_selector_all("#tabs button.tree-file .name", "ns => ns.map((n) => n.textContent)")
+        assert '<img src=x onerror="window.__pwned=1">.py' in names and "deep.py" in names
+        assert await page.evaluate("window.__pwned") is None
+        assert await page.locator("#tabs img, #tabs b, #board script").count() == 0
+        for path, source in HOSTILE.items():
+            await page.locator("#tabs button.tree-file").filter(has_text=path.rsplit("/", 1)[-1]).click()
+            assert await page.evaluate("window.__viewer.activePath()") == path
+            assert await page.evaluate("window.__viewer.editorText()") == source
+        # The TODO of a file not in the document is on the board and counted nowhere in the tree.
+        assert await page.locator('.card[data-todo="ghost"] .symbol').inner_text() == "<script>alert(1)</script>"
+        assert await page.locator('#tabs button.tree-file[data-path="not/in/files.py"]').count() == 0
+
+
+async def _tree_paths(page: Any, n: int) -> bool:
+    return await page.locator("#tabs button.tree-file").count() == n
