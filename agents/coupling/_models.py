@@ -6,7 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EdgeKind = Literal["call", "attr_call", "doc_ref", "doc_word", "doc_tokens", "doctest", "state", "type_flow", "oracle"]
+EdgeKind = Literal[
+    "call", "attr_call", "doc_ref", "doc_word", "doc_tokens", "doctest", "state", "type_flow", "oracle",
+    "import_ref", "import_word", "signature", "decorator", "inherited", "override",
+]
 """Where an edge's evidence comes from (see ``Edge.kind``)."""
 
 Decision = Literal["parallel", "waves", "serial"]
@@ -48,6 +51,17 @@ class CouplingConfig(BaseModel):
     w_doctest: float = Field(default=0.25, ge=0.0, le=1.0, description="A stub's doctest example calls the other stub (to set up state): that stub must work for the example to pass, not evidence that the code calls it.")
     w_state: float = Field(default=0.3, ge=0.0, le=1.0, description="The other stub is documented (or implemented) as producing a field this stub reads.")
     w_type_flow: float = Field(default=0.3, ge=0.0, le=1.0, description="The other stub returns an outline-defined type this stub takes as a parameter.")
+    # Across modules (classify_package): evidence from the skeletons' imports, signatures, docstrings and bases.
+    w_import_ref: float = Field(default=0.8, ge=0.0, le=1.0, description="Across modules: a docstring names an imported stub explicitly: `name(`, a backticked or :role:`name`, `Cls.method`, or a dotted package path.")
+    w_import_class: float = Field(default=0.5, ge=0.0, le=1.0, description="Across modules: a docstring calls or backticks an imported class (`Cls(`, :class:`Cls`): an edge to its constructor stub.")
+    w_import_word_specific: float = Field(default=0.6, ge=0.0, le=1.0, description="Across modules: a docstring's prose names an imported function stub as a plain word and the name is specific (several words or _private).")
+    w_import_word_plain: float = Field(default=0.3, ge=0.0, le=1.0, description="As `w_import_word_specific` for a one-word name that is not a common word; common words give no edge.")
+    w_return_class: float = Field(default=0.5, ge=0.0, le=1.0, description="The return annotation is a package class of another module whose constructor is a stub: the function likely builds one.")
+    w_param_class: float = Field(default=0.1, ge=0.0, le=1.0, description="A parameter annotation is a package class of another module: an edge to its constructor (weak: a parameter is usually built by the caller).")
+    w_decorator: float = Field(default=0.3, ge=0.0, le=1.0, description="A decorator is a package function stub: it runs at definition time, the body rarely calls it.")
+    w_inherited: float = Field(default=0.85, ge=0.0, le=1.0, description="A docstring names `self.x`, `x()` or :meth:`x` and x is a stub method the class inherits from a base (same module or another).")
+    w_override: float = Field(default=0.2, ge=0.0, le=1.0, description="A method overrides a base class's stub method (it may extend it with super(); bodies are stubs, so this is a guess).")
+    w_override_init: float = Field(default=0.5, ge=0.0, le=1.0, description="As `w_override` for __init__, which usually calls super().__init__.")
 
 
 class Edge(BaseModel):
@@ -55,9 +69,9 @@ class Edge(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    src: str = Field(description="Qualified name of the stub that needs the other one (e.g. 'Stack.peek').")
-    dst: str = Field(description="Qualified name of the stub it needs (e.g. 'Stack.push').")
-    kind: EdgeKind = Field(description="Evidence kind: call, attr_call, doc_ref, doc_word, doc_tokens, doctest, state, type_flow or oracle.")
+    src: str = Field(description="Qualified name of the stub that needs the other one (e.g. 'Stack.peek'; a TODO id 'pkg/mod.py::Stack.peek' for a package).")
+    dst: str = Field(description="Qualified name of the stub it needs (e.g. 'Stack.push'; a TODO id for a package).")
+    kind: EdgeKind = Field(description="Evidence kind: call, attr_call, doc_ref, doc_word, doc_tokens, doctest, state, type_flow, oracle, or across modules import_ref, import_word, signature, decorator, inherited, override.")
     weight: float = Field(ge=0.0, le=1.0, description="Confidence in [0, 1] that the dependency is real, from `CouplingConfig`.")
     evidence: str = Field(description="Human-readable evidence: the source text that produced the edge.")
 

@@ -1,0 +1,197 @@
+"""classify_package on hand-written packages: imports resolved across modules, ids, evidence, plans, errors."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from agents.coupling import CouplingConfig, OutlineSyntaxError, PackageIndex, Target, UnknownSymbolError, classify_package
+from crdt_ws import find_stubs
+
+
+MODULES = {
+    "shop/__init__.py": "from .money import Price as Price\nfrom .money import parse_price\n",
+    "shop/money.py": textwrap.dedent('''
+        class Price:
+            """An amount in cents."""
+
+            def __init__(self, cents: int) -> None:
+                """Store the amount."""
+                pass
+
+            def add(self, other: "Price") -> "Price":
+                """Sum of two prices."""
+                pass
+
+
+        def parse_price(text: str) -> Price:
+            """Read '12.50' into cents."""
+            pass
+    '''),
+    "shop/cart/base.py": textwrap.dedent('''
+        class Container:
+            def __init__(self):
+                """Empty container."""
+                pass
+
+            def item_count(self) -> int:
+                """How many items are held."""
+                pass
+    '''),
+    "shop/cart/cart.py": textwrap.dedent('''
+        from shop import Price
+        from .. import parse_price as pp
+        from .base import Container
+        import shop.money as m
+
+
+        def logged(func):
+            """Decorator that logs calls."""
+            pass
+
+
+        class Cart(Container):
+            def __init__(self):
+                """A cart with no lines."""
+                pass
+
+            def total(self) -> Price:
+                """Sum of the line prices, with :meth:`m.Price.add`."""
+                pass
+
+            @logged
+            def add_line(self, text):
+                """Parse text with pp() and append it."""
+                pass
+
+            def summary(self):
+                """Reports self.item_count() lines."""
+                pass
+
+            def unrelated(self):
+                """Nothing to see here."""
+                pass
+    '''),
+}
+STUBS = {path: find_stubs(src) for path, src in MODULES.items()}
+
+
+def _deps(report, src: str) -> set[str]:
+    return set(report.deps[src])
+
+
+def test_ids_are_path_symbol_in_package_order_and_every_id_is_a_todo() -> None:
+    report = classify_package(MODULES, STUBS)
+    expected = [f"{p}::{s}" for p in MODULES for s in STUBS[p]]
+    assert report.stubs == expected
+    ids = set(expected)
+    assert set(report.deps) == ids
+    assert all(d in ids for deps in report.deps.values() for d in deps)
+    assert all(e.src in ids and e.dst in ids for e in report.edges)
+    assert sorted(s for wave in report.waves for s in wave) == sorted(expected)
+
+
+def test_edges_cross_modules_through_absolute_relative_aliased_and_reexported_imports() -> None:
+    report = classify_package(MODULES, STUBS)
+    cart = "shop/cart/cart.py::Cart"
+    # `from .. import parse_price as pp` -> shop/__init__.py re-export -> shop/money.py
+    assert "shop/money.py::parse_price" in _deps(report, f"{cart}.add_line")
+    # `import shop.money as m` and :meth:`m.Price.add`
+    assert "shop/money.py::Price.add" in _deps(report, f"{cart}.total")
+    # inherited from shop/cart/base.py via `from .base import Container`
+    assert "shop/cart/base.py::Container.item_count" in _deps(report, f"{cart}.summary")
+    # overriding __init__ usually calls super().__init__
+    assert "shop/cart/base.py::Container.__init__" in _deps(report, f"{cart}.__init__")
+    assert _deps(report, f"{cart}.unrelated") == set()
+    kinds = {(e.src, e.dst): e.kind for e in report.edges}
+    assert kinds[(f"{cart}.add_line", "shop/money.py::parse_price")] == "import_ref"
+    assert kinds[(f"{cart}.summary", "shop/cart/base.py::Container.item_count")] == "inherited"
+    # the return annotation names a class of another module: a (configurable) constructor edge
+    assert (f"{cart}.total", "shop/money.py::Price.__init__") in kinds
+    assert (f"{cart}.add_line", "shop/cart/cart.py::logged") in kinds
+    # the plan orders across files: the dependency is in an earlier wave
+    wave = {s: i for i, w in enumerate(report.waves) for s in w}
+    assert wave["shop/money.py::parse_price"] < wave[f"{cart}.add_line"]
+
+
+def test_weights_come_from_the_config() -> None:
+    strict = CouplingConfig(w_import_ref=0.0, w_inherited=0.0, w_override_init=0.0)
+    report = classify_package(MODULES, STUBS, strict)
+    assert "shop/money.py::parse_price" not in _deps(report, "shop/cart/cart.py::Cart.add_line")
+    assert _deps(report, "shop/cart/cart.py::Cart.summary") == set()
+    loose = classify_package(MODULES, STUBS, CouplingConfig(w_decorator=0.9))
+    assert "shop/cart/cart.py::logged" in _deps(loose, "shop/cart/cart.py::Cart.add_line")
+
+
+def test_index_resolves_names_and_mro() -> None:
+    index = PackageIndex(MODULES)
+    assert index.resolve_name("shop/cart/cart.py", "pp") == Target("shop/money.py", "parse_price", "function")
+    assert index.resolve_name("shop/cart/cart.py", "m") == Target("shop/money.py")
+    assert index.resolve_name("shop/cart/cart.py", "Price") == Target("shop/money.py", "Price", "class")
+    assert index.resolve_dotted("shop/cart/cart.py", "shop.money.Price.add") == Target("shop/money.py", "Price.add", "function")
+    cart = Target("shop/cart/cart.py", "Cart", "class")
+    assert [c.qual for c in index.mro(cart)] == ["Cart", "Container"]
+    assert index.member(cart, "item_count") == Target("shop/cart/base.py", "Container.item_count", "function")
+    assert index.member(cart, "__init__", skip_self=True) == Target("shop/cart/base.py", "Container.__init__", "function")
+    assert index.resolve_name("shop/cart/cart.py", "os") is None
+
+
+def test_import_cycles_and_star_imports_terminate() -> None:
+    modules = {
+        "p/a.py": "from .b import f\nfrom .b import *\n",
+        "p/b.py": "from .a import f\nfrom .a import *\n\ndef g():\n    '''Calls f().'''\n    pass\n",
+        "p/c.py": "from .b import *\n\ndef h():\n    '''Uses g() then more.'''\n    pass\n",
+    }
+    index = PackageIndex(modules)
+    assert index.resolve_name("p/a.py", "f") is None
+    assert index.resolve_name("p/c.py", "g") == Target("p/b.py", "g", "function")
+    report = classify_package(modules, {"p/b.py": ["g"], "p/c.py": ["h"]})
+    assert report.deps["p/c.py::h"] == ["p/b.py::g"]
+
+
+def test_numbered_twins_and_definitions_under_with_are_addressable() -> None:
+    src = textwrap.dedent('''
+        import contextlib
+        from .other import helper_func
+
+
+        class A:
+            @property
+            def x(self):
+                """Get x via helper_func()."""
+                pass
+
+            @x.setter
+            def x(self, value):
+                """Set x."""
+                pass
+
+
+        with contextlib.suppress(ImportError):
+            def late():
+                """Defined under with."""
+                pass
+    ''')
+    modules = {"q/m.py": src, "q/other.py": "def helper_func():\n    '''Help.'''\n    pass\n"}
+    report = classify_package(modules, {"q/m.py": ["A.x", "A.x#2", "late"], "q/other.py": ["helper_func"]})
+    assert report.deps["q/m.py::A.x"] == ["q/other.py::helper_func"]
+    assert "q/m.py::A.x#2" in report.stubs and "q/m.py::late" in report.stubs
+
+
+def test_hostile_and_wrong_input_errors_name_the_file() -> None:
+    with pytest.raises(OutlineSyntaxError, match="bad/mod.py"):
+        classify_package({"bad/mod.py": "def f(:\n"}, {})
+    with pytest.raises(UnknownSymbolError, match="shop/money.py::nope"):
+        classify_package(MODULES, {"shop/money.py": ["nope"]})
+    with pytest.raises(UnknownSymbolError, match="ghost.py"):
+        classify_package(MODULES, {"ghost.py": ["f"]})
+    # imports reaching outside the package, or into nowhere, resolve to nothing rather than failing
+    odd = {"x/y.py": "from ...... import zz\nfrom . import missing\nimport os.path as op\n\ndef f(a: op.Path) -> 'not valid python ((':\n    '''Uses zz() and missing.q().'''\n    pass\n"}
+    report = classify_package(odd, {"x/y.py": ["f"]})
+    assert report.deps == {"x/y.py::f": []}
+
+
+def test_empty_package_is_parallel() -> None:
+    report = classify_package({"a.py": "X = 1\n"}, {})
+    assert report.stubs == [] and report.waves == [] and report.decision == "parallel"
