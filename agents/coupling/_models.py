@@ -53,14 +53,14 @@ class CouplingConfig(BaseModel):
     w_type_flow: float = Field(default=0.3, ge=0.0, le=1.0, description="The other stub returns an outline-defined type this stub takes as a parameter.")
     # Across modules (classify_package): evidence from the skeletons' imports, signatures, docstrings and bases.
     w_import_ref: float = Field(default=0.8, ge=0.0, le=1.0, description="Across modules: a docstring names an imported stub explicitly: `name(`, a backticked or :role:`name`, `Cls.method`, or a dotted package path.")
-    w_import_class: float = Field(default=0.5, ge=0.0, le=1.0, description="Across modules: a docstring calls or backticks an imported class (`Cls(`, :class:`Cls`): an edge to its constructor stub.")
+    w_import_class: float = Field(default=0.3, ge=0.0, le=1.0, description="Across modules: a docstring calls or backticks an imported class (`Cls(`, :class:`Cls`): an edge to its constructor stub. Below the threshold alone: on the projects' tuning half 2 of 16 such mentions were real constructions.")
     w_import_word_specific: float = Field(default=0.6, ge=0.0, le=1.0, description="Across modules: a docstring's prose names an imported function stub as a plain word and the name is specific (several words or _private).")
     w_import_word_plain: float = Field(default=0.3, ge=0.0, le=1.0, description="As `w_import_word_specific` for a one-word name that is not a common word; common words give no edge.")
-    w_return_class: float = Field(default=0.5, ge=0.0, le=1.0, description="The return annotation is a package class of another module whose constructor is a stub: the function likely builds one.")
+    w_return_class: float = Field(default=0.3, ge=0.0, le=1.0, description="The return annotation is a package class of another module whose constructor is a stub: the function may build one. Below the threshold alone: 2 of 19 real on the projects' tuning half.")
     w_param_class: float = Field(default=0.1, ge=0.0, le=1.0, description="A parameter annotation is a package class of another module: an edge to its constructor (weak: a parameter is usually built by the caller).")
     w_decorator: float = Field(default=0.3, ge=0.0, le=1.0, description="A decorator is a package function stub: it runs at definition time, the body rarely calls it.")
     w_inherited: float = Field(default=0.85, ge=0.0, le=1.0, description="A docstring names `self.x`, `x()` or :meth:`x` and x is a stub method the class inherits from a base (same module or another).")
-    w_override: float = Field(default=0.2, ge=0.0, le=1.0, description="A method overrides a base class's stub method (it may extend it with super(); bodies are stubs, so this is a guess).")
+    w_override: float = Field(default=0.5, ge=0.0, le=1.0, description="A method overrides a base class's stub method (it may extend it with super(); bodies are stubs, so this is a guess). On the projects' tuning half 3 of 7 such pairs were real, against 0.17 for all predicted pairs.")
     w_override_init: float = Field(default=0.5, ge=0.0, le=1.0, description="As `w_override` for __init__, which usually calls super().__init__.")
 
 
