@@ -209,7 +209,7 @@ def pyright_timing(tasks: list[Task]) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--data-dir", default=os.environ.get("PROJECTS_DATA"), help="projects data directory (or $PROJECTS_DATA)")
     parser.add_argument("--pyright", action="store_true", help="also time pyright over flask's reference package")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here as JSON")
