@@ -36,7 +36,8 @@ from ._models import CouplingConfig, CouplingReport, Edge, EdgeKind
 from ._outline import parse_outline
 from ._plan import build_report
 from ._static import static_edges
-from ._words import specificity
+from ._tokens import FILLER, prose_words, stem
+from ._words import specificity, split_identifier
 
 _CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
 _MAX_EVIDENCE = 140
@@ -169,6 +170,51 @@ def _doc_edges(pkg: _Package, path: str, src: str, qual: str, doc: str, owner: T
             yield from pkg.edge(src, pkg.todo(target), "import_word", weight, evidence)
 
 
+def _imported(pkg: _Package, path: str) -> list[tuple[str, str, str]]:
+    """(local name, name as defined, TODO id) for module-level imports of another module's function or class stubs."""
+    out: list[tuple[str, str, str]] = []
+    for local in pkg.index.modules[path].bindings:
+        target = pkg.index.resolve_name(path, local)
+        if target is None or target.path == path or target.qual is None:
+            continue
+        todo = pkg.constructor(target) if target.kind == "class" else pkg.todo(target)
+        if todo is not None:
+            out.append((local, target.qual.rsplit(".", 1)[-1], todo))
+    return out
+
+
+def _import_use_edges(pkg: _Package, path: str, symbols: list[str]) -> Iterator[Edge]:
+    """An import from another module is there for some stub of this module: the sole one, or the ones its name describes."""
+    imported = _imported(pkg, path)
+    if not imported:
+        return
+    info = pkg.index.modules[path]
+    words: dict[str, set[str]] = {}
+
+    def words_of(qual: str) -> set[str]:
+        if qual not in words:
+            node = info.functions[qual]
+            prose, _ = split_docstring(ast.get_docstring(node, clean=True) or "")
+            a = node.args
+            names = [p.arg for p in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg) if p is not None]
+            names += [n.id for ann in (*(p.annotation for p in (*a.posonlyargs, *a.args, *a.kwonlyargs)), node.returns) if ann is not None for n in ast.walk(ann) if isinstance(n, ast.Name)]
+            own = {stem(t) for t in split_identifier(node.name)}
+            words[qual] = set(prose_words([*prose, " ".join(names)])) - own
+        return words[qual]
+
+    for local, name, dst in imported:
+        content = {stem(t) for t in split_identifier(name)} - FILLER
+        content = {t for t in content if len(t) > 2} or {stem(t) for t in split_identifier(name)}
+        if len(symbols) == 1:
+            src = todo_id(path, symbols[0])
+            yield from pkg.edge(src, dst, "import_use", pkg.cfg.w_import_sole, f"{path} imports {local} and {symbols[0]} is its only stub")
+            continue
+        users = [q for q in symbols if content <= words_of(q)]
+        weight = pkg.cfg.w_import_sole_mention if len(users) == 1 else pkg.cfg.w_import_tokens
+        for qual in users:
+            yield from pkg.edge(todo_id(path, qual), dst, "import_use", weight, f"{path} imports {local}; {qual} mentions {', '.join(sorted(content))}")
+
+
 def _override_edges(pkg: _Package, path: str, src: str, qual: str, owner: Target | None) -> Iterator[Edge]:
     if owner is None:
         return
@@ -200,7 +246,7 @@ def classify_package(modules: Mapping[str, str], stubs: Mapping[str, Sequence[st
         symbols = list(stubs.get(path, ()))
         if not symbols:
             continue
-        parsed = parse_outline(source)
+        parsed = parse_outline(source, index.modules[path].tree)
         # Numbered twins (Cls.x#2) and definitions under `with` are not in the single-file outline model.
         chosen = [d for d in parsed.definitions.values() if d.qualname in set(symbols)]
         found, roles = static_edges(parsed, chosen, cfg)
@@ -215,6 +261,7 @@ def classify_package(modules: Mapping[str, str], stubs: Mapping[str, Sequence[st
             edges += _signature_edges(pkg, path, src, node, owner)
             edges += _doc_edges(pkg, path, src, qual, ast.get_docstring(node, clean=True) or "", owner)
             edges += _override_edges(pkg, path, src, qual, owner)
+        edges += _import_use_edges(pkg, path, symbols)
     cross = sum(1 for e in edges if e.src.split("::", 1)[0] != e.dst.split("::", 1)[0])
     reasons = [f"{len(modules)} module(s), {len(ids)} stub(s); {cross} evidence edge(s) across modules"]
     return build_report("static", ids, edges, cfg, reasons=reasons, fields=fields)

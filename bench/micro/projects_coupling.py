@@ -37,6 +37,7 @@ from bench.suites import ProjectsSuite, Task
 CROSS_OFF = CouplingConfig(
     w_import_ref=0.0, w_import_class=0.0, w_import_word_specific=0.0, w_import_word_plain=0.0, w_return_class=0.0,
     w_param_class=0.0, w_decorator=0.0, w_inherited=0.0, w_override=0.0, w_override_init=0.0,
+    w_import_sole=0.0, w_import_sole_mention=0.0, w_import_tokens=0.0,
 )
 
 

@@ -195,3 +195,34 @@ def test_hostile_and_wrong_input_errors_name_the_file() -> None:
 def test_empty_package_is_parallel() -> None:
     report = classify_package({"a.py": "X = 1\n"}, {})
     assert report.stubs == [] and report.waves == [] and report.decision == "parallel"
+
+
+def test_an_import_is_evidence_for_the_module_stub_it_serves() -> None:
+    modules = {
+        "t/util.py": "def to_bytes(s):\n    '''Encode s.'''\n    pass\n\n\ndef chunk(seq, n):\n    '''Split seq.'''\n    pass\n",
+        "t/cli.py": "from .util import to_bytes\n\n\ndef main(argv):\n    '''Entry point.'''\n    pass\n",
+        "t/client.py": textwrap.dedent('''
+            from .util import chunk, to_bytes
+
+
+            class Client:
+                def send(self, data: str) -> None:
+                    """Send data over the wire as bytes."""
+                    pass
+
+                def close(self) -> None:
+                    """Close the connection."""
+                    pass
+        '''),
+    }
+    stubs = {path: find_stubs(src) for path, src in modules.items()}
+    report = classify_package(modules, stubs)
+    # the only stub of cli.py is why it imports to_bytes
+    assert report.deps["t/cli.py::main"] == ["t/util.py::to_bytes"]
+    edges = {(e.src, e.dst): e for e in report.edges if e.kind == "import_use"}
+    # in client.py only send's docstring has the word 'bytes': an edge, below the threshold on its own
+    assert ("t/client.py::Client.send", "t/util.py::to_bytes") in edges
+    assert not any(src == "t/client.py::Client.close" for src, _ in edges)
+    assert not any(dst == "t/util.py::chunk" for _, dst in edges)  # no stub mentions 'chunk'
+    sure = classify_package(modules, stubs, CouplingConfig(w_import_sole_mention=0.6))
+    assert sure.deps["t/client.py::Client.send"] == ["t/util.py::to_bytes"]
