@@ -118,7 +118,7 @@ class PackageIndex:
                 tree = parse_python(source)
             except SyntaxError as err:
                 raise OutlineSyntaxError(f"{path}: {err.msg}", lineno=err.lineno, offset=err.offset) from err
-            except ValueError as err:
+            except (ValueError, RecursionError) as err:  # NUL bytes; nesting too deep for the parser
                 raise OutlineSyntaxError(f"{path}: {err}") from err
             dotted, package = _dotted_of(path)
             info = ModuleInfo(path=path, dotted=dotted, package=package, tree=tree)
@@ -231,12 +231,18 @@ class PackageIndex:
 
     def resolve_expr(self, path: str, expr: ast.expr, local: Mapping[str, tuple[str, str | None]] | None = None) -> Target | None:
         """A Name or a dotted Attribute chain in module ``path``; anything else resolves to None."""
-        if isinstance(expr, ast.Name):
-            return self.resolve_name(path, expr.id, local)
-        if isinstance(expr, ast.Attribute):
-            base = self.resolve_expr(path, expr.value, local)
-            return self.attribute(base, expr.attr) if base is not None else None
-        return None
+        attrs: list[str] = []
+        while isinstance(expr, ast.Attribute):  # iterative: a chain may be thousands of links long
+            attrs.append(expr.attr)
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return None
+        target = self.resolve_name(path, expr.id, local)
+        for attr in reversed(attrs):
+            if target is None:
+                return None
+            target = self.attribute(target, attr)
+        return target
 
     def resolve_dotted(self, path: str, chain: str) -> Target | None:
         """A dotted chain as written in prose: via the module's names, else as an absolute package name."""

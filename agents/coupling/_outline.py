@@ -59,7 +59,7 @@ def _parse(source: str) -> ast.Module:
         return parse_python(source)
     except SyntaxError as err:
         raise OutlineSyntaxError(err.msg, lineno=err.lineno, offset=err.offset) from err
-    except ValueError as err:  # e.g. NUL bytes in the source
+    except (ValueError, RecursionError) as err:  # NUL bytes; nesting too deep for the parser
         raise OutlineSyntaxError(str(err)) from err
 
 

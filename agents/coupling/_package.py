@@ -39,7 +39,8 @@ from ._static import static_edges
 from ._tokens import FILLER, prose_words, stem
 from ._words import specificity, split_identifier
 
-_CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+# At most 8 links: longer dotted runs are not names (and would cost quadratic prefix lookups).
+_CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*){0,7})")
 _MAX_EVIDENCE = 140
 
 

@@ -226,3 +226,21 @@ def test_an_import_is_evidence_for_the_module_stub_it_serves() -> None:
     assert not any(dst == "t/util.py::chunk" for _, dst in edges)  # no stub mentions 'chunk'
     sure = classify_package(modules, stubs, CouplingConfig(w_import_sole_mention=0.6))
     assert sure.deps["t/client.py::Client.send"] == ["t/util.py::to_bytes"]
+
+
+def test_hostile_packages_terminate_with_clear_errors() -> None:
+    long_chain = "a" + ".b" * 20000
+    modules = {
+        "__init__.py": "from h import *\n",
+        "h/__init__.py": "from . import *\nfrom .a import *\n",
+        # bases in a cycle across modules, a class inheriting from itself, a 20000-link dotted run in a docstring
+        "h/a.py": f"from .b import B\nfrom . import *\n\nclass A(B):\n    def m(self):\n        '''Uses self.n() and {long_chain}.'''\n        pass\n",
+        "h/b.py": "from .a import A\n\nclass B(A):\n    def n(self):\n        '''Calls self.m().'''\n        pass\n\nclass C(C):\n    def k(self):\n        '''x'''\n        pass\n",
+    }
+    report = classify_package(modules, {"h/a.py": ["A.m"], "h/b.py": ["B.n", "C.k"]})
+    # A.m -> B.n and B.n -> A.m are both inherited references: the cycle is broken, not looped on
+    assert len(report.dropped) == 1 and sorted(s for w in report.waves for s in w) == sorted(report.stubs)
+    assert PackageIndex(modules).mro(Target("h/b.py", "C", "class")) == [Target("h/b.py", "C", "class")]
+    # nesting too deep for Python's own parser is an OutlineSyntaxError naming the file, not a RecursionError
+    with pytest.raises(OutlineSyntaxError, match="h/a.py"):
+        classify_package({"h/a.py": f"def m() -> {long_chain}:\n    pass\n"}, {"h/a.py": ["m"]})
