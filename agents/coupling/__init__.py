@@ -44,7 +44,7 @@ from ._models import CouplingConfig, CouplingReport, Decision, Edge, EdgeKind
 from ._oracle import OracleClassifier
 from ._package import classify_package, todo_id
 from ._imports import PackageIndex, Target
-from ._registry import Classifier, ClassifierFactory, get_classifier, known_classifiers, register_classifier
+from ._registry import Classifier, ClassifierFactory, PackageClassifier, get_classifier, known_classifiers, register_classifier
 from ._static import StaticClassifier, classify
 from ._words import COMMON_WORDS, specificity, split_identifier
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from ._evidence import Index, call_edges, doc_edges, field_roles, split_docstring, state_edges, type_edges
 from ._overview import overview_edges
 from ._tokens import token_edges
@@ -29,6 +31,13 @@ class StaticClassifier:
             reasons.append("no stubs found (no function whose body is only a docstring, pass, ... or raise NotImplementedError)")
         fields = {f: sorted(by_stub, key=[s.qualname for s in stubs].index) for f, by_stub in sorted(roles.items())}
         return build_report(self.name, [s.qualname for s in stubs], edges, cfg, reasons=reasons, fields=fields)
+
+
+    def classify_package(self, modules: Mapping[str, str], stubs: Mapping[str, Sequence[str]], config: CouplingConfig | None = None) -> CouplingReport:
+        """One report over a package, ids ``"<path>::<symbol>"`` (see ``agents.coupling._package``)."""
+        from ._package import classify_package  # the package classifier builds on this module
+
+        return classify_package(modules, stubs, config or self.config)
 
 
 def static_edges(parsed: Outline, stubs: list[Definition], cfg: CouplingConfig) -> tuple[list[Edge], dict[str, dict[str, str]]]:

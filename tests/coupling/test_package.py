@@ -244,3 +244,17 @@ def test_hostile_packages_terminate_with_clear_errors() -> None:
     # nesting too deep for Python's own parser is an OutlineSyntaxError naming the file, not a RecursionError
     with pytest.raises(OutlineSyntaxError, match="h/a.py"):
         classify_package({"h/a.py": f"def m() -> {long_chain}:\n    pass\n"}, {"h/a.py": ["m"]})
+
+
+def test_registry_classifiers_take_packages() -> None:
+    from agents.coupling import OracleClassifier, PackageClassifier, get_classifier
+
+    static = get_classifier("static")
+    assert isinstance(static, PackageClassifier)
+    assert static.classify_package(MODULES, STUBS) == classify_package(MODULES, STUBS)  # type: ignore[attr-defined]
+    truth = {"shop/cart/cart.py::Cart.total": ["shop/money.py::Price.add", "shop/nowhere.py::f"]}
+    oracle = OracleClassifier(deps=truth)
+    report = oracle.classify_package(MODULES, STUBS)
+    assert report.stubs == [f"{p}::{s}" for p in MODULES for s in STUBS[p]]
+    assert report.deps["shop/cart/cart.py::Cart.total"] == ["shop/money.py::Price.add"]
+    assert any("shop/nowhere.py::f" in r for r in report.reasons)  # an unknown id is reported, not planned
