@@ -15,6 +15,7 @@ script-style ``from utils.x import y`` finds ``pkg/utils/x.py``.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -134,14 +135,23 @@ class PackageIndex:
         self._mro: dict[Target, list[Target]] = {}
 
     def module_path(self, dotted: str, near: str | None = None) -> str | None:
-        """The package path of module ``dotted``: exact, else a unique dotted suffix (closest to ``near``)."""
+        """The package path of module ``dotted``, or None when it is not one of the package's modules.
+
+        Exact dotted name first; a standard-library name is never a package module
+        (``import typing`` in flask is not ``flask/typing.py``); then a module beside
+        ``near`` (a script-style ``from cost_functions import f``); then a unique
+        dotted suffix (``src/pkg/mod.py`` for ``pkg.mod``).
+        """
         if dotted in self._by_dotted:
             return self._by_dotted[dotted]
+        if not dotted or dotted.split(".", 1)[0] in sys.stdlib_module_names:
+            return None
+        if near is not None and "/" in near:
+            folder = near.rsplit("/", 1)[0]
+            for candidate in (f"{folder}/{dotted.replace('.', '/')}.py", f"{folder}/{dotted.replace('.', '/')}/__init__.py"):
+                if candidate in self.modules:
+                    return candidate
         hits = self._suffix.get(dotted, [])
-        if len(hits) > 1 and near is not None:
-            folder = near.rsplit("/", 1)[0] if "/" in near else ""
-            close = [h for h in hits if h.startswith(folder + "/")] if folder else []
-            hits = close or hits
         return hits[0] if len(hits) == 1 else None
 
     def _binding(self, path: str, bound: tuple[str, str | None], seen: frozenset[tuple[str, str]]) -> Target | None:

@@ -258,3 +258,21 @@ def test_registry_classifiers_take_packages() -> None:
     assert report.stubs == [f"{p}::{s}" for p in MODULES for s in STUBS[p]]
     assert report.deps["shop/cart/cart.py::Cart.total"] == ["shop/money.py::Price.add"]
     assert any("shop/nowhere.py::f" in r for r in report.reasons)  # an unknown id is reported, not planned
+
+
+def test_absolute_imports_of_stdlib_names_never_mean_a_package_module() -> None:
+    modules = {
+        "web/typing.py": "def alias():\n    '''A type alias helper.'''\n    pass\n",
+        "web/json/__init__.py": "def dumps(obj):\n    '''Serialise.'''\n    pass\n",
+        "web/app.py": "import typing as t\nimport json\nfrom .json import dumps as web_dumps\n",
+        "scripts/cost_functions.py": "def sphere(x):\n    '''Sum of squares.'''\n    pass\n",
+        "scripts/run.py": "from cost_functions import sphere\n",
+        "src/lib/core.py": "def base():\n    '''Core.'''\n    pass\n",
+        "src/lib/api.py": "from lib.core import base\n",
+    }
+    index = PackageIndex(modules)
+    assert index.resolve_name("web/app.py", "t") is None  # the standard library's typing
+    assert index.resolve_name("web/app.py", "json") is None
+    assert index.resolve_name("web/app.py", "web_dumps") == Target("web/json/__init__.py", "dumps", "function")
+    assert index.resolve_name("scripts/run.py", "sphere") == Target("scripts/cost_functions.py", "sphere", "function")
+    assert index.resolve_name("src/lib/api.py", "base") == Target("src/lib/core.py", "base", "function")
