@@ -25,6 +25,7 @@ gets the buffer back to one copy of the symbol afterwards.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class _Seen:
     since: float
 
 
+@functools.lru_cache(maxsize=65536)  # ranked on every poll: once per (agent, TODO) is enough
 def _hash_fraction(*parts: str) -> float:
     digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
@@ -133,6 +135,10 @@ class ClaimBoard:
 
     def entries(self) -> list[TodoEntry]:
         """Every TODO as this replica has it now, in id order (an entry is parsed again only after it changed)."""
+        self._refresh()
+        return list(self._cache.values())
+
+    def _refresh(self) -> None:
         if self._dirty is None or self._dirty:
             dirty, self._dirty = self._dirty, set()
             try:
@@ -151,10 +157,9 @@ class ClaimBoard:
             except WorkspaceError as exc:
                 self._dirty = None
                 raise NotClaimable(f"the TODO map does not match the schema: {exc}") from exc
-        return list(self._cache.values())
 
     def entry(self, todo_id: str) -> TodoEntry:
-        self.entries()
+        self._refresh()  # no copy of the board per lookup
         try:
             return self._cache[todo_id]
         except KeyError:
