@@ -25,6 +25,7 @@ gets the buffer back to one copy of the symbol afterwards.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class _Seen:
     since: float
 
 
+@functools.lru_cache(maxsize=65536)  # ranked on every poll: once per (agent, TODO) is enough
 def _hash_fraction(*parts: str) -> float:
     digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
@@ -108,7 +110,7 @@ class ClaimBoard:
         self.pause_until = 0.0
         self._seen: dict[str, _Seen] = {}
         self._cache: dict[str, TodoEntry] = {}
-        self._dirty = True
+        self._dirty: set[str] | None = None  # TODO ids changed since the last parse; None: parse every entry again
         self._todos_sub = workspace.todos.observe_deep(self._on_todos)
 
     def close(self) -> None:
@@ -116,23 +118,48 @@ class ClaimBoard:
         self.workspace.todos.unobserve(self._todos_sub)
 
     def _on_todos(self, events: Any) -> None:
-        self._dirty = True
+        # Only the entries that changed are parsed again: a board of hundreds of TODOs
+        # changes one entry per claim, heartbeat or commit, and every agent reads it per poll.
+        if self._dirty is None:
+            return
+        for event in events:
+            if event.path:
+                self._dirty.add(str(event.path[0]))  # a field of one entry
+            elif isinstance(getattr(event, "keys", None), dict):
+                self._dirty.update(str(key) for key in event.keys)  # entries added, replaced or deleted
+            else:
+                self._dirty = None
+                return
 
     # -- reading --------------------------------------------------------------
 
     def entries(self) -> list[TodoEntry]:
-        """Every TODO as this replica has it now (parsed again only after the map changed)."""
-        if self._dirty:
-            self._dirty = False
-            try:
-                self._cache = {e.id: e for e in self.workspace.list_todos()}
-            except WorkspaceError as exc:
-                self._dirty = True
-                raise NotClaimable(f"the TODO map does not match the schema: {exc}") from exc
+        """Every TODO as this replica has it now, in id order (an entry is parsed again only after it changed)."""
+        self._refresh()
         return list(self._cache.values())
 
+    def _refresh(self) -> None:
+        if self._dirty is None or self._dirty:
+            dirty, self._dirty = self._dirty, set()
+            try:
+                if dirty is None:
+                    self._cache = {e.id: e for e in self.workspace.list_todos()}
+                else:
+                    added = False
+                    for todo_id in dirty:
+                        if todo_id in self.workspace.todos:
+                            added |= todo_id not in self._cache
+                            self._cache[todo_id] = self.workspace.todo(todo_id)
+                        else:
+                            self._cache.pop(todo_id, None)
+                    if added:
+                        self._cache = dict(sorted(self._cache.items()))
+            except WorkspaceError as exc:
+                self._dirty = None
+                raise NotClaimable(f"the TODO map does not match the schema: {exc}") from exc
+
     def entry(self, todo_id: str) -> TodoEntry:
-        self.entries()
+        self._refresh()  # no copy of the board per lookup
         try:
             return self._cache[todo_id]
         except KeyError:

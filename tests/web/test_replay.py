@@ -115,8 +115,8 @@ async def test_replay_follows_the_file_being_edited_until_a_tab_is_picked(viewer
     for k, path in enumerate(edits, start=length - len(edits) + 1):
         await page.evaluate(f"window.__viewer.scrub({k})")
         assert await page.evaluate("window.__viewer.activePath()") == path  # the file the update at k edited
-        assert await page.locator(f'.tab.active[data-path="{path}"]').count() == 1
-    # A person picks a tab: the page stays there while scrubbing.
-    await page.locator('.tab[data-path="b.py"]').click()
+        assert await page.locator(f'#tabs .active[data-path="{path}"]').count() == 1
+    # A person picks a file (two files: the tree): the page stays there while scrubbing.
+    await page.locator('#tabs [data-path="b.py"]').click()
     await page.evaluate(f"window.__viewer.scrub({length})")  # the last update edited a.py
     assert await page.evaluate("window.__viewer.activePath()") == "b.py"

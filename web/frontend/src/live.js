@@ -8,7 +8,8 @@ import { renderLanes, renderRun } from './panel.js'
 import { columnOf, runTimes } from './story.js'
 import { symbolSpan } from './symbols.js'
 import { colourFor } from './text.js'
-import { layout, refreshLeases, renderBoard, renderMetrics, renderPeople, renderTabs, renderTimeline, snapshot, todoCounts } from './ui.js'
+import { BoardFilter, renderFiles as drawFiles } from './tree.js'
+import { layout, refreshLeases, renderBoard, renderMetrics, renderPeople, renderTimeline, snapshot, todoCounts } from './ui.js'
 
 const RATE_WINDOW_MS = 10000
 
@@ -27,6 +28,7 @@ export function startLive (root, { room, token, role, name, compare = () => null
   const myColour = colourFor(me)
   let active = null
   let bound = null
+  let lastSnap = null // the ticker redraws the elapsed time from it without copying the doc again
   let followed = null // agent|file|symbol last scrolled to
   const edits = []
   const hook = { mode: 'live', room, role, me, doc, provider, synced: false, updatesReceived: 0, edits }
@@ -69,14 +71,29 @@ export function startLive (root, { room, token, role, name, compare = () => null
     }
     renderFiles()
     renderPresence()
+    if (boardFilter.value === '@open') schedule()
     if (!readOnly) publish(null)
   }
 
   function renderFiles () {
     const paths = [...files.keys()].sort()
-    // A tab chosen by the person stops the page following anyone.
-    renderTabs(parts.tabs, paths, active, (path) => { follower.stop(); select(path) })
+    // A file chosen by the person stops the page following anyone.
+    drawFiles(parts.tabs, { paths, todos: lastSnap?.todos ?? {}, active, editing: editingNow(), onSelect: (path) => { follower.stop(); select(path) } })
   }
+
+  /** path -> [{agent, color}]: the other participants whose region is in that file now. */
+  function editingNow () {
+    const out = new Map()
+    for (const p of presences()) {
+      if (p.self || !p.region || typeof p.region.file !== 'string') continue
+      if (!out.has(p.region.file)) out.set(p.region.file, [])
+      out.get(p.region.file).push({ agent: p.agent, color: p.color })
+    }
+    return out
+  }
+
+  const boardFilter = new BoardFilter(() => renderState())
+  parts.boardFilter.appendChild(boardFilter.node)
 
   const follower = new Follower(parts.follow, () => { followed = null; follow() })
 
@@ -144,11 +161,13 @@ export function startLive (root, { room, token, role, name, compare = () => null
     return seen ? (performance.now() - seen.since) / 1000 : null
   }
 
-  let lastSnap = null // the ticker redraws the elapsed time from it without copying the doc again
+  let renderMs = 0 // how long the last full redraw took: a big board is redrawn less often
   function renderState () {
+    const began = performance.now()
     const snap = snapshot(doc)
     lastSnap = snap
-    renderBoard(parts.board, snap.todos, leaseAge)
+    renderFiles()
+    renderBoard(parts.board, snap.todos, leaseAge, { file: boardFilter.update(snap.paths, active) })
     const cutoff = performance.now() - RATE_WINDOW_MS
     while (eventTimes.length && eventTimes[0] < cutoff) eventTimes.shift()
     const counts = todoCounts(snap.todos)
@@ -164,13 +183,16 @@ export function startLive (root, { room, token, role, name, compare = () => null
       'updates received': hook.updatesReceived,
       ...snap.meta
     })
+    renderMs = performance.now() - began
   }
 
   let pending = false
   function schedule () {
     if (pending) return
     pending = true
-    setTimeout(() => { pending = false; renderState() }, 50)
+    // At most one redraw per 50 ms, and never more than a third of the time redrawing:
+    // a 1000-TODO board takes tens of ms to draw and the page must stay scrollable.
+    setTimeout(() => { pending = false; renderState() }, Math.max(50, 2 * renderMs))
   }
 
   // Follow new files as they appear while following, never under a person typing.
@@ -236,6 +258,7 @@ export function startLive (root, { room, token, role, name, compare = () => null
     todos: () => doc.getMap('todos').toJSON(),
     view: () => editor.view,
     follower,
+    boardFilter,
     refresh: () => renderState(),
     dispose: () => { clearInterval(ticker); provider.destroy(); doc.destroy() }
   })

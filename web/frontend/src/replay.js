@@ -6,7 +6,8 @@ import { FileEditor } from './editor.js'
 import { renderLanes, renderRun } from './panel.js'
 import { columnOf } from './story.js'
 import { colourFor } from './text.js'
-import { el, layout, renderBoard, renderMetrics, renderPeople, renderTabs, renderTimeline, snapshot } from './ui.js'
+import { BoardFilter, renderFiles } from './tree.js'
+import { el, layout, renderBoard, renderMetrics, renderPeople, renderTimeline, snapshot } from './ui.js'
 
 const MAX_IDLE_S = 1.0 // playback skips silences longer than this (the clock label still shows real time)
 const TICK_MS = 50
@@ -75,6 +76,9 @@ export async function startReplay (root, { room, token, compare = () => null }) 
   playButton.addEventListener('click', () => (hook.playing ? pause() : play(Number(speed.value))))
   speed.addEventListener('change', () => { hook.speed = Number(speed.value) })
 
+  const boardFilter = new BoardFilter(() => render())
+  parts.boardFilter.appendChild(boardFilter.node)
+
   function select (path) {
     picked = true
     active = path
@@ -124,7 +128,14 @@ export async function startReplay (root, { room, token, compare = () => null }) 
     const snap = snapshot(doc)
     if (!picked && edited && snap.paths.includes(edited.file)) active = edited.file
     if (active === null || !snap.paths.includes(active)) active = snap.paths[0] ?? null
-    renderTabs(parts.tabs, snap.paths, active, select)
+    // Presence is not stored: a file counts as edited by the assignees of its claimed TODOs.
+    const editing = new Map()
+    for (const t of Object.values(snap.todos)) {
+      if (columnOf(t) !== 'claimed' || !t.assignee || typeof t.file !== 'string') continue
+      if (!editing.has(t.file)) editing.set(t.file, [])
+      if (!editing.get(t.file).some((w) => w.agent === t.assignee)) editing.get(t.file).push({ agent: t.assignee, color: colourFor(t.assignee) })
+    }
+    renderFiles(parts.tabs, { paths: snap.paths, todos: snap.todos, active, editing, onSelect: select })
     const ytext = active === null ? null : doc.getMap('files').get(active)
     if (ytext instanceof Y.Text) editor.showText(ytext.toString())
     else editor.clear(applied === 0 ? 'the beginning: nothing written yet' : 'no files at this point')
@@ -138,7 +149,7 @@ export async function startReplay (root, { room, token, compare = () => null }) 
     const first = updates.length ? updates[0].time : 0
     const at = applied ? updates[applied - 1].time : first
     label.textContent = `${applied}/${updates.length}` + (updates.length ? ` · +${(at - first).toFixed(2)}s · ${new Date(at * 1000).toLocaleTimeString()}` : '')
-    renderBoard(parts.board, snap.todos, () => null)
+    renderBoard(parts.board, snap.todos, () => null, { file: boardFilter.update(snap.paths, active) })
     const { start } = renderRun(parts.run, snap, at, compare())
     renderLanes(parts.lanes, snap.events, start, at)
     renderTimeline(parts.timeline, snap.events, snap.todos, start)
@@ -154,6 +165,7 @@ export async function startReplay (root, { room, token, compare = () => null }) 
     play,
     pause,
     select,
+    boardFilter,
     activePath: () => active,
     editorText: () => editor.text(),
     text: (path) => { const t = doc.getMap('files').get(path); return t instanceof Y.Text ? t.toString() : null },

@@ -13,7 +13,9 @@ function short (path) { return path ? String(path).split('/').at(-1) : '' }
 
 function nameOf (todos, id) {
   const t = id ? todos[id] : null
-  return t && t.symbol ? t.symbol : (id ?? 'the run')
+  if (!t || !t.symbol) return id ?? 'the run'
+  // A multi-file project's id is "<path>::<symbol>": the same name can live in several modules.
+  return String(id).includes('::') && t.file ? `${t.symbol} in ${short(t.file)}` : t.symbol
 }
 
 function secs (x) { return typeof x === 'number' && isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)} s` : '' }

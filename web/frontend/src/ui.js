@@ -34,17 +34,18 @@ export function layout (root, { title, mode }) {
     lanes: el('div', { class: 'lanes', id: 'lanes' }),
     metrics: el('dl', { class: 'metrics', id: 'metrics' }),
     people: el('ul', { class: 'people', id: 'people' }),
+    boardFilter: el('div', { class: 'board-tools' }),
     board: el('div', { class: 'board', id: 'board' }),
     timeline: el('ol', { class: 'timeline', id: 'timeline' })
   }
   root.appendChild(el('header', {},
     el('h1', {}, title), el('span', { class: 'mode' }, mode), parts.role, parts.follow, parts.status))
   root.appendChild(el('main', {},
-    el('section', { class: 'code' }, parts.scrubber, parts.tabs, parts.editor, parts.lanes),
+    el('section', { class: 'code' }, parts.scrubber, el('div', { class: 'workarea', id: 'workarea' }, parts.tabs, parts.editor), parts.lanes),
     el('aside', {},
       el('h2', {}, 'Run'), parts.run,
       el('h2', {}, 'Participants'), parts.people,
-      el('h2', {}, 'TODOs'), parts.board,
+      el('h2', {}, 'TODOs'), parts.boardFilter, parts.board,
       el('h2', {}, 'Events'), parts.timeline,
       el('details', { class: 'raw' }, el('summary', {}, 'details'), parts.metrics))))
   return parts
@@ -62,26 +63,38 @@ export function renderTabs (nav, paths, active, onSelect) {
   if (!paths.length) nav.appendChild(el('span', { class: 'empty' }, 'no files yet'))
 }
 
-/** TODO board: one column per status (a final fail verdict counts as failed). `leaseAge(id)` gives seconds since the heartbeat changed, or null. */
-export function renderBoard (root, todos, leaseAge) {
+const CARDS_PER_COLUMN = 200 // a column of a 1000-TODO board stays readable and cheap to redraw; its count is exact
+
+/**
+ * TODO board: one column per status (a final fail verdict counts as failed).
+ * `leaseAge(id)` gives seconds since the heartbeat changed, or null; `file` keeps one file's TODOs only.
+ */
+export function renderBoard (root, todos, leaseAge, { file = null } = {}) {
   root.textContent = ''
-  const many = new Set(Object.values(todos).map((t) => t.file)).size > 1
+  const many = file === null && new Set(Object.values(todos).map((t) => t.file)).size > 1
+  const shown = file === null ? Object.entries(todos) : Object.entries(todos).filter(([, t]) => t.file === file)
+  root.dataset.file = file ?? ''
   for (const status of STATUSES) {
-    const entries = Object.entries(todos).filter(([, t]) => columnOf(t) === status)
+    const entries = shown.filter(([, t]) => columnOf(t) === status)
       .sort(([a], [b]) => a.localeCompare(b))
     const column = el('div', { class: `column ${status}`, 'data-status': status },
       el('h3', {}, `${status} `, el('span', { class: 'count' }, entries.length)))
-    for (const [id, todo] of entries) {
+    for (const [id, todo] of entries.slice(0, CARDS_PER_COLUMN)) {
       const age = status === 'claimed' ? leaseAge(id) : null
       const verdict = todo.verdict ? String(todo.verdict).slice(0, 40) : null
-      column.appendChild(el('div', { class: 'card', 'data-todo': id, 'data-status': status, title: `${todo.file ?? ''} · ${todo.symbol ?? id}` },
+      // Several files: the card names its file in full (a basename repeats across packages); one file: its name.
+      const where = todo.file && file === null ? (many ? String(todo.file) : String(todo.file).split('/').at(-1)) : null
+      column.appendChild(el('div', { class: 'card', 'data-todo': id, 'data-status': status, 'data-file': todo.file ?? '', title: `${todo.file ?? ''} · ${todo.symbol ?? id}` },
         el('div', { class: 'symbol' }, todo.symbol ?? id),
         el('div', { class: 'detail' },
-          todo.file ? el('span', { class: many ? 'file many' : 'file' }, String(todo.file).split('/').at(-1)) : null,
+          where ? el('span', { class: many ? 'file many' : 'file' }, where) : null,
           todo.assignee ? el('span', { class: 'assignee' }, todo.assignee) : null,
           el('span', { class: 'attempts', title: 'attempt' }, `attempt ${todo.attempt ?? 0}`),
           age !== null ? el('span', { class: age > (todo.lease_s ?? 10) ? 'lease stale' : 'lease', title: 'seconds since the last heartbeat' }, `♥ ${age.toFixed(1)}s`) : null,
           verdict ? el('span', { class: `verdict ${verdict === 'pass' ? 'pass' : 'fail'}` }, verdict) : null)))
+    }
+    if (entries.length > CARDS_PER_COLUMN) {
+      column.appendChild(el('div', { class: 'more' }, `+${entries.length - CARDS_PER_COLUMN} more: pick a file above`))
     }
     root.appendChild(column)
   }
