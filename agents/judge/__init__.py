@@ -15,6 +15,7 @@ Exceptions::
     JudgeError                     (under agents.AgentsError, the package's one root)
     ├── SandboxError
     │   └── SandboxSetupError        work dir or process could not be set up
+    ├── EnvSetupError                 a per-project venv could not be made (interpreter, cache dir)
     ├── JudgeInputError (ValueError)  bad file names, test class names, ...
     ├── DataError                     ClassEval / HumanEval data missing or malformed
     ├── JudgeMisuseError (TypeError)  hidden tests passed where visible checks belong (or vice versa)
@@ -49,8 +50,10 @@ from ._classeval import (
     load_recorded,
     load_tasks,
 )
+from ._envs import EnvConfig, ProjectEnv, ProjectEnvs
 from ._errors import (
     DataError,
+    EnvSetupError,
     JudgeError,
     JudgeInputError,
     JudgeMisuseError,
@@ -72,11 +75,15 @@ __all__ = [
     "Agreement",
     "ClassEvalTask",
     "DataError",
+    "EnvConfig",
+    "EnvSetupError",
     "Feedback",
     "HiddenTests",
     "HumanEvalProblem",
     "HumanEvalVerdict",
     "Judge",
+    "ProjectEnv",
+    "ProjectEnvs",
     "PyrightServer",
     "Sandbox",
     "SandboxConfig",
