@@ -5,6 +5,10 @@
   network/PID/mount namespaces and an unprivileged uid.
 - :func:`run_unittest_classes` (ClassEval style) and :func:`run_humaneval`
   (``check(candidate)``) judge code against tests.
+- :meth:`Judge.run_project` runs a multi-file project's pytest tests
+  (:class:`ProjectTests`) in the sandbox: a :class:`ProjectScore` with one
+  :class:`TestOutcome` per test; :class:`ProjectEnvs` makes the cached venv
+  (:class:`EnvConfig`, :class:`ProjectEnv`) whose interpreter runs them.
 - :class:`VisibleChecks` feed :meth:`Judge.feedback` (agents may see it);
   :class:`HiddenTests` feed :meth:`Judge.score` (scores only).
 - :class:`PyrightServer` keeps pyright warm and reports :class:`Diagnostic`
@@ -64,6 +68,7 @@ from ._errors import (
     SandboxError,
     SandboxSetupError,
 )
+from ._project import ProjectScore, ProjectTests, TestOutcome
 from ._humaneval import HumanEvalProblem, HumanEvalVerdict, load_problems, run_humaneval, run_humaneval_many
 from ._pyright import Diagnostic, PyrightConfig, PyrightServer, SemanticConflict, check_cold, conflicts_from
 from ._sandbox import Sandbox, SandboxConfig, SandboxResult
@@ -84,11 +89,14 @@ __all__ = [
     "Judge",
     "ProjectEnv",
     "ProjectEnvs",
+    "ProjectScore",
+    "ProjectTests",
     "PyrightServer",
     "Sandbox",
     "SandboxConfig",
     "SandboxResult",
     "Score",
+    "TestOutcome",
     "SemanticConflict",
     "UnittestVerdict",
     "VisibleChecks",
