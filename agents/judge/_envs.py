@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ._errors import EnvSetupError
 
 _MARKER = "judge-env.json"
+_STDLIB = frozenset(sys.stdlib_module_names)
 _FORMAT = 1
 Progress = Callable[[str], None]
 
@@ -66,7 +67,7 @@ class ProjectEnv(BaseModel):
     python: str = Field(description="Interpreter to run the project's tests with (the venv's bin/python).")
     installed: list[str] = Field(description="Normalised requirements that are installed or already satisfied.")
     failed: dict[str, str] = Field(description="Requirement line -> why it could not be installed (invalid line, not found, build error, timeout).")
-    skipped: list[str] = Field(default_factory=list, description="Requirements whose environment marker excludes this interpreter.")
+    skipped: list[str] = Field(default_factory=list, description="Requirements not installed on purpose: an environment marker excludes this interpreter, or the name is a standard-library module.")
     key: str = Field(description="Cache key: hash of the normalised requirements and the interpreter version.")
     path: str = Field(description="The venv directory.")
     reused: bool = Field(default=False, description="True when the venv came from the cache (nothing was installed by this call).")
@@ -78,7 +79,7 @@ class ProjectEnv(BaseModel):
 
 
 def normalise(requirements: Sequence[str]) -> tuple[list[str], dict[str, str], list[str]]:
-    """(installable requirements in canonical form and order, invalid line -> reason, marker-excluded lines).
+    """(installable requirements in canonical form and order, invalid line -> reason, skipped lines).
 
     Comments and blank lines go; names are canonicalised (PEP 503) and
     duplicates merged, so ``Foo_Bar>=1`` and ``foo-bar >= 1`` share a venv.
@@ -112,6 +113,10 @@ def normalise(requirements: Sequence[str]) -> tuple[list[str], dict[str, str], l
             if not applies:
                 skipped.append(line)
                 continue
+        if canonicalize_name(req.name).replace("-", "_") in _STDLIB:
+            # DevEval lists standard-library modules ('datetime', 'typing'): PyPI's namesakes are other packages.
+            skipped.append(line)
+            continue
         extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
         good.add(f"{canonicalize_name(req.name)}{extras}{req.specifier}")
     return sorted(good), bad, sorted(skipped)

@@ -9,7 +9,11 @@ kept unforgeable) with the project environment's interpreter.
 **How the pass rate is counted.** As the benchmarks' own scripts do: they run
 ``pytest ... --json-report unit_tests`` (each project's ``config.json``,
 ``unit_test_script``) and read pytest-json-report's summary, where
-``total`` counts every collected test whatever its outcome.  So
+``total`` counts every collected test whatever its outcome.  A test module
+that skips itself at import (``pytest.importorskip`` of a missing extra)
+counts as one skipped test; one skipped by the package's own code (a skip
+raised from a package module) is a collection error, so code under test
+cannot shrink the denominator.  So
 ``pass_rate = passed / total``; skipped, xfailed and erroring tests count in
 ``total`` and not in ``passed`` (an xpassed test counts as passed).  Their
 command has no ``--continue-on-collection-errors``: when one test module
@@ -170,8 +174,14 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
             if kind == "collected" and not collected:
                 ids = event.get("nodeids")
                 collected = [str(i) for i in ids] if isinstance(ids, list) else []
-            elif kind == "collect_error" and collection_error is None:
-                collection_error = f"{event.get('nodeid')} ({event.get('outcome')}):\n{event.get('detail')}"
+            elif kind == "collect_error":
+                nodeid, detail = str(event.get("nodeid")), str(event.get("detail"))
+                if event.get("outcome") == "skipped" and event.get("where") not in sources:
+                    # A test module skipped itself (pytest.importorskip of a missing extra): one skipped entry.
+                    outcomes[nodeid] = TestOutcome(nodeid=nodeid, outcome="skipped", message=detail)
+                elif collection_error is None:
+                    who = " by the package's code" if event.get("outcome") == "skipped" else ""
+                    collection_error = f"{nodeid} ({event.get('outcome')}{who}):\n{detail}"
             elif kind == "test":
                 outcome = _outcome(event, sources)
                 outcomes[outcome.nodeid] = outcome

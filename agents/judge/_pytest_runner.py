@@ -45,6 +45,8 @@ import unittest
 
 import _pytest
 import _pytest.config
+import _pytest.main
+import _pytest.reports
 import _pytest.python as _pytest_python
 import _pytest.runner
 import pluggy
@@ -67,6 +69,8 @@ _PYTEST_REBINDS = frozenset(
         ("_pytest.assertion.util", "_assertion_pass"),
         ("_pytest.assertion.util", "_config"),
         ("_pytest.assertion.rewrite", "_assertion_pass"),
+        ("_pytest.doctest", "RUNNER_CLASS"),
+        ("_pytest.doctest", "CHECKER_CLASS"),
     }
 )
 _ITEM_METHODS = ("runtest", "setup", "teardown", "repr_failure", "_prunetraceback", "reportinfo")
@@ -79,7 +83,8 @@ def _short(text: object) -> str:
 
 def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here is reachable from a module global
     channel, key = _open_channel()
-    emit, install, protect, report, attempts = _make_guard(channel, key, os.getcwd(), _main.__code__.co_filename)
+    open_frames: list = []  # the worker thread's entry: the one runner frame code under test may come across
+    emit, install, protect, report, attempts = _make_guard(channel, key, os.getcwd(), _main.__code__.co_filename, open_frames)
     del key
     spec = json.loads(sys.argv[1])
     cwd = os.getcwd()
@@ -107,7 +112,6 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
     isinstance_, getattr_, BaseException_, sorted_ = isinstance, getattr, BaseException, sorted
     gc_isenabled, gc_disable = gc.isenabled, gc.disable
     FunctionType, ModuleType = types.FunctionType, types.ModuleType
-    code_like = (types.FunctionType, classmethod, staticmethod, property)
     modules_map = sys.modules
     runner_module = modules_map[__name__]
 
@@ -137,25 +141,43 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
     rebinds = _PYTEST_REBINDS
     warn_once = "_pytest_diamond_inheritance_warning_shown"  # a flag pytest sets on any Node subclass
 
-    def guarded_name(k: str, value: object) -> bool:
-        return k in testcase_names or k.startswith("test") or type_(value) in code_like
+    # Nothing below may run code under test while it checks (a metaclass __eq__, a key's __hash__, a
+    # property): types are compared by identity and every dict's keys are checked to be plain str
+    # before any lookup.  Should code under test run anyway, the guard refuses it the frames that
+    # would lead it to the recorder (open_frames holds only the worker's entry).
+
+    def is_code_like(value: object) -> bool:
+        t = type_(value)
+        return t is FunctionType or t is classmethod or t is staticmethod or t is property
+
+    def guarded_name(k: object, value: object) -> bool:
+        return type_(k) is not str_ or k in testcase_names or k.startswith("test") or is_code_like(value)
+
+    def plain_keys(mapping: object) -> bool:
+        for k in tuple_(mapping):  # type: ignore[arg-type]
+            if type_(k) is not str_:
+                return False
+        return True
 
     def from_library(value: object) -> bool:
         """A function (or property/method wrapper) defined in an installed package: pytest's legacypath
         shims and plugins such as hypothesis's patch pytest classes this way.  Code under test cannot
         make one: the guard refuses compiling or building code under a library's file name."""
         fn = value
-        if type_(fn) is property:
-            fn = fn.fget
-        elif type_(fn) in (classmethod, staticmethod):
-            fn = getattr_(fn, "__func__", None)
+        t = type_(fn)
+        if t is property:
+            fn = fn.fget  # type: ignore[attr-defined]
+        elif t is classmethod or t is staticmethod:
+            fn = fn.__func__  # type: ignore[attr-defined]
         if type_(fn) is not FunctionType:
             return False
-        name = fn.__code__.co_filename
+        name = fn.__code__.co_filename  # type: ignore[attr-defined]
         return type_(name) is str_ and not name.startswith(prefix) and ("/site-packages/" in name or "/dist-packages/" in name)
 
     def changed() -> str:
         """What changed in the watched namespaces since their snapshot ('' when nothing)."""
+        if not plain_keys(modules_map):
+            return "sys.modules (a key that is not a str)"
         for name, module in module_ids:
             if modules_map.get(name) is not module:
                 return "sys.modules[" + name + "]"
@@ -163,10 +185,12 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
             now = tuple_(namespace.items())
             if len_(now) < len_(items):
                 return name + " (attributes removed)"
-            if kind == "class":
-                for pair in now[len_(items):]:
-                    if (name, pair[0]) not in rebinds and not from_library(pair[1]) and not (pair[0] == warn_once and type_(pair[1]) is bool):
-                        return name + " (attribute added: " + str_(pair[0]) + ")"
+            for pair in now[len_(items):]:
+                key = pair[0]
+                if type_(key) is not str_:
+                    return name + " (a key that is not a str)"
+                if kind == "class" and (name, key) not in rebinds and not from_library(pair[1]) and not (key == warn_once and type_(pair[1]) is bool):
+                    return name + " (attribute added: " + key + ")"
             i = 0
             for k, v in items:
                 pair = now[i]
@@ -177,8 +201,8 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                 i += 1
         return ""
 
-    def library_file(filename: str) -> bool:
-        return filename == runner_file or not (filename.startswith(prefix) or filename.startswith("<"))
+    def library_file(filename: object) -> bool:
+        return type_(filename) is str_ and (filename == runner_file or not (filename.startswith(prefix) or filename.startswith("<")))
 
     # The exact chain pytest delivers a test report through (checked by code object identity).
     report_chain = (
@@ -187,8 +211,13 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
         pluggy_hooks.HookCaller.__call__.__code__,
         _pytest.runner.call_and_report.__code__,
     )
-    hook_codes: dict = {}
+    hook_codes: list = []
     worker: dict = {}
+    Session, Config, PluginManager = _pytest.main.Session, _pytest.config.Config, _pytest.config.PytestPluginManager
+    HookRelay, HookCaller, SubsetHookCaller, HookImpl = pluggy_hooks.HookRelay, pluggy_hooks.HookCaller, pluggy_hooks._SubsetHookCaller, pluggy_hooks.HookImpl
+    TestReport, CollectReport = _pytest.reports.TestReport, _pytest.reports.CollectReport
+    MethodType = types.MethodType
+    type_dict = type.__dict__["__dict__"].__get__
 
     def frames_of(rep: object) -> list:
         """(path, line) of the traceback entries pytest kept, relative to the work dir, innermost last."""
@@ -207,57 +236,92 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                         out.append([path, line])
         return out[-30:]
 
-    def recorder(queue, changed, report):  # noqa: ANN001 - the generator's frame is the only place its state lives
+    def impl_file(fn: object) -> object:
+        if type_(fn) is MethodType:
+            fn = fn.__func__  # type: ignore[attr-defined]
+        return fn.__code__.co_filename if type_(fn) is FunctionType else None  # type: ignore[attr-defined]
+
+    def recorder(queue, changed, report):  # noqa: ANN001, C901 - the generator's frame is the only place its state lives
         pm = None
         plugins: tuple = ()
         impls: tuple = ()
-        items: list = []
         item_state: list = []
         test_watch: list = []
         conftests = frozenset(p for p in hashes if p.endswith("/conftest.py"))
 
         def hook_state() -> tuple:
+            """(every hook implementation function, what is foreign among them)."""
             if pm is None:
-                return ()
-            return tuple_((name, tuple_(id_(i.function) for i in hc.get_hookimpls())) for name, hc in sorted_(vars(pm.hook).items()) if not name.startswith("_"))
+                return ((), "")
+            relay = pm.hook
+            if type_(relay) is not HookRelay:
+                return ((), "pytest's hook relay was replaced")
+            names = relay.__dict__
+            if not plain_keys(names):
+                return ((), "pytest's hook relay holds a key that is not a str")
+            functions: list = []
+            foreign = ""
+            for name in sorted_(names):
+                hc = names[name]
+                if type_(hc) is not HookCaller and type_(hc) is not SubsetHookCaller:
+                    if name.startswith("_"):
+                        continue
+                    return ((), "pytest hook " + name + " was replaced")
+                for impl in hc._hookimpls:
+                    if type_(impl) is not HookImpl:
+                        return ((), "an implementation of pytest hook " + name + " was replaced")
+                    fn = impl.function
+                    # A re-registered plugin (flask's tests unregister pytest's logging plugin and put it
+                    # back) brings new bound methods of the same functions: compare the functions.
+                    functions.append(fn.__func__ if type_(fn) is MethodType else fn)
+                    where = impl_file(fn)
+                    if not foreign and not library_file(where) and where not in conftests:
+                        foreign = "pytest hook " + name + " implemented in " + (where[len_(prefix):] if type_(where) is str_ and where.startswith(prefix) else "code under test")
+            return (tuple_(functions), foreign)
 
-        def foreign_plugin(plugin: object) -> str:
-            if isinstance_(plugin, ModuleType):
-                f = getattr_(plugin, "__file__", None)
-                if type_(f) is str_ and f.startswith(prefix) and f not in conftests:
-                    return "module " + f[len_(prefix):]
-                return ""
-            cls_module = modules_map.get(getattr_(type_(plugin), "__module__", ""))
-            f = getattr_(cls_module, "__file__", None)
-            if type_(f) is str_ and f.startswith(prefix) and f not in conftests:
-                return "object of " + f[len_(prefix):]
-            return ""
+        def plugin_list() -> tuple:
+            registry = pm._name2plugin if pm is not None else {}
+            if type_(registry) is not dict or not plain_keys(registry):
+                return (("replaced", None),)
+            return tuple_(registry.items())
+
+        def new_entries(now: tuple, before: tuple) -> list:
+            """Entries of ``now`` not in ``before``, by identity (removing a plugin forges nothing: tests unregister pytest's own)."""
+            known = {id_(x) for x in before}  # ``before`` holds the objects: their ids cannot be reused
+            return [x for x in now if id_(x) not in known]
 
         def items_changed() -> str:
             for item, typ, obj in item_state:
                 if type_(item) is not typ:
-                    return "the class of test item " + str_(item.nodeid)
+                    return "the class of a test item"
                 d = item.__dict__
+                if not plain_keys(d):
+                    return "test item " + item.nodeid + " (a key that is not a str)"
                 for m in _ITEM_METHODS:
                     if m in d:
-                        return "test item " + str_(item.nodeid) + "." + m
+                        return "test item " + item.nodeid + "." + m
                 if typ is plain_function and obj is not None and d.get("_obj") is not obj:
-                    return "the function of test item " + str_(item.nodeid)
+                    return "the function of test item " + item.nodeid
             for name, namespace, snap in test_watch:
-                now = tuple_(namespace.items())
+                if not plain_keys(namespace):
+                    return name + " (a key that is not a str)"
                 for k, v in snap:
                     if guarded_name(k, v) and namespace.get(k) is not v:
                         return name + "." + str_(k)
-                for k, v in now[len_(snap):]:
+                for k, v in tuple_(namespace.items())[len_(snap):]:
                     if guarded_name(k, v):
                         return name + " (attribute added: " + str_(k) + ")"
             return ""
 
         while True:
-            kind, obj = yield
+            try:
+                kind, obj = yield
+            except BaseException_:  # noqa: BLE001 - thrown in by code under test
+                report("something was thrown into the judge's recorder")
+                continue
             try:
                 caller = getframe(1)
-                if caller.f_code not in hook_codes or get_ident() != worker.get("ident"):
+                if not any(caller.f_code is c for c in hook_codes) or get_ident() != worker.get("ident"):
                     report("the judge's recorder was called by something other than its pytest hooks")
                     continue
                 f = caller.f_back
@@ -278,46 +342,66 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                 if where:
                     report("changed " + where)
                 if kind == "collected":
+                    if type_(obj) is not Session or type_(obj.config) is not Config or type_(obj.config.pluginmanager) is not PluginManager:
+                        report("pytest's session was replaced")
+                        continue
                     session = obj
                     pm = session.config.pluginmanager
-                    for plugin in pm.get_plugins():
-                        bad = foreign_plugin(plugin)
-                        if bad:
-                            report("a pytest plugin from code under test was registered: " + bad)
-                    plugins = tuple_(sorted_(id_(p) for p in pm.get_plugins()))
-                    impls = hook_state()
-                    items = list_(session.items)
-                    seen: set = set()
+                    plugins = tuple_(p for _, p in plugin_list())
+                    impls, foreign = hook_state()
+                    if foreign:
+                        report("a pytest plugin from code under test: " + foreign)
+                    items = session.items
+                    if type_(items) is not list_:
+                        report("pytest's collected items were replaced")
+                        continue
+                    seen: list = []
                     for item in items:
                         item_state.append((item, type_(item), item.__dict__.get("_obj")))
-                        for holder in (getattr_(item, "cls", None), getattr_(getattr_(item, "module", None), "__dict__", None)):
-                            if holder is None or id_(holder) in seen:
+                        cls = getattr_(item, "cls", None)
+                        module = getattr_(item, "module", None)
+                        for holder in (cls, module):
+                            if holder is None or any(holder is h for h in seen):
                                 continue
-                            seen.add(id_(holder))
-                            namespace = holder if type_(holder) is dict else type_.__dict__["__dict__"].__get__(holder)
-                            test_watch.append((str_(getattr_(holder, "__qualname__", "test module")), namespace, tuple_(namespace.items())))
+                            seen.append(holder)
+                            if type_(holder) is ModuleType:
+                                test_watch.append(("test module " + str_(holder.__name__), holder.__dict__, tuple_(holder.__dict__.items())))
+                            elif isinstance_(holder, type_):
+                                ns = type_dict(holder)
+                                test_watch.append(("test class of " + str_(item.nodeid), ns, tuple_(ns.items())))
                     queue.append(("collected", [str_(i.nodeid) for i in items]))
                     continue
                 if pm is not None:
-                    if tuple_(sorted_(id_(p) for p in pm.get_plugins())) != plugins:
-                        report("pytest plugins were registered or removed while tests ran")
-                    elif hook_state() != impls:
-                        report("pytest hook implementations changed while tests ran")
+                    state, foreign = hook_state()
+                    added = [n for n, p in plugin_list() if not any(p is q for q in plugins)]
+                    if added:
+                        report("pytest plugins were registered while tests ran: " + ", ".join(str_(n) for n in added)[:200])
+                    elif new_entries(state, impls) or foreign:
+                        report("pytest hook implementations changed while tests ran" + (": " + foreign if foreign else ""))
                     where = items_changed()
                     if where:
                         report("changed " + where)
                 if kind == "start":
-                    queue.append(("start", str_(obj)))
+                    queue.append(("start", obj if type_(obj) is str_ else "?"))
                 elif kind == "collectreport":
-                    outcome = str_(obj.outcome)
+                    if type_(obj) is not CollectReport:
+                        report("pytest's collection report was replaced")
+                        continue
+                    outcome = obj.outcome
                     if outcome != "passed":
-                        queue.append(("collect_error", str_(obj.nodeid), outcome, _short(str_(getattr_(obj, "longreprtext", "")))))
+                        # A skip's location says whose code raised it (a test module's importorskip, or the package).
+                        where = obj.longrepr[0] if type_(obj.longrepr) is tuple_ and len_(obj.longrepr) == 3 else None
+                        where = where[len_(prefix):] if type_(where) is str_ and where.startswith(prefix) else where
+                        queue.append(("collect_error", str_(obj.nodeid), str_(outcome), _short(obj.longreprtext), where if type_(where) is str_ else None))
                 elif kind == "report":
                     rep = obj
-                    outcome = str_(rep.outcome)
-                    xfail = getattr_(rep, "wasxfail", None) is not None
-                    text = _short(str_(rep.longreprtext)) if outcome != "passed" else ""
-                    queue.append(("report", str_(rep.nodeid), str_(rep.when), outcome, xfail, frames_of(rep) if outcome == "failed" else [], text))
+                    if type_(rep) is not TestReport:
+                        report("pytest's test report was replaced")
+                        continue
+                    outcome = rep.outcome
+                    xfail = "wasxfail" in rep.__dict__ if plain_keys(rep.__dict__) else False
+                    text = _short(rep.longreprtext) if outcome != "passed" else ""
+                    queue.append(("report", str_(rep.nodeid), str_(rep.when), str_(outcome), xfail, frames_of(rep) if outcome == "failed" else [], text))
             except BaseException_ as exc:  # noqa: BLE001 - a record the recorder cannot read is no verdict
                 report("the judge's recorder failed on a " + str_(kind) + " record: " + type_(exc).__name__)
 
@@ -344,7 +428,7 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
     plugin.pytest_collectreport = pytest_collectreport  # type: ignore[attr-defined]
     plugin.pytest_runtest_logreport = pytest_runtest_logreport  # type: ignore[attr-defined]
     for fn in (pytest_collection_finish, pytest_runtest_logstart, pytest_collectreport, pytest_runtest_logreport):
-        hook_codes[fn.__code__] = fn.__name__
+        hook_codes.append(fn.__code__)
         protect(fn)
 
     def compile_hook(event: str, hook_args: tuple) -> None:
@@ -360,7 +444,8 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
         expected = hashes.get(filename)
         base = filename.rsplit("/", 1)[-1]
         if expected is None:
-            if base == "conftest.py" or filename.startswith(test_dirs):
+            # Templates and the like are compiled under their own names by libraries (jinja): only Python files count.
+            if base == "conftest.py" or (filename.startswith(test_dirs) and base.endswith(".py")):
                 report("a test file or conftest.py the judge did not send was compiled: " + filename[len_(prefix):])
             return
         if type_(source) is str_:
@@ -385,6 +470,7 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
             done.release()  # type: ignore[attr-defined]
 
     worker["code"] = run_worker.__code__
+    open_frames.append(run_worker.__code__)
     out: list = []
     done = allocate_lock()
     done.acquire()
@@ -404,7 +490,7 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                 started[rec[1]] = monotonic()
                 emit({"event": "start", "nodeid": rec[1]})
             elif kind == "collect_error":
-                emit({"event": "collect_error", "nodeid": rec[1], "outcome": rec[2], "detail": rec[3]})
+                emit({"event": "collect_error", "nodeid": rec[1], "outcome": rec[2], "detail": rec[3], "where": rec[4]})
             elif kind == "report":
                 _, nodeid, when, outcome, xfail, frames, text = rec
                 state = results.get(nodeid)
@@ -434,13 +520,14 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
 
     while not done.acquire(True, 0.02):
         drain()
+        if gc_isenabled():
+            gc_disable()  # libraries and tests may enable it; collections here would run the code's finalizers
     drain()
     where = changed()
     if where:
         report("changed " + where)
     if gc_isenabled():
         gc_disable()
-        report("re-enabled the garbage collector")
     if sink.gi_frame is None:
         report("the judge's recorder was closed")
     status = out[0] if len_(out) == 1 else "the worker's record was altered"

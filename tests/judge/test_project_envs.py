@@ -116,8 +116,9 @@ async def test_invalid_lines_are_reported_and_no_requirements_is_fine(tmp_path: 
 
 
 def test_normalise_merges_spellings() -> None:
-    good, bad, _ = normalise(["Foo_Bar>=1", "foo-bar >= 1", "pytest-cov# Test dependencies", "x==1 ; python_version >= '3'"])
+    good, bad, skipped = normalise(["Foo_Bar>=1", "foo-bar >= 1", "pytest-cov# Test dependencies", "x==1 ; python_version >= '3'", "datetime", "typing"])
     assert good == ["foo-bar>=1", "pytest-cov", "x==1"] and bad == {}
+    assert skipped == ["datetime", "typing"]  # standard-library names: PyPI's namesakes are other packages
 
 
 @pytest.mark.slow

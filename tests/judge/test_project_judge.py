@@ -105,6 +105,19 @@ async def test_collection_error_scores_zero_like_the_benchmark() -> None:
     assert score.passed == 0 and score.pass_rate == 0.0
 
 
+async def test_a_test_module_skipping_itself_counts_once_but_the_package_cannot_skip_tests() -> None:
+    files = {**FILES, "tests/b/test_c.py": b"import pytest\npytest.importorskip('no_such_module_judge')\n\ndef test_never():\n    pass\n"}
+    score = await Judge().run_project({"toy/__init__.py": INIT, "toy/core.py": CORE_OK}, ProjectTests(files=files, test_paths=["tests"]))
+    assert score.collection_error is None
+    assert score.passed == 4 and score.total == 5
+    assert [t.outcome for t in score.tests if t.nodeid == "tests/b/test_c.py"] == ["skipped"]
+
+    skipping = CORE_WRONG + "\nimport pytest\nraise pytest.skip.Exception('not today', allow_module_level=True)\n"
+    score = await _judge(skipping)
+    assert score.collection_error is not None and "package" in score.collection_error
+    _assert_nothing_passed(score)
+
+
 # Each attack is appended to the wrong implementation; the ones marked call-time run inside add().
 ATTACKS: dict[str, str] = {
     "patch TestReport.__init__": """
@@ -215,11 +228,49 @@ ATTACKS: dict[str, str] = {
             except OSError:
                 pass
     """,
-    "frame walk to the runner": """
-        import sys as _sys
-        _f = _sys._getframe()
-        while _f.f_back is not None:
-            _f = _f.f_back
+    "frame walk to the worker's entry (call time)": """
+        _real_add = add
+        def add(a, b):
+            import sys
+            f = sys._getframe()
+            while f.f_back is not None:
+                f = f.f_back
+            for value in list(f.f_locals.values()):
+                if hasattr(value, "release"):
+                    try:
+                        value.release()  # end the run early, as if pytest had finished
+                    except RuntimeError:
+                        pass
+                if isinstance(value, list):
+                    value.append(0)
+            return _real_add(a, b)
+    """,
+    "reach the recorder through the plugin's hook (call time)": """
+        _real_add = add
+        def add(a, b):
+            import _pytest.assertion.util as _u
+            pm = _u._config.pluginmanager
+            for plugin in pm.get_plugins():
+                hook = getattr(plugin, "pytest_runtest_logreport", None)
+                for cell in getattr(hook, "__closure__", None) or ():
+                    gen = cell.cell_contents
+                    if type(gen).__name__ == "generator":
+                        try:
+                            gen.send(("start", "x"))
+                        except Exception:
+                            pass
+                        try:
+                            gen.gi_frame.f_locals["queue"].append(("report", "tests/a/test_a.py::TestAdd::test_small", "call", "passed", False, [], ""))
+                        except Exception:
+                            pass
+            return _real_add(a, b)
+    """,
+    "AST compiled under a library's name, run as a function's code": """
+        import ast as _ast, os as _os
+        _code = compile(_ast.parse("def f():\\n    return 1\\n"), _os.__file__, "exec").co_consts[0]
+        def _g():
+            return 0
+        _g.__code__ = _code
     """,
     "gc walk for the recorder": """
         import gc as _gc
@@ -234,7 +285,7 @@ ATTACKS: dict[str, str] = {
 async def test_attack_never_passes(name: str) -> None:
     score = await _judge(CORE_WRONG + "\n" + textwrap.dedent(ATTACKS[name]))
     _assert_nothing_passed(score)
-    if name.startswith(("patch", "replace", "register", "write", "rewrite", "frame", "gc")):
+    if name.startswith(("patch", "replace", "register", "write", "rewrite", "reach", "AST", "gc")):
         assert score.tampered, score
 
 
