@@ -149,7 +149,9 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
         if remaining_s <= 1.0:
             crash = crash or f"the run exceeded its {tests.timeout_s:g} s limit"
             break
-        cfg = base.model_copy(update={"python": python, "wall_timeout_s": remaining_s, "cpu_s": int(remaining_s) + 1})
+        # The private uid has no passwd entry: getpass.getuser() (lice's default organisation) reads these first.
+        env = {"USER": "judge", "LOGNAME": "judge", **base.env}
+        cfg = base.model_copy(update={"python": python, "wall_timeout_s": remaining_s, "cpu_s": int(remaining_s) + 1, "env": env})
         box = Sandbox(cfg)
         channel = SignedChannel()
         current: dict[str, str | None] = {"test": None}

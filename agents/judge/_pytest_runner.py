@@ -139,6 +139,11 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
     module_ids = [(m.__name__, m) for m in guarded]
     testcase_names = frozenset(dir(unittest.TestCase))
     rebinds = _PYTEST_REBINDS
+    # The stdlib clock: freezegun and the like rebind every module's name for it (pytest's too);
+    # a faked clock changes pytest's durations and log times, never a verdict.
+    import datetime as _datetime
+
+    clock = (_datetime.datetime, _datetime.date, time.time, time.monotonic, time.perf_counter, time.localtime, time.gmtime, time.strftime, time.time_ns, time.monotonic_ns, time.perf_counter_ns)
     warn_once = "_pytest_diamond_inheritance_warning_shown"  # a flag pytest sets on any Node subclass
 
     # Nothing below may run code under test while it checks (a metaclass __eq__, a key's __hash__, a
@@ -196,7 +201,7 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                 pair = now[i]
                 if pair[0] is not k:
                     return name + " (attributes reordered)"
-                if pair[1] is not v and (name, k) not in rebinds and not from_library(pair[1]):
+                if pair[1] is not v and (name, k) not in rebinds and not any(v is c for c in clock) and not from_library(pair[1]):
                     return name + "." + str_(k)
                 i += 1
         return ""
@@ -216,6 +221,7 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
     Session, Config, PluginManager = _pytest.main.Session, _pytest.config.Config, _pytest.config.PytestPluginManager
     HookRelay, HookCaller, SubsetHookCaller, HookImpl = pluggy_hooks.HookRelay, pluggy_hooks.HookCaller, pluggy_hooks._SubsetHookCaller, pluggy_hooks.HookImpl
     TestReport, CollectReport = _pytest.reports.TestReport, _pytest.reports.CollectReport
+    SubtestReport = getattr_(modules_map.get("_pytest.subtests"), "SubtestReport", None)
     MethodType = types.MethodType
     type_dict = type.__dict__["__dict__"].__get__
 
@@ -325,6 +331,13 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                     report("the judge's recorder was called by something other than its pytest hooks")
                     continue
                 f = caller.f_back
+                # unittest's subTest failures reach pytest from inside the test (test code on the stack,
+                # pytest 9's subtests plugin): such a report may only fail its test, never pass it.
+                sub = kind == "report" and SubtestReport is not None and type_(obj) is SubtestReport
+                if sub:
+                    if obj.outcome == "failed":
+                        queue.append(("report", str_(obj.nodeid), "subtest", "failed", False, frames_of(obj), _short(obj.longreprtext)))
+                    continue
                 if kind == "report":
                     for code in report_chain:
                         if f is None or f.f_code is not code:
@@ -454,7 +467,10 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
             report("a test file was changed before it was compiled: " + filename[len_(prefix):])
 
     for module in guarded:
-        protect(module)
+        # unittest.mock builds functions for the objects it mocks (autospec) and sets their defaults:
+        # its namespace is watched, its functions are not the runner's.
+        if module.__name__ != "unittest.mock":
+            protect(module)
     install(unittest.TestCase)
     sys.addaudithook(compile_hook)
     sys.path.insert(0, cwd)
@@ -498,7 +514,7 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                     state = results[nodeid] = {"outcome": None, "frames": [], "message": ""}
                     order.append(nodeid)
                 if outcome == "failed":
-                    verdict = "failed" if when == "call" else "error"
+                    verdict = "failed" if when in ("call", "subtest") else "error"
                     if state["outcome"] not in ("failed", "error"):
                         state.update(outcome=verdict, frames=frames, message=text)
                 elif outcome == "skipped" and state["outcome"] is None:

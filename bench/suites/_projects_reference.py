@@ -39,6 +39,25 @@ def _collect(root: Path, relative: str, out: dict[str, bytes]) -> None:
             out[file.relative_to(root).as_posix()] = file.read_bytes()
 
 
+def fixture_dirs(task: Task) -> list[str]:
+    """Root-level ``tests``/``test`` dirs holding fixtures but no test module.
+
+    cookiecutter's unit tests (renamed ``unit_tests`` by the benchmark) read
+    their fake repositories from the upstream ``tests/`` tree the data keeps
+    beside them; the suite does not give it (it is no source), the tests need it.
+    """
+    if task.source_dir is None:
+        return []
+    out: list[str] = []
+    for name in ("tests", "test"):
+        root = task.source_dir / name
+        if name in task.test_paths or name in task.check_paths or not root.is_dir():
+            continue
+        if not any(f.suffix == ".py" and (f.name.startswith("test_") or f.name.endswith("_test.py") or f.name == "conftest.py") for f in root.rglob("*.py")):
+            out.append(name)
+    return out
+
+
 def project_tests(
     task: Task,
     test_paths: Sequence[str],
@@ -50,7 +69,7 @@ def project_tests(
 ) -> ProjectTests:
     """The judge's view of ``task``'s tests at ``test_paths`` (under its source dir) plus its given files.
 
-    Only those files: never the reference modules, other tests or docs.
+    Only those files and :func:`fixture_dirs`: never the reference modules, other tests or docs.
     """
     if task.source_dir is None or not task.modules:
         raise ValueError(f"{task.id} is not a multi-file task loaded from a data directory")
@@ -59,6 +78,8 @@ def project_tests(
         _collect(task.source_dir, given, files)
     for path in test_paths:
         _collect(task.source_dir, path, files)
+    for name in fixture_dirs(task):
+        _collect(task.source_dir, name, files)
     modules = {m.path for m in task.modules}
     files = {k: v for k, v in files.items() if k not in modules}
     return ProjectTests(files=files, test_paths=list(test_paths), python=python, timeout_s=timeout_s, test_timeout_s=test_timeout_s, kind=kind)

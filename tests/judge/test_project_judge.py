@@ -118,6 +118,15 @@ async def test_a_test_module_skipping_itself_counts_once_but_the_package_cannot_
     _assert_nothing_passed(score)
 
 
+async def test_a_failing_subtest_fails_its_test() -> None:
+    sub = b"import unittest\nfrom toy import add\n\n\nclass TestSub(unittest.TestCase):\n    def test_many(self):\n        for a in (1, 2):\n            with self.subTest(a=a):\n                self.assertEqual(add(a, 0), a)\n"
+    tests = ProjectTests(files={"tests/test_sub.py": sub}, test_paths=["tests"])
+    wrong = await Judge().run_project({"toy/__init__.py": INIT, "toy/core.py": CORE_WRONG}, tests)
+    assert [t.outcome for t in wrong.tests] == ["failed"] and not wrong.tampered, wrong
+    right = await Judge().run_project({"toy/__init__.py": INIT, "toy/core.py": CORE_OK}, tests)
+    assert [t.outcome for t in right.tests] == ["passed"], right
+
+
 # Each attack is appended to the wrong implementation; the ones marked call-time run inside add().
 ATTACKS: dict[str, str] = {
     "patch TestReport.__init__": """
