@@ -251,8 +251,7 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
         pm = None
         plugins: tuple = ()
         impls: tuple = ()
-        item_state: list = []
-        test_watch: list = []
+        item_state: dict = {}  # nodeid -> (item, its class, its function, its test class/module watches)
         conftests = frozenset(p for p in hashes if p.endswith("/conftest.py"))
 
         def hook_state() -> tuple:
@@ -296,19 +295,24 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
             known = {id_(x) for x in before}  # ``before`` holds the objects: their ids cannot be reused
             return [x for x in now if id_(x) not in known]
 
-        def items_changed() -> str:
-            for item, typ, obj in item_state:
-                if type_(item) is not typ:
-                    return "the class of a test item"
-                d = item.__dict__
-                if not plain_keys(d):
-                    return "test item " + item.nodeid + " (a key that is not a str)"
-                for m in _ITEM_METHODS:
-                    if m in d:
-                        return "test item " + item.nodeid + "." + m
-                if typ is plain_function and obj is not None and d.get("_obj") is not obj:
-                    return "the function of test item " + item.nodeid
-            for name, namespace, snap in test_watch:
+        def items_changed(nodeid: object) -> str:
+            """Whether the reported test's item, test class or test module was patched since collection."""
+            state = item_state.get(nodeid) if type_(nodeid) is str_ else None
+            if state is None:
+                return "a report for a test that was not collected"
+            item, typ, obj, watches = state
+            nodeid = str_(nodeid)
+            if type_(item) is not typ:
+                return "the class of test item " + nodeid
+            d = item.__dict__
+            if not plain_keys(d):
+                return "test item " + nodeid + " (a key that is not a str)"
+            for m in _ITEM_METHODS:
+                if m in d:
+                    return "test item " + nodeid + "." + m
+            if typ is plain_function and obj is not None and d.get("_obj") is not obj:
+                return "the function of test item " + nodeid
+            for name, namespace, snap in watches:
                 if not plain_keys(namespace):
                     return name + " (a key that is not a str)"
                 for k, v in snap:
@@ -351,6 +355,12 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                     if f.f_back is None and f.f_code is not worker.get("code"):
                         report("a judge hook ran outside the judge's worker thread")
                     f = f.f_back
+                if kind == "start":
+                    queue.append(("start", obj if type_(obj) is str_ else "?"))
+                    continue  # nothing is decided at a test's start: the checks run with its reports
+                if kind == "report" and type_(obj) is not TestReport:
+                    report("pytest's test report was replaced")
+                    continue
                 where = changed()
                 if where:
                     report("changed " + where)
@@ -368,20 +378,28 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                     if type_(items) is not list_:
                         report("pytest's collected items were replaced")
                         continue
-                    seen: list = []
+                    holders: list = []  # (holder, its watch): one watch per test class and test module
                     for item in items:
-                        item_state.append((item, type_(item), item.__dict__.get("_obj")))
+                        watches: list = []
                         cls = getattr_(item, "cls", None)
                         module = getattr_(item, "module", None)
                         for holder in (cls, module):
-                            if holder is None or any(holder is h for h in seen):
+                            if holder is None:
                                 continue
-                            seen.append(holder)
+                            known = [w for h, w in holders if h is holder]
+                            if known:
+                                watches.append(known[0])
+                                continue
                             if type_(holder) is ModuleType:
-                                test_watch.append(("test module " + str_(holder.__name__), holder.__dict__, tuple_(holder.__dict__.items())))
+                                watch = ("test module " + str_(holder.__name__), holder.__dict__, tuple_(holder.__dict__.items()))
                             elif isinstance_(holder, type_):
                                 ns = type_dict(holder)
-                                test_watch.append(("test class of " + str_(item.nodeid), ns, tuple_(ns.items())))
+                                watch = ("test class of " + str_(item.nodeid), ns, tuple_(ns.items()))
+                            else:
+                                continue
+                            holders.append((holder, watch))
+                            watches.append(watch)
+                        item_state[str_(item.nodeid)] = (item, type_(item), item.__dict__.get("_obj"), watches)
                     queue.append(("collected", [str_(i.nodeid) for i in items]))
                     continue
                 if pm is not None:
@@ -391,12 +409,11 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                         report("pytest plugins were registered while tests ran: " + ", ".join(str_(n) for n in added)[:200])
                     elif new_entries(state, impls) or foreign:
                         report("pytest hook implementations changed while tests ran" + (": " + foreign if foreign else ""))
-                    where = items_changed()
-                    if where:
-                        report("changed " + where)
-                if kind == "start":
-                    queue.append(("start", obj if type_(obj) is str_ else "?"))
-                elif kind == "collectreport":
+                    if kind == "report":
+                        where = items_changed(obj.nodeid)
+                        if where:
+                            report("changed " + where)
+                if kind == "collectreport":
                     if type_(obj) is not CollectReport:
                         report("pytest's collection report was replaced")
                         continue
@@ -408,9 +425,6 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
                         queue.append(("collect_error", str_(obj.nodeid), str_(outcome), _short(obj.longreprtext), where if type_(where) is str_ else None))
                 elif kind == "report":
                     rep = obj
-                    if type_(rep) is not TestReport:
-                        report("pytest's test report was replaced")
-                        continue
                     outcome = rep.outcome
                     xfail = "wasxfail" in rep.__dict__ if plain_keys(rep.__dict__) else False
                     text = _short(rep.longreprtext) if outcome != "passed" else ""
