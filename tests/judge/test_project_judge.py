@@ -330,7 +330,7 @@ async def test_reading_data_reference_or_other_tests_is_impossible() -> None:
 
 async def test_a_test_that_sleeps_forever_is_killed_and_the_rest_still_run() -> None:
     core = "import time\n\ndef add(a, b):\n    if (a, b) == (2, 3):\n        time.sleep(10_000)\n    return a + b\n\n\ndef scale(x):\n    return add(x, x)\n"
-    score = await _judge(core, test_timeout_s=3.0)
+    score = await _judge(core, test_timeout_s=10.0)  # ample for the other tests even under load; the hang is endless
     outcomes = {t.nodeid: t.outcome for t in score.tests}
     assert outcomes["tests/a/test_a.py::TestAdd::test_small"] == "error"
     assert score.crash is not None and "per-test limit" in score.crash
