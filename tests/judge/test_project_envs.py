@@ -129,3 +129,20 @@ async def test_registry_install(tmp_path: Path) -> None:
     assert env.installed == ["rwlock"] and not env.failed
     _run(env.python, "import rwlock")
     assert (await envs.ensure(["rwlock"])).reused
+
+
+async def test_the_sandbox_runs_tests_with_the_env_and_sees_its_packages(tmp_path: Path, wheels: Path) -> None:
+    """A package installed only into the venv is importable by the judged tests, read-only."""
+    from agents.judge import Judge, ProjectTests
+
+    env = await ProjectEnvs(EnvConfig(cache_dir=tmp_path / "envs", offline=True, find_links=[wheels])).ensure(["judgetoy"])
+    test = (
+        b"import os, judgetoy\n\n"
+        b"def test_value():\n    assert judgetoy.VALUE == 42\n\n"
+        b"def test_env_is_read_only():\n    assert not os.access(os.path.dirname(judgetoy.__file__), os.W_OK)\n"
+    )
+    sources = {"pkg/__init__.py": "X = 1\n"}
+    score = await Judge().run_project(sources, ProjectTests(files={"tests/test_env.py": test}, test_paths=["tests"], python=env.python))
+    assert score.passed == score.total == 2, score
+    without = await Judge().run_project(sources, ProjectTests(files={"tests/test_env.py": test}, test_paths=["tests"]))
+    assert without.passed == 0 and without.collection_error is not None and "judgetoy" in without.collection_error
