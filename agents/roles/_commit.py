@@ -46,6 +46,10 @@ class Implementation:
             raise
         if self.seen is not None:
             workspace.update_todo(entry.id, seen=list(self.seen))
+        if self.extraction.imports:
+            # The result is the region only: the judge adds these back to its committed snapshot
+            # and routes a module-level import conflict to the TODO that brought the import.
+            workspace.update_todo(entry.id, imports=[cst.Module(body=[line]).code.strip() for line in self.extraction.imports])
 
     def __str__(self) -> str:
         return self.code
