@@ -10,7 +10,7 @@ concurrent trials; Ray workers each hold a runner and share one limiter actor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from pydantic import BaseModel, Field
 
-from agents.judge import HiddenTests, Judge, PyrightServer, VisibleChecks, outline_doctests
+from agents.judge import HiddenTests, Judge, PyrightServer, Score, VisibleChecks, outline_doctests
 from agents.models import (
     Budget,
     BudgetConfig,
@@ -36,14 +36,16 @@ from crdt_ws import Workspace
 
 from ._metrics import TrialResult, error_row
 from ._results import versions
-from ._trial import run_trial, trial_room
+from ._trial import HiddenProject, run_trial, trial_room
 from .suites import SuiteReferences, Task, get_suite
 
 if TYPE_CHECKING:
     from ._run import RunConfig
     from ._watch import RunWatch
 
-__all__ = ["Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "task_inputs"]
+__all__ = [
+    "Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "project_hidden_scorer", "task_inputs",
+]  # fmt: skip
 
 
 class Job(BaseModel):
@@ -59,15 +61,36 @@ Observe = Callable[[Job, "Workspace | None"], None]
 """Told ``None`` when a trial starts, then its outliner replica once its plan is published (live progress reads it)."""
 
 
-def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests]:
+def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests | HiddenProject]:
     """What the agents are given and what scores them.
 
     The suite's skeleton is handed to the outliner (``outline=False`` makes it
     ask the model for one instead, which offline models may answer with faults).
+    A multi-file task (``Task.modules``) becomes a ``TaskSpec`` with ``files`` (every module's skeleton; the
+    given files are not agents' work) scored by :func:`project_hidden_scorer`.
     """
+    if task.is_multi_file:
+        files = {module.path: module.outline for module in task.modules}
+        return TaskSpec(id=task.id, spec=task.spec, files=files), project_hidden_scorer(task)
     spec = TaskSpec(id=task.id, spec=task.spec, file=task.file, outline=task.skeleton() if outline else None)
     hidden = HiddenTests(style="unittest", test_source=task.tests, test_classes=list(task.test_classes), module_name=task.module_name)
     return spec, hidden
+
+
+def project_hidden_scorer(task: Task) -> HiddenProject:
+    """SEAM (issue 21, Contract 5; the lead wires it): the hidden unit tests of a multi-file task.
+
+    To be: ``agents.judge.ProjectEnvs.ensure(task.requirements)``, then ``Judge.run_project(sources,
+    ProjectTests(files=<task.test_paths and task.given read from task.source_dir>, test_paths=list(task.test_paths),
+    kind="hidden"))`` and a ``Score`` (plus per-test verdicts) from its ``ProjectScore``.  Until then it scores
+    nothing and returns None: the trial's row says ``verdict: "hidden: not scored"`` (never a made-up score).
+    """
+
+    async def score(sources: Mapping[str, str]) -> Score | None:
+        del sources
+        return None
+
+    return score
 
 
 def model_options(
@@ -158,7 +181,7 @@ class TrialRunner:
         self._stack = AsyncExitStack()
         self._ignored: dict[str, list[str]] = {}
         self._ignored_lock = anyio.Lock()
-        self._inputs: dict[str, tuple[TaskSpec, HiddenTests]] = {}
+        self._inputs: dict[str, tuple[TaskSpec, HiddenTests | HiddenProject]] = {}
 
     def model(self, budget: Budget | None = None) -> StreamingModel:
         return make_model(self.config, self.references, budget, self.limiter)
@@ -175,6 +198,8 @@ class TrialRunner:
         await self._stack.aclose()
 
     async def _examples_ignored(self, task: Task) -> list[str]:
+        if task.is_multi_file:
+            return []  # the judge agent runs no doctest examples for a package (agents.roles._judge_agent)
         async with self._ignored_lock:  # once per task, even when its trials start at once
             if task.id not in self._ignored:
                 self._ignored[task.id] = await examples_the_reference_fails(self.judge, task)

@@ -42,7 +42,7 @@ from agents.scheduler import awaiting_verdict
 
 from ._observed import redrafts_due, used_stubs
 from ._package import is_package
-from ._package_judge import PackageView, package_conflicts, route_conflicts
+from ._package_judge import PackageView, conflict_key, foreign, package_conflicts, package_names, premature, route_conflicts
 from ._phase import is_over
 from ._snapshot import Snapshot
 
@@ -110,6 +110,8 @@ class JudgeAgent:
         self.final_check = final_check
         self._final_rounds = 0
         self._package = PackageView()
+        self._baseline: set[tuple[str, str, str, str]] | None = None  # the skeleton's own conflicts (a package's)
+        self._names: set[str] = set()  # names the package's skeletons define
         self.judge = judge
         self.config = config or JudgeConfig()
         self.pyright = pyright
@@ -225,7 +227,7 @@ class JudgeAgent:
         if not self.config.pyright or self.pyright is None:
             return {}
         files = await anyio.to_thread.run_sync(self._package.files, outlines, entries)  # libcst off the event loop
-        conflicts = await package_conflicts(self.pyright, files)
+        conflicts = [c for c in await self._new_conflicts(files, outlines) if not premature(c, entries)]
         ready_ids = {e.id for e in ready}
         routed = {i: lines for i, lines in route_conflicts(conflicts, entries).items() if i in ready_ids}
         for lines in routed.values():
@@ -233,6 +235,15 @@ class JudgeAgent:
         if routed:
             self.workspace.log("conflicts", None, files=sorted({e.file for e in ready if e.id in routed}), count=sum(map(len, routed.values())))
         return {i: "pyright found semantic conflicts:\n" + "\n".join(lines) for i, lines in routed.items()}
+
+    async def _new_conflicts(self, files: Mapping[str, str], outlines: Mapping[str, str]) -> list[SemanticConflict]:
+        """The package's conflicts, minus those its skeleton already has (checked once, on the first call)."""
+        assert self.pyright is not None
+        if self._baseline is None:
+            self._baseline = {conflict_key(c) for c in await package_conflicts(self.pyright, outlines)}
+            self._names = package_names(outlines)
+        found = await package_conflicts(self.pyright, files)
+        return [c for c in found if conflict_key(c) not in self._baseline and not foreign(c, self._names)]
 
     async def _final(self, entries: list[TodoEntry]) -> bool:
         """The final check (a multi-file run's check tests): reopen the TODOs it names; True if it reopened any."""
@@ -322,7 +333,7 @@ class JudgeAgent:
         acted = False
         package = is_package(ws.meta)
         if package:  # one check over every module: imports between them resolve
-            found = await package_conflicts(self.pyright, {p: ws.read(p) for p in ws.paths()})
+            found = await self._new_conflicts({p: ws.read(p) for p in ws.paths()}, dict(ws.meta.get("outlines") or {}))  # pyright: ignore[reportUnknownArgumentType]
             by_path = {p: [c for c in found if c.file == p] for p in ws.paths()}
         else:
             by_path: dict[str, list[SemanticConflict]] = {}

@@ -8,6 +8,15 @@ every done result spliced in (never a half-streamed reply) plus the imports
 the commits brought (recorded on each TODO as ``imports``: the result itself
 holds only the function's region).
 
+Conflicts the skeleton itself has (a module-level call the reference
+makes wrongly too) are the benchmark's, not the agents': :func:`conflict_key`
+compares them without line numbers and the judge drops them, as it drops a
+signature mismatch whose quoted name the package does not define (a library
+call pyright cannot match on untyped code: :func:`foreign`).  While a
+file still has open TODOs, an unknown attribute (``self.x`` set by a
+constructor not committed yet) or name (``global x`` in a function still to
+come) is not news; an unknown *import* symbol is.
+
 Routing: a conflict inside a TODO's region belongs to that TODO; one at
 module level (an import line) belongs to the TODO whose commit brought an
 import naming it, else to a TODO of that file whose code mentions the name.
@@ -26,7 +35,7 @@ from agents.judge import PyrightServer, SemanticConflict, conflicts_from
 
 from ._snapshot import Snapshot
 
-__all__ = ["PackageView", "package_conflicts", "route_conflicts", "todo_at"]
+__all__ = ["PackageView", "conflict_key", "foreign", "package_conflicts", "package_names", "premature", "route_conflicts", "todo_at"]
 
 
 class PackageView:
@@ -56,6 +65,42 @@ async def package_conflicts(pyright: PyrightServer, files: Mapping[str, str]) ->
     roots = {path.split("/", 1)[0].removesuffix(".py") for path in files}
     conflicts = conflicts_from(await pyright.check(files))
     return [c for c in conflicts if c.kind != "unresolved_import" or _names_package(c, roots)]
+
+
+def conflict_key(c: SemanticConflict) -> tuple[str, str, str, str]:
+    """What identifies a conflict across edits elsewhere in its file (no line number)."""
+    return (c.file, c.symbol, c.kind, c.message)
+
+
+def package_names(outlines: Mapping[str, str]) -> set[str]:
+    """Every name the package's skeletons define: classes, functions, methods and their parameters."""
+    names: set[str] = set()
+    for source in outlines.values():
+        try:
+            tree = parse_python(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+                names.update(a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs])
+    return names
+
+
+def foreign(c: SemanticConflict, names: set[str]) -> bool:
+    """A call that does not match a signature outside the package (``No overloads for "sub"``: pyright on
+    untyped code, not a contradiction between agents' modules)."""
+    return c.kind == "signature_mismatch" and c.name is not None and c.name not in names
+
+
+def premature(c: SemanticConflict, entries: list[TodoEntry]) -> bool:
+    """An unknown attribute or name in a file whose TODOs are not all done yet: the code that sets it
+    (``self.x = ...`` in a constructor, ``global x`` in a function) may still come.  An unknown import symbol is never premature."""
+    if c.kind not in ("unknown_attribute", "unknown_name") or "import symbol" in c.message:
+        return False
+    return any(e.file == c.file and e.status != TodoStatus.DONE for e in entries)
 
 
 def route_conflicts(conflicts: Iterable[SemanticConflict], entries: list[TodoEntry]) -> dict[str, list[str]]:
