@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ._watch import RunWatch
 
 __all__ = [
-    "Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "project_hidden_scorer", "task_inputs",
+    "Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "project_hidden_scorer", "project_inputs", "task_inputs",
 ]  # fmt: skip
 
 
@@ -61,17 +61,19 @@ Observe = Callable[[Job, "Workspace | None"], None]
 """Told ``None`` when a trial starts, then its outliner replica once its plan is published (live progress reads it)."""
 
 
-def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests | HiddenProject]:
-    """What the agents are given and what scores them.
+def project_inputs(task: Task) -> tuple[TaskSpec, HiddenProject]:
+    """A multi-file task (``Task.modules``): a ``TaskSpec`` with ``files`` (every module's skeleton; the given
+    files are not agents' work) and its hidden tests' scorer, :func:`project_hidden_scorer`."""
+    files = {module.path: module.outline for module in task.modules}
+    return TaskSpec(id=task.id, spec=task.spec, files=files), project_hidden_scorer(task)
+
+
+def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests]:
+    """What the agents are given and what scores them (single-file tasks; :func:`project_inputs` for packages).
 
     The suite's skeleton is handed to the outliner (``outline=False`` makes it
     ask the model for one instead, which offline models may answer with faults).
-    A multi-file task (``Task.modules``) becomes a ``TaskSpec`` with ``files`` (every module's skeleton; the
-    given files are not agents' work) scored by :func:`project_hidden_scorer`.
     """
-    if task.is_multi_file:
-        files = {module.path: module.outline for module in task.modules}
-        return TaskSpec(id=task.id, spec=task.spec, files=files), project_hidden_scorer(task)
     spec = TaskSpec(id=task.id, spec=task.spec, file=task.file, outline=task.skeleton() if outline else None)
     hidden = HiddenTests(style="unittest", test_source=task.tests, test_classes=list(task.test_classes), module_name=task.module_name)
     return spec, hidden
@@ -211,7 +213,7 @@ class TrialRunner:
         """The row of one planned trial; a trial that raised is an ``error`` row (never an exception)."""
         task = self.suite.task(job.task)
         if task.id not in self._inputs:
-            self._inputs[task.id] = task_inputs(task)
+            self._inputs[task.id] = project_inputs(task) if task.is_multi_file else task_inputs(task)
         spec, hidden = self._inputs[task.id]
         ignored = await self._examples_ignored(task)
         judge_config = self.config.trial.judge.model_copy(update={"ignore_examples": ignored})
