@@ -26,7 +26,6 @@ sees the committed package and names failing TODOs, which are reopened for
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -44,6 +43,8 @@ from ._observed import redrafts_due, used_stubs
 from ._package import is_package
 from ._package_judge import PackageView, conflict_key, foreign, package_conflicts, package_names, premature, route_conflicts
 from ._phase import is_over
+from ._readiness import judgeable as _judgeable
+from ._readiness import needs as _needs
 from ._snapshot import Snapshot
 
 __all__ = ["FinalCheck", "JudgeAgent", "JudgeConfig", "JudgeSummary"]
@@ -54,8 +55,6 @@ TODO id -> failure report for the TODOs to reopen ({} when all pass).  The seam 
 (issue 21, Contract 5: ``agents.judge.run_project`` with ``ProjectTests(kind="visible")``, failures routed by
 their traceback ``frames`` with :func:`agents.roles.todo_at`)."""
 
-_CALL = re.compile(r"\b(\w+)\s*\(")
-_ATTR = re.compile(r"\b(?:self|cls)\.(\w+)")
 
 
 class JudgeConfig(BaseModel):
@@ -380,42 +379,6 @@ class JudgeAgent:
                     self.summary.conflicts_reopened += 1
                     reopened = True
         return reopened
-
-
-def _needs(entries: list[TodoEntry], outline: str) -> dict[str, list[TodoEntry]]:
-    """For each TODO, the TODOs its check depends on.
-
-    Its predicted deps, the stubs its doctest examples call, and the stubs its
-    committed code really uses: now that the body exists, that is no longer a guess.
-    """
-    by_id = {e.id: e for e in entries}
-    names = {e.symbol.rsplit(".", 1)[-1]: e for e in entries}
-    examples = outline_doctests(outline)
-    out: dict[str, list[TodoEntry]] = {}
-    for entry in entries:
-        found = {d: by_id[d] for d in entry.deps if d in by_id}
-        code = entry.result or ""
-        for name in _CALL.findall(examples.get(entry.symbol, "")) + _CALL.findall(code) + _ATTR.findall(code):
-            other = names.get(name)
-            if other is not None and other.id != entry.id:
-                found[other.id] = other
-        out[entry.id] = list(found.values())
-    return out
-
-
-def _judgeable(entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> list[TodoEntry]:
-    """Done, unjudged TODOs whose checks' dependencies are judged (all of them once only cycles remain)."""
-    waiting = [e for e in entries if awaiting_verdict(e)]
-    strict = [e for e in waiting if all(_settled(d) and not awaiting_verdict(d) for d in needs[e.id])]
-    if strict or any(not _settled(e) for e in entries):
-        return strict
-    # Nothing left in progress and still nothing judgeable: the checks depend on each
-    # other in a cycle, so judge every one of them now.
-    return waiting
-
-
-def _settled(entry: TodoEntry) -> bool:
-    return entry.status in (TodoStatus.DONE, TodoStatus.FAILED)
 
 
 def _int(value: object) -> int:
