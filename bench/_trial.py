@@ -28,7 +28,7 @@ from agents.models import StreamingModel
 from agents.roles import TaskSpec
 from agents.scheduler import Mode
 from agents.team import TeamConfig, TeamHooks, TeamRun, run_task
-from crdt_ws import MemoryHub, Relay, RelayConfig, WebsocketConfig, WebsocketTransport, Workspace
+from crdt_ws import MemoryHub, Relay, RelayConfig, TodoChanged, WebsocketConfig, WebsocketTransport, Workspace
 
 from ._metrics import TrialResult, summarize
 
@@ -47,7 +47,11 @@ class Crash(BaseModel):
     """Kill one implementer mid-run: its task stops and its link drops, with no goodbye."""
 
     agent: int = Field(default=0, ge=0, description="Index of the implementer to kill.")
-    after_s: float = Field(default=0.2, ge=0, description="Seconds after the start when it dies.")
+    after_s: float = Field(default=0.2, ge=0, description="Seconds after the start before it may die.")
+    holding: bool = Field(
+        default=True, description="Die only once the document shows it holding a claim (then its lease must be reclaimed); "
+        "False: at after_s whatever it is doing."
+    )  # fmt: skip
 
 
 class TrialConfig(TeamConfig):
@@ -104,7 +108,19 @@ class _Hooks(TeamHooks):
     async def during(self, run: TeamRun) -> None:
         if self.crash is not None:
             await anyio.sleep(self.crash.after_s)
+            if self.crash.holding:
+                await _holds_claim(run.judge, f"implementer-{self.crash.agent}")
             run.crash(self.crash.agent)
+
+
+async def _holds_claim(ws: Workspace, agent: str) -> None:
+    """Return once ``ws`` shows ``agent`` holding a claim (waits on the document, not on a clock)."""
+    async with ws.observe(include_own=True) as changes:
+        if any(t.status == "claimed" and t.assignee == agent for t in ws.list_todos()):
+            return
+        async for change in changes:
+            if isinstance(change, TodoChanged) and any(t.status == "claimed" and t.assignee == agent for t in ws.list_todos()):
+                return
 
 
 async def run_trial(

@@ -26,6 +26,10 @@ topological levels; the decision rule is documented on ``CouplingConfig``.
     report = classify(outline, ["Stack.push", "Stack.peek"])
     report.decision, report.waves, report.deps
 
+A package (many modules, TODO ids ``"<path>::<symbol>"``) is classified as one
+graph by ``classify_package(modules, stubs)``: the in-module rules per module,
+plus evidence across modules through the resolved imports (see ``_package``).
+
 Errors::
 
     CouplingError                     (under agents.AgentsError, the package's one root)
@@ -38,7 +42,9 @@ Errors::
 from ._errors import ClassifierConfigError, CouplingError, OutlineSyntaxError, UnknownClassifierError, UnknownSymbolError
 from ._models import CouplingConfig, CouplingReport, Decision, Edge, EdgeKind
 from ._oracle import OracleClassifier
-from ._registry import Classifier, ClassifierFactory, get_classifier, known_classifiers, register_classifier
+from ._package import classify_package, todo_id
+from ._imports import PackageIndex, Target
+from ._registry import Classifier, ClassifierFactory, PackageClassifier, get_classifier, known_classifiers, register_classifier
 from ._static import StaticClassifier, classify
 from ._words import COMMON_WORDS, specificity, split_identifier
 
@@ -48,6 +54,7 @@ __all__ = [
     "CouplingReport",
     "OracleClassifier",
     "classify",
+    "classify_package",
     "get_classifier",
     "register_classifier",
 ]

@@ -7,6 +7,7 @@ planner (``_plan``) combines and thresholds them.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Iterator
 
@@ -125,14 +126,20 @@ _CUE_AFTER = r"\s*(?:\(\s*\)|\s+(?:method|function|helper|func)\b)"
 
 
 def _patterns(dst: Definition, cls_short: str | None) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    n = re.escape(dst.name)
+    return _compiled(dst.name, cls_short)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(name: str, cls_short: str | None) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    # Cached: a package compiles these for hundreds of stubs, and compiling dominated the cost.
+    n = re.escape(name)
     explicit = [rf"\bself\.{n}\b", rf"`[^`\s]*\b{n}(?:\(\))?`", rf"'{n}(?:\(\))?'", rf'"{n}(?:\(\))?"', rf"(?<![\w.]){n}{_CUE_AFTER}"]
     if cls_short:
         explicit.append(rf"\b{re.escape(cls_short)}\.{n}\b")
-    if specificity(dst.name) != "common":
+    if specificity(name) != "common":
         # "later calls get the value": a cue verb before a common word proves nothing.
         explicit += [rf"(?<![\w.]){n}\s*\(", rf"\b{_CUE_BEFORE}{n}\b"]
-    flags = re.IGNORECASE if len(dst.name) > 0 and "_" not in dst.name.strip("_") and dst.name.islower() else 0
+    flags = re.IGNORECASE if len(name) > 0 and "_" not in name.strip("_") and name.islower() else 0
     word = re.compile(rf"(?<![\w.]){n}(?![\w])", flags)
     return re.compile("|".join(explicit)), word
 
@@ -161,9 +168,10 @@ def doc_edges(index: Index, config: CouplingConfig) -> Iterator[Edge]:
         if not src.docstring:
             continue
         prose, examples = split_docstring(src.docstring)
+        lowered = src.docstring.lower()
         for dst in index.stubs:
-            if dst is src or dst.qualname not in pats:
-                continue
+            if dst is src or dst.qualname not in pats or dst.name.lower() not in lowered:
+                continue  # every pattern below needs the name itself (case-insensitively at most)
             explicit, word = pats[dst.qualname]
             hit = _first_line(prose, explicit)
             if hit is not None:
@@ -178,10 +186,14 @@ def doc_edges(index: Index, config: CouplingConfig) -> Iterator[Edge]:
                         spec = "common"  # the class's domain vocabulary ("balance" in a ledger)
                     weight = {"specific": config.w_doc_word_specific, "plain": config.w_doc_word_plain, "common": config.w_doc_word_common}[spec]
                     yield _edge(src, dst, "doc_word", weight, f"docstring of {src.qualname} names '{dst.name}' ({spec} word): {hit}")
-            call = re.compile(rf"\.{re.escape(dst.name)}\s*\(" if dst.owner else rf"(?<![\w.]){re.escape(dst.name)}\s*\(")
-            hit = _first_line(examples, call)
+            hit = _first_line(examples, _example_call(dst.name, dst.owner is not None)) if examples else None
             if hit is not None:
                 yield _edge(src, dst, "doctest", config.w_doctest, f"example in {src.qualname}: >>> {hit}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _example_call(name: str, method: bool) -> re.Pattern[str]:
+    return re.compile(rf"\.{re.escape(name)}\s*\(" if method else rf"(?<![\w.]){re.escape(name)}\s*\(")
 
 
 def _first_line(lines: list[str], pattern: re.Pattern[str]) -> str | None:

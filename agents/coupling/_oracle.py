@@ -28,6 +28,16 @@ class OracleClassifier:
     def classify(self, outline: str, symbols: list[str] | None = None, config: CouplingConfig | None = None) -> CouplingReport:
         """Plan the given deps over the stubs of ``outline`` (or ``symbols``)."""
         stubs = [d.qualname for d in select_stubs(parse_outline(outline), symbols)]
+        return self._report(stubs, config)
+
+    def classify_package(self, modules: Mapping[str, str], stubs: Mapping[str, Sequence[str]], config: CouplingConfig | None = None) -> CouplingReport:
+        """Plan the given deps (keyed by TODO ids ``"<path>::<symbol>"``) over a package's stubs, in package order."""
+        missing = sorted(set(stubs) - set(modules))
+        if missing:
+            raise ClassifierConfigError(f"stubs listed for files that are not among the modules: {', '.join(missing)}")
+        return self._report([f"{path}::{symbol}" for path in modules for symbol in stubs.get(path, ())], config)
+
+    def _report(self, stubs: list[str], config: CouplingConfig | None) -> CouplingReport:
         known = set(stubs)
         edges: list[Edge] = []
         ignored: list[str] = []

@@ -59,7 +59,7 @@ def _parse(source: str) -> ast.Module:
         return parse_python(source)
     except SyntaxError as err:
         raise OutlineSyntaxError(err.msg, lineno=err.lineno, offset=err.offset) from err
-    except ValueError as err:  # e.g. NUL bytes in the source
+    except (ValueError, RecursionError) as err:  # NUL bytes; nesting too deep for the parser
         raise OutlineSyntaxError(str(err)) from err
 
 
@@ -67,9 +67,9 @@ def _has_defs(module: ast.Module) -> bool:
     return any(isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) for n in module.body)
 
 
-def parse_outline(source: str) -> Outline:
-    """Parse ``source``; a module that is only a string literal holding code is parsed from inside it."""
-    module = _parse(source)
+def parse_outline(source: str, tree: ast.Module | None = None) -> Outline:
+    """Parse ``source`` (or use its already parsed ``tree``); a module that is only a string literal holding code is parsed from inside it."""
+    module = tree if tree is not None else _parse(source)
     unwrapped = False
     code = source
     if not _has_defs(module):

@@ -30,11 +30,12 @@ def _find_cycle(stubs: list[str], deps: dict[str, set[str]]) -> list[str] | None
     """A cycle as a node list, found by DFS in outline order (deterministic), or None."""
     state: dict[str, int] = {}
     stack: list[str] = []
+    order = {s: i for i, s in enumerate(stubs)}
 
     def visit(node: str) -> list[str] | None:
         state[node] = 1
         stack.append(node)
-        for nxt in sorted(deps[node], key=stubs.index):
+        for nxt in sorted(deps[node], key=order.__getitem__):
             if state.get(nxt) == 1:
                 return stack[stack.index(nxt):]
             if nxt not in state:
@@ -56,9 +57,10 @@ def _find_cycle(stubs: list[str], deps: dict[str, set[str]]) -> list[str] | None
 def break_cycles(stubs: list[str], deps: dict[str, set[str]], strength: dict[tuple[str, str], float]) -> list[tuple[str, str]]:
     """Remove, cycle by cycle, the weakest edge (ties: the later src, then later dst in outline order)."""
     dropped: list[tuple[str, str]] = []
+    order = {s: i for i, s in enumerate(stubs)}
     while (cycle := _find_cycle(stubs, deps)) is not None:
         pairs = [(cycle[i], cycle[(i + 1) % len(cycle)]) for i in range(len(cycle))]
-        victim = min(pairs, key=lambda p: (strength.get(p, 1.0), -stubs.index(p[0]), -stubs.index(p[1])))
+        victim = min(pairs, key=lambda p: (strength.get(p, 1.0), -order[p[0]], -order[p[1]]))
         deps[victim[0]].discard(victim[1])
         dropped.append(victim)
     return dropped
@@ -102,12 +104,15 @@ def build_report(classifier: str, stubs: list[str], edges: list[Edge], config: C
     strength = combine(edges)
     deps: dict[str, set[str]] = {s: set() for s in stubs}
     notes = list(reasons or [])
+    kinds_of: dict[tuple[str, str], set[str]] = {}
+    for e in edges:
+        kinds_of.setdefault((e.src, e.dst), set()).add(e.kind)
     for (src, dst), w in sorted(strength.items()):
         if src == dst or src not in deps or dst not in deps:
             continue
         if w >= config.dep_threshold:
             deps[src].add(dst)
-            kinds = sorted({e.kind for e in edges if e.src == src and e.dst == dst})
+            kinds = sorted(kinds_of[(src, dst)])
             notes.append(f"{src} needs {dst}: confidence {w:.2f} from {', '.join(kinds)}")
     dropped = break_cycles(stubs, deps, strength)
     notes += [f"cycle broken: dropped {s} -> {d} (confidence {strength.get((s, d), 1.0):.2f})" for s, d in dropped]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ._errors import ClassifierConfigError, UnknownClassifierError
@@ -16,6 +16,13 @@ class Classifier(Protocol):
     """Anything that turns an outline into a ``CouplingReport``."""
 
     def classify(self, outline: str, symbols: list[str] | None = None, config: CouplingConfig | None = None) -> CouplingReport: ...
+
+
+@runtime_checkable
+class PackageClassifier(Protocol):
+    """A classifier that also takes a whole package (both built-ins do): ids ``"<path>::<symbol>"``."""
+
+    def classify_package(self, modules: Mapping[str, str], stubs: Mapping[str, Sequence[str]], config: CouplingConfig | None = None) -> CouplingReport: ...
 
 
 ClassifierFactory = Callable[..., Classifier]

@@ -9,6 +9,7 @@ remaining word occurs in another stub's prose, that stub probably uses it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -24,6 +25,7 @@ FILLER = frozenset(
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
+@functools.lru_cache(maxsize=16384)
 def stem(word: str) -> str:
     """A crude suffix stripper, enough to match "punctuations" with "punctuation", "values" with "value"."""
     w = word.lower()
