@@ -65,7 +65,8 @@ def project_inputs(task: Task) -> tuple[TaskSpec, HiddenProject]:
     """A multi-file task (``Task.modules``): a ``TaskSpec`` with ``files`` (every module's skeleton; the given
     files are not agents' work) and its hidden tests' scorer, :func:`project_hidden_scorer`."""
     files = {module.path: module.outline for module in task.modules}
-    return TaskSpec(id=task.id, spec=task.spec, files=files), project_hidden_scorer(task)
+    stubs = {module.path: list(module.stubs) for module in task.modules}  # the benchmark's TODOs, not every placeholder
+    return TaskSpec(id=task.id, spec=task.spec, files=files, stubs=stubs), project_hidden_scorer(task)
 
 
 def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests]:

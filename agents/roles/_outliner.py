@@ -47,6 +47,12 @@ class TaskSpec(BaseModel):
         description="Multi-file tasks: module path ('/'-separated, relative) -> its skeleton, in package order. "
         "Non-empty makes this a multi-file task (then `file` and `outline` are unused).",
     )
+    stubs: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Multi-file tasks: path -> the stubs to implement there, as the task numbers them ('Cls.x#2'); "
+        "a path left out gets every stub of its skeleton (crdt_ws.find_stubs, repeats numbered). A benchmark "
+        "passes its own list: placeholders it keeps verbatim (overloads, abstract methods) are then not TODOs.",
+    )
 
     @property
     def is_multi_file(self) -> bool:
@@ -140,11 +146,14 @@ class Outliner:
         self, task: TaskSpec, mode: Mode, *, agents: int, objective: Objective, decision: DecisionConfig | None
     ) -> Plan:
         """A multi-file task: every module a buffer, one TODO per stub across files, one plan over all of them."""
-        stubs = {path: _module_stubs(path, source) for path, source in task.files.items()}
+        unknown = sorted(set(task.stubs) - set(task.files))
+        if unknown:
+            raise OutlineError(f"{task.id}: stubs listed for files that are not in the task: {', '.join(unknown)}")
+        stubs = {path: list(task.stubs[path]) if path in task.stubs else _module_stubs(path, source) for path, source in task.files.items()}
         ids = [todo_key(path, symbol) for path, symbols in stubs.items() for symbol in symbols]
         if not ids:
             raise NoTodos(f"none of the {len(task.files)} modules of {task.id} has a stub (bodies of only a docstring and pass)")
-        # The one place the package classifier is called (agents.coupling.classify_package replaces it).
+        # The one place a package is classified (agents.coupling's cross-module graph for the built-ins).
         report = classify_package(task.files, stubs, self.config.classifier)
         sizes = {todo_key(p, s): _size(task.files[p], s) for p, symbols in stubs.items() for s in symbols}
         plan = plan_from(ids, report, mode, agents=agents, objective=objective, decision=decision, sizes=sizes)
@@ -166,10 +175,21 @@ class Outliner:
 
 
 def _module_stubs(path: str, source: str) -> list[str]:
+    """The module's stubs, a repeated name numbered as the projects suite does (``Cls.x``, ``Cls.x#2``), so ids are unique.
+
+    Only the first definition of a name can be addressed in the buffer (symbol spans and splices go by name):
+    a ``#2`` TODO cannot be committed and ends failed (a property's setter, the implementation after ``@overload`` stubs).
+    """
     try:
-        return find_stubs(source)
+        stubs = find_stubs(source)
     except OutlineError as exc:
         raise OutlineError(f"{path}: {exc}") from exc
+    seen: dict[str, int] = {}
+    numbered: list[str] = []
+    for symbol in stubs:
+        seen[symbol] = seen.get(symbol, 0) + 1
+        numbered.append(symbol if seen[symbol] == 1 else f"{symbol}#{seen[symbol]}")
+    return numbered
 
 
 def plan_from(
@@ -210,7 +230,7 @@ def plan_from(
 
 
 def _size(source: str, symbol: str) -> int:
-    span = find_span(source, symbol)
+    span = find_span(source, symbol.split("#", 1)[0])  # a numbered repeat is sized as its first definition
     return span.end - span.start
 
 

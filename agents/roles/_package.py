@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from pycrdt import Map
 
 from crdt_ws import TodoEntry, parse_python, split_todo_key, todo_key
 
-from agents.coupling import CouplingReport, Edge, get_classifier
+from agents.coupling import Classifier, CouplingReport, Edge, PackageClassifier, get_classifier
 from agents.scheduler import topological_order
 
 __all__ = ["classify_package", "is_package", "model_symbol", "outline_of", "package_index"]
@@ -46,13 +46,19 @@ def model_symbol(entry: TodoEntry) -> str:
 
 
 def classify_package(modules: Mapping[str, str], stubs: Mapping[str, Sequence[str]], classifier: str = "static") -> CouplingReport:
-    """A package's coupling report: the per-module classifier run on each module, ids prefixed with the path.
+    """A package's coupling report over TODO ids ``"<path>::<symbol>"``.
 
-    Evidence stays inside each module: dependencies across modules are not
-    predicted here (``agents.coupling.classify_package`` finds those; the team
-    lead swaps it in at the one call in ``Outliner``).  Ids follow Contract 1.
+    A classifier that takes packages (``agents.coupling.PackageClassifier``: both built-ins) builds one graph
+    across modules; any other registered classifier is run per module, its ids prefixed with the path, and
+    then predicts no dependency across modules.
     """
     impl = get_classifier(classifier)
+    if hasattr(impl, "classify_package"):
+        return cast(PackageClassifier, impl).classify_package(modules, stubs)
+    return _per_module(impl, modules, stubs, classifier)
+
+
+def _per_module(impl: Classifier, modules: Mapping[str, str], stubs: Mapping[str, Sequence[str]], classifier: str) -> CouplingReport:
     ids: list[str] = []
     edges: list[Edge] = []
     deps: dict[str, list[str]] = {}

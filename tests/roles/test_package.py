@@ -77,9 +77,24 @@ async def test_the_outliner_publishes_every_module_and_one_todo_per_stub_across_
     assert meta["files"] == ["pkg/models.py", "pkg/tree.py", "pkg/__init__.py"] and meta["outline"] == ""
     assert outline_of(meta, "pkg/models.py") == MODELS and outline_of(ws.meta, "pkg/tree.py") == TREE
     assert set(plan.order) == set(todos) and all(d in todos for deps in plan.deps.values() for d in deps)
-    for key, deps in plan.deps.items():  # the per-module stand-in classifier only links within a module
-        assert all(split_todo_key(d)[0] == split_todo_key(key)[0] for d in deps)
-        assert todos[key].deps == deps
+    for key, deps in plan.deps.items():
+        assert todos[key].deps == deps and all(d in todos for d in deps)
+
+
+async def test_a_given_stub_list_is_the_todo_list_and_must_name_the_task_files() -> None:
+    ws = Workspace("outliner")
+    files = {"pkg/models.py": MODELS, "pkg/tree.py": TREE}
+    await Outliner(ws).run(TaskSpec(id="pkg", spec="s", files=files, stubs={"pkg/tree.py": ["build"]}), "parallel")
+    assert sorted(t.id for t in ws.list_todos()) == ["pkg/models.py::Node.__init__", "pkg/models.py::Node.size", "pkg/tree.py::build"]
+    with pytest.raises(OutlineError, match="pkg/ghost.py"):
+        await Outliner(Workspace("o")).run(TaskSpec(id="pkg", spec="s", files=files, stubs={"pkg/ghost.py": ["f"]}), "parallel")
+
+
+async def test_a_repeated_name_gets_the_suites_numbering_so_ids_stay_unique() -> None:
+    twice = "class C:\n    @property\n    def x(self):\n        pass\n\n    @x.setter\n    def x(self, v):\n        pass\n"
+    ws = Workspace("outliner")
+    await Outliner(ws).run(TaskSpec(id="p", spec="s", files={"p/c.py": twice}), "auto")
+    assert sorted(t.id for t in ws.list_todos()) == ["p/c.py::C.x", "p/c.py::C.x#2"]
 
 
 async def test_a_package_without_stubs_or_with_a_broken_module_is_refused_naming_it() -> None:

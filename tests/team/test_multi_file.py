@@ -12,7 +12,7 @@ import pytest
 
 from agents.judge import Judge, PyrightServer
 from agents.models import ScriptedConfig, ScriptedModel
-from agents.roles import JudgeConfig
+from agents.roles import Outliner
 from agents.scheduler import SchedulerConfig
 from agents.team import TeamConfig, TeamHooks, TeamResult, TeamRun, run_task
 from bench._runner import project_inputs
@@ -56,6 +56,18 @@ async def run_project(
         observed = {path: hooks.replica.read(path) for path in hooks.replica.paths()}
     assert hooks.converged and observed == result.sources, "a replica that watched the run holds the same files"
     return result, hooks
+
+
+@pytest.mark.slow
+async def test_every_project_publishes_exactly_the_benchmarks_todos(projects: Suite) -> None:
+    for task in projects.tasks:
+        spec, _ = project_inputs(task)
+        ws = Workspace("outliner")
+        plan = await Outliner(ws).run(spec, "auto", agents=8)
+        todos = ws.list_todos()
+        assert sorted(t.id for t in todos) == sorted(t.id for t in task.todos()), task.id
+        assert sorted(ws.paths()) == sorted(m.path for m in task.modules) and ws.get_meta()["files"] == [m.path for m in task.modules]
+        assert sorted(plan.order) == sorted(t.id for t in todos) and all(d in plan.order for ds in plan.deps.values() for d in ds)
 
 
 def same_code(a: str, b: str) -> bool:
