@@ -30,7 +30,7 @@ from agents.models import (
     StreamingModel,
     resolve_model,
 )
-from agents.roles import AgentError, TaskSpec
+from agents.roles import AgentError, FinalCheck, TaskSpec
 from agents.scheduler import Mode
 from crdt_ws import Workspace
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from ._watch import RunWatch
 
 __all__ = [
-    "Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "project_hidden_scorer", "project_inputs", "task_inputs",
+    "Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "project_hidden_scorer", "project_inputs", "project_visible_check", "task_inputs",
 ]  # fmt: skip
 
 
@@ -94,6 +94,19 @@ def project_hidden_scorer(task: Task) -> HiddenProject:
         return None
 
     return score
+
+
+def project_visible_check(task: Task) -> FinalCheck | None:
+    """SEAM (issue 21, Contract 5; the lead wires it): the check tests of a multi-file task as the judge agent's
+    last step, for ``run_task(final_check=...)``.
+
+    To be: ``Judge.run_project(files, ProjectTests(files=<task.check_paths and task.given from task.source_dir>,
+    test_paths=list(task.check_paths), kind="visible"))``, each failing test routed to a TODO id with
+    ``agents.roles.todo_at(files, todos, path, line)`` over its ``frames`` (innermost frame first), the report as
+    feedback.  None until then: the run has no final check (the judge agent finishes after pyright).
+    """
+    del task
+    return None
 
 
 def model_options(
@@ -238,8 +251,9 @@ class TrialRunner:
             async with self.model(_budget(self.config)) as model:  # a fresh client per trial: its own budget
                 label = model.info.label
                 result = await run_trial(
-                    spec, hidden, job.mode, model, trial, judge=self.judge, pyright=self.pyright, observe=seen, room=room
-                )
+                    spec, hidden, job.mode, model, trial, judge=self.judge, pyright=self.pyright, observe=seen, room=room,
+                    final_check=project_visible_check(task) if task.is_multi_file else None,
+                )  # fmt: skip
         except (AgentError, ModelError) as exc:
             result = error_row(
                 task=job.task, requested=job.mode, seed=trial.seed, provider=label,

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from agents.judge import HiddenTests, Judge, PyrightServer, Score
 from agents.models import StreamingModel
-from agents.roles import TaskSpec
+from agents.roles import FinalCheck, TaskSpec
 from agents.scheduler import Mode
 from agents.team import TeamConfig, TeamHooks, TeamRun, run_task
 from crdt_ws import MemoryHub, Relay, RelayConfig, TodoChanged, WebsocketConfig, WebsocketTransport, Workspace
@@ -134,11 +134,13 @@ async def run_trial(
     pyright: PyrightServer | None = None,
     observe: Callable[[Workspace], None] | None = None,
     room: str | None = None,
+    final_check: FinalCheck | None = None,
 ) -> TrialResult:
     """Run ``spec`` in ``mode`` through :func:`agents.team.run_task`; score the final buffer with the hidden tests.
 
     ``observe`` is handed the outliner's replica once the plan is published (progress displays read it).
     ``room``: the workspace's room name (``crdt-bench run --watch`` announces it before the trial starts).
+    ``final_check``: the judge agent's last visible check (a multi-file task's check tests).
     """
     if room is None:
         room = trial_room(spec.id, mode, config.seed, shared=config.relay_url is not None)
@@ -148,7 +150,9 @@ async def run_trial(
     )
     hooks = _Hooks(observe, config.crash)
     async with _network(config.transport, room, config.relay_url, config.relay_token) as connect:
-        run = await run_task(spec, model, connect, judge=judge, mode=mode, config=team, pyright=pyright, hooks=hooks)
+        run = await run_task(
+            spec, model, connect, judge=judge, mode=mode, config=team, pyright=pyright, hooks=hooks, final_check=final_check
+        )
     if isinstance(hidden, HiddenTests):
         score: Score | None = await judge.score(run.source, hidden)
     else:

@@ -7,14 +7,16 @@ not match the sibling's signature), right on the repair.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from agents.judge import Judge, PyrightServer
 from agents.models import LatencyConfig, ModelRequest, OfflineModel, OfflineReply, ProviderInfo
-from agents.roles import JudgeConfig, TaskSpec
+from agents.roles import JudgeConfig, TaskSpec, todo_at
 from agents.scheduler import SchedulerConfig
 from agents.team import TeamConfig, run_task
-from crdt_ws import MemoryHub, todo_key
+from crdt_ws import MemoryHub, TodoEntry, todo_key
 
 pytestmark = pytest.mark.anyio
 
@@ -98,3 +100,30 @@ async def test_the_skeletons_own_conflicts_are_not_blamed_on_agents() -> None:
     async with PyrightServer() as pyright, MemoryHub() as hub:
         result = await run_task(spec, model, hub.connect, judge=Judge(pyright=pyright), mode="parallel", pyright=pyright)
     assert result.judge.reopened == 0 and all(t.verdict == "pass" for t in result.todos)
+
+
+async def test_the_final_check_routes_a_failing_frame_to_its_todo_and_reopens_it_once() -> None:
+    # A stand-in for the projects' check tests: it fails once, on the line where describe's code builds its
+    # sentence, and routes that frame with todo_at exactly as the wired pytest judge will.
+    spec = TaskSpec(id="shapes", spec="Rectangle helpers.", files={"shapes/geometry.py": GEOMETRY, "shapes/report.py": REPORT})
+    model = FirstDraftWrong("unknown import", wrong_first=False)
+    calls: list[dict[str, str]] = []
+
+    async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
+        calls.append(dict(files))
+        text = files["shapes/report.py"]
+        line = next(i + 1 for i, ln in enumerate(text.splitlines()) if "return f'area" in ln)
+        owner = todo_at(files, todos, "shapes/report.py", line)
+        return {owner: "test_describe failed: AssertionError"} if owner is not None and len(calls) == 1 else {}
+
+    async with PyrightServer() as pyright, MemoryHub() as hub:
+        result = await run_task(
+            spec, model, hub.connect, judge=Judge(pyright=pyright), mode="parallel", pyright=pyright, final_check=check
+        )  # fmt: skip
+    describe = todo_key("shapes/report.py", "describe")
+    assert len(calls) == 1, "one final-check round (JudgeConfig.final_check_rounds)"
+    assert "def describe" in calls[0]["shapes/report.py"] and "pass\n" not in calls[0]["shapes/report.py"].split("def describe")[1]
+    final = [e for e in result.events if e.type == "verdict" and e.data.get("reason") == "final_check"]
+    assert [(e.todo, e.data.get("reopened")) for e in final] == [(describe, True)]
+    assert [k for k, _ in model.asked].count(describe) == 2 and result.phase == "finished"
+    assert {t.id: t.verdict for t in result.todos}[describe] == "pass"
