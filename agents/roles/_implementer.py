@@ -33,10 +33,9 @@ from agents.models import BudgetExceeded, ModelError, StreamingModel
 from agents.scheduler import Plan, SchedulerConfig, make_chooser
 
 from ._commit import Implementation
-from ._package import is_package, outline_of, package_index
+from ._package import committed_text, is_package, outline_of, package_index
 from ._phase import OUT_OF_BUDGET, is_over, phase_of
 from ._prompt import Context, build_context
-from ._snapshot import Snapshot
 from ._stream import LiveCode, reset_to_stub
 
 __all__ = ["Implementer", "ImplementerConfig", "ImplementerStats", "DraftCheck", "CallRecord"]
@@ -116,7 +115,7 @@ class Implementer:
         self._touched: set[str] = set()  # TODOs this agent streamed into or committed, over the whole run
         self._estimator = SyncEstimator(self.claim_config)  # round trips measured so far survive claim sessions
         self._seen: dict[str, tuple[str, ...]] = {}  # TODO -> what its latest prompt showed, recorded by the commit
-        self._snapshots: dict[str, Snapshot] = {}  # multi-file: each file's committed text, spliced incrementally
+        self._index: dict[str, str] = {}  # multi-file: file -> the other modules' names, shown in its prompts
 
     # -- the loop ---------------------------------------------------------------
 
@@ -170,8 +169,10 @@ class Implementer:
         module: str | None = None
         index = ""
         if is_package(meta):
-            module = await self._committed(entry.file, outline, list(todos.values()))
-            index = package_index(meta["outlines"], skip=entry.file)
+            module = self._committed(entry.file, outline, list(todos.values()))
+            if entry.file not in self._index:  # the skeletons never change during a run
+                self._index[entry.file] = package_index(meta["outlines"], skip=entry.file)
+            index = self._index[entry.file]
         contexts = [
             build_context(
                 entry,
@@ -291,13 +292,9 @@ class Implementer:
 
     # -- helpers ----------------------------------------------------------------
 
-    async def _committed(self, file: str, outline: str, entries: list[TodoEntry]) -> str:
-        """``file`` as committed on this replica: its skeleton with the done results spliced in (never half-streamed code)."""
-        snapshot = self._snapshots.get(file)
-        if snapshot is None or snapshot.outline != outline:
-            snapshot = self._snapshots[file] = Snapshot(outline)
-        mine = [e for e in entries if e.file == file]
-        return await anyio.to_thread.run_sync(snapshot.update, mine)  # libcst off the event loop
+    def _committed(self, file: str, outline: str, entries: list[TodoEntry]) -> str:
+        """``file`` as committed on this replica: its skeleton with the done results in place (never half-streamed code)."""
+        return committed_text(outline, [e for e in entries if e.file == file])
 
     async def _first_draft_to_pass(self, entry: TodoEntry, contexts: list[Context]) -> Extraction:
         """k drafts at once; the first whose code passes the visible checks wins, the rest are cancelled."""

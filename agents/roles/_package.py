@@ -18,12 +18,12 @@ from typing import Any, cast
 
 from pycrdt import Map
 
-from crdt_ws import TodoEntry, parse_python, split_todo_key, todo_key
+from crdt_ws import TodoEntry, TodoStatus, outline, parse_python, split_todo_key, todo_key
 
 from agents.coupling import Classifier, CouplingReport, Edge, PackageClassifier, get_classifier
 from agents.scheduler import topological_order
 
-__all__ = ["classify_package", "is_package", "model_symbol", "outline_of", "package_index"]
+__all__ = ["classify_package", "committed_text", "is_package", "model_symbol", "outline_of", "package_index"]
 
 
 def is_package(meta: Mapping[str, Any] | Map[Any]) -> bool:
@@ -85,6 +85,31 @@ def _per_module(impl: Classifier, modules: Mapping[str, str], stubs: Mapping[str
         classifier=f"{classifier}/per-module", stubs=ids, edges=edges, deps=deps, dropped=dropped,
         waves=waves, score=score, decision=decision, reasons=reasons,
     )  # fmt: skip
+
+
+def committed_text(skeleton: str, entries: list[TodoEntry]) -> str:
+    """``skeleton`` with each done TODO's ``result`` in place of its stub: one file as committed.
+
+    A result is its region's exact text in the buffer (``ClaimBoard.complete`` records it), so putting it
+    over the stub's span is the splice, done with the line scanner instead of libcst: every implementer
+    calls this per prompt and the judge per round, on files with up to a hundred TODOs (libcst costs
+    10-20 ms a symbol, and holds the GIL the agents' event loop needs).
+    """
+    spans: dict[str, tuple[int, int]] = {}
+    for span in outline(skeleton):
+        spans.setdefault(span.qualname, (span.start, span.end))  # a repeated name: its first definition
+    edits = sorted(
+        (spans[e.symbol], e.result if e.result.endswith("\n") else e.result + "\n")
+        for e in entries
+        if e.status == TodoStatus.DONE and e.result and e.symbol in spans
+    )
+    out, at = [], 0
+    for (start, end), text in edits:
+        if start < at:
+            continue  # nested in a region already replaced (a stub inside another TODO's region)
+        out += [skeleton[at:start], text]
+        at = end
+    return "".join(out) + skeleton[at:]
 
 
 def package_index(outlines: Mapping[str, str], *, skip: str | None = None, limit: int = 40) -> str:

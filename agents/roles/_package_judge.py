@@ -33,26 +33,20 @@ from crdt_ws import outline as crdt_outline
 
 from agents.judge import PyrightServer, SemanticConflict, conflicts_from
 
-from ._snapshot import Snapshot
+from ._package import committed_text
 
 __all__ = ["PackageView", "conflict_key", "foreign", "package_conflicts", "package_names", "premature", "route_conflicts", "todo_at"]
 
 
 class PackageView:
-    """Incrementally spliced committed text of every file of a package."""
-
-    def __init__(self) -> None:
-        self._snapshots: dict[str, Snapshot] = {}
+    """The committed text of every file of a package (skeleton + done results + the imports commits brought)."""
 
     def files(self, outlines: Mapping[str, str], entries: list[TodoEntry]) -> dict[str, str]:
-        """Path -> committed text (run it in a worker thread: libcst)."""
+        """Path -> committed text."""
         out: dict[str, str] = {}
         for path, outline in outlines.items():
-            snapshot = self._snapshots.get(path)
-            if snapshot is None or snapshot.outline != outline:
-                snapshot = self._snapshots[path] = Snapshot(outline)
             mine = [e for e in entries if e.file == path]
-            out[path] = _with_imports(snapshot.update(mine), _imports_of(mine))
+            out[path] = _with_imports(committed_text(outline, mine), _imports_of(mine))
         return out
 
 

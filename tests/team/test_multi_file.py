@@ -17,7 +17,8 @@ from agents.scheduler import SchedulerConfig
 from agents.team import TeamConfig, TeamHooks, TeamResult, TeamRun, run_task
 from bench._runner import project_inputs
 from bench.suites import Suite, SuiteReferences, Task
-from crdt_ws import TodoStatus, WebsocketTransport, Workspace, converged, split_todo_key
+from agents.roles._package import committed_text
+from crdt_ws import TodoEntry, TodoStatus, WebsocketTransport, Workspace, converged, find_span, find_stubs, split_todo_key
 
 pytestmark = pytest.mark.anyio
 
@@ -68,6 +69,20 @@ async def test_every_project_publishes_exactly_the_benchmarks_todos(projects: Su
         assert sorted(t.id for t in todos) == sorted(t.id for t in task.todos()), task.id
         assert sorted(ws.paths()) == sorted(m.path for m in task.modules) and ws.get_meta()["files"] == [m.path for m in task.modules]
         assert sorted(plan.order) == sorted(t.id for t in todos) and all(d in plan.order for ds in plan.deps.values() for d in ds)
+
+
+@pytest.mark.parametrize("task_id", SMALL)
+def test_the_committed_view_of_a_file_with_every_reference_region_is_the_reference(projects: Suite, task_id: str) -> None:
+    for module in projects.task(task_id).modules:
+        done = [
+            TodoEntry(id=f"{module.path}::{s}", file=module.path, symbol=s, status=TodoStatus.DONE,
+                      result=module.reference[find_span(module.reference, s).start : find_span(module.reference, s).end])
+            for s in module.stubs
+        ]  # fmt: skip
+        half = done[: len(done) // 2]
+        assert same_code(committed_text(module.outline, done), module.reference), module.path
+        partial = committed_text(module.outline, half)
+        assert all((e.result or "") in partial for e in half) and find_stubs(partial) == [s for s in module.stubs if s not in {e.symbol for e in half}]
 
 
 def same_code(a: str, b: str) -> bool:
