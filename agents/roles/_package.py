@@ -59,6 +59,7 @@ def classify_package(modules: Mapping[str, str], stubs: Mapping[str, Sequence[st
 
 
 def _per_module(impl: Classifier, modules: Mapping[str, str], stubs: Mapping[str, Sequence[str]], classifier: str) -> CouplingReport:
+    """A single-module classifier over a package: one report per module, merged, ids prefixed."""
     ids: list[str] = []
     edges: list[Edge] = []
     deps: dict[str, list[str]] = {}
