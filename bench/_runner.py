@@ -248,10 +248,16 @@ class TrialRunner:
             seen = lambda ws: observe(job, ws)  # noqa: E731
         label = self.config.model
         try:
-            async with self.model(_budget(self.config)) as model:  # a fresh client per trial: its own budget
+            async with AsyncExitStack() as stack:
+                model = await stack.enter_async_context(self.model(_budget(self.config)))  # a fresh client per trial: its own budget
                 label = model.info.label
+                pyright = self.pyright
+                if pyright is not None and task.is_multi_file and self.config.concurrency > 1:
+                    # A package is checked at its own paths (imports between its modules must resolve): two trials
+                    # of one project sharing a pyright workspace would overwrite each other's files.
+                    pyright = await stack.enter_async_context(PyrightServer())
                 result = await run_trial(
-                    spec, hidden, job.mode, model, trial, judge=self.judge, pyright=self.pyright, observe=seen, room=room,
+                    spec, hidden, job.mode, model, trial, judge=self.judge, pyright=pyright, observe=seen, room=room,
                     final_check=project_visible_check(task) if task.is_multi_file else None,
                 )  # fmt: skip
         except (AgentError, ModelError) as exc:
