@@ -23,6 +23,7 @@ from crdt_ws import TodoStatus, Workspace
 
 from ._metrics import TrialResult
 from ._runner import Job
+from ._trial import NOT_SCORED
 
 __all__ = ["Progress", "trial_line", "WIDTH"]
 
@@ -40,6 +41,8 @@ def trial_line(done: int, total: int, r: TrialResult) -> str:
     if r.status == "error":
         return f"{head} ERROR {r.error or ''}"
     verdict = "pass" if r.passed else f"FAIL {r.test_classes_passed}/{r.test_classes}"
+    if r.verdict == NOT_SCORED:
+        verdict = "not scored"  # hidden tests not run (a multi-file task before its scorer is wired): no pass, no fail
     if r.tampered:
         verdict = "TAMPERED"  # counts as failed; what was tried is in the row
     if r.isolation and "fsview" not in r.isolation:

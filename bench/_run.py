@@ -33,7 +33,7 @@ from ._metrics import TrialResult
 from ._progress import Progress
 from ._results import append_result, completed_trials, ensure_writable, fingerprint
 from ._runner import Job, make_model, task_inputs
-from ._trial import TrialConfig
+from ._trial import NOT_SCORED, TrialConfig
 from ._watch import RunWatch
 from .suites import SuiteReferences, get_suite
 
@@ -218,7 +218,9 @@ def comparison_table(results: list[TrialResult]) -> str:
         ran = auto[0].mode if auto else "-"
         best = min((wall[m] for m in ("serial", "parallel") if m in wall), default=None)
         ratio = f"{wall['auto'] / best:.2f}" if "auto" in wall and best else "-"
-        passes = " ".join(f"{m}:{sum(r.passed for r in rs if r.requested == m)}/{sum(1 for r in rs if r.requested == m)}" for m in modes)
+        scored = [r for r in rs if r.verdict != NOT_SCORED]
+        passes = " ".join(f"{m}:{sum(r.passed for r in scored if r.requested == m)}/{sum(1 for r in scored if r.requested == m)}" for m in modes)
+        passes = passes if scored else "not scored"
         rows.append(f"| {task} | " + " | ".join(f"{wall[m]:.2f}" if m in wall else "-" for m in modes) + f" | {ran} | {ratio} | {passes} |")
     provider = results[0].provider if results else "-"
     summary = _auto_summary(by_task, modes)

@@ -10,7 +10,7 @@ concurrent trials; Ray workers each hold a runner and share one limiter actor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from pydantic import BaseModel, Field
 
-from agents.judge import HiddenTests, Judge, PyrightServer, VisibleChecks, outline_doctests
+from agents.judge import HiddenTests, Judge, PyrightServer, Score, VisibleChecks, outline_doctests
 from agents.models import (
     Budget,
     BudgetConfig,
@@ -30,20 +30,22 @@ from agents.models import (
     StreamingModel,
     resolve_model,
 )
-from agents.roles import AgentError, TaskSpec
+from agents.roles import AgentError, FinalCheck, TaskSpec
 from agents.scheduler import Mode
 from crdt_ws import Workspace
 
 from ._metrics import TrialResult, error_row
 from ._results import versions
-from ._trial import run_trial, trial_room
+from ._trial import HiddenProject, run_trial, trial_room
 from .suites import SuiteReferences, Task, get_suite
 
 if TYPE_CHECKING:
     from ._run import RunConfig
     from ._watch import RunWatch
 
-__all__ = ["Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "task_inputs"]
+__all__ = [
+    "Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "project_hidden_scorer", "project_inputs", "project_visible_check", "task_inputs",
+]  # fmt: skip
 
 
 class Job(BaseModel):
@@ -59,8 +61,16 @@ Observe = Callable[[Job, "Workspace | None"], None]
 """Told ``None`` when a trial starts, then its outliner replica once its plan is published (live progress reads it)."""
 
 
+def project_inputs(task: Task) -> tuple[TaskSpec, HiddenProject]:
+    """A multi-file task (``Task.modules``): a ``TaskSpec`` with ``files`` (every module's skeleton; the given
+    files are not agents' work) and its hidden tests' scorer, :func:`project_hidden_scorer`."""
+    files = {module.path: module.outline for module in task.modules}
+    stubs = {module.path: list(module.stubs) for module in task.modules}  # the benchmark's TODOs, not every placeholder
+    return TaskSpec(id=task.id, spec=task.spec, files=files, stubs=stubs), project_hidden_scorer(task)
+
+
 def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests]:
-    """What the agents are given and what scores them.
+    """What the agents are given and what scores them (single-file tasks; :func:`project_inputs` for packages).
 
     The suite's skeleton is handed to the outliner (``outline=False`` makes it
     ask the model for one instead, which offline models may answer with faults).
@@ -68,6 +78,35 @@ def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTe
     spec = TaskSpec(id=task.id, spec=task.spec, file=task.file, outline=task.skeleton() if outline else None)
     hidden = HiddenTests(style="unittest", test_source=task.tests, test_classes=list(task.test_classes), module_name=task.module_name)
     return spec, hidden
+
+
+def project_hidden_scorer(task: Task) -> HiddenProject:
+    """SEAM (issue 21, Contract 5; the lead wires it): the hidden unit tests of a multi-file task.
+
+    To be: ``agents.judge.ProjectEnvs.ensure(task.requirements)``, then ``Judge.run_project(sources,
+    ProjectTests(files=<task.test_paths and task.given read from task.source_dir>, test_paths=list(task.test_paths),
+    kind="hidden"))`` and a ``Score`` (plus per-test verdicts) from its ``ProjectScore``.  Until then it scores
+    nothing and returns None: the trial's row says ``verdict: "hidden: not scored"`` (never a made-up score).
+    """
+
+    async def score(sources: Mapping[str, str]) -> Score | None:
+        del sources
+        return None
+
+    return score
+
+
+def project_visible_check(task: Task) -> FinalCheck | None:
+    """SEAM (issue 21, Contract 5; the lead wires it): the check tests of a multi-file task as the judge agent's
+    last step, for ``run_task(final_check=...)``.
+
+    To be: ``Judge.run_project(files, ProjectTests(files=<task.check_paths and task.given from task.source_dir>,
+    test_paths=list(task.check_paths), kind="visible"))``, each failing test routed to a TODO id with
+    ``agents.roles.todo_at(files, todos, path, line)`` over its ``frames`` (innermost frame first), the report as
+    feedback.  None until then: the run has no final check (the judge agent finishes after pyright).
+    """
+    del task
+    return None
 
 
 def model_options(
@@ -158,7 +197,7 @@ class TrialRunner:
         self._stack = AsyncExitStack()
         self._ignored: dict[str, list[str]] = {}
         self._ignored_lock = anyio.Lock()
-        self._inputs: dict[str, tuple[TaskSpec, HiddenTests]] = {}
+        self._inputs: dict[str, tuple[TaskSpec, HiddenTests | HiddenProject]] = {}
 
     def model(self, budget: Budget | None = None) -> StreamingModel:
         return make_model(self.config, self.references, budget, self.limiter)
@@ -175,6 +214,8 @@ class TrialRunner:
         await self._stack.aclose()
 
     async def _examples_ignored(self, task: Task) -> list[str]:
+        if task.is_multi_file:
+            return []  # the judge agent runs no doctest examples for a package (agents.roles._judge_agent)
         async with self._ignored_lock:  # once per task, even when its trials start at once
             if task.id not in self._ignored:
                 self._ignored[task.id] = await examples_the_reference_fails(self.judge, task)
@@ -186,7 +227,7 @@ class TrialRunner:
         """The row of one planned trial; a trial that raised is an ``error`` row (never an exception)."""
         task = self.suite.task(job.task)
         if task.id not in self._inputs:
-            self._inputs[task.id] = task_inputs(task)
+            self._inputs[task.id] = project_inputs(task) if task.is_multi_file else task_inputs(task)
         spec, hidden = self._inputs[task.id]
         ignored = await self._examples_ignored(task)
         judge_config = self.config.trial.judge.model_copy(update={"ignore_examples": ignored})
@@ -207,11 +248,18 @@ class TrialRunner:
             seen = lambda ws: observe(job, ws)  # noqa: E731
         label = self.config.model
         try:
-            async with self.model(_budget(self.config)) as model:  # a fresh client per trial: its own budget
+            async with AsyncExitStack() as stack:
+                model = await stack.enter_async_context(self.model(_budget(self.config)))  # a fresh client per trial: its own budget
                 label = model.info.label
+                pyright = self.pyright
+                if pyright is not None and task.is_multi_file and self.config.concurrency > 1:
+                    # A package is checked at its own paths (imports between its modules must resolve): two trials
+                    # of one project sharing a pyright workspace would overwrite each other's files.
+                    pyright = await stack.enter_async_context(PyrightServer())
                 result = await run_trial(
-                    spec, hidden, job.mode, model, trial, judge=self.judge, pyright=self.pyright, observe=seen, room=room
-                )
+                    spec, hidden, job.mode, model, trial, judge=self.judge, pyright=pyright, observe=seen, room=room,
+                    final_check=project_visible_check(task) if task.is_multi_file else None,
+                )  # fmt: skip
         except (AgentError, ModelError) as exc:
             result = error_row(
                 task=job.task, requested=job.mode, seed=trial.seed, provider=label,

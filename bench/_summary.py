@@ -12,6 +12,7 @@ from __future__ import annotations
 import statistics
 
 from ._metrics import TrialResult
+from ._trial import NOT_SCORED
 from .report import bootstrap_ci
 
 __all__ = ["failure_lines", "headline"]
@@ -43,10 +44,11 @@ def headline(rows: list[TrialResult]) -> list[str]:
         else:
             span = f"(n={len(ratios)}, one task: no CI)"
         clauses.append(f"{mode} {shown:.2f}x {word} than serial {span}")
+    scored = [r for r in ok if r.verdict != NOT_SCORED]  # rows whose hidden tests did not run count neither way
     passing = ", ".join(
-        f"{m} {100 * sum(r.passed for r in ok if r.requested == m) / max(1, sum(1 for r in ok if r.requested == m)):.0f}%"
+        f"{m} {100 * sum(r.passed for r in scored if r.requested == m) / max(1, sum(1 for r in scored if r.requested == m)):.0f}%"
         for m in modes
-    )
+    ) if scored else "hidden tests not scored"
     provider = ok[0].provider
     lines = [*clauses, f"class pass: {passing}; {_origin(provider)}"]
     return [line if len(line) <= 100 else line[:99] + "…" for line in lines]

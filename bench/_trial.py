@@ -5,13 +5,17 @@ transport (in-memory hub, a relay started on 127.0.0.1, or one already
 running), injects the configured crash, and measures: the clock starts when
 the implementers are released and stops when the judge marks the run
 finished; ``implement_s`` stops at the last TODO's final commit.
+
+A multi-file task is scored by a :data:`HiddenProject` over every file's
+final text (``TeamResult.sources``); one that returns None scored nothing and
+the row says so (``verdict: "hidden: not scored"``).
 """
 
 from __future__ import annotations
 
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -19,18 +23,24 @@ from typing import Any, Literal
 import anyio
 from pydantic import BaseModel, Field, SecretStr
 
-from agents.judge import HiddenTests, Judge, PyrightServer
+from agents.judge import HiddenTests, Judge, PyrightServer, Score
 from agents.models import StreamingModel
-from agents.roles import TaskSpec
+from agents.roles import FinalCheck, TaskSpec
 from agents.scheduler import Mode
 from agents.team import TeamConfig, TeamHooks, TeamRun, run_task
 from crdt_ws import MemoryHub, Relay, RelayConfig, TodoChanged, WebsocketConfig, WebsocketTransport, Workspace
 
 from ._metrics import TrialResult, summarize
 
-__all__ = ["TrialConfig", "Crash", "run_trial", "trial_room"]
+__all__ = ["TrialConfig", "Crash", "HiddenProject", "NOT_SCORED", "run_trial", "trial_room"]
 
 Transport = Literal["memory", "websocket"]
+
+HiddenProject = Callable[[Mapping[str, str]], Awaitable[Score | None]]
+"""Scores a multi-file task's final files (path -> text) with its hidden tests; None: not scored."""
+
+NOT_SCORED = "hidden: not scored"
+"""The verdict of a row whose hidden tests were not run (``passed`` is then False and means nothing)."""
 
 
 class Crash(BaseModel):
@@ -115,7 +125,7 @@ async def _holds_claim(ws: Workspace, agent: str) -> None:
 
 async def run_trial(
     spec: TaskSpec,
-    hidden: HiddenTests,
+    hidden: HiddenTests | HiddenProject,
     mode: Mode,
     model: StreamingModel,
     config: TrialConfig,
@@ -124,11 +134,13 @@ async def run_trial(
     pyright: PyrightServer | None = None,
     observe: Callable[[Workspace], None] | None = None,
     room: str | None = None,
+    final_check: FinalCheck | None = None,
 ) -> TrialResult:
     """Run ``spec`` in ``mode`` through :func:`agents.team.run_task`; score the final buffer with the hidden tests.
 
     ``observe`` is handed the outliner's replica once the plan is published (progress displays read it).
     ``room``: the workspace's room name (``crdt-bench run --watch`` announces it before the trial starts).
+    ``final_check``: the judge agent's last visible check (a multi-file task's check tests).
     """
     if room is None:
         room = trial_room(spec.id, mode, config.seed, shared=config.relay_url is not None)
@@ -138,9 +150,14 @@ async def run_trial(
     )
     hooks = _Hooks(observe, config.crash)
     async with _network(config.transport, room, config.relay_url, config.relay_token) as connect:
-        run = await run_task(spec, model, connect, judge=judge, mode=mode, config=team, pyright=pyright, hooks=hooks)
-    score = await judge.score(run.source, hidden)
-    return summarize(
+        run = await run_task(
+            spec, model, connect, judge=judge, mode=mode, config=team, pyright=pyright, hooks=hooks, final_check=final_check
+        )
+    if isinstance(hidden, HiddenTests):
+        score: Score | None = await judge.score(run.source, hidden)
+    else:
+        score = await hidden(run.sources)
+    row = summarize(
         spec=spec,
         plan=run.plan,
         requested=mode,
@@ -154,8 +171,9 @@ async def run_trial(
         events=run.events,
         stats=run.stats,
         judge=run.judge,
-        score=score,
+        score=score or Score(passed=False),
         crashed=run.crashed,
         phase=run.phase,
         rtt_bounds=run.rtt_bounds,
     )
+    return row if score is not None else row.model_copy(update={"verdict": NOT_SCORED})

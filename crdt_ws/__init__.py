@@ -7,7 +7,8 @@ It also holds the source toolkit every package reads Python with: the parse
 lock (:func:`parse_python`, :func:`parse_cst`, :func:`compiles`), symbol spans
 and the one ``def``/``class`` line scanner (:func:`outline`, :func:`find_span`,
 :func:`def_header`, :func:`next_definition`), and stub finding
-(:func:`find_stubs`, :func:`is_stub_def`).
+(:func:`find_stubs`, :func:`is_stub_def`), and TODO ids across files
+(:func:`todo_key`, :func:`split_todo_key`: ``"<path>::<symbol>"``).
 
 Errors (all under :class:`WorkspaceError`)::
 
@@ -58,6 +59,7 @@ from ._relay import (
 from ._relay_room import Room
 from ._transport import Connection, Transport
 from ._pyparse import check_compiles, compiles, parse_cst, parse_cst_statement, parse_python, quiet, symbol_table
+from ._ids import split_todo_key, todo_key
 from ._stubs import find_stubs, is_stub_def
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
 from ._schema import Event, Presence, Region, TodoEntry, TodoStatus
@@ -75,6 +77,8 @@ __all__ = [
     "quiet",
     "symbol_table",
     "find_stubs",
+    "split_todo_key",
+    "todo_key",
     "is_stub_def",
     "def_header",
     "defines",

@@ -9,13 +9,14 @@ rest of the module is left as broken as it was.
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 from typing import cast
 
 import libcst as cst
 
-from crdt_ws import SymbolNotFound, check_compiles, def_header, defines, find_def_line, find_span, next_definition
+from crdt_ws import SymbolNotFound, check_compiles, parse_python, def_header, defines, find_def_line, find_span, next_definition
 
 from ._config import MergeConfig
 from ._contract import build_function
@@ -166,12 +167,16 @@ def region_splice(
 
     lines = source.split("\n")
     existing = {line.strip() for line in lines}
+    header = _header_imports(lines)
+    if header is not None:
+        # Whole statements as the header holds them: a parenthesised import spans several lines.
+        existing |= header[1]
     added: list[str] = []
     if config.imports != "none":
         for stmt in ext.imports:
             if config.imports == "all" or any(b in needed for b, _ in import_keys(stmt)):
                 line = code_of(stmt.with_changes(leading_lines=())).strip()
-                if line not in existing and line not in added:
+                if line not in existing and _normal(line) not in existing and line not in added:
                     added.append(line)
     from ._splice import auto_imports  # deferred: _splice imports this module lazily too
 
@@ -190,6 +195,35 @@ def region_splice(
                 at = i + 1
             elif line.strip() and not line.startswith("#") and at:
                 break
+        if header is not None and header[0]:
+            at = header[0]  # after the last import statement's last line, never inside a parenthesised one
         lines[at:at] = added
         source = "\n".join(lines)
     return source, tuple(added)
+
+
+_TOP_DEF = re.compile(r"(?:async\s+def|def|class)\s|@")
+
+
+def _header_imports(lines: list[str]) -> tuple[int, set[str]] | None:
+    """The module's header (everything before its first top-level definition), when it parses on its own:
+    the line after its last import statement and every import in normal form; None when it does not parse."""
+    end = next((i for i, line in enumerate(lines) if _TOP_DEF.match(line)), len(lines))
+    try:
+        tree = parse_python("\n".join(lines[:end]))
+    except (SyntaxError, ValueError):
+        return None
+    at, found = 0, set[str]()
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            at = node.end_lineno or at
+            found.add(ast.unparse(node))
+    return at, found
+
+
+def _normal(statement: str) -> str:
+    """An import statement as ``ast.unparse`` writes it (one line), or itself when it does not parse."""
+    try:
+        return ast.unparse(parse_python(statement).body[0])
+    except (SyntaxError, ValueError, IndexError):
+        return statement

@@ -44,7 +44,7 @@ from crdt_ws import (
 )
 from merge import ExtractError, MergeError, extract
 
-from agents.roles import SYSTEM_PROMPT, Implementation, build_context, is_over, phase_of
+from agents.roles import SYSTEM_PROMPT, Implementation, build_context, is_over, outline_of, phase_of
 
 from ._config import EmbedConfig
 from ._handles import ClaimHandle, Committed, TodoContext, _ClaimRequest, _Held, code_defines
@@ -214,7 +214,7 @@ class Session:
             entry,
             task_id=str(meta.get("task_id")),
             spec=str(meta.get("spec", "")),
-            outline=str(meta.get("outline", "")),
+            outline=outline_of(meta, entry.file),  # a multi-file room holds one skeleton per file
             todos=todos,
             max_tokens=max_tokens,
         )

@@ -25,7 +25,9 @@ from ._commit import Implementation
 from ._errors import AgentError, NoTodos, OutlineError, RunTimeout
 from ._implementer import CallRecord, DraftCheck, Implementer, ImplementerConfig, ImplementerStats
 from ._join import JoinConfig, join_as_implementer
-from ._judge_agent import JudgeAgent, JudgeConfig, JudgeSummary
+from ._judge_agent import FinalCheck, JudgeAgent, JudgeConfig, JudgeSummary
+from ._package_judge import todo_at
+from ._package import outline_of
 from ._outliner import OUTLINE_SYMBOL, Outliner, OutlinerConfig, TaskSpec, find_stubs, plan_from
 from ._phase import OUT_OF_BUDGET, TERMINAL_PHASES, is_over, phase_of
 from ._prompt import SYSTEM_PROMPT, Context, build_context
@@ -42,6 +44,7 @@ __all__ = [
     "ImplementerConfig",
     "ImplementerStats",
     "JoinConfig",
+    "FinalCheck",
     "JudgeAgent",
     "JudgeConfig",
     "JudgeSummary",
@@ -51,7 +54,9 @@ __all__ = [
     "Snapshot",
     "TaskSpec",
     "build_context",
+    "outline_of",
     "find_stubs",
+    "todo_at",
     "is_over",
     "join_as_implementer",
     "phase_of",

@@ -9,6 +9,7 @@ import libcst as cst
 from crdt_ws import TodoEntry, Workspace, WorkspaceError
 from merge import Extraction, MergeError, commit_to_text
 
+from ._package import outline_of
 from ._stream import reset_to_stub
 
 __all__ = ["Implementation"]
@@ -46,6 +47,38 @@ class Implementation:
             raise
         if self.seen is not None:
             workspace.update_todo(entry.id, seen=list(self.seen))
+        new = [cst.Module(body=[line]).code.strip() for line in self.extraction.imports]
+        old = _recorded_imports(workspace.todo(entry.id))
+        if old or new:
+            _drop_stale_imports(workspace, entry, [line for line in old if line not in new])
+            # The result is the region only: the judge adds these back to its committed snapshot
+            # and routes a module-level import conflict to the TODO that brought the import.
+            workspace.update_todo(entry.id, imports=new or None)
 
     def __str__(self) -> str:
         return self.code
+
+
+def _recorded_imports(entry: TodoEntry) -> list[str]:
+    raw = (entry.model_extra or {}).get("imports")
+    return [str(x) for x in raw] if isinstance(raw, list) else []  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+
+
+def _drop_stale_imports(workspace: Workspace, entry: TodoEntry, stale: list[str]) -> None:
+    """Remove import lines an earlier attempt of ``entry`` brought and this one does not (a repair of a wrong import
+    would otherwise leave it behind), unless the skeleton or another TODO's commit has the same line."""
+    if not stale:
+        return
+    keep = set(outline_of(workspace.meta, entry.file).splitlines())
+    for other in workspace.list_todos():
+        if other.id != entry.id and other.file == entry.file:
+            keep.update(_recorded_imports(other))
+    for line in stale:
+        if line in keep:
+            continue
+        source = workspace.read(entry.file)
+        at = source.find("\n" + line + "\n")
+        start = 0 if source.startswith(line + "\n") else at + 1 if at >= 0 else -1
+        if start >= 0:
+            workspace.edit(entry.file, start, start + len(line) + 1, "")
+            workspace.log("import_dropped", entry.id, line=line)

@@ -33,6 +33,7 @@ from agents.models import BudgetExceeded, ModelError, StreamingModel
 from agents.scheduler import Plan, SchedulerConfig, make_chooser
 
 from ._commit import Implementation
+from ._package import committed_text, is_package, outline_of, package_index
 from ._phase import OUT_OF_BUDGET, is_over, phase_of
 from ._prompt import Context, build_context
 from ._stream import LiveCode, reset_to_stub
@@ -114,6 +115,7 @@ class Implementer:
         self._touched: set[str] = set()  # TODOs this agent streamed into or committed, over the whole run
         self._estimator = SyncEstimator(self.claim_config)  # round trips measured so far survive claim sessions
         self._seen: dict[str, tuple[str, ...]] = {}  # TODO -> what its latest prompt showed, recorded by the commit
+        self._index: dict[str, str] = {}  # multi-file: file -> the other modules' names, shown in its prompts
 
     # -- the loop ---------------------------------------------------------------
 
@@ -163,16 +165,26 @@ class Implementer:
         assert self._claimer is not None
         todos = {e.id: e for e in self._claimer.board.entries()}
         meta = self.workspace.get_meta()
+        outline = outline_of(meta, entry.file)
+        module: str | None = None
+        index = ""
+        if is_package(meta):
+            module = self._committed(entry.file, outline, list(todos.values()))
+            if entry.file not in self._index:  # the skeletons never change during a run
+                self._index[entry.file] = package_index(meta["outlines"], skip=entry.file)
+            index = self._index[entry.file]
         contexts = [
             build_context(
                 entry,
                 task_id=str(meta.get("task_id")),
                 spec=str(meta.get("spec", "")),
-                outline=str(meta.get("outline", "")),
+                outline=outline,
                 todos=todos,
                 max_tokens=self.config.max_tokens,
                 seed=self.config.seed,
                 draft=draft,
+                module=module,
+                index=index,
             )
             for draft in range(self.scheduler.drafts)
         ]
@@ -253,7 +265,7 @@ class Implementer:
         try:
             # libcst parsing in a worker thread: the event loop keeps serving
             # heartbeats and sync probes, whose delays would otherwise inflate claim waits.
-            outline = str(self.workspace.get_meta().get("outline", ""))
+            outline = outline_of(self.workspace.get_meta(), entry.file)
             extraction = await anyio.to_thread.run_sync(_extract_against, reply, entry.symbol, outline)
         except ExtractError:
             self.stats.extract_failures += 1
@@ -279,6 +291,10 @@ class Implementer:
         return change
 
     # -- helpers ----------------------------------------------------------------
+
+    def _committed(self, file: str, outline: str, entries: list[TodoEntry]) -> str:
+        """``file`` as committed on this replica: its skeleton with the done results in place (never half-streamed code)."""
+        return committed_text(outline, [e for e in entries if e.file == file])
 
     async def _first_draft_to_pass(self, entry: TodoEntry, contexts: list[Context]) -> Extraction:
         """k drafts at once; the first whose code passes the visible checks wins, the rest are cancelled."""

@@ -11,11 +11,22 @@ while this happens.  When every TODO has a final verdict, pyright looks for
 semantic conflicts in the shared buffer: duplicate definitions are
 reconciled in place, broken references reopen the TODO that holds them
 (bounded too).  Then ``meta.phase`` becomes ``finished``.
+
+Multi-file tasks (``meta.outlines``): doctest examples are not run (the
+projects' skeletons carry the benchmark's docstrings, whose examples are not
+checks).  Instead every round of verdicts runs pyright over the whole package
+as committed (one ``PyrightServer.check`` over every file, paths as in the
+document): a wrong import name or a call that does not match a sibling
+module's signature is a semantic conflict, routed to the TODO that caused it
+(``agents.roles._package_judge``) and reopened like a failed check.  Before
+finishing, an optional :data:`FinalCheck` (the project's visible check tests)
+sees the committed package and names failing TODOs, which are reopened for
+``final_check_rounds`` rounds.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 import anyio
@@ -29,13 +40,21 @@ from agents.judge import Feedback, Judge, PyrightServer, SemanticConflict, Visib
 from agents.scheduler import awaiting_verdict
 
 from ._observed import redrafts_due, used_stubs
+from ._package import is_package
+from ._package_judge import PackageView, conflict_key, foreign, package_conflicts, package_names, premature, route_conflicts
 from ._phase import is_over
+from ._readiness import judgeable as _judgeable
+from ._readiness import needs as _needs
 from ._snapshot import Snapshot
 
-__all__ = ["JudgeAgent", "JudgeConfig", "JudgeSummary"]
+__all__ = ["FinalCheck", "JudgeAgent", "JudgeConfig", "JudgeSummary"]
 
-_CALL = re.compile(r"\b(\w+)\s*\(")
-_ATTR = re.compile(r"\b(?:self|cls)\.(\w+)")
+FinalCheck = Callable[[Mapping[str, str], list[TodoEntry]], Awaitable[dict[str, str]]]
+"""The last visible check of a multi-file run: given every file as committed (path -> text) and the TODOs, returns
+TODO id -> failure report for the TODOs to reopen ({} when all pass).  The seam for the projects' check tests
+(issue 21, Contract 5: ``agents.judge.run_project`` with ``ProjectTests(kind="visible")``, failures routed by
+their traceback ``frames`` with :func:`agents.roles.todo_at`)."""
+
 
 
 class JudgeConfig(BaseModel):
@@ -48,6 +67,7 @@ class JudgeConfig(BaseModel):
     max_redrafts: int = Field(
         default=1, ge=0, description="Speculative re-drafts of one TODO (plan modes speculate and revise; see agents.roles._observed)."
     )
+    final_check_rounds: int = Field(default=1, ge=0, description="Times TODOs are reopened for failing the final check (FinalCheck) in one run.")
     ignore_examples: list[str] = Field(
         default_factory=list,
         description="Symbols whose doctest examples are not checks (a benchmark whose own reference fails them: "
@@ -77,9 +97,20 @@ class JudgeAgent:
     """Judges committed TODOs as they arrive, on its own replica."""
 
     def __init__(
-        self, workspace: Workspace, judge: Judge, config: JudgeConfig | None = None, *, pyright: PyrightServer | None = None
+        self,
+        workspace: Workspace,
+        judge: Judge,
+        config: JudgeConfig | None = None,
+        *,
+        pyright: PyrightServer | None = None,
+        final_check: FinalCheck | None = None,
     ) -> None:
         self.workspace = workspace
+        self.final_check = final_check
+        self._final_rounds = 0
+        self._package = PackageView()
+        self._baseline: set[tuple[str, str, str, str]] | None = None  # the skeleton's own conflicts (a package's)
+        self._names: set[str] = set()  # names the package's skeletons define
         self.judge = judge
         self.config = config or JudgeConfig()
         self.pyright = pyright
@@ -130,6 +161,8 @@ class JudgeAgent:
             self.summary.first_all_pass_s = anyio.current_time() - self._started
         if self.config.pyright and self.pyright is not None and await self._conflicts(entries):
             return False
+        if await self._final(entries):
+            return False
         # Verdicts were given on recorded results: whatever happened to the buffer since (a completion
         # that arrived after every claim loop ended), it must hold exactly those.
         self.summary.regions_restored += len(restore_regions(ws))
@@ -141,15 +174,12 @@ class JudgeAgent:
     async def _judge(
         self, ready: list[TodoEntry], entries: list[TodoEntry], outline: str, needs: dict[str, list[TodoEntry]]
     ) -> None:
-        examples = {k: v for k, v in outline_doctests(outline).items() if k not in self.config.ignore_examples}
-        checks = VisibleChecks(doctests={e.symbol: examples[e.symbol] for e in ready if e.symbol in examples}, pyright=False)
-        if self._snapshot is None or self._snapshot.outline != outline:
-            self._snapshot = Snapshot(outline)
-        module = await anyio.to_thread.run_sync(self._snapshot.update, entries)  # libcst off the event loop
-        feedback = await self.judge.feedback(module, checks) if checks.doctests else Feedback()
-        failures = {d.symbol: d.report for d in feedback.doctests if d.failed}
-        if feedback.import_error is not None:
-            failures = {e.symbol: f"the module failed to import:\n{feedback.import_error}" for e in ready if e.symbol in checks.doctests}
+        if is_package(ws_meta := self.workspace.meta):
+            failures = await self._package_failures(ready, entries, dict(ws_meta.get("outlines") or {}))  # pyright: ignore[reportUnknownArgumentType]
+            reason = "conflict"
+        else:
+            failures = await self._doctest_failures(ready, entries, outline)
+            reason = "doctest"
         ws = self.workspace
         with ws.transaction():
             for entry in ws.list_todos():
@@ -160,7 +190,7 @@ class JudgeAgent:
                 if isinstance(seen, list) and used_stubs(entry, entries) - {str(x) for x in seen}:  # pyright: ignore[reportUnknownVariableType]
                     self._blind.add(entry.id)
                     self.summary.blind_drafts = len(self._blind)
-                report = failures.get(entry.symbol)
+                report = failures.get(entry.id)
                 if report is None:
                     self.summary.passed += 1
                     ws.update_todo(entry.id, verdict="pass", judged_attempt=entry.attempt, feedback=None, revising=None)
@@ -173,7 +203,66 @@ class JudgeAgent:
                         report = f"its check depends on {', '.join(failing)}, which failed its own\n{report}"
                         self._close(entry, report[-self.config.feedback_chars :], reason="dependency")
                     else:
-                        self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="doctest")
+                        self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason=reason)
+
+    async def _doctest_failures(self, ready: list[TodoEntry], entries: list[TodoEntry], outline: str) -> dict[str, str]:
+        """Single-file: TODO id -> doctest report, for the ready TODOs whose examples fail in the committed module."""
+        examples = {k: v for k, v in outline_doctests(outline).items() if k not in self.config.ignore_examples}
+        checks = VisibleChecks(doctests={e.symbol: examples[e.symbol] for e in ready if e.symbol in examples}, pyright=False)
+        if not checks.doctests:
+            return {}
+        if self._snapshot is None or self._snapshot.outline != outline:
+            self._snapshot = Snapshot(outline)
+        module = await anyio.to_thread.run_sync(self._snapshot.update, entries)  # libcst off the event loop
+        feedback = await self.judge.feedback(module, checks)
+        if feedback.import_error is not None:
+            report = f"the module failed to import:\n{feedback.import_error}"
+            return {e.id: report for e in ready if e.symbol in checks.doctests}
+        failed = {d.symbol: d.report for d in feedback.doctests if d.failed}
+        return {e.id: failed[e.symbol] for e in ready if e.symbol in failed}
+
+    async def _package_failures(self, ready: list[TodoEntry], entries: list[TodoEntry], outlines: dict[str, str]) -> dict[str, str]:
+        """Multi-file: TODO id -> pyright's conflicts over the whole committed package, for the ready TODOs they belong to."""
+        if not self.config.pyright or self.pyright is None:
+            return {}
+        files = await anyio.to_thread.run_sync(self._package.files, outlines, entries)  # libcst off the event loop
+        conflicts = [c for c in await self._new_conflicts(files, outlines) if not premature(c, entries)]
+        ready_ids = {e.id for e in ready}
+        routed = {i: lines for i, lines in route_conflicts(conflicts, entries).items() if i in ready_ids}
+        for lines in routed.values():
+            self.summary.conflicts_found += len(lines)
+        if routed:
+            self.workspace.log("conflicts", None, files=sorted({e.file for e in ready if e.id in routed}), count=sum(map(len, routed.values())))
+        return {i: "pyright found semantic conflicts:\n" + "\n".join(lines) for i, lines in routed.items()}
+
+    async def _new_conflicts(self, files: Mapping[str, str], outlines: Mapping[str, str]) -> list[SemanticConflict]:
+        """The package's conflicts, minus those its skeleton already has (checked once, on the first call)."""
+        assert self.pyright is not None
+        if self._baseline is None:
+            self._baseline = {conflict_key(c) for c in await package_conflicts(self.pyright, outlines)}
+            self._names = package_names(outlines)
+        found = await package_conflicts(self.pyright, files)
+        return [c for c in found if conflict_key(c) not in self._baseline and not foreign(c, self._names)]
+
+    async def _final(self, entries: list[TodoEntry]) -> bool:
+        """The final check (a multi-file run's check tests): reopen the TODOs it names; True if it reopened any."""
+        if self.final_check is None or self._final_rounds >= self.config.final_check_rounds:
+            return False
+        self._final_rounds += 1
+        outlines = dict(self.workspace.meta.get("outlines") or {})  # pyright: ignore[reportUnknownArgumentType]
+        files = await anyio.to_thread.run_sync(self._package.files, outlines, entries) if outlines else {
+            p: self.workspace.read(p) for p in self.workspace.paths()
+        }  # fmt: skip
+        failing = await self.final_check(files, entries)
+        by_id = {e.id: e for e in entries}
+        reopened = False
+        with self.workspace.transaction():
+            for todo_id, report in failing.items():
+                entry = by_id.get(todo_id)
+                if entry is not None and entry.status == TodoStatus.DONE:
+                    reopened = self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="final_check") or reopened
+            self.workspace.log("final_check", None, failing=sorted(failing), reopened=reopened)
+        return reopened
 
     def _redraft(self, entries: list[TodoEntry], outline: str) -> bool:
         """Speculative work (plan modes ``speculate``/``seeded``/``revise``): re-draft what was drafted blind, once it can see.
@@ -241,9 +330,16 @@ class JudgeAgent:
         assert self.pyright is not None
         ws = self.workspace
         acted = False
-        for path in ws.paths():
-            conflicts = conflicts_from(await self.pyright.check({path: ws.read(path)}))
-            conflicts = [c for c in conflicts if c.kind != "unresolved_import"]  # the environment's, not the agents'
+        package = is_package(ws.meta)
+        if package:  # one check over every module: imports between them resolve
+            found = await self._new_conflicts({p: ws.read(p) for p in ws.paths()}, dict(ws.meta.get("outlines") or {}))  # pyright: ignore[reportUnknownArgumentType]
+            by_path = {p: [c for c in found if c.file == p] for p in ws.paths()}
+        else:
+            by_path: dict[str, list[SemanticConflict]] = {}
+            for path in ws.paths():
+                conflicts = conflicts_from(await self.pyright.check({path: ws.read(path)}))
+                by_path[path] = [c for c in conflicts if c.kind != "unresolved_import"]  # the environment's, not the agents'
+        for path, conflicts in by_path.items():
             if not conflicts:
                 continue
             self.summary.conflicts_found += len(conflicts)
@@ -266,11 +362,15 @@ class JudgeAgent:
         return acted
 
     def _reopen_for(self, conflicts: list[SemanticConflict], entries: list[TodoEntry], path: str) -> bool:
-        by_symbol = {e.symbol: e for e in entries if e.file == path}
         messages: dict[str, list[str]] = {}
-        for c in conflicts:
-            if c.kind != "duplicate_declaration" and c.symbol in by_symbol:
-                messages.setdefault(c.symbol, []).append(f"line {c.line}: {c.message} ({c.kind})")
+        if is_package(self.workspace.meta):
+            by_symbol = {e.id: e for e in entries}  # keyed by TODO id: route_conflicts names TODOs by id
+            messages = route_conflicts(conflicts, entries)
+        else:
+            by_symbol = {e.symbol: e for e in entries if e.file == path}
+            for c in conflicts:
+                if c.kind != "duplicate_declaration" and c.symbol in by_symbol:
+                    messages.setdefault(c.symbol, []).append(f"line {c.line}: {c.message} ({c.kind})")
         reopened = False
         with self.workspace.transaction():
             for symbol, lines in messages.items():
@@ -279,42 +379,6 @@ class JudgeAgent:
                     self.summary.conflicts_reopened += 1
                     reopened = True
         return reopened
-
-
-def _needs(entries: list[TodoEntry], outline: str) -> dict[str, list[TodoEntry]]:
-    """For each TODO, the TODOs its check depends on.
-
-    Its predicted deps, the stubs its doctest examples call, and the stubs its
-    committed code really uses: now that the body exists, that is no longer a guess.
-    """
-    by_id = {e.id: e for e in entries}
-    names = {e.symbol.rsplit(".", 1)[-1]: e for e in entries}
-    examples = outline_doctests(outline)
-    out: dict[str, list[TodoEntry]] = {}
-    for entry in entries:
-        found = {d: by_id[d] for d in entry.deps if d in by_id}
-        code = entry.result or ""
-        for name in _CALL.findall(examples.get(entry.symbol, "")) + _CALL.findall(code) + _ATTR.findall(code):
-            other = names.get(name)
-            if other is not None and other.id != entry.id:
-                found[other.id] = other
-        out[entry.id] = list(found.values())
-    return out
-
-
-def _judgeable(entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> list[TodoEntry]:
-    """Done, unjudged TODOs whose checks' dependencies are judged (all of them once only cycles remain)."""
-    waiting = [e for e in entries if awaiting_verdict(e)]
-    strict = [e for e in waiting if all(_settled(d) and not awaiting_verdict(d) for d in needs[e.id])]
-    if strict or any(not _settled(e) for e in entries):
-        return strict
-    # Nothing left in progress and still nothing judgeable: the checks depend on each
-    # other in a cycle, so judge every one of them now.
-    return waiting
-
-
-def _settled(entry: TodoEntry) -> bool:
-    return entry.status in (TodoStatus.DONE, TodoStatus.FAILED)
 
 
 def _int(value: object) -> int:

@@ -25,6 +25,8 @@ import libcst as cst
 
 from crdt_ws import TodoEntry, TodoStatus, parse_cst
 
+from ._package import model_symbol
+
 __all__ = ["used_stubs", "redraft_reason", "redrafts_due"]
 
 
@@ -54,7 +56,8 @@ def _names(code: str, owners: frozenset[str]) -> frozenset[str]:
 
 
 def used_stubs(entry: TodoEntry, entries: list[TodoEntry]) -> set[str]:
-    """Symbols of the other TODOs (same file) that ``entry``'s committed code calls or references."""
+    """The other TODOs (same file) that ``entry``'s committed code calls or references, named as ``seen`` names them
+    (:func:`~agents.roles._package.model_symbol`: the symbol, or ``path::symbol`` in a package)."""
     code = entry.result or ""
     if not code.strip():
         return set()
@@ -68,7 +71,7 @@ def used_stubs(entry: TodoEntry, entries: list[TodoEntry]) -> set[str]:
             continue
         head, _, last = other.symbol.rpartition(".")
         if last in names and (head == owner or not head):
-            found.add(other.symbol)
+            found.add(model_symbol(other))
     return found
 
 
@@ -86,14 +89,14 @@ def redraft_reason(entry: TodoEntry, entries: list[TodoEntry], *, mode: str, vou
     if done >= max_redrafts or entry.status != TodoStatus.DONE:
         return None
     seen = {str(s) for s in seen_raw}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
-    by_symbol = {e.symbol: e for e in entries}
+    by_symbol = {model_symbol(e): e for e in entries}
     blind = sorted(used_stubs(entry, entries) - seen)
     if blind:
         if all(by_symbol[s].status == TodoStatus.DONE for s in blind):
             return f"drafted without seeing {', '.join(blind)}, which it calls; their code is committed now"
         return None  # wait for them to land; nobody is blocked meanwhile
     siblings = [e for e in entries if e.id != entry.id and e.file == entry.file]
-    if mode == "revise" and siblings and not seen & {e.symbol for e in siblings}:
+    if mode == "revise" and siblings and not seen & {model_symbol(e) for e in siblings}:
         if any(e.status == TodoStatus.DONE and e.result for e in siblings):
             return "drafted with no other method's code in view; some is committed now"
     return None
@@ -109,11 +112,11 @@ def redrafts_due(
     draft that is about to be replaced would only see the wrong code again.
     """
     due = {
-        e.symbol: (e, why)
+        model_symbol(e): (e, why)
         for e in entries
         if not waiting(e) and (why := redraft_reason(e, entries, mode=mode, vouched=vouched(e), max_redrafts=max_redrafts)) is not None
     }
-    changing = set(due) | {e.symbol for e in entries if e.status != TodoStatus.DONE or waiting(e)}
+    changing = set(due) | {model_symbol(e) for e in entries if e.status != TodoStatus.DONE or waiting(e)}
     out: list[tuple[TodoEntry, str]] = []
     for symbol, (entry, why) in due.items():
         seen = {str(s) for s in (entry.model_extra or {}).get("seen") or []}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]

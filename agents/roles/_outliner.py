@@ -5,15 +5,20 @@ the model is asked for one (symbol ``<outline>``) and its reply must parse.
 Stubs are found by :func:`crdt_ws.find_stubs`: a function whose
 body is only a docstring and ``pass`` / ``...`` / ``raise NotImplementedError``.  The coupling classifier
 turns the outline into TODO ``deps`` and, for mode ``auto``, the mode to run.
+
+A multi-file task (``TaskSpec.files``) publishes every module as its own
+buffer, one TODO per stub keyed ``"<path>::<symbol>"`` (``crdt_ws.todo_key``),
+``meta.outlines``/``meta.files`` and the plan over the package's TODOs; its
+deps come from :func:`~agents.roles._package.classify_package`.
 """
 
 from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from crdt_ws import TodoEntry, Workspace, find_span
+from crdt_ws import TodoEntry, Workspace, find_span, todo_key
 from crdt_ws import find_stubs as source_find_stubs
 from merge import ExtractError, UnparsableReply
 
@@ -22,6 +27,7 @@ from agents.models import Message, ModelError, ModelRequest, StreamingModel
 from agents.scheduler import DecisionConfig, Mode, Objective, Plan, decide_schedule, seed_of, topological_order
 
 from ._errors import NoTodos, OutlineError
+from ._package import classify_package
 
 __all__ = ["OutlinerConfig", "Outliner", "TaskSpec", "find_stubs", "OUTLINE_SYMBOL"]
 
@@ -34,8 +40,30 @@ class TaskSpec(BaseModel):
 
     id: str = Field(description="Task id; offline providers key their replies on it.")
     spec: str = Field(description="What to build, in prose.")
-    file: str = Field(description="Path of the module to write.")
-    outline: str | None = Field(default=None, description="A given skeleton; None: the outliner asks the model for one.")
+    file: str = Field(default="", description="Single-file tasks: path of the module to write.")
+    outline: str | None = Field(default=None, description="Single-file tasks: a given skeleton; None: the outliner asks the model for one.")
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        description="Multi-file tasks: module path ('/'-separated, relative) -> its skeleton, in package order. "
+        "Non-empty makes this a multi-file task (then `file` and `outline` are unused).",
+    )
+    stubs: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Multi-file tasks: path -> the stubs to implement there, as the task numbers them ('Cls.x#2'); "
+        "a path left out gets every stub of its skeleton (crdt_ws.find_stubs, repeats numbered). A benchmark "
+        "passes its own list: placeholders it keeps verbatim (overloads, abstract methods) are then not TODOs.",
+    )
+
+    @property
+    def is_multi_file(self) -> bool:
+        """True when the task is a package of several files (``files``)."""
+        return bool(self.files)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TaskSpec:
+        if not self.files and not self.file:
+            raise ValueError("a task needs `file` (single-file) or `files` (multi-file)")
+        return self
 
 
 class OutlinerConfig(BaseModel):
@@ -98,6 +126,8 @@ class Outliner:
         self, task: TaskSpec, mode: Mode = "auto", *, agents: int = 4, objective: Objective = "time", decision: DecisionConfig | None = None
     ) -> Plan:
         """Publish the skeleton, its TODOs and the plan; returns the plan."""
+        if task.files:
+            return self._publish_package(task, mode, agents=agents, objective=objective, decision=decision)
         source = await self.skeleton(task)
         stubs = find_stubs(source)
         report = get_classifier(self.config.classifier).classify(source, stubs)
@@ -111,6 +141,55 @@ class Outliner:
             ws.set_meta(task_id=task.id, spec=task.spec, outline=source, mode=plan.mode, plan=plan.model_dump(), phase="implementing")
             ws.log("outline", None, stubs=len(stubs), mode=plan.mode, requested=mode, edges=sum(map(len, plan.deps.values())))
         return plan
+
+    def _publish_package(
+        self, task: TaskSpec, mode: Mode, *, agents: int, objective: Objective, decision: DecisionConfig | None
+    ) -> Plan:
+        """A multi-file task: every module a buffer, one TODO per stub across files, one plan over all of them."""
+        unknown = sorted(set(task.stubs) - set(task.files))
+        if unknown:
+            raise OutlineError(f"{task.id}: stubs listed for files that are not in the task: {', '.join(unknown)}")
+        stubs = {path: list(task.stubs[path]) if path in task.stubs else _module_stubs(path, source) for path, source in task.files.items()}
+        ids = [todo_key(path, symbol) for path, symbols in stubs.items() for symbol in symbols]
+        if not ids:
+            raise NoTodos(f"none of the {len(task.files)} modules of {task.id} has a stub (bodies of only a docstring and pass)")
+        # The one place a package is classified (agents.coupling's cross-module graph for the built-ins).
+        report = classify_package(task.files, stubs, self.config.classifier)
+        sizes = {todo_key(p, s): _size(task.files[p], s) for p, symbols in stubs.items() for s in symbols}
+        plan = plan_from(ids, report, mode, agents=agents, objective=objective, decision=decision, sizes=sizes)
+        ws = self.workspace
+        with ws.transaction():
+            for path, source in task.files.items():
+                ws.create_file(path, source)
+            for path, symbols in stubs.items():
+                for symbol in symbols:
+                    key = todo_key(path, symbol)
+                    ws.add_todo(TodoEntry(id=key, file=path, symbol=symbol, deps=plan.deps.get(key, [])))
+            ws.set_meta(
+                task_id=task.id, spec=task.spec, outline="", outlines=dict(task.files), files=list(task.files),
+                mode=plan.mode, plan=plan.model_dump(), phase="implementing",
+            )  # fmt: skip
+            ws.log("outline", None, stubs=len(ids), files=len(task.files), mode=plan.mode, requested=mode,
+                   edges=sum(map(len, plan.deps.values())))  # fmt: skip
+        return plan
+
+
+def _module_stubs(path: str, source: str) -> list[str]:
+    """The module's stubs, a repeated name numbered as the projects suite does (``Cls.x``, ``Cls.x#2``), so ids are unique.
+
+    Only the first definition of a name can be addressed in the buffer (symbol spans and splices go by name):
+    a ``#2`` TODO cannot be committed and ends failed (a property's setter, the implementation after ``@overload`` stubs).
+    """
+    try:
+        stubs = find_stubs(source)
+    except OutlineError as exc:
+        raise OutlineError(f"{path}: {exc}") from exc
+    seen: dict[str, int] = {}
+    numbered: list[str] = []
+    for symbol in stubs:
+        seen[symbol] = seen.get(symbol, 0) + 1
+        numbered.append(symbol if seen[symbol] == 1 else f"{symbol}#{seen[symbol]}")
+    return numbered
 
 
 def plan_from(
@@ -151,7 +230,7 @@ def plan_from(
 
 
 def _size(source: str, symbol: str) -> int:
-    span = find_span(source, symbol)
+    span = find_span(source, symbol.split("#", 1)[0])  # a numbered repeat is sized as its first definition
     return span.end - span.start
 
 

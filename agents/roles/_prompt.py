@@ -6,6 +6,13 @@ it asks, its predicted dependencies first; on a repair, also the judge's
 feedback.  ``shown`` records
 exactly which dependencies made it into the prompt, so offline providers and
 the results can tell an informed implementation from a blind one.
+
+In a multi-file task the prompt shows the TODO's own file as committed so far
+(``module``: its skeleton with every done result spliced in) instead of the
+bare outline, the committed code of dependencies in other files under their
+paths, and ``index``: the other modules' top-level names, so imports between
+modules name what exists.  ``shown``/``missing`` and the request's symbol are
+then ``path::symbol`` keys (:func:`~agents.roles._package.model_symbol`).
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from dataclasses import dataclass
 from crdt_ws import TodoEntry, TodoStatus
 
 from agents.models import Message, ModelRequest
+
+from ._package import model_symbol
 
 __all__ = ["Context", "build_context", "SYSTEM_PROMPT"]
 
@@ -45,12 +54,16 @@ def build_context(
     seed: int | None = None,
     draft: int = 0,
     context_chars: int = 12_000,
+    module: str | None = None,
+    index: str = "",
 ) -> Context:
     """The request for ``entry`` given the replica's TODOs right now.
 
     Its dependencies' committed code comes first; then, while ``context_chars``
     allows, the rest of the file's committed code (a dependency the classifier
-    missed is often among it).
+    missed is often among it).  ``module`` (multi-file tasks): the TODO's file as
+    committed, shown in place of ``outline``, so its same-file code is not repeated;
+    ``index``: a short list of the other modules' names.
     """
     shown: list[str] = []
     missing: list[str] = []
@@ -60,22 +73,33 @@ def build_context(
     def show(todo: TodoEntry, why: str) -> None:
         nonlocal budget
         code = (todo.result or "").rstrip()
-        if todo.symbol in shown or len(code) > budget:
+        name = model_symbol(todo)
+        if name in shown or len(code) > budget:
+            return
+        if module is not None and todo.file == entry.file:
+            shown.append(name)  # already in the committed module the prompt shows
             return
         budget -= len(code)
-        shown.append(todo.symbol)
-        blocks.append(f"# {todo.symbol} ({why}, by {_done_by(todo)})\n{code}")
+        shown.append(name)
+        where = f"{todo.symbol} in `{todo.file}`" if module is not None else todo.symbol
+        blocks.append(f"# {where} ({why}, by {_done_by(todo)})\n{code}")
 
     for dep_id in entry.deps:
         dep = todos.get(dep_id)
         if dep is not None and dep.status == TodoStatus.DONE and dep.result:
             show(dep, "a dependency")
         elif dep is not None:
-            missing.append(dep.symbol)
+            missing.append(model_symbol(dep))
     for other in todos.values():
         if other.id != entry.id and other.file == entry.file and other.status == TodoStatus.DONE and other.result:
             show(other, "committed")
-    parts = [f"Task: {spec.strip()}", f"Outline of `{entry.file}`:\n```python\n{outline.rstrip()}\n```"]
+    if module is None:
+        parts = [f"Task: {spec.strip()}", f"Outline of `{entry.file}`:\n```python\n{outline.rstrip()}\n```"]
+    else:
+        parts = [f"Task: {spec.strip()}"]
+        if index:
+            parts.append(f"The package's other modules (import from them by these names):\n{index}")
+        parts.append(f"`{entry.file}` as committed so far (stubs are still to be written):\n```python\n{module.rstrip()}\n```")
     if blocks:
         parts.append("Code committed so far, as this agent sees it:\n```python\n" + "\n\n".join(blocks) + "\n```")
     if missing:
@@ -87,14 +111,14 @@ def build_context(
         parts.append(f"Your previous draft was {feedback.strip()}. Revise it with that code in view:\n```python\n{previous}\n```")
     elif isinstance(feedback, str) and feedback:
         parts.append(f"Your previous implementation failed the checks:\n{feedback.strip()}\nFix it.")
-    parts.append(f"Implement `{entry.symbol}`.")
+    parts.append(f"Implement `{entry.symbol}`" + (f" in `{entry.file}`." if module is not None else "."))
     attempt = sum(int(v) for v in (extra.get("repairs"), extra.get("redrafts")) if isinstance(v, (int, float)))
     request = ModelRequest(
         system=SYSTEM_PROMPT,
         messages=(Message(role="user", content="\n\n".join(parts)),),
         max_tokens=max_tokens,
         task_id=task_id,
-        symbol=entry.symbol,
+        symbol=model_symbol(entry),
         shown=tuple(shown),
         # Repairs and drafts must not redraw the same offline reply.
         attempt=attempt * 8 + draft,

@@ -16,6 +16,8 @@ from contextlib import ExitStack
 
 from crdt_ws import StreamWriter, SymbolSpan, TodoEntry, Workspace, WorkspaceError, find_span
 
+from ._package import outline_of
+
 __all__ = ["FenceFilter", "LiveCode", "reset_to_stub"]
 
 _FENCE = "```"
@@ -161,7 +163,7 @@ def reset_to_stub(ws: Workspace, entry: TodoEntry) -> tuple[str, SymbolSpan, boo
     before streaming a new attempt (never into the old code) and after a failed
     one (never leave a garbled partial reply behind).
     """
-    outline = str(ws.meta.get("outline", ""))
+    outline = outline_of(ws.meta, entry.file)
     try:
         stub = find_span(outline, entry.symbol)
         stub_text = outline[stub.start : stub.end]

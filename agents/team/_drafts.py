@@ -5,7 +5,7 @@ from __future__ import annotations
 import anyio
 
 from agents.judge import Judge, VisibleChecks, outline_doctests
-from agents.roles import DraftCheck, Snapshot
+from agents.roles import DraftCheck, Snapshot, outline_of
 from crdt_ws import TodoEntry, Workspace
 
 __all__ = ["draft_checker"]
@@ -20,14 +20,15 @@ def draft_checker(judge: Judge, ws: Workspace) -> DraftCheck:
 
     async def check(entry: TodoEntry, code: str) -> bool:
         nonlocal snapshot
-        outline = str(ws.meta.get("outline", ""))
+        outline = outline_of(ws.meta, entry.file)
         doc = outline_doctests(outline).get(entry.symbol)
         if doc is None:
             return True
         async with lock:
             if snapshot is None or snapshot.outline != outline:
                 snapshot = Snapshot(outline)
-            module = await anyio.to_thread.run_sync(snapshot.update, ws.list_todos(), {entry.symbol: code})
+            same_file = [e for e in ws.list_todos() if e.file == entry.file]
+            module = await anyio.to_thread.run_sync(snapshot.update, same_file, {entry.symbol: code})
         feedback = await judge.feedback(module, VisibleChecks(doctests={entry.symbol: doc}, pyright=False))
         return feedback.clean
 

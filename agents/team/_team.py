@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from agents.judge import Judge, PyrightServer
 from agents.models import StreamingModel
 from agents.roles import (
-    Implementer, ImplementerConfig, ImplementerStats, JudgeAgent, JudgeConfig, JudgeSummary,
+    FinalCheck, Implementer, ImplementerConfig, ImplementerStats, JudgeAgent, JudgeConfig, JudgeSummary,
     Outliner, OutlinerConfig, RunTimeout, TaskSpec, phase_of,
 )  # fmt: skip
 from agents.scheduler import Mode, Plan, SchedulerConfig
@@ -101,6 +101,9 @@ class TeamResult:
     started: float
     """Wall-clock time (``time.time()``) when the implementers were released."""
     source: str
+    """The single file's final text ("" for a multi-file task: see ``sources``)."""
+    sources: dict[str, str]
+    """Every file's final text, path -> text (the one file of a single-file task too)."""
     todos: list[TodoEntry]
     events: list[Event]
     stats: list[ImplementerStats]
@@ -121,11 +124,13 @@ async def run_task(
     config: TeamConfig | None = None,
     pyright: PyrightServer | None = None,
     hooks: TeamHooks | None = None,
+    final_check: FinalCheck | None = None,
 ) -> TeamResult:
     """Outline, implement and judge ``spec`` in ``mode``; raises :class:`RunTimeout` after ``config.timeout_s``.
 
     ``model`` answers the implementers (and the outliner when ``spec`` has no outline); None only with
-    ``TeamConfig.implementers=0``.
+    ``TeamConfig.implementers=0``.  A multi-file ``spec`` (``TaskSpec.files``) runs the same way over every
+    module; ``final_check`` (the projects' visible check tests) is the judge's last step before finishing.
     """
     config = config or TeamConfig()
     hooks = hooks or TeamHooks()
@@ -171,7 +176,7 @@ async def run_task(
                     go.set()
                     async with anyio.create_task_group() as beside:
                         beside.start_soon(hooks.during, run)
-                        summary = await JudgeAgent(judge_ws, judge, config.judge, pyright=pyright).run()
+                        summary = await JudgeAgent(judge_ws, judge, config.judge, pyright=pyright, final_check=final_check).run()
                         beside.cancel_scope.cancel()
         except TimeoutError as exc:
             outliner.set_meta(phase="aborted")
@@ -179,8 +184,10 @@ async def run_task(
         wall = time.perf_counter() - started
         await hooks.finishing(run)
         await converged([outliner, judge_ws])
+        sources = {path: outliner.read(path) for path in (spec.files or [spec.file])}
         return TeamResult(
-            plan=plan, agents=agents, wall_s=wall, started=started_wall, source=outliner.read(spec.file),
+            plan=plan, agents=agents, wall_s=wall, started=started_wall, source=sources.get(spec.file, "") if not spec.files else "",
+            sources=sources,
             todos=outliner.list_todos(), events=outliner.read_events(), stats=run.stats, judge=summary,
             crashed=run.crashed, phase=phase_of(outliner) or "unknown", rtt_bounds=peer_bounds(outliner),
         )  # fmt: skip

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from agents.models import Reference
 
-from ._skeleton import function_source, used_imports
-from ._task import Suite
+from ._skeleton import function_source, reference_dependencies, used_imports
+from ._task import Suite, Task
 
 __all__ = ["OUTLINE_SYMBOL", "SuiteReferences"]
 
@@ -39,6 +39,8 @@ class SuiteReferences:
         task = next((t for t in self.suite.tasks if t.id == task_id), None)
         if task is None:
             return None
+        if task.is_multi_file:
+            return _module_reference(task, symbol)
         if symbol == OUTLINE_SYMBOL:
             return Reference(code=task.skeleton())
         if symbol not in task.stubs():
@@ -51,4 +53,20 @@ class SuiteReferences:
 
     def symbols(self, task_id: str) -> list[str]:
         task = next((t for t in self.suite.tasks if t.id == task_id), None)
+        if task is not None and task.is_multi_file:
+            return [todo.id for todo in task.todos()]
         return [*task.stubs(), OUTLINE_SYMBOL] if task is not None else []
+
+
+def _module_reference(task: Task, key: str) -> Reference | None:
+    """A multi-file task's reference for TODO ``"<path>::<symbol>"``: its module's definition, that module's imports
+    it mentions, and its true dependencies inside that module (as TODO keys; cross-module ones are not derived)."""
+    path, sep, symbol = key.partition("::")
+    module = next((m for m in task.modules if m.path == path), None)
+    if not sep or module is None or symbol not in module.stubs:
+        return None
+    code = function_source(module.reference, symbol)
+    if code is None:
+        return None
+    deps = reference_dependencies(module.reference, list(module.stubs)).get(symbol, [])
+    return Reference(code=code, imports=used_imports(module.reference, code), depends_on=tuple(f"{path}::{d}" for d in deps))

@@ -1,0 +1,186 @@
+"""The judge's view of a package: every file as committed, pyright over all of them, conflicts routed to TODOs.
+
+A package is checked in one ``PyrightServer.check`` call with every module
+at its document path, so ``from pkg.mod import name`` resolves against the
+sibling's committed text: a wrong import name or a call that does not match
+a sibling's signature is a semantic conflict.  Each file is its skeleton with
+every done result spliced in (never a half-streamed reply) plus the imports
+the commits brought (recorded on each TODO as ``imports``: the result itself
+holds only the function's region).
+
+Conflicts the skeleton itself has (a module-level call the reference
+makes wrongly too) are the benchmark's, not the agents': :func:`conflict_key`
+compares them without line numbers and the judge drops them, as it drops a
+signature mismatch whose quoted name the package does not define (a library
+call pyright cannot match on untyped code: :func:`foreign`).  While a
+file still has open TODOs, an unknown attribute (``self.x`` set by a
+constructor not committed yet) or name (``global x`` in a function still to
+come) is not news; an unknown *import* symbol is.
+
+Routing: a conflict inside a TODO's region belongs to that TODO; one at
+module level (an import line) belongs to the TODO whose commit brought an
+import naming it, else to a TODO of that file whose code mentions the name.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Mapping
+
+from crdt_ws import TodoEntry, TodoStatus, parse_python
+from crdt_ws import outline as crdt_outline
+
+from agents.judge import PyrightServer, SemanticConflict, conflicts_from
+
+from ._package import committed_text
+
+__all__ = ["PackageView", "conflict_key", "foreign", "package_conflicts", "package_names", "premature", "route_conflicts", "todo_at"]
+
+
+class PackageView:
+    """The committed text of every file of a package (skeleton + done results + the imports commits brought)."""
+
+    def files(self, outlines: Mapping[str, str], entries: list[TodoEntry]) -> dict[str, str]:
+        """Path -> committed text."""
+        out: dict[str, str] = {}
+        for path, outline in outlines.items():
+            mine = [e for e in entries if e.file == path]
+            out[path] = _with_imports(committed_text(outline, mine), _imports_of(mine))
+        return out
+
+
+async def package_conflicts(pyright: PyrightServer, files: Mapping[str, str]) -> list[SemanticConflict]:
+    """pyright's semantic conflicts over the whole package, in one check.
+
+    An unresolved import is the environment's (a requirement not installed)
+    unless it names a module of the package itself: then an agent got a path wrong.
+    """
+    roots = {path.split("/", 1)[0].removesuffix(".py") for path in files}
+    conflicts = conflicts_from(await pyright.check(files))
+    return [c for c in conflicts if c.kind != "unresolved_import" or _names_package(c, roots)]
+
+
+def conflict_key(c: SemanticConflict) -> tuple[str, str, str, str]:
+    """What identifies a conflict across edits elsewhere in its file (no line number)."""
+    return (c.file, c.symbol, c.kind, c.message)
+
+
+def package_names(outlines: Mapping[str, str]) -> set[str]:
+    """Every name the package's skeletons define: classes, functions, methods and their parameters."""
+    names: set[str] = set()
+    for source in outlines.values():
+        try:
+            tree = parse_python(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                names.add(node.name)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(node.name)
+                names.update(a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs])
+    return names
+
+
+def foreign(c: SemanticConflict, names: set[str]) -> bool:
+    """Not a contradiction between the agents' modules, as far as pyright can tell on untyped code.
+
+    A call that matches no signature of a name the package does not define (``No overloads for "sub"``,
+    dunders included), and an unknown attribute of an object (``self._buffer`` set where pyright does not
+    look, ``str`` inferred for a parameter): the projects' own references trip both (python-hl7: 12 TODOs).
+    An unknown import symbol or attribute of a *module* is kept: that is a name some module lacks.
+    """
+    if c.kind == "signature_mismatch":
+        return c.name is not None and (c.name not in names or (c.name.startswith("__") and c.name.endswith("__")))
+    if c.kind == "unknown_attribute":
+        return "import symbol" not in c.message and "attribute of module" not in c.message
+    return False
+
+
+def premature(c: SemanticConflict, entries: list[TodoEntry]) -> bool:
+    """An unknown attribute or name in a file whose TODOs are not all done yet: the code that sets it
+    (``self.x = ...`` in a constructor, ``global x`` in a function) may still come.  An unknown import symbol is never premature."""
+    if c.kind not in ("unknown_attribute", "unknown_name") or "import symbol" in c.message:
+        return False
+    return any(e.file == c.file and e.status != TodoStatus.DONE for e in entries)
+
+
+def route_conflicts(conflicts: Iterable[SemanticConflict], entries: list[TodoEntry]) -> dict[str, list[str]]:
+    """TODO id -> the conflict lines that belong to it (duplicate declarations are reconciled, not routed)."""
+    out: dict[str, list[str]] = {}
+    for c in conflicts:
+        if c.kind == "duplicate_declaration":
+            continue
+        owner = _owner(c, [e for e in entries if e.file == c.file])
+        if owner is not None:
+            out.setdefault(owner.id, []).append(f"{c.file} line {c.line}: {c.message} ({c.kind})")
+    return out
+
+
+def _owner(c: SemanticConflict, entries: list[TodoEntry]) -> TodoEntry | None:
+    # The innermost TODO whose symbol encloses the diagnostic's ('Cls.m' holds 'Cls.m.inner').
+    enclosing = [e for e in entries if c.symbol == e.symbol or c.symbol.startswith(e.symbol + ".")]
+    if enclosing:
+        return max(enclosing, key=lambda e: len(e.symbol))
+    if c.name is None:
+        return None
+    word = re.compile(rf"\b{re.escape(c.name.split('.')[-1])}\b")
+    done = [e for e in entries if e.status == TodoStatus.DONE]
+    for e in done:
+        if any(word.search(line) for line in _imports_of([e])):
+            return e
+    return next((e for e in done if word.search(e.result or "")), None)
+
+
+def _names_package(c: SemanticConflict, roots: set[str]) -> bool:
+    name = c.name or ""
+    return name.startswith(".") or name.split(".", 1)[0] in roots
+
+
+def _imports_of(entries: list[TodoEntry]) -> list[str]:
+    lines: list[str] = []
+    for e in entries:
+        if e.status != TodoStatus.DONE:
+            continue
+        raw = (e.model_extra or {}).get("imports")
+        if isinstance(raw, list):
+            lines += [str(x) for x in raw if str(x) not in lines]  # pyright: ignore[reportUnknownVariableType]
+    return lines
+
+
+def _with_imports(source: str, imports: list[str]) -> str:
+    """``source`` with the import lines it lacks, after its last top-level import (or its docstring)."""
+    missing = [line for line in imports if line not in source]
+    if not missing:
+        return source
+    try:
+        tree = parse_python(source)
+    except (SyntaxError, ValueError):
+        return source
+    after = 0
+    for i, node in enumerate(tree.body):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) or (
+            i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        ):
+            after = node.end_lineno or after
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[:after]) + "".join(line + "\n" for line in missing) + "".join(lines[after:])
+
+
+def todo_at(files: Mapping[str, str], entries: list[TodoEntry], path: str, line: int) -> str | None:
+    """The id of the TODO whose region in ``files[path]`` holds 1-based ``line`` (innermost), or None.
+
+    Routes a failing test to the TODO whose code raised: feed it a traceback frame's (path, line).
+    """
+    source = files.get(path)
+    if source is None:
+        return None
+    offset = sum(len(x) for x in source.splitlines(keepends=True)[: max(line - 1, 0)])
+    try:
+        spans = crdt_outline(source)
+    except (SyntaxError, ValueError):
+        return None
+    mine = {e.symbol: e.id for e in entries if e.file == path}
+    inside = [s for s in spans if s.start <= offset < s.end and s.qualname in mine]
+    return mine[max(inside, key=lambda s: s.start).qualname] if inside else None

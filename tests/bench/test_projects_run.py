@@ -1,0 +1,36 @@
+"""``crdt-bench run --suite projects``: a multi-file task runs end to end and writes an honest row."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(os.environ.get("PROJECTS_DATA", "/work/shared/data/projects"))
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    if not (DATA / "SOURCE.md").is_file():
+        pytest.skip(f"no projects data at {DATA} (set PROJECTS_DATA; `crdt-bench data projects --dest DIR` fetches it)")
+    return DATA
+
+
+def test_a_project_runs_in_parallel_on_scripted_and_its_row_says_the_hidden_tests_were_not_scored(data_dir: Path, tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+    argv = [
+        sys.executable, "-m", "bench", "run", "--suite", "projects", "--data-dir", str(data_dir), "--model", "scripted",
+        "--mode", "parallel", "--task", "DevEval/particle-swarm-optimization", "--time-scale", "0.05", "--results", str(results),
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "not scored" in done.stdout and "MultiFileTask" not in done.stdout + done.stderr
+    (row,) = [json.loads(line) for line in results.read_text().splitlines()]
+    assert row["status"] == "ok" and row["phase"] == "finished" and row["task"] == "DevEval/particle-swarm-optimization"
+    assert row["stubs"] == 6 and row["visible_pass"] + row["visible_fail"] == 6 and row["calls"] >= 6
+    assert row["agents"] == 4 and row["mode"] == "parallel" and row["provider"].startswith("scripted (offline")
+    assert row["verdict"] == "hidden: not scored" and row["test_verdicts"] == {} and row["tests_run"] == 0
