@@ -40,16 +40,17 @@ def _collect(root: Path, relative: str, out: dict[str, bytes]) -> None:
 
 
 def fixture_dirs(task: Task) -> list[str]:
-    """Root-level ``tests``/``test`` dirs holding fixtures but no test module.
+    """Root-level fixture dirs (``tests``, ``test``, ``examples``, ``example``, ``fixtures``) holding no test module.
 
     cookiecutter's unit tests (renamed ``unit_tests`` by the benchmark) read
     their fake repositories from the upstream ``tests/`` tree the data keeps
-    beside them; the suite does not give it (it is no source), the tests need it.
+    beside them, and hone's check tests read ``examples/*.csv``; the suite does
+    not give them (they are no source), the tests need them.
     """
     if task.source_dir is None:
         return []
     out: list[str] = []
-    for name in ("tests", "test"):
+    for name in ("tests", "test", "examples", "example", "fixtures"):
         root = task.source_dir / name
         if name in task.test_paths or name in task.check_paths or not root.is_dir():
             continue

@@ -39,3 +39,25 @@ def test_a_project_runs_in_parallel_on_scripted_and_its_row_holds_per_test_verdi
     assert verdicts and all("::" in nodeid for nodeid in verdicts) and row["test_classes"] == len(verdicts)
     assert row["pass_rate"] == pytest.approx(sum(verdicts.values()) / len(verdicts))
     assert row["verdict"] in ("passed", "failed") and row["passed"] == (row["verdict"] == "passed") == all(verdicts.values())
+
+
+@pytest.mark.anyio
+async def test_a_failing_check_test_reopens_the_todo_whose_code_raised(data_dir: Path, tmp_path: Path) -> None:
+    from agents.judge import Judge
+    from bench._project_judging import ProjectJudging
+    from bench.suites import ProjectsSuite
+    from crdt_ws import TodoEntry, todo_key
+
+    task = ProjectsSuite(data_dir=data_dir, only=["DevEval/hone"]).load().tasks[0]
+    files = {m.path: m.reference for m in task.modules}
+    todos = [TodoEntry(id=todo_key(m.path, s), file=m.path, symbol=s) for m in task.modules for s in m.stubs]
+    judging = ProjectJudging(Judge(), tmp_path / "envs")
+    check = judging.final_check(task)
+    assert check is not None
+    assert await check(files, todos) == {}  # the reference passes its own check tests: nothing to reopen
+    broken = dict(files)
+    path = "hone/utils/csv_utils.py"
+    broken[path] = files[path].replace("cols = next(csvreader)", "cols = next(csvreader)\n        raise RuntimeError('broken on purpose')")
+    reopen = await check(broken, todos)
+    assert set(reopen) == {todo_key(path, "CSVUtils.get_column_names")}
+    assert "broken on purpose" in reopen[todo_key(path, "CSVUtils.get_column_names")]
