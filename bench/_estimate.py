@@ -34,14 +34,15 @@ checked on another, docs/real-models.md):
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.coupling import get_classifier
+from agents.coupling import CouplingReport, classify_package, get_classifier
 from agents.models import StreamingModel, count_tokens, get_profile
 from agents.roles import OutlinerConfig, build_context, find_stubs, plan_from
 from agents.scheduler import DecisionConfig, Mode, Objective
-from crdt_ws import TodoEntry, TodoStatus
+from crdt_ws import TodoEntry, TodoStatus, todo_key
 
 from .suites import SuiteReferences, Task
 from .suites._skeleton import function_source
@@ -65,6 +66,10 @@ class TimeModel(BaseModel):
         "is judged; parallel agents also wait on claims, merges and each other's verdicts.",
     )
     trial_s: float = Field(default=0.8, ge=0, description="Per trial beyond its agents: replicas, outline, hidden tests.")
+    project_tests_s: float = Field(
+        default=11.0, ge=0, description="Multi-file tasks: a project's unit and check tests in the sandbox, on top of trial_s "
+        "(mean over the 18 projects' references here: 199 s, `python -m bench.micro.projects_reference`)."
+    )  # fmt: skip
 
 
 class TrialEstimate(BaseModel):
@@ -138,26 +143,30 @@ def estimate_trials(
     out: dict[str, TrialEstimate] = {}
     classifier = get_classifier(OutlinerConfig().classifier)
     for task in tasks:
-        outline = task.skeleton()
-        stubs = find_stubs(outline)
-        report = classifier.classify(outline, stubs)
+        todos, outlines, report = _todos_of(task, classifier)
+        stubs = list(todos)
         for mode in modes:
             plan = plan_from(stubs, report, mode, agents=agents, objective=objective, decision=decision)
             width = 1 if plan.mode == "serial" else agents
-            entries = {s: TodoEntry(id=s, file=task.file, symbol=s, deps=plan.deps.get(s, [])) for s in stubs}
+            entries = {s: todos[s].model_copy(update={"deps": plan.deps.get(s, [])}) for s in stubs}
             code = {s: ref.code if (ref := references.get(task.id, s)) else "" for s in stubs}
             inputs = outputs = 0
             durations: dict[str, float] = {}
             for k, symbol in enumerate(plan.order):
+                done = set(plan.order[: max(0, k - width + 1)])  # what a call this far into the schedule has seen
                 seen = {
-                    s: e.model_copy(update={"status": TodoStatus.DONE, "result": code[s]}) if i < k - width + 1 else e
-                    for i, (s, e) in enumerate((s, entries[s]) for s in plan.order)
+                    s: e.model_copy(update={"status": TodoStatus.DONE, "result": code[s]}) if s in done else e
+                    for s, e in entries.items()
+                    if s in done or e.file == entries[symbol].file or s in entries[symbol].deps
                 }
+                entry = entries[symbol]
+                outline = outlines[entry.file]
                 context = build_context(
-                    entries[symbol], task_id=task.id, spec=task.spec, outline=outline, todos=seen, max_tokens=max_tokens
-                )
+                    entry, task_id=task.id, spec=task.spec, outline=outline, todos=seen, max_tokens=max_tokens,
+                    module=outline if task.is_multi_file else None,
+                )  # fmt: skip
                 prompt = count_tokens(context.request.system) + sum(count_tokens(m.content) for m in context.request.messages)
-                reply = _reply_tokens(outline, symbol, code[symbol])
+                reply = _reply_tokens(outline, entry.symbol, code[symbol])
                 inputs += prompt
                 outputs += reply
                 rate = speed.tokens_per_s
@@ -172,7 +181,7 @@ def estimate_trials(
             out[f"{task.id}/{mode}"] = TrialEstimate(
                 task=task.id, requested=mode, mode=plan.mode, calls=len(stubs), repairs=repairs, input_tokens=inputs,
                 output_tokens=outputs, model_s=first + repairs * mean_call / lanes,
-                judge_s=timing.trial_s + verdicts * timing.verdict_s[family],
+                judge_s=timing.trial_s + verdicts * timing.verdict_s[family] + (timing.project_tests_s if task.is_multi_file else 0.0),
             )  # fmt: skip
     return out
 
@@ -234,6 +243,19 @@ def estimate_error(estimated: tuple[int, int, int], measured: tuple[int, int, in
     if ec and mc:
         line += f"; per call: in {err(ei / ec, mi / mc)}, out {err(eo / ec, mo / mc)}"
     return line
+
+
+def _todos_of(task: Task, classifier: Any) -> tuple[dict[str, TodoEntry], dict[str, str], CouplingReport]:
+    """A task's TODO entries by id (deps not set), each file's outline, and the classifier's report, as the outliner makes them."""
+    if task.is_multi_file:
+        outlines = {m.path: m.outline for m in task.modules}
+        stubs = {m.path: list(m.stubs) for m in task.modules}
+        todos = {todo_key(f, s): TodoEntry(id=todo_key(f, s), file=f, symbol=s) for f, names in stubs.items() for s in names}
+        return todos, outlines, classify_package(outlines, stubs)
+    outline = task.skeleton()
+    names = find_stubs(outline)
+    todos = {s: TodoEntry(id=s, file=task.file, symbol=s) for s in names}
+    return todos, {task.file: outline}, classifier.classify(outline, names)
 
 
 def _reply_tokens(outline: str, symbol: str, reference: str) -> int:

@@ -61,3 +61,19 @@ async def test_a_failing_check_test_reopens_the_todo_whose_code_raised(data_dir:
     reopen = await check(broken, todos)
     assert set(reopen) == {todo_key(path, "CSVUtils.get_column_names")}
     assert "broken on purpose" in reopen[todo_key(path, "CSVUtils.get_column_names")]
+
+
+def test_a_dry_run_of_projects_plans_every_todo_across_files_and_prices_it(data_dir: Path) -> None:
+    argv = [
+        sys.executable, "-m", "bench", "run", "--suite", "projects", "--data-dir", str(data_dir), "--dry-run",
+        "--model", "anthropic:claude-sonnet-4-5", "--mode", "serial", "--mode", "parallel",
+        "--task", "DevEval/hone", "--task", "DevEval/particle-swarm-optimization",
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "dry run: 4 trials" in done.stdout and "nothing was called" in done.stdout
+    cost = float(done.stdout.split("cost:   ~$")[1].split()[0].replace(",", ""))
+    assert cost > 0
+    # hone has 18 TODOs over three modules: serial runs them one after another, parallel four at a time.
+    serial, parallel = (float(done.stdout.split(f"{mode:<8} per trial")[1].split("model time")[0].split("~")[-1].strip(" s")) for mode in ("serial", "parallel"))
+    assert serial > parallel > 0
