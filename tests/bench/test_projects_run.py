@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(os.environ.get("PROJECTS_DATA", "/work/shared/data/projects"))
+DATA = Path(os.environ.get("PROJECTS_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "projects")  # beside the repo
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from bench.suites import Suite, get_suite
 from crdt_ws import Relay, RelayConfig, WebsocketConfig, WebsocketTransport
 
-DATA = Path(os.environ.get("PROJECTS_DATA", "/work/shared/data/projects"))
+DATA = Path(os.environ.get("PROJECTS_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data" / "projects")  # beside the repo
 
 
 @pytest.fixture
