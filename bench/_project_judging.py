@@ -26,7 +26,8 @@ from crdt_ws import TodoEntry
 
 from ._errors import BenchError
 from ._trial import HiddenProject
-from .suites import Task, project_tests
+from .suites import Task
+from .suites._projects_reference import project_tests
 
 __all__ = ["DEFAULT_ENV_CACHE", "ProjectJudging", "score_of"]
 

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from ._watch import RunWatch
 
 __all__ = [
-    "Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "project_inputs", "task_inputs",
+    "Job", "Observe", "TrialRunner", "examples_the_reference_fails", "make_model", "model_options", "project_spec", "task_inputs",
 ]  # fmt: skip
 
 
@@ -62,16 +62,16 @@ Observe = Callable[[Job, "Workspace | None"], None]
 """Told ``None`` when a trial starts, then its outliner replica once its plan is published (live progress reads it)."""
 
 
-def project_inputs(task: Task, judging: ProjectJudging) -> tuple[TaskSpec, HiddenProject]:
-    """A multi-file task (``Task.modules``): a ``TaskSpec`` with ``files`` (every module's skeleton; the given
-    files are not agents' work) and its hidden unit tests' scorer."""
+def project_spec(task: Task) -> TaskSpec:
+    """What the agents are given for a multi-file task (``Task.modules``): every module's skeleton in ``files``
+    (the given files are not agents' work) and the benchmark's own TODO list; its scorer is ``ProjectJudging.hidden``."""
     files = {module.path: module.outline for module in task.modules}
     stubs = {module.path: list(module.stubs) for module in task.modules}  # the benchmark's TODOs, not every placeholder
-    return TaskSpec(id=task.id, spec=task.spec, files=files, stubs=stubs), judging.hidden(task)
+    return TaskSpec(id=task.id, spec=task.spec, files=files, stubs=stubs)
 
 
 def task_inputs(task: Task, *, outline: bool = True) -> tuple[TaskSpec, HiddenTests]:
-    """What the agents are given and what scores them (single-file tasks; :func:`project_inputs` for packages).
+    """What the agents are given and what scores them (single-file tasks; :func:`project_spec` for packages).
 
     The suite's skeleton is handed to the outliner (``outline=False`` makes it
     ask the model for one instead, which offline models may answer with faults).
@@ -201,7 +201,7 @@ class TrialRunner:
         """The row of one planned trial; a trial that raised is an ``error`` row (never an exception)."""
         task = self.suite.task(job.task)
         if task.id not in self._inputs:
-            self._inputs[task.id] = project_inputs(task, self.projects) if task.is_multi_file else task_inputs(task)
+            self._inputs[task.id] = (project_spec(task), self.projects.hidden(task)) if task.is_multi_file else task_inputs(task)
         spec, hidden = self._inputs[task.id]
         ignored = await self._examples_ignored(task)
         judge_config = self.config.trial.judge.model_copy(update={"ignore_examples": ignored})

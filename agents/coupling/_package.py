@@ -29,6 +29,8 @@ import ast
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
+from crdt_ws import parse_python
+
 from ._errors import UnknownSymbolError
 from ._evidence import split_docstring
 from ._imports import PackageIndex, Target
@@ -99,10 +101,11 @@ def _chains(expr: ast.expr) -> Iterator[ast.expr]:
         return
     if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
         try:
-            inner = ast.parse(expr.value.strip(), mode="eval").body
-        except (SyntaxError, ValueError):
+            body = parse_python(expr.value.strip()).body
+        except (SyntaxError, ValueError, RecursionError):
             return
-        yield from _chains(inner)
+        if len(body) == 1 and isinstance(body[0], ast.Expr):  # an annotation is one expression
+            yield from _chains(body[0].value)
         return
     for child in ast.iter_child_nodes(expr):
         if isinstance(child, ast.expr):

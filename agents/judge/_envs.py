@@ -225,7 +225,7 @@ class ProjectEnvs:
             self._say(f"env {key}: removing an unfinished build")
             await anyio.to_thread.run_sync(shutil.rmtree, venv)
         self._say(f"env {key}: creating venv ({len(good)} requirements)")
-        res = await self._run([self.config.python, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], 300.0)
+        res = await self._run([self.config.python, "-I", "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], 300.0)
         if res[0] != 0:
             raise EnvSetupError(f"cannot create venv {venv}: {res[1][-800:]}")
         python = str(venv / "bin" / "python")
@@ -261,7 +261,7 @@ class ProjectEnvs:
 
     async def _pip(self, python: str, reqs: list[str]) -> tuple[int, str]:
         # pip comes from the base interpreter's site-packages (the venv sees them) and installs into the venv.
-        argv = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off", *self._sources(), *reqs]
+        argv = [python, "-I", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--progress-bar", "off", *self._sources(), *reqs]
         self._say("pip install " + " ".join(reqs))
         rc, out = await self._run(argv, self.config.pip_timeout_s)
         return rc, _reason(rc, out)
@@ -269,10 +269,8 @@ class ProjectEnvs:
     async def _run(self, argv: list[str], timeout: float) -> tuple[int, str]:
         """Run ``argv``, passing each output line to the progress callback; (returncode, tail of output)."""
         tail: list[str] = []
-        env = {**os.environ, "PIP_NO_INPUT": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-        env.pop("PYTHONPATH", None)
         try:
-            async with await anyio.open_process(argv, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env, start_new_session=True) as proc:
+            async with await anyio.open_process(argv, stdin=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True) as proc:
                 timed_out = False
                 with anyio.move_on_after(timeout) as scope:
                     pending = b""

@@ -125,7 +125,6 @@ from ._registry import (
     known_suites,
     register_suite,
 )
-from ._projects_reference import project_tests
 from ._skeleton import skeleton_of
 from ._task import Coupling, Decision, Suite, Task, TaskModule, TaskTodo, load_suite_dir, load_task
 
@@ -140,5 +139,4 @@ __all__ = [
     "TaskModule",
     "TaskTodo",
     "get_suite",
-    "project_tests",
 ]

@@ -380,19 +380,13 @@ def test_a_symlink_out_of_the_package_is_refused(tmp_path: Path, projects_dir: P
     assert "points outside the project" in source.excluded["DevEval/linked"]
 
 
-def test_run_cli_reads_the_data_dir_and_stops_clearly_on_a_multi_file_task(projects_dir: Path, tmp_path: Path) -> None:
-    # The real CLI in its own process, as a user runs it: no registry or event-loop state from other tests.
+def test_run_cli_without_a_projects_data_dir_says_how_to_get_one(tmp_path: Path) -> None:
+    # The real CLI in its own process, as a user runs it (a run with data: tests/bench/test_projects_run.py).
     env = {k: v for k, v in os.environ.items() if k != "PROJECTS_DATA"}
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bench", "run", "--suite", "projects", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-
-    result = run()
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "run", "--suite", "projects"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2 and "no projects data directory given" in result.stdout + result.stderr
-    result = run("--data-dir", str(projects_dir), "--task", "DevEval/particle-swarm-optimization", "--mode", "serial")
-    assert result.returncode == 2
-    output = result.stdout + result.stderr
-    assert "spans 2 modules" in output and "does not run multi-file tasks yet" in output
 
 
 def test_design_descriptions_follow_module_and_class_headings() -> None:

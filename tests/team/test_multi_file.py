@@ -15,7 +15,7 @@ from agents.models import ScriptedConfig, ScriptedModel
 from agents.roles import Outliner
 from agents.scheduler import SchedulerConfig
 from agents.team import TeamConfig, TeamHooks, TeamResult, TeamRun, run_task
-from bench._runner import project_inputs
+from bench._runner import project_spec
 from bench.suites import Suite, SuiteReferences, Task
 from agents.roles._package import committed_text
 from crdt_ws import TodoEntry, TodoStatus, WebsocketTransport, Workspace, converged, find_span, find_stubs, split_todo_key
@@ -46,7 +46,7 @@ def scripted(suite: Suite, fault_rate: float, seed: int = 0) -> ScriptedModel:
 async def run_project(
     task: Task, suite: Suite, transport: WebsocketTransport, *, fault_rate: float, agents: int = 3, seed: int = 0
 ) -> tuple[TeamResult, Observer]:
-    spec, _ = project_inputs(task)
+    spec = project_spec(task)
     config = TeamConfig(scheduler=SchedulerConfig(agents=agents), timeout_s=240)
     hooks = Observer()
     async with PyrightServer() as pyright, transport.connect(hooks.replica):
@@ -62,7 +62,7 @@ async def run_project(
 @pytest.mark.slow
 async def test_every_project_publishes_exactly_the_benchmarks_todos(projects: Suite) -> None:
     for task in projects.tasks:
-        spec, _ = project_inputs(task)
+        spec = project_spec(task)
         ws = Workspace("outliner")
         plan = await Outliner(ws).run(spec, "auto", agents=8)
         todos = ws.list_todos()
