@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agents.coupling import get_classifier
+from agents.coupling import CouplingError, get_classifier
 from agents.roles import find_stubs, plan_from
 from agents.scheduler import DecisionConfig, Objective
+from crdt_ws import todo_key
 
 from .suites import get_suite
 
@@ -31,9 +32,18 @@ def render_plan(
 ) -> str:
     """The plan report for ``task`` of ``suite`` (raises the suite's and classifier's errors)."""
     spec = get_suite(suite, data_dir=data_dir).task(task)
-    outline = spec.skeleton()
-    stubs = find_stubs(outline)
-    report = get_classifier(classifier).classify(outline, stubs)
+    impl = get_classifier(classifier)
+    if spec.is_multi_file:  # one graph across the package's modules, TODO ids 'path::symbol'
+        classify_package = getattr(impl, "classify_package", None)
+        if classify_package is None:
+            raise CouplingError(f"classifier {classifier!r} cannot plan a multi-file task (it has no classify_package)")
+        names = {m.path: list(m.stubs) for m in spec.modules}
+        stubs = [todo_key(path, name) for path, symbols in names.items() for name in symbols]
+        report = classify_package({m.path: m.outline for m in spec.modules}, names)
+    else:
+        outline = spec.skeleton()
+        stubs = find_stubs(outline)
+        report = impl.classify(outline, stubs)
     plan = plan_from(stubs, report, "auto", agents=agents, objective=objective, decision=decision)
     kept = {(src, dst) for src, dsts in plan.deps.items() for dst in dsts}
     lines = [f"task {spec.id} ({suite}): {len(stubs)} stubs, classifier {report.classifier}, {agents} agents, objective {objective}", ""]

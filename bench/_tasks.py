@@ -15,7 +15,7 @@ def task_lines(suite_name: str, data_dir: Path | None = None) -> list[str]:
     lines = [f"{'task':<24} {'todos':>5}  {'coupling':<8} {'expects':<8} title"]
     todos = 0
     for task in suite.tasks:
-        n = len(task.stubs())
+        n = len(task.todos()) if task.is_multi_file else len(task.stubs())
         todos += n
         line = f"{task.id:<24} {n:>5}  {task.expected_coupling:<8} {task.expected_decision:<8} {task.title}"
         lines.append(line if len(line) <= 100 else line[:99] + "…")

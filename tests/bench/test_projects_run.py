@@ -77,3 +77,16 @@ def test_a_dry_run_of_projects_plans_every_todo_across_files_and_prices_it(data_
     # hone has 18 TODOs over three modules: serial runs them one after another, parallel four at a time.
     serial, parallel = (float(done.stdout.split(f"{mode:<8} per trial")[1].split("model time")[0].split("~")[-1].strip(" s")) for mode in ("serial", "parallel"))
     assert serial > parallel > 0
+
+
+def test_plan_and_tasks_read_a_project_across_its_modules(data_dir: Path) -> None:
+    def bench(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "bench", *args, "--suite", "projects", "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    plan = bench("plan", "--task", "DevEval/hone")
+    assert plan.startswith("task DevEval/hone (projects): 18 stubs") and "decision:" in plan
+    assert "hone/utils/csv_utils.py::CSVUtils.get_column_names" in plan  # TODO ids name their file
+    listing = bench("tasks")
+    assert any(line.split()[:2] == ["DevEval/hone", "18"] for line in listing.splitlines())
