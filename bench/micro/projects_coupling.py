@@ -25,12 +25,12 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from agents.coupling import CouplingConfig, classify_package
 from agents.roles import plan_from
 from agents.scheduler import topological_order
+from bench.micro.coupling_accuracy import Counts as PairCounts
 from bench.micro.coupling_truth import Pair, truth_pairs
 from bench.suites import ProjectsSuite, Task
 
@@ -41,16 +41,8 @@ CROSS_OFF = CouplingConfig(
 )
 
 
-@dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def add(self, pred: set[Pair], truth: set[Pair]) -> None:
-        self.tp += len(pred & truth)
-        self.fp += len(pred - truth)
-        self.fn += len(truth - pred)
+class Counts(PairCounts):
+    """ClassEval's pair counts, printed with 'nan' where a ratio has no pairs to count."""
 
     def text(self) -> str:
         p = self.tp / (self.tp + self.fp) if self.tp + self.fp else float("nan")
