@@ -21,7 +21,9 @@ module's signature is a semantic conflict, routed to the TODO that caused it
 (``agents.roles._package_judge``) and reopened like a failed check.  Before
 finishing, an optional :data:`FinalCheck` (the project's visible check tests)
 sees the committed package and names failing TODOs, which are reopened for
-``final_check_rounds`` rounds.
+``final_check_rounds`` rounds.  The same check also runs beside the run
+whenever the package has new commits (``check_during_run``), so a fault is
+repaired while other TODOs are still drafted (``agents.roles._package_checks``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 import anyio
+from anyio.abc import TaskGroup
 from pydantic import BaseModel, Field
 
 from claim_protocol import restore_regions
@@ -41,7 +44,8 @@ from agents.scheduler import awaiting_verdict
 
 from ._observed import redrafts_due, used_stubs
 from ._package import is_package
-from ._package_judge import PackageView, conflict_key, foreign, package_conflicts, package_names, premature, route_conflicts
+from ._package_checks import BackgroundCheck, CheckRun, PackageRound, blameable, state_of
+from ._package_judge import PackageView, route_conflicts
 from ._phase import is_over
 from ._readiness import judgeable as _judgeable
 from ._readiness import needs as _needs
@@ -68,6 +72,11 @@ class JudgeConfig(BaseModel):
         default=1, ge=0, description="Speculative re-drafts of one TODO (plan modes speculate and revise; see agents.roles._observed)."
     )
     final_check_rounds: int = Field(default=1, ge=0, description="Times TODOs are reopened for failing the final check (FinalCheck) in one run.")
+    check_during_run: bool = Field(
+        default=True,
+        description="Also run the FinalCheck beside the run whenever the package has new commits (one run at a time), "
+        "reopening the committed TODOs it blames while others are still drafted; the final check stays the last word.",
+    )
     ignore_examples: list[str] = Field(
         default_factory=list,
         description="Symbols whose doctest examples are not checks (a benchmark whose own reference fails them: "
@@ -87,6 +96,9 @@ class JudgeSummary:
     conflicts_reconciled: int = 0
     conflicts_reopened: int = 0
     first_all_pass_s: float | None = None
+    check_runs: int = 0
+    check_seconds: float = 0.0
+    check_reopened: int = 0
     regions_restored: int = 0
     blind_drafts: int = 0
     redrafts: int = 0
@@ -108,9 +120,11 @@ class JudgeAgent:
         self.workspace = workspace
         self.final_check = final_check
         self._final_rounds = 0
-        self._package = PackageView()
-        self._baseline: set[tuple[str, str, str, str]] | None = None  # the skeleton's own conflicts (a package's)
-        self._names: set[str] = set()  # names the package's skeletons define
+        self._round = PackageRound(pyright) if pyright is not None else None
+        self._changed = anyio.Event()
+        self._checks = BackgroundCheck(final_check, self._changed.set) if final_check is not None else None
+        self._acted: set[tuple[str, int]] = set()  # (TODO, attempt) already reopened or closed outside its own verdict
+        self._tg: TaskGroup | None = None
         self.judge = judge
         self.config = config or JudgeConfig()
         self.pyright = pyright
@@ -124,21 +138,34 @@ class JudgeAgent:
         """Judge until every TODO has a final verdict and the conflicts are dealt with."""
         self.workspace.set_presence(Presence(agent=self.workspace.agent_id, role="judge", color="#000000"))
         self._started = anyio.current_time()
-        changed = anyio.Event()
 
-        def wake(_: object) -> None:
-            changed.set()
+        def wake(_: object = None) -> None:
+            self._changed.set()
 
+        if self._checks is not None:
+            self._checks.wake = wake
         sub = self.workspace.todos.observe_deep(wake)
         meta_sub = self.workspace.meta.observe(wake)
         try:
-            while not await self.step():
-                await changed.wait()
-                changed = anyio.Event()
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                outlines = self._outlines()
+                if outlines and self.config.pyright and self._round is not None:
+                    await self._round.baseline(outlines)  # before the first commit lands, not in the first round's way
+                while not await self.step():
+                    await self._changed.wait()
+                    self._changed = anyio.Event()
+                tg.cancel_scope.cancel()  # a check run still going on an old state
         finally:
+            self._tg = None
             self.workspace.todos.unobserve(sub)
             self.workspace.meta.unobserve(meta_sub)
+        if self._checks is not None:
+            self.summary.check_runs, self.summary.check_seconds = self._checks.runs, self._checks.seconds
         return self.summary
+
+    def _outlines(self) -> dict[str, str]:
+        return dict(self.workspace.meta.get("outlines") or {}) if is_package(self.workspace.meta) else {}  # pyright: ignore[reportUnknownArgumentType]
 
     async def step(self) -> bool:
         """Judge what is ready; True once the run is finished."""
@@ -151,15 +178,24 @@ class JudgeAgent:
         if self._redraft(entries, outline):
             return False
         needs = _needs(entries, outline)
-        ready = _judgeable(entries, needs)
+        if self._checks is not None and (done := self._checks.take()) is not None and self._apply_check(done, entries, needs):
+            return False
+        package = is_package(ws.meta)
+        # A package check routes each conflict to the region holding it: no verdict waits for a neighbour's.
+        ready = [e for e in entries if awaiting_verdict(e)] if package else _judgeable(entries, needs)
         if ready:
             await self._judge(ready, entries, outline, needs)
+            self._check_beside(ws.list_todos())
             return False
+        self._check_beside(entries)
         if any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) or awaiting_verdict(e) for e in entries):
             return False
         if self.summary.first_all_pass_s is None and all(e.verdict == "pass" for e in entries):
             self.summary.first_all_pass_s = anyio.current_time() - self._started
-        if self.config.pyright and self.pyright is not None and await self._conflicts(entries):
+        # The end-of-run round reads the buffer itself (a stray duplicate, a region the view does not hold):
+        # needed only if the last per-round check did not see exactly this text.
+        seen = package and self._round is not None and self._round.saw(state_of(entries), {p: ws.read(p) for p in ws.paths()})
+        if self.config.pyright and self.pyright is not None and not seen and await self._conflicts(entries):
             return False
         if await self._final(entries):
             return False
@@ -174,8 +210,9 @@ class JudgeAgent:
     async def _judge(
         self, ready: list[TodoEntry], entries: list[TodoEntry], outline: str, needs: dict[str, list[TodoEntry]]
     ) -> None:
-        if is_package(ws_meta := self.workspace.meta):
-            failures = await self._package_failures(ready, entries, dict(ws_meta.get("outlines") or {}))  # pyright: ignore[reportUnknownArgumentType]
+        late: dict[str, str] = {}
+        if is_package(self.workspace.meta):
+            failures, late = await self._package_failures(ready, entries)
             reason = "conflict"
         else:
             failures = await self._doctest_failures(ready, entries, outline)
@@ -183,6 +220,12 @@ class JudgeAgent:
         ws = self.workspace
         with ws.transaction():
             for entry in ws.list_todos():
+                if entry.id in late and entry.status == TodoStatus.DONE and entry.verdict == "pass" and not awaiting_verdict(entry):
+                    # Judged before the conflict showed (the file completed since): its attempt is reopened once.
+                    self._acted.add((entry.id, entry.attempt))
+                    self.summary.failed += 1
+                    self._reopen_or_close(entry, late[entry.id][-self.config.feedback_chars :], reason=reason)
+                    continue
                 if entry.id not in {e.id for e in ready} or not awaiting_verdict(entry):
                     continue  # reopened or redone meanwhile: judge the new attempt later
                 self.summary.checks += 1
@@ -198,7 +241,7 @@ class JudgeAgent:
                 else:
                     self.summary.failed += 1
                     failing = [d.symbol for d in needs.get(entry.id, []) if d.verdict == "fail"]
-                    if failing:
+                    if failing and reason == "doctest":
                         # Blame stays where it belongs: rewriting this one cannot fix a broken dependency.
                         report = f"its check depends on {', '.join(failing)}, which failed its own\n{report}"
                         self._close(entry, report[-self.config.feedback_chars :], reason="dependency")
@@ -221,39 +264,74 @@ class JudgeAgent:
         failed = {d.symbol: d.report for d in feedback.doctests if d.failed}
         return {e.id: failed[e.symbol] for e in ready if e.symbol in failed}
 
-    async def _package_failures(self, ready: list[TodoEntry], entries: list[TodoEntry], outlines: dict[str, str]) -> dict[str, str]:
-        """Multi-file: TODO id -> pyright's conflicts over the whole committed package, for the ready TODOs they belong to."""
-        if not self.config.pyright or self.pyright is None:
-            return {}
-        files = await anyio.to_thread.run_sync(self._package.files, outlines, entries)  # libcst off the event loop
-        conflicts = [c for c in await self._new_conflicts(files, outlines) if not premature(c, entries)]
+    async def _package_failures(self, ready: list[TodoEntry], entries: list[TodoEntry]) -> tuple[dict[str, str], dict[str, str]]:
+        """Multi-file: pyright's conflicts over the whole committed package, as (ready TODO id -> report,
+        already judged TODO id -> report) — the latter once per attempt."""
+        if not self.config.pyright or self._round is None:
+            return {}, {}
+        routed = await self._round.routed(self._outlines(), entries)
         ready_ids = {e.id for e in ready}
-        routed = {i: lines for i, lines in route_conflicts(conflicts, entries).items() if i in ready_ids}
-        for lines in routed.values():
+        attempt = {e.id: e.attempt for e in entries}
+        late = {i: lines for i, lines in routed.items() if i not in ready_ids and (i, attempt.get(i, -1)) not in self._acted}
+        mine = {i: lines for i, lines in routed.items() if i in ready_ids}
+        for lines in [*mine.values(), *late.values()]:
             self.summary.conflicts_found += len(lines)
-        if routed:
-            self.workspace.log("conflicts", None, files=sorted({e.file for e in ready if e.id in routed}), count=sum(map(len, routed.values())))
-        return {i: "pyright found semantic conflicts:\n" + "\n".join(lines) for i, lines in routed.items()}
+        if mine or late:
+            files = sorted({e.file for e in entries if e.id in mine or e.id in late})
+            self.workspace.log("conflicts", None, files=files, count=sum(map(len, [*mine.values(), *late.values()])))
+        def report(lines: list[str]) -> str:
+            return "pyright found semantic conflicts:\n" + "\n".join(lines)
+        return {i: report(x) for i, x in mine.items()}, {i: report(x) for i, x in late.items()}
 
-    async def _new_conflicts(self, files: Mapping[str, str], outlines: Mapping[str, str]) -> list[SemanticConflict]:
-        """The package's conflicts, minus those its skeleton already has (checked once, on the first call)."""
-        assert self.pyright is not None
-        if self._baseline is None:
-            self._baseline = {conflict_key(c) for c in await package_conflicts(self.pyright, outlines)}
-            self._names = package_names(outlines)
-        found = await package_conflicts(self.pyright, files)
-        return [c for c in found if conflict_key(c) not in self._baseline and not foreign(c, self._names)]
+    def _check_beside(self, entries: list[TodoEntry]) -> None:
+        """Start the check tests on the committed package if it changed and no run is in flight."""
+        checks, tg = self._checks, self._tg
+        if checks is None or tg is None or not self.config.check_during_run or checks.busy:
+            return
+        if self._final_rounds >= self.config.final_check_rounds or not any(e.status == TodoStatus.DONE for e in entries):
+            return
+        outlines = self._outlines()
+        if not outlines or self._round is None:
+            return
+        checks.start(tg, self._round.view.files(outlines, entries), entries)
+
+    def _apply_check(self, run: CheckRun, entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> bool:
+        """Reopen what a check run during the run blamed (see ``blameable``); True if it reopened any."""
+        assert run.result is not None
+        by_id = {e.id: e for e in entries}
+        reopened: list[str] = []
+        with self.workspace.transaction():
+            for todo_id, report in run.result.items():
+                entry = by_id.get(todo_id)
+                if entry is None or (todo_id, entry.attempt) in self._acted or not blameable(entry, run.attempts, needs.get(todo_id, [])):
+                    continue
+                if _int((entry.model_extra or {}).get("repairs")) >= self.config.max_repairs:
+                    continue  # out of repairs: the final check gives the last word
+                self._acted.add((todo_id, entry.attempt))
+                if self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="check_test"):
+                    reopened.append(todo_id)
+            self.summary.check_reopened += len(reopened)
+            self.workspace.log("check_tests", None, failing=sorted(run.result), reopened=reopened)
+        return bool(reopened)
 
     async def _final(self, entries: list[TodoEntry]) -> bool:
-        """The final check (a multi-file run's check tests): reopen the TODOs it names; True if it reopened any."""
+        """The final check (a multi-file run's check tests): reopen the TODOs it names; True if it reopened any.
+
+        A check run beside the run on exactly this board is this check (waited for if still going); any
+        other is cancelled."""
         if self.final_check is None or self._final_rounds >= self.config.final_check_rounds:
             return False
         self._final_rounds += 1
-        outlines = dict(self.workspace.meta.get("outlines") or {})  # pyright: ignore[reportUnknownArgumentType]
-        files = await anyio.to_thread.run_sync(self._package.files, outlines, entries) if outlines else {
-            p: self.workspace.read(p) for p in self.workspace.paths()
-        }  # fmt: skip
-        failing = await self.final_check(files, entries)
+        outlines = self._outlines()
+        same = await self._checks.settle(state_of(entries)) if self._checks is not None else None
+        if same is not None and same.result is not None:
+            failing = same.result
+        else:
+            view = self._round.view if self._round is not None else PackageView()
+            files = await anyio.to_thread.run_sync(view.files, outlines, entries) if outlines else {
+                p: self.workspace.read(p) for p in self.workspace.paths()
+            }  # fmt: skip
+            failing = await self.final_check(files, entries)
         by_id = {e.id: e for e in entries}
         reopened = False
         with self.workspace.transaction():
@@ -261,7 +339,7 @@ class JudgeAgent:
                 entry = by_id.get(todo_id)
                 if entry is not None and entry.status == TodoStatus.DONE:
                     reopened = self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="final_check") or reopened
-            self.workspace.log("final_check", None, failing=sorted(failing), reopened=reopened)
+            self.workspace.log("final_check", None, failing=sorted(failing), reopened=reopened, reused=same is not None)
         return reopened
 
     def _redraft(self, entries: list[TodoEntry], outline: str) -> bool:
@@ -332,7 +410,8 @@ class JudgeAgent:
         acted = False
         package = is_package(ws.meta)
         if package:  # one check over every module: imports between them resolve
-            found = await self._new_conflicts({p: ws.read(p) for p in ws.paths()}, dict(ws.meta.get("outlines") or {}))  # pyright: ignore[reportUnknownArgumentType]
+            assert self._round is not None
+            found = await self._round.new_conflicts({p: ws.read(p) for p in ws.paths()}, self._outlines())
             by_path = {p: [c for c in found if c.file == p] for p in ws.paths()}
         else:
             by_path: dict[str, list[SemanticConflict]] = {}
