@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import anyio
 from anyio.abc import TaskGroup
@@ -72,10 +73,12 @@ class JudgeConfig(BaseModel):
         default=1, ge=0, description="Speculative re-drafts of one TODO (plan modes speculate and revise; see agents.roles._observed)."
     )
     final_check_rounds: int = Field(default=1, ge=0, description="Times TODOs are reopened for failing the final check (FinalCheck) in one run.")
-    check_during_run: bool = Field(
-        default=True,
-        description="Also run the FinalCheck beside the run whenever the package has new commits (one run at a time), "
-        "reopening the committed TODOs it blames while others are still drafted; the final check stays the last word.",
+    check_during_run: Literal["off", "drafted", "always"] = Field(
+        default="drafted",
+        description="Also run the FinalCheck beside the run whenever the package has new commits (one run at a time), reopening "
+        "the committed TODOs it blames while repairs go on: 'always' from the first commit, 'drafted' once every TODO has been "
+        "committed once (the check tests compete with pyright and the agents for the CPU; see docs/projects.md), 'off' never. "
+        "The final check stays the last word.",
     )
     ignore_examples: list[str] = Field(
         default_factory=list,
@@ -134,6 +137,13 @@ class JudgeAgent:
         self._snapshot: Snapshot | None = None
         self._blind: set[str] = set()  # TODOs some committed draft of which used a stub it had not seen
 
+    async def prepare(self) -> None:
+        """Work that needs only the published skeleton (a package's own pyright conflicts): call it before
+        the implementers start, so the first round of verdicts does not pay for it (optional; run does it too)."""
+        outlines = self._outlines()
+        if outlines and self.config.pyright and self._round is not None:
+            await self._round.baseline(outlines)
+
     async def run(self) -> JudgeSummary:
         """Judge until every TODO has a final verdict and the conflicts are dealt with."""
         self.workspace.set_presence(Presence(agent=self.workspace.agent_id, role="judge", color="#000000"))
@@ -149,9 +159,7 @@ class JudgeAgent:
         try:
             async with anyio.create_task_group() as tg:
                 self._tg = tg
-                outlines = self._outlines()
-                if outlines and self.config.pyright and self._round is not None:
-                    await self._round.baseline(outlines)  # before the first commit lands, not in the first round's way
+                await self.prepare()
                 while not await self.step():
                     await self._changed.wait()
                     self._changed = anyio.Event()
@@ -183,11 +191,10 @@ class JudgeAgent:
         package = is_package(ws.meta)
         # A package check routes each conflict to the region holding it: no verdict waits for a neighbour's.
         ready = [e for e in entries if awaiting_verdict(e)] if package else _judgeable(entries, needs)
+        self._check_beside(entries)  # before the round: the tests run while pyright does
         if ready:
             await self._judge(ready, entries, outline, needs)
-            self._check_beside(ws.list_todos())
             return False
-        self._check_beside(entries)
         if any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) or awaiting_verdict(e) for e in entries):
             return False
         if self.summary.first_all_pass_s is None and all(e.verdict == "pass" for e in entries):
@@ -286,7 +293,9 @@ class JudgeAgent:
     def _check_beside(self, entries: list[TodoEntry]) -> None:
         """Start the check tests on the committed package if it changed and no run is in flight."""
         checks, tg = self._checks, self._tg
-        if checks is None or tg is None or not self.config.check_during_run or checks.busy:
+        if checks is None or tg is None or self.config.check_during_run == "off" or checks.busy:
+            return
+        if self.config.check_during_run == "drafted" and not all(_drafted(e) for e in entries):
             return
         if self._final_rounds >= self.config.final_check_rounds or not any(e.status == TodoStatus.DONE for e in entries):
             return
@@ -317,13 +326,20 @@ class JudgeAgent:
     async def _final(self, entries: list[TodoEntry]) -> bool:
         """The final check (a multi-file run's check tests): reopen the TODOs it names; True if it reopened any.
 
-        A check run beside the run on exactly this board is this check (waited for if still going); any
-        other is cancelled."""
+        A check run beside the run on exactly this board is this check (waited for if still going)."""
         if self.final_check is None or self._final_rounds >= self.config.final_check_rounds:
             return False
+        if self._checks is not None:
+            # A run still going is waited for rather than cancelled (it is usually nearer its end than a new
+            # one is), and what it found is applied like any run's: a repair now beats a final check first.
+            await self._checks.settle()
+            done = self._checks.take()
+            if done is not None and self._apply_check(done, entries, _needs(entries, "")):
+                return True
         self._final_rounds += 1
         outlines = self._outlines()
-        same = await self._checks.settle(state_of(entries)) if self._checks is not None else None
+        last = self._checks.last if self._checks is not None else None
+        same = last if last is not None and last.state == state_of(entries) else None
         if same is not None and same.result is not None:
             failing = same.result
         else:
@@ -458,6 +474,11 @@ class JudgeAgent:
                     self.summary.conflicts_reopened += 1
                     reopened = True
         return reopened
+
+
+def _drafted(entry: TodoEntry) -> bool:
+    """Committed at least once (a reopened TODO has a verdict from its first commit)."""
+    return entry.status in (TodoStatus.DONE, TodoStatus.FAILED) or entry.verdict is not None
 
 
 def _int(value: object) -> int:

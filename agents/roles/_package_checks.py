@@ -21,7 +21,8 @@ in is the whole tail of a run.  So a package is checked as commits arrive:
   yet acted on for that attempt, and whose own dependencies are all done (a
   failure that starts in code calling a stub still to come is not news).  A
   hung run never blocks verdicts: the judge loop does not wait for it, and
-  the final check cancels it unless it is checking the final state already.
+  the final check waits for it (a hung test is bounded by the sandbox's
+  per-test timeout) and reuses it when it saw the final board.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from crdt_ws import TodoEntry, TodoStatus
 
 from agents.judge import Judge, ProjectTests, PyrightServer, SemanticConflict
 
-from ._package_judge import PackageView, conflict_key, foreign, package_conflicts, package_names, premature, route_conflicts, todo_at
+from ._package_judge import PackageView, conflict_key, foreign, package_conflicts, package_names, premature, route_conflicts, todo_at, top_level_names
 
 __all__ = ["BackgroundCheck", "CheckRun", "PackageRound", "State", "blameable", "pytest_check", "state_of"]
 
@@ -60,12 +61,14 @@ class PackageRound:
         self.seen_files: dict[str, str] = {}  # and the text it checked
         self._baseline: set[tuple[str, str, str, str]] | None = None
         self._names: set[str] = set()
+        self._top: set[str] = set()
 
     async def baseline(self, outlines: Mapping[str, str]) -> None:
         """The skeleton's own conflicts (checked once; cheap to call again)."""
         if self._baseline is None:
             self._baseline = {conflict_key(c) for c in await package_conflicts(self.pyright, outlines)}
             self._names = package_names(outlines)
+            self._top = top_level_names(outlines)
 
     async def new_conflicts(self, files: Mapping[str, str], outlines: Mapping[str, str]) -> list[SemanticConflict]:
         """The package's conflicts, minus those its skeleton already has and those pyright cannot judge on untyped code."""
@@ -77,7 +80,7 @@ class PackageRound:
     async def routed(self, outlines: Mapping[str, str], entries: list[TodoEntry]) -> dict[str, list[str]]:
         """TODO id -> conflict lines, over the committed package as ``entries`` have it (premature ones left out)."""
         files = await anyio.to_thread.run_sync(self.view.files, outlines, entries)
-        conflicts = [c for c in await self.new_conflicts(files, outlines) if not premature(c, entries)]
+        conflicts = [c for c in await self.new_conflicts(files, outlines) if not premature(c, entries, files, self._top)]
         self.seen, self.seen_files = state_of(entries), files
         return route_conflicts(conflicts, entries)
 
@@ -95,7 +98,6 @@ class CheckRun:
         self.result: dict[str, str] | None = None
         self.error: str | None = None
         self.done = anyio.Event()
-        self.scope = anyio.CancelScope()
 
 
 class BackgroundCheck:
@@ -129,11 +131,10 @@ class BackgroundCheck:
     async def _run(self, run: CheckRun, files: dict[str, str], entries: list[TodoEntry]) -> None:
         began = anyio.current_time()
         try:
-            with run.scope:
-                try:
-                    run.result = await self.check(files, entries)
-                except Exception as exc:  # noqa: BLE001 - a broken check run is reported and skipped, never fatal to the judge
-                    run.error = f"{type(exc).__name__}: {exc}"
+            try:
+                run.result = await self.check(files, entries)
+            except Exception as exc:  # noqa: BLE001 - a broken check run is skipped, never fatal to the judge
+                run.error = f"{type(exc).__name__}: {exc}"
         finally:
             self.seconds += anyio.current_time() - began
             self.runs += 1
@@ -149,18 +150,11 @@ class BackgroundCheck:
         run, self._finished = self._finished, None
         return run
 
-    async def settle(self, state: State) -> CheckRun | None:
-        """For the final check: a run of exactly ``state`` (waited for if in flight), else None; any other run is cancelled."""
+    async def settle(self) -> None:
+        """Wait for the run in flight, if any (its result is then :meth:`take`-able)."""
         current = self._current
         if current is not None:
-            if current.state == state:
-                await current.done.wait()
-            else:
-                current.scope.cancel()
-                await current.done.wait()
-        if self.last is not None and self.last.state == state and self.last.result is not None:
-            return self.last
-        return None
+            await current.done.wait()
 
 
 def blameable(entry: TodoEntry, attempts: Mapping[str, int], needs: list[TodoEntry]) -> bool:
