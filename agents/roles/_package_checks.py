@@ -94,7 +94,7 @@ class CheckRun:
 
     def __init__(self, state: State, entries: list[TodoEntry]) -> None:
         self.state = state
-        self.attempts = {e.id: e.attempt for e in entries}
+        self.attempts = dict(state)  # the committed attempts the tests ran: an open TODO ran as its stub
         self.result: dict[str, str] | None = None
         self.error: str | None = None
         self.done = anyio.Event()
@@ -160,14 +160,11 @@ class BackgroundCheck:
 def blameable(entry: TodoEntry, attempts: Mapping[str, int], needs: list[TodoEntry]) -> bool:
     """May a check-test failure seen during the run reopen ``entry``?
 
-    Only the attempt the tests ran, still committed, and only once everything its code relies on is
-    committed too: a failure that starts where its code meets a stub still to come is not news.
+    Only the attempt the tests ran, still committed, and only if everything its code relies on was
+    committed when the tests ran (``attempts``: the run's committed TODOs): a failure that starts where
+    its code meets a stub is not news, even if the stub's code has landed since.
     """
-    return (
-        entry.status == TodoStatus.DONE
-        and attempts.get(entry.id) == entry.attempt
-        and all(d.status == TodoStatus.DONE for d in needs)
-    )
+    return entry.status == TodoStatus.DONE and attempts.get(entry.id) == entry.attempt and all(d.id in attempts for d in needs)
 
 
 def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> Check:
