@@ -219,6 +219,12 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
             break
         restarts += 1
         targets = left
+    if not collected and not outcomes and collection_error is None and not tampered and runs:
+        # pytest stopped before collecting anything (a conftest.py that cannot import the package exits 4, with its
+        # traceback on stderr and no collection report): the benchmark counts that as a collection error.
+        exit_code = next((e.get("exit") for e in channel.events if e.get("event") == "done"), None)
+        tail = runs[-1].stderr[-1500:].strip()
+        collection_error = f"pytest collected no test (exit {exit_code if exit_code is not None else runs[-1].returncode})" + (f":\n{tail}" if tail else "")
     ordered = [outcomes[n] if n in outcomes else TestOutcome(nodeid=n, outcome="error", message="not run: " + (crash or "the run ended early")) for n in collected]
     ordered += [o for n, o in outcomes.items() if n not in set(collected)]
     if tampered:

@@ -411,3 +411,13 @@ async def test_a_collection_error_names_the_package_frames_that_raised_at_import
     assert score.collection_error is not None and "AttributeError" in score.collection_error
     # Innermost last, the package's own files only (the test module's frame is not the package's).
     assert score.collection_frames == [("toy/__init__.py", 1), ("toy/core.py", 5), ("toy/core.py", 2)]
+
+
+async def test_a_conftest_that_cannot_import_the_package_is_a_collection_error_with_frames() -> None:
+    # pytest reports this one on stderr and exits 4, before any collection report: no test ran, and it must say why.
+    core = "def deco(f):\n    return f.nope\n\n\n@deco\ndef add(a, b):\n    return a + b\n\n\ndef scale(x):\n    return add(x, x)\n"
+    tests = ProjectTests.model_validate({"files": {**FILES, "tests/conftest.py": b"import toy\n"}, "test_paths": ["tests"], "timeout_s": 120.0})
+    score = await Judge().run_project({"toy/__init__.py": INIT, "toy/core.py": core}, tests)
+    _assert_nothing_passed(score)
+    assert score.collection_error is not None and "exit 4" in score.collection_error and "AttributeError" in score.collection_error
+    assert score.collection_frames[-1] == ("toy/core.py", 2)
