@@ -178,15 +178,26 @@ def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> 
     async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
         result = await judge.run_project(files, await tests())
         reopen: dict[str, str] = {}
+        if result.collection_error is not None:  # nothing ran: the code that raised at import is to blame
+            todo = _innermost(files, todos, result.collection_frames)
+            if todo is not None:
+                reopen[todo] = f"the check tests could not be collected: {result.collection_error.strip()[-800:]}"
         for test in result.tests:
             if test.outcome in ("passed", "skipped"):
                 continue
-            for path, line in test.frames[::-1]:  # innermost first: the code that raised
-                todo = todo_at(files, todos, path, line)
-                if todo is not None:  # a stub still to come owns its frame too, and then blames nobody
-                    note = f"check test {test.nodeid} {test.outcome}: {(test.message or '').strip()[:800]}"
-                    reopen[todo] = (reopen[todo] + "\n" + note) if todo in reopen else note
-                    break
+            todo = _innermost(files, todos, test.frames)
+            if todo is not None:  # a stub still to come owns its frame too, and then blames nobody
+                note = f"check test {test.nodeid} {test.outcome}: {(test.message or '').strip()[:800]}"
+                reopen[todo] = (reopen[todo] + "\n" + note) if todo in reopen else note
         return reopen
 
     return check
+
+
+def _innermost(files: Mapping[str, str], todos: list[TodoEntry], frames: list[tuple[str, int]]) -> str | None:
+    """The TODO holding the innermost of ``frames`` that falls in one: the code that raised."""
+    for path, line in frames[::-1]:
+        todo = todo_at(files, todos, path, line)
+        if todo is not None:
+            return todo
+    return None
