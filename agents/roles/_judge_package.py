@@ -80,7 +80,8 @@ class PackageJudging:
         outlines = self._outlines()
         if not outlines or self._round is None:
             return
-        checks.start(tg, self._round.view.files(outlines, entries), entries)
+        view = self._round.view
+        checks.start(tg, lambda: view.files(outlines, entries), entries)
 
     def _apply_check(self, run: CheckRun, entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> bool:
         """Reopen what a check run during the run blamed (see ``blameable``); True if it reopened any."""

@@ -117,15 +117,15 @@ class BackgroundCheck:
     def busy(self) -> bool:
         return self._current is not None
 
-    def start(self, tg: TaskGroup, files: Mapping[str, str], entries: list[TodoEntry]) -> bool:
-        """Start a run on this state unless one is in flight or this state was checked already; True if started."""
+    def start(self, tg: TaskGroup, files: Callable[[], Mapping[str, str]], entries: list[TodoEntry]) -> bool:
+        """Start a run on this state (``files()``: its text) unless one is in flight or this state was checked already; True if started."""
         state = state_of(entries)
         if self._current is not None or self._began == state:
             return False
         run = CheckRun(state, entries)
         self._began = state
         self._current = run
-        tg.start_soon(self._run, run, dict(files), list(entries))
+        tg.start_soon(self._run, run, dict(files()), list(entries))
         return True
 
     async def _run(self, run: CheckRun, files: dict[str, str], entries: list[TodoEntry]) -> None:
