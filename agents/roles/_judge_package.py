@@ -73,6 +73,11 @@ class PackageJudging:
         checks, tg = self._checks, self._tg
         if checks is None or tg is None or self.config.check_during_run == "off" or checks.busy:
             return
+        # A repair the check tests asked for is about to land: a run before it would meet its stub in the very
+        # test that failed (check tests find faults one at a time along a call chain), so wait for it.
+        repairing = {i for i, _ in self._acted}
+        if any(e.id in repairing and e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in entries):
+            return
         if self.config.check_during_run == "drafted" and not all(_drafted(e) for e in entries):
             return
         if self._final_rounds >= self.config.final_check_rounds or not any(e.status == TodoStatus.DONE for e in entries):
