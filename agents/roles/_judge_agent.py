@@ -201,6 +201,8 @@ class JudgeAgent(PackageJudging):
         # Verdicts were given on recorded results: whatever happened to the buffer since (a completion
         # that arrived after every claim loop ended), it must hold exactly those.
         self.summary.regions_restored += len(restore_regions(ws))
+        if self._checks is not None:
+            self.summary.check_runs, self.summary.check_seconds = self._checks.runs, self._checks.seconds
         with ws.transaction():
             ws.set_meta(phase="finished", judge=_summary_dict(self.summary))
             ws.log("finished", None, passed=self.summary.passed, failed=self.summary.failed, reopened=self.summary.reopened)
@@ -397,4 +399,7 @@ def _summary_dict(summary: JudgeSummary) -> dict[str, object]:
         "regions_restored": summary.regions_restored,
         "blind_drafts": summary.blind_drafts,
         "redrafts": summary.redrafts,
+        "check_runs": summary.check_runs,
+        "check_seconds": round(summary.check_seconds, 3),
+        "check_reopened": summary.check_reopened,
     }
