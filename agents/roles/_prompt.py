@@ -93,13 +93,16 @@ def build_context(
     for other in todos.values():
         if other.id != entry.id and other.file == entry.file and other.status == TodoStatus.DONE and other.result:
             show(other, "committed")
+    # Shared prefixes first, each the same bytes in every call that shares it (cache_points end them): the
+    # spec and bare outline for the whole task; in a package the spec, then the index its file's calls share.
     if module is None:
-        parts = [f"Task: {spec.strip()}", f"Outline of `{entry.file}`:\n```python\n{outline.rstrip()}\n```"]
+        shared = [f"Task: {spec.strip()}\n\nOutline of `{entry.file}`:\n```python\n{outline.rstrip()}\n```"]
+        parts: list[str] = []
     else:
-        parts = [f"Task: {spec.strip()}"]
+        shared = [f"Task: {spec.strip()}"]
         if index:
-            parts.append(f"The package's other modules (import from them by these names):\n{index}")
-        parts.append(f"`{entry.file}` as committed so far (stubs are still to be written):\n```python\n{module.rstrip()}\n```")
+            shared.append(f"The package's other modules (import from them by these names):\n{index}")
+        parts = [f"`{entry.file}` as committed so far (stubs are still to be written):\n```python\n{module.rstrip()}\n```"]
     if blocks:
         parts.append("Code committed so far, as this agent sees it:\n```python\n" + "\n\n".join(blocks) + "\n```")
     if missing:
@@ -113,9 +116,11 @@ def build_context(
         parts.append(f"Your previous implementation failed the checks:\n{feedback.strip()}\nFix it.")
     parts.append(f"Implement `{entry.symbol}`" + (f" in `{entry.file}`." if module is not None else "."))
     attempt = sum(int(v) for v in (extra.get("repairs"), extra.get("redrafts")) if isinstance(v, (int, float)))
+    points = [sum(len(b) + 2 for b in shared[: i + 1]) for i in range(len(shared))]  # each block with its "\n\n"
     request = ModelRequest(
         system=SYSTEM_PROMPT,
-        messages=(Message(role="user", content="\n\n".join(parts)),),
+        messages=(Message(role="user", content="\n\n".join([*shared, *parts])),),
+        cache_points=tuple(points),
         max_tokens=max_tokens,
         task_id=task_id,
         symbol=model_symbol(entry),

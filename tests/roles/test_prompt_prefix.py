@@ -1,0 +1,94 @@
+"""The implementer's prompt starts with the prefixes its task's calls share, byte for byte, and marks where they end."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.models import ModelRequest
+from agents.roles import build_context
+from agents.roles._package import committed_text, package_index
+from crdt_ws import TodoEntry, TodoStatus, todo_key
+
+TREE = '''"""A tree."""
+from pkg.models import Node
+
+
+class Tree:
+    def insert(self, key):
+        """Insert key."""
+        pass
+
+    def find(self, key):
+        """Find key."""
+        pass
+
+
+def build(keys):
+    """A tree of keys."""
+    pass
+'''
+MODELS = '''class Node:
+    def __init__(self, key):
+        """A node."""
+        pass
+'''
+OUTLINES = {"pkg/models.py": MODELS, "pkg/tree.py": TREE}
+SPEC = "# PRD\nA B+ tree package.\n\n# Architecture\n" + "\n".join(f"- tree.py: function f{i} does step {i}" for i in range(50))
+
+
+def _entry(path: str, symbol: str, **kw: object) -> TodoEntry:
+    return TodoEntry.model_validate({"id": todo_key(path, symbol), "file": path, "symbol": symbol, **kw})
+
+
+def _package_request(entry: TodoEntry, todos: dict[str, TodoEntry], **kw: object) -> ModelRequest:
+    module = committed_text(OUTLINES[entry.file], [t for t in todos.values() if t.file == entry.file])
+    index = package_index(OUTLINES, skip=entry.file)
+    return build_context(
+        entry, task_id="pkg", spec=SPEC, outline=OUTLINES[entry.file], todos=todos, module=module, index=index, **kw  # type: ignore[arg-type]
+    ).request
+
+
+def test_two_todos_of_a_package_share_the_spec_and_their_file_s_index_byte_for_byte() -> None:
+    insert, find, node = _entry("pkg/tree.py", "Tree.insert"), _entry("pkg/tree.py", "Tree.find"), _entry("pkg/models.py", "Node.__init__")
+    todos = {t.id: t for t in (insert, find, node)}
+    first = _package_request(insert, todos)
+    # Between the two calls insert was committed, and find is a repair with feedback: only the tail may differ.
+    done = insert.model_copy(update={"status": TodoStatus.DONE, "result": "    def insert(self, key):\n        self.k = key\n"})
+    repair = _entry("pkg/tree.py", "Tree.find", deps=[insert.id], feedback="AssertionError in test_find", repairs=1)
+    later = {**todos, insert.id: done, find.id: repair}
+    second = _package_request(repair, later)
+    assert second.attempt == 8  # a repair: another offline slot, same shared prefix
+    other = _package_request(node, later)
+
+    a, b, c = (r.messages[0].content for r in (first, second, other))
+    assert len(first.cache_points) == 2 and first.cache_points == second.cache_points
+    spec_end, index_end = first.cache_points
+    assert a[:index_end] == b[:index_end]  # the same bytes through the file's index
+    assert a[index_end:] != b[index_end:] and "self.k = key" in b[index_end:] and "test_find" in b[index_end:]
+    assert a[:spec_end] == c[:spec_end] and a.startswith("Task: # PRD") and SPEC in a[:spec_end]
+    assert a[spec_end:index_end] != c[spec_end : other.cache_points[1]]  # another file: another index
+    assert "`pkg/models.py` (import `pkg.models`)" in a[spec_end:index_end]
+    # nothing per-call leaks into a shared prefix
+    for request, text in ((first, a), (second, b), (other, c)):
+        assert "as committed so far" not in text[: request.cache_points[-1]] and "Implement `" not in text[: request.cache_points[-1]]
+        assert "".join(request.first_blocks()) == text
+
+
+def test_a_single_file_task_shares_spec_and_outline_and_its_prompt_text_is_unchanged() -> None:
+    outline = "class S:\n    def a(self):\n        pass\n\n    def b(self):\n        pass\n"
+    a, b = _entry("s.py", "S.a").model_copy(update={"id": "S.a"}), _entry("s.py", "S.b").model_copy(update={"id": "S.b"})
+    done = a.model_copy(update={"status": TodoStatus.DONE, "result": "    def a(self):\n        return 1\n"})
+    r1 = build_context(a, task_id="t", spec="Build S.", outline=outline, todos={"S.a": a, "S.b": b}).request
+    r2 = build_context(b, task_id="t", spec="Build S.", outline=outline, todos={"S.a": done, "S.b": b}).request
+    (end,) = r1.cache_points
+    assert r1.cache_points == r2.cache_points and r1.messages[0].content[:end] == r2.messages[0].content[:end]
+    # the text a model sees is what it was before the prefix was marked (recordings keep their fingerprints)
+    assert r1.messages[0].content == f"Task: Build S.\n\nOutline of `s.py`:\n```python\n{outline.rstrip()}\n```\n\nImplement `S.a`."
+
+
+def test_cache_points_outside_the_first_message_are_refused() -> None:
+    with pytest.raises(ValueError, match="cache_points"):
+        ModelRequest.prompt("short", cache_points=(10,))
+    with pytest.raises(ValueError, match="cache_points"):
+        ModelRequest.prompt("a longer text", cache_points=(5, 3))
+    assert ModelRequest.prompt("a longer text", cache_points=(2, 5)).first_blocks() == ["a ", "lon", "ger text"]
