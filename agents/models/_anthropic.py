@@ -201,6 +201,8 @@ class AnthropicModel(OnlineModel):
                 block["cache_control"] = {"type": "ephemeral"}
                 marks_left -= 1
             blocks.append(block)
+        if not any("cache_control" in b for b in blocks):
+            return {"role": first.role, "content": first.content}  # nothing to cache: the plain turn
         return {"role": first.role, "content": blocks}
 
     def request_body(self, request: ModelRequest) -> dict[str, Any]:
