@@ -161,13 +161,15 @@ def estimate_trials(
     timing: TimeModel | None = None,
     pricing: Pricing | None = None,
     cache: CachePolicy | None = None,
+    prompts: dict[str, list[tuple[int, int]]] | None = None,
 ) -> dict[str, TrialEstimate]:
     """The estimate of each (task, mode), keyed ``task/mode``.
 
     ``objective`` and ``decision`` are what the outliner is given, so ``auto``
     resolves here as it will in the trial.  ``pricing`` prices each call (a
     long-prompt band applies per request); ``cache``: the provider's prompt
-    cache, replayed over the calls' start times (:func:`cache_usage`).
+    cache, replayed over the calls' start times (:func:`cache_usage`).  ``prompts``, if given, collects each
+    call's (prompt tokens, shared prefix tokens) under ``task/mode``, in plan order.
     """
     speed = get_profile(profile)
     timing = timing or TimeModel()
@@ -206,6 +208,8 @@ def estimate_trials(
                 rate = speed.tokens_per_s
                 durations[symbol] = (speed.ttft_s + (reply / rate if rate else 0.0)) * time_scale
                 calls[symbol] = _Call(prompt, reply, _prefixes(context.request), speed.ttft_s * time_scale)
+                if prompts is not None:
+                    prompts.setdefault(f"{task.id}/{mode}", []).append((prompt, max((t for _, t in calls[symbol].prefixes), default=0)))
             family = "serial" if plan.mode == "serial" else "parallel"
             waits = plan.mode in ("serial", "waves")
             times = _schedule(plan.order, durations, plan.deps if waits else {}, width)
