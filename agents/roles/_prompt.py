@@ -23,7 +23,7 @@ from crdt_ws import TodoEntry, TodoStatus
 
 from agents.models import Message, ModelRequest
 
-from ._package import model_symbol
+from ._package import model_symbol, module_view
 
 __all__ = ["Context", "build_context", "SYSTEM_PROMPT"]
 
@@ -56,13 +56,16 @@ def build_context(
     context_chars: int = 12_000,
     module: str | None = None,
     index: str = "",
+    module_chars: int = 24_000,
 ) -> Context:
     """The request for ``entry`` given the replica's TODOs right now.
 
     Its dependencies' committed code comes first; then, while ``context_chars``
     allows, the rest of the file's committed code (a dependency the classifier
     missed is often among it).  ``module`` (multi-file tasks): the TODO's file as
-    committed, shown in place of ``outline``, so its same-file code is not repeated;
+    committed, shown in place of ``outline``, so its same-file code is not repeated,
+    and bounded by ``module_chars`` (:func:`~agents.roles._package.module_view`: past it
+    only the TODO, its same-file dependencies and its neighbours keep their bodies);
     ``index``: a short list of the other modules' names.
     """
     shown: list[str] = []
@@ -102,7 +105,10 @@ def build_context(
         shared = [f"Task: {spec.strip()}"]
         if index:
             shared.append(f"The package's other modules (import from them by these names):\n{index}")
-        parts = [f"`{entry.file}` as committed so far (stubs are still to be written):\n```python\n{module.rstrip()}\n```"]
+        near = [d.symbol for i in entry.deps if (d := todos.get(i)) is not None and d.file == entry.file]
+        view = module_view(module, entry.symbol, keep=near, limit=module_chars)
+        bodies = "" if view == module else ", other bodies elided to `...`"
+        parts = [f"`{entry.file}` as committed so far (stubs are still to be written{bodies}):\n```python\n{view.rstrip()}\n```"]
     if blocks:
         parts.append("Code committed so far, as this agent sees it:\n```python\n" + "\n\n".join(blocks) + "\n```")
     if missing:

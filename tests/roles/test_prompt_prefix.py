@@ -92,3 +92,41 @@ def test_cache_points_outside_the_first_message_are_refused() -> None:
     with pytest.raises(ValueError, match="cache_points"):
         ModelRequest.prompt("a longer text", cache_points=(5, 3))
     assert ModelRequest.prompt("a longer text", cache_points=(2, 5)).first_blocks() == ["a ", "lon", "ger text"]
+
+
+def _big_module(methods: int = 40) -> str:
+    body = "".join(
+        f"    def m{i}(self, x):\n        \"\"\"Method {i}.\"\"\"\n" + "".join(f"        x = x + {i} * {j}  # step\n" for j in range(12)) + "        return x\n\n"
+        for i in range(methods)
+    )
+    return f"import os\n\nLIMIT = 3\n\n\nclass Big:\n    \"\"\"Big.\"\"\"\n\n    size = 1\n\n{body}\ndef helper(y):\n    \"\"\"Help.\"\"\"\n    return y * 2\n"
+
+
+def test_a_module_past_the_limit_keeps_the_todo_its_deps_and_neighbours_whole_and_the_rest_as_signatures() -> None:
+    from crdt_ws import parse_python
+
+    from agents.roles._package import module_view
+
+    module = _big_module()
+    assert module_view(module, "Big.m20", limit=len(module)) == module  # within the limit: untouched
+    view = module_view(module, "Big.m20", keep=["Big.m3", "helper"], limit=2_000, neighbours=1)
+    parse_python(view)  # still Python
+    assert len(view) < len(module) / 3
+    for name in ("m3", "m19", "m20", "m21"):  # the TODO, its dependency, its neighbours: whole
+        assert f"x = x + {name[1:]} * 11  # step" in view, name
+    for name in ("m0", "m18", "m22", "m39"):  # the rest: signature and docstring, body elided
+        i = name[1:]
+        assert f"    def {name}(self, x):\n        \"\"\"Method {i}.\"\"\"\n        ...\n" in view and f"x = x + {i} * 0  # step" not in view
+    assert "import os" in view and "LIMIT = 3" in view and "    size = 1" in view and "return y * 2" in view
+    assert module_view("def f(:\n" * 5000, "f", limit=10) == "def f(:\n" * 5000  # does not parse: whole
+
+
+def test_the_prompt_bounds_a_huge_module_and_says_so_but_keeps_its_shared_prefix() -> None:
+    module = _big_module(200)
+    todo = _entry("pkg/big.py", "Big.m100")
+    small = build_context(todo, task_id="p", spec=SPEC, outline=module, todos={todo.id: todo}, module=module, index="- x").request
+    big = build_context(todo, task_id="p", spec=SPEC, outline=module, todos={todo.id: todo}, module=module, index="- x", module_chars=10**9).request
+    text, whole = small.messages[0].content, big.messages[0].content
+    assert "other bodies elided to `...`" in text and "elided" not in whole
+    assert len(text) < 24_000 + len(SPEC) + 500 < len(whole)
+    assert text[: small.cache_points[-1]] == whole[: big.cache_points[-1]]
