@@ -159,8 +159,8 @@ def anthropic_cache(model: str) -> CachePolicy:
     """Anthropic's ephemeral cache: 5 minutes, refreshed on each hit; written at 1.25x input, read at 0.1x."""
     return CachePolicy(
         min_tokens=cache_min_tokens(model), ttl_s=300.0,
-        note="Anthropic ephemeral prompt cache: a prefix lives 5 min and each read refreshes it; a write costs "
-        "1.25x input, a read 0.1x",
+        note=f"Anthropic ephemeral prompt cache: a prefix of {cache_min_tokens(model):,}+ tokens lives 5 min and "
+        "each read refreshes it; a write costs 1.25x input, a read 0.1x",
     )  # fmt: skip
 
 

@@ -135,3 +135,22 @@ def test_openai_prices_apply_at_openai_only_and_snapshots_map_to_their_model() -
     assert openai_pricing("qwen2.5-coder") is None
     unknown = resolve_model("openai:my-finetune@https://api.openai.com/v1").pricing
     assert unknown is not None and unknown.input == 0  # unknown at OpenAI: nothing guessed
+
+
+async def test_a_cost_budget_is_charged_the_cached_prices_the_calls_paid(api_key: str) -> None:
+    del api_key
+    from agents.models import Budget
+
+    cache = FakePromptCache(min_tokens=1024)
+    budget = Budget(max_cost_usd=5.0)
+    requests = [_request("pkg/a.py", "a"), _request("pkg/a.py", "b"), _request("pkg/a.py", "b")]
+    async with FakeServer(responder=cache.anthropic(REPLY)) as server:
+        model = resolve_model("anthropic:claude-sonnet-4-5", base_url=server.base_url, budget=budget)
+        usages = await _calls(model, requests)
+    snap = budget.snapshot()
+    assert snap.calls == 3 and snap.reserved_cost_usd == 0
+    assert snap.cost_usd == pytest.approx(sum(u.cost_usd or 0.0 for u in usages))
+    pricing = claude_pricing("claude-sonnet-4-5")
+    assert pricing is not None
+    full = sum(pricing.cost(input_tokens=u.input_tokens + u.cache_write_tokens + u.cache_read_tokens, output_tokens=u.output_tokens) for u in usages)
+    assert snap.cost_usd < 0.6 * full  # two of three calls read the prefix: the budget saw the discount
