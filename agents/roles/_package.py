@@ -147,11 +147,12 @@ _Defs = (ast.FunctionDef, ast.AsyncFunctionDef)
 def module_view(module: str, symbol: str, *, keep: Iterable[str] = (), limit: int = 24_000, neighbours: int = 2) -> str:
     """``module`` as an implementer of ``symbol`` is shown it: whole while it fits ``limit`` characters.
 
-    Past that, every function's and method's body becomes ``...`` (decorators, signature and docstring stay)
-    except ``symbol``'s own, those in ``keep`` (its dependencies in this file) and up to ``neighbours``
-    definitions either side of it in its class or module; imports, constants, class statements and comments
-    between definitions stay.  Nothing shorter is attempted: a module whose signatures alone pass ``limit``
-    is shown as far as this goes.  A module that does not parse is shown whole.
+    Past that, every function's and method's body becomes ``...`` under its decorators, signature and the
+    first line of its docstring, except ``symbol``'s own, those in ``keep`` (its dependencies in this file)
+    and up to ``neighbours`` definitions either side of it in its class or module (none, if the view is
+    still too long); imports, constants, class statements and comments between definitions stay.  Nothing
+    shorter is attempted: a module whose signatures alone pass ``limit`` is shown as far as this goes.  A
+    module that does not parse is shown whole.
     """
     if len(module) <= limit:
         return module
@@ -161,7 +162,7 @@ def module_view(module: str, symbol: str, *, keep: Iterable[str] = (), limit: in
         return module
     lines = module.splitlines(keepends=True)
     full = {symbol, *keep}
-    cuts: list[tuple[int, int]] = []  # 0-based [first body line, end) of each elided body
+    cuts: list[tuple[int, int, str]] = []  # 0-based [first body line, end) of each elided body, its summary line
 
     def scope(body: list[ast.stmt], prefix: str) -> list[ast.stmt]:
         """A scope's statements with those under if/try/with at the same level (pyjwt's ``if has_crypto:``)."""
@@ -182,19 +183,28 @@ def module_view(module: str, symbol: str, *, keep: Iterable[str] = (), limit: in
             if isinstance(node, ast.ClassDef):
                 visit(node.body, f"{prefix}{node.name}.")
             elif isinstance(node, _Defs) and prefix + node.name not in full | near:
-                statements = node.body
-                if statements and isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant):
-                    statements = statements[1:]  # the docstring stays
-                if statements and statements[0].lineno > node.lineno and node.end_lineno is not None:
-                    cuts.append((statements[0].lineno - 1, node.end_lineno))
+                statements, summary = node.body, ""
+                doc = ast.get_docstring(node)
+                first = doc.strip().splitlines()[0].strip() if doc and doc.strip() else ""
+                if doc is not None and first and '"""' not in first and not first.endswith(("\\", '"')):
+                    summary = f'"""{first}"""'  # the docstring's first line stands for it
+                elif doc is not None:
+                    statements = statements[1:]  # a docstring that cannot be cut cleanly stays whole
+                head = statements[0] if statements else None
+                # a body sharing a line with the signature (`) -> T: ...`) is left alone
+                if head is not None and node.end_lineno is not None and not lines[head.lineno - 1][: head.col_offset].strip():
+                    cuts.append((statements[0].lineno - 1, node.end_lineno, summary))
 
     visit(tree.body, "")
     out: list[str] = []
     at = 0
-    for start, end in sorted(cuts):
+    for start, end, summary in sorted(cuts):
         if start < at:
             continue  # inside a body already elided
         indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
-        out += [*lines[at:start], f"{indent}...\n"]
+        out += [*lines[at:start], *([f"{indent}{summary}\n"] if summary else []), f"{indent}...\n"]
         at = end
-    return "".join(out + lines[at:])
+    view = "".join(out + lines[at:])
+    if len(view) > limit and neighbours > 0:  # the neighbours are what may go: the TODO and its dependencies stay
+        return module_view(module, symbol, keep=full, limit=limit, neighbours=0)
+    return view

@@ -109,15 +109,17 @@ def test_a_module_past_the_limit_keeps_the_todo_its_deps_and_neighbours_whole_an
 
     module = _big_module()
     assert module_view(module, "Big.m20", limit=len(module)) == module  # within the limit: untouched
-    view = module_view(module, "Big.m20", keep=["Big.m3", "helper"], limit=2_000, neighbours=1)
+    view = module_view(module, "Big.m20", keep=["Big.m3", "helper"], limit=8_000, neighbours=1)
     parse_python(view)  # still Python
-    assert len(view) < len(module) / 3
+    assert len(view) < len(module) / 3 and len(module) > 8_000
     for name in ("m3", "m19", "m20", "m21"):  # the TODO, its dependency, its neighbours: whole
         assert f"x = x + {name[1:]} * 11  # step" in view, name
     for name in ("m0", "m18", "m22", "m39"):  # the rest: signature and docstring, body elided
         i = name[1:]
         assert f"    def {name}(self, x):\n        \"\"\"Method {i}.\"\"\"\n        ...\n" in view and f"x = x + {i} * 0  # step" not in view
     assert "import os" in view and "LIMIT = 3" in view and "    size = 1" in view and "return y * 2" in view
+    tight = module_view(module, "Big.m20", keep=["Big.m3"], limit=2_000, neighbours=1)  # too long with neighbours
+    assert "x = x + 20 * 11" in tight and "x = x + 3 * 11" in tight and "x = x + 21 * 11" not in tight
     assert module_view("def f(:\n" * 5000, "f", limit=10) == "def f(:\n" * 5000  # does not parse: whole
 
 
@@ -130,3 +132,26 @@ def test_the_prompt_bounds_a_huge_module_and_says_so_but_keeps_its_shared_prefix
     assert "other bodies elided to `...`" in text and "elided" not in whole
     assert len(text) < 24_000 + len(SPEC) + 500 < len(whole)
     assert text[: small.cache_points[-1]] == whole[: big.cache_points[-1]]
+
+
+def test_every_bounded_view_of_the_suite_s_largest_modules_parses_and_fits() -> None:
+    """Real modules (flask, imapclient, voluptuous ...): each stub's view of the finished module is Python, names the stub, fits."""
+    import os
+    from pathlib import Path
+
+    from crdt_ws import parse_python
+
+    from agents.roles._package import module_view
+    from bench.suites import ProjectsSuite
+
+    path = Path(os.environ.get("PROJECTS_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data" / "projects")
+    if not path.is_dir():
+        pytest.skip(f"projects data not found at {path} (set PROJECTS_DATA)")
+    tasks = ProjectsSuite(data_dir=path, only=["CodeProjectEval/imapclient", "CodeProjectEval/flask", "CodeProjectEval/voluptuous"]).load().tasks
+    big = [m for t in tasks for m in t.modules if len(m.reference) > 24_000]
+    assert len(big) >= 5
+    for module in big:
+        for stub in module.stubs:
+            view = module_view(module.reference, stub)
+            parse_python(view)
+            assert f"def {stub.split('.')[-1].split('#')[0]}(" in view and len(view) <= 24_000, (module.path, stub)
