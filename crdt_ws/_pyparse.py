@@ -10,7 +10,12 @@ lock; a parse of a module takes about a millisecond, so the event loop hardly
 waits.  libcst's parser is native and does not share that state, but its
 parses are routed here too so one place says how code is read, and its
 ``ParserSyntaxError`` becomes a plain :class:`SyntaxError` at this boundary.
-``tests/test_source_boundary.py`` fails when library code parses elsewhere.
+``tests/layout/test_source_boundary.py`` fails when library code parses elsewhere.
+
+The last few parses are kept (by source text): agents, the judge and the
+offline model read the same module text over and over (a package's 1500-line
+module costs libcst about 0.1 s a parse), so a tree handed out here is
+shared and must be read, never changed.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import contextlib
 import symtable
 import threading
 import warnings
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     import libcst
@@ -29,6 +35,31 @@ if TYPE_CHECKING:
 __all__ = ["parse_python", "parse_cst", "parse_cst_statement", "compiles", "check_compiles", "quiet", "symbol_table"]
 
 _LOCK = threading.Lock()
+_CACHE_LOCK = threading.Lock()
+_KEEP = 32  # trees per kind: a package's modules in flight at once, with room to spare
+
+
+class _Recent:
+    """The last :data:`_KEEP` results of one parser, by input (a small LRU; failures are not kept)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, str], object] = OrderedDict()
+
+    def get(self, key: tuple[str, str], make: Callable[[], object]) -> object:
+        with _CACHE_LOCK:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with _CACHE_LOCK:
+            self._items[key] = value
+            while len(self._items) > _KEEP:
+                self._items.popitem(last=False)
+        return value
+
+
+_AST = _Recent()
+_CST = _Recent()
 
 
 @contextlib.contextmanager
@@ -41,9 +72,13 @@ def quiet() -> Iterator[None]:
 
 
 def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
-    """``ast.parse(source)``, one thread at a time (raises ``SyntaxError``/``ValueError`` as it does)."""
-    with _LOCK:
-        return ast.parse(source, filename=filename)
+    """``ast.parse(source)``, one thread at a time (raises ``SyntaxError``/``ValueError`` as it does); the tree is shared."""
+
+    def make() -> ast.Module:
+        with _LOCK:
+            return ast.parse(source, filename=filename)
+
+    return cast(ast.Module, _AST.get((source, filename), make))
 
 
 def check_compiles(source: str, filename: str = "<generated>") -> None:
@@ -112,11 +147,14 @@ def parse_cst(source: str) -> libcst.Module:
     """``libcst.parse_module(source)``; any parse failure (bad syntax, pathological nesting) is a ``SyntaxError``."""
     import libcst as cst  # deferred: the relay and the viewer never need libcst
 
-    _guard_libcst(source)
-    try:
-        return cst.parse_module(source)
-    except (cst.ParserSyntaxError, RecursionError, ValueError) as exc:
-        raise _syntax_error(exc) from exc
+    def make() -> cst.Module:
+        _guard_libcst(source)
+        try:
+            return cst.parse_module(source)
+        except (cst.ParserSyntaxError, RecursionError, ValueError) as exc:
+            raise _syntax_error(exc) from exc
+
+    return cast("libcst.Module", _CST.get((source, ""), make))
 
 
 def parse_cst_statement(source: str) -> libcst.SimpleStatementLine | libcst.BaseCompoundStatement:
