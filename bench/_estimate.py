@@ -46,7 +46,7 @@ from agents.models import CachePolicy, ModelRequest, Pricing, StreamingModel, co
 from agents.roles import OutlinerConfig, build_context, find_stubs, plan_from
 from agents.roles._package import committed_text, package_index
 from agents.scheduler import DecisionConfig, Mode, Objective
-from crdt_ws import TodoEntry, TodoStatus, todo_key
+from crdt_ws import TodoEntry, TodoStatus, find_def_line, todo_key
 
 from .suites import SuiteReferences, Task
 from .suites._skeleton import function_source
@@ -184,13 +184,15 @@ def estimate_trials(
             width = 1 if plan.mode == "serial" else agents
             entries = {s: todos[s].model_copy(update={"deps": plan.deps.get(s, [])}) for s in stubs}
             code = {s: ref.code if (ref := references.get(task.id, s)) else "" for s in stubs}
+            # a result as the buffer holds it: at its definition's indent (references are dedented)
+            placed = {s: _indented(outlines[todos[s].file], todos[s].symbol, c) for s, c in code.items()}
             inputs = outputs = 0
             durations: dict[str, float] = {}
             calls: dict[str, _Call] = {}
             for k, symbol in enumerate(plan.order):
                 done = set(plan.order[: max(0, k - width + 1)])  # what a call this far into the schedule has seen
                 seen = {
-                    s: e.model_copy(update={"status": TodoStatus.DONE, "result": code[s]}) if s in done else e
+                    s: e.model_copy(update={"status": TodoStatus.DONE, "result": placed[s]}) if s in done else e
                     for s, e in entries.items()
                     if s in done or e.file == entries[symbol].file or s in entries[symbol].deps
                 }
@@ -310,6 +312,11 @@ def _todos_of(task: Task, classifier: Any) -> tuple[dict[str, TodoEntry], dict[s
     names = find_stubs(outline)
     todos = {s: TodoEntry(id=s, file=task.file, symbol=s) for s in names}
     return todos, {task.file: outline}, classifier.classify(outline, names)
+
+
+def _indented(outline: str, symbol: str, code: str) -> str:
+    found = find_def_line(outline, symbol.split("#")[0])
+    return textwrap.indent(code, " " * found[1]) if found is not None and found[1] else code
 
 
 def _reply_tokens(outline: str, symbol: str, reference: str) -> int:
