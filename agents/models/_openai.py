@@ -44,8 +44,8 @@ class OpenAIConfig(BaseModel):
     include_usage: bool = Field(default=True, description="Ask for usage in the final chunk (stream_options).")
     pricing: Pricing | None = Field(
         default=None,
-        description="Prices per million tokens; None = OpenAI's list price for a known model at api.openai.com, "
-        "else nothing (local servers bill nothing).",
+        description="Prices per million tokens; None = at api.openai.com OpenAI's list price (unknown for a model "
+        "not in the table), elsewhere nothing (local servers bill nothing).",
     )
 
 
@@ -81,7 +81,8 @@ class OpenAIModel(OnlineModel):
         )
         pricing = config.pricing
         if pricing is None:
-            pricing = (openai_pricing(config.model) if _is_openai(config.base_url) else None) or _LOCAL_PRICE
+            # OpenAI's list price, or unknown (None) for a model it lacks: guessing "free" there would be wrong.
+            pricing = openai_pricing(config.model) if _is_openai(config.base_url) else _LOCAL_PRICE
         super().__init__(info, budget=budget, pricing=pricing)
         self.config = config
         self.retry = config.retry

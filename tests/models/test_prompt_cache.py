@@ -133,8 +133,7 @@ def test_openai_prices_apply_at_openai_only_and_snapshots_map_to_their_model() -
     local = resolve_model("openai:gpt-4.1-mini@http://127.0.0.1:8000/v1").pricing
     assert local is not None and local.input == local.output == 0  # a local server bills nothing
     assert openai_pricing("qwen2.5-coder") is None
-    unknown = resolve_model("openai:my-finetune@https://api.openai.com/v1").pricing
-    assert unknown is not None and unknown.input == 0  # unknown at OpenAI: nothing guessed
+    assert resolve_model("openai:my-finetune@https://api.openai.com/v1").pricing is None  # unknown at OpenAI: not guessed
 
 
 async def test_a_cost_budget_is_charged_the_cached_prices_the_calls_paid(api_key: str) -> None:
