@@ -153,3 +153,15 @@ async def test_a_cost_budget_is_charged_the_cached_prices_the_calls_paid(api_key
     assert pricing is not None
     full = sum(pricing.cost(input_tokens=u.input_tokens + u.cache_write_tokens + u.cache_read_tokens, output_tokens=u.output_tokens) for u in usages)
     assert snap.cost_usd < 0.6 * full  # two of three calls read the prefix: the budget saw the discount
+
+
+def test_cache_marks_change_neither_a_recording_s_fingerprint_nor_an_offline_reply_s_pacing() -> None:
+    import json
+
+    from agents.models import request_fingerprint
+
+    marked = _request("pkg/a.py", "a")
+    bare = marked.model_copy(update={"cache_points": ()})
+    assert marked.cache_points and marked.messages == bare.messages
+    assert request_fingerprint("anthropic:claude-sonnet-4-5", marked) == request_fingerprint("anthropic:claude-sonnet-4-5", bare)
+    assert marked.content_key() == bare.content_key() and "cache_points" not in json.loads(marked.content_key())
