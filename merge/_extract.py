@@ -324,7 +324,7 @@ def _role_name(role: str | None) -> str:
 
 
 def _by_role(found: list[_Found], stub: cst.FunctionDef) -> tuple[list[_Found], list[str]]:
-    """The candidates that are the same kind of definition as ``stub``, best match first; and the roles refused.
+    """The candidates that are the same kind of definition as ``stub``, re-ranked by how well they match; the roles refused.
 
     A name defined more than once (getter and setter, overloads and implementation) is told apart by its
     decorators: a reply's ``@property`` getter is never the implementation of the setter, whatever else the reply
@@ -344,10 +344,8 @@ def _by_role(found: list[_Found], stub: cst.FunctionDef) -> tuple[list[_Found], 
         rank = 0 if _decorators(f.func) == stub_decos else 2
         rank += 0 if code_of(f.func.params) == stub_params else 1
         kept.append((rank, f))
-    if not kept:
-        return [], refused
-    best = min(rank for rank, _ in kept)
-    return [f for rank, f in kept if rank == best], refused
+    # The role ranks within the path priority: an exact ``Cls.x`` still beats a free function of the name.
+    return [replace(f, priority=f.priority * 4 + rank) for rank, f in kept], refused
 
 
 def extract_for(

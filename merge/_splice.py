@@ -62,15 +62,11 @@ class SpliceResult:
     """False only for a tolerant splice into a module that was (and stays) broken."""
 
 
-class _NestedTarget(Exception):
-    """The definition sits under an ``if``/``try``/``with``/loop: only the text-region splice can reach it."""
-
-
-def _path(module: cst.Module, qualname: str) -> list[int]:
+def _path(module: cst.Module, qualname: str) -> list[int] | None:
     """Indices from the module body down to ``qualname``'s definition (``Cls.x#2``: the second ``def x`` in ``Cls``).
 
     Definitions are counted as :func:`crdt_ws.outline` counts them: in source order, those nested in
-    ``if``/``try``/``with``/loops included; a target nested that way raises :class:`_NestedTarget`.
+    ``if``/``try``/``with``/loops included; None for a target nested that way (only the text-region splice reaches it).
     """
     try:
         base, nth = split_occurrence(qualname)
@@ -82,7 +78,7 @@ def _path(module: cst.Module, qualname: str) -> list[int]:
     for depth, name in enumerate(parts[:-1]):
         index = next((i for i, s in enumerate(body) if isinstance(s, cst.ClassDef) and s.name.value == name), None)
         if index is None and any(_nested(s, name, cst.ClassDef) for s in body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))):
-            raise _NestedTarget(qualname)  # a class under ``if has_crypto:``
+            return None  # a class under ``if has_crypto:``
         if index is None:
             raise SymbolNotInModule(f"no class {'.'.join(parts[: depth + 1])!r} in the module")
         path.append(index)
@@ -102,9 +98,7 @@ def _path(module: cst.Module, qualname: str) -> list[int]:
         for hit in hits:
             seen += 1
             if seen == nth:
-                if hit < 0:
-                    raise _NestedTarget(qualname)
-                return [*path, hit]
+                return [*path, hit] if hit >= 0 else None
     which = f"definition {nth} of " if nth > 1 else ""
     raise SymbolNotInModule(f"no def {which}{base!r} in the module" + (f" (it has {seen})" if nth > 1 else ""))
 
@@ -138,12 +132,12 @@ def find_stub(module: cst.Module | str, qualname: str) -> cst.FunctionDef:
     """The current definition of ``qualname`` in ``module`` (stub or not; ``Cls.x#2`` is the second ``def x``)."""
     if isinstance(module, str):
         module = parse_module(module, what="module")
-    try:
-        node = _node_at(module, _path(module, qualname))
-    except _NestedTarget:
+    path = _path(module, qualname)
+    if path is None:
         from ._region import region_stub  # deferred: _region imports this module lazily too
 
         return region_stub(module.code, qualname)
+    node = _node_at(module, path)
     assert isinstance(node, cst.FunctionDef)
     return node
 
@@ -368,9 +362,8 @@ def splice(
 
         source, added = region_splice(module_source, qualname, implementation, config)
         return SpliceResult(source=source, qualname=qualname, added_imports=added, parses=compiles(source))
-    try:
-        path = _path(module, qualname)
-    except _NestedTarget:
+    path = _path(module, qualname)
+    if path is None:
         from ._region import region_splice
 
         source, added = region_splice(module_source, qualname, implementation, config)

@@ -31,7 +31,7 @@ from agents.roles._commit import Implementation
 from agents.roles._implementer import _extract_against
 from bench.suites import ProjectsSuite, Suite
 from bench.suites._references import SuiteReferences
-from crdt_ws import Workspace, WorkspaceError, split_todo_key
+from crdt_ws import Workspace, WorkspaceError, parse_python, split_todo_key
 from merge import MergeError
 
 _Func = ast.FunctionDef | ast.AsyncFunctionDef
@@ -56,7 +56,7 @@ def _defs(source: str) -> dict[str, _Func]:
                 for handler in getattr(node, "handlers", []) or []:
                     walk(handler.body, prefix)
 
-    walk(ast.parse(source).body, "")
+    walk(parse_python(source).body, "")
     return out
 
 
