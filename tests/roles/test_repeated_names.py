@@ -18,7 +18,7 @@ from agents.roles._snapshot import committed_module
 from claim_protocol import restore_regions
 from merge import NoImplementationFound
 from claim_protocol._regions import region_clean, region_text
-from crdt_ws import TodoEntry, TodoStatus, Workspace, find_span, todo_key
+from crdt_ws import TodoEntry, TodoStatus, Workspace, find_span, find_stubs, outline, todo_key
 
 from tests.crdt_ws._harness import converge, replicas
 
@@ -90,6 +90,9 @@ def test_a_whole_property_reply_commits_only_the_asked_definition_in_either_orde
         Implementation(_extract_against(WHOLE, symbol, SKELETON)).apply(ws, ws.todo(todo_key(PATH, symbol)))
     source = ws.read(PATH)
     assert bodies(source) == ["return self._x", "self._x = int(value)"] and works(source)
+    # Ids are stable: committing does not renumber anything, and nothing is left to implement.
+    assert [s.qualname for s in outline(source)] == [s.qualname for s in outline(SKELETON)] == ["C", "C.__init__", "C.x", "C.x#2"]
+    assert find_stubs(source) == []
     assert '"""The x."""' in source and '"""Set x (an int)."""' in source
 
 

@@ -111,3 +111,47 @@ async def test_a_synthetic_package_with_a_setter_and_overloads_commits_every_tod
     assert item.price == 300 and item.scaled(2) == 600
     with pytest.raises(ValueError):
         item.price = -1
+
+
+PRICING = "def validate(value):\n    \"\"\"Raise ValueError for a negative price; return it otherwise.\"\"\"\n    pass\n"
+
+
+async def test_a_pyright_conflict_in_the_setter_reopens_the_setter_not_the_getter() -> None:
+    from agents.judge import Judge, PyrightServer
+    from agents.models import LatencyConfig, ModelRequest, OfflineModel, OfflineReply, ProviderInfo
+    from agents.roles import JudgeConfig, TaskSpec
+    from agents.scheduler import SchedulerConfig
+    from agents.team import TeamConfig, run_task
+    from crdt_ws import MemoryHub, todo_key
+
+    item = PACKAGE["shop/item.py"]
+    right = {
+        "shop/pricing.py::validate": "def validate(value):\n    if value < 0:\n        raise ValueError(value)\n    return value\n",
+        **{f"shop/item.py::{s}": code for s, code in ANSWERS.items()},
+    }
+    right["shop/item.py::Item.price#2"] = "from shop.pricing import validate\n\n@price.setter\ndef price(self, value):\n    self._price = validate(value)\n"
+    wrong = "from shop.pricing import check\n\n@price.setter\ndef price(self, value):\n    self._price = check(value)\n"
+
+    class SetterWrongFirst(OfflineModel):
+        def __init__(self) -> None:
+            super().__init__(ProviderInfo(provider="scripted", model="test", offline=True, label="test replies (offline)"),
+                             latency=LatencyConfig(profile="instant", time_scale=0.0))  # fmt: skip
+            self.asked: list[tuple[str, int]] = []
+
+        def reply(self, request: ModelRequest) -> OfflineReply:
+            key = str(request.symbol)
+            self.asked.append((key, request.attempt))
+            bad = key.endswith("#2") and request.attempt == 0
+            return OfflineReply(text=f"```python\n{wrong if bad else right[key]}```\n", source="test", fault="unknown import" if bad else None)
+
+    spec = TaskSpec(id="shop", spec="A shop item.", files={**PACKAGE, "shop/pricing.py": PRICING}, stubs={"shop/item.py": list(ANSWERS)})
+    model = SetterWrongFirst()
+    config = TeamConfig(scheduler=SchedulerConfig(agents=2), judge=JudgeConfig(max_repairs=1), timeout_s=120)
+    async with PyrightServer() as pyright, MemoryHub() as hub:
+        result = await run_task(spec, model, hub.connect, judge=Judge(pyright=pyright), mode="waves", config=config, pyright=pyright)
+    setter = todo_key("shop/item.py", "Item.price#2")
+    reopened = [e.todo for e in result.events if e.type == "verdict" and e.data.get("reason") == "conflict"]
+    assert reopened == [setter], "the conflict is blamed on the setter's TODO alone"
+    assert all(t.verdict == "pass" for t in result.todos) and result.phase == "finished"
+    source = result.sources["shop/item.py"]
+    assert "check(" not in source and "self._price = validate(value)" in source and "return self._price" in source
