@@ -228,6 +228,9 @@ def extract(
 
     ``stub`` (the definition being implemented) lets a reply that is only a
     function body be wrapped in the stub's signature (repair ``'body_only'``).
+    For a name defined more than once (``"Cls.x#2"``, a property's setter) the
+    stub's decorators also pick the definition: a reply holding getter and
+    setter gives the setter, and one holding only the getter gives nothing.
 
     Raises :class:`UnparsableReply` when no code in the reply parses,
     :class:`NoImplementationFound` when the code has no non-stub definition of
