@@ -177,3 +177,20 @@ def test_a_hostile_reply_for_the_setter_cannot_overwrite_the_getter() -> None:
     getter = find_span(before, "C.x")
     assert after[: find_span(after, "C.x").end] == before[: getter.end] and "pwned" not in after
     assert bodies(after) == ["return self._x", "self._x = value"]
+
+
+def test_a_failed_stream_into_the_setter_is_reset_to_the_setters_stub_only() -> None:
+    from agents.roles._stream import reset_to_stub
+
+    ws = Workspace("agent")
+    ws.create_file(PATH, SKELETON)
+    ws.set_meta(outlines={PATH: SKELETON}, files=[PATH])
+    ws.add_todo(entry("C.x"))
+    Implementation(_extract_against(WHOLE, "C.x", SKELETON)).apply(ws, ws.todo(todo_key(PATH, "C.x")))
+    committed = ws.read(PATH)
+    # A half-streamed reply left in the setter's region (nested at its body's indent, as a live stream writes).
+    setter = find_span(committed, "C.x#2")
+    ws.edit(PATH, setter.end - len("        pass\n"), setter.end, "        @x.setter\n        def x(self, value):\n            self._x = (\n")
+    reset = reset_to_stub(ws, entry("C.x#2"))
+    assert reset is not None and reset[2] and reset[0] == committed == ws.read(PATH)
+    assert ws.read(PATH)[reset[1].start : reset[1].end] == SKELETON[find_span(SKELETON, "C.x#2").start : find_span(SKELETON, "C.x#2").end]
