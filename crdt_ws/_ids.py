@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["OCCURRENCE", "SEPARATOR", "numbered", "split_occurrence", "split_todo_key", "todo_key"]
+__all__ = ["OCCURRENCE", "SEPARATOR", "Numbering", "numbered", "split_occurrence", "split_todo_key", "todo_key"]
 
 SEPARATOR = "::"
 OCCURRENCE = "#"
-_NUMBERED = re.compile(r"^(?P<name>[^#]+)#(?P<n>[1-9][0-9]*)$")
+_NUMBERED = re.compile(r"^(?P<name>[^#.]+)#(?P<n>[1-9][0-9]*)$")
 
 
 def todo_key(file: str, symbol: str) -> str:
@@ -39,28 +39,39 @@ def split_todo_key(key: str) -> tuple[str | None, str]:
     return (file, symbol) if sep else (None, key)
 
 
+class Numbering:
+    """The rule, one definition at a time (for walks that name children after their numbered parent)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def next(self, name: str) -> str:
+        """The numbered name of the next definition of ``name``: ``name`` the first time, then ``name#2``, ..."""
+        if _NUMBERED.match(name.rsplit(".", 1)[-1]):
+            raise ValueError(f"{name!r} is numbered already")
+        n = self._seen[name] = self._seen.get(name, 0) + 1
+        return name if n == 1 else f"{name}{OCCURRENCE}{n}"
+
+
 def numbered(names: Iterable[str]) -> list[str]:
     """``names`` (qualified names of definitions, in source order) with each repeat numbered: ``x, x#2, x#3``."""
-    seen: dict[str, int] = {}
-    out: list[str] = []
-    for name in names:
-        if OCCURRENCE in name:
-            raise ValueError(f"{name!r} is numbered already")
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}{OCCURRENCE}{seen[name]}")
-    return out
+    numbering = Numbering()
+    return [numbering.next(name) for name in names]
 
 
 def split_occurrence(symbol: str) -> tuple[str, int]:
     """``("Cls.x", 2)`` for ``"Cls.x#2"``, ``("Cls.x", 1)`` for ``"Cls.x"``.
 
+    Only the last component counts: a function nested in the setter is ``Cls.x#2.inner``, occurrence 1 of that name.
+
     Raises ``ValueError`` for a malformed number (``x#``, ``x#0``, ``x#02``, ``x#a``, ``x#2#3``): a symbol in a shared
     document may come from any peer, and a bad one must not silently address the first definition.
     ``"x#1"`` is refused too: the first definition has no suffix, so each definition has exactly one name.
     """
-    if OCCURRENCE not in symbol:
+    head, dot, last = symbol.rpartition(".")
+    if OCCURRENCE not in last:
         return symbol, 1
-    match = _NUMBERED.match(symbol)
+    match = _NUMBERED.match(last)
     if match is None or match["n"] == "1":
         raise ValueError(f"not a numbered symbol (Name#n, n >= 2): {symbol!r}")
-    return match["name"], int(match["n"])
+    return head + dot + match["name"], int(match["n"])

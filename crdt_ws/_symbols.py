@@ -3,7 +3,8 @@
 A name defined more than once in one scope (a property's getter and setter,
 ``@overload`` stubs and the implementation) is numbered by occurrence
 (:func:`crdt_ws.numbered`): spans are ``Cls.x`` and ``Cls.x#2``, functions and
-classes counted apart, so :func:`find_span` addresses every definition.
+classes counted apart, so :func:`find_span` addresses every definition; a
+function nested in the setter is ``Cls.x#2.inner``.
 
 Spans are Python ``str`` indices (characters), never bytes: the UTF-8 conversion
 for pycrdt lives in :mod:`crdt_ws._text`.  A syntactically valid module is read
@@ -20,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from ._errors import SymbolNotFound
-from ._ids import numbered, split_occurrence
+from ._ids import Numbering, split_occurrence
 from ._pyparse import parse_python
 
 __all__ = [
@@ -72,15 +73,17 @@ def _outline_ast(source: str, tree: ast.Module) -> list[SymbolSpan]:
     starts = _line_starts(source)
     spans: list[SymbolSpan] = []
 
+    numbering = {"def": Numbering(), "class": Numbering()}
+
     def visit(body: list[ast.stmt], prefix: str) -> None:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 end = _line_end(starts, source, node.end_lineno or node.lineno)
                 kind = "class" if isinstance(node, ast.ClassDef) else "def"
-                qual = prefix + node.name
+                qual = numbering[kind].next(prefix + node.name)
                 spans.append(SymbolSpan(qual, kind, starts[first - 1], end, node.col_offset))
-                visit(node.body, qual + ".")
+                visit(node.body, _child_prefix(kind, qual))
             else:
                 # A definition under ``if``/``try``/``with``/``for`` belongs to the enclosing scope.
                 for inner in nested_bodies(node):
@@ -230,6 +233,7 @@ def _outline_scan(source: str) -> list[SymbolSpan]:
 
     spans: list[SymbolSpan] = []
     stack: list[tuple[int, str, str, int, int]] = []  # indent, qual, kind, start, last line
+    numbering = {"def": Numbering(), "class": Numbering()}
 
     def close_until(indent: int, lineno: int) -> None:
         while stack and stack[-1][0] >= indent:
@@ -254,9 +258,10 @@ def _outline_scan(source: str) -> list[SymbolSpan]:
             continue
         match = _DEF_RE.match(line)
         if match:
-            prefix = stack[-1][1] + "." if stack else ""
+            prefix = _child_prefix(stack[-1][2], stack[-1][1]) if stack else ""
             start = pending_decorator if pending_decorator is not None else starts[idx]
-            stack.append((indent, prefix + match["name"], match["kind"], start, lineno))
+            qual = numbering[match["kind"]].next(prefix + match["name"])
+            stack.append((indent, qual, match["kind"], start, lineno))
         pending_decorator = None
         _extend_parents(stack, lineno)
     close_until(-1, len(lines))
@@ -269,25 +274,19 @@ def _extend_parents(stack: list[tuple[int, str, str, int, int]], lineno: int) ->
         stack[i] = (ind, qual, kind, start, lineno)
 
 
+def _child_prefix(kind: str, qual: str) -> str:
+    """Children of a function carry its number (``Cls.x#2.inner``: inside the setter); children of a class its
+    plain name (``Cls.m#2`` for ``m`` of a second ``class Cls``), as the suites number stubs."""
+    return (qual if kind == "def" else split_occurrence(qual)[0]) + "."
+
+
 def outline(source: str) -> list[SymbolSpan]:
     """Every class/function/method in ``source``, outermost first, in source order; repeated names numbered."""
     try:
         tree = parse_python(source)
     except (SyntaxError, ValueError):
-        return _number(_outline_scan(source))
-    return _number(_outline_ast(source, tree))
-
-
-def _number(spans: list[SymbolSpan]) -> list[SymbolSpan]:
-    """Number repeated qualified names by occurrence (``Cls.x#2``), functions and classes counted apart."""
-    out = list(spans)
-    for kind in ("def", "class"):
-        at = [i for i, span in enumerate(out) if span.kind == kind]
-        for i, name in zip(at, numbered(out[i].qualname for i in at), strict=True):
-            if name != out[i].qualname:
-                span = out[i]
-                out[i] = SymbolSpan(name, span.kind, span.start, span.end, span.indent)
-    return out
+        return _outline_scan(source)
+    return _outline_ast(source, tree)
 
 
 def definition_role(source: str, symbol: str) -> str | None:

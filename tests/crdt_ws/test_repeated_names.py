@@ -86,3 +86,16 @@ def test_the_role_of_a_repeated_definition_is_described_for_the_prompt() -> None
     assert "line 8" in (definition_role(OVERLOADS, "f#3") or "")
     twice = "if X:\n    def g():\n        pass\nelse:\n    def g():\n        pass\n"
     assert definition_role(twice, "g#2") == "definition 2 of `g` (definition 2 of 2 of `g` in this module, line 5)"
+
+
+def test_a_function_nested_in_the_setter_is_named_after_the_setter() -> None:
+    nested = PROPERTY.replace('        """Set x."""\n        pass\n', '        """Set x."""\n        def check(v):\n            return v\n        self._x = check(value)\n')
+    nested = nested.replace('        """The x."""\n        pass\n', '        """The x."""\n        def check(v):\n            return v\n        return check(self._x)\n')
+    names = [s.qualname for s in outline(nested)]
+    assert names == ["C", "C.x", "C.x.check", "C.x#2", "C.x#2.check", "C.y"]
+    assert split_occurrence("C.x#2.check") == ("C.x#2.check", 1) and split_occurrence("C.x#2.check#3") == ("C.x#2.check", 3)
+    broken = nested + "    def z(self:\n"  # the indentation scan names them the same way
+    assert [s.qualname for s in outline(broken)][:6] == names
+    twice = "if A:\n    class K:\n        def m(self):\n            pass\nelse:\n    class K:\n        def m(self):\n            pass\n"
+    assert [s.qualname for s in outline(twice)] == ["K", "K.m", "K#2", "K.m#2"]  # methods as the suites number stubs
+    assert find_stubs(twice) == ["K.m", "K.m#2"]
