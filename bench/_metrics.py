@@ -57,6 +57,7 @@ class TrialResult(BaseModel):
     passed: bool = Field(description="Every hidden test class passed.")
     verdict: str | None = Field(default=None, description="passed, failed or tampered (the code tried to forge its verdict: failed, named).")
     tampered: list[str] = Field(default_factory=list, description="What the code under test attempted against the judge.")
+    collection_error: str | None = Field(default=None, description="Multi-file tasks: why the hidden tests collected nothing (pass rate 0), if so.")
     isolation: list[str] = Field(default_factory=list, description="Containment the judge's sandbox applied; without 'fsview' the code could read the host's files.")
     test_verdicts: dict[str, bool] = Field(default_factory=dict, description="Hidden test class -> passed.")
     test_classes: int = Field(description="Hidden test classes.")
@@ -228,6 +229,7 @@ def summarize(
         passed=score.passed,
         verdict=score.verdict,
         tampered=list(score.tampered),
+        collection_error=score.collection_error,
         isolation=list(score.isolation),
         test_verdicts={c.name: c.status == "success" for c in classes},
         test_classes=len(classes),

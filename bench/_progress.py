@@ -37,7 +37,8 @@ def fit(line: str, width: int = WIDTH) -> str:
 def trial_line(done: int, total: int, r: TrialResult) -> str:
     """The finished-trial line (also the plain-output format); leaves room for `` eta=.. spent=$..``."""
     mode = r.mode if r.requested == r.mode else f"{r.requested}->{r.mode}"
-    head = f"[{done}/{total}] {r.task:<16.16} {mode:<14.14}"
+    task = r.task if len(r.task) <= 24 else "…" + r.task[-23:]  # a project id's end names it (CodeProjectEval/flask)
+    head = f"[{done}/{total}] {task:<24} {mode:<14.14}"
     if r.status == "error":
         return f"{head} ERROR {r.error or ''}"
     verdict = "pass" if r.passed else f"FAIL {r.test_classes_passed}/{r.test_classes}"

@@ -51,7 +51,7 @@ def score_of(project: ProjectScore) -> Score:
         tampered=list(project.tampered),
         isolation=list(project.isolation),
         pass_rate=project.pass_rate,
-        result=project.collection_error and f"collection error: {project.collection_error[:300]}",
+        collection_error=project.collection_error and project.collection_error[:300],
     )
 
 
@@ -100,15 +100,26 @@ class ProjectJudging:
             tests = project_tests(task, task.check_paths, kind="visible", python=env.python)
             result = await self.judge.run_project(files, tests)
             reopen: dict[str, str] = {}
+            if result.collection_error is not None:  # nothing ran: the code that raised at import is to blame
+                todo = _innermost(files, todos, result.collection_frames)
+                if todo is not None:
+                    reopen[todo] = f"the check tests could not be collected: {result.collection_error.strip()[-800:]}"
             for test in result.tests:
                 if test.outcome in ("passed", "skipped"):
                     continue
-                for path, line in test.frames[::-1]:  # innermost first: the code that raised
-                    todo = todo_at(files, todos, path, line)
-                    if todo is not None:
-                        note = f"check test {test.nodeid} {test.outcome}: {(test.message or '').strip()[:800]}"
-                        reopen[todo] = (reopen[todo] + "\n" + note) if todo in reopen else note
-                        break
+                todo = _innermost(files, todos, test.frames)
+                if todo is not None:
+                    note = f"check test {test.nodeid} {test.outcome}: {(test.message or '').strip()[:800]}"
+                    reopen[todo] = (reopen[todo] + "\n" + note) if todo in reopen else note
             return reopen
 
         return check
+
+
+def _innermost(files: Mapping[str, str], todos: list[TodoEntry], frames: list[tuple[str, int]]) -> str | None:
+    """The TODO holding the innermost of ``frames`` that falls in one: the code that raised."""
+    for path, line in frames[::-1]:
+        todo = todo_at(files, todos, path, line)
+        if todo is not None:
+            return todo
+    return None

@@ -139,6 +139,7 @@ class Score(BaseModel):
     tampered: list[str] = Field(default_factory=list, description="What the code attempted against the judge; non-empty means failed (verdict 'tampered').")
     isolation: list[str] = Field(default_factory=list, description="Containment the sandbox applied; without 'fsview' the code could see the host's files.")
     pass_rate: float | None = Field(default=None, description="Multi-file tasks: passed / collected tests as the benchmark counts it (ProjectScore.pass_rate); None otherwise.")
+    collection_error: str | None = Field(default=None, description="Multi-file tasks: why pytest collected nothing (the start of the error), when it did not.")
 
     @property
     def verdict(self) -> Literal["passed", "failed", "tampered"]:

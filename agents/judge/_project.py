@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Mapping
 from typing import Literal
@@ -42,6 +43,7 @@ from ._sandbox import Sandbox, SandboxResult, _safe_relpath
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 _RESERVED = ("_judge_runner.py", "_judge_runner.pyc")
+_ENTRY = re.compile(r"^(?P<path>[^\s:][^:\n]*\.py):(?P<line>\d+): in ", re.MULTILINE)  # pytest's short traceback entry
 
 
 class ProjectTests(BaseModel):
@@ -54,6 +56,9 @@ class ProjectTests(BaseModel):
     python: str | None = Field(default=None, description="Interpreter to run pytest with (ProjectEnv.python); None uses the judge's sandbox interpreter.")
     timeout_s: float = Field(default=600.0, gt=0, description="Wall-clock limit for the whole run (all restarts together).")
     test_timeout_s: float = Field(default=60.0, gt=0, description="Limit for one test (setup, call and teardown); the test becomes an error and the rest run in a fresh process.")
+    collect_timeout_s: float = Field(
+        default=120.0, gt=0, description="Limit for starting pytest and collecting the tests (importing the package and the test modules); past it the run ends as a collection error."
+    )
     max_restarts: int = Field(default=3, ge=0, description="Fresh processes started after a test hung or killed the process.")
     kind: Literal["hidden", "visible"] = Field(default="hidden", description="'hidden' tests only score; 'visible' (check tests) may be shown to agents. The judge runs both alike: the caller decides what reaches agents.")
 
@@ -84,6 +89,10 @@ class ProjectScore(BaseModel):
     total: int = Field(description="Tests counted: every collected test (pytest-json-report's summary total).")
     pass_rate: float = Field(description="passed / total (0 when nothing ran); see the module docstring for the rule.")
     collection_error: str | None = Field(default=None, description="Why pytest could not collect (import error, syntax error, module skipped at import); no test ran.")
+    collection_frames: list[tuple[str, int]] = Field(
+        default_factory=list,
+        description="(path, line) of the package's own code in the collection error's traceback, innermost last: the code that raised at import.",
+    )
     tampered: list[str] = Field(default_factory=list, description="What the code attempted against the runner or its channel; non-empty means every test failed.")
     crash: str | None = Field(default=None, description="How the run ended abnormally (timeout, process killed or exited mid-test, no result), if it did.")
     isolation: list[str] = Field(default_factory=list, description="Containment the sandbox applied; without 'fsview' the code could see the host's files.")
@@ -155,20 +164,27 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
         box = Sandbox(cfg)
         channel = SignedChannel()
         current: dict[str, str | None] = {"test": None}
+        # One deadline per phase (collection, then each test), kept across lines that are not events: a line the code
+        # under test forges on the channel is tampering, and must not lift the limit of the test that printed it.
+        limit: dict[str, float | None] = {"at": time.monotonic() + tests.collect_timeout_s}
 
-        def on_line(line: str, channel: SignedChannel = channel, current: dict[str, str | None] = current) -> float | None:
+        def on_line(line: str, channel: SignedChannel = channel, current: dict[str, str | None] = current, limit: dict[str, float | None] = limit) -> float | None:
             event = channel.feed(line)
-            if event is None:
-                return None
-            if event.get("event") == "start":
-                current["test"] = str(event.get("nodeid"))
-                return tests.test_timeout_s
-            if event.get("event") == "test":
+            kind = event.get("event") if event is not None else None
+            if kind == "start":
+                current["test"] = str(event.get("nodeid")) if event is not None else None
+                limit["at"] = time.monotonic() + tests.test_timeout_s
+            elif kind in ("collected", "test"):
                 current["test"] = None
-            return None
+                limit["at"] = None
+            if channel.tampered:
+                return 0.0  # the verdict is already 'tampered': nothing the process does next can change it
+            return None if limit["at"] is None else max(0.0, limit["at"] - time.monotonic())
 
         spec = json.dumps({"args": [*common, *targets], "hashes": hashes, "test_dirs": test_dirs})
-        result = await box.run(["python", "-I", script, spec], files, on_stdout_line=on_line, stdin_data=channel.key)
+        result = await box.run(
+            ["python", "-I", script, spec], files, on_stdout_line=on_line, stdin_data=channel.key, first_line_s=tests.collect_timeout_s
+        )
         runs.append(result)
         tampered += [t for t in channel.tampered if t not in tampered]
         for event in channel.events:
@@ -193,6 +209,8 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
             break
         # The process ended without its 'done' event: mid-test (hang, kill, exit) or before collecting.
         stuck = current["test"]
+        if not collected and result.status == "stalled":
+            collection_error = f"collecting the tests exceeded its {tests.collect_timeout_s:g} s limit; the process group was killed"
         if stuck is not None:
             outcomes[stuck] = TestOutcome(nodeid=stuck, outcome="error", message=_ended(result, stuck))
         crash = crash or _ended(result, stuck)
@@ -201,6 +219,12 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
             break
         restarts += 1
         targets = left
+    if not collected and not outcomes and collection_error is None and not tampered and runs:
+        # pytest stopped before collecting anything (a conftest.py that cannot import the package exits 4, with its
+        # traceback on stderr and no collection report): the benchmark counts that as a collection error.
+        exit_code = next((e.get("exit") for e in channel.events if e.get("event") == "done"), None)
+        tail = runs[-1].stderr[-1500:].strip()
+        collection_error = f"pytest collected no test (exit {exit_code if exit_code is not None else runs[-1].returncode})" + (f":\n{tail}" if tail else "")
     ordered = [outcomes[n] if n in outcomes else TestOutcome(nodeid=n, outcome="error", message="not run: " + (crash or "the run ended early")) for n in collected]
     ordered += [o for n, o in outcomes.items() if n not in set(collected)]
     if tampered:
@@ -213,6 +237,7 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
         total=total,
         pass_rate=round(passed / total, 6) if total else 0.0,
         collection_error=collection_error,
+        collection_frames=_collection_frames(collection_error, sources),
         tampered=tampered,
         crash=crash,
         isolation=runs[0].isolation if runs else [],
@@ -221,10 +246,17 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
     )
 
 
+def _collection_frames(error: str | None, sources: Mapping[str, str]) -> list[tuple[str, int]]:
+    """The package frames of a collection error, parsed from pytest's short traceback (its only form of one)."""
+    if not error:
+        return []
+    return [(m["path"], int(m["line"])) for m in _ENTRY.finditer(error) if m["path"] in sources][-30:]
+
+
 def _ended(result: SandboxResult, test: str | None) -> str:
     where = f"during {test}" if test else "before the judge's runner finished"
     if result.status in ("timeout", "stalled"):
-        what = "timed out" if result.status == "timeout" else "exceeded the per-test limit"
+        what = "timed out" if result.status == "timeout" else "exceeded the per-test limit" if test else "exceeded the collection limit"
         return f"{what} {where} ({result.status}); the process group was killed"
     tail = result.stderr[-1500:].strip()
     return f"the process ended {where} ({result.status}, {result.signal or result.returncode})" + (f":\n{tail}" if tail else "")

@@ -180,6 +180,7 @@ class Sandbox:
         *,
         on_stdout_line: Callable[[str], float | None] | None = None,
         stdin_data: bytes | None = None,
+        first_line_s: float | None = None,
     ) -> SandboxResult:
         """Run ``argv`` in a fresh work dir holding ``files``.
 
@@ -190,6 +191,8 @@ class Sandbox:
         seconds the command may take until its next line (``None``: no limit
         but the wall timeout); when that passes the run is killed as
         ``stalled``.  Runners use it for per-test-class time limits.
+        ``first_line_s`` is the same limit before the first line (a runner's
+        start-up and import or collection); ``None``: only the wall timeout.
         """
         if not argv:
             raise JudgeInputError("empty argv")
@@ -216,7 +219,7 @@ class Sandbox:
                 for root, dirs, names in os.walk(workdir):
                     for entry in [root, *(os.path.join(root, n) for n in dirs + names)]:
                         os.chown(entry, uid, uid)
-            return await self._spawn(argv, workdir, flags, uid, on_stdout_line, stdin_data)
+            return await self._spawn(argv, workdir, flags, uid, on_stdout_line, stdin_data, first_line_s)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -228,6 +231,7 @@ class Sandbox:
         uid: int | None,
         on_stdout_line: Callable[[str], float | None] | None,
         stdin_data: bytes | None,
+        first_line_s: float | None = None,
     ) -> SandboxResult:
         cfg = self.config
         argv = [cfg.python if i == 0 and a == "python" else a for i, a in enumerate(argv)]
@@ -277,8 +281,8 @@ class Sandbox:
 
         kept = {1: bytearray(), 2: bytearray()}
         totals = {1: 0, 2: 0}
-        state: dict[str, object] = {"reason": None, "deadline": None}
         started = time.monotonic()
+        state: dict[str, object] = {"reason": None, "deadline": None if first_line_s is None else started + first_line_s}
         try:
             proc = await anyio.open_process(command, stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL, start_new_session=True)
         except OSError as exc:

@@ -129,6 +129,8 @@ async def run_unittest_classes(
 
         def on_line(line: str, channel: SignedChannel = channel) -> float | None:
             event = channel.feed(line)
+            if channel.tampered:
+                return 0.0  # the verdict is already 'tampered': end the run instead of letting junk lift the class limit
             if event is None:
                 return None
             kind = event.get("event")

@@ -61,6 +61,12 @@ async def test_a_failing_check_test_reopens_the_todo_whose_code_raised(data_dir:
     reopen = await check(broken, todos)
     assert set(reopen) == {todo_key(path, "CSVUtils.get_column_names")}
     assert "broken on purpose" in reopen[todo_key(path, "CSVUtils.get_column_names")]
+    # Code that raises while the package is imported stops collection: no test runs, and the TODO that raised is named.
+    at_import = dict(files)
+    at_import[path] = files[path].replace("self.filepath = csv_filepath", "self.filepath = csv_filepath.upper()") + "\n_probe = CSVUtils(None)\n"
+    reopen = await check(at_import, todos)
+    assert set(reopen) == {todo_key(path, "CSVUtils.__init__")}
+    assert "could not be collected" in reopen[todo_key(path, "CSVUtils.__init__")] and "upper" in reopen[todo_key(path, "CSVUtils.__init__")]
 
 
 def test_a_dry_run_of_projects_plans_every_todo_across_files_and_prices_it(data_dir: Path) -> None:

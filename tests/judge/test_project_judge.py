@@ -378,3 +378,46 @@ async def test_real_reference_passes_and_a_broken_one_fails_at_the_right_line() 
     assert bad.passed < bad.total
     sphere = [t for t in bad.tests if t.outcome == "failed" and ("pso/cost_functions.py", at + 2) in t.frames]
     assert sphere, [(t.nodeid, t.outcome, t.frames) for t in bad.tests]
+
+
+async def test_a_package_that_hangs_at_import_hits_the_collection_limit_not_the_run_limit() -> None:
+    score = await _judge(CORE_OK + "\nimport time\ntime.sleep(10_000)\n", collect_timeout_s=4.0, timeout_s=600.0)
+    _assert_nothing_passed(score)
+    assert score.collection_error is not None and "collecting the tests exceeded its 4 s limit" in score.collection_error
+    assert score.crash is not None and "collection limit" in score.crash
+    assert [r.status for r in score.sandbox_runs] == ["stalled"]
+
+
+@pytest.mark.parametrize("junk", ["b'junk\\n'", "b'junk'"], ids=["line", "prefix"])
+async def test_forged_data_then_a_hang_ends_the_run_at_once(junk: str) -> None:
+    # The code under test writes junk to every fd it can (the result channel among them), then hangs: the junk is
+    # tampering (a line of its own, or glued to the runner's next event), which ends the run there and then instead of
+    # lifting the time limits (the per-test limit is 600 s here, so only that can end it in time).
+    core = (
+        "import os, time\n\ndef add(a, b):\n    if (a, b) == (2, 3):\n"
+        f"        for fd in range(1, 64):\n            try:\n                os.write(fd, {junk})\n"
+        "            except OSError:\n                pass\n        time.sleep(10_000)\n    return a + b\n\n\n"
+        "def scale(x):\n    return add(x, x)\n"
+    )
+    score = await _judge(core, test_timeout_s=600.0, timeout_s=1200.0, collect_timeout_s=600.0)
+    _assert_nothing_passed(score)
+    assert score.tampered and [r.status for r in score.sandbox_runs] == ["stalled"]
+
+
+async def test_a_collection_error_names_the_package_frames_that_raised_at_import() -> None:
+    core = "def deco(f):\n    return f.nope\n\n\n@deco\ndef add(a, b):\n    return a + b\n\n\ndef scale(x):\n    return add(x, x)\n"
+    score = await _judge(core)
+    _assert_nothing_passed(score)
+    assert score.collection_error is not None and "AttributeError" in score.collection_error
+    # Innermost last, the package's own files only (the test module's frame is not the package's).
+    assert score.collection_frames == [("toy/__init__.py", 1), ("toy/core.py", 5), ("toy/core.py", 2)]
+
+
+async def test_a_conftest_that_cannot_import_the_package_is_a_collection_error_with_frames() -> None:
+    # pytest reports this one on stderr and exits 4, before any collection report: no test ran, and it must say why.
+    core = "def deco(f):\n    return f.nope\n\n\n@deco\ndef add(a, b):\n    return a + b\n\n\ndef scale(x):\n    return add(x, x)\n"
+    tests = ProjectTests.model_validate({"files": {**FILES, "tests/conftest.py": b"import toy\n"}, "test_paths": ["tests"], "timeout_s": 120.0})
+    score = await Judge().run_project({"toy/__init__.py": INIT, "toy/core.py": core}, tests)
+    _assert_nothing_passed(score)
+    assert score.collection_error is not None and "exit 4" in score.collection_error and "AttributeError" in score.collection_error
+    assert score.collection_frames[-1] == ("toy/core.py", 2)
