@@ -75,6 +75,7 @@ class TrialResult(BaseModel):
     blind_drafts: int = Field(default=0, description="TODOs with a committed draft that used a stub whose code its prompt had not shown (observed with libcst).")
     redrafts: int = Field(default=0, description="Speculative re-drafts the judge asked for (modes speculate and revise).")
     redraft_calls: int = Field(default=0, description="Model calls spent on re-drafts.")
+    cut_replies: int = Field(default=0, description="Replies that stopped at max_tokens (each asked again once with a larger cap).")
     redraft_output_tokens: int = Field(default=0, description="Output tokens of those calls.")
     redraft_tail_s: float = Field(
         default=0.0, description="Seconds re-drafts added to the critical path: end of the last call minus end of the last first-draft or repair call."
@@ -249,6 +250,7 @@ def summarize(
         blind_drafts=judge.blind_drafts,
         redrafts=judge.redrafts,
         redraft_calls=sum(1 for c in calls if c.redraft),
+        cut_replies=sum(1 for c in calls if c.cut),
         redraft_output_tokens=sum(c.output_tokens for c in calls if c.redraft),
         redraft_tail_s=_tail(calls),
         output_tokens=sum(c.output_tokens for c in calls),

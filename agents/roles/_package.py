@@ -156,6 +156,7 @@ def module_view(module: str, symbol: str, *, keep: Iterable[str] = (), limit: in
     """
     if len(module) <= limit:
         return module
+    symbol, keep = symbol.split("#")[0], [k.split("#")[0] for k in keep]  # `Cls.x#2`: every `Cls.x` stays whole
     try:
         tree = parse_python(module)
     except (SyntaxError, ValueError):

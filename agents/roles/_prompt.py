@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crdt_ws import TodoEntry, TodoStatus
+from crdt_ws import TodoEntry, TodoStatus, definition_role
 
 from agents.models import Message, ModelRequest
 
@@ -121,6 +121,9 @@ def build_context(
     elif isinstance(feedback, str) and feedback:
         parts.append(f"Your previous implementation failed the checks:\n{feedback.strip()}\nFix it.")
     parts.append(f"Implement `{entry.symbol}`" + (f" in `{entry.file}`." if module is not None else "."))
+    role = definition_role(module if module is not None else outline, entry.symbol)  # a name defined twice: which one
+    if role:
+        parts[-1] += f" `{entry.symbol}` is {role}: reply with that one definition, its decorators as shown."
     attempt = sum(int(v) for v in (extra.get("repairs"), extra.get("redrafts")) if isinstance(v, (int, float)))
     points = [sum(len(b) + 2 for b in shared[: i + 1]) for i in range(len(shared))]  # each block with its "\n\n"
     request = ModelRequest(

@@ -118,6 +118,8 @@ def test_a_module_past_the_limit_keeps_the_todo_its_deps_and_neighbours_whole_an
         i = name[1:]
         assert f"    def {name}(self, x):\n        \"\"\"Method {i}.\"\"\"\n        ...\n" in view and f"x = x + {i} * 0  # step" not in view
     assert "import os" in view and "LIMIT = 3" in view and "    size = 1" in view and "return y * 2" in view
+    numbered = module_view(module, "Big.m20#2", keep=["Big.m3#2"], limit=8_000, neighbours=0)  # a repeated name's TODO
+    assert "x = x + 20 * 11" in numbered and "x = x + 3 * 11" in numbered
     tight = module_view(module, "Big.m20", keep=["Big.m3"], limit=2_000, neighbours=1)  # too long with neighbours
     assert "x = x + 20 * 11" in tight and "x = x + 3 * 11" in tight and "x = x + 21 * 11" not in tight
     assert module_view("def f(:\n" * 5000, "f", limit=10) == "def f(:\n" * 5000  # does not parse: whole
