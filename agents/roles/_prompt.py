@@ -13,6 +13,11 @@ bare outline, the committed code of dependencies in other files under their
 paths, and ``index``: the other modules' top-level names, so imports between
 modules name what exists.  ``shown``/``missing`` and the request's symbol are
 then ``path::symbol`` keys (:func:`~agents.roles._package.model_symbol`).
+
+The prompt opens with what the task's other calls send too, byte for byte: the spec
+(and, single-file, the bare outline), then in a package the index a file's calls share;
+``ModelRequest.cache_points`` marks where each ends, so providers can cache them.  Lines
+for one TODO (its file, code shown, feedback, the instruction) come after.
 """
 
 from __future__ import annotations
