@@ -81,7 +81,9 @@ class TrialResult(BaseModel):
         default=0.0, description="Seconds re-drafts added to the critical path: end of the last call minus end of the last first-draft or repair call."
     )
     output_tokens: int = Field(description="Output tokens over all calls.")
-    input_tokens: int = Field(description="Input tokens over all calls.")
+    input_tokens: int = Field(description="Prompt tokens over all calls (cache writes and reads included).")
+    cache_read_tokens: int = Field(default=0, description="Of input_tokens, those the provider read from its prompt cache.")
+    cache_write_tokens: int = Field(default=0, description="Of input_tokens, those written to the provider's prompt cache.")
     cost_usd: float | None = Field(description="Cost at list prices (None: unpriced model).")
     claims: int = Field(description="Claims written.")
     claim_losses: int = Field(description="Claims lost at verify.")
@@ -253,6 +255,8 @@ def summarize(
         redraft_tail_s=_tail(calls),
         output_tokens=sum(c.output_tokens for c in calls),
         input_tokens=sum(c.input_tokens for c in calls),
+        cache_read_tokens=sum(c.cache_read_tokens for c in calls),
+        cache_write_tokens=sum(c.cache_write_tokens for c in calls),
         cost_usd=sum(costs) if costs else None,
         claims=sum(c.claims for c in claims),
         claim_losses=sum(c.losses for c in claims),

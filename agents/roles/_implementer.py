@@ -68,7 +68,7 @@ class CallRecord:
     started: float
     seconds: float
     output_tokens: int
-    input_tokens: int
+    input_tokens: int  # the whole prompt: uncached, cache writes and cache reads
     cost_usd: float | None
     shown: tuple[str, ...]
     missing: tuple[str, ...]
@@ -76,6 +76,8 @@ class CallRecord:
     used: bool = False
     redraft: bool = False
     cut: bool = False  # the reply stopped at max_tokens: its code may end mid-function
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass
@@ -239,8 +241,10 @@ class Implementer:
             started=started,
             seconds=anyio.current_time() - started,
             output_tokens=usage.output_tokens,
-            input_tokens=usage.input_tokens,
+            input_tokens=usage.input_tokens + usage.cache_write_tokens + usage.cache_read_tokens,
             cost_usd=usage.cost_usd,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
             shown=context.shown,
             missing=context.missing,
             fault=usage.fault,
