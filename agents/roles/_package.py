@@ -98,7 +98,7 @@ def committed_text(skeleton: str, entries: list[TodoEntry]) -> str:
     """
     spans: dict[str, tuple[int, int]] = {}
     for span in outline(skeleton):
-        spans.setdefault(span.qualname, (span.start, span.end))  # a repeated name: its first definition
+        spans.setdefault(span.qualname, (span.start, span.end))  # outline numbers repeated names (Cls.x#2), as TODOs do
     edits = sorted(
         (spans[e.symbol], e.result if e.result.endswith("\n") else e.result + "\n")
         for e in entries
