@@ -34,21 +34,25 @@ checked on another, docs/real-models.md):
 from __future__ import annotations
 
 import ast
+import hashlib
+import textwrap
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from agents.coupling import CouplingReport, classify_package, get_classifier
-from agents.models import StreamingModel, count_tokens, get_profile
+from agents.models import CachePolicy, ModelRequest, Pricing, StreamingModel, count_tokens, get_profile
 from agents.roles import OutlinerConfig, build_context, find_stubs, plan_from
+from agents.roles._package import committed_text, package_index
 from agents.scheduler import DecisionConfig, Mode, Objective
-from crdt_ws import TodoEntry, TodoStatus, todo_key
+from crdt_ws import TodoEntry, TodoStatus, find_def_line, todo_key
 
 from .suites import SuiteReferences, Task
 from .suites._skeleton import function_source
 from crdt_ws import parse_python
 
-__all__ = ["Estimate", "TimeModel", "TrialEstimate", "estimate_trials", "estimate_error", "time_error"]
+__all__ = ["Estimate", "TimeModel", "TrialEstimate", "cache_usage", "estimate_trials", "estimate_error", "time_error"]
 
 _FENCE_TOKENS = 12  # "```python\n" ... "```" and a line of prose around the code
 
@@ -80,8 +84,12 @@ class TrialEstimate(BaseModel):
     mode: str = Field(description="Mode the plan runs (auto resolved by the planner, as the outliner will).")
     calls: int = Field(description="First-attempt model calls (one per TODO).")
     repairs: float = Field(default=0.0, description="Expected repairs (each one more call and verdict).")
-    input_tokens: int = Field(description="Prompt tokens over the first attempts.")
+    input_tokens: int = Field(description="Prompt tokens over the first attempts (cache writes and reads included).")
     output_tokens: int = Field(description="Output tokens over the first attempts.")
+    cache_write_tokens: int = Field(default=0, description="Of input_tokens, those the provider's prompt cache would write.")
+    cache_read_tokens: int = Field(default=0, description="Of input_tokens, those it would read from its cache.")
+    cost_usd: float | None = Field(default=None, description="First attempts at list prices, priced call by call with the cache.")
+    uncached_cost_usd: float | None = Field(default=None, description="The same calls priced as if nothing were cached.")
     model_s: float = Field(description="Model time on the trial's critical path (first attempts and expected repairs), seconds.")
     judge_s: float = Field(default=0.0, description="Judge and setup time on the trial's critical path, seconds.")
 
@@ -95,9 +103,13 @@ class Estimate(BaseModel):
 
     model: str = Field(description="Model label.")
     trials: int = Field(description="Trials to run.")
-    input_tokens: int = Field(description="Prompt tokens over all trials.")
+    input_tokens: int = Field(description="Prompt tokens over all trials (cache writes and reads included).")
     output_tokens: int = Field(description="Output tokens over all trials.")
-    cost_usd: float | None = Field(description="At list prices; None for an unpriced model.")
+    cache_write_tokens: int = Field(default=0, description="Of input_tokens, written to the provider's prompt cache.")
+    cache_read_tokens: int = Field(default=0, description="Of input_tokens, read from it.")
+    cost_usd: float | None = Field(description="At list prices with the provider's prompt cache; None for an unpriced model.")
+    uncached_cost_usd: float | None = Field(default=None, description="At list prices if nothing were cached.")
+    cache_note: str | None = Field(default=None, description="How the provider's prompt cache was assumed to work; None: no caching.")
     wall_s: float = Field(description="Estimated wall time at the chosen concurrency and cores.")
     model_s: float = Field(default=0.0, description="Of the trials' summed time, model calls (not CPU).")
     judge_s: float = Field(default=0.0, description="Of the trials' summed time, judging and setup.")
@@ -108,10 +120,25 @@ class Estimate(BaseModel):
 
     def lines(self) -> list[str]:
         cost = f"${self.cost_usd:,.2f}" if self.cost_usd is not None else "unknown (no price for this model)"
-        return [
+        lines = [
             f"dry run: {self.trials} trials, model {self.model}",
             f"  tokens: ~{self.input_tokens:,} in, ~{self.output_tokens:,} out (first attempts; repairs add more)",
-            f"  cost:   ~{cost} at list prices",
+        ]
+        if self.cache_note is None:
+            lines += [f"  cost:   ~{cost} at list prices", "  cache:  none assumed (no prompt cache known for this provider)"]
+        else:
+            lines.append(f"          of the input ~{self.cache_write_tokens:,} cache writes, ~{self.cache_read_tokens:,} cache reads")
+            if self.cost_usd is not None and self.uncached_cost_usd is not None:
+                cost += f" with prompt caching (~${self.uncached_cost_usd:,.2f} if nothing were cached)"
+            lines.append(f"  cost:   ~{cost} at list prices")
+            assumed = (
+                f"{self.cache_note}. Assumed: each trial writes its shared prefixes (the spec; a package file's "
+                "index) on its first calls; a call that starts before that write is usable (parallel agents) or "
+                "after the prefix expired writes again; the others read; no reuse across trials is counted."
+            )
+            lines += textwrap.wrap(assumed, 98, initial_indent="  cache:  ", subsequent_indent="          ")
+        return [
+            *lines,
             f"  time:   ~{_duration(self.wall_s)} at --concurrency {self.concurrency}, judging on {self.cores} core(s)",
             f"          (trials: {_duration(self.model_s)} model calls with ~{self.repairs:.0f} expected repairs, "
             f"{_duration(self.judge_s)} judging and setup)",
@@ -132,11 +159,17 @@ def estimate_trials(
     objective: Objective = "time",
     decision: DecisionConfig | None = None,
     timing: TimeModel | None = None,
+    pricing: Pricing | None = None,
+    cache: CachePolicy | None = None,
+    prompts: dict[str, list[tuple[int, int]]] | None = None,
 ) -> dict[str, TrialEstimate]:
     """The estimate of each (task, mode), keyed ``task/mode``.
 
     ``objective`` and ``decision`` are what the outliner is given, so ``auto``
-    resolves here as it will in the trial.
+    resolves here as it will in the trial.  ``pricing`` prices each call (a
+    long-prompt band applies per request); ``cache``: the provider's prompt
+    cache, replayed over the calls' start times (:func:`cache_usage`).  ``prompts``, if given, collects each
+    call's (prompt tokens, shared prefix tokens) under ``task/mode``, in plan order.
     """
     speed = get_profile(profile)
     timing = timing or TimeModel()
@@ -145,25 +178,30 @@ def estimate_trials(
     for task in tasks:
         todos, outlines, report = _todos_of(task, classifier)
         stubs = list(todos)
+        indexes = {f: package_index(outlines, skip=f) for f in outlines} if task.is_multi_file else {}
         for mode in modes:
             plan = plan_from(stubs, report, mode, agents=agents, objective=objective, decision=decision)
             width = 1 if plan.mode == "serial" else agents
             entries = {s: todos[s].model_copy(update={"deps": plan.deps.get(s, [])}) for s in stubs}
             code = {s: ref.code if (ref := references.get(task.id, s)) else "" for s in stubs}
+            # a result as the buffer holds it: at its definition's indent (references are dedented)
+            placed = {s: _indented(outlines[todos[s].file], todos[s].symbol, c) for s, c in code.items()}
             inputs = outputs = 0
             durations: dict[str, float] = {}
+            calls: dict[str, _Call] = {}
             for k, symbol in enumerate(plan.order):
                 done = set(plan.order[: max(0, k - width + 1)])  # what a call this far into the schedule has seen
                 seen = {
-                    s: e.model_copy(update={"status": TodoStatus.DONE, "result": code[s]}) if s in done else e
+                    s: e.model_copy(update={"status": TodoStatus.DONE, "result": placed[s]}) if s in done else e
                     for s, e in entries.items()
                     if s in done or e.file == entries[symbol].file or s in entries[symbol].deps
                 }
                 entry = entries[symbol]
                 outline = outlines[entry.file]
+                module = committed_text(outline, [e for e in seen.values() if e.file == entry.file]) if task.is_multi_file else None
                 context = build_context(
                     entry, task_id=task.id, spec=task.spec, outline=outline, todos=seen, max_tokens=max_tokens,
-                    module=outline if task.is_multi_file else None,
+                    module=module, index=indexes.get(entry.file, ""),
                 )  # fmt: skip
                 prompt = count_tokens(context.request.system) + sum(count_tokens(m.content) for m in context.request.messages)
                 reply = _reply_tokens(outline, entry.symbol, code[symbol])
@@ -171,16 +209,30 @@ def estimate_trials(
                 outputs += reply
                 rate = speed.tokens_per_s
                 durations[symbol] = (speed.ttft_s + (reply / rate if rate else 0.0)) * time_scale
+                calls[symbol] = _Call(prompt, reply, _prefixes(context.request), speed.ttft_s * time_scale)
+                if prompts is not None:
+                    prompts.setdefault(f"{task.id}/{mode}", []).append((prompt, max((t for _, t in calls[symbol].prefixes), default=0)))
             family = "serial" if plan.mode == "serial" else "parallel"
             waits = plan.mode in ("serial", "waves")
-            first = _critical_path(plan.order, durations, plan.deps if waits else {}, width)
+            times = _schedule(plan.order, durations, plan.deps if waits else {}, width)
+            first = max((end for _, end in times.values()), default=0.0)
+            for symbol, (start, _) in times.items():
+                calls[symbol].start = start
+            billed = cache_usage([calls[s] for s in plan.order], cache)
+            writes, reads = sum(w for w, _ in billed), sum(r for _, r in billed)
+            cost = uncached = None
+            if pricing is not None:
+                cost = sum(pricing.cost(input_tokens=c.prompt - w - r, output_tokens=c.reply, cache_write_tokens=w, cache_read_tokens=r)
+                           for c, (w, r) in zip((calls[s] for s in plan.order), billed))  # fmt: skip
+                uncached = sum(pricing.cost(input_tokens=c.prompt, output_tokens=c.reply) for c in calls.values())
             repairs = len(stubs) * timing.repair_rate * max_repairs
             mean_call = sum(durations.values()) / len(durations) if durations else 0.0
             lanes = min(width, max(1, len(stubs)))  # repairs of different TODOs run on different agents
             verdicts = len(stubs) + repairs
             out[f"{task.id}/{mode}"] = TrialEstimate(
                 task=task.id, requested=mode, mode=plan.mode, calls=len(stubs), repairs=repairs, input_tokens=inputs,
-                output_tokens=outputs, model_s=first + repairs * mean_call / lanes,
+                output_tokens=outputs, cache_write_tokens=writes, cache_read_tokens=reads, cost_usd=cost,
+                uncached_cost_usd=uncached, model_s=first + repairs * mean_call / lanes,
                 judge_s=timing.trial_s + verdicts * timing.verdict_s[family] + (timing.project_tests_s if task.is_multi_file else 0.0),
             )  # fmt: skip
     return out
@@ -198,10 +250,14 @@ def summarize_estimate(
     chosen = [per_trial[f"{task}/{mode}"] for task, mode, _ in plan]
     inputs = sum(t.input_tokens for t in chosen)
     outputs = sum(t.output_tokens for t in chosen)
-    pricing = model.pricing
-    cost = pricing.cost(input_tokens=inputs, output_tokens=outputs) if pricing is not None else None
+    priced = model.pricing is not None and all(t.cost_usd is not None and t.uncached_cost_usd is not None for t in chosen)
+    cost = sum(t.cost_usd or 0.0 for t in chosen) if priced else None
+    uncached = sum(t.uncached_cost_usd or 0.0 for t in chosen) if priced else None
+    policy = model.prompt_cache
     return Estimate(
         model=model.info.label, trials=len(plan), input_tokens=inputs, output_tokens=outputs, cost_usd=cost,
+        cache_write_tokens=sum(t.cache_write_tokens for t in chosen), cache_read_tokens=sum(t.cache_read_tokens for t in chosen),
+        uncached_cost_usd=uncached, cache_note=policy.note if policy is not None else None,
         wall_s=run_wall(chosen, concurrency, cores), model_s=sum(t.model_s for t in chosen),
         judge_s=sum(t.judge_s for t in chosen), repairs=sum(t.repairs for t in chosen), concurrency=concurrency, cores=cores, per_trial=per_trial,
     )  # fmt: skip
@@ -258,6 +314,11 @@ def _todos_of(task: Task, classifier: Any) -> tuple[dict[str, TodoEntry], dict[s
     return todos, {task.file: outline}, classifier.classify(outline, names)
 
 
+def _indented(outline: str, symbol: str, code: str) -> str:
+    found = find_def_line(outline, symbol.split("#")[0])
+    return textwrap.indent(code, " " * found[1]) if found is not None and found[1] else code
+
+
 def _reply_tokens(outline: str, symbol: str, reference: str) -> int:
     """What the prompt asks for: the outline's signature and docstring, the body, the fence.
 
@@ -281,14 +342,77 @@ def _reply_tokens(outline: str, symbol: str, reference: str) -> int:
 
 
 def _critical_path(order: list[str], durations: dict[str, float], deps: dict[str, list[str]], agents: int) -> float:
+    """When the last call of the list schedule (:func:`_schedule`) ends."""
+    return max((end for _, end in _schedule(order, durations, deps, agents).values()), default=0.0)
+
+
+def _schedule(order: list[str], durations: dict[str, float], deps: dict[str, list[str]], agents: int) -> dict[str, tuple[float, float]]:
     """List schedule in plan order: each call to the agent that frees first, starting once its ``deps`` are done."""
     free = [0.0] * max(1, agents)
-    done: dict[str, float] = {}
+    times: dict[str, tuple[float, float]] = {}
     for symbol in order:
         lane = free.index(min(free))
-        start = max([free[lane], *(done[d] for d in deps.get(symbol, []) if d in done)])
-        done[symbol] = free[lane] = start + durations[symbol]
-    return max(done.values(), default=0.0)
+        start = max([free[lane], *(times[d][1] for d in deps.get(symbol, []) if d in times)])
+        free[lane] = start + durations[symbol]
+        times[symbol] = (start, free[lane])
+    return times
+
+
+@dataclass
+class _Call:
+    """One estimated call: its prompt and reply tokens, its shared prefixes, when it starts and when its reply begins."""
+
+    prompt: int
+    reply: int
+    prefixes: list[tuple[str, int]]  # (digest of the shared prefix, its tokens with the system prompt), shortest first
+    ttft: float
+    start: float = 0.0
+
+
+def _prefixes(request: ModelRequest) -> list[tuple[str, int]]:
+    first = request.messages[0].content if request.messages else ""
+    base = count_tokens(request.system) if request.system else 0
+    out: list[tuple[str, int]] = []
+    tokens = base
+    for point, block in zip(request.cache_points, request.first_blocks()):
+        tokens += count_tokens(block)
+        out.append((hashlib.sha256(f"{request.system}\x00{first[:point]}".encode()).hexdigest(), tokens))
+    return out
+
+
+def cache_usage(calls: list[_Call], cache: CachePolicy | None) -> list[tuple[int, int]]:
+    """(cache write, cache read) tokens of each call, replaying the provider's prompt cache over their start times.
+
+    A call reads the longest of its shared prefixes that an earlier call wrote, if that write was usable when it
+    started (the provider keeps a prefix once the writing call's reply begins) and the prefix was used within
+    ``cache.ttl_s``; it writes the rest up to its longest prefix (each prefix counted down to the cache's step,
+    none below its minimum).  A read refreshes the prefix.  Without a cache: nothing written or read.
+    """
+    out = [(0, 0)] * len(calls)
+    if cache is None:
+        return out
+    live: dict[str, tuple[float, float]] = {}  # prefix digest -> (usable from, last used)
+    for i in sorted(range(len(calls)), key=lambda i: calls[i].start):
+        call = calls[i]
+        levels = [(d, t // cache.step_tokens * cache.step_tokens) for d, t in call.prefixes]
+        levels = [(d, min(t, call.prompt)) for d, t in levels if t >= cache.min_tokens]
+
+        def hit(digest: str, at: float = call.start) -> bool:
+            got = live.get(digest)
+            return got is not None and got[0] <= at and at - got[1] <= cache.ttl_s
+
+        read = max((t for d, t in levels if hit(d)), default=0)
+        top = max((t for _, t in levels), default=0)
+        for digest, tokens in levels:
+            if hit(digest):
+                live[digest] = (live[digest][0], call.start)
+            elif tokens > read:
+                old = live.get(digest)
+                pending = old is not None and old[0] > call.start and call.start - old[1] <= cache.ttl_s
+                usable = min(old[0], call.start + call.ttft) if pending and old is not None else call.start + call.ttft
+                live[digest] = (usable, call.start)
+        out[i] = (max(0, top - read), read)
+    return out
 
 
 def _duration(seconds: float) -> str:

@@ -75,12 +75,15 @@ class TrialResult(BaseModel):
     blind_drafts: int = Field(default=0, description="TODOs with a committed draft that used a stub whose code its prompt had not shown (observed with libcst).")
     redrafts: int = Field(default=0, description="Speculative re-drafts the judge asked for (modes speculate and revise).")
     redraft_calls: int = Field(default=0, description="Model calls spent on re-drafts.")
+    cut_replies: int = Field(default=0, description="Replies that stopped at max_tokens (each asked again once with a larger cap).")
     redraft_output_tokens: int = Field(default=0, description="Output tokens of those calls.")
     redraft_tail_s: float = Field(
         default=0.0, description="Seconds re-drafts added to the critical path: end of the last call minus end of the last first-draft or repair call."
     )
     output_tokens: int = Field(description="Output tokens over all calls.")
-    input_tokens: int = Field(description="Input tokens over all calls.")
+    input_tokens: int = Field(description="Prompt tokens over all calls (cache writes and reads included).")
+    cache_read_tokens: int = Field(default=0, description="Of input_tokens, those the provider read from its prompt cache.")
+    cache_write_tokens: int = Field(default=0, description="Of input_tokens, those written to the provider's prompt cache.")
     cost_usd: float | None = Field(description="Cost at list prices (None: unpriced model).")
     claims: int = Field(description="Claims written.")
     claim_losses: int = Field(description="Claims lost at verify.")
@@ -247,10 +250,13 @@ def summarize(
         blind_drafts=judge.blind_drafts,
         redrafts=judge.redrafts,
         redraft_calls=sum(1 for c in calls if c.redraft),
+        cut_replies=sum(1 for c in calls if c.cut),
         redraft_output_tokens=sum(c.output_tokens for c in calls if c.redraft),
         redraft_tail_s=_tail(calls),
         output_tokens=sum(c.output_tokens for c in calls),
         input_tokens=sum(c.input_tokens for c in calls),
+        cache_read_tokens=sum(c.cache_read_tokens for c in calls),
+        cache_write_tokens=sum(c.cache_write_tokens for c in calls),
         cost_usd=sum(costs) if costs else None,
         claims=sum(c.claims for c in claims),
         claim_losses=sum(c.losses for c in claims),

@@ -36,6 +36,7 @@ def _estimates(config: RunConfig) -> tuple[dict[str, TrialEstimate], list[tuple[
     suite = get_suite(config.suite, data_dir=config.data_dir)
     tasks = [suite.task(t) for t in config.tasks] if config.tasks else list(suite.tasks)
     references = SuiteReferences(suite)
+    model = make_model(config.model_copy(update={"record": None}), references, None)
     scheduler, repairs = config.trial.scheduler, config.trial.judge.max_repairs
     per_trial = estimate_trials(
         tasks, list(config.modes), agents=scheduler.agents, references=references,
@@ -43,9 +44,10 @@ def _estimates(config: RunConfig) -> tuple[dict[str, TrialEstimate], list[tuple[
         max_tokens=config.trial.implementer.max_tokens, max_repairs=repairs, objective=scheduler.objective,
         # as the trial gives its outliner (bench._trial.run_trial): without repairs auto weighs a wrong result staying wrong
         decision=scheduler.decision if repairs > 0 else scheduler.decision.model_copy(update={"repair_rounds": None}),
+        pricing=model.pricing, cache=model.prompt_cache,
     )  # fmt: skip
     plan = [(t, str(m), r) for t, m, r in trial_order(config, [t.id for t in tasks])]
-    return per_trial, plan, make_model(config.model_copy(update={"record": None}), references, None)
+    return per_trial, plan, model
 
 
 def _cores(config: RunConfig) -> int:

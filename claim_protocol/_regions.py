@@ -7,7 +7,9 @@ half-streamed replies from agents that were cut off.
 
 from __future__ import annotations
 
-from crdt_ws import TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span, outline
+import itertools
+
+from crdt_ws import SymbolSpan, TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span, outline, split_occurrence
 from merge import MergeError, commit_to_text, reconcile_text
 
 __all__ = ["commit_symbol", "region_clean", "region_text", "repair_symbol", "restore_regions"]
@@ -70,7 +72,7 @@ def _drop_extra_copies(workspace: Workspace, entry: TodoEntry) -> None:
     """
     for _ in range(16):  # bounded: each pass deletes one copy
         source = workspace.read(entry.file)
-        spans = [sp for sp in outline(source) if sp.qualname == entry.symbol]
+        spans = _copies(source, entry)
         if len(spans) < 2:
             return
         keep = next((sp for sp in spans if source[sp.start : sp.end].strip() == (entry.result or "").strip()), spans[0])
@@ -80,7 +82,7 @@ def _drop_extra_copies(workspace: Workspace, entry: TodoEntry) -> None:
 
 def region_clean(source: str, entry: TodoEntry) -> bool:
     """The buffer holds exactly one definition of the symbol, and it is the result."""
-    spans = [s for s in outline(source) if s.qualname == entry.symbol]
+    spans = _copies(source, entry)
     return len(spans) == 1 and source[spans[0].start : spans[0].end].strip() == (entry.result or "").strip()
 
 
@@ -91,3 +93,26 @@ def region_text(source: str, symbol: str) -> str | None:
     except WorkspaceError:
         return None
     return source[span.start : span.end]
+
+
+def _copies(source: str, entry: TodoEntry) -> list[SymbolSpan]:
+    """The definitions in ``source`` that are ``entry.symbol``'s: its region and any copy a double commit left.
+
+    A name defined more than once on purpose (``Cls.x`` the getter, ``Cls.x#2`` the setter) is numbered by
+    occurrence, so a copy shifts the numbers after it: copies are told by the name and the decorators of the
+    TODO's result (a setter's copy is ``@x.setter``, never the getter).
+    """
+    try:
+        base = split_occurrence(entry.symbol)[0]
+    except ValueError:
+        return []
+    same = [sp for sp in outline(source) if sp.kind == "def" and split_occurrence(sp.qualname)[0] == base]
+    if len(same) < 2 or not entry.result:
+        return same
+    want = _decorator_lines(entry.result)
+    return [sp for sp in same if _decorator_lines(source[sp.start : sp.end]) == want]
+
+
+def _decorator_lines(code: str) -> tuple[str, ...]:
+    lines = [line.strip() for line in code.strip("\n").splitlines()]
+    return tuple(line for line in itertools.takewhile(lambda line: line.startswith("@"), lines))

@@ -8,7 +8,8 @@ lock (:func:`parse_python`, :func:`parse_cst`, :func:`compiles`), symbol spans
 and the one ``def``/``class`` line scanner (:func:`outline`, :func:`find_span`,
 :func:`def_header`, :func:`next_definition`), and stub finding
 (:func:`find_stubs`, :func:`is_stub_def`), and TODO ids across files
-(:func:`todo_key`, :func:`split_todo_key`: ``"<path>::<symbol>"``).
+(:func:`todo_key`, :func:`split_todo_key`: ``"<path>::<symbol>"``; a name
+defined twice in one module is ``Cls.x#2``: :func:`numbered`, :func:`split_occurrence`).
 
 Errors (all under :class:`WorkspaceError`)::
 
@@ -59,11 +60,11 @@ from ._relay import (
 from ._relay_room import Room
 from ._transport import Connection, Transport
 from ._pyparse import check_compiles, compiles, parse_cst, parse_cst_statement, parse_python, quiet, symbol_table
-from ._ids import split_todo_key, todo_key
+from ._ids import numbered, split_occurrence, split_todo_key, todo_key
 from ._stubs import find_stubs, is_stub_def
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
 from ._schema import Event, Presence, Region, TodoEntry, TodoStatus
-from ._symbols import SymbolSpan, def_header, defines, find_def_line, find_span, next_definition, outline, symbols_at
+from ._symbols import SymbolSpan, def_header, defines, definition_role, find_def_line, find_span, next_definition, outline, symbols_at
 from ._text import StreamAnchor, TextBuffer, minimal_edit
 from ._workspace import StreamWriter, Workspace, decode_state_vector
 from ._converge import converged
@@ -79,6 +80,9 @@ __all__ = [
     "find_stubs",
     "split_todo_key",
     "todo_key",
+    "numbered",
+    "split_occurrence",
+    "definition_role",
     "is_stub_def",
     "def_header",
     "defines",

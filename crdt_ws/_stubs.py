@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 
+from ._ids import numbered
 from ._pyparse import parse_python
 from ._symbols import nested_bodies
 
@@ -38,21 +39,23 @@ def find_stubs(source: str) -> list[str]:
     """Qualified names (``Class.method``, ``function``) of the stubs in ``source``, in source order.
 
     Functions nested in a function are its own business, not TODOs; classes
-    nest.  Raises ``SyntaxError`` (or ``ValueError`` for NUL bytes) when
-    ``source`` does not parse.
+    nest.  A name defined more than once is numbered by occurrence among all
+    of its definitions, stub or not (``Cls.x#2``: :func:`crdt_ws.numbered`), as
+    :func:`crdt_ws.outline` numbers spans.  Raises ``SyntaxError`` (or
+    ``ValueError`` for NUL bytes) when ``source`` does not parse.
     """
-    found: list[str] = []
+    found: list[tuple[str, bool]] = []
 
     def visit(body: list[ast.stmt], prefix: str) -> None:
         for node in body:
             if isinstance(node, ast.ClassDef):
                 visit(node.body, f"{prefix}{node.name}.")
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if is_stub_def(node):
-                    found.append(prefix + node.name)
+                found.append((prefix + node.name, is_stub_def(node)))
             else:
                 for inner in nested_bodies(node):
                     visit(inner, prefix)
 
     visit(parse_python(source).body, "")
-    return found
+    names = numbered(name for name, _ in found)
+    return [name for name, (_, stub) in zip(names, found, strict=True) if stub]

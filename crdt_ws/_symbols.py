@@ -1,5 +1,11 @@
 """Locate classes, functions and methods in Python source by qualified name.
 
+A name defined more than once in one scope (a property's getter and setter,
+``@overload`` stubs and the implementation) is numbered by occurrence
+(:func:`crdt_ws.numbered`): spans are ``Cls.x`` and ``Cls.x#2``, functions and
+classes counted apart, so :func:`find_span` addresses every definition; a
+function nested in the setter is ``Cls.x#2.inner``.
+
 Spans are Python ``str`` indices (characters), never bytes: the UTF-8 conversion
 for pycrdt lives in :mod:`crdt_ws._text`.  A syntactically valid module is read
 with :mod:`ast`; source that is mid-edit (a model still streaming into a method)
@@ -15,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from ._errors import SymbolNotFound
+from ._ids import Numbering, split_occurrence
 from ._pyparse import parse_python
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "find_def_line",
     "next_definition",
     "defines",
+    "definition_role",
 ]
 
 _DEF_RE = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
@@ -65,15 +73,17 @@ def _outline_ast(source: str, tree: ast.Module) -> list[SymbolSpan]:
     starts = _line_starts(source)
     spans: list[SymbolSpan] = []
 
+    numbering = {"def": Numbering(), "class": Numbering()}
+
     def visit(body: list[ast.stmt], prefix: str) -> None:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 end = _line_end(starts, source, node.end_lineno or node.lineno)
                 kind = "class" if isinstance(node, ast.ClassDef) else "def"
-                qual = prefix + node.name
+                qual = numbering[kind].next(prefix + node.name)
                 spans.append(SymbolSpan(qual, kind, starts[first - 1], end, node.col_offset))
-                visit(node.body, qual + ".")
+                visit(node.body, _child_prefix(kind, qual))
             else:
                 # A definition under ``if``/``try``/``with``/``for`` belongs to the enclosing scope.
                 for inner in nested_bodies(node):
@@ -124,7 +134,11 @@ def find_def_line(source: str, qualname: str) -> tuple[int, int] | None:
     the rest of the file from the indentation scan): the owner classes' lines
     are found in order, then the function's ``def`` after them.
     """
-    parts = qualname.split(".")
+    try:
+        base, nth = split_occurrence(qualname)
+    except ValueError:
+        return None
+    parts = base.split(".")
     lines = source.splitlines(keepends=True)
     starts = _line_starts(source)
     idx = 0
@@ -137,6 +151,9 @@ def find_def_line(source: str, qualname: str) -> tuple[int, int] | None:
     for i in range(idx, len(lines)):
         match = _DEF_RE.match(lines[i])
         if match and match["kind"] == "def" and match["name"] == parts[-1] and re.match(r"[ \t]*\(", lines[i][match.end() :]):
+            nth -= 1
+            if nth:
+                continue  # a repeated name: the n-th ``def`` line of it
             indent = len(match["indent"])
             first = i
             while first > 0 and _DECORATOR_RE.match(lines[first - 1]) and _indent_of(lines[first - 1]) == indent:
@@ -216,6 +233,7 @@ def _outline_scan(source: str) -> list[SymbolSpan]:
 
     spans: list[SymbolSpan] = []
     stack: list[tuple[int, str, str, int, int]] = []  # indent, qual, kind, start, last line
+    numbering = {"def": Numbering(), "class": Numbering()}
 
     def close_until(indent: int, lineno: int) -> None:
         while stack and stack[-1][0] >= indent:
@@ -240,9 +258,10 @@ def _outline_scan(source: str) -> list[SymbolSpan]:
             continue
         match = _DEF_RE.match(line)
         if match:
-            prefix = stack[-1][1] + "." if stack else ""
+            prefix = _child_prefix(stack[-1][2], stack[-1][1]) if stack else ""
             start = pending_decorator if pending_decorator is not None else starts[idx]
-            stack.append((indent, prefix + match["name"], match["kind"], start, lineno))
+            qual = numbering[match["kind"]].next(prefix + match["name"])
+            stack.append((indent, qual, match["kind"], start, lineno))
         pending_decorator = None
         _extend_parents(stack, lineno)
     close_until(-1, len(lines))
@@ -255,13 +274,64 @@ def _extend_parents(stack: list[tuple[int, str, str, int, int]], lineno: int) ->
         stack[i] = (ind, qual, kind, start, lineno)
 
 
+def _child_prefix(kind: str, qual: str) -> str:
+    """Children of a function carry its number (``Cls.x#2.inner``: inside the setter); children of a class its
+    plain name (``Cls.m#2`` for ``m`` of a second ``class Cls``), as the suites number stubs."""
+    return (qual if kind == "def" else split_occurrence(qual)[0]) + "."
+
+
 def outline(source: str) -> list[SymbolSpan]:
-    """Every class/function/method in ``source``, outermost first, in source order."""
+    """Every class/function/method in ``source``, outermost first, in source order; repeated names numbered."""
     try:
         tree = parse_python(source)
     except (SyntaxError, ValueError):
         return _outline_scan(source)
     return _outline_ast(source, tree)
+
+
+def definition_role(source: str, symbol: str) -> str | None:
+    """Which definition ``symbol`` is when its name is defined more than once in ``source``; None when it is not.
+
+    For prompts: ``"the setter of property `x` (definition 2 of 2 of `Cls.x`, line 14)"``.
+    """
+    try:
+        base, nth = split_occurrence(symbol)
+    except ValueError:
+        return None
+    same = [s for s in outline(source) if s.kind == "def" and split_occurrence(s.qualname)[0] == base]
+    if len(same) < 2 or nth > len(same):
+        return None
+    decorators = [_decorators(source, s) for s in same]
+    mine = decorators[nth - 1]
+    name = base.rsplit(".", 1)[-1]
+    if "property" in mine or f"{name}.getter" in mine:
+        role = f"the getter of property `{name}`"
+    elif f"{name}.setter" in mine:
+        role = f"the setter of property `{name}`"
+    elif f"{name}.deleter" in mine:
+        role = f"the deleter of property `{name}`"
+    elif any(_is_overload(d) for d in mine):
+        role = f"an `@overload` signature of `{name}`"
+    elif any(_is_overload(d) for ds in decorators[: nth - 1] for d in ds):
+        role = f"the implementation of `{name}` after its `@overload` signatures"
+    else:
+        role = f"definition {nth} of `{name}`"
+    line = source.count("\n", 0, same[nth - 1].start) + 1 + len(mine)
+    return f"{role} (definition {nth} of {len(same)} of `{base}` in this module, line {line})"
+
+
+def _decorators(source: str, span: SymbolSpan) -> list[str]:
+    """The span's decorator expressions (one per ``@`` line, without the ``@``), as written."""
+    found: list[str] = []
+    for line in source[span.start : span.end].splitlines():
+        if not _DECORATOR_RE.match(line):
+            break
+        found.append(line.strip()[1:].split("#", 1)[0].strip())
+    return found
+
+
+def _is_overload(decorator: str) -> bool:
+    return decorator in ("overload", "typing.overload", "typing_extensions.overload", "t.overload")
 
 
 def find_span(source: str, qualname: str) -> SymbolSpan:

@@ -3,6 +3,9 @@
 - :func:`extract` finds the implementation of a qualified name in a raw reply
   (prose, fences, echoed prompts, whole classes, body-only replies, bad
   indentation, truncated code).
+- A name defined more than once is addressed by occurrence, ``Cls.x#2`` (see
+  :func:`crdt_ws.numbered`); extraction tells a getter from its setter, or
+  overloads from the implementation, by the stub's decorators.
 - :func:`splice` replaces that symbol's stub in a module, keeping the stub's
   decorators and signature contract, merging imports and hoisting helpers
   without clobbering names; :func:`assemble` does it for many symbols

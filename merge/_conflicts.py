@@ -41,12 +41,34 @@ def _bodies(module: cst.Module) -> list[tuple[str, Sequence[cst.BaseStatement]]]
     return out
 
 
+def _role_key(stmt: cst.FunctionDef | cst.ClassDef) -> tuple[str, ...]:
+    """What tells apart definitions of one name that belong together: a property's getter and setter
+    (their decorators), ``@overload`` signatures (decorators and parameters) and the implementation after them."""
+    if isinstance(stmt, cst.ClassDef):
+        return ("class",)
+    decorators = tuple("".join(code_of(d.decorator).split()) for d in stmt.decorators)
+    if any(d.rsplit(".", 1)[-1] == "overload" for d in decorators):
+        return ("def", *decorators, code_of(stmt.params))
+    return ("def", *decorators)
+
+
 def _duplicates(body: Sequence[cst.BaseStatement]) -> dict[str, list[cst.FunctionDef | cst.ClassDef]]:
-    seen: dict[str, list[cst.FunctionDef | cst.ClassDef]] = {}
+    """Definitions of one name *and role* (see :func:`_role_key`), keyed by the symbol the first one will have once
+    the copies are gone: ``name``, or ``name#n`` when other definitions of the name come before (``crdt_ws.numbered``).
+
+    A getter and its setter are not duplicates; two copies of the setter (a double commit) are.
+    """
+    groups: dict[tuple[str, tuple[str, ...]], list[cst.FunctionDef | cst.ClassDef]] = {}
     for stmt in body:
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-            seen.setdefault(stmt.name.value, []).append(stmt)
-    return {k: v for k, v in seen.items() if len(v) > 1}
+            groups.setdefault((stmt.name.value, _role_key(stmt)), []).append(stmt)
+    order: dict[tuple[str, str], int] = {}
+    out: dict[str, list[cst.FunctionDef | cst.ClassDef]] = {}
+    for (name, role), defs in groups.items():  # dicts keep insertion order: groups by their first definition
+        nth = order[(name, role[0])] = order.get((name, role[0]), 0) + 1
+        if len(defs) > 1:
+            out[name if nth == 1 else f"{name}#{nth}"] = defs
+    return out
 
 
 def find_conflicts(source: str) -> list[Conflict]:

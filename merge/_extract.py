@@ -19,7 +19,7 @@ from typing import Collection, Iterator
 
 import libcst as cst
 
-from crdt_ws import parse_python
+from crdt_ws import parse_python, split_occurrence
 
 from ._config import MergeConfig
 from ._cst import code_of, is_stub, parse_module, quiet, same_code
@@ -228,13 +228,20 @@ def extract(
 
     ``stub`` (the definition being implemented) lets a reply that is only a
     function body be wrapped in the stub's signature (repair ``'body_only'``).
+    For a name defined more than once (``"Cls.x#2"``, a property's setter) the
+    stub's decorators also pick the definition: a reply holding getter and
+    setter gives the setter, and one holding only the getter gives nothing.
 
     Raises :class:`UnparsableReply` when no code in the reply parses,
     :class:`NoImplementationFound` when the code has no non-stub definition of
     the name, :class:`AmbiguousImplementation` under ``ambiguity="error"``.
     """
     config = config or MergeConfig()
-    parts = qualname.split(".")
+    try:
+        base, nth = split_occurrence(qualname)
+    except ValueError:
+        raise ValueError(f"not a qualified name: {qualname!r}") from None
+    parts = base.split(".")
     if not all(p.isidentifier() for p in parts):
         raise ValueError(f"not a qualified name: {qualname!r}")
     text = _normalize(reply)
@@ -262,8 +269,15 @@ def extract(
                     continue
                 found.append(_Found(priority, order, func, module, owner, (*chunk_repairs, *repairs)))
                 order += 1
+    wrong_role: list[str] = []
+    if stub is not None and found and (nth > 1 or _accessor(stub) or any(_accessor(f.func) for f in found)):
+        found, wrong_role = _by_role(found, stub)
     if not found and bodies:
         found = bodies[:1]
+    if not found and wrong_role:
+        raise NoImplementationFound(
+            f"the reply defines {', '.join(sorted(set(wrong_role)))} of {parts[-1]!r}, not {_role_name(_accessor(stub))} asked for ({qualname!r})"
+        )
     if not found:
         if not parsed_any:
             raise UnparsableReply(f"no parseable Python code in the reply for {qualname!r}")
@@ -281,6 +295,62 @@ def extract(
     return _context(chosen, qualname)
 
 
+_OVERLOAD = frozenset({"overload", "typing.overload", "typing_extensions.overload", "t.overload"})
+
+
+def _decorators(func: cst.FunctionDef) -> tuple[str, ...]:
+    return tuple("".join(code_of(d.decorator).split()) for d in func.decorators)
+
+
+def _accessor(func: cst.FunctionDef | None) -> str | None:
+    """What the decorators make of a definition whose name a class or module may define more than once:
+    a property's ``getter``/``setter``/``deleter``, an ``overload`` signature, or None (a plain definition)."""
+    if func is None:
+        return None
+    name = func.name.value
+    for deco in _decorators(func):
+        if deco in ("property", "functools.cached_property", "cached_property", f"{name}.getter"):
+            return "getter"
+        if deco == f"{name}.setter":
+            return "setter"
+        if deco == f"{name}.deleter":
+            return "deleter"
+        if deco in _OVERLOAD:
+            return "overload"
+    return None
+
+
+def _role_name(role: str | None) -> str:
+    return {"getter": "the getter", "setter": "the setter", "deleter": "the deleter", "overload": "an @overload signature"}.get(
+        role or "", "the plain definition"
+    )
+
+
+def _by_role(found: list[_Found], stub: cst.FunctionDef) -> tuple[list[_Found], list[str]]:
+    """The candidates that are the same kind of definition as ``stub``, re-ranked by how well they match; the roles refused.
+
+    A name defined more than once (getter and setter, overloads and implementation) is told apart by its
+    decorators: a reply's ``@property`` getter is never the implementation of the setter, whatever else the reply
+    holds.  A candidate without decorators is accepted (the stub's come back at the splice), after any with the
+    stub's own; among equals, one with the stub's parameter names comes first.
+    """
+    want = _accessor(stub)
+    stub_decos = _decorators(stub)
+    stub_params = code_of(stub.params)
+    kept: list[tuple[int, _Found]] = []
+    refused: list[str] = []
+    for f in found:
+        role = _accessor(f.func)
+        if role is not None and role != want:
+            refused.append(_role_name(role))
+            continue
+        rank = 0 if _decorators(f.func) == stub_decos else 2
+        rank += 0 if code_of(f.func.params) == stub_params else 1
+        kept.append((rank, f))
+    # The role ranks within the path priority: an exact ``Cls.x`` still beats a free function of the name.
+    return [replace(f, priority=f.priority * 4 + rank) for rank, f in kept], refused
+
+
 def extract_for(
     reply: str, qualname: str, config: MergeConfig, *, stub: cst.FunctionDef | None, taken: Collection[str]
 ) -> Extraction:
@@ -294,12 +364,13 @@ def extract_for(
     try:
         return extract(reply, qualname, config, stub=stub)
     except NoImplementationFound as exc:
-        parts = qualname.split(".")
+        base, nth = split_occurrence(qualname)
+        parts = base.split(".")
         bare = parts[-1].lstrip("_")
         if bare == parts[-1] or not bare or bare in taken:
             raise
         try:
-            ext = extract(reply, ".".join([*parts[:-1], bare]), config)
+            ext = extract(reply, ".".join([*parts[:-1], bare]) + (f"#{nth}" if nth > 1 else ""), config)
         except NoImplementationFound:
             raise exc from None
         return replace(ext, qualname=qualname, repairs=(*ext.repairs, "underscores_dropped"))

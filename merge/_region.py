@@ -16,7 +16,7 @@ from typing import cast
 
 import libcst as cst
 
-from crdt_ws import SymbolNotFound, check_compiles, parse_python, def_header, defines, find_def_line, find_span, next_definition
+from crdt_ws import SymbolNotFound, split_occurrence, check_compiles, parse_python, def_header, defines, find_def_line, find_span, next_definition
 
 from ._config import MergeConfig
 from ._contract import build_function
@@ -24,7 +24,7 @@ from ._cst import attribute_uses, bound_names, code_of, free_globals, import_key
 from ._errors import SymbolNotInModule, UnparsableModule, UnparsableReply
 from ._extract import Extraction, extract
 
-__all__ = ["region_splice"]
+__all__ = ["region_splice", "region_stub"]
 
 _IMPORT_LINE = re.compile(r"^(?:import|from)\s+\S")
 
@@ -110,11 +110,8 @@ def _render(stmts: list[cst.BaseStatement], indent: int) -> str:
     return code.split("\n", 1)[1]
 
 
-def region_splice(
-    module_source: str, qualname: str, implementation: Extraction | str, config: MergeConfig | None = None
-) -> tuple[str, tuple[str, ...]]:
-    """Splice into an unparsable module; returns the new source and the import lines added."""
-    config = config or MergeConfig()
+def _region(module_source: str, qualname: str) -> tuple[int, int, int]:
+    """Start, end and indent of ``qualname``'s region (``Cls.x#2``: the second ``def x``), found textually if need be."""
     try:
         found = find_span(module_source, qualname)
         start, end, indent = found.start, found.end, found.indent
@@ -125,13 +122,27 @@ def region_splice(
             raise SymbolNotInModule(f"no definition of {qualname!r} in the module") from exc
         start, indent = located
         end = len(module_source)
-    span_end = _cut_region(module_source, start, end, indent)
+    return start, _cut_region(module_source, start, end, indent), indent
+
+
+def region_stub(module_source: str, qualname: str) -> cst.FunctionDef:
+    """The definition in ``qualname``'s region, parsed on its own (for one under ``if``/``try`` or in broken source)."""
+    start, end, indent = _region(module_source, qualname)
+    return _stub_from_region(module_source[start:end], indent)
+
+
+def region_splice(
+    module_source: str, qualname: str, implementation: Extraction | str, config: MergeConfig | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """Splice into an unparsable module; returns the new source and the import lines added."""
+    config = config or MergeConfig()
+    start, span_end, indent = _region(module_source, qualname)
     stub = _stub_from_region(module_source[start:span_end], indent)
     ext = implementation if isinstance(implementation, Extraction) else extract(implementation, qualname, config, stub=stub)
     func, _ = build_function(stub, ext.function, qualname, config)
     func = func.with_changes(leading_lines=())
     blocks: list[cst.BaseStatement] = [func]
-    parts = qualname.split(".")
+    parts = split_occurrence(qualname)[0].split(".")
     needed = free_globals(code_of(func))
     if config.hoist_helpers and len(parts) > 1:
         uses = attribute_uses(code_of(func), {"self", "cls", parts[-2]})

@@ -16,7 +16,7 @@ from typing import Callable, Sequence, TypeVar
 
 import libcst as cst
 
-from crdt_ws import check_compiles, parse_cst_statement
+from crdt_ws import check_compiles, parse_cst_statement, split_occurrence
 
 from ._config import MergeConfig
 from ._conflict_types import Conflict
@@ -62,23 +62,56 @@ class SpliceResult:
     """False only for a tolerant splice into a module that was (and stays) broken."""
 
 
-def _path(module: cst.Module, parts: Sequence[str]) -> list[int]:
+def _path(module: cst.Module, qualname: str) -> list[int] | None:
+    """Indices from the module body down to ``qualname``'s definition (``Cls.x#2``: the second ``def x`` in ``Cls``).
+
+    Definitions are counted as :func:`crdt_ws.outline` counts them: in source order, those nested in
+    ``if``/``try``/``with``/loops included; None for a target nested that way (only the text-region splice reaches it).
+    """
+    try:
+        base, nth = split_occurrence(qualname)
+    except ValueError as exc:
+        raise SymbolNotInModule(str(exc)) from exc
+    parts = base.split(".")
     body: Sequence[cst.BaseStatement] = module.body
     path: list[int] = []
-    for depth, name in enumerate(parts):
-        last = depth == len(parts) - 1
-        kind = cst.FunctionDef if last else cst.ClassDef
-        index = next((i for i, s in enumerate(body) if isinstance(s, kind) and s.name.value == name), None)
+    for depth, name in enumerate(parts[:-1]):
+        index = next((i for i, s in enumerate(body) if isinstance(s, cst.ClassDef) and s.name.value == name), None)
+        if index is None and any(_nested(s, name, cst.ClassDef) for s in body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))):
+            return None  # a class under ``if has_crypto:``
         if index is None:
-            raise SymbolNotInModule(f"no {'def' if last else 'class'} {'.'.join(parts[: depth + 1])!r} in the module")
+            raise SymbolNotInModule(f"no class {'.'.join(parts[: depth + 1])!r} in the module")
         path.append(index)
         node = body[index]
-        if not last:
-            assert isinstance(node, cst.ClassDef)
-            if not isinstance(node.body, cst.IndentedBlock):
-                raise SymbolNotInModule(f"class {'.'.join(parts[: depth + 1])!r} has no block body")
-            body = node.body.body
-    return path
+        assert isinstance(node, cst.ClassDef)
+        if not isinstance(node.body, cst.IndentedBlock):
+            raise SymbolNotInModule(f"class {'.'.join(parts[: depth + 1])!r} has no block body")
+        body = node.body.body
+    seen = 0
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, cst.FunctionDef):
+            hits = [i] if stmt.name.value == parts[-1] else []
+        elif isinstance(stmt, cst.ClassDef):
+            hits = []
+        else:
+            hits = [-1] * _nested(stmt, parts[-1], cst.FunctionDef)
+        for hit in hits:
+            seen += 1
+            if seen == nth:
+                return [*path, hit] if hit >= 0 else None
+    which = f"definition {nth} of " if nth > 1 else ""
+    raise SymbolNotInModule(f"no def {which}{base!r} in the module" + (f" (it has {seen})" if nth > 1 else ""))
+
+
+def _nested(node: cst.CSTNode, name: str, kind: type[cst.FunctionDef] | type[cst.ClassDef]) -> int:
+    """How many ``def name`` (or ``class name``) a compound statement holds outside nested functions and classes."""
+    count = 0
+    for child in node.children:
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef)):
+            count += isinstance(child, kind) and child.name.value == name
+        elif not isinstance(child, cst.Lambda):
+            count += _nested(child, name, kind)
+    return count
 
 
 def _node_at(module: cst.Module, path: list[int]) -> cst.CSTNode:
@@ -96,10 +129,15 @@ def _siblings(module: cst.Module, path: list[int]) -> Sequence[cst.BaseStatement
 
 
 def find_stub(module: cst.Module | str, qualname: str) -> cst.FunctionDef:
-    """The current definition of ``qualname`` in ``module`` (stub or not)."""
+    """The current definition of ``qualname`` in ``module`` (stub or not; ``Cls.x#2`` is the second ``def x``)."""
     if isinstance(module, str):
         module = parse_module(module, what="module")
-    node = _node_at(module, _path(module, qualname.split(".")))
+    path = _path(module, qualname)
+    if path is None:
+        from ._region import region_stub  # deferred: _region imports this module lazily too
+
+        return region_stub(module.code, qualname)
+    node = _node_at(module, path)
     assert isinstance(node, cst.FunctionDef)
     return node
 
@@ -324,8 +362,13 @@ def splice(
 
         source, added = region_splice(module_source, qualname, implementation, config)
         return SpliceResult(source=source, qualname=qualname, added_imports=added, parses=compiles(source))
-    parts = qualname.split(".")
-    path = _path(module, parts)
+    path = _path(module, qualname)
+    if path is None:
+        from ._region import region_splice
+
+        source, added = region_splice(module_source, qualname, implementation, config)
+        return SpliceResult(source=source, qualname=qualname, added_imports=added, parses=compiles(source))
+    parts = split_occurrence(qualname)[0].split(".")
     stub = _node_at(module, path)
     assert isinstance(stub, cst.FunctionDef)
     taken = {n for s in _siblings(module, path) for n in bound_names(s)}

@@ -57,7 +57,7 @@ from ._latency import PROFILES, LatencyConfig, LatencyModel, LatencyProfile, Str
 from ._limiter import LimiterConfig, ProviderLimiter
 from ._openai import OpenAIConfig, OpenAIModel
 from ._preflight import PreflightFailed, connection_problem, preflight
-from ._pricing import Pricing, cache_min_tokens, claude_pricing, known_claude_models
+from ._pricing import CachePolicy, Pricing, cache_min_tokens, claude_pricing, known_claude_models, openai_pricing
 from ._record import RecordedConfig, RecordedModel, RecordingModel, request_fingerprint
 from ._references import ClassEvalReferences, DictReferences, Reference, ReferenceSource
 from ._registry import ProviderFactory, known_providers, register_provider, resolve_model
@@ -70,6 +70,7 @@ __all__ = [
     "Budget",
     "BudgetConfig",
     "BudgetExceeded",
+    "CachePolicy",
     "Completion",
     "ConfigError",
     "DictReferences",

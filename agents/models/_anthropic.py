@@ -21,7 +21,7 @@ from ._base import CallState, OnlineModel, RetryConfig
 from ._budget import Budget
 from ._errors import ConfigError, ProviderError, ProviderRejected, ProviderTimeout, ProviderUnavailable, RateLimited
 from ._preflight import PreflightFailed, connection_problem
-from ._pricing import Pricing, cache_min_tokens, claude_pricing
+from ._pricing import CachePolicy, Pricing, anthropic_cache, cache_min_tokens, claude_pricing
 from ._tokens import count_tokens
 from ._types import ModelRequest, ProviderInfo
 
@@ -45,6 +45,12 @@ class AnthropicConfig(BaseModel):
     retry: RetryConfig = Field(default_factory=RetryConfig, description="Retry and back-off policy.")
     cache_system_prompt: bool = Field(
         default=True, description="Mark system prompts long enough for the model's cache minimum with cache_control."
+    )
+    cache_prompt_prefix: bool = Field(
+        default=True,
+        description="Mark the shared prefixes of the first message (`ModelRequest.cache_points`: a task's spec, a "
+        "file's index) with cache_control, where long enough to cache: later calls of the task read them at the "
+        "cache-read price.",
     )
     pricing: Pricing | None = Field(default=None, description="Override the cost table (e.g. for a model it lacks).")
 
@@ -120,6 +126,10 @@ class AnthropicModel(OnlineModel):
     def endpoint(self) -> str:
         return self.config.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "https://api.anthropic.com"
 
+    @property
+    def prompt_cache(self) -> CachePolicy | None:
+        return anthropic_cache(self.config.model) if self.config.cache_prompt_prefix else None
+
     async def warm_up(self) -> None:
         if os.environ.get(self.config.api_key_env):  # without a key the check fails at once: no import needed
             await anyio.to_thread.run_sync(importlib.import_module, "anthropic")
@@ -172,18 +182,45 @@ class AnthropicModel(OnlineModel):
             block["cache_control"] = {"type": "ephemeral"}
         return [block]
 
+    def _first_turn(self, request: ModelRequest, marks_left: int) -> dict[str, Any]:
+        """The first message as text blocks, a cache_control mark ending each shared prefix long enough to cache.
+
+        The API caches the whole prefix up to a mark (system prompt included) once it reaches the model's
+        minimum; it allows 4 marks per request, so the most shared prefixes keep theirs.
+        """
+        first = request.messages[0]
+        if not self.config.cache_prompt_prefix or not request.cache_points:
+            return {"role": first.role, "content": first.content}
+        minimum = cache_min_tokens(self.config.model)
+        prefix = count_tokens(request.system) if request.system else 0
+        blocks: list[dict[str, Any]] = []
+        for i, text in enumerate(request.first_blocks()):
+            block: dict[str, Any] = {"type": "text", "text": text}
+            prefix += count_tokens(text)
+            if i < len(request.cache_points) and prefix >= minimum and marks_left > 0:
+                block["cache_control"] = {"type": "ephemeral"}
+                marks_left -= 1
+            blocks.append(block)
+        if not any("cache_control" in b for b in blocks):
+            return {"role": first.role, "content": first.content}  # nothing to cache: the plain turn
+        return {"role": first.role, "content": blocks}
+
     def request_body(self, request: ModelRequest) -> dict[str, Any]:
         """Keyword arguments for ``messages.create`` (without ``stream``)."""
+        system = self._system(request.system) if request.system else []
+        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        if messages:
+            messages[0] = self._first_turn(request, 4 - sum("cache_control" in b for b in system))
         body: dict[str, Any] = {
             "model": self.config.model,
             "max_tokens": request.max_tokens,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": messages,
         }
         if request.temperature is not None:
             # Not a named argument of this SDK's create() (newer models fix sampling), still accepted by the API.
             body["extra_body"] = {"temperature": request.temperature}
-        if request.system:
-            body["system"] = self._system(request.system)
+        if system:
+            body["system"] = system
         return body
 
     async def _attempt(self, request: ModelRequest, state: CallState) -> AsyncIterator[str]:

@@ -17,7 +17,7 @@ from ._budget import Budget, Reservation
 from ._errors import ProviderError, RateLimited, StreamInterrupted
 from ._latency import LatencyConfig, LatencyModel
 from ._limiter import ProviderLimiter
-from ._pricing import Pricing
+from ._pricing import CachePolicy, Pricing
 from ._tokens import count_tokens, tokenize
 from ._types import Completion, ModelRequest, ModelStream, ProviderInfo, Usage
 
@@ -147,6 +147,11 @@ class StreamingModel(ABC):
     def endpoint(self) -> str:
         """Where calls go (a URL for online providers), for error messages."""
         return "offline"
+
+    @property
+    def prompt_cache(self) -> CachePolicy | None:
+        """How the provider caches shared prompt prefixes (what a dry run prices), or None when it does not."""
+        return None
 
     async def warm_up(self) -> None:
         """Load what the first call needs (an SDK import takes seconds) so that timed work does not include it."""
@@ -327,7 +332,7 @@ class OfflineModel(StreamingModel):
         tokens = tokenize(text)
         if len(tokens) > request.max_tokens:  # as a real model would: cut at max_tokens
             text, state.stop_reason = "".join(tokens[: request.max_tokens]), "max_tokens"
-        plan = self.latency.plan(text, request.model_dump_json())
+        plan = self.latency.plan(text, request.content_key())
         async for chunk in self.latency.pace(plan, state.started):
             yield chunk
         state.output_tokens = plan.tokens

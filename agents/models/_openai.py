@@ -20,7 +20,7 @@ from ._base import CallState, OnlineModel, RetryConfig, prompt_text
 from ._budget import Budget
 from ._errors import ProviderError, ProviderRejected, ProviderTimeout, ProviderUnavailable, RateLimited
 from ._preflight import PreflightFailed, connection_problem
-from ._pricing import Pricing
+from ._pricing import CachePolicy, Pricing, openai_cache, openai_pricing
 from ._tokens import count_tokens
 from ._types import ModelRequest, ProviderInfo
 
@@ -42,7 +42,16 @@ class OpenAIConfig(BaseModel):
     connect_timeout_s: float = Field(default=10.0, gt=0, description="Connect timeout.")
     retry: RetryConfig = Field(default_factory=RetryConfig, description="Retry and back-off policy.")
     include_usage: bool = Field(default=True, description="Ask for usage in the final chunk (stream_options).")
-    pricing: Pricing = Field(default=_LOCAL_PRICE, description="Prices per million tokens; local servers bill nothing.")
+    pricing: Pricing | None = Field(
+        default=None,
+        description="Prices per million tokens; None = at api.openai.com OpenAI's list price (unknown for a model "
+        "not in the table), elsewhere nothing (local servers bill nothing).",
+    )
+
+
+def _is_openai(base_url: str) -> bool:
+    host = httpx.URL(base_url).host
+    return host == "api.openai.com" or host.endswith(".openai.com")
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
@@ -70,7 +79,11 @@ class OpenAIModel(OnlineModel):
         info = ProviderInfo(
             provider="openai", model=config.model, offline=False, label=f"openai:{config.model}@{config.base_url}"
         )
-        super().__init__(info, budget=budget, pricing=config.pricing)
+        pricing = config.pricing
+        if pricing is None:
+            # OpenAI's list price, or unknown (None) for a model it lacks: guessing "free" there would be wrong.
+            pricing = openai_pricing(config.model) if _is_openai(config.base_url) else _LOCAL_PRICE
+        super().__init__(info, budget=budget, pricing=pricing)
         self.config = config
         self.retry = config.retry
         self._client: httpx.AsyncClient | None = None
@@ -89,6 +102,11 @@ class OpenAIModel(OnlineModel):
     @property
     def endpoint(self) -> str:
         return self.config.base_url
+
+    @property
+    def prompt_cache(self) -> CachePolicy | None:
+        # OpenAI caches shared prefixes by itself; local servers with prefix caching (vLLM) bill nothing either way.
+        return openai_cache()
 
     async def check(self, timeout_s: float) -> str:
         """``GET {base_url}/models``: every OpenAI-compatible server (vLLM, llama.cpp, Ollama) answers it for free."""

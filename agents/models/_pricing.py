@@ -1,4 +1,4 @@
-"""Cost table and prompt-cache thresholds for Claude models.
+"""Cost tables and prompt-cache rules: Claude models, and OpenAI's own API.
 
 Prices are USD per million tokens from Anthropic's public pricing page and
 model overview pages as of late 2026 (uncached input, output, 5-minute cache
@@ -21,7 +21,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Pricing", "cache_min_tokens", "claude_pricing", "known_claude_models"]
+__all__ = ["CachePolicy", "Pricing", "cache_min_tokens", "claude_pricing", "known_claude_models", "openai_pricing"]
 
 
 class Pricing(BaseModel):
@@ -119,3 +119,55 @@ def cache_min_tokens(model: str) -> int:
 def known_claude_models() -> list[str]:
     """Family ids present in the cost table."""
     return sorted(_CLAUDE)
+
+
+# OpenAI's API (api.openai.com) caches prompt prefixes of 1024 tokens and more by itself, in 128-token steps, and
+# bills cached tokens at the "cached input" price; writing costs the normal input price. USD per million tokens
+# (input, cached input, output) from https://platform.openai.com/docs/pricing (standard tier, as listed in 2025-26).
+_OPENAI: dict[str, tuple[float, float, float]] = {
+    "gpt-5": (1.25, 0.125, 10.0),
+    "gpt-5-mini": (0.25, 0.025, 2.0),
+    "gpt-5-nano": (0.05, 0.005, 0.40),
+    "gpt-4.1": (2.0, 0.50, 8.0),
+    "gpt-4.1-mini": (0.40, 0.10, 1.60),
+    "gpt-4.1-nano": (0.10, 0.025, 0.40),
+    "gpt-4o": (2.50, 1.25, 10.0),
+    "gpt-4o-mini": (0.15, 0.075, 0.60),
+}
+_OPENAI_SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|latest)$")
+
+
+def openai_pricing(model: str) -> Pricing | None:
+    """List price of an OpenAI API model id (dated snapshots map to their model), or ``None`` when unknown."""
+    entry = _OPENAI.get(_OPENAI_SNAPSHOT.sub("", model.strip().lower()))
+    if entry is None:
+        return None
+    inp, cached, out = entry
+    return Pricing(input=inp, output=out, cache_write=inp, cache_read=cached)
+
+
+class CachePolicy(BaseModel):
+    """How a provider caches prompt prefixes: what an estimate of a run assumes it will pay."""
+
+    min_tokens: int = Field(ge=0, description="Shortest prefix (tokens, system prompt included) the provider caches.")
+    ttl_s: float = Field(gt=0, description="Seconds an unused cached prefix lives; every read refreshes it.")
+    step_tokens: int = Field(default=1, ge=1, description="A cached prefix is a multiple of this many tokens (OpenAI: 128).")
+    note: str = Field(description="One line for the dry run saying what was assumed.")
+
+
+def anthropic_cache(model: str) -> CachePolicy:
+    """Anthropic's ephemeral cache: 5 minutes, refreshed on each hit; written at 1.25x input, read at 0.1x."""
+    return CachePolicy(
+        min_tokens=cache_min_tokens(model), ttl_s=300.0,
+        note=f"Anthropic ephemeral prompt cache: a prefix of {cache_min_tokens(model):,}+ tokens lives 5 min and "
+        "each read refreshes it; a write costs 1.25x input, a read 0.1x",
+    )  # fmt: skip
+
+
+def openai_cache() -> CachePolicy:
+    """OpenAI's automatic prefix cache: 1024 tokens and more, 128-token steps, kept 5-10 minutes idle (5 assumed)."""
+    return CachePolicy(
+        min_tokens=1024, ttl_s=300.0, step_tokens=128,
+        note="OpenAI automatic prefix cache: prefixes of 1024+ tokens in 128-token steps, assumed kept 5 min idle; "
+        "cached tokens at the cached-input price",
+    )  # fmt: skip

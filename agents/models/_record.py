@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field
 
 from ._base import CallState, StreamingModel
 from ._errors import ConfigError, UnknownRequest
+from ._pricing import CachePolicy
 from ._types import ModelRequest, ModelStream, ProviderInfo, Usage
 
 __all__ = ["RecordedConfig", "RecordedModel", "RecordingModel", "request_fingerprint"]
@@ -82,6 +83,10 @@ class RecordingModel(StreamingModel):
     @property
     def endpoint(self) -> str:
         return self.inner.endpoint
+
+    @property
+    def prompt_cache(self) -> CachePolicy | None:
+        return self.inner.prompt_cache
 
     async def warm_up(self) -> None:
         await self.inner.warm_up()

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._errors import ModelError, StreamNotFinished
 
@@ -52,6 +52,34 @@ class ModelRequest(BaseModel):
     )
     attempt: int = Field(default=0, ge=0, description="Repair attempt number (0 = first try); keys `scripted` fault draws.")
     seed: int | None = Field(default=None, description="Seed for offline randomness (faults, latency jitter); None = the provider's.")
+    cache_points: tuple[int, ...] = Field(
+        default=(),
+        description="Character offsets into the first message, ascending, where a prefix that other calls send too ends "
+        "(a task's spec; then what a file's calls share). `anthropic` ends a cache_control block at each; "
+        "OpenAI-compatible servers cache repeated prefixes by themselves; offline providers ignore them.",
+    )
+
+    @model_validator(mode="after")
+    def _check_cache_points(self) -> ModelRequest:
+        if self.cache_points:
+            first = self.messages[0].content if self.messages else ""
+            points = self.cache_points
+            if any(b <= a for a, b in zip(points, points[1:])) or points[0] <= 0 or points[-1] > len(first):
+                raise ValueError(f"cache_points {points} must ascend within the first message (length {len(first)})")
+        return self
+
+    def content_key(self) -> str:
+        """The request as JSON without its cache marks (they change how a prompt is billed, not what is asked):
+        the key of offline latency draws, the same as before the marks existed."""
+        return self.model_dump_json(exclude={"cache_points"})
+
+    def first_blocks(self) -> list[str]:
+        """The first message cut at ``cache_points``: each shared prefix's new part, then the rest (if any)."""
+        first = self.messages[0].content if self.messages else ""
+        cuts = [0, *self.cache_points]
+        blocks = [first[a:b] for a, b in zip(cuts, cuts[1:])]
+        rest = first[cuts[-1] :]
+        return [*blocks, rest] if rest else blocks
 
     @classmethod
     def prompt(cls, text: str, **fields: object) -> ModelRequest:

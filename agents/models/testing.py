@@ -7,10 +7,12 @@ Messages API and OpenAI chat completions, and their error bodies::
     async with FakeServer([anthropic_error(429, retry_after=0.01), anthropic_stream("hi")]) as server:
         model = resolve_model("anthropic:claude-sonnet-4-5", base_url=server.base_url)
 
-``GivenReplies`` is an offline model that streams reply texts you give it per
+``FakePromptCache`` makes a server report prompt-cache usage as the real APIs do (a marked or
+repeated prefix seen before is read, else written).  ``GivenReplies`` is an offline model that streams reply texts you give it per
 symbol (hostile or garbled replies for one method, a fallback model for the rest).
 """
 
+from ._fakecache import FakePromptCache
 from ._fakeserver import FakeServer, JSONReply, RecordedRequest, SSEReply, Step
 from ._given import GivenReplies
 from ._wire import (
@@ -27,6 +29,7 @@ from ._wire import (
 )
 
 __all__ = [
+    "FakePromptCache",
     "FakeServer",
     "GivenReplies",
     "JSONReply",

@@ -19,7 +19,7 @@ feedback from a reopened TODO.  Every call and commit is logged to
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import anyio
@@ -43,6 +43,8 @@ __all__ = ["Implementer", "ImplementerConfig", "ImplementerStats", "DraftCheck",
 DraftCheck = Callable[[TodoEntry, str], Awaitable[bool]]
 """Does this implementation of the TODO pass its visible checks? (used to pick among drafts)"""
 
+_CUT = ("max_tokens", "length")  # stop reasons meaning "out of output tokens" (Anthropic, OpenAI)
+
 _COLORS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
 
 
@@ -50,6 +52,9 @@ class ImplementerConfig(BaseModel):
     """Options of one implementer."""
 
     max_tokens: int = Field(default=2048, gt=0, description="Output cap per model call.")
+    max_tokens_retry: int = Field(
+        default=8192, ge=0, description="Output cap of the one call repeated when a reply was cut at max_tokens (0 or not above max_tokens: no repeat)."
+    )
     stream_live: bool = Field(default=True, description="Stream each reply's code into its method's region as it arrives.")
     seed: int | None = Field(default=None, description="Seed passed to offline providers (None: the provider's own).")
 
@@ -63,13 +68,16 @@ class CallRecord:
     started: float
     seconds: float
     output_tokens: int
-    input_tokens: int
+    input_tokens: int  # the whole prompt: uncached, cache writes and cache reads
     cost_usd: float | None
     shown: tuple[str, ...]
     missing: tuple[str, ...]
     fault: str | None
     used: bool = False
     redraft: bool = False
+    cut: bool = False  # the reply stopped at max_tokens: its code may end mid-function
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass
@@ -191,7 +199,7 @@ class Implementer:
         self._present(entry)
         try:
             if len(contexts) == 1 or self.check is None:
-                return await self.act(entry, await self.query(entry, contexts[0], live=self.config.stream_live))
+                return await self.act(entry, await self._whole_reply(entry, contexts[0]))
             return await self.commit(entry, await self._first_draft_to_pass(entry, contexts))
         except BudgetExceeded as exc:
             # The cap is the run's, not this agent's: tell everyone through the document.
@@ -233,12 +241,15 @@ class Implementer:
             started=started,
             seconds=anyio.current_time() - started,
             output_tokens=usage.output_tokens,
-            input_tokens=usage.input_tokens,
+            input_tokens=usage.input_tokens + usage.cache_write_tokens + usage.cache_read_tokens,
             cost_usd=usage.cost_usd,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
             shown=context.shown,
             missing=context.missing,
             fault=usage.fault,
             redraft=bool((entry.model_extra or {}).get("revising")),
+            cut=usage.stop_reason in _CUT,
         )
         self.stats.calls.append(record)
         self._seen[entry.id] = context.shown
@@ -291,6 +302,17 @@ class Implementer:
         return change
 
     # -- helpers ----------------------------------------------------------------
+
+    async def _whole_reply(self, entry: TodoEntry, context: Context) -> str:
+        """The reply to ``context``; one cut at max_tokens is asked again once with a larger cap (a cut body would commit)."""
+        reply = await self.query(entry, context, live=self.config.stream_live)
+        cap = self.config.max_tokens_retry
+        if not self.stats.calls[-1].cut or cap <= context.request.max_tokens:
+            return reply
+        self.workspace.log("reply_cut", entry.id, max_tokens=context.request.max_tokens, retry=cap)
+        self._undo_stream(entry)  # the cut code streamed live must not stay in the region
+        bigger = replace(context, request=context.request.model_copy(update={"max_tokens": cap}))
+        return await self.query(entry, bigger, live=False)
 
     def _committed(self, file: str, outline: str, entries: list[TodoEntry]) -> str:
         """``file`` as committed on this replica: its skeleton with the done results in place (never half-streamed code)."""

@@ -175,21 +175,12 @@ class Outliner:
 
 
 def _module_stubs(path: str, source: str) -> list[str]:
-    """The module's stubs, a repeated name numbered as the projects suite does (``Cls.x``, ``Cls.x#2``), so ids are unique.
-
-    Only the first definition of a name can be addressed in the buffer (symbol spans and splices go by name):
-    a ``#2`` TODO cannot be committed and ends failed (a property's setter, the implementation after ``@overload`` stubs).
-    """
+    """The module's stubs; a repeated name is numbered by occurrence (``Cls.x``, ``Cls.x#2``: ``crdt_ws.numbered``),
+    as the projects suite numbers them and as symbol spans and splices address them, so ids are unique."""
     try:
-        stubs = find_stubs(source)
+        return find_stubs(source)
     except OutlineError as exc:
         raise OutlineError(f"{path}: {exc}") from exc
-    seen: dict[str, int] = {}
-    numbered: list[str] = []
-    for symbol in stubs:
-        seen[symbol] = seen.get(symbol, 0) + 1
-        numbered.append(symbol if seen[symbol] == 1 else f"{symbol}#{seen[symbol]}")
-    return numbered
 
 
 def plan_from(
@@ -230,7 +221,7 @@ def plan_from(
 
 
 def _size(source: str, symbol: str) -> int:
-    span = find_span(source, symbol.split("#", 1)[0])  # a numbered repeat is sized as its first definition
+    span = find_span(source, symbol)
     return span.end - span.start
 
 

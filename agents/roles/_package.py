@@ -13,7 +13,7 @@ key (:func:`model_symbol`) so offline providers can tell two modules'
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from pycrdt import Map
@@ -23,7 +23,7 @@ from crdt_ws import TodoEntry, TodoStatus, outline, parse_python, split_todo_key
 from agents.coupling import Classifier, CouplingReport, Edge, PackageClassifier, get_classifier
 from agents.scheduler import topological_order
 
-__all__ = ["classify_package", "committed_text", "is_package", "model_symbol", "outline_of", "package_index"]
+__all__ = ["classify_package", "committed_text", "is_package", "model_symbol", "module_view", "outline_of", "package_index"]
 
 
 def is_package(meta: Mapping[str, Any] | Map[Any]) -> bool:
@@ -98,7 +98,7 @@ def committed_text(skeleton: str, entries: list[TodoEntry]) -> str:
     """
     spans: dict[str, tuple[int, int]] = {}
     for span in outline(skeleton):
-        spans.setdefault(span.qualname, (span.start, span.end))  # a repeated name: its first definition
+        spans.setdefault(span.qualname, (span.start, span.end))  # outline numbers repeated names (Cls.x#2), as TODOs do
     edits = sorted(
         (spans[e.symbol], e.result if e.result.endswith("\n") else e.result + "\n")
         for e in entries
@@ -139,3 +139,73 @@ def package_index(outlines: Mapping[str, str], *, skip: str | None = None, limit
         shown = ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
         lines.append(f"- `{path}` (import `{module}`): {shown or 'no top-level names'}")
     return "\n".join(lines)
+
+
+_Defs = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def module_view(module: str, symbol: str, *, keep: Iterable[str] = (), limit: int = 24_000, neighbours: int = 2) -> str:
+    """``module`` as an implementer of ``symbol`` is shown it: whole while it fits ``limit`` characters.
+
+    Past that, every function's and method's body becomes ``...`` under its decorators, signature and the
+    first line of its docstring, except ``symbol``'s own, those in ``keep`` (its dependencies in this file)
+    and up to ``neighbours`` definitions either side of it in its class or module (none, if the view is
+    still too long); imports, constants, class statements and comments between definitions stay.  Nothing
+    shorter is attempted: a module whose signatures alone pass ``limit`` is shown as far as this goes.  A
+    module that does not parse is shown whole.
+    """
+    if len(module) <= limit:
+        return module
+    symbol, keep = symbol.split("#")[0], [k.split("#")[0] for k in keep]  # `Cls.x#2`: every `Cls.x` stays whole
+    try:
+        tree = parse_python(module)
+    except (SyntaxError, ValueError):
+        return module
+    lines = module.splitlines(keepends=True)
+    full = {symbol, *keep}
+    cuts: list[tuple[int, int, str]] = []  # 0-based [first body line, end) of each elided body, its summary line
+
+    def scope(body: list[ast.stmt], prefix: str) -> list[ast.stmt]:
+        """A scope's statements with those under if/try/with at the same level (pyjwt's ``if has_crypto:``)."""
+        out: list[ast.stmt] = []
+        for node in body:
+            out.append(node)
+            if isinstance(node, (ast.If, ast.Try, ast.With)):
+                nested = [*getattr(node, "body", []), *getattr(node, "orelse", []), *getattr(node, "finalbody", [])]
+                nested += [s for h in getattr(node, "handlers", []) for s in h.body]
+                out += scope(nested, prefix)
+        return out
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        nodes = scope(body, prefix)
+        names = [prefix + n.name for n in nodes if isinstance(n, _Defs)]
+        near = set(names[max(0, names.index(symbol) - neighbours) : names.index(symbol) + neighbours + 1]) if symbol in names else set()
+        for node in nodes:
+            if isinstance(node, ast.ClassDef):
+                visit(node.body, f"{prefix}{node.name}.")
+            elif isinstance(node, _Defs) and prefix + node.name not in full | near:
+                statements, summary = node.body, ""
+                doc = ast.get_docstring(node)
+                first = doc.strip().splitlines()[0].strip() if doc and doc.strip() else ""
+                if doc is not None and first and '"""' not in first and not first.endswith(("\\", '"')):
+                    summary = f'"""{first}"""'  # the docstring's first line stands for it
+                elif doc is not None:
+                    statements = statements[1:]  # a docstring that cannot be cut cleanly stays whole
+                head = statements[0] if statements else None
+                # a body sharing a line with the signature (`) -> T: ...`) is left alone
+                if head is not None and node.end_lineno is not None and not lines[head.lineno - 1][: head.col_offset].strip():
+                    cuts.append((statements[0].lineno - 1, node.end_lineno, summary))
+
+    visit(tree.body, "")
+    out: list[str] = []
+    at = 0
+    for start, end, summary in sorted(cuts):
+        if start < at:
+            continue  # inside a body already elided
+        indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
+        out += [*lines[at:start], *([f"{indent}{summary}\n"] if summary else []), f"{indent}...\n"]
+        at = end
+    view = "".join(out + lines[at:])
+    if len(view) > limit and neighbours > 0:  # the neighbours are what may go: the TODO and its dependencies stay
+        return module_view(module, symbol, keep=full, limit=limit, neighbours=0)
+    return view

@@ -13,17 +13,22 @@ bare outline, the committed code of dependencies in other files under their
 paths, and ``index``: the other modules' top-level names, so imports between
 modules name what exists.  ``shown``/``missing`` and the request's symbol are
 then ``path::symbol`` keys (:func:`~agents.roles._package.model_symbol`).
+
+The prompt opens with what the task's other calls send too, byte for byte: the spec
+(and, single-file, the bare outline), then in a package the index a file's calls share;
+``ModelRequest.cache_points`` marks where each ends, so providers can cache them.  Lines
+for one TODO (its file, code shown, feedback, the instruction) come after.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crdt_ws import TodoEntry, TodoStatus
+from crdt_ws import TodoEntry, TodoStatus, definition_role
 
 from agents.models import Message, ModelRequest
 
-from ._package import model_symbol
+from ._package import model_symbol, module_view
 
 __all__ = ["Context", "build_context", "SYSTEM_PROMPT"]
 
@@ -56,13 +61,16 @@ def build_context(
     context_chars: int = 12_000,
     module: str | None = None,
     index: str = "",
+    module_chars: int = 24_000,
 ) -> Context:
     """The request for ``entry`` given the replica's TODOs right now.
 
     Its dependencies' committed code comes first; then, while ``context_chars``
     allows, the rest of the file's committed code (a dependency the classifier
     missed is often among it).  ``module`` (multi-file tasks): the TODO's file as
-    committed, shown in place of ``outline``, so its same-file code is not repeated;
+    committed, shown in place of ``outline``, so its same-file code is not repeated,
+    and bounded by ``module_chars`` (:func:`~agents.roles._package.module_view`: past it
+    only the TODO, its same-file dependencies and its neighbours keep their bodies);
     ``index``: a short list of the other modules' names.
     """
     shown: list[str] = []
@@ -93,13 +101,19 @@ def build_context(
     for other in todos.values():
         if other.id != entry.id and other.file == entry.file and other.status == TodoStatus.DONE and other.result:
             show(other, "committed")
+    # Shared prefixes first, each the same bytes in every call that shares it (cache_points end them): the
+    # spec and bare outline for the whole task; in a package the spec, then the index its file's calls share.
     if module is None:
-        parts = [f"Task: {spec.strip()}", f"Outline of `{entry.file}`:\n```python\n{outline.rstrip()}\n```"]
+        shared = [f"Task: {spec.strip()}\n\nOutline of `{entry.file}`:\n```python\n{outline.rstrip()}\n```"]
+        parts: list[str] = []
     else:
-        parts = [f"Task: {spec.strip()}"]
+        shared = [f"Task: {spec.strip()}"]
         if index:
-            parts.append(f"The package's other modules (import from them by these names):\n{index}")
-        parts.append(f"`{entry.file}` as committed so far (stubs are still to be written):\n```python\n{module.rstrip()}\n```")
+            shared.append(f"The package's other modules (import from them by these names):\n{index}")
+        near = [d.symbol for i in entry.deps if (d := todos.get(i)) is not None and d.file == entry.file]
+        view = module_view(module, entry.symbol, keep=near, limit=module_chars)
+        bodies = "" if view == module else ", other bodies elided to `...`"
+        parts = [f"`{entry.file}` as committed so far (stubs are still to be written{bodies}):\n```python\n{view.rstrip()}\n```"]
     if blocks:
         parts.append("Code committed so far, as this agent sees it:\n```python\n" + "\n\n".join(blocks) + "\n```")
     if missing:
@@ -112,10 +126,15 @@ def build_context(
     elif isinstance(feedback, str) and feedback:
         parts.append(f"Your previous implementation failed the checks:\n{feedback.strip()}\nFix it.")
     parts.append(f"Implement `{entry.symbol}`" + (f" in `{entry.file}`." if module is not None else "."))
+    role = definition_role(module if module is not None else outline, entry.symbol)  # a name defined twice: which one
+    if role:
+        parts[-1] += f" `{entry.symbol}` is {role}: reply with that one definition, its decorators as shown."
     attempt = sum(int(v) for v in (extra.get("repairs"), extra.get("redrafts")) if isinstance(v, (int, float)))
+    points = [sum(len(b) + 2 for b in shared[: i + 1]) for i in range(len(shared))]  # each block with its "\n\n"
     request = ModelRequest(
         system=SYSTEM_PROMPT,
-        messages=(Message(role="user", content="\n\n".join(parts)),),
+        messages=(Message(role="user", content="\n\n".join([*shared, *parts])),),
+        cache_points=tuple(points),
         max_tokens=max_tokens,
         task_id=task_id,
         symbol=model_symbol(entry),

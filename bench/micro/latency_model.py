@@ -105,7 +105,7 @@ async def _measure(model: OfflineModel, request: ModelRequest, out: list[Sample]
     tokens = stream.usage.output_tokens
     # The jitter draw this stream got (same deterministic plan the provider made), to separate
     # sampling spread from timing error.
-    plan = model.latency.plan(model.reply(request).text, request.model_dump_json())
+    plan = model.latency.plan(model.reply(request).text, request.content_key())
     scale = model.latency.config.time_scale
     out.append(
         Sample(

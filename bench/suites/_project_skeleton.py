@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from dataclasses import dataclass
 
 import libcst as cst
 
 
 from ._errors import UnparsableSource
-from crdt_ws import is_stub_def, parse_cst, parse_python
+from crdt_ws import is_stub_def, numbered, parse_cst, parse_python, split_occurrence
 
 __all__ = ["DesignIndex", "ModuleSkeleton", "project_skeleton", "reference_functions"]
 
@@ -117,15 +118,6 @@ class ModuleSkeleton:
     """Stubs whose docstring came from the architecture design (the reference has none)."""
 
 
-def _numbered(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out: list[str] = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
-    return out
-
-
 def _walk(body: list[ast.stmt], prefix: str) -> list[tuple[str, _FuncDef]]:
     found: list[tuple[str, _FuncDef]] = []
     for node in body:
@@ -151,8 +143,20 @@ def reference_functions(source: str) -> list[tuple[str, bool]]:
     cross-check the two.
     """
     found = _walk(parse_python(source).body, "")
-    names = _numbered([name for name, _ in found])
+    names = numbered(name for name, _ in found)
     return [(name, is_stub_def(func)) for name, (_, func) in zip(names, found, strict=True)]
+
+
+def definition_source(source: str, symbol: str) -> str | None:
+    """The definition ``symbol`` names (``Cls.x#2``: the second ``def x`` of ``Cls``, numbered as the skeleton's stubs
+    are), decorators included, dedented to column 0 (as a model writes it); None when there is no such definition."""
+    found = _walk(parse_python(source).body, "")
+    for name, (_, func) in zip(numbered(name for name, _ in found), found, strict=True):
+        if name == symbol:
+            start = min([func.lineno, *(d.lineno for d in func.decorator_list)])
+            lines = source.splitlines(keepends=True)[start - 1 : func.end_lineno]
+            return textwrap.dedent("".join(lines))
+    return None
 
 
 def _docstring_of(body: cst.BaseSuite) -> cst.BaseStatement | None:
@@ -172,13 +176,12 @@ def _as_docstring(text: str) -> cst.BaseStatement:
 
 
 class _ProjectStubber(cst.CSTTransformer):
-    def __init__(self, module_path: str, design: DesignIndex | None, placeholders: dict[str, bool]) -> None:
+    def __init__(self, module_path: str, design: DesignIndex | None, functions: list[tuple[str, bool]]) -> None:
         super().__init__()
         self.module_path = module_path
         self.design = design
-        self.placeholders = placeholders  # from the ast walk: same definitions, same order, same numbering
+        self.functions = iter(functions)  # from the ast walk: same definitions, same order, numbered there
         self.classes: list[str] = []
-        self.seen: dict[str, int] = {}
         self.stubs: list[str] = []
         self.described: list[str] = []
 
@@ -204,11 +207,10 @@ class _ProjectStubber(cst.CSTTransformer):
         return False
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        qualname = ".".join([*self.classes, original_node.name.value])
-        self.seen[qualname] = self.seen.get(qualname, 0) + 1
-        if self.seen[qualname] > 1:
-            qualname = f"{qualname}#{self.seen[qualname]}"
-        if self.placeholders.get(qualname, True):
+        qualname, placeholder = next(self.functions, ("", True))
+        if split_occurrence(qualname)[0] != ".".join([*self.classes, original_node.name.value]):
+            raise UnparsableSource(f"{self.module_path}: the ast and libcst walks disagree at {qualname or 'the end'}")
+        if placeholder:
             return updated_node
         self.stubs.append(qualname)
         docstring = _docstring_of(updated_node.body)
@@ -232,9 +234,9 @@ def project_skeleton(source: str, module_path: str, design: DesignIndex | None =
     except SyntaxError as err:
         raise UnparsableSource(f"{module_path}: cannot derive a skeleton: {err}") from err
     try:
-        placeholders = dict(reference_functions(source))
+        functions = reference_functions(source)
     except SyntaxError as err:  # libcst accepted what ast rejects: rare, but then nothing is addressable
         raise UnparsableSource(f"{module_path}: cannot derive a skeleton: line {err.lineno}: {err.msg}") from err
-    stubber = _ProjectStubber(module_path, design, placeholders)
+    stubber = _ProjectStubber(module_path, design, functions)
     outline = module.visit(stubber).code
     return ModuleSkeleton(outline=outline, stubs=tuple(stubber.stubs), described=tuple(stubber.described))

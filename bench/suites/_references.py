@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from agents.models import Reference
 
+from ._project_skeleton import definition_source
 from ._skeleton import function_source, reference_dependencies, used_imports
 from ._task import Suite, Task
 
@@ -65,7 +66,7 @@ def _module_reference(task: Task, key: str) -> Reference | None:
     module = next((m for m in task.modules if m.path == path), None)
     if not sep or module is None or symbol not in module.stubs:
         return None
-    code = function_source(module.reference, symbol)
+    code = definition_source(module.reference, symbol)  # ``Cls.x#2``: the reference's second ``def x``
     if code is None:
         return None
     deps = reference_dependencies(module.reference, list(module.stubs)).get(symbol, [])

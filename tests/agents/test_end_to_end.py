@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from agents.judge import Judge
+from agents.roles import ImplementerConfig
 from agents.scheduler import SchedulerConfig
 from bench._run import task_inputs
 from agents.models import Budget, BudgetConfig
@@ -36,7 +37,7 @@ async def _trial(suite: Suite, judge: Judge, task_id: str, mode: str, **options:
         {
             "scheduler": options.get("scheduler", SchedulerConfig(agents=3)),
             "timeout_s": 60,
-            **{k: v for k, v in options.items() if k in ("transport", "crash", "claim", "seed")},
+            **{k: v for k, v in options.items() if k in ("transport", "crash", "claim", "seed", "implementer")},
         }
     )
     spec, hidden = task_inputs(suite.task(task_id), outline=options.get("outline", True))
@@ -117,6 +118,13 @@ async def test_a_token_budget_ends_the_run_early_and_says_so(suite: Suite, judge
     # Calls admitted before the cap was hit finish and commit; nothing new is claimed after it.
     assert 0 < result.calls < result.stubs and budget.snapshot().refused >= 1
     assert result.visible_pass < result.stubs  # unfinished work is not reported as passing
+
+
+async def test_a_reply_cut_at_max_tokens_is_asked_again_with_a_larger_cap_not_committed(suite: Suite, judge: Judge) -> None:
+    # 40 output tokens cut every method of bank_ledger mid-body; a cut body that happens to parse would commit silently.
+    result = await _trial(suite, judge, "bank_ledger", "parallel", implementer=ImplementerConfig(max_tokens=40, max_tokens_retry=4096))
+    assert result.passed and result.visible_pass == result.stubs, f"{result.test_classes_passed}/{result.test_classes}"
+    assert result.cut_replies >= 1 and result.calls == result.stubs + result.cut_replies
 
 
 @pytest.mark.parametrize("priority", ["fifo", "unblocking"])

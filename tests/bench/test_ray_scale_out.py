@@ -59,6 +59,8 @@ class Provider:
         if request.method == "GET":
             return anthropic_model_info(MODEL)
         prompt = json.loads(request.body)["messages"][-1]["content"]
+        if isinstance(prompt, list):  # a turn with cache-marked blocks
+            prompt = "".join(block["text"] for block in prompt)  # pyright: ignore[reportUnknownVariableType]
         symbol = re.findall(r"Implement `([^`]+)`", prompt)[-1]
         file = re.findall(r"Outline of `([^`]+)`", prompt)[0]
         self.posts.append(file)

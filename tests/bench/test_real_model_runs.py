@@ -103,6 +103,8 @@ def _replies(request: RecordedRequest) -> Step:
     if request.method == "GET":
         return anthropic_model_info(MODEL)
     prompt = json.loads(request.body)["messages"][-1]["content"]
+    if isinstance(prompt, list):  # a turn with cache-marked blocks
+        prompt = "".join(block["text"] for block in prompt)  # pyright: ignore[reportUnknownVariableType]
     symbol = re.findall(r"Implement `([^`]+)`", prompt)[-1]
     file = re.findall(r"Outline of `([^`]+)`", prompt)[0]
     task = next(t for t in SUITE.tasks if t.file == file)

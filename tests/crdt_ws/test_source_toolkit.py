@@ -52,12 +52,13 @@ def outer():
 
 def test_find_stubs_sees_definitions_under_if_try_and_with() -> None:
     # `outer` has a body (its nested stub is its own business, not a TODO).
-    assert find_stubs(GUARDED) == ["fast", "fast", "Matrix.det", "cleanup", "done"]
+    # The two branches' `fast` are two TODOs: the second is numbered by occurrence.
+    assert find_stubs(GUARDED) == ["fast", "fast#2", "Matrix.det", "cleanup", "done"]
 
 
 def test_outline_spans_definitions_under_compound_statements() -> None:
     names = [s.qualname for s in outline(GUARDED)]
-    assert names == ["fast", "fast", "Matrix", "Matrix.det", "Matrix.real", "cleanup", "done", "outer", "outer.inner"]
+    assert names == ["fast", "fast#2", "Matrix", "Matrix.det", "Matrix.real", "cleanup", "done", "outer", "outer.inner"]
     det = find_span(GUARDED, "Matrix.det")
     assert GUARDED[det.start : det.end] == "        def det(self):\n            pass\n"
 

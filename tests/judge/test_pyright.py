@@ -31,7 +31,7 @@ async def test_conflicts_are_typed_and_mapped_to_symbols(pyright_server: Pyright
     conflicts = {(c.kind, c.symbol, c.name) for c in conflicts_from(diagnostics)}
     assert ("duplicate_declaration", "Stack.push", "push") in conflicts
     assert ("unknown_attribute", "Stack.push", "itemz") in conflicts
-    assert ("unknown_name", "Stack.push", "undefined_name") in conflicts
+    assert ("unknown_name", "Stack.push#2", "undefined_name") in conflicts  # the second `def push`, numbered by occurrence
     assert any(kind == "signature_mismatch" and symbol == "Stack.pop" for kind, symbol, _ in conflicts)
     assert all(d.file == "stack.py" and d.line >= 1 for d in diagnostics)
 
