@@ -4,10 +4,11 @@
   sandbox (``agents.judge.Judge.run_project``) under the project's own cached
   environment (``agents.judge.ProjectEnvs``); a :class:`~agents.judge.Score`
   with one entry per test and the benchmark's pass rate.
-* Final visible check: the project's small check tests; each failing test is
-  routed by its traceback frames to the TODO whose code raised, and only the
-  test's name and message (check tests are visible by design) go back as the
-  reason to reopen it.
+* Visible check: the project's small check tests (``agents.roles.pytest_check``),
+  run by the judge agent beside the run as commits arrive and once more at the
+  end; each failing test is routed by its traceback frames to the TODO whose
+  code raised, and only the test's name and message (check tests are visible
+  by design) go back as the reason to reopen it.
 
 The environment of a project is made once per requirement set and shared by
 every trial of the run (the first trial pays the install, the log says so).
@@ -20,9 +21,8 @@ from pathlib import Path
 
 import anyio
 
-from agents.judge import EnvConfig, EnvSetupError, Judge, ProjectEnv, ProjectEnvs, ProjectScore, Score, TestClassScore
-from agents.roles import FinalCheck, todo_at
-from crdt_ws import TodoEntry
+from agents.judge import EnvConfig, EnvSetupError, Judge, ProjectEnv, ProjectEnvs, ProjectScore, ProjectTests, Score, TestClassScore
+from agents.roles import FinalCheck, pytest_check
 
 from ._errors import BenchError
 from ._trial import HiddenProject
@@ -95,31 +95,8 @@ class ProjectJudging:
         if not task.check_paths:
             return None
 
-        async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
+        async def tests() -> ProjectTests:
             env = await self.env(task)
-            tests = project_tests(task, task.check_paths, kind="visible", python=env.python)
-            result = await self.judge.run_project(files, tests)
-            reopen: dict[str, str] = {}
-            if result.collection_error is not None:  # nothing ran: the code that raised at import is to blame
-                todo = _innermost(files, todos, result.collection_frames)
-                if todo is not None:
-                    reopen[todo] = f"the check tests could not be collected: {result.collection_error.strip()[-800:]}"
-            for test in result.tests:
-                if test.outcome in ("passed", "skipped"):
-                    continue
-                todo = _innermost(files, todos, test.frames)
-                if todo is not None:
-                    note = f"check test {test.nodeid} {test.outcome}: {(test.message or '').strip()[:800]}"
-                    reopen[todo] = (reopen[todo] + "\n" + note) if todo in reopen else note
-            return reopen
+            return project_tests(task, task.check_paths, kind="visible", python=env.python)
 
-        return check
-
-
-def _innermost(files: Mapping[str, str], todos: list[TodoEntry], frames: list[tuple[str, int]]) -> str | None:
-    """The TODO holding the innermost of ``frames`` that falls in one: the code that raised."""
-    for path, line in frames[::-1]:
-        todo = todo_at(files, todos, path, line)
-        if todo is not None:
-            return todo
-    return None
+        return pytest_check(self.judge, tests)

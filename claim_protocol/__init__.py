@@ -20,7 +20,7 @@ Errors::
     └── CommitFailed
 """
 
-from ._board import Claim, ClaimBoard, ClaimStats, Commit, round_of
+from ._board import Claim, ClaimBoard, ClaimStats, Commit, reopened, round_of
 from ._claimer import Claimer, RoundTrip, Work
 from ._regions import commit_symbol, restore_regions
 from ._config import ClaimConfig
@@ -29,6 +29,7 @@ from ._latency import SyncEstimator, peer_bounds
 from ._loop import Action, CancelWork, Chooser, ClaimLoop, Finished, Sleep, StartWork, Sync
 
 __all__ = [
+    "reopened",
     "Claim",
     "ClaimBoard",
     "ClaimConfig",

@@ -41,7 +41,7 @@ from ._regions import commit_symbol, region_text
 from ._repair import round_of
 from ._stats import ClaimStats
 
-__all__ = ["Claim", "ClaimBoard", "ClaimStats", "Commit", "round_of"]
+__all__ = ["Claim", "ClaimBoard", "ClaimStats", "Commit", "reopened", "round_of"]
 
 Commit = Callable[[Workspace, TodoEntry, str], None]
 
@@ -88,6 +88,11 @@ class _Seen:
 def _hash_fraction(*parts: str) -> float:
     digest = hashlib.blake2b("\x00".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
+
+
+def reopened(entry: TodoEntry) -> bool:
+    """A repair waiting for an agent: pending again after the judge failed its committed code."""
+    return entry.status == TodoStatus.PENDING and entry.verdict == "fail"
 
 
 class ClaimBoard:
@@ -199,7 +204,10 @@ class ClaimBoard:
         return all(status.get(dep) == TodoStatus.DONE for dep in entry.deps)
 
     def candidates(self, now: float) -> list[TodoEntry]:
-        """Claimable TODOs in this agent's order: ready first, then a per-agent hash.
+        """Claimable TODOs in this agent's order: reopened ones first, then ready ones, then a per-agent hash.
+
+        A TODO the judge reopened (pending with a ``fail`` verdict) is a repair: every draft of
+        the rest may be done before it, so it is the tail of the run if it waits its turn.
 
         The hash order spreads agents over different TODOs, so most claims
         never collide; the scheduler may pick any of these instead.
@@ -209,9 +217,9 @@ class ClaimBoard:
         # Entries out of attempts stay in: claiming one marks it failed for everyone.
         out = [e for e in entries if e.status == TodoStatus.PENDING or self.stale(e, now)]
 
-        def rank(e: TodoEntry) -> tuple[bool, float]:
+        def rank(e: TodoEntry) -> tuple[bool, bool, float]:
             unready = self.config.prefer_ready and not self.ready(e, status)
-            return (unready, _hash_fraction(self.agent, e.id))
+            return (not (self.config.prefer_repairs and reopened(e)), unready, _hash_fraction(self.agent, e.id))
 
         return sorted(out, key=rank)
 

@@ -63,6 +63,9 @@ class ClaimConfig(BaseModel):
     prefer_ready: bool = Field(
         default=True, description="Rank TODOs whose dependencies are all done before the others."
     )
+    prefer_repairs: bool = Field(
+        default=True, description="Rank TODOs the judge reopened (pending with a fail verdict) before everything else: a repair is on the critical path."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> ClaimConfig:

@@ -149,6 +149,7 @@ class PyrightServer:
         self._client: LspClient | None = None
         self._tg: TaskGroup | None = None
         self._versions: dict[str, int] = {}
+        self._texts: dict[str, tuple[str, SymbolMap]] = {}  # what pyright holds of each file, and its symbols
         self._lock = anyio.Lock()
 
     async def __aenter__(self) -> PyrightServer:
@@ -235,6 +236,10 @@ class PyrightServer:
         async with self._lock:
             created = [name for name in files if name not in self._versions]
             for name, text in files.items():
+                held = self._texts.get(name)
+                if held is not None and held[0] == text:
+                    continue  # unchanged: pyright re-checks it anyway if a file it imports changed
+                self._texts[name] = (text, SymbolMap(text))
                 target = root.joinpath(*paths[name].parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
@@ -263,7 +268,7 @@ class PyrightServer:
                 )
                 if not isinstance(report, dict) or not isinstance(report.get("items"), list):
                     raise PyrightProtocolError(f"unexpected diagnostic report for {name}: {report!r}")
-                results += _to_diagnostics(name, report["items"], SymbolMap(text))
+                results += _to_diagnostics(name, report["items"], self._texts[name][1])
             return results
 
     async def forget(self, names: list[str]) -> None:
@@ -280,6 +285,7 @@ class PyrightServer:
                 target.unlink(missing_ok=True)
                 await client.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": target.as_uri(), "type": 3}]})
                 del self._versions[name]
+                self._texts.pop(name, None)
 
 
 async def check_cold(files: Mapping[str, str], config: PyrightConfig | None = None) -> list[Diagnostic]:

@@ -26,6 +26,7 @@ from ._errors import AgentError, NoTodos, OutlineError, RunTimeout
 from ._implementer import CallRecord, DraftCheck, Implementer, ImplementerConfig, ImplementerStats
 from ._join import JoinConfig, join_as_implementer
 from ._judge_agent import FinalCheck, JudgeAgent, JudgeConfig, JudgeSummary
+from ._package_checks import pytest_check
 from ._package_judge import todo_at
 from ._package import outline_of
 from ._outliner import OUTLINE_SYMBOL, Outliner, OutlinerConfig, TaskSpec, find_stubs, plan_from
@@ -57,6 +58,7 @@ __all__ = [
     "outline_of",
     "find_stubs",
     "todo_at",
+    "pytest_check",
     "is_over",
     "join_as_implementer",
     "phase_of",

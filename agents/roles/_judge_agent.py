@@ -21,41 +21,38 @@ module's signature is a semantic conflict, routed to the TODO that caused it
 (``agents.roles._package_judge``) and reopened like a failed check.  Before
 finishing, an optional :data:`FinalCheck` (the project's visible check tests)
 sees the committed package and names failing TODOs, which are reopened for
-``final_check_rounds`` rounds.
+``final_check_rounds`` rounds.  The same check also runs beside the run
+whenever the package has new commits (``check_during_run``), so a fault is
+repaired while other TODOs are still drafted (``agents.roles._package_checks``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import anyio
+from anyio.abc import TaskGroup
 from pydantic import BaseModel, Field
 
 from claim_protocol import restore_regions
 from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace
 from merge import MergeError, reconcile_text
 
-from agents.judge import Feedback, Judge, PyrightServer, SemanticConflict, VisibleChecks, conflicts_from, outline_doctests
+from agents.judge import Judge, PyrightServer, SemanticConflict, VisibleChecks, conflicts_from, outline_doctests
 from agents.scheduler import awaiting_verdict
 
 from ._observed import redrafts_due, used_stubs
 from ._package import is_package
-from ._package_judge import PackageView, conflict_key, foreign, package_conflicts, package_names, premature, route_conflicts
+from ._judge_package import FinalCheck, PackageJudging
+from ._package_checks import BackgroundCheck, PackageRound, state_of
+from ._package_judge import route_conflicts
 from ._phase import is_over
 from ._readiness import judgeable as _judgeable
 from ._readiness import needs as _needs
 from ._snapshot import Snapshot
 
 __all__ = ["FinalCheck", "JudgeAgent", "JudgeConfig", "JudgeSummary"]
-
-FinalCheck = Callable[[Mapping[str, str], list[TodoEntry]], Awaitable[dict[str, str]]]
-"""The last visible check of a multi-file run: given every file as committed (path -> text) and the TODOs, returns
-TODO id -> failure report for the TODOs to reopen ({} when all pass).  The seam for the projects' check tests
-(issue 21, Contract 5: ``agents.judge.run_project`` with ``ProjectTests(kind="visible")``, failures routed by
-their traceback ``frames`` with :func:`agents.roles.todo_at`)."""
-
-
 
 class JudgeConfig(BaseModel):
     """Options of the judge agent."""
@@ -68,6 +65,13 @@ class JudgeConfig(BaseModel):
         default=1, ge=0, description="Speculative re-drafts of one TODO (plan modes speculate and revise; see agents.roles._observed)."
     )
     final_check_rounds: int = Field(default=1, ge=0, description="Times TODOs are reopened for failing the final check (FinalCheck) in one run.")
+    check_during_run: Literal["off", "drafted", "always"] = Field(
+        default="drafted",
+        description="Also run the FinalCheck beside the run whenever the package has new commits (one run at a time), reopening "
+        "the committed TODOs it blames while repairs go on: 'always' from the first commit, 'drafted' once every TODO has been "
+        "committed once (the check tests compete with pyright and the agents for the CPU; see docs/projects.md), 'off' never. "
+        "The final check stays the last word.",
+    )
     ignore_examples: list[str] = Field(
         default_factory=list,
         description="Symbols whose doctest examples are not checks (a benchmark whose own reference fails them: "
@@ -87,13 +91,16 @@ class JudgeSummary:
     conflicts_reconciled: int = 0
     conflicts_reopened: int = 0
     first_all_pass_s: float | None = None
+    check_runs: int = 0
+    check_seconds: float = 0.0
+    check_reopened: int = 0
     regions_restored: int = 0
     blind_drafts: int = 0
     redrafts: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
 
 
-class JudgeAgent:
+class JudgeAgent(PackageJudging):
     """Judges committed TODOs as they arrive, on its own replica."""
 
     def __init__(
@@ -108,9 +115,11 @@ class JudgeAgent:
         self.workspace = workspace
         self.final_check = final_check
         self._final_rounds = 0
-        self._package = PackageView()
-        self._baseline: set[tuple[str, str, str, str]] | None = None  # the skeleton's own conflicts (a package's)
-        self._names: set[str] = set()  # names the package's skeletons define
+        self._round = PackageRound(pyright) if pyright is not None else None
+        self._changed = anyio.Event()
+        self._checks = BackgroundCheck(final_check, self._changed.set) if final_check is not None else None
+        self._acted: set[tuple[str, int]] = set()  # (TODO, attempt) already reopened or closed outside its own verdict
+        self._tg: TaskGroup | None = None
         self.judge = judge
         self.config = config or JudgeConfig()
         self.pyright = pyright
@@ -120,25 +129,43 @@ class JudgeAgent:
         self._snapshot: Snapshot | None = None
         self._blind: set[str] = set()  # TODOs some committed draft of which used a stub it had not seen
 
+    async def prepare(self) -> None:
+        """Work that needs only the published skeleton (a package's own pyright conflicts): call it before
+        the implementers start, so the first round of verdicts does not pay for it (optional; run does it too)."""
+        outlines = self._outlines()
+        if outlines and self.config.pyright and self._round is not None:
+            await self._round.baseline(outlines)
+
     async def run(self) -> JudgeSummary:
         """Judge until every TODO has a final verdict and the conflicts are dealt with."""
         self.workspace.set_presence(Presence(agent=self.workspace.agent_id, role="judge", color="#000000"))
         self._started = anyio.current_time()
-        changed = anyio.Event()
 
-        def wake(_: object) -> None:
-            changed.set()
+        def wake(_: object = None) -> None:
+            self._changed.set()
 
+        if self._checks is not None:
+            self._checks.wake = wake
         sub = self.workspace.todos.observe_deep(wake)
         meta_sub = self.workspace.meta.observe(wake)
         try:
-            while not await self.step():
-                await changed.wait()
-                changed = anyio.Event()
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                await self.prepare()
+                while not await self.step():
+                    await self._changed.wait()
+                    self._changed = anyio.Event()
+                tg.cancel_scope.cancel()  # a check run still going on an old state
         finally:
+            self._tg = None
             self.workspace.todos.unobserve(sub)
             self.workspace.meta.unobserve(meta_sub)
+        if self._checks is not None:
+            self.summary.check_runs, self.summary.check_seconds = self._checks.runs, self._checks.seconds
         return self.summary
+
+    def _outlines(self) -> dict[str, str]:
+        return dict(self.workspace.meta.get("outlines") or {}) if is_package(self.workspace.meta) else {}  # pyright: ignore[reportUnknownArgumentType]
 
     async def step(self) -> bool:
         """Judge what is ready; True once the run is finished."""
@@ -151,7 +178,12 @@ class JudgeAgent:
         if self._redraft(entries, outline):
             return False
         needs = _needs(entries, outline)
-        ready = _judgeable(entries, needs)
+        if self._checks is not None and (done := self._checks.take()) is not None and self._apply_check(done, entries, needs):
+            return False
+        package = is_package(ws.meta)
+        # A package check routes each conflict to the region holding it: no verdict waits for a neighbour's.
+        ready = [e for e in entries if awaiting_verdict(e)] if package else _judgeable(entries, needs)
+        self._check_beside(entries)  # before the round: the tests run while pyright does
         if ready:
             await self._judge(ready, entries, outline, needs)
             return False
@@ -159,13 +191,18 @@ class JudgeAgent:
             return False
         if self.summary.first_all_pass_s is None and all(e.verdict == "pass" for e in entries):
             self.summary.first_all_pass_s = anyio.current_time() - self._started
-        if self.config.pyright and self.pyright is not None and await self._conflicts(entries):
+        # The end-of-run round reads the buffer itself (a stray duplicate, a region the view does not hold):
+        # needed only if the last per-round check did not see exactly this text.
+        seen = package and self._round is not None and self._round.saw(state_of(entries), {p: ws.read(p) for p in ws.paths()})
+        if self.config.pyright and self.pyright is not None and not seen and await self._conflicts(entries):
             return False
         if await self._final(entries):
             return False
         # Verdicts were given on recorded results: whatever happened to the buffer since (a completion
         # that arrived after every claim loop ended), it must hold exactly those.
         self.summary.regions_restored += len(restore_regions(ws))
+        if self._checks is not None:
+            self.summary.check_runs, self.summary.check_seconds = self._checks.runs, self._checks.seconds
         with ws.transaction():
             ws.set_meta(phase="finished", judge=_summary_dict(self.summary))
             ws.log("finished", None, passed=self.summary.passed, failed=self.summary.failed, reopened=self.summary.reopened)
@@ -174,8 +211,9 @@ class JudgeAgent:
     async def _judge(
         self, ready: list[TodoEntry], entries: list[TodoEntry], outline: str, needs: dict[str, list[TodoEntry]]
     ) -> None:
-        if is_package(ws_meta := self.workspace.meta):
-            failures = await self._package_failures(ready, entries, dict(ws_meta.get("outlines") or {}))  # pyright: ignore[reportUnknownArgumentType]
+        late: dict[str, str] = {}
+        if is_package(self.workspace.meta):
+            failures, late = await self._package_failures(ready, entries)
             reason = "conflict"
         else:
             failures = await self._doctest_failures(ready, entries, outline)
@@ -183,6 +221,12 @@ class JudgeAgent:
         ws = self.workspace
         with ws.transaction():
             for entry in ws.list_todos():
+                if entry.id in late and entry.status == TodoStatus.DONE and entry.verdict == "pass" and not awaiting_verdict(entry):
+                    # Judged before the conflict showed (the file completed since): its attempt is reopened once.
+                    self._acted.add((entry.id, entry.attempt))
+                    self.summary.failed += 1
+                    self._reopen_or_close(entry, late[entry.id][-self.config.feedback_chars :], reason=reason)
+                    continue
                 if entry.id not in {e.id for e in ready} or not awaiting_verdict(entry):
                     continue  # reopened or redone meanwhile: judge the new attempt later
                 self.summary.checks += 1
@@ -198,7 +242,7 @@ class JudgeAgent:
                 else:
                     self.summary.failed += 1
                     failing = [d.symbol for d in needs.get(entry.id, []) if d.verdict == "fail"]
-                    if failing:
+                    if failing and reason == "doctest":
                         # Blame stays where it belongs: rewriting this one cannot fix a broken dependency.
                         report = f"its check depends on {', '.join(failing)}, which failed its own\n{report}"
                         self._close(entry, report[-self.config.feedback_chars :], reason="dependency")
@@ -220,49 +264,6 @@ class JudgeAgent:
             return {e.id: report for e in ready if e.symbol in checks.doctests}
         failed = {d.symbol: d.report for d in feedback.doctests if d.failed}
         return {e.id: failed[e.symbol] for e in ready if e.symbol in failed}
-
-    async def _package_failures(self, ready: list[TodoEntry], entries: list[TodoEntry], outlines: dict[str, str]) -> dict[str, str]:
-        """Multi-file: TODO id -> pyright's conflicts over the whole committed package, for the ready TODOs they belong to."""
-        if not self.config.pyright or self.pyright is None:
-            return {}
-        files = await anyio.to_thread.run_sync(self._package.files, outlines, entries)  # libcst off the event loop
-        conflicts = [c for c in await self._new_conflicts(files, outlines) if not premature(c, entries)]
-        ready_ids = {e.id for e in ready}
-        routed = {i: lines for i, lines in route_conflicts(conflicts, entries).items() if i in ready_ids}
-        for lines in routed.values():
-            self.summary.conflicts_found += len(lines)
-        if routed:
-            self.workspace.log("conflicts", None, files=sorted({e.file for e in ready if e.id in routed}), count=sum(map(len, routed.values())))
-        return {i: "pyright found semantic conflicts:\n" + "\n".join(lines) for i, lines in routed.items()}
-
-    async def _new_conflicts(self, files: Mapping[str, str], outlines: Mapping[str, str]) -> list[SemanticConflict]:
-        """The package's conflicts, minus those its skeleton already has (checked once, on the first call)."""
-        assert self.pyright is not None
-        if self._baseline is None:
-            self._baseline = {conflict_key(c) for c in await package_conflicts(self.pyright, outlines)}
-            self._names = package_names(outlines)
-        found = await package_conflicts(self.pyright, files)
-        return [c for c in found if conflict_key(c) not in self._baseline and not foreign(c, self._names)]
-
-    async def _final(self, entries: list[TodoEntry]) -> bool:
-        """The final check (a multi-file run's check tests): reopen the TODOs it names; True if it reopened any."""
-        if self.final_check is None or self._final_rounds >= self.config.final_check_rounds:
-            return False
-        self._final_rounds += 1
-        outlines = dict(self.workspace.meta.get("outlines") or {})  # pyright: ignore[reportUnknownArgumentType]
-        files = await anyio.to_thread.run_sync(self._package.files, outlines, entries) if outlines else {
-            p: self.workspace.read(p) for p in self.workspace.paths()
-        }  # fmt: skip
-        failing = await self.final_check(files, entries)
-        by_id = {e.id: e for e in entries}
-        reopened = False
-        with self.workspace.transaction():
-            for todo_id, report in failing.items():
-                entry = by_id.get(todo_id)
-                if entry is not None and entry.status == TodoStatus.DONE:
-                    reopened = self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="final_check") or reopened
-            self.workspace.log("final_check", None, failing=sorted(failing), reopened=reopened)
-        return reopened
 
     def _redraft(self, entries: list[TodoEntry], outline: str) -> bool:
         """Speculative work (plan modes ``speculate``/``seeded``/``revise``): re-draft what was drafted blind, once it can see.
@@ -332,7 +333,8 @@ class JudgeAgent:
         acted = False
         package = is_package(ws.meta)
         if package:  # one check over every module: imports between them resolve
-            found = await self._new_conflicts({p: ws.read(p) for p in ws.paths()}, dict(ws.meta.get("outlines") or {}))  # pyright: ignore[reportUnknownArgumentType]
+            assert self._round is not None
+            found = await self._round.new_conflicts({p: ws.read(p) for p in ws.paths()}, self._outlines())
             by_path = {p: [c for c in found if c.file == p] for p in ws.paths()}
         else:
             by_path: dict[str, list[SemanticConflict]] = {}
@@ -397,4 +399,7 @@ def _summary_dict(summary: JudgeSummary) -> dict[str, object]:
         "regions_restored": summary.regions_restored,
         "blind_drafts": summary.blind_drafts,
         "redrafts": summary.redrafts,
+        "check_runs": summary.check_runs,
+        "check_seconds": round(summary.check_seconds, 3),
+        "check_reopened": summary.check_reopened,
     }

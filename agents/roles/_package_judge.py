@@ -15,7 +15,8 @@ signature mismatch whose quoted name the package does not define (a library
 call pyright cannot match on untyped code: :func:`foreign`).  While a
 file still has open TODOs, an unknown attribute (``self.x`` set by a
 constructor not committed yet) or name (``global x`` in a function still to
-come) is not news; an unknown *import* symbol is.
+come) is not news; an unknown *import* symbol, module attribute, or a name
+only an import can bring (:func:`premature`) is.
 
 Routing: a conflict inside a TODO's region belongs to that TODO; one at
 module level (an import line) belongs to the TODO whose commit brought an
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Iterable, Mapping
 
 from crdt_ws import TodoEntry, TodoStatus, parse_python
@@ -35,7 +37,7 @@ from agents.judge import PyrightServer, SemanticConflict, conflicts_from
 
 from ._package import committed_text
 
-__all__ = ["PackageView", "conflict_key", "foreign", "package_conflicts", "package_names", "premature", "route_conflicts", "todo_at"]
+__all__ = ["PackageView", "conflict_key", "foreign", "package_conflicts", "package_names", "premature", "route_conflicts", "todo_at", "top_level_names"]
 
 
 class PackageView:
@@ -98,12 +100,38 @@ def foreign(c: SemanticConflict, names: set[str]) -> bool:
     return False
 
 
-def premature(c: SemanticConflict, entries: list[TodoEntry]) -> bool:
+def premature(c: SemanticConflict, entries: list[TodoEntry], files: Mapping[str, str] | None = None, defined: set[str] | None = None) -> bool:
     """An unknown attribute or name in a file whose TODOs are not all done yet: the code that sets it
-    (``self.x = ...`` in a constructor, ``global x`` in a function) may still come.  An unknown import symbol is never premature."""
-    if c.kind not in ("unknown_attribute", "unknown_name") or "import symbol" in c.message:
+    (``self.x = ...`` in a constructor, ``global x`` in a function) may still come.
+
+    Never premature: an unknown import symbol, an unknown attribute of a *module* (no function body adds
+    one), and, given the file's text (``files``) and the top-level names other modules define (``defined``),
+    an unknown name that is called on its line, is a standard-library module or another module's class or
+    function: every function of the package is in the skeleton already, so such a name can only be missing
+    from the imports of the code that uses it, and that code is the one to blame, now.
+    """
+    if c.kind not in ("unknown_attribute", "unknown_name") or "import symbol" in c.message or "attribute of module" in c.message:
         return False
-    return any(e.file == c.file and e.status != TodoStatus.DONE for e in entries)
+    if not any(e.file == c.file and e.status != TodoStatus.DONE for e in entries):
+        return False
+    if c.kind == "unknown_name" and c.name and files is not None:
+        lines = files.get(c.file, "").splitlines()
+        line = lines[c.line - 1] if 0 < c.line <= len(lines) else ""
+        if re.search(rf"(?<![\w.]){re.escape(c.name)}\s*\(", line) or c.name in sys.stdlib_module_names or c.name in (defined or set()):
+            return False
+    return True
+
+
+def top_level_names(outlines: Mapping[str, str]) -> set[str]:
+    """The classes and functions the package's modules define at module level."""
+    names: set[str] = set()
+    for source in outlines.values():
+        try:
+            tree = parse_python(source)
+        except (SyntaxError, ValueError):
+            continue
+        names.update(n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)))
+    return names
 
 
 def route_conflicts(conflicts: Iterable[SemanticConflict], entries: list[TodoEntry]) -> dict[str, list[str]]:

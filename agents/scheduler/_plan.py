@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
+from claim_protocol import reopened
 from crdt_ws import TodoEntry, TodoStatus
 
 from ._config import Priority
@@ -122,10 +123,13 @@ def make_chooser(
         def unready(c: TodoEntry) -> bool:
             return not all(_done(status.get(d)) for d in plan.deps.get(c.id, ()))
 
+        # A repair first: once the drafts are in it is the tail of the run (claim_protocol.reopened).
         if priority == "fifo":
-            return min(candidates, key=lambda c: (unready(c), position.get(c.id, len(position))))
+            return min(candidates, key=lambda c: (not reopened(c), unready(c), position.get(c.id, len(position))))
         # Longest first among equals (LPT): a long reply started last would be the tail of the run.
-        return min(candidates, key=lambda c: (unready(c), -weight.get(c.id, 0), -plan.sizes.get(c.id, 0), _spread(agent, c.id)))
+        return min(
+            candidates, key=lambda c: (not reopened(c), unready(c), -weight.get(c.id, 0), -plan.sizes.get(c.id, 0), _spread(agent, c.id))
+        )
 
     return choose
 

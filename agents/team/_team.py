@@ -167,8 +167,11 @@ async def run_task(
             )  # fmt: skip
 
         go = anyio.Event()
+        judge_agent = JudgeAgent(judge_ws, judge, config.judge, pyright=pyright, final_check=final_check)
         try:
             with anyio.fail_after(config.timeout_s):
+                # The skeleton's own conflicts are known before anyone writes a line: checked before the clock starts.
+                await judge_agent.prepare()
                 async with anyio.create_task_group() as tg:
                     for i in range(agents):
                         await tg.start(_implementer, i, connect, make, go, run)
@@ -176,7 +179,7 @@ async def run_task(
                     go.set()
                     async with anyio.create_task_group() as beside:
                         beside.start_soon(hooks.during, run)
-                        summary = await JudgeAgent(judge_ws, judge, config.judge, pyright=pyright, final_check=final_check).run()
+                        summary = await judge_agent.run()
                         beside.cancel_scope.cancel()
         except TimeoutError as exc:
             outliner.set_meta(phase="aborted")

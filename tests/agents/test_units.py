@@ -197,6 +197,21 @@ def test_choosers_follow_the_plan() -> None:
     assert after is not None and after.id in ("a", "c")
 
 
+def test_the_chooser_takes_a_repair_before_fresh_work() -> None:
+    # c was reopened (pending, fail verdict) and its dependency a is not done; b is fresh, ready and
+    # larger: without repairs first, b (ready, longest) would be chosen by every agent.
+    plan = Plan(mode="parallel", requested="parallel", order=["a", "b", "c"], deps={"c": ["a"]}, sizes={"b": 500, "c": 10})
+    entries = _entries(a=TodoStatus.CLAIMED, b=TodoStatus.PENDING, c=TodoStatus.PENDING)
+    entries[2] = entries[2].model_copy(update={"verdict": "fail"})
+    for priority in ("unblocking", "fifo"):
+        for agent in ("x", "y", "z"):
+            picked = make_chooser(plan, agent, priority=priority, entries=lambda: entries)([entries[1], entries[2]])  # type: ignore[arg-type]
+            assert picked is not None and picked.id == "c", (priority, agent)
+    fresh = [entries[1], entries[2].model_copy(update={"verdict": None})]
+    picked = make_chooser(plan, "x", entries=lambda: fresh)(fresh)
+    assert picked is not None and picked.id == "b", "a fresh unready TODO keeps its place"
+
+
 def test_context_shows_done_dependencies_and_names_missing_ones() -> None:
     todos = {
         "a": TodoEntry(id="a", file="f.py", symbol="S.a", status=TodoStatus.DONE, result="    def a(self):\n        return 1\n"),

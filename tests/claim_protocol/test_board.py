@@ -107,6 +107,22 @@ def test_ready_todos_come_first_and_spread_over_agents() -> None:
     assert len(orders) > 1, "every agent ranks identically: they would all collide on one TODO"
 
 
+def test_a_reopened_todo_comes_before_every_fresh_one_for_every_agent() -> None:
+    # t0 is reopened by the judge (pending again with a fail verdict) and has an unfinished dependency:
+    # it still ranks first, ahead of the ready fresh TODOs, on every agent's board; without the
+    # preference it would not for most agents (the hash spreads them).
+    ws = Workspace("solo")
+    seed_todos(ws, 8, deps={0: [7]})
+    ws.update_todo("t0", verdict="fail", repairs=1)
+    for i in range(8):
+        board = ClaimBoard(Workspace(f"agent-{i}", ws.doc))
+        assert board.candidates(0.0)[0].id == "t0"
+    plain = [ClaimBoard(Workspace(f"agent-{i}", ws.doc), ClaimConfig(prefer_repairs=False)).candidates(0.0)[0].id for i in range(8)]
+    assert plain.count("t0") == 0, "unready, without the preference it ranks after every ready TODO"
+    ws.update_todo("t0", status=TodoStatus.CLAIMED)
+    assert "t0" not in [e.id for e in ClaimBoard(ws).candidates(0.0)], "a claimed repair is nobody's candidate"
+
+
 def test_unknown_and_finished_todos_are_not_claimable() -> None:
     ws = Workspace("solo")
     seed_todos(ws, 1)

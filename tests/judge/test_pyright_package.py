@@ -86,3 +86,22 @@ async def test_wrong_import_name_and_arity_across_modules_are_routed_to_todo_ids
     assert not by_todo & {"shop/cart/cart.py::Cart.__init__", "shop/money.py::parse_price", "shop/money.py::Price.add"}
     assert all(d.file in broken for d in diagnostics)
     await pyright_server.forget(list(broken))
+
+
+async def test_an_unchanged_file_is_not_sent_again_yet_sees_its_imports_change() -> None:
+    # A package round passes every file; only changed ones are sent (a round must keep up with commits),
+    # and a file that was not sent still gets its diagnostics from the sibling's new text.
+    async with PyrightServer() as server:
+        user = "from pk.a import f\n\nf(1)\n"
+        assert conflicts_from(await server.check({"pk/a.py": "def f(x):\n    return x\n", "pk/b.py": user})) == []
+        versions = dict(server._versions)  # pyright: ignore[reportPrivateUsage]
+        found = conflicts_from(await server.check({"pk/a.py": "def f():\n    return 1\n", "pk/b.py": user}))
+        assert server._versions["pk/b.py"] == versions["pk/b.py"], "the unchanged file was not sent again"  # pyright: ignore[reportPrivateUsage]
+        assert server._versions["pk/a.py"] == versions["pk/a.py"] + 1  # pyright: ignore[reportPrivateUsage]
+        assert [(c.file, c.kind, c.line) for c in found] == [("pk/b.py", "signature_mismatch", 3)]
+        found = conflicts_from(await server.check({"pk/a.py": "def g():\n    return 1\n", "pk/b.py": user}))
+        assert [(c.file, c.kind, c.name) for c in found] == [("pk/b.py", "unknown_attribute", "f")]
+        await server.forget(["pk/b.py"])
+        assert conflicts_from(await server.check({"pk/b.py": user, "pk/a.py": "def g():\n    return 1\n"})) != [], (
+            "a forgotten file is sent again"
+        )

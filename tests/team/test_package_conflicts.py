@@ -116,9 +116,10 @@ async def test_the_final_check_routes_a_failing_frame_to_its_todo_and_reopens_it
         owner = todo_at(files, todos, "shapes/report.py", line)
         return {owner: "test_describe failed: AssertionError"} if owner is not None and len(calls) == 1 else {}
 
+    config = TeamConfig(judge=JudgeConfig(check_during_run="off"), timeout_s=120)  # the final check alone
     async with PyrightServer() as pyright, MemoryHub() as hub:
         result = await run_task(
-            spec, model, hub.connect, judge=Judge(pyright=pyright), mode="parallel", pyright=pyright, final_check=check
+            spec, model, hub.connect, judge=Judge(pyright=pyright), mode="parallel", pyright=pyright, final_check=check, config=config
         )  # fmt: skip
     describe = todo_key("shapes/report.py", "describe")
     assert len(calls) == 1, "one final-check round (JudgeConfig.final_check_rounds)"

@@ -1,0 +1,152 @@
+"""The judge agent's package part: pyright rounds over the whole package, check tests beside the run, the final check.
+
+A mixin of :class:`agents.roles.JudgeAgent` (kept apart so the agent's file stays readable); the
+machinery it drives is :mod:`agents.roles._package_checks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
+
+import anyio
+from anyio.abc import TaskGroup
+
+from crdt_ws import TodoEntry, TodoStatus, Workspace
+
+from ._package_checks import BackgroundCheck, CheckRun, PackageRound, blameable, state_of
+from ._package_judge import PackageView
+from ._readiness import needs as _needs
+
+if TYPE_CHECKING:  # the agent's module imports this one
+    from ._judge_agent import JudgeConfig, JudgeSummary
+
+__all__ = ["FinalCheck", "PackageJudging"]
+
+FinalCheck = Callable[[Mapping[str, str], list[TodoEntry]], Awaitable[dict[str, str]]]
+"""The last visible check of a multi-file run: given every file as committed (path -> text) and the TODOs, returns
+TODO id -> failure report for the TODOs to reopen ({} when all pass).  The seam for the projects' check tests
+(issue 21, Contract 5: ``agents.judge.run_project`` with ``ProjectTests(kind="visible")``, failures routed by
+their traceback ``frames`` with :func:`agents.roles.todo_at`)."""
+
+
+class PackageJudging:
+    """The package half of the judge agent (see the module docstring); the agent supplies the state below."""
+
+    workspace: Workspace
+    final_check: FinalCheck | None
+    config: JudgeConfig
+    summary: JudgeSummary
+    _round: PackageRound | None
+    _checks: BackgroundCheck | None
+    _tg: TaskGroup | None
+    _acted: set[tuple[str, int]]
+    _final_rounds: int
+
+    def _outlines(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _reopen_or_close(self, entry: TodoEntry, feedback: str, *, reason: str) -> bool:
+        raise NotImplementedError
+
+    async def _package_failures(self, ready: list[TodoEntry], entries: list[TodoEntry]) -> tuple[dict[str, str], dict[str, str]]:
+        """Multi-file: pyright's conflicts over the whole committed package, as (ready TODO id -> report,
+        already judged TODO id -> report) — the latter once per attempt."""
+        if not self.config.pyright or self._round is None:
+            return {}, {}
+        routed = await self._round.routed(self._outlines(), entries)
+        ready_ids = {e.id for e in ready}
+        attempt = {e.id: e.attempt for e in entries}
+        late = {i: lines for i, lines in routed.items() if i not in ready_ids and (i, attempt.get(i, -1)) not in self._acted}
+        mine = {i: lines for i, lines in routed.items() if i in ready_ids}
+        for lines in [*mine.values(), *late.values()]:
+            self.summary.conflicts_found += len(lines)
+        if mine or late:
+            files = sorted({e.file for e in entries if e.id in mine or e.id in late})
+            self.workspace.log("conflicts", None, files=files, count=sum(map(len, [*mine.values(), *late.values()])))
+        def report(lines: list[str]) -> str:
+            return "pyright found semantic conflicts:\n" + "\n".join(lines)
+        return {i: report(x) for i, x in mine.items()}, {i: report(x) for i, x in late.items()}
+
+    def _check_beside(self, entries: list[TodoEntry]) -> None:
+        """Start the check tests on the committed package if it changed and no run is in flight."""
+        checks, tg = self._checks, self._tg
+        if checks is None or tg is None or self.config.check_during_run == "off" or checks.busy:
+            return
+        # A repair the check tests asked for is about to land: a run before it would meet its stub in the very
+        # test that failed (check tests find faults one at a time along a call chain), so wait for it.
+        repairing = {i for i, _ in self._acted}
+        if any(e.id in repairing and e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in entries):
+            return
+        if self.config.check_during_run == "drafted" and not all(_drafted(e) for e in entries):
+            return
+        if self._final_rounds >= self.config.final_check_rounds or not any(e.status == TodoStatus.DONE for e in entries):
+            return
+        outlines = self._outlines()
+        if not outlines or self._round is None:
+            return
+        view = self._round.view
+        checks.start(tg, lambda: view.files(outlines, entries), entries)
+
+    def _apply_check(self, run: CheckRun, entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> bool:
+        """Reopen what a check run during the run blamed (see ``blameable``); True if it reopened any."""
+        assert run.result is not None
+        by_id = {e.id: e for e in entries}
+        reopened: list[str] = []
+        with self.workspace.transaction():
+            for todo_id, report in run.result.items():
+                entry = by_id.get(todo_id)
+                if entry is None or (todo_id, entry.attempt) in self._acted or not blameable(entry, run.attempts, needs.get(todo_id, [])):
+                    continue
+                if _int((entry.model_extra or {}).get("repairs")) >= self.config.max_repairs:
+                    continue  # out of repairs: the final check gives the last word
+                self._acted.add((todo_id, entry.attempt))
+                if self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="check_test"):
+                    reopened.append(todo_id)
+            self.summary.check_reopened += len(reopened)
+            self.workspace.log("check_tests", None, failing=sorted(run.result), reopened=reopened)
+        return bool(reopened)
+
+    async def _final(self, entries: list[TodoEntry]) -> bool:
+        """The final check (a multi-file run's check tests): reopen the TODOs it names; True if it reopened any.
+
+        A check run beside the run on exactly this board is this check (waited for if still going)."""
+        if self.final_check is None or self._final_rounds >= self.config.final_check_rounds:
+            return False
+        if self._checks is not None:
+            # A run still going is waited for rather than cancelled (it is usually nearer its end than a new
+            # one is), and what it found is applied like any run's: a repair now beats a final check first.
+            await self._checks.settle()
+            done = self._checks.take()
+            if done is not None and self._apply_check(done, entries, _needs(entries, "")):
+                return True
+        self._final_rounds += 1
+        outlines = self._outlines()
+        last = self._checks.last if self._checks is not None else None
+        same = last if last is not None and last.state == state_of(entries) else None
+        if same is not None and same.result is not None:
+            failing = same.result
+        else:
+            view = self._round.view if self._round is not None else PackageView()
+            files = await anyio.to_thread.run_sync(view.files, outlines, entries) if outlines else {
+                p: self.workspace.read(p) for p in self.workspace.paths()
+            }  # fmt: skip
+            failing = await self.final_check(files, entries)
+        by_id = {e.id: e for e in entries}
+        reopened = False
+        with self.workspace.transaction():
+            for todo_id, report in failing.items():
+                entry = by_id.get(todo_id)
+                if entry is not None and entry.status == TodoStatus.DONE:
+                    reopened = self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="final_check") or reopened
+            self.workspace.log("final_check", None, failing=sorted(failing), reopened=reopened, reused=same is not None)
+        return reopened
+
+
+def _drafted(entry: TodoEntry) -> bool:
+    """Committed at least once (a reopened TODO has a verdict from its first commit)."""
+    return entry.status in (TodoStatus.DONE, TodoStatus.FAILED) or entry.verdict is not None
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, (int, float)) else 0

@@ -1,0 +1,203 @@
+"""The judge's checks of a package while the run goes on: pyright per round, the check tests beside it.
+
+Faults found late are repaired late, and a repair made after every draft is
+in is the whole tail of a run.  So a package is checked as commits arrive:
+
+* **pyright per round** (:class:`PackageRound`): one ``PyrightServer.check``
+  over every file as committed, the skeleton's own conflicts taken once at
+  the start (before the first commit lands).  Every done TODO awaiting a
+  verdict is judged in the round that follows its commit (a package check
+  does not need its neighbours' verdicts first: a conflict is routed to the
+  region that holds it), and a conflict that shows up in the region of a
+  TODO already judged (a name set by a constructor that only now completed
+  the file) reopens that TODO too, once per attempt.  The round remembers the
+  state of the board it saw, so the judge's end-of-run conflict round is
+  skipped when the last round already saw the final text.
+* **check tests beside the run** (:class:`BackgroundCheck`): the same
+  :data:`FinalCheck` seam, run in the judge's task group whenever the package
+  has new commits and no run is in flight (one at a time: a run started on
+  an old state finishes, then the next one starts on the newest).  Its
+  verdicts only reopen a TODO still at the attempt the tests saw, done, not
+  yet acted on for that attempt, and whose own dependencies are all done (a
+  failure that starts in code calling a stub still to come is not news).  A
+  hung run never blocks verdicts: the judge loop does not wait for it, and
+  the final check waits for it (a hung test is bounded by the sandbox's
+  per-test timeout) and reuses it when it saw the final board.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+import anyio
+from anyio.abc import TaskGroup
+
+from crdt_ws import TodoEntry, TodoStatus
+
+from agents.judge import Judge, ProjectTests, PyrightServer, SemanticConflict
+
+from ._package_judge import PackageView, conflict_key, foreign, package_conflicts, package_names, premature, route_conflicts, todo_at, top_level_names
+
+__all__ = ["BackgroundCheck", "CheckRun", "PackageRound", "State", "blameable", "pytest_check", "state_of"]
+
+State = tuple[tuple[str, int], ...]
+"""What a package check depends on: each done TODO's (id, attempt) (an open TODO is its stub, claimed or not)."""
+
+Check = Callable[[Mapping[str, str], list[TodoEntry]], Awaitable[dict[str, str]]]
+
+
+def state_of(entries: list[TodoEntry]) -> State:
+    """The board as far as the committed package is concerned (the text follows from it)."""
+    return tuple(sorted((e.id, e.attempt) for e in entries if e.status == TodoStatus.DONE))
+
+
+class PackageRound:
+    """pyright over the whole committed package, minus the skeleton's own conflicts."""
+
+    def __init__(self, pyright: PyrightServer) -> None:
+        self.pyright = pyright
+        self.view = PackageView()
+        self.seen: State | None = None  # the board the last round checked
+        self.seen_files: dict[str, str] = {}  # and the text it checked
+        self._baseline: set[tuple[str, str, str, str]] | None = None
+        self._names: set[str] = set()
+        self._top: set[str] = set()
+
+    async def baseline(self, outlines: Mapping[str, str]) -> None:
+        """The skeleton's own conflicts (checked once; cheap to call again)."""
+        if self._baseline is None:
+            self._baseline = {conflict_key(c) for c in await package_conflicts(self.pyright, outlines)}
+            self._names = package_names(outlines)
+            self._top = top_level_names(outlines)
+
+    async def new_conflicts(self, files: Mapping[str, str], outlines: Mapping[str, str]) -> list[SemanticConflict]:
+        """The package's conflicts, minus those its skeleton already has and those pyright cannot judge on untyped code."""
+        await self.baseline(outlines)
+        assert self._baseline is not None
+        found = await package_conflicts(self.pyright, files)
+        return [c for c in found if conflict_key(c) not in self._baseline and not foreign(c, self._names)]
+
+    async def routed(self, outlines: Mapping[str, str], entries: list[TodoEntry]) -> dict[str, list[str]]:
+        """TODO id -> conflict lines, over the committed package as ``entries`` have it (premature ones left out)."""
+        files = await anyio.to_thread.run_sync(self.view.files, outlines, entries)
+        conflicts = [c for c in await self.new_conflicts(files, outlines) if not premature(c, entries, files, self._top)]
+        self.seen, self.seen_files = state_of(entries), files
+        return route_conflicts(conflicts, entries)
+
+    def saw(self, state: State, files: Mapping[str, str]) -> bool:
+        """Did the last round check exactly this board and this text?"""
+        return self.seen == state and dict(files) == self.seen_files
+
+
+class CheckRun:
+    """One run of the check tests: the board it saw, and what it found."""
+
+    def __init__(self, state: State, entries: list[TodoEntry]) -> None:
+        self.state = state
+        self.attempts = dict(state)  # the committed attempts the tests ran: an open TODO ran as its stub
+        self.result: dict[str, str] | None = None
+        self.error: str | None = None
+        self.done = anyio.Event()
+
+
+class BackgroundCheck:
+    """The check tests run beside the judge loop: one run in flight, the next on the newest state."""
+
+    def __init__(self, check: Check, wake: Callable[[], None]) -> None:
+        self.check = check
+        self.wake = wake
+        self.runs = 0
+        self.seconds = 0.0
+        self._current: CheckRun | None = None
+        self._finished: CheckRun | None = None  # the latest run that completed, not yet taken
+        self._began: State | None = None  # the board the latest run started on
+        self.last: CheckRun | None = None  # the latest run that completed
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None
+
+    def start(self, tg: TaskGroup, files: Callable[[], Mapping[str, str]], entries: list[TodoEntry]) -> bool:
+        """Start a run on this state (``files()``: its text) unless one is in flight or this state was checked already; True if started."""
+        state = state_of(entries)
+        if self._current is not None or self._began == state:
+            return False
+        run = CheckRun(state, entries)
+        self._began = state
+        self._current = run
+        tg.start_soon(self._run, run, dict(files()), list(entries))
+        return True
+
+    async def _run(self, run: CheckRun, files: dict[str, str], entries: list[TodoEntry]) -> None:
+        began = anyio.current_time()
+        try:
+            try:
+                run.result = await self.check(files, entries)
+            except Exception as exc:  # noqa: BLE001 - a broken check run is skipped, never fatal to the judge
+                run.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.seconds += anyio.current_time() - began
+            self.runs += 1
+            if self._current is run:
+                self._current = None
+            if run.result is not None:
+                self._finished = self.last = run
+            run.done.set()
+            self.wake()
+
+    def take(self) -> CheckRun | None:
+        """The latest completed run not taken yet (its verdicts are to be applied once)."""
+        run, self._finished = self._finished, None
+        return run
+
+    async def settle(self) -> None:
+        """Wait for the run in flight, if any (its result is then :meth:`take`-able)."""
+        current = self._current
+        if current is not None:
+            await current.done.wait()
+
+
+def blameable(entry: TodoEntry, attempts: Mapping[str, int], needs: list[TodoEntry]) -> bool:
+    """May a check-test failure seen during the run reopen ``entry``?
+
+    Only the attempt the tests ran, still committed, and only if everything its code relies on was
+    committed when the tests ran (``attempts``: the run's committed TODOs): a failure that starts where
+    its code meets a stub is not news, even if the stub's code has landed since.
+    """
+    return entry.status == TodoStatus.DONE and attempts.get(entry.id) == entry.attempt and all(d.id in attempts for d in needs)
+
+
+def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> Check:
+    """A :data:`FinalCheck` from a project's visible pytest tests, run with ``judge.run_project``.
+
+    Each failing test blames the TODO whose region holds the innermost traceback frame inside a TODO
+    (:func:`todo_at`); only the test's id and message go back as the reason.  ``tests`` is awaited on
+    each run (the project's environment may be made on first use).
+    """
+
+    async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
+        result = await judge.run_project(files, await tests())
+        reopen: dict[str, str] = {}
+        if result.collection_error is not None:  # nothing ran: the code that raised at import is to blame
+            todo = _innermost(files, todos, result.collection_frames)
+            if todo is not None:
+                reopen[todo] = f"the check tests could not be collected: {result.collection_error.strip()[-800:]}"
+        for test in result.tests:
+            if test.outcome in ("passed", "skipped"):
+                continue
+            todo = _innermost(files, todos, test.frames)
+            if todo is not None:  # a stub still to come owns its frame too, and then blames nobody
+                note = f"check test {test.nodeid} {test.outcome}: {(test.message or '').strip()[:800]}"
+                reopen[todo] = (reopen[todo] + "\n" + note) if todo in reopen else note
+        return reopen
+
+    return check
+
+
+def _innermost(files: Mapping[str, str], todos: list[TodoEntry], frames: list[tuple[str, int]]) -> str | None:
+    """The TODO holding the innermost of ``frames`` that falls in one: the code that raised."""
+    for path, line in frames[::-1]:
+        todo = todo_at(files, todos, path, line)
+        if todo is not None:
+            return todo
+    return None
