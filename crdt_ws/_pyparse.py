@@ -12,10 +12,11 @@ parses are routed here too so one place says how code is read, and its
 ``ParserSyntaxError`` becomes a plain :class:`SyntaxError` at this boundary.
 ``tests/layout/test_source_boundary.py`` fails when library code parses elsewhere.
 
-The last few parses are kept (by source text): agents, the judge and the
-offline model read the same module text over and over (a package's 1500-line
-module costs libcst about 0.1 s a parse), so a tree handed out here is
-shared and must be read, never changed.
+The last few libcst parses are kept (by source text): agents, the judge and
+the offline model read the same module text over and over (a package's
+1500-line module costs libcst about 0.1 s a parse).  libcst trees are
+immutable, so sharing them is safe; ``ast`` trees are not (callers rewrite
+them), so those are parsed afresh each time.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ __all__ = ["parse_python", "parse_cst", "parse_cst_statement", "compiles", "chec
 
 _LOCK = threading.Lock()
 _CACHE_LOCK = threading.Lock()
-_KEEP = 32  # trees per kind: a package's modules in flight at once, with room to spare
+_KEEP = 32  # a package's modules in flight at once, with room to spare
 
 
 class _Recent:
@@ -58,7 +59,6 @@ class _Recent:
         return value
 
 
-_AST = _Recent()
 _CST = _Recent()
 
 
@@ -72,13 +72,9 @@ def quiet() -> Iterator[None]:
 
 
 def parse_python(source: str, filename: str = "<unknown>") -> ast.Module:
-    """``ast.parse(source)``, one thread at a time (raises ``SyntaxError``/``ValueError`` as it does); the tree is shared."""
-
-    def make() -> ast.Module:
-        with _LOCK:
-            return ast.parse(source, filename=filename)
-
-    return cast(ast.Module, _AST.get((source, filename), make))
+    """``ast.parse(source)``, one thread at a time (raises ``SyntaxError``/``ValueError`` as it does)."""
+    with _LOCK:
+        return ast.parse(source, filename=filename)
 
 
 def check_compiles(source: str, filename: str = "<generated>") -> None:

