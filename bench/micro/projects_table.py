@@ -19,8 +19,9 @@ count.  Per row:
   coordination, merging or judging);
 * ``overhead``: time to the last commit over the schedule that ran, minus 1.
 
-Rows are appended to ``--results`` as they finish (a rerun resumes), and the
-last lines are the ``--dry-run`` estimate of the whole suite on a real model.
+Projects run one after another, smallest first, every mode of one before the
+next.  Rows are appended to ``--results`` as they finish (a rerun resumes), and
+the last lines are the ``--dry-run`` estimate of the whole suite on a real model.
 """
 
 from __future__ import annotations
@@ -83,9 +84,12 @@ async def main(args: argparse.Namespace) -> None:
     print(f"projects: {len(tasks)} of {len(suite.tasks)}; model scripted (offline: reference bodies + seeded faults, not a live model)")
     rows: list[TrialResult] = []
     plans = [(["serial"], 1)] + [(["parallel", "auto"], n) for n in args.agents]
-    for modes, agents in plans:
-        print(f"-- {'/'.join(modes)} at {agents} agent(s)", flush=True)
-        rows += await run_suite(_config(args, modes, agents, tasks), progress=lambda line: print("  " + line, flush=True))
+    # Project by project, smallest first: a run cut short still holds every mode of the projects it reached.
+    size = {t.id: len(t.todos()) for t in suite.tasks}
+    for task in sorted(tasks, key=lambda t: (size.get(t, 0), t)):
+        for modes, agents in plans:
+            print(f"-- {task}: {'/'.join(modes)} at {agents} agent(s)", flush=True)
+            rows += await run_suite(_config(args, modes, agents, [task]), progress=lambda line: print("  " + line, flush=True))
     print()
     print("| project | mode | agents | TODOs | wall s | to last commit s | bound s | efficiency | overhead | calls | tokens in | tokens out | hidden pass rate |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
