@@ -19,13 +19,13 @@ feedback from a reopened TODO.  Every call and commit is logged to
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import anyio
 from pydantic import BaseModel, Field
 
-from claim_protocol import ClaimConfig, Claimer, ClaimStats, RoundTrip, SyncEstimator, restore_regions
+from claim_protocol import ClaimConfig, Claimer, RoundTrip, SyncEstimator, restore_regions
 from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace, WorkspaceError
 from merge import ExtractError, Extraction, MergeError, extract, find_stub
 
@@ -36,9 +36,10 @@ from ._commit import Implementation
 from ._package import committed_text, is_package, outline_of, package_index
 from ._phase import OUT_OF_BUDGET, is_over, phase_of
 from ._prompt import Context, build_context
+from ._records import CallRecord, ImplementerStats
 from ._stream import LiveCode, reset_to_stub
 
-__all__ = ["Implementer", "ImplementerConfig", "ImplementerStats", "DraftCheck", "CallRecord"]
+__all__ = ["Implementer", "ImplementerConfig", "DraftCheck"]
 
 DraftCheck = Callable[[TodoEntry, str], Awaitable[bool]]
 """Does this implementation of the TODO pass its visible checks? (used to pick among drafts)"""
@@ -57,40 +58,6 @@ class ImplementerConfig(BaseModel):
     )
     stream_live: bool = Field(default=True, description="Stream each reply's code into its method's region as it arrives.")
     seed: int | None = Field(default=None, description="Seed passed to offline providers (None: the provider's own).")
-
-
-@dataclass
-class CallRecord:
-    """One model call, as the results need it."""
-
-    todo: str
-    agent: str
-    started: float
-    seconds: float
-    output_tokens: int
-    input_tokens: int  # the whole prompt: uncached, cache writes and cache reads
-    cost_usd: float | None
-    shown: tuple[str, ...]
-    missing: tuple[str, ...]
-    fault: str | None
-    used: bool = False
-    redraft: bool = False
-    cut: bool = False  # the reply stopped at max_tokens: its code may end mid-function
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-
-
-@dataclass
-class ImplementerStats:
-    """What one implementer did."""
-
-    agent: str
-    calls: list[CallRecord] = field(default_factory=list)
-    commits: int = 0
-    extract_failures: int = 0
-    model_failures: int = 0
-    last_model_error: str | None = None  # why the last failed call failed (runners report it: a bad key, a dead server)
-    claims: list[ClaimStats] = field(default_factory=list)
 
 
 class Implementer:

@@ -32,7 +32,8 @@ from agents.models import StreamingModel
 from agents.scheduler import SchedulerConfig
 
 from ._commit import Implementation
-from ._implementer import Implementer, ImplementerConfig, ImplementerStats
+from ._implementer import Implementer, ImplementerConfig
+from ._records import ImplementerStats
 
 __all__ = ["JoinConfig", "join_as_implementer", "PausePoint"]
 
