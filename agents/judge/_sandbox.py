@@ -320,6 +320,10 @@ class Sandbox:
                         pending = bytearray(rest)
                         allowed = on_stdout_line(line.decode("utf-8", errors="replace"))
                         state["deadline"] = None if allowed is None else time.monotonic() + allowed
+            if fd == 1 and on_stdout_line is not None and pending:
+                # A last line without its newline is still output: a runner ends every line it writes, so this is
+                # someone else's (junk glued to no event), and the channel must get to reject it.
+                on_stdout_line(bytes(pending).decode("utf-8", errors="replace"))
 
         async def watchdog() -> None:
             hard = started + cfg.wall_timeout_s

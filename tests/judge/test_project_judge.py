@@ -389,17 +389,18 @@ async def test_a_package_that_hangs_at_import_hits_the_collection_limit_not_the_
 
 
 @pytest.mark.parametrize("junk", ["b'junk\\n'", "b'junk'"], ids=["line", "prefix"])
-async def test_forged_data_then_a_hang_ends_the_run_at_once(junk: str) -> None:
-    # The code under test writes junk to every fd it can (the result channel among them), then hangs: the junk is
-    # tampering (a line of its own, or glued to the runner's next event), which ends the run there and then instead of
-    # lifting the time limits (the per-test limit is 600 s here, so only that can end it in time).
+async def test_forged_data_then_a_hang_is_tampering_and_lifts_no_limit(junk: str) -> None:
+    # The code under test writes junk to every fd it can (the result channel among them), then hangs. A junk line is
+    # tampering the moment it arrives and ends the run; junk without a newline waits for the next line (glued to an
+    # event, which then fails to verify) or for the process to end (the per-test limit kills it): either way the
+    # verdict is 'tampered', the limit is not lifted, and the run is not restarted to let the other tests pass.
     core = (
         "import os, time\n\ndef add(a, b):\n    if (a, b) == (2, 3):\n"
         f"        for fd in range(1, 64):\n            try:\n                os.write(fd, {junk})\n"
         "            except OSError:\n                pass\n        time.sleep(10_000)\n    return a + b\n\n\n"
         "def scale(x):\n    return add(x, x)\n"
     )
-    score = await _judge(core, test_timeout_s=600.0, timeout_s=1200.0, collect_timeout_s=600.0)
+    score = await _judge(core, test_timeout_s=10.0, timeout_s=600.0)
     _assert_nothing_passed(score)
     assert score.tampered and [r.status for r in score.sandbox_runs] == ["stalled"]
 
