@@ -28,7 +28,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from crdt_ws import TodoEntry, TodoStatus, parse_python
 from crdt_ws import outline as crdt_outline
@@ -71,11 +71,7 @@ def conflict_key(c: SemanticConflict) -> tuple[str, str, str, str]:
 def package_names(outlines: Mapping[str, str]) -> set[str]:
     """Every name the package's skeletons define: classes, functions, methods and their parameters."""
     names: set[str] = set()
-    for source in outlines.values():
-        try:
-            tree = parse_python(source)
-        except (SyntaxError, ValueError):
-            continue
+    for tree in _skeleton_trees(outlines):
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 names.add(node.name)
@@ -125,13 +121,18 @@ def premature(c: SemanticConflict, entries: list[TodoEntry], files: Mapping[str,
 def top_level_names(outlines: Mapping[str, str]) -> set[str]:
     """The classes and functions the package's modules define at module level."""
     names: set[str] = set()
-    for source in outlines.values():
-        try:
-            tree = parse_python(source)
-        except (SyntaxError, ValueError):
-            continue
+    for tree in _skeleton_trees(outlines):
         names.update(n.name for n in tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)))
     return names
+
+
+def _skeleton_trees(outlines: Mapping[str, str]) -> Iterator[ast.Module]:
+    """The package's skeletons that parse (one that does not defines nothing pyright could see either)."""
+    for source in outlines.values():
+        try:
+            yield parse_python(source)
+        except (SyntaxError, ValueError):
+            continue
 
 
 def route_conflicts(conflicts: Iterable[SemanticConflict], entries: list[TodoEntry]) -> dict[str, list[str]]:
