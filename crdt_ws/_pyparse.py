@@ -14,9 +14,11 @@ parses are routed here too so one place says how code is read, and its
 
 The last few libcst parses are kept (by source text): agents, the judge and
 the offline model read the same module text over and over (a package's
-1500-line module costs libcst about 0.1 s a parse).  libcst trees are
-immutable, so sharing them is safe; ``ast`` trees are not (callers rewrite
-them), so those are parsed afresh each time.
+1500-line module costs libcst about 0.1 s a parse).  A large module is
+parsed in chunks kept by their own text (:mod:`crdt_ws._cstchunks`), so a
+module that changed in one definition costs the parse of that definition.
+libcst trees are immutable, so sharing them is safe; ``ast`` trees are not
+(callers rewrite them), so those are parsed afresh each time.
 """
 
 from __future__ import annotations
@@ -131,20 +133,36 @@ def _might_crash_libcst(source: str) -> bool:
     return deepest > _DEEP_BRACKETS
 
 
-def _guard_libcst(source: str) -> None:
+def _guard_libcst(source: str) -> ast.Module | None:
+    """Refuse source libcst could crash on; returns CPython's tree of ``source`` when it had to read it."""
     if _might_crash_libcst(source):
         try:
-            parse_python(source)
+            return parse_python(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             raise SyntaxError(f"{type(exc).__name__}: {exc}") from exc
+    return None
+
+
+def _python_tree(source: str) -> ast.Module | None:
+    try:
+        return parse_python(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # the whole-module libcst parse says what is wrong, as it always has
 
 
 def parse_cst(source: str) -> libcst.Module:
     """``libcst.parse_module(source)``; any parse failure (bad syntax, pathological nesting) is a ``SyntaxError``."""
     import libcst as cst  # deferred: the relay and the viewer never need libcst
 
+    from ._cstchunks import MIN_CHUNKED, chunked_module
+
     def make() -> cst.Module:
-        _guard_libcst(source)
+        tree = _guard_libcst(source)
+        if len(source) >= MIN_CHUNKED:
+            tree = tree or _python_tree(source)
+            assembled = chunked_module(source, tree, cst.parse_module) if tree is not None else None
+            if assembled is not None:
+                return assembled
         try:
             return cst.parse_module(source)
         except (cst.ParserSyntaxError, RecursionError, ValueError) as exc:
