@@ -22,6 +22,7 @@ projects data and on hostile layouts).
 from __future__ import annotations
 
 import ast
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ import libcst as cst
 
 from ._errors import WorkspaceError
 
-__all__ = ["chunked_module", "MIN_CHUNKED"]
+__all__ = ["chunked_module", "MIN_CHUNKED", "statement_span"]
 
 MIN_CHUNKED = 4000
 """Modules shorter than this (characters) are parsed whole: too little to gain."""
@@ -46,6 +47,25 @@ _Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
 _lock = threading.Lock()
 _chunks: OrderedDict[tuple[bool, str], tuple[cst.Module, bool]] = OrderedDict()
 """Chunk text (and whether it is a class member) -> its parse and whether its statements hold an indented block."""
+
+
+_Span = tuple[int, int]
+_layouts: OrderedDict[int, tuple[cst.Module, dict[tuple[int, ...], _Span]]] = OrderedDict()
+"""id of an assembled module (kept alive here) -> body path -> the source span its statement's code fills."""
+_KEEP_LAYOUTS = 64
+
+
+def statement_span(module: cst.Module, path: Sequence[int]) -> _Span | None:
+    """Where the statement at ``path`` (module body index, then class body index) sits in the source ``module``
+    was assembled from: ``source[start:end]`` is that statement's code (its leading blank lines included).
+
+    None when ``module`` was parsed whole or the statement shares its chunk: the caller renders the module.
+    """
+    with _lock:
+        found = _layouts.get(id(module))
+    if found is None or found[0] is not module:
+        return None
+    return found[1].get(tuple(path))
 
 
 class _NoCut(WorkspaceError):
@@ -153,7 +173,9 @@ def _top_chunk(state: _Assembly, text: str, first: bool) -> tuple[cst.Module, li
     return module, body
 
 
-def _class_chunk(state: _Assembly, node: ast.ClassDef, lines: list[str], start: int) -> tuple[_Statement, cst.Module] | None:
+def _class_chunk(
+    state: _Assembly, node: ast.ClassDef, lines: list[str], start: int, offsets: list[int], spans: dict[int, _Span]
+) -> tuple[_Statement, cst.Module] | None:
     """The class whose chunk starts at line ``start`` (1-based), assembled from its members, and the last chunk's
     parse (it ends the module when the class does); None: not cut."""
     members = _groups(node.body, lines)
@@ -176,6 +198,8 @@ def _class_chunk(state: _Assembly, node: ast.ClassDef, lines: list[str], start: 
             return None  # not one class body: the class is parsed as one chunk
         if inner.body.footer or wrapper.footer or wrapper.header:
             return None  # lines around its statements: the class is parsed as one chunk
+        if len(inner.body.body) == 1:
+            spans[len(body)] = (offsets[prev_last], offsets[last])
         body.extend(inner.body.body)
     stmt = cls.with_changes(body=block.with_changes(body=tuple(body)))
     if head.header:
@@ -200,6 +224,8 @@ def chunked_module(source: str, tree: ast.Module, parse: Callable[[str], cst.Mod
     state = _Assembly(parse)
     nodes = {_first_line(node): node for node in tree.body}
     body: list[_Statement] = []
+    offsets = [0, *itertools.accumulate(len(line) for line in lines)]  # line index -> offset of its start
+    layout: dict[tuple[int, ...], _Span] = {}
     try:
         header: Sequence[cst.EmptyLine] = ()
         footer: Sequence[cst.EmptyLine] = ()
@@ -211,8 +237,10 @@ def chunked_module(source: str, tree: ast.Module, parse: Callable[[str], cst.Mod
             node = nodes.get(first)
             if isinstance(node, ast.ClassDef) and node.end_lineno == end and index > 0 and len(text) >= _MIN_CLASS:
                 # A class ending the module ends it on its last line (no footer lines to place).
-                assembled = _class_chunk(state, node, lines, start)
+                members: dict[int, _Span] = {}
+                assembled = _class_chunk(state, node, lines, start, offsets, members)
                 if assembled is not None:
+                    layout.update({(len(body), index): span for index, span in members.items()})
                     body.append(assembled[0])
                     has_trailing_newline = assembled[1].has_trailing_newline
                     continue
@@ -223,10 +251,12 @@ def chunked_module(source: str, tree: ast.Module, parse: Callable[[str], cst.Mod
                 footer, has_trailing_newline = module.footer, module.has_trailing_newline
             elif module.footer:
                 return None
+            if 0 < index < len(groups) - 1 and len(statements) == 1:
+                layout[(len(body),)] = (offsets[start - 1], offsets[end])
             body.extend(statements)
     except _NoCut:
         return None
-    return cst.Module(
+    module = cst.Module(
         body=tuple(body),
         header=header,
         footer=footer,
@@ -235,3 +265,8 @@ def chunked_module(source: str, tree: ast.Module, parse: Callable[[str], cst.Mod
         default_newline="\n",
         has_trailing_newline=has_trailing_newline,
     )
+    with _lock:
+        _layouts[id(module)] = (module, layout)
+        while len(_layouts) > _KEEP_LAYOUTS:
+            _layouts.popitem(last=False)
+    return module

@@ -29,13 +29,13 @@ import symtable
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     import libcst
 
-__all__ = ["parse_python", "parse_cst", "parse_cst_statement", "compiles", "check_compiles", "quiet", "symbol_table"]
+__all__ = ["parse_python", "parse_cst", "statement_span", "parse_cst_statement", "compiles", "check_compiles", "quiet", "symbol_table"]
 
 _LOCK = threading.Lock()
 _CACHE_LOCK = threading.Lock()
@@ -169,6 +169,15 @@ def parse_cst(source: str) -> libcst.Module:
             raise _syntax_error(exc) from exc
 
     return cast("libcst.Module", _CST.get((source, ""), make))
+
+
+def statement_span(module: libcst.Module, path: Sequence[int]) -> tuple[int, int] | None:
+    """``(start, end)``: where the statement at ``path`` (module body index, then class body index) of a tree
+    :func:`parse_cst` returned sits in its source, leading blank lines included; None when not known (the
+    module was parsed whole).  Lets a caller that replaces one statement rewrite only its text."""
+    from ._cstchunks import statement_span as span
+
+    return span(module, path)
 
 
 def parse_cst_statement(source: str) -> libcst.SimpleStatementLine | libcst.BaseCompoundStatement:

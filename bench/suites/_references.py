@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from agents.models import Reference
 
-from ._project_skeleton import definition_source
+from ._project_skeleton import definition_sources
 from ._skeleton import function_source, imports_used_by, module_imports, reference_dependencies, used_imports
 from ._task import Suite, Task, TaskModule
 
@@ -62,10 +62,10 @@ class SuiteReferences:
         module = next((m for m in task.modules if m.path == path), None)
         if not sep or module is None or symbol not in module.stubs:
             return None
-        code = definition_source(module.reference, symbol)  # ``Cls.x#2``: the reference's second ``def x``
+        facts = self._facts(task.id, module)
+        code = facts.definitions.get(symbol)  # ``Cls.x#2``: the reference's second ``def x``
         if code is None:
             return None
-        facts = self._facts(task.id, module)
         deps = facts.dependencies.get(symbol, [])
         return Reference(code=code, imports=imports_used_by(facts.imports, code), depends_on=tuple(f"{path}::{d}" for d in deps))
 
@@ -76,6 +76,7 @@ class SuiteReferences:
         if key not in self._modules:
             self._modules[key] = _ModuleFacts(
                 imports=module_imports(module.reference),
+                definitions=definition_sources(module.reference),
                 dependencies=reference_dependencies(module.reference, list(module.stubs)),
             )
         return self._modules[key]
@@ -89,7 +90,9 @@ class SuiteReferences:
 
 @dataclass(frozen=True)
 class _ModuleFacts:
-    """What every reference of one module shares: its import statements and its stubs' true dependencies."""
+    """What every reference of one module shares: its import statements, its definitions' code and its stubs'
+    true dependencies."""
 
     imports: list[tuple[str, tuple[str, ...]]]
+    definitions: dict[str, str]
     dependencies: dict[str, list[str]]

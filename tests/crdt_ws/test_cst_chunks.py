@@ -178,3 +178,34 @@ def test_splicing_every_stub_gives_the_same_module_as_whole_module_parses(task_i
         assert_same(state)
     request.getfixturevalue("whole_module_parses")
     assert splice_every_stub(task_id, path) == chunked
+
+
+def splice_layouts() -> dict[str, str]:
+    """Each hostile layout after splicing a new body into every function it defines (where the splice applies)."""
+    from crdt_ws import outline
+
+    out: dict[str, str] = {}
+    for name, source in sorted(LAYOUTS.items()):
+        for span in outline(source):
+            if span.kind != "def":
+                continue
+            try:
+                source = splice(source, span.qualname, f"def {span.qualname.split('.')[-1].split('#')[0]}(self, x):\n    return x + 1\n").source
+            except Exception as exc:  # noqa: BLE001 - the same failure must happen on both paths
+                source += f"# {type(exc).__name__}\n"
+            out[f"{name}/{span.qualname}"] = source
+    return out
+
+
+def test_splicing_hostile_layouts_rewrites_only_the_span_and_gives_the_whole_render(request: pytest.FixtureRequest) -> None:
+    from crdt_ws import statement_span
+
+    tree = parse_cst(LAYOUTS["plain"])
+    big = next(i for i, s in enumerate(tree.body) if isinstance(s, cst.ClassDef) and s.name.value == "Big")
+    start, end = statement_span(tree, [big, 7]) or (0, 0)
+    assert LAYOUTS["plain"][start:end].lstrip("\n").startswith("    def m7(self, x):")
+    assert statement_span(tree, [0]) is None  # the first chunk also holds the module header
+    assert statement_span(fresh_parse(LAYOUTS["plain"]), [big, 7]) is None  # a tree parse_cst did not assemble
+    chunked = splice_layouts()
+    request.getfixturevalue("whole_module_parses")
+    assert splice_layouts() == chunked
