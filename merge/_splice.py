@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Sequence, TypeVar, cast
+from typing import Callable, Sequence, TypeVar
 
 import libcst as cst
 
-from crdt_ws import check_compiles, parse_cst_statement, split_occurrence, statement_span
+from crdt_ws import check_compiles, parse_cst_statement, split_occurrence
 
 from ._config import MergeConfig
 from ._conflict_types import Conflict
@@ -36,6 +36,7 @@ from ._cst import (
 from ._contract import build_function
 from ._errors import ImportConflict, InvalidMerge, NameClash, SymbolNotInModule, UnparsableModule
 from ._extract import Extraction, extract_for
+from ._local import local_code
 
 __all__ = ["SpliceResult", "splice", "find_stub"]
 
@@ -152,38 +153,6 @@ def _replace_at(body: Sequence[cst.BaseStatement], path: list[int], new: list[cs
     assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
     out[index] = cls.with_changes(body=cls.body.with_changes(body=_replace_at(cls.body.body, path[1:], new)))
     return out
-
-
-def _local_code(module: cst.Module, source: str, path: list[int], new: list[cst.BaseStatement]) -> str | None:
-    """The merged module's code when only the statement at ``path`` was replaced by ``new``: its span of
-    ``source`` rewritten, the rest of a 1500-line module not rendered again.  None (render it all) when the
-    span is unknown or rendering the old statement alone does not give back exactly its span's text."""
-    span = statement_span(module, path)
-    if span is None or len(path) > 2:
-        return None
-    indent, newline = module.default_indent, module.default_newline
-    if len(path) == 1:
-
-        def render(nodes: list[cst.BaseStatement]) -> str:
-            body = cast("list[cst.SimpleStatementLine | cst.BaseCompoundStatement]", nodes)
-            return cst.Module(body=body, default_indent=indent, default_newline=newline).code
-
-    else:
-        owner = _node_at(module, path[:-1])
-        if not isinstance(owner, cst.ClassDef) or not isinstance(owner.body, cst.IndentedBlock):
-            return None
-        block = owner.body
-
-        def render(nodes: list[cst.BaseStatement]) -> str:
-            # Inside a placeholder class with the owner's block (its indent), minus the placeholder's own line.
-            wrapper = cst.ClassDef(name=cst.Name("_"), body=block.with_changes(body=nodes, footer=()))
-            return cst.Module(body=[wrapper], default_indent=indent, default_newline=newline).code.split("\n", 1)[1]
-
-    start, end = span
-    old = _node_at(module, path)
-    if not isinstance(old, cst.BaseStatement) or render([old]) != source[start:end]:
-        return None
-    return source[:start] + render(new) + source[end:]
 
 
 class _Renamer(cst.CSTTransformer):
@@ -457,7 +426,8 @@ def splice(
         if future:
             first = 1 if docstring_of(body) is not None else 0
             body[first:first] = future
-    local = None if plan.hoist_module or plan.imports else _local_code(module, module_source, path, [func, *class_members])
+    owner = _node_at(module, path[:-1]) if len(path) > 1 else None
+    local = None if plan.hoist_module or plan.imports else local_code(module, module_source, path, stub, owner, [func, *class_members])
     merged = local if local is not None else module.with_changes(body=body).code
     try:
         check_compiles(merged, f"<merge {qualname}>")
