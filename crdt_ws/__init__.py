@@ -59,7 +59,7 @@ from ._relay import (
 )
 from ._relay_room import Room
 from ._transport import Connection, Transport
-from ._pyparse import check_compiles, compiles, parse_cst, parse_cst_statement, parse_python, quiet, symbol_table
+from ._pyparse import check_compiles, compiles, parse_cst, parse_cst_statement, parse_python, quiet, statement_span, symbol_table
 from ._ids import numbered, split_occurrence, split_todo_key, todo_key
 from ._stubs import find_stubs, is_stub_def
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
@@ -72,6 +72,7 @@ from ._converge import converged
 __all__ = [
     "parse_python",
     "parse_cst",
+    "statement_span",
     "parse_cst_statement",
     "check_compiles",
     "compiles",

@@ -14,9 +14,11 @@ parses are routed here too so one place says how code is read, and its
 
 The last few libcst parses are kept (by source text): agents, the judge and
 the offline model read the same module text over and over (a package's
-1500-line module costs libcst about 0.1 s a parse).  libcst trees are
-immutable, so sharing them is safe; ``ast`` trees are not (callers rewrite
-them), so those are parsed afresh each time.
+1500-line module costs libcst about 0.1 s a parse).  A large module is
+parsed in chunks kept by their own text (:mod:`crdt_ws._cstchunks`), so a
+module that changed in one definition costs the parse of that definition.
+libcst trees are immutable, so sharing them is safe; ``ast`` trees are not
+(callers rewrite them), so those are parsed afresh each time.
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ import symtable
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     import libcst
 
-__all__ = ["parse_python", "parse_cst", "parse_cst_statement", "compiles", "check_compiles", "quiet", "symbol_table"]
+__all__ = ["parse_python", "parse_cst", "statement_span", "parse_cst_statement", "compiles", "check_compiles", "quiet", "symbol_table"]
 
 _LOCK = threading.Lock()
 _CACHE_LOCK = threading.Lock()
@@ -131,26 +133,51 @@ def _might_crash_libcst(source: str) -> bool:
     return deepest > _DEEP_BRACKETS
 
 
-def _guard_libcst(source: str) -> None:
+def _guard_libcst(source: str) -> ast.Module | None:
+    """Refuse source libcst could crash on; returns CPython's tree of ``source`` when it had to read it."""
     if _might_crash_libcst(source):
         try:
-            parse_python(source)
+            return parse_python(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
             raise SyntaxError(f"{type(exc).__name__}: {exc}") from exc
+    return None
+
+
+def _python_tree(source: str) -> ast.Module | None:
+    try:
+        return parse_python(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # the whole-module libcst parse says what is wrong, as it always has
 
 
 def parse_cst(source: str) -> libcst.Module:
     """``libcst.parse_module(source)``; any parse failure (bad syntax, pathological nesting) is a ``SyntaxError``."""
     import libcst as cst  # deferred: the relay and the viewer never need libcst
 
+    from ._cstchunks import MIN_CHUNKED, chunked_module
+
     def make() -> cst.Module:
-        _guard_libcst(source)
+        tree = _guard_libcst(source)
+        if len(source) >= MIN_CHUNKED:
+            tree = tree or _python_tree(source)
+            assembled = chunked_module(source, tree, cst.parse_module) if tree is not None else None
+            if assembled is not None:
+                return assembled
         try:
             return cst.parse_module(source)
         except (cst.ParserSyntaxError, RecursionError, ValueError) as exc:
             raise _syntax_error(exc) from exc
 
     return cast("libcst.Module", _CST.get((source, ""), make))
+
+
+def statement_span(module: libcst.Module, path: Sequence[int]) -> tuple[int, int] | None:
+    """``(start, end)``: where the statement at ``path`` (module body index, then class body index) of a tree
+    :func:`parse_cst` returned sits in its source, leading blank lines included; None when not known (the
+    module was parsed whole).  Lets a caller that replaces one statement rewrite only its text."""
+    from ._cstchunks import statement_span as span
+
+    return span(module, path)
 
 
 def parse_cst_statement(source: str) -> libcst.SimpleStatementLine | libcst.BaseCompoundStatement:

@@ -36,6 +36,7 @@ from ._cst import (
 from ._contract import build_function
 from ._errors import ImportConflict, InvalidMerge, NameClash, SymbolNotInModule, UnparsableModule
 from ._extract import Extraction, extract_for
+from ._local import local_code
 
 __all__ = ["SpliceResult", "splice", "find_stub"]
 
@@ -425,7 +426,9 @@ def splice(
         if future:
             first = 1 if docstring_of(body) is not None else 0
             body[first:first] = future
-    merged = module.with_changes(body=body).code
+    owner = _node_at(module, path[:-1]) if len(path) > 1 else None
+    local = None if plan.hoist_module or plan.imports else local_code(module, module_source, path, stub, owner, [func, *class_members])
+    merged = local if local is not None else module.with_changes(body=body).code
     try:
         check_compiles(merged, f"<merge {qualname}>")
     except (SyntaxError, ValueError) as exc:

@@ -394,7 +394,10 @@ class Implementer:
             self.workspace.meta.unobserve(meta_sub)
 
     def _claimable(self) -> bool:
-        return any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in self.workspace.list_todos())
+        # Statuses only: idle agents ask this on every change of the board, and parsing hundreds of entries
+        # each time cost an idle 8-agent team more CPU than its working members.
+        waiting = (TodoStatus.PENDING.value, TodoStatus.CLAIMED.value)
+        return any(raw.get("status", TodoStatus.PENDING.value) in waiting for raw in self.workspace.todos_raw().values())
 
 
 def _extract_against(reply: str, symbol: str, outline: str) -> Extraction:

@@ -13,6 +13,7 @@ key (:func:`model_symbol`) so offline providers can tell two modules'
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -118,30 +119,43 @@ def package_index(outlines: Mapping[str, str], *, skip: str | None = None, limit
 
     Shown to an implementer so ``from pkg.mod import Name`` names what exists.
     """
-    lines: list[str] = []
-    for path, source in outlines.items():
-        if path == skip:
-            continue
-        try:
-            tree = parse_python(source)
-        except (SyntaxError, ValueError):
-            continue
-        names: list[str] = []
-        for node in tree.body:
-            if isinstance(node, ast.ClassDef):
-                names.append(f"class {node.name}")
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                names.append(f"def {node.name}()")
-            elif isinstance(node, ast.Assign):
-                names += [t.id for t in node.targets if isinstance(t, ast.Name) and t.id.isupper()]
-        module = path[:-3].replace("/", ".") if path.endswith(".py") else path
-        module = module.removesuffix(".__init__")
-        shown = ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
-        lines.append(f"- `{path}` (import `{module}`): {shown or 'no top-level names'}")
-    return "\n".join(lines)
+    lines = [_index_line(path, source, limit) for path, source in outlines.items() if path != skip]
+    return "\n".join(line for line in lines if line is not None)
+
+
+@functools.lru_cache(maxsize=256)
+def _index_line(path: str, source: str, limit: int) -> str | None:
+    """``path``'s line of the package index (None: it does not parse); kept by text, since every prompt
+    of a package lists the same modules and only the one just committed to has changed."""
+    try:
+        tree = parse_python(source)
+    except (SyntaxError, ValueError):
+        return None
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            names.append(f"class {node.name}")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.append(f"def {node.name}()")
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name) and t.id.isupper()]
+    module = path[:-3].replace("/", ".") if path.endswith(".py") else path
+    module = module.removesuffix(".__init__")
+    shown = ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+    return f"- `{path}` (import `{module}`): {shown or 'no top-level names'}"
 
 
 _Defs = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+@functools.lru_cache(maxsize=16)
+def _view_tree(module: str) -> ast.Module | None:
+    """``module``'s tree for :func:`module_view`, which only reads it: every implementer's prompt shows the same
+    large modules, each of a 1500-line module's views parsed it again."""
+    try:
+        return parse_python(module)
+    except (SyntaxError, ValueError):
+        return None
 
 
 def module_view(module: str, symbol: str, *, keep: Iterable[str] = (), limit: int = 24_000, neighbours: int = 2) -> str:
@@ -157,9 +171,8 @@ def module_view(module: str, symbol: str, *, keep: Iterable[str] = (), limit: in
     if len(module) <= limit:
         return module
     symbol, keep = symbol.split("#")[0], [k.split("#")[0] for k in keep]  # `Cls.x#2`: every `Cls.x` stays whole
-    try:
-        tree = parse_python(module)
-    except (SyntaxError, ValueError):
+    tree = _view_tree(module)
+    if tree is None:
         return module
     lines = module.splitlines(keepends=True)
     full = {symbol, *keep}

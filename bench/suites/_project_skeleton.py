@@ -150,13 +150,19 @@ def reference_functions(source: str) -> list[tuple[str, bool]]:
 def definition_source(source: str, symbol: str) -> str | None:
     """The definition ``symbol`` names (``Cls.x#2``: the second ``def x`` of ``Cls``, numbered as the skeleton's stubs
     are), decorators included, dedented to column 0 (as a model writes it); None when there is no such definition."""
+    return definition_sources(source).get(symbol)
+
+
+def definition_sources(source: str) -> dict[str, str]:
+    """:func:`definition_source` of every definition in ``source`` at once (one parse for a whole module)."""
     found = _walk(parse_python(source).body, "")
+    lines = source.splitlines(keepends=True)
+    out: dict[str, str] = {}
     for name, (_, func) in zip(numbered(name for name, _ in found), found, strict=True):
-        if name == symbol:
+        if name not in out:
             start = min([func.lineno, *(d.lineno for d in func.decorator_list)])
-            lines = source.splitlines(keepends=True)[start - 1 : func.end_lineno]
-            return textwrap.dedent("".join(lines))
-    return None
+            out[name] = textwrap.dedent("".join(lines[start - 1 : func.end_lineno]))
+    return out
 
 
 def _docstring_of(body: cst.BaseSuite) -> cst.BaseStatement | None:

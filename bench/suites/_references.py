@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from agents.models import Reference
 
-from ._project_skeleton import definition_source
-from ._skeleton import function_source, reference_dependencies, used_imports
-from ._task import Suite, Task
+from ._project_skeleton import definition_sources
+from ._skeleton import function_source, imports_used_by, module_imports, reference_dependencies, used_imports
+from ._task import Suite, Task, TaskModule
 
 __all__ = ["OUTLINE_SYMBOL", "SuiteReferences"]
 
@@ -25,6 +27,7 @@ class SuiteReferences:
     def __init__(self, suite: Suite) -> None:
         self.suite = suite
         self._cache: dict[tuple[str, str], Reference | None] = {}
+        self._modules: dict[tuple[str, str], _ModuleFacts] = {}
 
     @property
     def name(self) -> str:
@@ -41,7 +44,7 @@ class SuiteReferences:
         if task is None:
             return None
         if task.is_multi_file:
-            return _module_reference(task, symbol)
+            return self._module_reference(task, symbol)
         if symbol == OUTLINE_SYMBOL:
             return Reference(code=task.skeleton())
         if symbol not in task.stubs():
@@ -52,6 +55,32 @@ class SuiteReferences:
         depends_on = tuple(task.true_dependencies().get(symbol, ()))
         return Reference(code=code, imports=used_imports(task.reference, code), depends_on=depends_on)
 
+    def _module_reference(self, task: Task, key: str) -> Reference | None:
+        """A multi-file task's reference for TODO ``"<path>::<symbol>"``: its module's definition, that module's imports
+        it mentions, and its true dependencies inside that module (as TODO keys; cross-module ones are not derived)."""
+        path, sep, symbol = key.partition("::")
+        module = next((m for m in task.modules if m.path == path), None)
+        if not sep or module is None or symbol not in module.stubs:
+            return None
+        facts = self._facts(task.id, module)
+        code = facts.definitions.get(symbol)  # ``Cls.x#2``: the reference's second ``def x``
+        if code is None:
+            return None
+        deps = facts.dependencies.get(symbol, [])
+        return Reference(code=code, imports=imports_used_by(facts.imports, code), depends_on=tuple(f"{path}::{d}" for d in deps))
+
+    def _facts(self, task_id: str, module: TaskModule) -> _ModuleFacts:
+        # Read once per module, not once per symbol: flask's 324 references re-read 1500-line modules
+        # for every symbol, and the offline model's own CPU then competed with the agents for the cores.
+        key = (task_id, module.path)
+        if key not in self._modules:
+            self._modules[key] = _ModuleFacts(
+                imports=module_imports(module.reference),
+                definitions=definition_sources(module.reference),
+                dependencies=reference_dependencies(module.reference, list(module.stubs)),
+            )
+        return self._modules[key]
+
     def symbols(self, task_id: str) -> list[str]:
         task = next((t for t in self.suite.tasks if t.id == task_id), None)
         if task is not None and task.is_multi_file:
@@ -59,15 +88,11 @@ class SuiteReferences:
         return [*task.stubs(), OUTLINE_SYMBOL] if task is not None else []
 
 
-def _module_reference(task: Task, key: str) -> Reference | None:
-    """A multi-file task's reference for TODO ``"<path>::<symbol>"``: its module's definition, that module's imports
-    it mentions, and its true dependencies inside that module (as TODO keys; cross-module ones are not derived)."""
-    path, sep, symbol = key.partition("::")
-    module = next((m for m in task.modules if m.path == path), None)
-    if not sep or module is None or symbol not in module.stubs:
-        return None
-    code = definition_source(module.reference, symbol)  # ``Cls.x#2``: the reference's second ``def x``
-    if code is None:
-        return None
-    deps = reference_dependencies(module.reference, list(module.stubs)).get(symbol, [])
-    return Reference(code=code, imports=used_imports(module.reference, code), depends_on=tuple(f"{path}::{d}" for d in deps))
+@dataclass(frozen=True)
+class _ModuleFacts:
+    """What every reference of one module shares: its import statements, its definitions' code and its stubs'
+    true dependencies."""
+
+    imports: list[tuple[str, tuple[str, ...]]]
+    definitions: dict[str, str]
+    dependencies: dict[str, list[str]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -149,11 +149,12 @@ def used_imports(source: str, code: str) -> tuple[str, ...]:
     left out: the skeleton already carries it, and a reply repeating it would
     only give ``missing_import`` faults a harmless import to drop.
     """
-    return tuple(
-        text
-        for text, bound in module_imports(source)
-        if any(re.search(rf"(?<![\w.]){re.escape(name)}\b", code) for name in bound)
-    )
+    return imports_used_by(module_imports(source), code)
+
+
+def imports_used_by(imports: Sequence[tuple[str, tuple[str, ...]]], code: str) -> tuple[str, ...]:
+    """:func:`used_imports` over a module's :func:`module_imports`, read once (a package's references share them)."""
+    return tuple(text for text, bound in imports if any(re.search(rf"(?<![\w.]){re.escape(name)}\b", code) for name in bound))
 
 
 def _class_bases(tree: ast.Module) -> dict[str, list[str]]:
