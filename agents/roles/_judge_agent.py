@@ -107,6 +107,7 @@ class JudgeSummary:
     import_reopened: int = 0
     regions_restored: int = 0
     files_restored: int = 0
+    decorators_restored: int = 0
     blind_drafts: int = 0
     redrafts: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
@@ -217,6 +218,7 @@ class JudgeAgent(PackageJudging):
         # that arrived after every claim loop ended), it must hold exactly those.
         self.summary.regions_restored += len(restore_regions(ws))
         self.summary.files_restored += len(self._restore_files(ws.list_todos()))
+        self.summary.decorators_restored += len(self._restore_decorators(ws.list_todos()))
         if self._checks is not None:
             self.summary.check_runs, self.summary.check_seconds = self._checks.runs, self._checks.seconds
         with ws.transaction():
@@ -415,6 +417,7 @@ def _summary_dict(summary: JudgeSummary) -> dict[str, object]:
         "conflicts_reopened": summary.conflicts_reopened,
         "regions_restored": summary.regions_restored,
         "files_restored": summary.files_restored,
+        "decorators_restored": summary.decorators_restored,
         "blind_drafts": summary.blind_drafts,
         "redrafts": summary.redrafts,
         "check_runs": summary.check_runs,

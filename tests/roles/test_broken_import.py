@@ -191,3 +191,61 @@ async def test_a_buffer_broken_outside_every_region_is_restored_to_the_committed
     assert result.sources["shapes/notes.py"].startswith("# a comment no region holds\n"), "a buffer that parses is left alone"
     assert [e.data.get("file") for e in result.events if e.type == "file_restored"] == ["shapes/geometry.py"]
     assert result.judge.files_restored == 1 and all(t.verdict == "pass" for t in result.todos)
+
+
+REGISTRY = '''COMMANDS = []
+
+
+def command(fn):
+    """Registers ``fn`` as a command."""
+    raise NotImplementedError
+
+
+@command
+def hello():
+    """Says hello."""
+    raise NotImplementedError
+
+
+@command
+def bye():
+    """Says bye."""
+    raise NotImplementedError
+'''
+
+
+async def test_a_definition_committed_without_the_skeletons_decorators_gets_them_back_at_the_end() -> None:
+    # Seen in trailscraper: a click command committed without its decorators, so the module-level
+    # ``add_command`` fails at import.  Here the final check strips ``@command`` from hello in the buffer.
+    path = "cli/commands.py"
+    key = lambda symbol: todo_key(path, symbol)  # noqa: E731
+    spec = TaskSpec(id="cli", spec="A command registry.", files={path: REGISTRY})
+    model = Scripted({
+        key("command"): ["def command(fn):\n    COMMANDS.append(fn)\n    return fn\n"],
+        key("hello"): ["def hello():\n    return 'hi'\n"],
+        key("bye"): ["@command\ndef bye():\n    return 'bye'\n"],
+    })  # fmt: skip
+    hooks = Corrupting()
+    stripped: list[str] = []
+
+    async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
+        assert hooks.run is not None
+        ws = hooks.run.judge
+        text = ws.read(path)
+        at = text.index("@command\ndef hello")
+        ws.edit(path, at, at + len("@command\n"), "")
+        stripped.append(ws.read(path))
+        return CheckFailures()
+
+    config = TeamConfig(scheduler=SchedulerConfig(agents=2), judge=JudgeConfig(check_during_run="off"), timeout_s=120)
+    async with PyrightServer() as pyright, MemoryHub() as hub:
+        result = await run_task(spec, model, hub.connect, judge=Judge(pyright=pyright), mode="parallel", config=config, pyright=pyright, final_check=check, hooks=hooks)
+    assert stripped and "\n\ndef hello" in stripped[0], "the buffer lost hello's decorator"
+    final = result.sources[path]
+    assert "@command\ndef hello():\n" in final and "return 'hi'" in final and final.count("@command\n") == 2, final
+    assert [e.todo for e in result.events if e.type == "decorators_restored"] == [key("hello")], "bye kept its own"
+    assert ({t.id: t.result for t in result.todos}[key("hello")] or "").startswith("@command\ndef hello"), "the result follows its region"
+    assert result.judge.decorators_restored == 1
+    namespace: dict[str, object] = {}
+    exec(compile(final, path, "exec"), namespace)  # noqa: S102 - the test's own package
+    assert [f.__name__ for f in namespace["COMMANDS"]] == ["hello", "bye"]  # type: ignore[attr-defined]
