@@ -99,7 +99,7 @@ class PackageRound:
     async def routed(self, outlines: Mapping[str, str], entries: list[TodoEntry]) -> dict[str, list[str]]:
         """TODO id -> conflict lines, over the committed package as ``entries`` have it (premature ones left out)."""
         files = await anyio.to_thread.run_sync(self.view.files, outlines, entries)
-        conflicts = [c for c in await self.new_conflicts(files, outlines) if not premature(c, entries, files, self._top)]
+        conflicts = [c for c in await self.new_conflicts(files, outlines) if not premature(c, entries, files, self._top, self._classes)]
         self.seen, self.seen_files = state_of(entries), files
         return route_conflicts(conflicts, entries)
 

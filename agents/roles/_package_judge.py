@@ -144,6 +144,20 @@ def package_classes(outlines: Mapping[str, str]) -> dict[str, set[str]]:
     return classes
 
 
+def _class_chain(symbol: str, classes: Mapping[str, set[str]]) -> set[str]:
+    """The innermost class holding ``symbol`` and its bases that are the package's, transitively (empty: none)."""
+    owner = [part for part in symbol.split(".")[:-1] if part in classes]
+    chain: set[str] = set()
+    todo = owner[-1:]
+    while todo:
+        cls = todo.pop()
+        if cls in chain or cls not in classes:
+            continue
+        chain.add(cls)
+        todo += classes[cls]
+    return chain
+
+
 def _own_class(name: str, classes: Mapping[str, set[str]]) -> bool:
     """``name`` and every base it has, transitively, are classes of the package (``object`` aside)."""
     seen: set[str] = set()
@@ -159,7 +173,13 @@ def _own_class(name: str, classes: Mapping[str, set[str]]) -> bool:
     return True
 
 
-def premature(c: SemanticConflict, entries: list[TodoEntry], files: Mapping[str, str] | None = None, defined: set[str] | None = None) -> bool:
+def premature(
+    c: SemanticConflict,
+    entries: list[TodoEntry],
+    files: Mapping[str, str] | None = None,
+    defined: set[str] | None = None,
+    classes: Mapping[str, set[str]] | None = None,
+) -> bool:
     """An unknown attribute or name in a file whose TODOs are not all done yet: the code that sets it
     (``self.x = ...`` in a constructor, ``global x`` in a function) may still come.
 
@@ -167,10 +187,17 @@ def premature(c: SemanticConflict, entries: list[TodoEntry], files: Mapping[str,
     one), and, given the file's text (``files``) and the top-level names other modules define (``defined``),
     an unknown name that is called on its line, is a standard-library module or another module's class or
     function: every function of the package is in the skeleton already, so such a name can only be missing
-    from the imports of the code that uses it, and that code is the one to blame, now.
+    from the imports of the code that uses it, and that code is the one to blame, now.  Given the package's
+    classes (``classes``, :func:`package_classes`), a method of ``self`` waits only for the TODOs of its class
+    and the class's bases, not for its whole file.
     """
     if c.kind not in ("unknown_attribute", "unknown_name") or "import symbol" in c.message or "attribute of module" in c.message:
         return False
+    chain = _class_chain(c.symbol, classes) if c.kind == "unknown_attribute" and classes is not None else None
+    if chain:
+        # A method of self (the only attribute of an object kept: ``unknown_self_call``) can be set only by the
+        # class or its bases: it waits for their TODOs, wherever they live, not for the rest of its file.
+        return any(e.status != TodoStatus.DONE and any(part in chain for part in e.symbol.split(".")[:-1]) for e in entries)
     if not any(e.file == c.file and e.status != TodoStatus.DONE for e in entries):
         return False
     if c.kind == "unknown_name" and c.name and files is not None:

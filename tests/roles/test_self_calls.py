@@ -55,14 +55,14 @@ BODIES = {
 PATH = "shapes/core.py"
 
 
-def committed(describe: str, *, init: bool = True) -> tuple[str, list[TodoEntry]]:
-    """The module with the given ``describe`` body, every other TODO done (``init``: the constructor too)."""
+def committed(describe: str, *, pending: tuple[str, ...] = ()) -> tuple[str, list[TodoEntry]]:
+    """The module with the given ``describe`` body, every other TODO done but ``pending``."""
     text, entries = SHAPES, []
     for symbol, body in {**BODIES, "Rect.describe": describe}.items():
         stub = f"def {symbol.split('.')[-1]}"
         start = text.index(stub)
         end = text.index("pass\n", start) + len("pass\n")
-        done = init or symbol != "Rect.__init__"
+        done = symbol not in pending
         if done:
             text = text[:start] + body + text[end:]
         entries.append(TodoEntry(
@@ -72,9 +72,9 @@ def committed(describe: str, *, init: bool = True) -> tuple[str, list[TodoEntry]
     return text, entries
 
 
-async def kept(pyright: PyrightServer, describe: str, *, init: bool = True) -> tuple[list[SemanticConflict], list[TodoEntry], dict[str, str]]:
+async def kept(pyright: PyrightServer, describe: str, *, pending: tuple[str, ...] = ()) -> tuple[list[SemanticConflict], list[TodoEntry], dict[str, str]]:
     """The conflicts the judge keeps (not the skeleton's, not foreign), and the board."""
-    text, entries = committed(describe, init=init)
+    text, entries = committed(describe, pending=pending)
     outlines, files = {PATH: SHAPES}, {PATH: text}
     baseline = {conflict_key(c) for c in await package_conflicts(pyright, outlines)}
     names, classes = package_names(outlines), package_classes(outlines)
@@ -107,11 +107,20 @@ async def test_what_the_package_could_provide_is_not_blamed() -> None:
     assert library == [] and "_maybe_resume_transport" in {c.name for c in raw}, "pyright reports it; the judge does not blame it"
 
 
-async def test_an_attribute_a_constructor_still_to_come_may_set_waits_for_the_file() -> None:
+async def test_an_attribute_the_class_may_still_set_waits_for_the_class_and_its_bases_only() -> None:
+    classes = package_classes({PATH: SHAPES})
+    scale = "def describe(self):\n        return self._scale()\n"
     async with PyrightServer() as pyright:
-        conflicts, entries, files = await kept(pyright, "def describe(self):\n        return self._scale()\n", init=False)
-    assert [c.name for c in conflicts] == ["_scale"], "nothing assigns _scale yet: pyright's conflict is kept"
-    assert premature(conflicts[0], entries, files), "but Rect.__init__ is still open: held back, not blamed"
+        conflicts, entries, files = await kept(pyright, scale, pending=("Rect.__init__",))
+        assert [c.name for c in conflicts] == ["_scale"], "nothing assigns _scale yet: pyright's conflict is kept"
+        assert premature(conflicts[0], entries, files, set(), classes), "Rect.__init__ is open: held back, not blamed"
+        assert premature(conflicts[0], entries, files), "(and by the file rule alone)"
+        other, entries, files = await kept(pyright, "def describe(self):\n        return self._area_of()\n", pending=("Reader.more",))
+    assert [c.name for c in other] == ["_area_of"]
+    assert not premature(other[0], entries, files, set(), classes), "another class's open TODO cannot set Rect's method: blamed now"
+    assert premature(other[0], entries, files), "where the file rule alone would wait for Reader.more"
+    only_base = [e.model_copy(update={"status": TodoStatus.PENDING}) if e.symbol == "Base._area" else e for e in entries if e.symbol != "Reader.more"]
+    assert premature(other[0], only_base, files, set(), classes), "a base's open TODO may set it: held"
 
 
 def test_the_rule_needs_the_class_and_its_bases_in_the_package() -> None:
