@@ -21,10 +21,13 @@ module's signature is a semantic conflict, routed to the TODO that caused it
 (``agents.roles._package_judge``) and reopened like a failed check.  Before
 finishing, an optional :data:`FinalCheck` (the project's visible check tests)
 sees the committed package and names failing TODOs, which are reopened for
-``final_check_rounds`` rounds (and ``import_rounds`` more while the package does not import).  At the
-end, a buffer that no longer parses is rewritten to the committed text every verdict was given on.  The same check also runs beside the run
-whenever the package has new commits (``check_during_run``), so a fault is
-repaired while other TODOs are still drafted (``agents.roles._package_checks``).
+``final_check_rounds`` rounds (and ``import_rounds`` more while the package
+does not import).  The same check also runs beside the run whenever the
+package has new commits (``check_during_run``), so a fault is repaired while
+other TODOs are still drafted (``agents.roles._package_checks``).  At the end,
+a buffer that no longer parses is rewritten to the committed text every
+verdict was given on, and a definition held without the skeleton's
+decorators gets them back.
 """
 
 from __future__ import annotations

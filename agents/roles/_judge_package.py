@@ -174,7 +174,6 @@ class PackageJudging:
             )  # fmt: skip
         return reopened
 
-
     def _restore_files(self, entries: list[TodoEntry]) -> list[str]:
         """Rewrite each buffer that no longer parses to the package as committed (its skeleton, every done result,
         the imports the commits brought); the paths rewritten.
@@ -202,7 +201,6 @@ class PackageJudging:
                 ws.log("file_restored", None, file=path)
             restored.append(path)
         return restored
-
 
     def _restore_decorators(self, entries: list[TodoEntry]) -> list[str]:
         """Give a done TODO's definition back the skeleton's decorators when the buffer holds it with none; the ids.
