@@ -21,9 +21,13 @@ module's signature is a semantic conflict, routed to the TODO that caused it
 (``agents.roles._package_judge``) and reopened like a failed check.  Before
 finishing, an optional :data:`FinalCheck` (the project's visible check tests)
 sees the committed package and names failing TODOs, which are reopened for
-``final_check_rounds`` rounds.  The same check also runs beside the run
-whenever the package has new commits (``check_during_run``), so a fault is
-repaired while other TODOs are still drafted (``agents.roles._package_checks``).
+``final_check_rounds`` rounds (and ``import_rounds`` more while the package
+does not import).  The same check also runs beside the run whenever the
+package has new commits (``check_during_run``), so a fault is repaired while
+other TODOs are still drafted (``agents.roles._package_checks``).  At the end,
+a buffer that no longer parses is rewritten to the committed text every
+verdict was given on, and a definition held without the skeleton's
+decorators gets them back.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from agents.scheduler import awaiting_verdict
 from ._observed import REDRAFT_MODES, redrafts_due, used_stubs
 from ._package import is_package
 from ._judge_package import FinalCheck, PackageJudging
-from ._package_checks import BackgroundCheck, PackageRound, state_of
+from ._package_checks import BackgroundCheck, PackageRound, State, state_of
 from ._package_judge import route_conflicts
 from ._phase import is_over
 from ._readiness import judgeable as _judgeable
@@ -65,6 +69,15 @@ class JudgeConfig(BaseModel):
         default=1, ge=0, description="Speculative re-drafts of one TODO (plan modes speculate and revise; see agents.roles._observed)."
     )
     final_check_rounds: int = Field(default=1, ge=0, description="Times TODOs are reopened for failing the final check (FinalCheck) in one run.")
+    import_rounds: int = Field(
+        default=2,
+        ge=0,
+        description="Extra final-check rounds, after the regular ones, for a package whose check tests could not be collected (it "
+        "does not import: every test scores 0). Each runs the check on the repaired package and acts on a collection error "
+        "only, reopening the TODO whose import-time code raised even when it is out of repairs (so does a regular round). "
+        "They stop at the first clean import, at a collection error that blames no TODO, or at this cap; a check that cannot "
+        "report collection errors (returns a plain dict, not agents.roles._package_checks.CheckFailures) gets none.",
+    )
     check_during_run: Literal["off", "drafted", "always"] = Field(
         default="drafted",
         description="Also run the FinalCheck beside the run whenever the package has new commits (one run at a time), reopening "
@@ -94,7 +107,10 @@ class JudgeSummary:
     check_runs: int = 0
     check_seconds: float = 0.0
     check_reopened: int = 0
+    import_reopened: int = 0
     regions_restored: int = 0
+    files_restored: int = 0
+    decorators_restored: int = 0
     blind_drafts: int = 0
     redrafts: int = 0
     kinds: dict[str, int] = field(default_factory=dict)
@@ -115,6 +131,9 @@ class JudgeAgent(PackageJudging):
         self.workspace = workspace
         self.final_check = final_check
         self._final_rounds = 0
+        self._import_rounds = 0
+        self._final_state: State | None = None
+        self._sees_imports = False
         self._round = PackageRound(pyright) if pyright is not None else None
         self._changed = anyio.Event()
         self._checks = BackgroundCheck(final_check, self._changed.set) if final_check is not None else None
@@ -201,6 +220,8 @@ class JudgeAgent(PackageJudging):
         # Verdicts were given on recorded results: whatever happened to the buffer since (a completion
         # that arrived after every claim loop ended), it must hold exactly those.
         self.summary.regions_restored += len(restore_regions(ws))
+        self.summary.files_restored += len(self._restore_files(ws.list_todos()))
+        self.summary.decorators_restored += len(self._restore_decorators(ws.list_todos()))
         if self._checks is not None:
             self.summary.check_runs, self.summary.check_seconds = self._checks.runs, self._checks.seconds
         with ws.transaction():
@@ -300,10 +321,11 @@ class JudgeAgent(PackageJudging):
                 reopened = True
         return reopened
 
-    def _reopen_or_close(self, entry: TodoEntry, feedback: str, *, reason: str) -> bool:
+    def _reopen_or_close(self, entry: TodoEntry, feedback: str, *, reason: str, force: bool = False) -> bool:
+        """Reopen ``entry`` for repair while it has repairs left (``force``: regardless, the caller bounds it); else close it."""
         ws = self.workspace
         repairs = _int((entry.model_extra or {}).get("repairs"))
-        if repairs < self.config.max_repairs:
+        if force or repairs < self.config.max_repairs:
             self.summary.reopened += 1
             ws.update_todo(
                 entry.id,
@@ -397,9 +419,12 @@ def _summary_dict(summary: JudgeSummary) -> dict[str, object]:
         "conflicts_reconciled": summary.conflicts_reconciled,
         "conflicts_reopened": summary.conflicts_reopened,
         "regions_restored": summary.regions_restored,
+        "files_restored": summary.files_restored,
+        "decorators_restored": summary.decorators_restored,
         "blind_drafts": summary.blind_drafts,
         "redrafts": summary.redrafts,
         "check_runs": summary.check_runs,
         "check_seconds": round(summary.check_seconds, 3),
         "check_reopened": summary.check_reopened,
+        "import_reopened": summary.import_reopened,
     }

@@ -6,15 +6,17 @@ machinery it drives is :mod:`agents.roles._package_checks`.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskGroup
 
-from crdt_ws import TodoEntry, TodoStatus, Workspace
+from crdt_ws import SymbolSpan, TodoEntry, TodoStatus, Workspace, def_header
+from crdt_ws import outline as crdt_outline
 
-from ._package_checks import BackgroundCheck, CheckRun, PackageRound, blameable, state_of
+from ._package_checks import BackgroundCheck, CheckFailures, CheckRun, PackageRound, State, blameable, collection_error_of, state_of
 from ._package_judge import PackageView
 from ._readiness import needs as _needs
 
@@ -42,11 +44,14 @@ class PackageJudging:
     _tg: TaskGroup | None
     _acted: set[tuple[str, int]]
     _final_rounds: int
+    _import_rounds: int  # final-check rounds after the regular ones, for a package that did not import
+    _final_state: State | None  # the board the latest final check saw
+    _sees_imports: bool  # the latest final check could report a collection error (a CheckFailures)
 
     def _outlines(self) -> dict[str, str]:
         raise NotImplementedError
 
-    def _reopen_or_close(self, entry: TodoEntry, feedback: str, *, reason: str) -> bool:
+    def _reopen_or_close(self, entry: TodoEntry, feedback: str, *, reason: str, force: bool = False) -> bool:
         raise NotImplementedError
 
     async def _package_failures(self, ready: list[TodoEntry], entries: list[TodoEntry]) -> tuple[dict[str, str], dict[str, str]]:
@@ -110,20 +115,38 @@ class PackageJudging:
     async def _final(self, entries: list[TodoEntry]) -> bool:
         """The final check (a multi-file run's check tests): reopen the TODOs it names; True if it reopened any.
 
-        A check run beside the run on exactly this board is this check (waited for if still going)."""
-        if self.final_check is None or self._final_rounds >= self.config.final_check_rounds:
+        A check run beside the run on exactly this board is this check (waited for if still going).
+
+        A package that does not import scores 0 on every hidden test, and a collection error is cheap to
+        see, so it gets more than the regular ``final_check_rounds``: the TODO whose import-time code
+        raised is reopened even when it is out of repairs, and once the regular rounds are spent the check
+        runs again on every new board while ``import_rounds`` last, acting on a collection error only.
+        Each extra round needs a board changed since the last check, and only a reopen changes it, so the
+        rounds stop at the first clean import, at the first collection error that blames no TODO, or at
+        the cap: a TODO that keeps breaking the import cannot keep the judge going.  A check that returns a
+        plain ``dict`` cannot report a collection error (only a :class:`CheckFailures` does) and gets none.
+        """
+        if self.final_check is None:
             return False
-        if self._checks is not None:
+        regular = self._final_rounds < self.config.final_check_rounds
+        state = state_of(entries)
+        if not regular and (self._import_rounds >= self.config.import_rounds or state == self._final_state or not self._sees_imports):
+            return False
+        if self._checks is not None and regular:
             # A run still going is waited for rather than cancelled (it is usually nearer its end than a new
             # one is), and what it found is applied like any run's: a repair now beats a final check first.
             await self._checks.settle()
             done = self._checks.take()
             if done is not None and self._apply_check(done, entries, _needs(entries, "")):
                 return True
-        self._final_rounds += 1
+        if regular:
+            self._final_rounds += 1
+        else:
+            self._import_rounds += 1
+        self._final_state = state
         outlines = self._outlines()
         last = self._checks.last if self._checks is not None else None
-        same = last if last is not None and last.state == state_of(entries) else None
+        same = last if last is not None and last.state == state else None
         if same is not None and same.result is not None:
             failing = same.result
         else:
@@ -132,15 +155,105 @@ class PackageJudging:
                 p: self.workspace.read(p) for p in self.workspace.paths()
             }  # fmt: skip
             failing = await self.final_check(files, entries)
+        broken = collection_error_of(failing)
+        self._sees_imports = isinstance(failing, CheckFailures)  # a check that cannot tell gets no import rounds
         by_id = {e.id: e for e in entries}
         reopened = False
         with self.workspace.transaction():
-            for todo_id, report in failing.items():
-                entry = by_id.get(todo_id)
-                if entry is not None and entry.status == TodoStatus.DONE:
-                    reopened = self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="final_check") or reopened
-            self.workspace.log("final_check", None, failing=sorted(failing), reopened=reopened, reused=same is not None)
+            if regular or broken is not None:
+                for todo_id, report in failing.items():
+                    entry = by_id.get(todo_id)
+                    if entry is not None and entry.status == TodoStatus.DONE:
+                        # Out of repairs or not, nothing runs while the package does not import.
+                        done = self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="final_check", force=broken is not None)
+                        reopened = done or reopened
+            self.summary.import_reopened += int(broken is not None and reopened)
+            self.workspace.log(
+                "final_check", None, failing=sorted(failing), reopened=reopened, reused=same is not None,
+                round="regular" if regular else "import", collection_error=broken is not None,
+            )  # fmt: skip
         return reopened
+
+    def _restore_files(self, entries: list[TodoEntry]) -> list[str]:
+        """Rewrite each buffer that no longer parses to the package as committed (its skeleton, every done result,
+        the imports the commits brought); the paths rewritten.
+
+        Every verdict, pyright round and check test was given on that committed text, while the hidden tests
+        score the buffer: a file broken outside every TODO's region (text two edits interleaved, a stray
+        fragment: ``restore_regions`` puts back regions only) would make the package fail to import and
+        score 0.  A buffer that parses is left as it is, and so is one whose committed text does not parse
+        either (nothing better to offer).
+        """
+        outlines = self._outlines()
+        if not outlines:
+            return []
+        ws = self.workspace
+        view = self._round.view if self._round is not None else PackageView()
+        restored: list[str] = []
+        for path, text in view.files(outlines, entries).items():
+            if path not in ws.files:
+                continue
+            current = ws.read(path)
+            if current == text or _parses(current) or not _parses(text):
+                continue
+            with ws.transaction():
+                ws.edit(path, 0, len(current), text)
+                ws.log("file_restored", None, file=path)
+            restored.append(path)
+        return restored
+
+    def _restore_decorators(self, entries: list[TodoEntry]) -> list[str]:
+        """Give a done TODO's definition back the skeleton's decorators when the buffer holds it with none; the ids.
+
+        The stub is the contract, decorators included (merge's splice puts back the stub's decorators on an
+        undecorated reply), yet a definition has been seen committed without them (trailscraper's click
+        commands: ``root_group.add_command(select)`` then fails at import, every hidden test 0).  Done at
+        the end, when no agent writes any more: the decorators go in front of the definition, and the
+        TODO's recorded result follows its region.  A definition with decorators of its own is left alone.
+        """
+        outlines = self._outlines()
+        ws = self.workspace
+        restored: list[str] = []
+        for path, skeleton in outlines.items():
+            mine = [e for e in entries if e.file == path and e.status == TodoStatus.DONE and e.result]
+            if not mine or path not in ws.files:
+                continue
+            stubs = {sp.qualname: _decorator_lines(skeleton[sp.start : sp.end]) for sp in _spans(skeleton)}
+            for entry in mine:
+                decorators = stubs.get(entry.symbol)
+                source = ws.read(path)
+                span = next((sp for sp in _spans(source) if sp.qualname == entry.symbol), None)
+                if not decorators or span is None or _decorator_lines(source[span.start : span.end]):
+                    continue
+                with ws.transaction():
+                    ws.edit(path, span.start, span.start, "".join(decorators))
+                    region = ws.read(path)[span.start : span.end + sum(map(len, decorators))]
+                    ws.update_todo(entry.id, result=region)
+                    ws.log("decorators_restored", entry.id, decorators=len(decorators))
+                restored.append(entry.id)
+        return restored
+
+
+def _spans(source: str) -> list[SymbolSpan]:
+    try:
+        return [sp for sp in crdt_outline(source) if sp.kind == "def"]
+    except (SyntaxError, ValueError):
+        return []
+
+
+def _decorator_lines(region: str) -> list[str]:
+    """The lines of a definition's region before its ``def`` line (its decorators, continuation lines included)."""
+    lines = region.splitlines(keepends=True)
+    head = next((i for i, line in enumerate(lines) if def_header(line) is not None), 0)
+    return lines[:head]
+
+
+def _parses(source: str) -> bool:
+    try:
+        compile(source, "<package module>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _drafted(entry: TodoEntry) -> bool:

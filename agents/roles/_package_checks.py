@@ -36,14 +36,31 @@ from crdt_ws import TodoEntry, TodoStatus
 
 from agents.judge import Judge, ProjectTests, PyrightServer, SemanticConflict
 
-from ._package_judge import PackageView, conflict_key, foreign, package_conflicts, package_names, premature, route_conflicts, todo_at, top_level_names
+from ._package_judge import PackageView, conflict_key, foreign, package_classes, package_conflicts, package_names, premature, route_conflicts, todo_at, top_level_names
 
-__all__ = ["BackgroundCheck", "CheckRun", "PackageRound", "State", "blameable", "pytest_check", "state_of"]
+__all__ = ["BackgroundCheck", "CheckFailures", "CheckRun", "PackageRound", "State", "blameable", "collection_error_of", "pytest_check", "state_of"]
 
 State = tuple[tuple[str, int], ...]
 """What a package check depends on: each done TODO's (id, attempt) (an open TODO is its stub, claimed or not)."""
 
 Check = Callable[[Mapping[str, str], list[TodoEntry]], Awaitable[dict[str, str]]]
+
+
+class CheckFailures(dict[str, str]):
+    """What one run of the check tests found: TODO id -> report (a plain ``dict`` to every reader), and
+    ``collection_error``, set when the package did not import, so no test ran (the benchmark scores that 0).
+
+    A :data:`FinalCheck` may return a plain ``dict``; it then never reports a collection error.
+    """
+
+    def __init__(self, failures: Mapping[str, str] | None = None, *, collection_error: str | None = None) -> None:
+        super().__init__(failures or {})
+        self.collection_error = collection_error
+
+
+def collection_error_of(failures: Mapping[str, str]) -> str | None:
+    """Why the check tests could not be collected, if the check said so (see :class:`CheckFailures`)."""
+    return failures.collection_error if isinstance(failures, CheckFailures) else None
 
 
 def state_of(entries: list[TodoEntry]) -> State:
@@ -62,6 +79,7 @@ class PackageRound:
         self._baseline: set[tuple[str, str, str, str]] | None = None
         self._names: set[str] = set()
         self._top: set[str] = set()
+        self._classes: dict[str, set[str]] = {}
 
     async def baseline(self, outlines: Mapping[str, str]) -> None:
         """The skeleton's own conflicts (checked once; cheap to call again)."""
@@ -69,18 +87,19 @@ class PackageRound:
             self._baseline = {conflict_key(c) for c in await package_conflicts(self.pyright, outlines)}
             self._names = package_names(outlines)
             self._top = top_level_names(outlines)
+            self._classes = package_classes(outlines)
 
     async def new_conflicts(self, files: Mapping[str, str], outlines: Mapping[str, str]) -> list[SemanticConflict]:
         """The package's conflicts, minus those its skeleton already has and those pyright cannot judge on untyped code."""
         await self.baseline(outlines)
         assert self._baseline is not None
         found = await package_conflicts(self.pyright, files)
-        return [c for c in found if conflict_key(c) not in self._baseline and not foreign(c, self._names)]
+        return [c for c in found if conflict_key(c) not in self._baseline and not foreign(c, self._names, files, self._classes)]
 
     async def routed(self, outlines: Mapping[str, str], entries: list[TodoEntry]) -> dict[str, list[str]]:
         """TODO id -> conflict lines, over the committed package as ``entries`` have it (premature ones left out)."""
         files = await anyio.to_thread.run_sync(self.view.files, outlines, entries)
-        conflicts = [c for c in await self.new_conflicts(files, outlines) if not premature(c, entries, files, self._top)]
+        conflicts = [c for c in await self.new_conflicts(files, outlines) if not premature(c, entries, files, self._top, self._classes)]
         self.seen, self.seen_files = state_of(entries), files
         return route_conflicts(conflicts, entries)
 
@@ -171,13 +190,14 @@ def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> 
     """A :data:`FinalCheck` from a project's visible pytest tests, run with ``judge.run_project``.
 
     Each failing test blames the TODO whose region holds the innermost traceback frame inside a TODO
-    (:func:`todo_at`); only the test's id and message go back as the reason.  ``tests`` is awaited on
+    (:func:`todo_at`); only the test's id and message go back as the reason.  The result is a
+    :class:`CheckFailures` (a collection error blames the code that raised at import).  ``tests`` is awaited on
     each run (the project's environment may be made on first use).
     """
 
     async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
         result = await judge.run_project(files, await tests())
-        reopen: dict[str, str] = {}
+        reopen = CheckFailures(collection_error=result.collection_error)
         if result.collection_error is not None:  # nothing ran: the code that raised at import is to blame
             todo = _innermost(files, todos, result.collection_frames)
             if todo is not None:

@@ -37,7 +37,10 @@ from agents.judge import PyrightServer, SemanticConflict, conflicts_from
 
 from ._package import committed_text
 
-__all__ = ["PackageView", "conflict_key", "foreign", "package_conflicts", "package_names", "premature", "route_conflicts", "todo_at", "top_level_names"]
+__all__ = [
+    "PackageView", "conflict_key", "foreign", "package_classes", "package_conflicts", "package_names", "premature", "route_conflicts", "todo_at",
+    "top_level_names", "unknown_self_call",
+]  # fmt: skip
 
 
 class PackageView:
@@ -81,22 +84,102 @@ def package_names(outlines: Mapping[str, str]) -> set[str]:
     return names
 
 
-def foreign(c: SemanticConflict, names: set[str]) -> bool:
+def foreign(c: SemanticConflict, names: set[str], files: Mapping[str, str] | None = None, classes: Mapping[str, set[str]] | None = None) -> bool:
     """Not a contradiction between the agents' modules, as far as pyright can tell on untyped code.
 
     A call that matches no signature of a name the package does not define (``No overloads for "sub"``,
     dunders included), and an unknown attribute of an object (``self._buffer`` set where pyright does not
     look, ``str`` inferred for a parameter): the projects' own references trip both (python-hl7: 12 TODOs).
-    An unknown import symbol or attribute of a *module* is kept: that is a name some module lacks.
+    An unknown import symbol or attribute of a *module* is kept: that is a name some module lacks.  So is,
+    given the package's text (``files``) and classes (``classes``), a method of ``self`` nothing could provide
+    (:func:`unknown_self_call`).
     """
     if c.kind == "signature_mismatch":
         return c.name is not None and (c.name not in names or (c.name.startswith("__") and c.name.endswith("__")))
     if c.kind == "unknown_attribute":
+        if files is not None and classes is not None and unknown_self_call(c, names, files, classes):
+            return False
         return "import symbol" not in c.message and "attribute of module" not in c.message
     return False
 
 
-def premature(c: SemanticConflict, entries: list[TodoEntry], files: Mapping[str, str] | None = None, defined: set[str] | None = None) -> bool:
+def unknown_self_call(c: SemanticConflict, names: set[str], files: Mapping[str, str], classes: Mapping[str, set[str]]) -> bool:
+    """pyright's unknown attribute ``X`` where its line calls ``self.X(...)`` and nothing in the package could provide ``X``.
+
+    The package's skeletons hold every function, method and class it will have (``names``, parameters
+    included: ``self.callback = callback``), so a method called on ``self`` under no such name, assigned
+    nowhere in the committed package (``.X =``, a class attribute ``X =``) and named by no string
+    (``setattr(self, "X", ...)``), is a name the caller got wrong (``self._action_name`` for
+    ``self._action_names``) -- provided the class holding the call and all its bases are the
+    package's own (``classes``: class name -> its base names, from :func:`package_classes`): a library base
+    may have private attributes its stubs do not declare (asyncio's ``_maybe_resume_transport``).  An
+    attribute a constructor still to come will set is held back like any unknown attribute while its file
+    has open TODOs (:func:`premature`).  Dunders are left alone.
+    """
+    name = c.name or ""
+    if c.kind != "unknown_attribute" or not name.isidentifier() or name in names or (name.startswith("__") and name.endswith("__")):
+        return False
+    owner = [part for part in c.symbol.split(".")[:-1] if part in classes]  # the innermost class holding the call
+    if not owner or not _own_class(owner[-1], classes):
+        return False
+    lines = files.get(c.file, "").splitlines()
+    line = lines[c.line - 1] if 0 < c.line <= len(lines) else ""
+    if not re.search(rf"\bself\.{re.escape(name)}\s*\(", line):
+        return False
+    provided = re.compile(rf"\.{re.escape(name)}\s*(?::[^=\n]*)?=(?!=)|^\s*{re.escape(name)}\s*(?::[^=\n]*)?=(?!=)|[\'\"]{re.escape(name)}[\'\"]", re.M)
+    return not any(provided.search(text) for text in files.values())
+
+
+def package_classes(outlines: Mapping[str, str]) -> dict[str, set[str]]:
+    """Every class the package's skeletons define (at any depth) -> the names of its bases (merged over same-named classes)."""
+    classes: dict[str, set[str]] = {}
+    for tree in _skeleton_trees(outlines):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                bases = classes.setdefault(node.name, set())
+                for base in node.bases:
+                    bases.add(base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else "?")
+                if node.keywords:  # a metaclass may add anything
+                    bases.add("?")
+    return classes
+
+
+def _class_chain(symbol: str, classes: Mapping[str, set[str]]) -> set[str]:
+    """The innermost class holding ``symbol`` and its bases that are the package's, transitively (empty: none)."""
+    owner = [part for part in symbol.split(".")[:-1] if part in classes]
+    chain: set[str] = set()
+    todo = owner[-1:]
+    while todo:
+        cls = todo.pop()
+        if cls in chain or cls not in classes:
+            continue
+        chain.add(cls)
+        todo += classes[cls]
+    return chain
+
+
+def _own_class(name: str, classes: Mapping[str, set[str]]) -> bool:
+    """``name`` and every base it has, transitively, are classes of the package (``object`` aside)."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        cls = todo.pop()
+        if cls in seen or cls == "object":
+            continue
+        if cls not in classes:
+            return False
+        seen.add(cls)
+        todo += classes[cls]
+    return True
+
+
+def premature(
+    c: SemanticConflict,
+    entries: list[TodoEntry],
+    files: Mapping[str, str] | None = None,
+    defined: set[str] | None = None,
+    classes: Mapping[str, set[str]] | None = None,
+) -> bool:
     """An unknown attribute or name in a file whose TODOs are not all done yet: the code that sets it
     (``self.x = ...`` in a constructor, ``global x`` in a function) may still come.
 
@@ -104,10 +187,17 @@ def premature(c: SemanticConflict, entries: list[TodoEntry], files: Mapping[str,
     one), and, given the file's text (``files``) and the top-level names other modules define (``defined``),
     an unknown name that is called on its line, is a standard-library module or another module's class or
     function: every function of the package is in the skeleton already, so such a name can only be missing
-    from the imports of the code that uses it, and that code is the one to blame, now.
+    from the imports of the code that uses it, and that code is the one to blame, now.  Given the package's
+    classes (``classes``, :func:`package_classes`), a method of ``self`` waits only for the TODOs of its class
+    and the class's bases, not for its whole file.
     """
     if c.kind not in ("unknown_attribute", "unknown_name") or "import symbol" in c.message or "attribute of module" in c.message:
         return False
+    chain = _class_chain(c.symbol, classes) if c.kind == "unknown_attribute" and classes is not None else None
+    if chain:
+        # A method of self (the only attribute of an object kept: ``unknown_self_call``) can be set only by the
+        # class or its bases: it waits for their TODOs, wherever they live, not for the rest of its file.
+        return any(e.status != TodoStatus.DONE and any(part in chain for part in e.symbol.split(".")[:-1]) for e in entries)
     if not any(e.file == c.file and e.status != TodoStatus.DONE for e in entries):
         return False
     if c.kind == "unknown_name" and c.name and files is not None:
