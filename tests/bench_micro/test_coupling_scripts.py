@@ -29,11 +29,10 @@ def test_ceiling_probe_reports_both_halves(classeval_dir: Path, capsys: pytest.C
 
 
 @pytest.mark.slow
-def test_risks_are_measured_per_kind_of_method(classeval_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_risks_are_measured_per_kind_of_method(classeval_dir: Path) -> None:
     from bench.micro.classeval_risks import measure
 
-    monkeypatch.setenv("CLASSEVAL_DATA", str(classeval_dir))
-    figures = anyio.run(measure, "GPT-4-Turbo", "even")
+    figures = anyio.run(measure, "GPT-4-Turbo", "even", classeval_dir)
     (dep, worse_dep, better_dep), (ind, worse_ind, better_ind) = figures["dependent"], figures["independent"]
     assert dep > 30 and ind > 100 and 0 <= worse_dep <= dep and 0 <= better_ind <= ind
     from agents.scheduler import DecisionConfig
