@@ -11,7 +11,7 @@ so that every later draft has a sibling's code in view, then runs in
 parallel; it re-drafts nothing, so a draft blind to a dependency other than the
 seed stays blind (a re-draft is a round on the critical path, and on
 ClassEval's tuning ids the informed draft fixed a blind one as often as it
-broke it: 6 against 6 of 43 methods with dependencies for GPT-4-Turbo, 7
+broke it: 5 against 6 of 43 methods with dependencies for GPT-4-Turbo, 7
 against 7 for GPT-3.5-Turbo, ``python -m bench.micro.classeval_risks``).  A blind final draft is
 wrong with probability ``blind_risk``, a context-less one with
 ``context_risk`` (measured, see :class:`DecisionConfig`).  The expected time
