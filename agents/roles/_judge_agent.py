@@ -46,7 +46,7 @@ from merge import MergeError, reconcile_text
 from agents.judge import Judge, PyrightServer, SemanticConflict, VisibleChecks, conflicts_from, outline_doctests
 from agents.scheduler import awaiting_verdict
 
-from ._observed import REDRAFT_MODES, redrafts_due, used_stubs
+from ._observed import redrafts_due, used_stubs
 from ._package import is_package
 from ._judge_package import FinalCheck, PackageJudging
 from ._package_checks import BackgroundCheck, PackageRound, State, state_of
@@ -287,7 +287,7 @@ class JudgeAgent(PackageJudging):
         return {e.id: failed[e.symbol] for e in ready if e.symbol in failed}
 
     def _redraft(self, entries: list[TodoEntry], outline: str) -> bool:
-        """Speculative work (plan modes ``speculate``/``revise``): re-draft what was drafted blind, once it can see.
+        """Speculative work (plan modes ``speculate``/``seeded``/``revise``): re-draft what was drafted blind, once it can see.
 
         Runs before each round of verdicts and waits only for verdicts that could
         vouch for a draft (its doctest examples); a re-draft never blocks an
@@ -296,7 +296,7 @@ class JudgeAgent(PackageJudging):
         """
         plan = self.workspace.meta.get("plan")
         mode = str(plan.get("mode")) if isinstance(plan, dict) else ""  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-        if mode not in REDRAFT_MODES:
+        if mode not in ("speculate", "seeded", "revise"):
             return False
         examples = {k for k in outline_doctests(outline) if k not in self.config.ignore_examples}
         ws = self.workspace

@@ -27,10 +27,7 @@ from crdt_ws import TodoEntry, TodoStatus, parse_cst
 
 from ._package import model_symbol
 
-__all__ = ["REDRAFT_MODES", "used_stubs", "redraft_reason", "redrafts_due"]
-
-# ``seeded`` is not among them: its later drafts see the seed, and a blind one is kept (see agents.scheduler._decide).
-REDRAFT_MODES = ("speculate", "revise")
+__all__ = ["used_stubs", "redraft_reason", "redrafts_due"]
 
 
 class _Uses(cst.CSTVisitor):
@@ -86,7 +83,7 @@ def redraft_reason(entry: TodoEntry, entries: list[TodoEntry], *, mode: str, vou
     """
     extra = entry.model_extra or {}
     seen_raw = extra.get("seen")
-    if mode not in REDRAFT_MODES or vouched or not isinstance(seen_raw, list):
+    if mode not in ("speculate", "seeded", "revise") or vouched or not isinstance(seen_raw, list):
         return None
     done = _int(extra.get("redrafts"))
     if done >= max_redrafts or entry.status != TodoStatus.DONE:

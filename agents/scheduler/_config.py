@@ -24,7 +24,7 @@ class SchedulerConfig(BaseModel):
         "waves: parallel, but a TODO is claimable only once its dependencies are done; speculate: parallel, and a "
         "TODO whose committed code calls a stub it was drafted without seeing is re-drafted once that stub lands, "
         "unless its checks vouch for it; seeded: one TODO (the one most others wait for) is written alone first so every "
-        "later draft sees a sibling's code, then the rest in parallel (nothing re-drafted); revise: speculate, and a TODO drafted with no sibling's code in view is "
+        "later draft sees a sibling's code, then as speculate; revise: speculate, and a TODO drafted with no sibling's code in view is "
         "also revised once one is committed (draft then revise); auto: picks one of these per task from the "
         "classifier's graph (time to the first all-pass).",
     )

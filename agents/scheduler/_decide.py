@@ -5,14 +5,10 @@ classifier's dependency graph (one call = one round slot; replies of one
 task are of similar length).  The simulation counts, for the final draft of
 each TODO, whether it was written *blind* (some predicted dependency not yet
 committed) or *without context* (no other TODO committed yet), and the
-re-drafts ``speculate`` / ``revise`` would spend.  ``seeded``
+re-drafts ``speculate`` / ``seeded`` / ``revise`` would spend.  ``seeded``
 writes one TODO alone first (the seed: see ``seed_of``)
-so that every later draft has a sibling's code in view, then runs in
-parallel; it re-drafts nothing, so a draft blind to a dependency other than the
-seed stays blind (a re-draft is a round on the critical path, and on
-ClassEval's tuning ids the informed draft fixed a blind one as often as it
-broke it: 5 against 6 of 43 methods with dependencies for GPT-4-Turbo, 7
-against 7 for GPT-3.5-Turbo, ``python -m bench.micro.classeval_risks``).  A blind final draft is
+so that every later draft has a sibling's code in view, then runs like
+``speculate``.  A blind final draft is
 wrong with probability ``blind_risk``, a context-less one with
 ``context_risk`` (measured, see :class:`DecisionConfig`).  The expected time
 to the first all-pass is then
@@ -148,7 +144,7 @@ def estimate(mode: Decision, ids: Sequence[str], deps: Mapping[str, Sequence[str
             blind[job] = not all(d in snapshot for d in need[job])
             bare[job] = not (snapshot - {job})
         done |= set(jobs)
-        if mode in ("speculate", "revise"):
+        if mode in ("speculate", "seeded", "revise"):
             for i in order:
                 if i in revised or i in revisions or i not in done:
                     continue

@@ -74,7 +74,6 @@ def test_the_redraft_rule() -> None:
     entries = [dep, blind, _e("C.c", status=TodoStatus.PENDING)]
     assert "drafted without seeing C.a" in (redraft_reason(blind, entries, mode="speculate", vouched=False) or "")
     assert redraft_reason(blind, entries, mode="parallel", vouched=False) is None  # only in speculative modes
-    assert redraft_reason(blind, entries, mode="seeded", vouched=False) is None  # seeded keeps what its drafts saw
     assert redraft_reason(blind, entries, mode="speculate", vouched=True) is None  # its checks vouch for it
     informed = blind.model_copy(update={"seen": ["C.a"]})
     assert redraft_reason(informed, entries, mode="speculate", vouched=False) is None
