@@ -11,7 +11,6 @@ without chunks.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +20,6 @@ import pytest
 from crdt_ws import _cstchunks, _pyparse, parse_cst, parse_python
 from merge import splice
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::SyntaxWarning")
 
 FILLER = "".join(f"def helper_{i}(a, b):\n    '''Helper {i}.'''\n    return a + b * {i}\n\n\n" for i in range(40))
@@ -116,16 +114,8 @@ def test_a_syntax_error_is_reported_as_before(broken: str) -> None:
         fresh_parse(source)
 
 
-def projects_dir() -> Path:
-    env = os.environ.get("PROJECTS_DATA")
-    path = Path(env) if env else REPO.parent / "shared" / "data" / "projects"
-    if not any(path.glob("*/*/config.json")):
-        pytest.skip(f"projects data not found at {path} (set PROJECTS_DATA)")
-    return path
-
-
-def data_modules(pattern: str) -> Iterator[tuple[Path, str]]:
-    for path in sorted(projects_dir().glob(pattern)):
+def data_modules(root: Path, pattern: str) -> Iterator[tuple[Path, str]]:
+    for path in sorted(root.glob(pattern)):
         try:
             source = path.read_text(encoding="utf-8")
             parse_python(source)
@@ -135,14 +125,14 @@ def data_modules(pattern: str) -> Iterator[tuple[Path, str]]:
         yield path, source
 
 
-def test_flask_modules_parse_as_whole_modules_would() -> None:
-    seen = [path for path, source in data_modules("CodeProjectEval/flask/flask/**/*.py") if assert_same(source)]
+def test_flask_modules_parse_as_whole_modules_would(projects_dir: Path) -> None:
+    seen = [path for path, source in data_modules(projects_dir, "CodeProjectEval/flask/flask/**/*.py") if assert_same(source)]
     assert len(seen) >= 20
 
 
 @pytest.mark.slow
-def test_every_module_of_the_projects_data_parses_as_a_whole_module_would() -> None:
-    seen = [path for path, source in data_modules("**/*.py") if assert_same(source)]
+def test_every_module_of_the_projects_data_parses_as_a_whole_module_would(projects_dir: Path) -> None:
+    seen = [path for path, source in data_modules(projects_dir, "**/*.py") if assert_same(source)]
     assert len(seen) >= 500
 
 
@@ -153,12 +143,12 @@ def whole_module_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_pyparse, "_CST", _pyparse._Recent())
 
 
-def splice_every_stub(task_id: str, module_path: str) -> list[str]:
+def splice_every_stub(root: Path, task_id: str, module_path: str) -> list[str]:
     """The module's skeleton after each of its stubs is spliced with its reference definition, in order."""
     from bench.suites import ProjectsSuite
     from bench.suites._project_skeleton import definition_source
 
-    suite = ProjectsSuite(data_dir=projects_dir()).load()
+    suite = ProjectsSuite(data_dir=root).load()
     task = next(t for t in suite.tasks if t.id == task_id)
     module = next(m for m in task.modules if m.path == module_path)
     source, states = module.outline, []
@@ -172,12 +162,14 @@ def splice_every_stub(task_id: str, module_path: str) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("task_id", "path"), [("CodeProjectEval/flask", "flask/app.py"), ("CodeProjectEval/bplustree", "bplustree/tree.py")])
-def test_splicing_every_stub_gives_the_same_module_as_whole_module_parses(task_id: str, path: str, request: pytest.FixtureRequest) -> None:
-    chunked = splice_every_stub(task_id, path)
+def test_splicing_every_stub_gives_the_same_module_as_whole_module_parses(
+    task_id: str, path: str, projects_dir: Path, request: pytest.FixtureRequest
+) -> None:
+    chunked = splice_every_stub(projects_dir, task_id, path)
     for state in chunked[:: max(1, len(chunked) // 10)]:
         assert_same(state)
     request.getfixturevalue("whole_module_parses")
-    assert splice_every_stub(task_id, path) == chunked
+    assert splice_every_stub(projects_dir, task_id, path) == chunked
 
 
 def splice_layouts() -> dict[str, str]:

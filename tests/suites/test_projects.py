@@ -30,16 +30,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::S
 
 
 @pytest.fixture(scope="session")
-def projects_dir() -> Path:
-    """Projects data: $PROJECTS_DATA, else ../shared/data/projects beside the repo."""
-    env = os.environ.get("PROJECTS_DATA")
-    path = Path(env) if env else REPO.parent / "shared" / "data" / "projects"
-    if not any(path.glob("*/*/config.json")):
-        pytest.skip(f"projects data not found at {path} (set PROJECTS_DATA)")
-    return path
-
-
-@pytest.fixture(scope="session")
 def projects_source(projects_dir: Path) -> ProjectsSuite:
     source = ProjectsSuite(data_dir=projects_dir)
     source.load()

@@ -8,7 +8,6 @@ per-symbol functions give, or the offline world would change.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -20,17 +19,12 @@ from bench.suites._references import SuiteReferences
 from bench.suites._skeleton import reference_dependencies, used_imports
 from bench.suites._task import Suite
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::SyntaxWarning")
 
 
 @pytest.fixture(scope="module")
-def suite() -> Suite:
-    env = os.environ.get("PROJECTS_DATA")
-    path = Path(env) if env else REPO.parent / "shared" / "data" / "projects"
-    if not any(path.glob("*/*/config.json")):
-        pytest.skip(f"projects data not found at {path} (set PROJECTS_DATA)")
-    return ProjectsSuite(data_dir=path).load()
+def suite(projects_dir: Path) -> Suite:
+    return ProjectsSuite(data_dir=projects_dir).load()
 
 
 def per_symbol(module_reference: str, stubs: list[str], path: str, symbol: str) -> Reference | None:
