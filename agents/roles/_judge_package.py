@@ -6,14 +6,13 @@ machinery it drives is :mod:`agents.roles._package_checks`.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskGroup
 
-from crdt_ws import SymbolSpan, TodoEntry, TodoStatus, Workspace, def_header
+from crdt_ws import SymbolSpan, TodoEntry, TodoStatus, Workspace, compiles, def_header
 from crdt_ws import outline as crdt_outline
 
 from ._package_checks import BackgroundCheck, CheckFailures, CheckRun, PackageRound, State, blameable, collection_error_of, state_of
@@ -194,7 +193,7 @@ class PackageJudging:
             if path not in ws.files:
                 continue
             current = ws.read(path)
-            if current == text or _parses(current) or not _parses(text):
+            if current == text or compiles(current) or not compiles(text):
                 continue
             with ws.transaction():
                 ws.edit(path, 0, len(current), text)
@@ -246,14 +245,6 @@ def _decorator_lines(region: str) -> list[str]:
     lines = region.splitlines(keepends=True)
     head = next((i for i, line in enumerate(lines) if def_header(line) is not None), 0)
     return lines[:head]
-
-
-def _parses(source: str) -> bool:
-    try:
-        compile(source, "<package module>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except (SyntaxError, ValueError):
-        return False
-    return True
 
 
 def _drafted(entry: TodoEntry) -> bool:
