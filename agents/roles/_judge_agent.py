@@ -12,6 +12,14 @@ semantic conflicts in the shared buffer: duplicate definitions are
 reconciled in place, broken references reopen the TODO that holds them
 (bounded too).  Then ``meta.phase`` becomes ``finished``.
 
+Coordination stays off the critical path where it cannot change an outcome:
+a dependency whose verdict cannot change its code (no repair left, no re-draft
+can follow) is judged in the same round as the checks that call it, rather than
+one sandbox round per link; single-file rounds run beside the loop, so a
+completion that makes a re-draft due is acted on at once; a re-draft waits
+only for verdicts that can still change what it reads; and once nothing is
+left to draft, pyright is handed the buffer while the last verdicts run.
+
 Multi-file tasks (``meta.outlines``): doctest examples are not run (the
 projects' skeletons carry the benchmark's docstrings, whose examples are not
 checks).  Instead every round of verdicts runs pyright over the whole package
@@ -32,6 +40,7 @@ decorators gets them back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -204,7 +213,7 @@ class JudgeAgent(PackageJudging):
             return False
         package = is_package(ws.meta)
         # A package check routes each conflict to the region holding it: no verdict waits for a neighbour's.
-        ready = [e for e in entries if awaiting_verdict(e)] if package else _judgeable(entries, needs)
+        ready = [e for e in entries if awaiting_verdict(e)] if package else _judgeable(entries, needs, self._final_verdict(entries))
         self._check_beside(entries)  # before the round: the tests run while pyright does
         self._warm_pyright(entries)  # before the round: pyright reads the final text while the last verdicts run
         # Not twice, and not before a round judging what its check depends on has given its verdicts.
@@ -268,6 +277,7 @@ class JudgeAgent(PackageJudging):
         else:
             failures = await self._doctest_failures(ready, entries, outline)
             reason = "doctest"
+        batch = {e.id for e in ready}
         ws = self.workspace
         with ws.transaction():
             for entry in ws.list_todos():
@@ -291,7 +301,8 @@ class JudgeAgent(PackageJudging):
                     ws.log("verdict", entry.id, verdict="pass", attempt=entry.attempt)
                 else:
                     self.summary.failed += 1
-                    failing = [d.symbol for d in needs.get(entry.id, []) if d.verdict == "fail"]
+                    # A dependency judged in this same round counts with the verdict it gets here.
+                    failing = [d.symbol for d in needs.get(entry.id, []) if d.verdict == "fail" or (d.id in failures and d.id in batch)]
                     if failing and reason == "doctest":
                         # Blame stays where it belongs: rewriting this one cannot fix a broken dependency.
                         report = f"its check depends on {', '.join(failing)}, which failed its own\n{report}"
@@ -382,6 +393,12 @@ class JudgeAgent(PackageJudging):
                 ws.log("redraft", entry.id, attempt=entry.attempt, reason=why, verdict=entry.verdict)
                 reopened = True
         return reopened
+
+    def _final_verdict(self, entries: list[TodoEntry]) -> Callable[[TodoEntry], bool]:
+        """Whether a TODO's verdict can no longer change its code: no repair left, and no re-draft can follow it."""
+        plan = self.workspace.meta.get("plan")
+        mode = str(plan.get("mode")) if isinstance(plan, dict) else ""  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        return lambda e: not self._repairs_left(e) and not speculative(e, entries, mode=mode, max_redrafts=self.config.max_redrafts)
 
     def _repairs_left(self, entry: TodoEntry) -> bool:
         return _int((entry.model_extra or {}).get("repairs")) < self.config.max_repairs

@@ -273,3 +273,40 @@ async def _asked(pyright: RecordingPyright, files: dict[str, str]) -> None:
     with anyio.fail_after(30):
         while files not in pyright.asked:
             await anyio.lowlevel.checkpoint()
+
+
+AREA_BAD = "    def area(self) -> float:\n        return self.side + self.side\n"
+
+
+async def test_a_check_and_the_final_draft_it_depends_on_are_judged_in_one_round() -> None:
+    # double's check calls area; no repairs are left and area is not speculative: its code is final.
+    todos = {
+        "Shape.area": _done(CODE["Shape.area"], seen=[]),
+        "Shape.double": _done(CODE["Shape.double"], seen=["Shape.area"]),
+        "Shape.perimeter": _done(CODE["Shape.perimeter"], seen=[], verdict="pass", judged_attempt=1),
+    }
+    ws = _workspace(todos)
+    agent = JudgeAgent(ws, Judge(), JudgeConfig(max_repairs=0, pyright=False))
+    assert not await agent.step()
+    assert ws.todo("Shape.area").verdict == "pass" and ws.todo("Shape.double").verdict == "pass"
+    # Both fail: the round blames area, as a round after area's own verdict would have.
+    todos["Shape.area"] = _done(AREA_BAD, seen=[])
+    ws = _workspace(todos)
+    agent = JudgeAgent(ws, Judge(), JudgeConfig(max_repairs=0, pyright=False))
+    assert not await agent.step()
+    double = ws.todo("Shape.double")
+    assert ws.todo("Shape.area").verdict == "fail" and double.verdict == "fail"
+    assert "depends on Shape.area" in (double.model_extra or {})["feedback"]
+    assert [e.data.get("reason") for e in ws.read_events() if e.type == "verdict" and e.todo == "Shape.double"] == ["dependency"]
+    # A repair left could change area's code: double's check waits for area's verdict, as before.
+    ws = _workspace(todos)
+    agent = JudgeAgent(ws, Judge(), JudgeConfig(max_repairs=1, pyright=False))
+    assert not await agent.step()
+    assert ws.todo("Shape.area").verdict == "fail" and ws.todo("Shape.double").verdict is None
+    # So does a check on a speculative draft (area blind to perimeter, which it calls, with a re-draft left).
+    todos["Shape.area"] = _done("    def area(self) -> float:\n        return self.perimeter() ** 2 / 16\n", seen=[])
+    todos["Shape.perimeter"] = _done(CODE["Shape.perimeter"], seen=[], verdict="pass", judged_attempt=1)
+    ws = _workspace(todos)
+    agent = JudgeAgent(ws, Judge(), JudgeConfig(max_repairs=0, pyright=False))
+    assert not await agent.step()
+    assert ws.todo("Shape.area").verdict is not None and ws.todo("Shape.double").verdict is None
