@@ -19,7 +19,11 @@ parallel --mode auto`` measures it in a third of the time).  Per row:
   foresight needs);
 * ``efficiency``: bound / time to the last commit (1.0 = no time lost to
   coordination, merging or judging);
-* ``overhead``: time to the last commit over the schedule that ran, minus 1.
+* ``overhead``: time to the last commit over the schedule that ran, minus 1;
+* ``repair tail``: the last commit minus the moment every TODO had been
+  committed once (repairs the checks asked for after the drafts: a chain of
+  check run, claim, call and verdict that the bound counts only the calls of);
+  ``check runs``: runs of the check tests during the run.
 
 Projects run one after another, smallest first, every mode of one before the
 next.  Rows are appended to ``--results`` as they finish (a rerun resumes), and
@@ -57,7 +61,7 @@ def _row(r: TrialResult) -> str:
     rate = f"{r.pass_rate:.0%}" if r.pass_rate is not None else r.verdict or r.status
     return (
         f"| {r.task} | {r.requested}->{r.mode} | {r.agents} | {r.stubs} | {r.wall_s:.1f} | {r.implement_s:.1f} | {r.bound_s:.1f} "
-        f"| {eff:.2f} | {r.coordination_overhead:+.2f} | {r.calls} | {r.input_tokens:,} | {r.output_tokens:,} | {rate} |"
+        f"| {eff:.2f} | {r.coordination_overhead:+.2f} | {r.repair_tail_s:.1f} | {r.check_runs} | {r.calls} | {r.input_tokens:,} | {r.output_tokens:,} | {rate} |"
     )
 
 
@@ -105,8 +109,11 @@ async def main(args: argparse.Namespace) -> None:
             print(f"-- {task}: {'/'.join(modes)} at {agents} agent(s)", flush=True)
             rows += await run_suite(_config(args, modes, agents, [task]), progress=lambda line: print("  " + line, flush=True))
     print()
-    print("| project | mode | agents | TODOs | wall s | to last commit s | bound s | efficiency | overhead | calls | tokens in | tokens out | hidden pass rate |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| project | mode | agents | TODOs | wall s | to last commit s | bound s | efficiency | overhead | repair tail s | check runs "
+        "| calls | tokens in | tokens out | hidden pass rate |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: (r.task, r.requested, r.agents)):
         print(_row(r) if r.status == "ok" else f"| {r.task} | {r.requested} | {r.agents} | error: {r.error} |")
     for line in _totals(rows):
