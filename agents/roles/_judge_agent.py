@@ -41,12 +41,8 @@ decorators gets them back.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
-
 import anyio
 from anyio.abc import TaskGroup
-from pydantic import BaseModel, Field
 
 from claim_protocol import restore_regions
 from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace
@@ -56,8 +52,9 @@ from agents.judge import Judge, PyrightError, PyrightServer, SemanticConflict, V
 from agents.scheduler import awaiting_verdict
 
 from ._observed import redrafts_due, speculative, used_stubs
-from ._package import is_package
+from ._judge_config import JudgeConfig, JudgeSummary, summary_dict
 from ._judge_package import FinalCheck, PackageJudging
+from ._package import is_package
 from ._package_checks import BackgroundCheck, PackageRound, State, state_of
 from ._package_judge import route_conflicts
 from ._phase import is_over
@@ -66,64 +63,6 @@ from ._readiness import needs as _needs
 from ._snapshot import Snapshot
 
 __all__ = ["FinalCheck", "JudgeAgent", "JudgeConfig", "JudgeSummary"]
-
-class JudgeConfig(BaseModel):
-    """Options of the judge agent."""
-
-    max_repairs: int = Field(default=2, ge=0, description="Times one TODO is reopened after failing its visible checks.")
-    pyright: bool = Field(default=True, description="Look for semantic conflicts with pyright before finishing.")
-    conflict_rounds: int = Field(default=1, ge=0, description="Times TODOs are reopened for pyright conflicts in one run.")
-    feedback_chars: int = Field(default=1500, gt=0, description="Longest feedback written into a reopened TODO.")
-    max_redrafts: int = Field(
-        default=1, ge=0, description="Speculative re-drafts of one TODO (plan modes speculate and revise; see agents.roles._observed)."
-    )
-    final_check_rounds: int = Field(default=1, ge=0, description="Times TODOs are reopened for failing the final check (FinalCheck) in one run.")
-    import_rounds: int = Field(
-        default=2,
-        ge=0,
-        description="Extra final-check rounds, after the regular ones, for a package whose check tests could not be collected (it "
-        "does not import: every test scores 0). Each runs the check on the repaired package and acts on a collection error "
-        "only, reopening the TODO whose import-time code raised even when it is out of repairs (so does a regular round). "
-        "They stop at the first clean import, at a collection error that blames no TODO, or at this cap; a check that cannot "
-        "report collection errors (returns a plain dict, not agents.roles._package_checks.CheckFailures) gets none.",
-    )
-    check_during_run: Literal["off", "drafted", "always"] = Field(
-        default="drafted",
-        description="Also run the FinalCheck beside the run whenever the package has new commits (one run at a time), reopening "
-        "the committed TODOs it blames while repairs go on: 'always' from the first commit, 'drafted' once every TODO has been "
-        "committed once (the check tests compete with pyright and the agents for the CPU; see docs/projects.md), 'off' never. "
-        "The final check stays the last word.",
-    )
-    ignore_examples: list[str] = Field(
-        default_factory=list,
-        description="Symbols whose doctest examples are not checks (a benchmark whose own reference fails them: "
-        "ClassEval has many). Their TODOs get no visible verdict from examples.",
-    )
-
-
-@dataclass
-class JudgeSummary:
-    """What the judge found over a run."""
-
-    checks: int = 0
-    passed: int = 0
-    failed: int = 0
-    reopened: int = 0
-    conflicts_found: int = 0
-    conflicts_reconciled: int = 0
-    conflicts_reopened: int = 0
-    first_all_pass_s: float | None = None
-    check_runs: int = 0
-    check_seconds: float = 0.0
-    check_reopened: int = 0
-    import_reopened: int = 0
-    regions_restored: int = 0
-    files_restored: int = 0
-    decorators_restored: int = 0
-    blind_drafts: int = 0
-    redrafts: int = 0
-    kinds: dict[str, int] = field(default_factory=dict)
-
 
 class JudgeAgent(PackageJudging):
     """Judges committed TODOs as they arrive, on its own replica."""
@@ -249,7 +188,7 @@ class JudgeAgent(PackageJudging):
         if self._checks is not None:
             self.summary.check_runs, self.summary.check_seconds = self._checks.runs, self._checks.seconds
         with ws.transaction():
-            ws.set_meta(phase="finished", judge=_summary_dict(self.summary))
+            ws.set_meta(phase="finished", judge=summary_dict(self.summary))
             ws.log("finished", None, passed=self.summary.passed, failed=self.summary.failed, reopened=self.summary.reopened)
         return True
 
@@ -489,24 +428,3 @@ class JudgeAgent(PackageJudging):
 
 def _int(value: object) -> int:
     return int(value) if isinstance(value, (int, float)) else 0
-
-
-def _summary_dict(summary: JudgeSummary) -> dict[str, object]:
-    return {
-        "checks": summary.checks,
-        "passed": summary.passed,
-        "failed": summary.failed,
-        "reopened": summary.reopened,
-        "conflicts_found": summary.conflicts_found,
-        "conflicts_reconciled": summary.conflicts_reconciled,
-        "conflicts_reopened": summary.conflicts_reopened,
-        "regions_restored": summary.regions_restored,
-        "files_restored": summary.files_restored,
-        "decorators_restored": summary.decorators_restored,
-        "blind_drafts": summary.blind_drafts,
-        "redrafts": summary.redrafts,
-        "check_runs": summary.check_runs,
-        "check_seconds": round(summary.check_seconds, 3),
-        "check_reopened": summary.check_reopened,
-        "import_reopened": summary.import_reopened,
-    }

@@ -7,7 +7,6 @@ machinery it drives is :mod:`agents.roles._package_checks`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskGroup
@@ -15,12 +14,10 @@ from anyio.abc import TaskGroup
 from crdt_ws import SymbolSpan, TodoEntry, TodoStatus, Workspace, compiles, def_header
 from crdt_ws import outline as crdt_outline
 
+from ._judge_config import JudgeConfig, JudgeSummary
 from ._package_checks import BackgroundCheck, CheckFailures, CheckRun, PackageRound, State, blameable, collection_error_of, state_of
 from ._package_judge import PackageView
 from ._readiness import needs as _needs
-
-if TYPE_CHECKING:  # the agent's module imports this one
-    from ._judge_agent import JudgeConfig, JudgeSummary
 
 __all__ = ["FinalCheck", "PackageJudging"]
 
