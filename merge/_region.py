@@ -24,7 +24,7 @@ from ._cst import attribute_uses, bound_names, code_of, free_globals, import_key
 from ._errors import SymbolNotInModule, UnparsableModule, UnparsableReply
 from ._extract import Extraction, extract
 
-__all__ = ["region_splice", "region_stub"]
+__all__ = ["region_splice", "region_stub", "symbol_region"]
 
 _IMPORT_LINE = re.compile(r"^(?:import|from)\s+\S")
 
@@ -123,6 +123,24 @@ def _region(module_source: str, qualname: str) -> tuple[int, int, int]:
         start, indent = located
         end = len(module_source)
     return start, _cut_region(module_source, start, end, indent), indent
+
+
+def symbol_region(module_source: str, qualname: str) -> tuple[int, int] | None:
+    """Where a commit of ``qualname`` writes in ``module_source`` (parsing or not): ``(start, end)``, None if nowhere.
+
+    The span itself when the outline finds it; otherwise the region the tolerant splice located textually.
+    What a commit records as its result must be read from the same region it was written to.
+    """
+    try:
+        found = find_span(module_source, qualname)
+        return found.start, found.end
+    except SymbolNotFound:
+        pass
+    try:
+        start, end, _indent = _region(module_source, qualname)
+    except SymbolNotInModule:
+        return None
+    return start, end
 
 
 def region_stub(module_source: str, qualname: str) -> cst.FunctionDef:
