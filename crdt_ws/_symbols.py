@@ -29,6 +29,7 @@ __all__ = [
     "SymbolSpan",
     "outline",
     "find_span",
+    "outline_parsed",
     "symbols_at",
     "def_header",
     "find_def_line",
@@ -316,15 +317,24 @@ def outline(source: str) -> list[SymbolSpan]:
     return list(_outline(source))
 
 
-@functools.lru_cache(maxsize=64)
+def outline_parsed(source: str) -> bool:
+    """Whether :func:`outline` reads ``source`` with :mod:`ast` (it parses), not with the indentation scan."""
+    return _read(source)[1]
+
+
 def _outline(source: str) -> tuple[SymbolSpan, ...]:
+    return _read(source)[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _read(source: str) -> tuple[tuple[SymbolSpan, ...], bool]:
     # Agents and the judge ask for the spans of the same module text again and again (about 70% repeats in an
     # 8-agent package run); spans are frozen, so the last texts' answers are kept.
     try:
         tree = parse_python(source)
     except (SyntaxError, ValueError):
-        return tuple(_outline_scan(source))
-    return tuple(_outline_ast(source, tree))
+        return tuple(_outline_scan(source)), False
+    return tuple(_outline_ast(source, tree)), True
 
 
 def definition_role(source: str, symbol: str) -> str | None:

@@ -16,7 +16,7 @@ from typing import cast
 
 import libcst as cst
 
-from crdt_ws import SymbolNotFound, split_occurrence, check_compiles, parse_python, def_header, defines, find_def_line, find_span, next_definition
+from crdt_ws import SymbolNotFound, split_occurrence, check_compiles, parse_python, def_header, defines, find_def_line, find_span, next_definition, outline_parsed
 
 from ._config import MergeConfig
 from ._contract import build_function
@@ -128,14 +128,16 @@ def _region(module_source: str, qualname: str) -> tuple[int, int, int]:
 def symbol_region(module_source: str, qualname: str) -> tuple[int, int] | None:
     """Where a commit of ``qualname`` writes in ``module_source`` (parsing or not): ``(start, end)``, None if nowhere.
 
-    The span itself when the outline finds it; otherwise the region the tolerant splice located textually.
-    What a commit records as its result must be read from the same region it was written to.
+    The parsed span when the module parses; otherwise the region the tolerant splice writes to (the scan's
+    span cut before the next definition, or the ``def`` line found textually).  What a commit records as
+    its result, and what a reset puts the stub over, must be the region the commit wrote to.
     """
-    try:
-        found = find_span(module_source, qualname)
+    if outline_parsed(module_source):
+        try:
+            found = find_span(module_source, qualname)
+        except SymbolNotFound:
+            return None
         return found.start, found.end
-    except SymbolNotFound:
-        pass
     try:
         start, end, _indent = _region(module_source, qualname)
     except SymbolNotInModule:
