@@ -87,16 +87,26 @@ class TextBuffer:
 class StreamAnchor:
     """Where a streaming writer's next chunk goes, robust to concurrent edits.
 
-    The anchor is content-addressed: it remembers a little of the text before
-    the insertion point plus everything it has written, and before each chunk
-    finds that run again (the occurrence nearest its last position).  Other
-    replicas may insert or delete anywhere outside the run and the chunks still
-    land contiguously.  pycrdt's sticky indices are not used: in 0.14.13 they
-    are created in one unit and reported in another, and panic at the end of
-    the text (measured; see the closing note of the foundation issue).
+    The anchor is content-addressed: it remembers the text around the
+    insertion point (refreshed after every chunk) plus everything it has
+    written, and before each chunk finds that run again.  Other replicas may
+    insert or delete anywhere outside the run and the chunks still land
+    contiguously.  The run is found with context on one side at least
+    (before it or after it); a run found alone must occur exactly once and be
+    long enough to mean something.  When none of that holds (the run was
+    deleted, or only a few common characters were written and a neighbour's
+    commit changed both sides) the anchor is *lost* and writes nothing more:
+    a chunk put at a remembered offset lands in whatever moved there, another
+    agent's code (issue 21j: trailscraper's ``cli.py`` and a commit above a
+    stream that had written ``"        r"``).  The stream's final commit
+    replaces the region anyway, so a lost anchor costs only the live view.
+    pycrdt's sticky indices are not used: in 0.14.13 they are created in one
+    unit and reported in another, and panic at the end of the text (measured;
+    see the closing note of the foundation issue).
     """
 
     _CONTEXT = 48
+    _MIN_ALONE = 24  # a run found without context: this long at least, and only once in the text
 
     def __init__(self, buffer: TextBuffer, index: int) -> None:
         source = buffer.source
@@ -107,33 +117,50 @@ class StreamAnchor:
         self._prefix = source[max(0, index - self._CONTEXT) : index]
         self._suffix = source[index : index + self._CONTEXT]
         self._written = ""
+        self.lost = False
 
     @property
     def index(self) -> int:
-        """Current character index of the anchor."""
-        return self._locate(self._buffer.source)
+        """Current character index of the anchor (where it last was, once lost)."""
+        found = None if self.lost else self._locate(self._buffer.source)
+        return found if found is not None else min(self._last, len(self._buffer.source))
 
-    def _locate(self, source: str) -> int:
-        if self._written:
-            probes = [(self._prefix + self._written, len(self._prefix) + len(self._written)), (self._written, len(self._written))]
-        else:
-            probes = [(self._prefix + self._suffix, len(self._prefix)), (self._prefix, len(self._prefix)), (self._suffix, 0)]
+    def _locate(self, source: str) -> int | None:
+        written, prefix, suffix = self._written, self._prefix, self._suffix
+        if not (written or prefix or suffix):
+            return min(self._last, len(source))  # opened on an empty buffer: nothing to lose yet
+        # With context: the run and what was before it, or the run and what was after it.
+        probes = [(prefix + written, len(prefix) + len(written))] if prefix else []
+        probes += [(written + suffix, len(written))] if suffix else []
         for needle, shift in probes:
-            if not needle:
-                continue
             found = _nearest(source, needle, self._last - shift)
             if found is not None:
                 return found + shift
-        return min(self._last, len(source))
+        if not (prefix or suffix) and written:
+            found = _nearest(source, written, self._last - len(written))  # a buffer that was empty: the run is all there is
+            return None if found is None else found + len(written)
+        # Alone: only a run that cannot be anyone else's.
+        for needle, shift in ((written, len(written)),) if written else ((prefix, len(prefix)), (suffix, 0)):
+            if len(needle) >= self._MIN_ALONE and source.count(needle) == 1:
+                return source.index(needle) + shift
+        return None
 
     def write(self, chunk: str) -> None:
-        """Insert ``chunk`` at the anchor; the next chunk goes right after it."""
-        if not chunk:
+        """Insert ``chunk`` at the anchor; the next chunk goes right after it.  Dropped once the anchor is lost."""
+        if not chunk or self.lost:
             return
-        at = self.index
+        source = self._buffer.source
+        at = self._locate(source)
+        if at is None:
+            self.lost = True
+            return
         self._buffer.insert(at, chunk)
         self._written += chunk
         self._last = at + len(chunk)
+        # The context is what surrounds the run now: a neighbour's commit next to it changes it between chunks.
+        begin = at - (len(self._written) - len(chunk))
+        self._prefix = source[max(0, begin - self._CONTEXT) : begin]
+        self._suffix = source[at : at + self._CONTEXT]
 
 
 def _nearest(source: str, needle: str, near: int) -> int | None:

@@ -152,8 +152,12 @@ class LiveCode:
         self._write(self.fence.feed(raw))
 
     def _write(self, text: str) -> None:
-        if text and self.writer is not None:
+        if text and self.writer is not None and not self.writer.lost:
             self.writer.write(text)
+            if self.writer.lost:
+                # The run could not be found next to its context (a neighbour's commit changed both sides of a
+                # few common characters): the rest is only committed, never written where the text moved.
+                self.workspace.log("stream_lost", self.entry.id, attempt=self.entry.attempt)
 
 
 def reset_to_stub(ws: Workspace, entry: TodoEntry) -> tuple[str, SymbolSpan, bool] | None:
