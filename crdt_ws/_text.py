@@ -91,9 +91,12 @@ class StreamAnchor:
     insertion point (refreshed after every chunk) plus everything it has
     written, and before each chunk finds that run again.  Other replicas may
     insert or delete anywhere outside the run and the chunks still land
-    contiguously.  The run is found with context on one side at least
-    (before it or after it); a run found alone must occur exactly once and be
-    long enough to mean something.  When none of that holds (the run was
+    contiguously.  The run is found with its context on both sides, failing
+    that with one side, failing that alone: where it still is exactly where it
+    last was, where it occurs only once (without both sides: if long enough
+    to mean something), or, among several, where the text before it matches
+    what was before the run furthest back.  When none of that
+    holds (the run was
     deleted, or only a few common characters were written and a neighbour's
     commit changed both sides) the anchor is *lost* and writes nothing more:
     a chunk put at a remembered offset lands in whatever moved there, another
@@ -106,7 +109,9 @@ class StreamAnchor:
     """
 
     _CONTEXT = 48
-    _MIN_ALONE = 24  # a run found without context: this long at least, and only once in the text
+    _FAR = 512  # text before the run kept to tell identical contexts apart
+    _MAX_HITS = 16
+    _MIN_ALONE = 24  # a run found with one side of its context or none: this long at least, and only once in the text
 
     def __init__(self, buffer: TextBuffer, index: int) -> None:
         source = buffer.source
@@ -116,6 +121,7 @@ class StreamAnchor:
         self._last = index
         self._prefix = source[max(0, index - self._CONTEXT) : index]
         self._suffix = source[index : index + self._CONTEXT]
+        self._far = source[max(0, index - self._FAR) : index]
         self._written = ""
         self.lost = False
 
@@ -129,21 +135,46 @@ class StreamAnchor:
         written, prefix, suffix = self._written, self._prefix, self._suffix
         if not (written or prefix or suffix):
             return min(self._last, len(source))  # opened on an empty buffer: nothing to lose yet
-        # With context: the run and what was before it, or the run and what was after it.
-        probes = [(prefix + written, len(prefix) + len(written))] if prefix else []
-        probes += [(written + suffix, len(written))] if suffix else []
-        for needle, shift in probes:
-            found = _nearest(source, needle, self._last - shift)
-            if found is not None:
-                return found + shift
-        if not (prefix or suffix) and written:
-            found = _nearest(source, written, self._last - len(written))  # a buffer that was empty: the run is all there is
+        if not (prefix or suffix):
+            found = _nearest(source, written, self._last - len(written))  # a buffer that was empty: the run is all
             return None if found is None else found + len(written)
-        # Alone: only a run that cannot be anyone else's.
-        for needle, shift in ((written, len(written)),) if written else ((prefix, len(prefix)), (suffix, 0)):
-            if len(needle) >= self._MIN_ALONE and source.count(needle) == 1:
-                return source.index(needle) + shift
+        # The run with what surrounds it on both sides; failing that (a neighbour's commit changed one side),
+        # with the other side; failing that, alone.  A needle is taken where it still is exactly where the run
+        # was last, or where it occurs only once (and, without both sides, is long enough to mean something).
+        # Never the nearest of several: identical classes (voluptuous's validators, ``__init__`` ``__call__``
+        # ``__repr__`` stubs one after another) give the same context to streams that begin alike, and after a
+        # commit above both moved the text the nearest one is another agent's.
+        probes = [(prefix + written + suffix, len(prefix) + len(written), 0)]
+        probes += [(prefix + written, len(prefix) + len(written), self._MIN_ALONE), (written + suffix, len(written), self._MIN_ALONE)]
+        probes += [(written, len(written), self._MIN_ALONE)] if written else [(prefix, len(prefix), self._MIN_ALONE), (suffix, 0, self._MIN_ALONE)]
+        for needle, shift, least in probes:
+            if len(needle) < max(least, 1):
+                continue
+            if self._last >= shift and source.startswith(needle, self._last - shift):
+                return self._last
+            found = self._pick(source, needle, shift)
+            if found is not None:
+                return found
         return None
+
+    def _pick(self, source: str, needle: str, shift: int) -> int | None:
+        """The end of the run in the one occurrence of ``needle``, or in the one whose text before it matches what
+        was before the run furthest back (the class line of one of two identical classes); None when it is a tie."""
+        hits: list[int] = []
+        at = source.find(needle)
+        while at >= 0 and len(hits) <= self._MAX_HITS:
+            hits.append(at)
+            at = source.find(needle, at + 1)
+        if len(hits) == 1:
+            return hits[0] + shift
+        if not hits or len(hits) > self._MAX_HITS:
+            return None
+        run = len(self._written)
+        scores = [_common_tail(source, hit + shift - run, self._far) for hit in hits]
+        best = max(scores)
+        if scores.count(best) > 1 or best < self._CONTEXT:
+            return None
+        return hits[scores.index(best)] + shift
 
     def write(self, chunk: str) -> None:
         """Insert ``chunk`` at the anchor; the next chunk goes right after it.  Dropped once the anchor is lost."""
@@ -160,7 +191,16 @@ class StreamAnchor:
         # The context is what surrounds the run now: a neighbour's commit next to it changes it between chunks.
         begin = at - (len(self._written) - len(chunk))
         self._prefix = source[max(0, begin - self._CONTEXT) : begin]
+        self._far = source[max(0, begin - self._FAR) : begin]
         self._suffix = source[at : at + self._CONTEXT]
+
+
+def _common_tail(source: str, end: int, context: str) -> int:
+    """How many characters before ``source[end]`` equal the end of ``context``."""
+    n = 0
+    while n < len(context) and end - n - 1 >= 0 and source[end - n - 1] == context[-n - 1]:
+        n += 1
+    return n
 
 
 def _nearest(source: str, needle: str, near: int) -> int | None:

@@ -99,3 +99,50 @@ def test_a_run_deleted_under_the_stream_loses_the_anchor_and_nothing_lands_elsew
         writer.write("        return value\n")
         writer.write("        # more\n")
         assert a.read("jobs.py") == before and writer.lost  # dropped, not written at a remembered offset
+
+
+TWINS = "def head():\n    pass\n\n\n" + "".join(
+    f"class {name}:\n    def __init__(self, v):\n        pass\n\n    def __call__(self, v):\n        pass\n\n    def __repr__(self):\n        pass\n\n\n"
+    for name in ("Range", "Length")
+)
+
+
+def test_streams_into_identical_classes_never_swap_after_a_commit_above_both() -> None:
+    # voluptuous's validators: classes alike stub for stub.  Both streams began alike; a commit above both moved
+    # the text, so the run nearest to where a's was is b's.  Each stream writes into its own class or stops.
+    a, b, c = (Workspace(name, Doc(client_id=i)) for i, name in enumerate("abc", 1))
+    a.create_file("jobs.py", TWINS)
+    _sync(a, b, c)
+    with a.stream("jobs.py", _stream_point(a, "Length.__call__")) as length, b.stream("jobs.py", _stream_point(b, "Range.__call__")) as range_:
+        length.write("        r")
+        range_.write("        r")
+        _sync(a, b, c)
+        head = find_span(c.read("jobs.py"), "head")
+        c.edit("jobs.py", head.start, head.end, "def head():\n" + "    x = 1\n" * 40)
+        _sync(a, b, c)
+        length.write("eturn 'length'\n")
+        _sync(a, b, c)
+        range_.write("eturn 'range'\n")
+        _sync(a, b, c)
+    source = a.read("jobs.py")
+    for symbol, writer, mine, theirs in (("Length.__call__", length, "'length'", "'range'"), ("Range.__call__", range_, "'range'", "'length'")):
+        span = find_span(source, symbol)
+        region = source[span.start : span.end]
+        assert theirs not in region
+        assert (mine in region) != writer.lost
+
+
+def test_identical_streams_that_nothing_moved_stay_live() -> None:
+    a, b = (Workspace(name, Doc(client_id=i)) for i, name in enumerate("ab", 1))
+    a.create_file("jobs.py", TWINS)
+    _sync(a, b)
+    with a.stream("jobs.py", _stream_point(a, "Length.__call__")) as length, b.stream("jobs.py", _stream_point(b, "Range.__call__")) as range_:
+        for chunk in ("        r", "eturn ", "1\n"):
+            length.write(chunk)
+            range_.write(chunk)
+            _sync(a, b)
+    source = a.read("jobs.py")
+    assert not length.lost and not range_.lost and compiles(source)
+    for symbol in ("Length.__call__", "Range.__call__"):
+        span = find_span(source, symbol)
+        assert source[span.start : span.end] == "    def __call__(self, v):\n        return 1\n        pass\n"
