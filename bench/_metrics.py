@@ -54,6 +54,13 @@ class TrialResult(BaseModel):
     )
     coordination_overhead: float = Field(description="implement_s / schedule_bound_s - 1: what claims, syncs, merges cost.")
     first_all_pass_s: float | None = Field(description="When every TODO first had a passing visible verdict (judge clock).")
+    repair_tail_s: float = Field(
+        default=0.0,
+        description="Seconds from the moment every TODO had been committed once to the last commit: the repairs the checks asked "
+        "for after the drafts were in (each a check, a claim, a model call and a verdict in a row; the bound counts only the calls).",
+    )
+    check_runs: int = Field(default=0, description="Runs of the check tests during the run (multi-file tasks; the final check's reuse included).")
+    check_s: float = Field(default=0.0, description="Seconds those runs took, summed (they overlap the agents' work).")
     passed: bool = Field(description="Every hidden test class passed.")
     verdict: str | None = Field(default=None, description="passed, failed or tampered (the code tried to forge its verdict: failed, named).")
     tampered: list[str] = Field(default_factory=list, description="What the code under test attempted against the judge.")
@@ -231,6 +238,9 @@ def summarize(
         schedule_bound_s=schedule,
         coordination_overhead=(implement / schedule - 1) if schedule > 0 else 0.0,
         first_all_pass_s=judge.first_all_pass_s,
+        repair_tail_s=_repair_tail(events),
+        check_runs=judge.check_runs,
+        check_s=judge.check_seconds,
         passed=score.passed,
         verdict=score.verdict,
         tampered=list(score.tampered),
@@ -298,6 +308,17 @@ def error_row(*, task: str, requested: str, seed: int, provider: str, transport:
         coupling_score=None, first_all_pass_s=None, passed=False, cost_usd=None, claim_p50_ms=None,
         phase="error", status="error", error=error, **zero, **timings,
     )  # fmt: skip
+
+
+def _repair_tail(events: list[Event]) -> float:
+    """Last commit minus the moment every committed TODO had first been committed (0 without commits)."""
+    first: dict[str, float] = {}
+    for e in events:
+        if e.type == "complete" and e.todo is not None:
+            first[e.todo] = min(first.get(e.todo, e.time), e.time)
+    if not first:
+        return 0.0
+    return max(0.0, max(e.time for e in events if e.type == "complete") - max(first.values()))
 
 
 def _tail(calls: list[CallRecord]) -> float:

@@ -60,6 +60,13 @@ class ProjectTests(BaseModel):
         default=120.0, gt=0, description="Limit for starting pytest and collecting the tests (importing the package and the test modules); past it the run ends as a collection error."
     )
     max_restarts: int = Field(default=3, ge=0, description="Fresh processes started after a test hung or killed the process.")
+    plugins: list[str] | None = Field(
+        default=None,
+        description="Distributions whose installed pytest plugins (pytest11 entry points) may load; every other one is blocked "
+        "(-p no:NAME). None: all of them, as pytest does. A project's environment sees the host's site-packages, whose "
+        "plugins (hypothesis, anyio, pytest-benchmark here) are not the project's and cost start-up time on every run: "
+        "projects pass their requirement names.",
+    )
     kind: Literal["hidden", "visible"] = Field(default="hidden", description="'hidden' tests only score; 'visible' (check tests) may be shown to agents. The judge runs both alike: the caller decides what reaches agents.")
 
     @classmethod
@@ -203,7 +210,7 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
                 return 0.0  # the verdict is already 'tampered': nothing the process does next can change it
             return None if limit["at"] is None else max(0.0, limit["at"] - time.monotonic())
 
-        spec = json.dumps({"args": [*common, *targets], "hashes": hashes, "test_dirs": test_dirs})
+        spec = json.dumps({"args": [*common, *targets], "hashes": hashes, "test_dirs": test_dirs, "plugins": tests.plugins})
         result = await box.run(
             ["python", "-I", script, spec], files, on_stdout_line=on_line, stdin_data=channel.key, first_line_s=tests.collect_timeout_s
         )

@@ -5,7 +5,9 @@ judge writes ``_guard.py``, ``_pytest_world.py`` (the snapshot of pytest's
 world and the check against it) and this file as one ``_judge_runner.py``.
 ``SPEC`` is JSON: ``args`` (pytest arguments), ``hashes`` (relative path ->
 sha256 of every test and given ``.py`` file as the judge sent it), ``test_dirs``
-(directories holding the tests: a Python file compiled there must be one the judge sent).
+(directories holding the tests: a Python file compiled there must be one the judge sent),
+``plugins`` (optional: the distributions whose installed pytest plugins may load;
+every other ``pytest11`` entry point is blocked with ``-p no:NAME`` before pytest starts).
 
 ``pytest.main`` runs in a worker thread with a small plugin whose hooks do
 nothing but hand pytest's objects to a *recorder*: a generator whose state
@@ -66,6 +68,28 @@ def _short(text: object) -> str:
     return text if len(text) <= _MAX_DETAIL else text[:half] + "\n...[truncated]...\n" + text[-half:]
 
 
+def _norm(name: str) -> str:
+    """A distribution name as PEP 503 compares them (``Pytest_Benchmark`` is ``pytest-benchmark``)."""
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _blocked_plugins(allowed: object) -> list:
+    """``-p no:NAME`` for every installed pytest plugin whose distribution is not in ``allowed`` (None: block none)."""
+    if not isinstance(allowed, list):
+        return []
+    from importlib.metadata import entry_points
+
+    keep = {_norm(str(a)) for a in allowed}
+    out: list = []
+    for ep in entry_points(group="pytest11"):
+        dist = ep.dist.name if ep.dist is not None else ""
+        if _norm(dist) not in keep and "no:" + ep.name not in out:
+            out += ["-p", "no:" + ep.name]
+    return out
+
+
 def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here is reachable from a module global
     channel, key = _open_channel()
     open_frames: list = []  # the worker thread's entry: the one runner frame code under test may come across
@@ -76,7 +100,7 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
     prefix = cwd.rstrip("/") + "/"
     runner_file = _main.__code__.co_filename
     hashes = {prefix + str(k): str(v) for k, v in dict(spec.get("hashes", {})).items()}
-    args = [str(a) for a in spec.get("args", [])]
+    args = [str(a) for a in spec.get("args", [])] + _blocked_plugins(spec.get("plugins"))
     test_dirs = tuple(prefix + str(d).strip("/") + "/" for d in spec.get("test_dirs", []))
 
     # Every builtin plugin module is imported now, before any code under test, so the snapshot holds them all.

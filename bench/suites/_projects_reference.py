@@ -15,6 +15,8 @@ it too.
 
 from __future__ import annotations
 
+import re
+
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -83,7 +85,24 @@ def project_tests(
         _collect(task.source_dir, name, files)
     modules = {m.path for m in task.modules}
     files = {k: v for k, v in files.items() if k not in modules}
-    return ProjectTests(files=files, test_paths=list(test_paths), python=python, timeout_s=timeout_s, test_timeout_s=test_timeout_s, kind=kind)
+    return ProjectTests(
+        files=files, test_paths=list(test_paths), python=python, timeout_s=timeout_s, test_timeout_s=test_timeout_s, kind=kind,
+        plugins=requirement_names(task.requirements),
+    )  # fmt: skip
+
+
+def requirement_names(lines: Sequence[str]) -> list[str]:
+    """The distribution names of requirement lines (``wrapt<2,>=1.10`` -> ``wrapt``); options (``-r``, ``-e``) name none.
+
+    The judge lets only these distributions' pytest plugins load: the project's environment also sees the
+    host's site-packages, whose plugins are not the project's (see ``ProjectTests.plugins``).
+    """
+    names: list[str] = []
+    for line in lines:
+        found = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+        if found and found.group(1) not in names:
+            names.append(found.group(1))
+    return names
 
 
 class ReferenceCheck(BaseModel):
