@@ -12,6 +12,14 @@ semantic conflicts in the shared buffer: duplicate definitions are
 reconciled in place, broken references reopen the TODO that holds them
 (bounded too).  Then ``meta.phase`` becomes ``finished``.
 
+Coordination stays off the critical path where it cannot change an outcome:
+a dependency whose verdict cannot change its code (no repair left, no re-draft
+can follow) is judged in the same round as the checks that call it, rather than
+one sandbox round per link; single-file rounds run beside the loop, so a
+completion that makes a re-draft due is acted on at once; a re-draft waits
+only for verdicts that can still change what it reads; and once nothing is
+left to draft, pyright is handed the buffer while the last verdicts run.
+
 Multi-file tasks (``meta.outlines``): doctest examples are not run (the
 projects' skeletons carry the benchmark's docstrings, whose examples are not
 checks).  Instead every round of verdicts runs pyright over the whole package
@@ -32,6 +40,7 @@ decorators gets them back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,10 +52,10 @@ from claim_protocol import restore_regions
 from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace
 from merge import MergeError, reconcile_text
 
-from agents.judge import Judge, PyrightServer, SemanticConflict, VisibleChecks, conflicts_from, outline_doctests
+from agents.judge import Judge, PyrightError, PyrightServer, SemanticConflict, VisibleChecks, conflicts_from, outline_doctests
 from agents.scheduler import awaiting_verdict
 
-from ._observed import redrafts_due, used_stubs
+from ._observed import redrafts_due, speculative, used_stubs
 from ._package import is_package
 from ._judge_package import FinalCheck, PackageJudging
 from ._package_checks import BackgroundCheck, PackageRound, State, state_of
@@ -147,6 +156,9 @@ class JudgeAgent(PackageJudging):
         self._started = 0.0
         self._snapshot: Snapshot | None = None
         self._blind: set[str] = set()  # TODOs some committed draft of which used a stub it had not seen
+        self._judging: set[tuple[str, int]] = set()  # (TODO, attempt) in a verdict round running beside the loop
+        self._snapshot_lock = anyio.Lock()  # rounds may overlap; the snapshot is spliced by one at a time
+        self._warmed: dict[str, str] | None = None  # the texts last handed to pyright ahead of the end-of-run check
 
     async def prepare(self) -> None:
         """Work that needs only the published skeleton (a package's own pyright conflicts): call it before
@@ -201,10 +213,22 @@ class JudgeAgent(PackageJudging):
             return False
         package = is_package(ws.meta)
         # A package check routes each conflict to the region holding it: no verdict waits for a neighbour's.
-        ready = [e for e in entries if awaiting_verdict(e)] if package else _judgeable(entries, needs)
+        ready = [e for e in entries if awaiting_verdict(e)] if package else _judgeable(entries, needs, self._final_verdict(entries))
         self._check_beside(entries)  # before the round: the tests run while pyright does
-        if ready:
+        self._warm_pyright(entries)  # before the round: pyright reads the final text while the last verdicts run
+        # Not twice, and not before a round judging what its check depends on has given its verdicts.
+        ready = [
+            e for e in ready if (e.id, e.attempt) not in self._judging and not any((d.id, d.attempt) in self._judging for d in needs.get(e.id, []))
+        ]
+        if ready and (package or self._tg is None):
             await self._judge(ready, entries, outline, needs)
+            return False
+        if ready and self._tg is not None:
+            # Single-file rounds run beside the loop: a completion that makes a re-draft due, or a TODO that
+            # becomes judgeable, is acted on at once instead of after the sandbox run of an unrelated verdict.
+            batch = {(e.id, e.attempt) for e in ready}
+            self._judging |= batch
+            self._tg.start_soon(self._judge_beside, ready, entries, outline, needs, batch)
             return False
         if any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) or awaiting_verdict(e) for e in entries):
             return False
@@ -229,6 +253,20 @@ class JudgeAgent(PackageJudging):
             ws.log("finished", None, passed=self.summary.passed, failed=self.summary.failed, reopened=self.summary.reopened)
         return True
 
+    async def _judge_beside(
+        self,
+        ready: list[TodoEntry],
+        entries: list[TodoEntry],
+        outline: str,
+        needs: dict[str, list[TodoEntry]],
+        batch: set[tuple[str, int]],
+    ) -> None:
+        try:
+            await self._judge(ready, entries, outline, needs)
+        finally:
+            self._judging -= batch
+            self._changed.set()  # the loop may be waiting for this round only (it may have written nothing)
+
     async def _judge(
         self, ready: list[TodoEntry], entries: list[TodoEntry], outline: str, needs: dict[str, list[TodoEntry]]
     ) -> None:
@@ -239,6 +277,7 @@ class JudgeAgent(PackageJudging):
         else:
             failures = await self._doctest_failures(ready, entries, outline)
             reason = "doctest"
+        batch = {e.id for e in ready}
         ws = self.workspace
         with ws.transaction():
             for entry in ws.list_todos():
@@ -262,7 +301,8 @@ class JudgeAgent(PackageJudging):
                     ws.log("verdict", entry.id, verdict="pass", attempt=entry.attempt)
                 else:
                     self.summary.failed += 1
-                    failing = [d.symbol for d in needs.get(entry.id, []) if d.verdict == "fail"]
+                    # A dependency judged in this same round counts with the verdict it gets here.
+                    failing = [d.symbol for d in needs.get(entry.id, []) if d.verdict == "fail" or (d.id in failures and d.id in batch)]
                     if failing and reason == "doctest":
                         # Blame stays where it belongs: rewriting this one cannot fix a broken dependency.
                         report = f"its check depends on {', '.join(failing)}, which failed its own\n{report}"
@@ -270,15 +310,45 @@ class JudgeAgent(PackageJudging):
                     else:
                         self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason=reason)
 
+    def _warm_pyright(self, entries: list[TodoEntry]) -> None:
+        """Single-file: once nothing is left to draft, hand the buffer to pyright beside the last verdicts.
+
+        The end-of-run check waits for every verdict and then analyses the final
+        text; a server that has already analysed that text answers at once (an
+        unchanged file is not re-sent), so the analysis leaves the critical path.
+        If a re-draft changes the text afterwards, that is one more analysis, not
+        a wrong one: the end-of-run check always reads the buffer as it is then.
+        """
+        ws = self.workspace
+        if self._tg is None or not self.config.pyright or self.pyright is None or is_package(ws.meta):
+            return
+        if any(e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in entries):
+            return
+        files = {path: ws.read(path) for path in ws.paths()}
+        if files == self._warmed:
+            return
+        self._warmed = files
+        self._tg.start_soon(self._warm, self.pyright, files)
+
+    @staticmethod
+    async def _warm(pyright: PyrightServer, files: dict[str, str]) -> None:
+        # Shielded: a request cut off mid-write would leave the shared server's stream torn.
+        with anyio.CancelScope(shield=True):
+            try:
+                await pyright.check(files)
+            except PyrightError:
+                pass  # the end-of-run check asks again and reports it
+
     async def _doctest_failures(self, ready: list[TodoEntry], entries: list[TodoEntry], outline: str) -> dict[str, str]:
         """Single-file: TODO id -> doctest report, for the ready TODOs whose examples fail in the committed module."""
         examples = {k: v for k, v in outline_doctests(outline).items() if k not in self.config.ignore_examples}
         checks = VisibleChecks(doctests={e.symbol: examples[e.symbol] for e in ready if e.symbol in examples}, pyright=False)
         if not checks.doctests:
             return {}
-        if self._snapshot is None or self._snapshot.outline != outline:
-            self._snapshot = Snapshot(outline)
-        module = await anyio.to_thread.run_sync(self._snapshot.update, entries)  # libcst off the event loop
+        async with self._snapshot_lock:
+            if self._snapshot is None or self._snapshot.outline != outline:
+                self._snapshot = Snapshot(outline)
+            module = await anyio.to_thread.run_sync(self._snapshot.update, entries)  # libcst off the event loop
         feedback = await self.judge.feedback(module, checks)
         if feedback.import_error is not None:
             report = f"the module failed to import:\n{feedback.import_error}"
@@ -305,9 +375,12 @@ class JudgeAgent(PackageJudging):
             entries,
             mode=mode,
             vouched=lambda e: e.verdict == "pass" and e.symbol in examples and not awaiting_verdict(e),
-            # Only a verdict that could still change what happens is worth waiting for: none without examples,
-            # and none for a draft already re-drafted (it will not be re-drafted again).
-            waiting=lambda e: awaiting_verdict(e) and e.symbol in examples and _int((e.model_extra or {}).get("redrafts")) < self.config.max_redrafts,
+            # Only a verdict that could still change a draft is worth waiting for: none without examples, and
+            # none for a draft that no verdict will re-draft (not blind, or re-drafted already) or reopen (no
+            # repairs left): a re-draft reading that code can start the moment it is committed.
+            waiting=lambda e: awaiting_verdict(e)
+            and e.symbol in examples
+            and (self._repairs_left(e) or speculative(e, entries, mode=mode, max_redrafts=self.config.max_redrafts)),
             max_redrafts=self.config.max_redrafts,
         )
         with ws.transaction():
@@ -320,6 +393,15 @@ class JudgeAgent(PackageJudging):
                 ws.log("redraft", entry.id, attempt=entry.attempt, reason=why, verdict=entry.verdict)
                 reopened = True
         return reopened
+
+    def _final_verdict(self, entries: list[TodoEntry]) -> Callable[[TodoEntry], bool]:
+        """Whether a TODO's verdict can no longer change its code: no repair left, and no re-draft can follow it."""
+        plan = self.workspace.meta.get("plan")
+        mode = str(plan.get("mode")) if isinstance(plan, dict) else ""  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        return lambda e: not self._repairs_left(e) and not speculative(e, entries, mode=mode, max_redrafts=self.config.max_redrafts)
+
+    def _repairs_left(self, entry: TodoEntry) -> bool:
+        return _int((entry.model_extra or {}).get("repairs")) < self.config.max_repairs
 
     def _reopen_or_close(self, entry: TodoEntry, feedback: str, *, reason: str, force: bool = False) -> bool:
         """Reopen ``entry`` for repair while it has repairs left (``force``: regardless, the caller bounds it); else close it."""

@@ -27,7 +27,7 @@ from crdt_ws import TodoEntry, TodoStatus, parse_cst
 
 from ._package import model_symbol
 
-__all__ = ["used_stubs", "redraft_reason", "redrafts_due"]
+__all__ = ["used_stubs", "redraft_reason", "redrafts_due", "speculative"]
 
 
 class _Uses(cst.CSTVisitor):
@@ -100,6 +100,28 @@ def redraft_reason(entry: TodoEntry, entries: list[TodoEntry], *, mode: str, vou
         if any(e.status == TodoStatus.DONE and e.result for e in siblings):
             return "drafted with no other method's code in view; some is committed now"
     return None
+
+
+def speculative(entry: TodoEntry, entries: list[TodoEntry], *, mode: str, max_redrafts: int = 1) -> bool:
+    """Whether a verdict on ``entry``'s committed draft can still lead to a re-draft of it.
+
+    True for a draft that uses a stub its prompt did not show (or, in ``revise``,
+    one that saw no sibling) and has re-drafts left: its checks failing, or never
+    vouching, re-drafts it.  Any other draft stays as it is whatever its verdict
+    says, unless a repair reopens it (the judge weighs that itself), so a re-draft
+    that reads it need not wait for that verdict.
+    """
+    extra = entry.model_extra or {}
+    seen_raw = extra.get("seen")
+    if mode not in ("speculate", "seeded", "revise") or not isinstance(seen_raw, list):
+        return False
+    if _int(extra.get("redrafts")) >= max_redrafts or entry.status != TodoStatus.DONE:
+        return False
+    seen = {str(s) for s in seen_raw}  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    if used_stubs(entry, entries) - seen:
+        return True
+    siblings = {model_symbol(e) for e in entries if e.id != entry.id and e.file == entry.file}
+    return mode == "revise" and bool(siblings) and not seen & siblings
 
 
 def redrafts_due(

@@ -8,6 +8,7 @@ examples call, and the stubs its committed code really uses (calls and
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from crdt_ws import TodoEntry, TodoStatus
 
@@ -41,12 +42,30 @@ def needs(entries: list[TodoEntry], outline: str) -> dict[str, list[TodoEntry]]:
     return out
 
 
-def judgeable(entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> list[TodoEntry]:
-    """Done, unjudged TODOs whose checks' dependencies are judged (all of them once only cycles remain)."""
+def judgeable(
+    entries: list[TodoEntry], needs: dict[str, list[TodoEntry]], final: Callable[[TodoEntry], bool] = lambda e: False
+) -> list[TodoEntry]:
+    """Done, unjudged TODOs whose checks' dependencies are judged (all of them once only cycles remain).
+
+    ``final``: a TODO whose verdict cannot change its code (no repair, no
+    re-draft can follow it).  A check that depends on such a TODO need not wait
+    for its verdict: both are judged in the same round, on the same committed
+    module, and the round blames the dependency if both fail.  Without it, a
+    chain of dependencies costs one sandbox round per link after the last commit.
+    """
     waiting = [e for e in entries if awaiting_verdict(e)]
     strict = [e for e in waiting if all(_settled(d) and not awaiting_verdict(d) for d in needs[e.id])]
-    if strict or any(not _settled(e) for e in entries):
-        return strict
+    # Widen to checks whose unjudged dependencies are final and judged alongside them (a fixpoint: a
+    # dependency that itself cannot be judged yet holds back whatever depends on it).
+    batch = {e.id for e in waiting if all(_settled(d) and (not awaiting_verdict(d) or final(d)) for d in needs[e.id])}
+    while True:
+        keep = {i for i in batch if all(not awaiting_verdict(d) or d.id in batch for d in needs[i])}
+        if keep == batch:
+            break
+        batch = keep
+    widened = [e for e in waiting if e.id in batch]
+    if widened or any(not _settled(e) for e in entries):
+        return widened
     # Nothing left in progress and still nothing judgeable: the checks depend on each
     # other in a cycle, so judge every one of them now.
     return waiting
