@@ -104,6 +104,8 @@ class TrialResult(BaseModel):
     conflicts_found: int = Field(description="Semantic conflicts pyright reported.")
     conflicts_reconciled: int = Field(description="Duplicate definitions removed.")
     regions_restored: int = Field(default=0, description="Done TODOs whose region the judge put back to the recorded result at the end.")
+    files_restored: int = Field(default=0, description="Buffers that did not parse at the end and were rewritten to the committed package.")
+    decorators_restored: int = Field(default=0, description="Done definitions the buffer held without the skeleton's decorators at the end.")
     crashed: list[str] = Field(default_factory=list, description="Implementers killed by fault injection.")
     phase: str = Field(description="How the run ended: finished, or out_of_budget.")
     speculated: int = Field(default=0, description="Claims that asked for k drafts at once.")
@@ -278,6 +280,8 @@ def summarize(
         conflicts_found=judge.conflicts_found,
         conflicts_reconciled=judge.conflicts_reconciled,
         regions_restored=judge.regions_restored,
+        files_restored=judge.files_restored,
+        decorators_restored=judge.decorators_restored,
         crashed=crashed,
         phase=phase,
         speculated=sum(1 for e in events if e.type == "drafts"),

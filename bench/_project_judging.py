@@ -51,7 +51,7 @@ def score_of(project: ProjectScore) -> Score:
         tampered=list(project.tampered),
         isolation=list(project.isolation),
         pass_rate=project.pass_rate,
-        collection_error=project.collection_error and project.collection_error[:300],
+        collection_error=project.collection_summary(),
     )
 
 

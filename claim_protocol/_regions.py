@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 
-from crdt_ws import SymbolSpan, TodoEntry, TodoStatus, Workspace, WorkspaceError, find_span, outline, split_occurrence
-from merge import MergeError, commit_to_text, reconcile_text
+from crdt_ws import SymbolSpan, TodoEntry, TodoStatus, Workspace, outline, split_occurrence
+from merge import MergeError, commit_to_text, reconcile_text, symbol_region
 
 __all__ = ["commit_symbol", "region_clean", "region_text", "repair_symbol", "restore_regions"]
 
@@ -87,12 +87,10 @@ def region_clean(source: str, entry: TodoEntry) -> bool:
 
 
 def region_text(source: str, symbol: str) -> str | None:
-    """The symbol's text as it now stands in the buffer (what ``result`` records)."""
-    try:
-        span = find_span(source, symbol)
-    except WorkspaceError:
-        return None
-    return source[span.start : span.end]
+    """The symbol's text as it now stands in the buffer (what ``result`` records), found as the commit found it
+    when the buffer does not parse (a neighbour mid-stream)."""
+    region = symbol_region(source, symbol)
+    return None if region is None else source[region[0] : region[1]]
 
 
 def _copies(source: str, entry: TodoEntry) -> list[SymbolSpan]:

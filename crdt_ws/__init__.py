@@ -5,7 +5,7 @@ Agents never message each other: each holds a replica of one pycrdt ``Doc``
 
 It also holds the source toolkit every package reads Python with: the parse
 lock (:func:`parse_python`, :func:`parse_cst`, :func:`compiles`), symbol spans
-and the one ``def``/``class`` line scanner (:func:`outline`, :func:`find_span`,
+and the one ``def``/``class`` line scanner (:func:`outline`, :func:`outline_parsed`, :func:`find_span`,
 :func:`def_header`, :func:`next_definition`), and stub finding
 (:func:`find_stubs`, :func:`is_stub_def`), and TODO ids across files
 (:func:`todo_key`, :func:`split_todo_key`: ``"<path>::<symbol>"``; a name
@@ -64,8 +64,8 @@ from ._ids import numbered, split_occurrence, split_todo_key, todo_key
 from ._stubs import find_stubs, is_stub_def
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
 from ._schema import Event, Presence, Region, TodoEntry, TodoStatus
-from ._symbols import SymbolSpan, def_header, defines, definition_role, find_def_line, find_span, next_definition, outline, symbols_at
-from ._text import StreamAnchor, TextBuffer, minimal_edit
+from ._symbols import SymbolSpan, def_header, defines, definition_role, find_def_line, find_span, next_definition, outline, outline_parsed, symbols_at
+from ._text import TextBuffer, minimal_edit
 from ._workspace import StreamWriter, Workspace, decode_state_vector
 from ._converge import converged
 
@@ -88,6 +88,7 @@ __all__ = [
     "def_header",
     "defines",
     "find_def_line",
+    "outline_parsed",
     "next_definition",
     "NotDurable",
     "ROOM_NAME",
@@ -108,7 +109,6 @@ __all__ = [
     "MetaChanged",
     "Presence",
     "Region",
-    "StreamAnchor",
     "StreamWriter",
     "SymbolNotFound",
     "SymbolSpan",

@@ -29,6 +29,7 @@ __all__ = [
     "SymbolSpan",
     "outline",
     "find_span",
+    "outline_parsed",
     "symbols_at",
     "def_header",
     "find_def_line",
@@ -42,6 +43,8 @@ _DECORATOR_RE = re.compile(r"^[ \t]*@")
 # A complete one-line header: inside a string or bracket this is far more
 # likely code after an unclosed string/bracket than text, so it resets the scan.
 _HEADER_RE = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+[ \t]*(?:\(.*\))?[ \t]*(?:->[^:]+)?:[ \t]*(?:#.*)?$")
+# The first line of a header that may go on over several lines (``def f(`` with a parameter per line).
+_OPENING_RE = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def[ \t]+\w+[ \t]*\(|class[ \t]+\w+[ \t]*[(:])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,11 +159,30 @@ def find_def_line(source: str, qualname: str) -> tuple[int, int] | None:
             if nth:
                 continue  # a repeated name: the n-th ``def`` line of it
             indent = len(match["indent"])
-            first = i
-            while first > 0 and _DECORATOR_RE.match(lines[first - 1]) and _indent_of(lines[first - 1]) == indent:
-                first -= 1
-            return starts[first], indent
+            return starts[decorators_above(lines, i, indent)], indent
     return None
+
+
+def decorators_above(lines: list[str], def_line: int, indent: int) -> int:
+    """The first line of the decorators above ``lines[def_line]`` (``def_line`` itself when it has none), read textually.
+
+    A decorator may span lines (``@click.option('--bucket',`` then its arguments) and a comment may sit
+    between decorators and ``def`` (``# pylint: disable=...``, trailscraper's ``download``): stopping at the
+    first line that is not ``@`` would leave those decorators outside the region, and a commit into it
+    would put the definition back without them.
+    """
+    first = def_line
+    for j in range(def_line - 1, -1, -1):
+        line = lines[j]
+        stripped = line.strip()
+        if not stripped:
+            break
+        deeper = _indent_of(line) > indent
+        if _indent_of(line) == indent and _DECORATOR_RE.match(line):
+            first = j
+        elif not (deeper or stripped.startswith("#") or stripped[0] in ")]}"):
+            break  # code at the definition's depth: the previous statement, not a decorator
+    return first
 
 
 def _header_of(line: str) -> tuple[str, str] | None:
@@ -197,15 +219,22 @@ def _outline_scan(source: str) -> list[SymbolSpan]:
     counts: list[bool] = []
     in_string: str | None = None
     depth = 0
+    opened_at = 0  # indent of the line where the open string or bracket began
     for idx, line in enumerate(lines):
-        if (in_string is not None or depth) and _HEADER_RE.match(line.rstrip("\r\n")):
+        if (in_string is not None or depth) and (
+            (_HEADER_RE.match(line.rstrip("\r\n")) and _indent_of(line) <= opened_at)
+            or (_OPENING_RE.match(line) and _indent_of(line) < opened_at)
+        ):
+            # A header not right of where the string or bracket opened (a multi-line one only left of it): a
+            # model streaming into a stub (``raise Error(`` mid-line) must not hide every ``def f(\n    self,\n)
+            # -> None:`` after it, or a neighbour's commit in that moment finds no region of its own (pyjwt's
+            # ``_validate_exp``); a docstring's indented example (``def index():``) is text.
             in_string, depth = None, 0
             # The header's decorators, just above it, belong to it, not to the open string.
-            back = idx - 1
-            while back >= 0 and _DECORATOR_RE.match(lines[back]) and _indent_of(lines[back]) == _indent_of(line):
-                counts[back] = True
-                back -= 1
-        counts.append(in_string is None and depth == 0)
+            for back in range(decorators_above(lines, idx, _indent_of(line)), idx):
+                counts[back] = bool(_DECORATOR_RE.match(lines[back]))
+        was_open = in_string is not None or depth > 0
+        counts.append(not was_open)
         i = 0
         while i < len(line):
             if in_string is not None:
@@ -231,6 +260,8 @@ def _outline_scan(source: str) -> list[SymbolSpan]:
             elif ch in ")]}":
                 depth = max(0, depth - 1)
             i += 1
+        if not was_open and (in_string is not None or depth):
+            opened_at = _indent_of(line)
 
     spans: list[SymbolSpan] = []
     stack: list[tuple[int, str, str, int, int]] = []  # indent, qual, kind, start, last line
@@ -286,15 +317,24 @@ def outline(source: str) -> list[SymbolSpan]:
     return list(_outline(source))
 
 
-@functools.lru_cache(maxsize=64)
+def outline_parsed(source: str) -> bool:
+    """Whether :func:`outline` reads ``source`` with :mod:`ast` (it parses), not with the indentation scan."""
+    return _read(source)[1]
+
+
 def _outline(source: str) -> tuple[SymbolSpan, ...]:
+    return _read(source)[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _read(source: str) -> tuple[tuple[SymbolSpan, ...], bool]:
     # Agents and the judge ask for the spans of the same module text again and again (about 70% repeats in an
     # 8-agent package run); spans are frozen, so the last texts' answers are kept.
     try:
         tree = parse_python(source)
     except (SyntaxError, ValueError):
-        return tuple(_outline_scan(source))
-    return tuple(_outline_ast(source, tree))
+        return tuple(_outline_scan(source)), False
+    return tuple(_outline_ast(source, tree)), True
 
 
 def definition_role(source: str, symbol: str) -> str | None:

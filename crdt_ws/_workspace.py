@@ -215,6 +215,11 @@ class StreamWriter:
     def index(self) -> int:
         return self._anchor.index
 
+    @property
+    def lost(self) -> bool:
+        """The stream could not find its run any more and writes nothing (see ``StreamAnchor``)."""
+        return self._anchor.lost
+
     def write(self, chunk: str) -> None:
         with self._workspace.transaction():
             self._anchor.write(chunk)

@@ -17,7 +17,9 @@
 - Which functions are still stubs is :func:`crdt_ws.find_stubs`: the parse
   lock, symbol spans and stub finding live in crdt_ws's source toolkit.
 - :func:`commit_to_text` applies a merge to a shared ``pycrdt.Text`` as
-  minimal local edits; :func:`reconcile_text` likewise for the reconciler.
+  minimal local edits; :func:`reconcile_text` likewise for the reconciler;
+  :func:`symbol_region` is where such a commit wrote, in a buffer that
+  parses or not.
 
 Errors (parse failures, already ``SyntaxError`` from :func:`crdt_ws.parse_cst`, are translated once, in ``merge._cst``)::
 
@@ -58,6 +60,7 @@ from ._errors import (
 )
 from ._extract import Extraction, extract
 from ._outline import repair_outline
+from ._region import symbol_region
 from ._splice import SpliceResult, find_stub, splice
 
 __all__ = [
@@ -70,6 +73,7 @@ __all__ = [
     "reconcile",
     "commit_to_text",
     "reconcile_text",
+    "symbol_region",
     "MergeError",
     "ExtractError",
     "UnparsableReply",

@@ -16,7 +16,7 @@ from typing import cast
 
 import libcst as cst
 
-from crdt_ws import SymbolNotFound, split_occurrence, check_compiles, parse_python, def_header, defines, find_def_line, find_span, next_definition
+from crdt_ws import SymbolNotFound, split_occurrence, check_compiles, parse_python, def_header, defines, find_def_line, find_span, next_definition, outline_parsed
 
 from ._config import MergeConfig
 from ._contract import build_function
@@ -24,7 +24,7 @@ from ._cst import attribute_uses, bound_names, code_of, free_globals, import_key
 from ._errors import SymbolNotInModule, UnparsableModule, UnparsableReply
 from ._extract import Extraction, extract
 
-__all__ = ["region_splice", "region_stub"]
+__all__ = ["region_splice", "region_stub", "symbol_region"]
 
 _IMPORT_LINE = re.compile(r"^(?:import|from)\s+\S")
 
@@ -123,6 +123,26 @@ def _region(module_source: str, qualname: str) -> tuple[int, int, int]:
         start, indent = located
         end = len(module_source)
     return start, _cut_region(module_source, start, end, indent), indent
+
+
+def symbol_region(module_source: str, qualname: str) -> tuple[int, int] | None:
+    """Where a commit of ``qualname`` writes in ``module_source`` (parsing or not): ``(start, end)``, None if nowhere.
+
+    The parsed span when the module parses; otherwise the region the tolerant splice writes to (the scan's
+    span cut before the next definition, or the ``def`` line found textually).  What a commit records as
+    its result, and what a reset puts the stub over, must be the region the commit wrote to.
+    """
+    if outline_parsed(module_source):
+        try:
+            found = find_span(module_source, qualname)
+        except SymbolNotFound:
+            return None
+        return found.start, found.end
+    try:
+        start, end, _indent = _region(module_source, qualname)
+    except SymbolNotInModule:
+        return None
+    return start, end
 
 
 def region_stub(module_source: str, qualname: str) -> cst.FunctionDef:

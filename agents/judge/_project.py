@@ -114,6 +114,28 @@ class ProjectScore(BaseModel):
     def verdict(self) -> Literal["passed", "failed", "tampered"]:
         return "tampered" if self.tampered else ("passed" if self.all_passed else "failed")
 
+    def collection_summary(self, limit: int = 400) -> str | None:
+        """The collection error cut to ``limit`` characters for a results row: its first line (which test module)
+        and its last lines (the exception itself; pytest's hint and traceback sit in between)."""
+        return error_gist(self.collection_error, limit) if self.collection_error else None
+
+
+def error_gist(text: str, limit: int) -> str:
+    """``text``'s first line and as many of its last non-empty lines as fit in ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    lines = [line for line in text.splitlines() if line.strip()]
+    head, tail = lines[0][: limit // 2], list[str]()
+    room = limit - len(head) - 5
+    for line in reversed(lines[1:]):
+        if len(line) + 1 > room:
+            if not tail:
+                tail.append(line[-room:])
+            break
+        tail.insert(0, line)
+        room -= len(line) + 1
+    return head + "\n...\n" + "\n".join(tail)
+
 
 def _files(sources: Mapping[str, str], tests: ProjectTests) -> dict[str, str | bytes]:
     out: dict[str, str | bytes] = {}

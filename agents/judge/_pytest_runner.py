@@ -63,7 +63,9 @@ _ITEM_METHODS = ("runtest", "setup", "teardown", "repr_failure", "_prunetracebac
 
 def _short(text: object) -> str:
     text = text if type(text) is str else "?"
-    return text if len(text) <= _MAX_DETAIL else text[:_MAX_DETAIL] + "...[truncated]"
+    # Head and tail: a collection error's exception line is its last (pytest's hint and the traceback come first).
+    half = _MAX_DETAIL // 2
+    return text if len(text) <= _MAX_DETAIL else text[:half] + "\n...[truncated]...\n" + text[-half:]
 
 
 def _norm(name: str) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 
 from crdt_ws import StreamWriter, SymbolSpan, TodoEntry, Workspace, WorkspaceError, find_span
+from merge import symbol_region
 
 from ._package import outline_of
 
@@ -151,8 +152,12 @@ class LiveCode:
         self._write(self.fence.feed(raw))
 
     def _write(self, text: str) -> None:
-        if text and self.writer is not None:
+        if text and self.writer is not None and not self.writer.lost:
             self.writer.write(text)
+            if self.writer.lost:
+                # The run could not be found next to its context (a neighbour's commit changed both sides of a
+                # few common characters): the rest is only committed, never written where the text moved.
+                self.workspace.log("stream_lost", self.entry.id, attempt=self.entry.attempt)
 
 
 def reset_to_stub(ws: Workspace, entry: TodoEntry) -> tuple[str, SymbolSpan, bool] | None:
@@ -169,12 +174,16 @@ def reset_to_stub(ws: Workspace, entry: TodoEntry) -> tuple[str, SymbolSpan, boo
         stub_text = outline[stub.start : stub.end]
         with ws.transaction():
             source = ws.read(entry.file)
-            span = find_span(source, entry.symbol)
-            changed = source[span.start : span.end] != stub_text
+            # Where a commit would write, not the raw scan's span: in a buffer another agent is streaming
+            # into, a span may run on over the next definition's decorators.
+            region = symbol_region(source, entry.symbol)
+            if region is None:
+                return None
+            changed = source[region[0] : region[1]] != stub_text
             if changed:
-                ws.edit(entry.file, span.start, span.end, stub_text)
+                ws.edit(entry.file, region[0], region[1], stub_text)
                 source = ws.read(entry.file)
-                span = find_span(source, entry.symbol)
+            span = find_span(source, entry.symbol)
     except WorkspaceError:
         return None
     return source, span, changed

@@ -422,3 +422,16 @@ async def test_a_conftest_that_cannot_import_the_package_is_a_collection_error_w
     _assert_nothing_passed(score)
     assert score.collection_error is not None and "exit 4" in score.collection_error and "AttributeError" in score.collection_error
     assert score.collection_frames[-1] == ("toy/core.py", 2)
+
+
+async def test_the_row_summary_of_a_collection_error_ends_with_the_exception_itself() -> None:
+    # pyjwt's 0% row said only "ImportError while importing test module ... Hint: make sure your test modules ...":
+    # pytest's hint and a long traceback come first, the exception line last.
+    chain = "".join(f"def f{i}():\n    return f{i + 1}()\n\n\n" for i in range(60))
+    core = chain + "def f60():\n    return RSAPSSAlgorithms\n\n\nf0()\n\n\ndef add(a, b):\n    return a + b\n\n\ndef scale(x):\n    return add(x, x)\n"
+    score = await _judge(core)
+    _assert_nothing_passed(score)
+    assert score.collection_error is not None and len(score.collection_error) > 2000
+    summary = score.collection_summary()
+    assert summary is not None and len(summary) <= 400
+    assert summary.splitlines()[0].startswith("tests/") and summary.rstrip().endswith("NameError: name 'RSAPSSAlgorithms' is not defined")
