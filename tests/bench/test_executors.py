@@ -16,7 +16,7 @@ FAST = ["--task", "unit_convert", "--task", "inventory", "--mode", "serial", "--
 
 # Timings, and what timing decides: a prompt shows the code committed at the moment it is built.
 TIMING = {"wall_s", "implement_s", "bound_s", "overhead", "schedule_bound_s", "coordination_overhead", "first_all_pass_s",
-          "claim_p50_ms", "verify_wait_p50_ms", "sync_rtt_bound_ms", "input_tokens"}  # fmt: skip
+          "claim_p50_ms", "verify_wait_p50_ms", "sync_rtt_bound_ms", "input_tokens", "repair_tail_s", "check_runs", "check_s"}  # fmt: skip
 
 
 def crdt_bench(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
