@@ -23,6 +23,7 @@ from ._contract import build_function
 from ._cst import attribute_uses, bound_names, code_of, free_globals, import_keys, is_stub, parse_module
 from ._errors import SymbolNotInModule, UnparsableModule, UnparsableReply
 from ._extract import Extraction, extract
+from ._hoist import auto_imports
 
 __all__ = ["region_splice", "region_stub", "symbol_region"]
 
@@ -209,7 +210,6 @@ def region_splice(
                 line = code_of(stmt.with_changes(leading_lines=())).strip()
                 if line not in existing and _normal(line) not in existing and line not in added:
                     added.append(line)
-    from ._splice import auto_imports  # deferred: _splice imports this module lazily too
 
     def bound(name: str) -> bool:
         pattern = rf"^[ \t]*(?:import|from)[ \t].*\b{re.escape(name)}\b"

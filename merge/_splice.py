@@ -10,38 +10,24 @@ the result is small and local.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from typing import Callable, Sequence, TypeVar
+from typing import Sequence
 
 import libcst as cst
 
-from crdt_ws import check_compiles, parse_cst_statement, split_occurrence
+from crdt_ws import check_compiles, split_occurrence
 
 from ._config import MergeConfig
 from ._conflict_types import Conflict
-from ._cst import (
-    attribute_uses,
-    bound_names,
-    code_of,
-    compiles,
-    docstring_of,
-    free_globals,
-    import_keys,
-    is_stub,
-    parse_module,
-    quiet,
-    same_code,
-)
 from ._contract import build_function
-from ._errors import ImportConflict, InvalidMerge, NameClash, SymbolNotInModule, UnparsableModule
+from ._cst import bound_names, code_of, compiles, docstring_of, free_globals, import_keys, parse_module
+from ._errors import InvalidMerge, SymbolNotInModule, UnparsableModule
 from ._extract import Extraction, extract_for
+from ._hoist import HoistPlan, import_insert_at, merge_imports, pick_class_helpers, pick_module_helpers, rename
 from ._local import local_code
+from ._region import region_splice, region_stub
 
 __all__ = ["SpliceResult", "splice", "find_stub"]
-
-_N = TypeVar("_N", bound=cst.CSTNode)
-_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 @dataclass(frozen=True)
@@ -135,8 +121,6 @@ def find_stub(module: cst.Module | str, qualname: str) -> cst.FunctionDef:
         module = parse_module(module, what="module")
     path = _path(module, qualname)
     if path is None:
-        from ._region import region_stub  # deferred: _region imports this module lazily too
-
         return region_stub(module.code, qualname)
     node = _node_at(module, path)
     assert isinstance(node, cst.FunctionDef)
@@ -153,184 +137,6 @@ def _replace_at(body: Sequence[cst.BaseStatement], path: list[int], new: list[cs
     assert isinstance(cls, cst.ClassDef) and isinstance(cls.body, cst.IndentedBlock)
     out[index] = cls.with_changes(body=cls.body.with_changes(body=_replace_at(cls.body.body, path[1:], new)))
     return out
-
-
-class _Renamer(cst.CSTTransformer):
-    """Rename free uses of module-level names (never attribute names or keyword names)."""
-
-    def __init__(self, mapping: dict[str, str]) -> None:
-        super().__init__()
-        self.mapping = mapping
-
-    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
-        new = self.mapping.get(updated_node.value)
-        return updated_node.with_changes(value=new) if new else updated_node
-
-    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.Attribute:
-        return updated_node.with_changes(attr=original_node.attr)
-
-    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
-        return updated_node.with_changes(keyword=original_node.keyword)
-
-
-def _rename(node: _N, mapping: dict[str, str]) -> _N:
-    if not mapping:
-        return node
-    out = node.visit(_Renamer(mapping))
-    assert isinstance(out, type(node))
-    return out
-
-
-def _import_insert_at(body: Sequence[cst.BaseStatement]) -> int:
-    """Index just past the module's leading docstring/imports block."""
-    at = 0
-    for i, stmt in enumerate(body):
-        if import_keys(stmt):
-            at = i + 1
-        elif i == 0 and docstring_of(body) is not None:
-            at = 1
-        else:
-            break
-    return at
-
-
-@dataclass
-class _Plan:
-    """Mutable state of one splice: what the module binds and what is being added."""
-
-    module_names: dict[str, list[cst.BaseStatement]]
-    import_ids: dict[str, set[str]]
-    owner_chain: set[str]
-    hoist_module: list[cst.BaseStatement] = field(default_factory=list)
-    hoist_class: list[cst.BaseStatement] = field(default_factory=list)
-    imports: list[cst.SimpleStatementLine] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    hoisted: list[str] = field(default_factory=list)
-    renamed: dict[str, str] = field(default_factory=dict)
-    conflicts: list[Conflict] = field(default_factory=list)
-
-    def binds(self, name: str) -> bool:
-        return name in self.module_names or any(name in bound_names(s) for s in (*self.hoist_module, *self.imports))
-
-
-def _helper_is_stub(stmt: cst.BaseStatement) -> bool:
-    return isinstance(stmt, cst.FunctionDef) and is_stub(stmt)
-
-
-def _pick_module_helpers(plan: _Plan, ext: Extraction, needed: set[str], config: MergeConfig) -> None:
-    helpers = {n: h for h in ext.module_helpers for n in bound_names(h)}
-    queue = sorted(needed)
-    seen: set[str] = set()
-    while queue:
-        name = queue.pop(0)
-        if name in seen or name not in helpers:
-            continue
-        seen.add(name)
-        helper = helpers[name]
-        if _helper_is_stub(helper) or any(helper is h for h in plan.hoist_module):
-            continue
-        existing = plan.module_names.get(name)
-        if existing:
-            if name in plan.owner_chain or any(same_code(helper, e) or _helper_is_stub(e) for e in existing):
-                continue  # already there, or owned by the module (another TODO implements it)
-            if config.on_name_clash == "error":
-                raise NameClash(f"helper {name!r} differs from the module's existing {name!r}")
-            if config.on_name_clash == "keep_existing":
-                plan.conflicts.append(Conflict("name_clash", name, "kept the module's definition"))
-                continue
-            new_name, reuse = _fresh_name(plan, name, helper)
-            plan.renamed[name] = new_name
-            plan.conflicts.append(Conflict("name_clash", name, f"reply helper renamed to {new_name!r}"))
-            if reuse:
-                continue
-        plan.hoist_module.append(helper)
-        plan.hoisted.append(name)
-        queue.extend(sorted(free_globals(code_of(helper))))
-
-
-def _fresh_name(plan: _Plan, name: str, helper: cst.BaseStatement) -> tuple[str, bool]:
-    """A free name for a clashing helper; ``reuse`` when an identical renamed copy is already there."""
-    n = 2
-    while True:
-        candidate = f"{name}_{n}"
-        existing = plan.module_names.get(candidate)
-        if not existing:
-            return candidate, False
-        renamed = _rename(helper, {**plan.renamed, name: candidate})
-        if any(same_code(renamed, e) for e in existing):
-            return candidate, True
-        n += 1
-
-
-def _pick_class_helpers(plan: _Plan, ext: Extraction, func_code: str, owner: cst.ClassDef, class_name: str) -> set[str]:
-    """Hoist reply class members the implementation uses that the module's class lacks."""
-    assert isinstance(owner.body, cst.IndentedBlock)
-    members = {n for s in owner.body.body for n in bound_names(s)}
-    helpers = [h for h in ext.class_helpers if not _helper_is_stub(h)]
-    owners = {"self", "cls", class_name}
-    uses = attribute_uses(func_code, owners)
-    extra_globals: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for helper in helpers:
-            names = bound_names(helper)
-            if any(helper is h for h in plan.hoist_class) or not names or any(n in members for n in names):
-                continue
-            if any(n in uses for n in names):
-                plan.hoist_class.append(helper)
-                plan.hoisted.extend(f"{class_name}.{n}" for n in names)
-                code = code_of(helper)
-                uses |= attribute_uses(code, owners)
-                extra_globals |= free_globals(code)
-                changed = True
-    return extra_globals
-
-
-def auto_imports(needed: set[str], binds: Callable[[str], bool], config: MergeConfig) -> list[tuple[str, str]]:
-    """``(name, import line)`` for used-but-unbound stdlib modules and conventional aliases."""
-    if not config.auto_import_stdlib:
-        return []
-    out: list[tuple[str, str]] = []
-    for name in sorted(needed):
-        if binds(name) or name.startswith("_"):
-            continue
-        if name in _STDLIB:
-            out.append((name, f"import {name}"))
-        elif name in config.auto_import_aliases:
-            out.append((name, config.auto_import_aliases[name]))
-    return out
-
-
-def _import_line(bound: str, ident: str) -> str:
-    """The import statement that binds ``bound`` the way ``ident`` does (aliases kept)."""
-    if ident.startswith("import "):
-        return ident if bound == ident[len("import ") :].split(".")[0] else f"{ident} as {bound}"
-    return ident if bound == "*" or ident.endswith(f" {bound}") else f"{ident} as {bound}"
-
-
-def _merge_imports(plan: _Plan, ext: Extraction, needed: set[str], config: MergeConfig) -> None:
-    wanted: list[tuple[str, str]] = []
-    if config.imports != "none":
-        for stmt in ext.imports:
-            for bound, ident in import_keys(stmt):
-                if config.imports == "all" or bound in needed or bound == "*":
-                    wanted.append((bound, ident))
-    for bound, ident in wanted:
-        if ident in plan.import_ids.get(bound, set()) or any(ident == line for line in plan.added):
-            continue
-        if plan.binds(bound) and bound != "*":
-            detail = f"reply's {ident!r} skipped: {bound!r} is already bound in the module"
-            if config.on_import_conflict == "error":
-                raise ImportConflict(detail)
-            plan.conflicts.append(Conflict("import_skipped", bound, detail))
-            continue
-        line = _import_line(bound, ident)
-        plan.imports.append(parse_cst_statement(line + "\n"))  # type: ignore[arg-type]
-        plan.added.append(line)
-    for name, line in auto_imports(needed, plan.binds, config):
-        plan.imports.append(parse_cst_statement(line + "\n"))  # type: ignore[arg-type]
-        plan.added.append(line)
 
 
 def splice(
@@ -359,14 +165,10 @@ def splice(
     except UnparsableModule:
         if not tolerant:
             raise
-        from ._region import region_splice
-
         source, added = region_splice(module_source, qualname, implementation, config)
         return SpliceResult(source=source, qualname=qualname, added_imports=added, parses=compiles(source))
     path = _path(module, qualname)
     if path is None:
-        from ._region import region_splice
-
         source, added = region_splice(module_source, qualname, implementation, config)
         return SpliceResult(source=source, qualname=qualname, added_imports=added, parses=compiles(source))
     parts = split_occurrence(qualname)[0].split(".")
@@ -383,26 +185,26 @@ def splice(
             module_names.setdefault(name, []).append(stmt)
         for bound, ident in import_keys(stmt):
             import_ids.setdefault(bound, set()).add(ident)
-    plan = _Plan(module_names, import_ids, set(parts[:-1]), conflicts=conflicts)
+    plan = HoistPlan(module_names, import_ids, set(parts[:-1]), conflicts=conflicts)
 
     func_code = code_of(func)
     needed = free_globals(func_code)
     if config.hoist_helpers and len(parts) > 1:
         owner = _node_at(module, path[:-1])
         assert isinstance(owner, cst.ClassDef)
-        needed |= _pick_class_helpers(plan, ext, func_code, owner, parts[-2])
+        needed |= pick_class_helpers(plan, ext, func_code, owner, parts[-2])
     if config.hoist_helpers:
-        _pick_module_helpers(plan, ext, needed, config)
+        pick_module_helpers(plan, ext, needed, config)
     for stmt in plan.hoist_module:
         needed |= free_globals(code_of(stmt))
     needed -= set(plan.renamed)
     needed |= set(plan.renamed.values())
-    _merge_imports(plan, ext, needed, config)
+    merge_imports(plan, ext, needed, config)
 
-    func = _rename(func, plan.renamed)
+    func = rename(func, plan.renamed)
     blank = (cst.EmptyLine(indent=False),)
     class_members: list[cst.BaseStatement] = [
-        _rename(h.with_changes(leading_lines=blank) if isinstance(h, cst.FunctionDef) else h, plan.renamed)
+        rename(h.with_changes(leading_lines=blank) if isinstance(h, cst.FunctionDef) else h, plan.renamed)
         for h in plan.hoist_class
     ]
     body = _replace_at(module.body, path, [func, *class_members])
@@ -410,7 +212,7 @@ def splice(
         order = {id(h): i for i, h in enumerate(ext.module_helpers)}
         plan.hoist_module.sort(key=lambda h: order.get(id(h), len(order)))
         helpers = [
-            _rename(
+            rename(
                 h.with_changes(leading_lines=blank * 2 if isinstance(h, (cst.FunctionDef, cst.ClassDef)) else blank),
                 plan.renamed,
             )
@@ -421,7 +223,7 @@ def splice(
     if plan.imports:
         future = [s for s in plan.imports if "__future__" in code_of(s)]
         rest = [s for s in plan.imports if s not in future]
-        at = _import_insert_at(body)
+        at = import_insert_at(body)
         body[at:at] = rest
         if future:
             first = 1 if docstring_of(body) is not None else 0
