@@ -218,7 +218,7 @@ def test_context_shows_done_dependencies_and_names_missing_ones() -> None:
         "b": TodoEntry(id="b", file="f.py", symbol="S.b", status=TodoStatus.CLAIMED),
         "d": TodoEntry(id="d", file="f.py", symbol="S.d", status=TodoStatus.DONE, result="    def d(self):\n        return 4\n"),
     }
-    entry = TodoEntry(id="c", file="f.py", symbol="S.c", deps=["a", "b"], feedback="expected 2, got 1", repairs=1)
+    entry = TodoEntry.model_validate({"id": "c", "file": "f.py", "symbol": "S.c", "deps": ["a", "b"], "feedback": "expected 2, got 1", "repairs": 1})
     context = build_context(entry, task_id="t", spec="Build S.", outline="class S: ...", todos=todos)
     prompt = context.request.messages[0].content
     # Dependencies first, then the rest of the committed file (a dependency the classifier missed may be there).

@@ -55,6 +55,7 @@ async def test_a_killed_agent_is_reclaimed_within_lease_and_a_heartbeat(moment: 
             else:  # long work: the kill lands while it heartbeats
                 options["work_seconds"] = 30.0
             victim = start_victim(relay.url, room, **options)
+            killed = reclaimed = finished = float("nan")  # set below, or the test fails before reading them
             try:
                 stage = "claim" if moment == "mid-claim" else "verify"
                 await wait_for(lambda: events_of(observer, stage, "victim"))
