@@ -12,7 +12,9 @@ Conflicts the skeleton itself has (a module-level call the reference
 makes wrongly too) are the benchmark's, not the agents': :func:`conflict_key`
 compares them without line numbers and the judge drops them, as it drops a
 signature mismatch whose quoted name the package does not define (a library
-call pyright cannot match on untyped code: :func:`foreign`).  While a
+call pyright cannot match on untyped code), an object pyright inferred as not
+callable, and a module "attribute" that is a submodule (:func:`foreign`; no
+reference package trips what is kept).  While a
 file still has open TODOs, an unknown attribute (``self.x`` set by a
 constructor not committed yet) or name (``global x`` in a function still to
 come) is not news; an unknown *import* symbol, module attribute, or a name
@@ -26,9 +28,12 @@ import naming it, else to a TODO of that file whose code mentions the name.
 from __future__ import annotations
 
 import ast
+import builtins
+import importlib.machinery
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 
 from crdt_ws import TodoEntry, TodoStatus, parse_python
 from crdt_ws import outline as crdt_outline
@@ -95,12 +100,41 @@ def foreign(c: SemanticConflict, names: set[str], files: Mapping[str, str] | Non
     (:func:`unknown_self_call`).
     """
     if c.kind == "signature_mismatch":
+        if c.message.startswith("Object of type") and "is not callable" in c.message:
+            return True  # a type pyright inferred for an untyped value (voluptuous's reference: a default's class)
         return c.name is not None and (c.name not in names or (c.name.startswith("__") and c.name.endswith("__")))
     if c.kind == "unknown_attribute":
         if files is not None and classes is not None and unknown_self_call(c, names, files, classes):
             return False
-        return "import symbol" not in c.message and "attribute of module" not in c.message
+        if "attribute of module" in c.message:
+            return _submodule(c.message, files or {})
+        return "import symbol" not in c.message
     return False
+
+
+def _submodule(message: str, files: Mapping[str, str]) -> bool:
+    """pyright's ``"abc" is not a known attribute of module "collections"`` where ``collections.abc`` is a module.
+
+    Such a submodule is there once anything imported it (``import collections`` then ``collections.abc.Mapping``,
+    as voluptuous's reference does): no module lacks the name.  Only the package's own modules and the standard
+    library's are looked up (nothing outside them is imported to find out).
+    """
+    quoted = re.findall(r'"([^"]+)"', message)
+    if len(quoted) < 2:
+        return False
+    attr, module = quoted[0], quoted[-1]
+    base = module.replace(".", "/")
+    if f"{base}/{attr}.py" in files or f"{base}/{attr}/__init__.py" in files:
+        return True
+    parts = [*module.split("."), attr]
+    if parts[0] not in sys.stdlib_module_names:
+        return False
+    # Found on disk, never imported: code under judgement must not make the judge import what it names.
+    spec = importlib.machinery.PathFinder.find_spec(parts[0])
+    places = [Path(p) for p in (spec.submodule_search_locations or [])] if spec is not None else []
+    for part in parts[1:-1]:
+        places = [place / part for place in places if (place / part).is_dir()]
+    return any((place / f"{attr}.py").is_file() or (place / attr / "__init__.py").is_file() for place in places)
 
 
 def unknown_self_call(c: SemanticConflict, names: set[str], files: Mapping[str, str], classes: Mapping[str, set[str]]) -> bool:
@@ -111,8 +145,9 @@ def unknown_self_call(c: SemanticConflict, names: set[str], files: Mapping[str, 
     nowhere in the committed package (``.X =``, a class attribute ``X =``) and named by no string
     (``setattr(self, "X", ...)``), is a name the caller got wrong (``self._action_name`` for
     ``self._action_names``) -- provided the class holding the call and all its bases are the
-    package's own (``classes``: class name -> its base names, from :func:`package_classes`): a library base
-    may have private attributes its stubs do not declare (asyncio's ``_maybe_resume_transport``).  An
+    package's own or standard bases typeshed declares whole (``ABC``, ``Generic``, the built-in exceptions;
+    ``classes``: class name -> its base names, from :func:`package_classes`): a library base may have
+    private attributes its stubs do not declare (asyncio's ``_maybe_resume_transport``).  An
     attribute a constructor still to come will set is held back like any unknown attribute while its file
     has open TODOs (:func:`premature`).  Dunders are left alone.
     """
@@ -138,9 +173,9 @@ def package_classes(outlines: Mapping[str, str]) -> dict[str, set[str]]:
             if isinstance(node, ast.ClassDef):
                 bases = classes.setdefault(node.name, set())
                 for base in node.bases:
-                    bases.add(base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else "?")
-                if node.keywords:  # a metaclass may add anything
-                    bases.add("?")
+                    bases.add(_base_name(base.value if isinstance(base, ast.Subscript) else base))  # Generic[T]: Generic
+                for keyword in node.keywords:  # a metaclass may add anything, ABCMeta excepted
+                    bases.add("ABC" if keyword.arg == "metaclass" and _base_name(keyword.value) == "ABCMeta" else "?")
     return classes
 
 
@@ -158,13 +193,26 @@ def _class_chain(symbol: str, classes: Mapping[str, set[str]]) -> set[str]:
     return chain
 
 
+def _base_name(node: ast.expr) -> str:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else "?"
+
+
+# Standard-library bases whose every attribute typeshed declares: a class deriving only from these and the
+# package's own classes has no attribute pyright cannot see (unlike asyncio.StreamReader's private ones).
+_DECLARED_BASES = frozenset(
+    {"object", "ABC", "Generic", "Protocol"}
+    | {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)}
+)
+
+
 def _own_class(name: str, classes: Mapping[str, set[str]]) -> bool:
-    """``name`` and every base it has, transitively, are classes of the package (``object`` aside)."""
+    """``name`` and every base it has, transitively, are classes of the package (or bases typeshed declares
+    whole: ``object``, ``ABC``, ``Generic``, ``Protocol``, the built-in exceptions)."""
     seen: set[str] = set()
     todo = [name]
     while todo:
         cls = todo.pop()
-        if cls in seen or cls == "object":
+        if cls in seen or (cls in _DECLARED_BASES and cls not in classes):
             continue
         if cls not in classes:
             return False
