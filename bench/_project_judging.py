@@ -90,13 +90,14 @@ class ProjectJudging:
 
         return score
 
-    def final_check(self, task: Task) -> FinalCheck | None:
-        """The project's check tests as the judge agent's last visible check; None when it has none."""
+    def final_check(self, task: Task, *, test_timeout_s: float = 60.0) -> FinalCheck | None:
+        """The project's check tests as the judge agent's last visible check (``test_timeout_s``: the limit for one
+        test, ``JudgeConfig.check_test_timeout_s``); None when it has none."""
         if not task.check_paths:
             return None
 
         async def tests() -> ProjectTests:
             env = await self.env(task)
-            return project_tests(task, task.check_paths, kind="visible", python=env.python)
+            return project_tests(task, task.check_paths, kind="visible", python=env.python, test_timeout_s=test_timeout_s)
 
         return pytest_check(self.judge, tests)

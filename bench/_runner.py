@@ -232,7 +232,7 @@ class TrialRunner:
                     pyright = await stack.enter_async_context(PyrightServer())
                 result = await run_trial(
                     spec, hidden, job.mode, model, trial, judge=self.judge, pyright=pyright, observe=seen, room=room,
-                    final_check=self.projects.final_check(task) if task.is_multi_file else None,
+                    final_check=self.projects.final_check(task, test_timeout_s=trial.judge.check_test_timeout_s) if task.is_multi_file else None,
                 )  # fmt: skip
         except (AgentError, ModelError) as exc:
             result = error_row(

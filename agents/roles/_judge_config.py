@@ -38,6 +38,14 @@ class JudgeConfig(BaseModel):
         "committed once (the check tests compete with pyright and the agents for the CPU; see docs/projects.md), 'off' never. "
         "The final check stays the last word.",
     )
+    check_test_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Limit for one check test (a multi-file task's visible tests, beside the run and at the end): past it the "
+        "test is an error that blames no TODO and the rest run on. The projects' check tests take at most 0.23 s each on their "
+        "references here; a draft that loops forever would otherwise hold the one check run in flight, and every repair the "
+        "checks would ask for, for the hidden tests' 60 s (bplustree: 58 s of a 77 s run).",
+    )
     ignore_examples: list[str] = Field(
         default_factory=list,
         description="Symbols whose doctest examples are not checks (a benchmark whose own reference fails them: "

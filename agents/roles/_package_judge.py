@@ -44,7 +44,7 @@ from ._package import committed_text
 
 __all__ = [
     "PackageView", "conflict_key", "foreign", "package_classes", "package_conflicts", "package_names", "premature", "route_conflicts", "todo_at",
-    "top_level_names", "unknown_self_call",
+    "top_level_names", "unknown_builtin_attribute", "unknown_self_call",
 ]  # fmt: skip
 
 
@@ -97,7 +97,7 @@ def foreign(c: SemanticConflict, names: set[str], files: Mapping[str, str] | Non
     look, ``str`` inferred for a parameter): the projects' own references trip both (python-hl7: 12 TODOs).
     An unknown import symbol or attribute of a *module* is kept: that is a name some module lacks.  So is,
     given the package's text (``files``) and classes (``classes``), a method of ``self`` nothing could provide
-    (:func:`unknown_self_call`).
+    (:func:`unknown_self_call`), and a method no built-in type has called on one (:func:`unknown_builtin_attribute`).
     """
     if c.kind == "signature_mismatch":
         if c.message.startswith("Object of type") and "is not callable" in c.message:
@@ -106,10 +106,32 @@ def foreign(c: SemanticConflict, names: set[str], files: Mapping[str, str] | Non
     if c.kind == "unknown_attribute":
         if files is not None and classes is not None and unknown_self_call(c, names, files, classes):
             return False
+        if unknown_builtin_attribute(c, names):
+            return False
         if "attribute of module" in c.message:
             return _submodule(c.message, files or {})
         return "import symbol" not in c.message
     return False
+
+
+_BUILTIN_TYPES = (str, bytes, bytearray, int, float, complex, bool, list, dict, set, frozenset, tuple, range, memoryview)
+_BUILTIN_NAMES = frozenset(t.__name__ for t in _BUILTIN_TYPES)
+_BUILTIN_ATTRIBUTES = frozenset(a for t in _BUILTIN_TYPES for a in dir(t))
+_ATTRIBUTE_OF = re.compile(r'Cannot access attribute "([^"]+)" for class "([A-Za-z_]+)')
+
+
+def unknown_builtin_attribute(c: SemanticConflict, names: set[str]) -> bool:
+    """pyright's unknown attribute ``X`` of a built-in type (``str``, ``list[...]``, ``dict[...]``) where no
+    built-in type has an ``X`` and nothing in the package is named ``X``: a method name the caller got wrong
+    (``text.encodes()``, ``pages.fetch(k)``).  An inferred type may be too narrow (``str`` from a parameter's
+    default), but then the real value's method is another built-in's (``decode``) or one the package defines;
+    no reference package trips it.
+    """
+    found = _ATTRIBUTE_OF.match(c.message) if c.kind == "unknown_attribute" else None
+    if found is None:
+        return False
+    attr, owner = found.groups()
+    return owner in _BUILTIN_NAMES and attr not in _BUILTIN_ATTRIBUTES and attr not in names
 
 
 def _submodule(message: str, files: Mapping[str, str]) -> bool:
@@ -231,8 +253,8 @@ def premature(
     """An unknown attribute or name in a file whose TODOs are not all done yet: the code that sets it
     (``self.x = ...`` in a constructor, ``global x`` in a function) may still come.
 
-    Never premature: an unknown import symbol, an unknown attribute of a *module* (no function body adds
-    one), and, given the file's text (``files``) and the top-level names other modules define (``defined``),
+    Never premature: an unknown import symbol, an unknown attribute of a *module* or of a built-in type (no
+    function body adds one), and, given the file's text (``files``) and the top-level names other modules define (``defined``),
     an unknown name that is called on its line, is a standard-library module or another module's class or
     function: every function of the package is in the skeleton already, so such a name can only be missing
     from the imports of the code that uses it, and that code is the one to blame, now.  Given the package's
@@ -241,6 +263,8 @@ def premature(
     """
     if c.kind not in ("unknown_attribute", "unknown_name") or "import symbol" in c.message or "attribute of module" in c.message:
         return False
+    if unknown_builtin_attribute(c, set()):
+        return False  # no TODO can give a built-in type a method
     chain = _class_chain(c.symbol, classes) if c.kind == "unknown_attribute" and classes is not None else None
     if chain:
         # A method of self (the only attribute of an object kept: ``unknown_self_call``) can be set only by the

@@ -69,6 +69,29 @@ async def test_a_failing_check_test_reopens_the_todo_whose_code_raised(data_dir:
     assert "could not be collected" in reopen[todo_key(path, "CSVUtils.__init__")] and "upper" in reopen[todo_key(path, "CSVUtils.__init__")]
 
 
+@pytest.mark.anyio
+async def test_a_check_test_that_never_ends_is_cut_at_the_check_limit(data_dir: Path, tmp_path: Path) -> None:
+    import anyio
+
+    from agents.judge import Judge
+    from bench._project_judging import ProjectJudging
+    from bench.suites import ProjectsSuite
+    from crdt_ws import TodoEntry, todo_key
+
+    task = ProjectsSuite(data_dir=data_dir, only=["DevEval/hone"]).load().tasks[0]
+    files = {m.path: m.reference for m in task.modules}
+    todos = [TodoEntry(id=todo_key(m.path, s), file=m.path, symbol=s) for m in task.modules for s in m.stubs]
+    check = ProjectJudging(Judge(), tmp_path / "envs").final_check(task, test_timeout_s=2.0)
+    assert check is not None
+    path = "hone/utils/csv_utils.py"
+    looping = dict(files)
+    looping[path] = files[path].replace("cols = next(csvreader)", "cols = next(csvreader)\n        while cols:\n            pass")
+    # The hidden tests' limit is 60 s a test: a check run held that long would hold every repair it could ask for.
+    with anyio.fail_after(40):
+        reopen = await check(looping, todos)
+    assert reopen == {}, "a test cut at the limit has no traceback to blame anyone by"
+
+
 def test_a_dry_run_of_projects_plans_every_todo_across_files_and_prices_it(data_dir: Path) -> None:
     argv = [
         sys.executable, "-m", "bench", "run", "--suite", "projects", "--data-dir", str(data_dir), "--dry-run",

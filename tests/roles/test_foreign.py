@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from agents.judge import PyrightServer, SemanticConflict
-from agents.roles._package_judge import conflict_key, foreign, package_classes, package_conflicts, package_names
+from agents.roles._package_judge import conflict_key, foreign, package_classes, package_conflicts, package_names, premature
+from crdt_ws import TodoEntry
 
 pytestmark = pytest.mark.anyio
 
@@ -84,6 +85,11 @@ class DefaultTo:
 def mapping(x):
     """Is x a mapping?"""
     pass
+
+
+def tokens(text):
+    """The words of text."""
+    pass
 '''
 
 
@@ -114,6 +120,7 @@ RIGHT = {
     "__init__": "self.factory = factory",
     "__call__": "return self.factory()",  # pyright infers Undefined for the default: not callable, yet not wrong
     "mapping": "return isinstance(x, collections.abc.Mapping)",  # a submodule something else imported
+    "tokens": "return ' '.join(str(text).split()).encode().decode().split()",
 }
 
 
@@ -141,6 +148,23 @@ async def test_a_wrong_method_of_self_under_standard_bases_is_blamed(method: str
     wrong = body.split("self.")[1].split("(")[0]
     assert [(c.kind, c.name) for c in kept] == [("unknown_attribute", wrong)]
     assert kept[0].symbol.endswith(method)
+
+
+@pytest.mark.parametrize("body", ["return str(text).split_by()", "return [text].push(1)", "return {}.fetch(text)"])
+async def test_a_method_no_builtin_type_has_is_blamed_on_a_builtin(body: str) -> None:
+    async with PyrightServer() as pyright:
+        kept = await blamed(pyright, {**RIGHT, "tokens": body})
+    assert [(c.kind, c.symbol) for c in kept] == [("unknown_attribute", "tokens")]
+    assert not premature(kept[0], [TodoEntry(id="other", file=PATH, symbol="Box.get")]), "no TODO can add it"
+
+
+async def test_another_builtins_method_or_a_package_name_is_not_blamed() -> None:
+    # pyright may infer too narrow a type (str for what is bytes at run time): another built-in's method is
+    # not news, nor is a name the package defines (a method of a class the value may really be).
+    async with PyrightServer() as pyright:
+        other = await blamed(pyright, {**RIGHT, "tokens": "return str(text).decode()"})
+        own = await blamed(pyright, {**RIGHT, "tokens": "return str(text).prepare(1)"})
+    assert other == [] and own == []
 
 
 async def test_a_module_attribute_that_is_no_submodule_is_blamed() -> None:
