@@ -86,6 +86,8 @@ class JudgeAgent(PackageJudging):
         self._changed = anyio.Event()
         self._checks = BackgroundCheck(final_check, self._changed.set) if final_check is not None else None
         self._acted: set[tuple[str, int]] = set()  # (TODO, attempt) already reopened or closed outside its own verdict
+        self._check_signatures: dict[str, str] = {}
+        self._unchanged: set[tuple[str, int]] = set()
         self._tg: TaskGroup | None = None
         self.judge = judge
         self.config = config or JudgeConfig()

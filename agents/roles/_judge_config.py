@@ -68,6 +68,7 @@ class JudgeSummary:
     check_runs: int = 0
     check_seconds: float = 0.0
     check_reopened: int = 0
+    check_unchanged: int = 0  # check failures left as they were by the TODO's last repair: closed, not reopened
     import_reopened: int = 0
     regions_restored: int = 0
     files_restored: int = 0
@@ -95,5 +96,6 @@ def summary_dict(summary: JudgeSummary) -> dict[str, object]:
         "check_runs": summary.check_runs,
         "check_seconds": round(summary.check_seconds, 3),
         "check_reopened": summary.check_reopened,
+        "check_unchanged": summary.check_unchanged,
         "import_reopened": summary.import_reopened,
     }

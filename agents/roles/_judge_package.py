@@ -15,7 +15,7 @@ from crdt_ws import SymbolSpan, TodoEntry, TodoStatus, Workspace, compiles, def_
 from crdt_ws import outline as crdt_outline
 
 from ._judge_config import JudgeConfig, JudgeSummary
-from ._package_checks import BackgroundCheck, CheckFailures, CheckRun, PackageRound, State, blameable, collection_error_of, state_of
+from ._package_checks import BackgroundCheck, CheckFailures, CheckRun, PackageRound, State, blameable, collection_error_of, failure_signature, state_of
 from ._package_judge import PackageView
 from ._readiness import needs as _needs
 
@@ -43,12 +43,36 @@ class PackageJudging:
     _import_rounds: int  # final-check rounds after the regular ones, for a package that did not import
     _final_state: State | None  # the board the latest final check saw
     _sees_imports: bool  # the latest final check could report a collection error (a CheckFailures)
+    _check_signatures: dict[str, str]  # TODO id -> failure_signature of the check report that last reopened it
+    _unchanged: set[tuple[str, int]]  # (TODO, attempt) closed because its repair left the failure as it was
 
     def _outlines(self) -> dict[str, str]:
         raise NotImplementedError
 
     def _reopen_or_close(self, entry: TodoEntry, feedback: str, *, reason: str, force: bool = False) -> bool:
         raise NotImplementedError
+
+    def _close(self, entry: TodoEntry, feedback: str, *, reason: str) -> None:
+        raise NotImplementedError
+
+    def _check_verdict(self, entry: TodoEntry, report: str, *, reason: str, force: bool = False) -> bool:
+        """Reopen ``entry`` for what the check tests found (see ``_reopen_or_close``), unless its last repair left
+        that very failure as it was: then it is closed failing instead of drafted once more.
+
+        The check tests blame the innermost frame, and code that raises as it should (a read past the end of a
+        file another function wrote wrong) is blamed for its caller's fault; a second repair of it only risks
+        breaking it (bplustree's ``read_from_file``: redrafted twice, right both times, then wrong).
+        """
+        signature = failure_signature(report)
+        feedback = report[-self.config.feedback_chars :]
+        if not force and self._check_signatures.get(entry.id) == signature:
+            if (entry.id, entry.attempt) not in self._unchanged:  # the final check may see it again
+                self._unchanged.add((entry.id, entry.attempt))
+                self.summary.check_unchanged += 1
+                self._close(entry, feedback, reason=f"{reason}_unchanged")
+            return False
+        self._check_signatures[entry.id] = signature
+        return self._reopen_or_close(entry, feedback, reason=reason, force=force)
 
     async def _package_failures(self, ready: list[TodoEntry], entries: list[TodoEntry]) -> tuple[dict[str, str], dict[str, str]]:
         """Multi-file: pyright's conflicts over the whole committed package, as (ready TODO id -> report,
@@ -102,7 +126,7 @@ class PackageJudging:
                 if _int((entry.model_extra or {}).get("repairs")) >= self.config.max_repairs:
                     continue  # out of repairs: the final check gives the last word
                 self._acted.add((todo_id, entry.attempt))
-                if self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="check_test"):
+                if self._check_verdict(entry, report, reason="check_test"):
                     reopened.append(todo_id)
             self.summary.check_reopened += len(reopened)
             self.workspace.log("check_tests", None, failing=sorted(run.result), reopened=reopened)
@@ -161,7 +185,7 @@ class PackageJudging:
                     entry = by_id.get(todo_id)
                     if entry is not None and entry.status == TodoStatus.DONE:
                         # Out of repairs or not, nothing runs while the package does not import.
-                        done = self._reopen_or_close(entry, report[-self.config.feedback_chars :], reason="final_check", force=broken is not None)
+                        done = self._check_verdict(entry, report, reason="final_check", force=broken is not None)
                         reopened = done or reopened
             self.summary.import_reopened += int(broken is not None and reopened)
             self.workspace.log(

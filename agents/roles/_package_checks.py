@@ -27,6 +27,7 @@ in is the whole tail of a run.  So a package is checked as commits arrive:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 
 import anyio
@@ -38,7 +39,10 @@ from agents.judge import Judge, ProjectTests, PyrightServer, SemanticConflict
 
 from ._package_judge import PackageView, conflict_key, foreign, package_classes, package_conflicts, package_names, premature, route_conflicts, todo_at, top_level_names
 
-__all__ = ["BackgroundCheck", "CheckFailures", "CheckRun", "PackageRound", "State", "blameable", "collection_error_of", "pytest_check", "state_of"]
+__all__ = [
+    "BackgroundCheck", "CheckFailures", "CheckRun", "PackageRound", "State", "blameable", "collection_error_of", "failure_signature", "pytest_check",
+    "state_of",
+]  # fmt: skip
 
 State = tuple[tuple[str, int], ...]
 """What a package check depends on: each done TODO's (id, attempt) (an open TODO is its stub, claimed or not)."""
@@ -184,6 +188,14 @@ def blameable(entry: TodoEntry, attempts: Mapping[str, int], needs: list[TodoEnt
     its code meets a stub is not news, even if the stub's code has landed since.
     """
     return entry.status == TodoStatus.DONE and attempts.get(entry.id) == entry.attempt and all(d.id in attempts for d in needs)
+
+
+def failure_signature(report: str) -> str:
+    """What a check report says, with what a repair elsewhere shifts left out: line numbers and object addresses.
+
+    Two reports with the same signature are the same tests failing the same way at the same code.
+    """
+    return re.sub(r"0x[0-9a-fA-F]+", "0x", re.sub(r"(\.py[\"']?,? (?:line )?|\.py:)\d+", r"\1", report))
 
 
 def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> Check:
