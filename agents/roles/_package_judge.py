@@ -145,6 +145,8 @@ def _submodule(message: str, files: Mapping[str, str]) -> bool:
     if len(quoted) < 2:
         return False
     attr, module = quoted[0], quoted[-1]
+    if not attr.isidentifier() or not all(part.isidentifier() for part in module.split(".")):
+        return False
     base = module.replace(".", "/")
     if f"{base}/{attr}.py" in files or f"{base}/{attr}/__init__.py" in files:
         return True
