@@ -162,13 +162,15 @@ def _submodule(message: str, files: Mapping[str, str]) -> bool:
 
 
 def unknown_self_call(c: SemanticConflict, names: set[str], files: Mapping[str, str], classes: Mapping[str, set[str]]) -> bool:
-    """pyright's unknown attribute ``X`` where its line calls ``self.X(...)`` and nothing in the package could provide ``X``.
+    """pyright's unknown attribute ``X`` of an object of a package class, called on its line (``self.X(...)``,
+    ``self.csv.X(...)`` where pyright knows ``self.csv`` is a ``CSVUtils``), where nothing in the package could
+    provide ``X`` (:func:`receiver_class` says which class).
 
     The package's skeletons hold every function, method and class it will have (``names``, parameters
-    included: ``self.callback = callback``), so a method called on ``self`` under no such name, assigned
+    included: ``self.callback = callback``), so a method called on such an object under no such name, assigned
     nowhere in the committed package (``.X =``, a class attribute ``X =``) and named by no string
     (``setattr(self, "X", ...)``), is a name the caller got wrong (``self._action_name`` for
-    ``self._action_names``) -- provided the class holding the call and all its bases are the
+    ``self._action_names``) -- provided that class and all its bases are the
     package's own or standard bases typeshed declares whole (``ABC``, ``Generic``, the built-in exceptions;
     ``classes``: class name -> its base names, from :func:`package_classes`): a library base may have
     private attributes its stubs do not declare (asyncio's ``_maybe_resume_transport``).  An
@@ -178,15 +180,29 @@ def unknown_self_call(c: SemanticConflict, names: set[str], files: Mapping[str, 
     name = c.name or ""
     if c.kind != "unknown_attribute" or not name.isidentifier() or name in names or (name.startswith("__") and name.endswith("__")):
         return False
-    owner = [part for part in c.symbol.split(".")[:-1] if part in classes]  # the innermost class holding the call
-    if not owner or not _own_class(owner[-1], classes):
+    receiver = receiver_class(c, classes)
+    if receiver is None or not _own_class(receiver, classes):
         return False
     lines = files.get(c.file, "").splitlines()
     line = lines[c.line - 1] if 0 < c.line <= len(lines) else ""
-    if not re.search(rf"\bself\.{re.escape(name)}\s*\(", line):
+    if not re.search(rf"\.{re.escape(name)}\s*\(", line):
         return False
     provided = re.compile(rf"\.{re.escape(name)}\s*(?::[^=\n]*)?=(?!=)|^\s*{re.escape(name)}\s*(?::[^=\n]*)?=(?!=)|[\'\"]{re.escape(name)}[\'\"]", re.M)
     return not any(provided.search(text) for text in files.values())
+
+
+_OF_CLASS = re.compile(r'Cannot access attribute "[^"]+" for class "([A-Za-z_]\w*)\*?"')
+
+
+def receiver_class(c: SemanticConflict, classes: Mapping[str, set[str]]) -> str | None:
+    """The package class whose object lacks the attribute: the one pyright names (``self.csv.get_row()`` on
+    a ``CSVUtils``; ``Rect*`` is ``self``'s), else the innermost class holding the code; None when neither is
+    a class of the package (``classes``)."""
+    named = _OF_CLASS.match(c.message)
+    if named is not None:
+        return named.group(1) if named.group(1) in classes else None
+    owner = [part for part in c.symbol.split(".")[:-1] if part in classes]
+    return owner[-1] if owner else None
 
 
 def package_classes(outlines: Mapping[str, str]) -> dict[str, set[str]]:
@@ -203,11 +219,10 @@ def package_classes(outlines: Mapping[str, str]) -> dict[str, set[str]]:
     return classes
 
 
-def _class_chain(symbol: str, classes: Mapping[str, set[str]]) -> set[str]:
-    """The innermost class holding ``symbol`` and its bases that are the package's, transitively (empty: none)."""
-    owner = [part for part in symbol.split(".")[:-1] if part in classes]
+def _class_chain(name: str, classes: Mapping[str, set[str]]) -> set[str]:
+    """The class ``name`` and its bases that are the package's, transitively (empty: none)."""
     chain: set[str] = set()
-    todo = owner[-1:]
+    todo = [name]
     while todo:
         cls = todo.pop()
         if cls in chain or cls not in classes:
@@ -267,7 +282,8 @@ def premature(
         return False
     if unknown_builtin_attribute(c, set()):
         return False  # no TODO can give a built-in type a method
-    chain = _class_chain(c.symbol, classes) if c.kind == "unknown_attribute" and classes is not None else None
+    receiver = receiver_class(c, classes) if c.kind == "unknown_attribute" and classes is not None else None
+    chain = _class_chain(receiver, classes) if receiver is not None and classes is not None else None
     if chain:
         # A method of self (the only attribute of an object kept: ``unknown_self_call``) can be set only by the
         # class or its bases: it waits for their TODOs, wherever they live, not for the rest of its file.

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.anyio
 PATH = "algos/core.py"
 SKELETON = '''import abc
 import collections
+import re
 from abc import ABC, ABCMeta
 from typing import Generic, TypeVar
 
@@ -90,6 +91,11 @@ def mapping(x):
 def tokens(text):
     """The words of text."""
     pass
+
+
+def pattern(text):
+    """Text's first digit, found with another class's object."""
+    pass
 '''
 
 
@@ -121,6 +127,7 @@ RIGHT = {
     "__call__": "return self.factory()",  # pyright infers Undefined for the default: not callable, yet not wrong
     "mapping": "return isinstance(x, collections.abc.Mapping)",  # a submodule something else imported
     "tokens": "return ' '.join(str(text).split()).encode().decode().split()",
+    "pattern": "return Meta().run() and re.compile('[0-9]').search(text)",
 }
 
 
@@ -165,6 +172,14 @@ async def test_another_builtins_method_or_a_package_name_is_not_blamed() -> None
         other = await blamed(pyright, {**RIGHT, "tokens": "return str(text).decode()"})
         own = await blamed(pyright, {**RIGHT, "tokens": "return str(text).prepare(1)"})
     assert other == [] and own == []
+
+
+async def test_a_wrong_method_of_another_package_object_is_blamed_a_librarys_is_not() -> None:
+    async with PyrightServer() as pyright:
+        package = await blamed(pyright, {**RIGHT, "pattern": "return Meta().runs(text)"})
+        library = await blamed(pyright, {**RIGHT, "pattern": "return re.compile('[0-9]').search_all(text)"})
+    assert [(c.kind, c.name, c.symbol) for c in package] == [("unknown_attribute", "runs", "pattern")]
+    assert library == [], "a library class may have attributes its stubs do not declare"
 
 
 async def test_a_module_attribute_that_is_no_submodule_is_blamed() -> None:
