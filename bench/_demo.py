@@ -10,7 +10,6 @@ serial order.
 
 from __future__ import annotations
 
-import ast
 import tempfile
 import time
 from contextlib import AsyncExitStack

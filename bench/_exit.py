@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import typer
+from pydantic import ValidationError
 
-__all__ = ["exit_codes", "error_line", "run_mapped"]
+__all__ = ["exit_codes", "error_line", "first_error", "run_mapped"]
 
 
 def exit_codes() -> tuple[tuple[type[Exception], int], ...]:
@@ -25,6 +26,13 @@ def exit_codes() -> tuple[tuple[type[Exception], int], ...]:
 
     # Typer keeps 1 (a command's own failure) and 2 (bad usage); each package root gets its own code.
     return ((BenchError, 3), (AgentsError, 4), (WorkspaceError, 5), (ClaimError, 6), (MergeError, 7), (ViewerError, 8))
+
+
+def first_error(exc: ValidationError) -> str:
+    """A pydantic validation error as the one line a bad option gets: ``<field path>: <message>``."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return f"{where}: {err['msg']}"
 
 
 def error_line(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ concurrent trials; Ray workers each hold a runner and share one limiter actor.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from pydantic import BaseModel, Field
 
-from agents.judge import HiddenTests, Judge, PyrightServer, Score, VisibleChecks, outline_doctests
+from agents.judge import HiddenTests, Judge, PyrightServer, VisibleChecks, outline_doctests
 from agents.models import (
     Budget,
     BudgetConfig,
@@ -30,7 +30,7 @@ from agents.models import (
     StreamingModel,
     resolve_model,
 )
-from agents.roles import AgentError, FinalCheck, TaskSpec
+from agents.roles import AgentError, TaskSpec
 from agents.scheduler import Mode
 from crdt_ws import Workspace
 

@@ -54,7 +54,6 @@ def judgeable(
     chain of dependencies costs one sandbox round per link after the last commit.
     """
     waiting = [e for e in entries if awaiting_verdict(e)]
-    strict = [e for e in waiting if all(_settled(d) and not awaiting_verdict(d) for d in needs[e.id])]
     # Widen to checks whose unjudged dependencies are final and judged alongside them (a fixpoint: a
     # dependency that itself cannot be judged yet holds back whatever depends on it).
     batch = {e.id for e in waiting if all(_settled(d) and (not awaiting_verdict(d) or final(d)) for d in needs[e.id])}

@@ -10,7 +10,6 @@ from agents.models import (
     AnthropicModel,
     ConfigError,
     DictReferences,
-    LatencyConfig,
     Model,
     ModelError,
     ModelRequest,

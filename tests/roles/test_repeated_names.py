@@ -41,7 +41,7 @@ SKELETON = '''class C:
 '''
 GETTER = "@property\ndef x(self):\n    return self._x\n"
 SETTER = "@x.setter\ndef x(self, value):\n    self._x = int(value)\n"
-WHOLE = f"```python\nclass C:\n    @property\n    def x(self):\n        return self._x\n\n    @x.setter\n    def x(self, value):\n        self._x = int(value)\n```\n"
+WHOLE = "```python\nclass C:\n    @property\n    def x(self):\n        return self._x\n\n    @x.setter\n    def x(self, value):\n        self._x = int(value)\n```\n"
 
 
 @pytest.fixture

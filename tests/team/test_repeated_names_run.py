@@ -124,7 +124,6 @@ async def test_a_pyright_conflict_in_the_setter_reopens_the_setter_not_the_gette
     from agents.team import TeamConfig, run_task
     from crdt_ws import MemoryHub, todo_key
 
-    item = PACKAGE["shop/item.py"]
     right = {
         "shop/pricing.py::validate": "def validate(value):\n    if value < 0:\n        raise ValueError(value)\n    return value\n",
         **{f"shop/item.py::{s}": code for s, code in ANSWERS.items()},
