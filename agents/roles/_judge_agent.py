@@ -46,17 +46,16 @@ from anyio.abc import TaskGroup
 
 from claim_protocol import restore_regions
 from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace
-from merge import MergeError, reconcile_text
 
-from agents.judge import Judge, PyrightError, PyrightServer, SemanticConflict, VisibleChecks, conflicts_from, outline_doctests
+from agents.judge import Judge, PyrightError, PyrightServer, VisibleChecks, outline_doctests
 from agents.scheduler import awaiting_verdict
 
 from ._observed import redrafts_due, speculative, used_stubs
 from ._judge_config import JudgeConfig, JudgeSummary, summary_dict
+from ._judge_conflicts import ConflictRound
 from ._judge_package import FinalCheck, PackageJudging
 from ._package import is_package
 from ._package_checks import BackgroundCheck, PackageRound, State, state_of
-from ._package_judge import route_conflicts
 from ._phase import is_over
 from ._readiness import judgeable as _judgeable
 from ._readiness import needs as _needs
@@ -64,7 +63,7 @@ from ._snapshot import Snapshot
 
 __all__ = ["FinalCheck", "JudgeAgent", "JudgeConfig", "JudgeSummary"]
 
-class JudgeAgent(PackageJudging):
+class JudgeAgent(PackageJudging, ConflictRound):
     """Judges committed TODOs as they arrive, on its own replica."""
 
     def __init__(
@@ -370,62 +369,6 @@ class JudgeAgent(PackageJudging):
         ws = self.workspace
         ws.update_todo(entry.id, verdict="fail", judged_attempt=entry.attempt, feedback=feedback, revising=None)
         ws.log("verdict", entry.id, verdict="fail", attempt=entry.attempt, reopened=False, reason=reason)
-
-    async def _conflicts(self, entries: list[TodoEntry]) -> bool:
-        """Reconcile or reopen for pyright's semantic conflicts; True if anything changed."""
-        assert self.pyright is not None
-        ws = self.workspace
-        acted = False
-        package = is_package(ws.meta)
-        if package:  # one check over every module: imports between them resolve
-            assert self._round is not None
-            found = await self._round.new_conflicts({p: ws.read(p) for p in ws.paths()}, self._outlines())
-            by_path = {p: [c for c in found if c.file == p] for p in ws.paths()}
-        else:
-            by_path: dict[str, list[SemanticConflict]] = {}
-            for path in ws.paths():
-                conflicts = conflicts_from(await self.pyright.check({path: ws.read(path)}))
-                by_path[path] = [c for c in conflicts if c.kind != "unresolved_import"]  # the environment's, not the agents'
-        for path, conflicts in by_path.items():
-            if not conflicts:
-                continue
-            self.summary.conflicts_found += len(conflicts)
-            for c in conflicts:
-                self.summary.kinds[c.kind] = self.summary.kinds.get(c.kind, 0) + 1
-            ws.log("conflicts", None, file=path, kinds=sorted({c.kind for c in conflicts}), count=len(conflicts))
-            if any(c.kind == "duplicate_declaration" for c in conflicts):
-                preferred = {e.symbol: e.result for e in entries if e.file == path and e.status == TodoStatus.DONE and e.result}
-                try:
-                    result = reconcile_text(ws.text(path), origin=ws.agent_id, preferred=preferred)
-                except MergeError as exc:  # reported, not fatal: the hidden tests will show the damage
-                    ws.log("reconcile_failed", None, file=path, error=str(exc))
-                else:
-                    self.summary.conflicts_reconciled += len(result.removed)
-                    ws.log("reconcile", None, file=path, removed=[str(r) for r in result.removed])
-                    acted = acted or bool(result.removed)
-            if self._conflict_rounds < self.config.conflict_rounds:
-                acted = self._reopen_for(conflicts, entries, path) or acted
-        self._conflict_rounds += 1
-        return acted
-
-    def _reopen_for(self, conflicts: list[SemanticConflict], entries: list[TodoEntry], path: str) -> bool:
-        messages: dict[str, list[str]] = {}
-        if is_package(self.workspace.meta):
-            by_symbol = {e.id: e for e in entries}  # keyed by TODO id: route_conflicts names TODOs by id
-            messages = route_conflicts(conflicts, entries)
-        else:
-            by_symbol = {e.symbol: e for e in entries if e.file == path}
-            for c in conflicts:
-                if c.kind != "duplicate_declaration" and c.symbol in by_symbol:
-                    messages.setdefault(c.symbol, []).append(f"line {c.line}: {c.message} ({c.kind})")
-        reopened = False
-        with self.workspace.transaction():
-            for symbol, lines in messages.items():
-                feedback = "pyright found semantic conflicts:\n" + "\n".join(lines)
-                if self._reopen_or_close(by_symbol[symbol], feedback, reason="conflict"):
-                    self.summary.conflicts_reopened += 1
-                    reopened = True
-        return reopened
 
 
 def _int(value: object) -> int:
