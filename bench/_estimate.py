@@ -34,25 +34,24 @@ checked on another, docs/real-models.md):
 from __future__ import annotations
 
 import ast
-import hashlib
 import textwrap
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from agents.coupling import CouplingReport, classify_package, get_classifier
-from agents.models import CachePolicy, ModelRequest, Pricing, StreamingModel, count_tokens, get_profile
+from agents.models import CachePolicy, Pricing, StreamingModel, count_tokens, get_profile
 from agents.roles import OutlinerConfig, build_context, find_stubs, plan_from
 from agents.roles._package import committed_text, package_index
 from agents.scheduler import DecisionConfig, Mode, Objective
 from crdt_ws import TodoEntry, TodoStatus, find_def_line, todo_key
 
+from ._cache_replay import CacheCall, cache_usage, request_prefixes
 from .suites import SuiteReferences, Task
 from .suites._skeleton import function_source
 from crdt_ws import parse_python
 
-__all__ = ["Estimate", "TimeModel", "TrialEstimate", "cache_usage", "estimate_trials", "estimate_error", "time_error"]
+__all__ = ["Estimate", "TimeModel", "TrialEstimate", "estimate_trials", "estimate_error", "time_error"]
 
 _FENCE_TOKENS = 12  # "```python\n" ... "```" and a line of prose around the code
 
@@ -168,7 +167,7 @@ def estimate_trials(
     ``objective`` and ``decision`` are what the outliner is given, so ``auto``
     resolves here as it will in the trial.  ``pricing`` prices each call (a
     long-prompt band applies per request); ``cache``: the provider's prompt
-    cache, replayed over the calls' start times (:func:`cache_usage`).  ``prompts``, if given, collects each
+    cache, replayed over the calls' start times (:func:`bench._cache_replay.cache_usage`).  ``prompts``, if given, collects each
     call's (prompt tokens, shared prefix tokens) under ``task/mode``, in plan order.
     """
     speed = get_profile(profile)
@@ -188,7 +187,7 @@ def estimate_trials(
             placed = {s: _indented(outlines[todos[s].file], todos[s].symbol, c) for s, c in code.items()}
             inputs = outputs = 0
             durations: dict[str, float] = {}
-            calls: dict[str, _Call] = {}
+            calls: dict[str, CacheCall] = {}
             for k, symbol in enumerate(plan.order):
                 done = set(plan.order[: max(0, k - width + 1)])  # what a call this far into the schedule has seen
                 seen = {
@@ -209,7 +208,7 @@ def estimate_trials(
                 outputs += reply
                 rate = speed.tokens_per_s
                 durations[symbol] = (speed.ttft_s + (reply / rate if rate else 0.0)) * time_scale
-                calls[symbol] = _Call(prompt, reply, _prefixes(context.request), speed.ttft_s * time_scale)
+                calls[symbol] = CacheCall(prompt, reply, request_prefixes(context.request), speed.ttft_s * time_scale)
                 if prompts is not None:
                     prompts.setdefault(f"{task.id}/{mode}", []).append((prompt, max((t for _, t in calls[symbol].prefixes), default=0)))
             family = "serial" if plan.mode == "serial" else "parallel"
@@ -356,63 +355,6 @@ def _schedule(order: list[str], durations: dict[str, float], deps: dict[str, lis
         free[lane] = start + durations[symbol]
         times[symbol] = (start, free[lane])
     return times
-
-
-@dataclass
-class _Call:
-    """One estimated call: its prompt and reply tokens, its shared prefixes, when it starts and when its reply begins."""
-
-    prompt: int
-    reply: int
-    prefixes: list[tuple[str, int]]  # (digest of the shared prefix, its tokens with the system prompt), shortest first
-    ttft: float
-    start: float = 0.0
-
-
-def _prefixes(request: ModelRequest) -> list[tuple[str, int]]:
-    first = request.messages[0].content if request.messages else ""
-    base = count_tokens(request.system) if request.system else 0
-    out: list[tuple[str, int]] = []
-    tokens = base
-    for point, block in zip(request.cache_points, request.first_blocks()):
-        tokens += count_tokens(block)
-        out.append((hashlib.sha256(f"{request.system}\x00{first[:point]}".encode()).hexdigest(), tokens))
-    return out
-
-
-def cache_usage(calls: list[_Call], cache: CachePolicy | None) -> list[tuple[int, int]]:
-    """(cache write, cache read) tokens of each call, replaying the provider's prompt cache over their start times.
-
-    A call reads the longest of its shared prefixes that an earlier call wrote, if that write was usable when it
-    started (the provider keeps a prefix once the writing call's reply begins) and the prefix was used within
-    ``cache.ttl_s``; it writes the rest up to its longest prefix (each prefix counted down to the cache's step,
-    none below its minimum).  A read refreshes the prefix.  Without a cache: nothing written or read.
-    """
-    out = [(0, 0)] * len(calls)
-    if cache is None:
-        return out
-    live: dict[str, tuple[float, float]] = {}  # prefix digest -> (usable from, last used)
-    for i in sorted(range(len(calls)), key=lambda i: calls[i].start):
-        call = calls[i]
-        levels = [(d, t // cache.step_tokens * cache.step_tokens) for d, t in call.prefixes]
-        levels = [(d, min(t, call.prompt)) for d, t in levels if t >= cache.min_tokens]
-
-        def hit(digest: str, at: float = call.start) -> bool:
-            got = live.get(digest)
-            return got is not None and got[0] <= at and at - got[1] <= cache.ttl_s
-
-        read = max((t for d, t in levels if hit(d)), default=0)
-        top = max((t for _, t in levels), default=0)
-        for digest, tokens in levels:
-            if hit(digest):
-                live[digest] = (live[digest][0], call.start)
-            elif tokens > read:
-                old = live.get(digest)
-                pending = old is not None and old[0] > call.start and call.start - old[1] <= cache.ttl_s
-                usable = min(old[0], call.start + call.ttft) if pending and old is not None else call.start + call.ttft
-                live[digest] = (usable, call.start)
-        out[i] = (max(0, top - read), read)
-    return out
 
 
 def _duration(seconds: float) -> str:

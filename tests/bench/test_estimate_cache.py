@@ -6,15 +6,15 @@ import pytest
 
 from agents.models import CachePolicy, ModelRequest, resolve_model
 from agents.models._pricing import anthropic_cache, claude_pricing, openai_cache  # pyright: ignore[reportPrivateUsage]
-from bench._estimate import Estimate, TrialEstimate, cache_usage, estimate_trials, summarize_estimate
-from bench._estimate import _Call, _prefixes  # pyright: ignore[reportPrivateUsage]
+from bench._cache_replay import CacheCall, cache_usage, request_prefixes
+from bench._estimate import Estimate, TrialEstimate, estimate_trials, summarize_estimate
 from bench.suites import SuiteReferences, get_suite
 
 CACHE = CachePolicy(min_tokens=1024, ttl_s=300.0, note="test cache")
 
 
-def _call(start: float, *prefixes: tuple[str, int], prompt: int = 5000, ttft: float = 1.0) -> _Call:
-    return _Call(prompt=prompt, reply=100, prefixes=list(prefixes), ttft=ttft, start=start)
+def _call(start: float, *prefixes: tuple[str, int], prompt: int = 5000, ttft: float = 1.0) -> CacheCall:
+    return CacheCall(prompt=prompt, reply=100, prefixes=list(prefixes), ttft=ttft, start=start)
 
 
 def test_a_serial_task_writes_its_spec_once_and_reads_it_after() -> None:
@@ -48,10 +48,10 @@ def test_prefixes_below_the_minimum_are_not_cached_and_openai_counts_in_steps() 
 
 def test_a_request_s_prefixes_are_its_cache_points_with_the_system_prompt_counted() -> None:
     request = ModelRequest(system="sys " * 10, messages=(ModelRequest.prompt("a " * 100 + "b " * 50 + "rest").messages), cache_points=(200, 300))
-    (d1, t1), (d2, t2) = _prefixes(request)
+    (d1, t1), (d2, t2) = request_prefixes(request)
     assert d1 != d2 and 0 < t1 < t2
     same_spec = ModelRequest(system="sys " * 10, messages=(ModelRequest.prompt("a " * 100 + "c " * 50 + "rest").messages), cache_points=(200, 300))
-    assert _prefixes(same_spec)[0] == (d1, t1) and _prefixes(same_spec)[1][0] != d2
+    assert request_prefixes(same_spec)[0] == (d1, t1) and request_prefixes(same_spec)[1][0] != d2
 
 
 def test_estimate_trials_prices_a_bundled_task_call_by_call_with_the_cache() -> None:
