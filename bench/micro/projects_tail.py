@@ -12,8 +12,11 @@ least one model call was in flight (the union of the calls' intervals, each
 ending at its ``model_call`` event and lasting its ``seconds``).  That part is
 repair calls in a chain (a fault is found only once the one before it on the
 failing test's path is repaired), which no cost of claims, checks or verdicts
-can shorten: efficiency at zero coordination cost is at most bound / (time to
-the last commit - tail + model part).  docs/projects.md quotes its figures.
+can shorten.  A ceiling on efficiency with claims, checks and verdicts at zero
+cost: bound / (drafts' bound + that part), where the drafts' bound is the
+optimal makespan of each TODO's first call on the agents (the drafts need at
+least that; the tail starts only once they are all in).  docs/projects.md
+quotes its figures.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import anyio
 
-from bench._metrics import TrialResult
+from bench._metrics import TrialResult, optimal_makespan
 from bench._progress import Progress
 from bench._run import RunConfig, run_suite
 from bench._runner import Job
@@ -47,9 +50,7 @@ def tail_split(events: Iterable[Event], todos: set[str]) -> tuple[float, float]:
         return 0.0, 0.0
     end = max(completes)
     calls = sorted(
-        (max(drafted_at, e.time - float(e.data["seconds"])), min(end, e.time))
-        for e in events
-        if e.type == "model_call" and isinstance(e.data.get("seconds"), (int, float)) and e.time > drafted_at
+        (max(drafted_at, e.time - _seconds(e)), min(end, e.time)) for e in events if e.type == "model_call" and e.time > drafted_at
     )
     busy, span = 0.0, None
     for start, stop in calls:
@@ -62,13 +63,27 @@ def tail_split(events: Iterable[Event], todos: set[str]) -> tuple[float, float]:
     return end - drafted_at, max(0.0, busy)
 
 
+def drafts_bound(events: Iterable[Event], agents: int) -> float:
+    """The optimal makespan of each TODO's first model call (its draft) on ``agents``: what the drafts alone need."""
+    first: dict[str, float] = {}
+    for event in sorted(events, key=lambda e: e.time):
+        if event.type == "model_call" and event.todo is not None and event.todo not in first:
+            first[event.todo] = _seconds(event)
+    return optimal_makespan(list(first.values()), agents)
+
+
+def _seconds(event: Event) -> float:
+    value = event.data.get("seconds")
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
 class _Tails(Progress):
     """The runner's progress display, keeping each trial's outliner replica to read its events when it ends."""
 
     def __init__(self) -> None:
         super().__init__(print, live=False)
         self.replicas: dict[int, Workspace] = {}
-        self.splits: list[tuple[TrialResult, float, float]] = []
+        self.splits: list[tuple[TrialResult, float, float, float]] = []
 
     def observe(self, job: Job, workspace: Workspace | None) -> None:
         super().observe(job, workspace)
@@ -78,8 +93,9 @@ class _Tails(Progress):
     def finished(self, row: TrialResult) -> None:
         replica = self.replicas.pop(row.order, None)
         if replica is not None:
-            tail, busy = tail_split(replica.read_events(), {t.id for t in replica.list_todos()})
-            self.splits.append((row, tail, busy))
+            events = replica.read_events()
+            tail, busy = tail_split(events, {t.id for t in replica.list_todos()})
+            self.splits.append((row, tail, busy, drafts_bound(events, row.agents)))
         super().finished(row)
 
 
@@ -93,16 +109,24 @@ async def _main(args: argparse.Namespace) -> None:
     )  # fmt: skip
     tails = _Tails()
     await run_suite(config, progress=tails)
-    print("\n| project | mode | agents | to last commit s | bound s | tail s | model call in flight s | share |")
-    print("|---|---|---|---|---|---|---|---|")
-    for row, tail, busy in tails.splits:
-        share = f"{busy / tail:.0%}" if tail > 0 else "-"
-        print(f"| {row.task} | {row.mode} | {row.agents} | {row.implement_s:.1f} | {row.bound_s:.1f} | {tail:.1f} | {busy:.1f} | {share} |")
-    tail_sum = sum(t for _, t, _ in tails.splits)
-    busy_sum = sum(b for _, _, b in tails.splits)
-    if tail_sum > 0:
-        print(f"\nall: tail {tail_sum:.1f} s, a model call in flight {busy_sum:.1f} s ({busy_sum / tail_sum:.0%}); "
-              "model: scripted (offline: reference bodies + seeded faults, not a live model)")  # fmt: skip
+    print("\n| project | mode | agents | to last commit s | bound s | efficiency | tail s | model call in flight s | drafts' bound s | ceiling |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row, tail, busy, drafts in tails.splits:
+        share = f" ({busy / tail:.0%})" if tail > 0 else ""
+        eff, ceiling = _ratio(row.bound_s, row.implement_s), _ratio(row.bound_s, drafts + busy)
+        print(f"| {row.task} | {row.mode} | {row.agents} | {row.implement_s:.1f} | {row.bound_s:.1f} | {eff} | {tail:.1f} | {busy:.1f}{share} | {drafts:.1f} | {ceiling} |")
+    rows = [r for r, _, _, _ in tails.splits]
+    tail_sum, busy_sum = sum(t for _, t, _, _ in tails.splits), sum(b for _, _, b, _ in tails.splits)
+    bound, drafts = sum(r.bound_s for r in rows), sum(d for _, _, _, d in tails.splits)
+    print(
+        f"\nall: efficiency {_ratio(bound, sum(r.implement_s for r in rows))}; tail {tail_sum:.1f} s, a model call in flight "
+        f"{busy_sum:.1f} s; ceiling at zero coordination cost {_ratio(bound, drafts + busy_sum)} "
+        "(model: scripted, offline: reference bodies + seeded faults, not a live model)"
+    )
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b > 0 else "-"
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crdt_ws import Event
 
-from bench.micro.projects_tail import tail_split
+from bench.micro.projects_tail import drafts_bound, tail_split
 
 
 def _event(kind: str, todo: str | None, at: float, **data: float) -> Event:
@@ -38,3 +38,15 @@ def test_a_call_begun_before_the_tail_counts_from_its_start_and_no_tail_means_ze
     assert tail_split(events, {"x", "y"}) == (1.5, 1.0)
     assert tail_split(events[:1], {"x", "y"}) == (0.0, 0.0)  # never all committed
     assert tail_split([_event("complete", "x", 1.0)], {"x"}) == (0.0, 0.0)  # committed once, nothing after
+
+
+def test_the_drafts_bound_takes_each_todo_s_first_call_only() -> None:
+    events = [
+        _event("model_call", "x", 2.0, seconds=2.0),
+        _event("model_call", "y", 1.0, seconds=1.0),
+        _event("model_call", "z", 1.0, seconds=1.0),
+        _event("model_call", "x", 9.0, seconds=5.0),  # a repair: not a draft
+    ]
+    assert drafts_bound(events, 2) == 2.0
+    assert drafts_bound(events, 1) == 4.0
+    assert drafts_bound([], 4) == 0.0
