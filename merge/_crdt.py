@@ -46,8 +46,17 @@ def apply_source(buffer: TextBuffer, old: str, new: str) -> int:
         return 0
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
     offsets = _line_offsets(a)
-    hunks = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if op[0] != "equal"]
-    for _tag, i1, i2, j1, j2 in reversed(hunks):
+    # A commit changes one region (and maybe the imports): match only what lies between the common head and
+    # tail, so a module of thousands of lines is not run through difflib on every commit.
+    head, most = 0, min(len(a), len(b))
+    while head < most and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < most - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    middle = difflib.SequenceMatcher(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
+    hunks = [(i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in middle.get_opcodes() if tag != "equal"]
+    for i1, i2, j1, j2 in reversed(hunks):
         buffer.replace(offsets[i1], offsets[i2], "".join(b[j1:j2]))
     return len(hunks)
 

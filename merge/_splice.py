@@ -15,7 +15,7 @@ from typing import Sequence
 
 import libcst as cst
 
-from crdt_ws import check_compiles, split_occurrence
+from crdt_ws import check_compiles, outline_parsed, split_occurrence
 
 from ._config import MergeConfig
 from ._conflict_types import Conflict
@@ -161,6 +161,10 @@ def splice(
     """
     config = config or MergeConfig()
     try:
+        # A buffer with a neighbour mid-stream rarely parses: ask the (cached) ast outline first, not libcst's
+        # slower parser, which would fail on the same text.
+        if tolerant and not outline_parsed(module_source):
+            raise UnparsableModule("the module does not parse")
         module = parse_module(module_source, what="module")
     except UnparsableModule:
         if not tolerant:

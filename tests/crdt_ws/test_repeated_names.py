@@ -99,3 +99,12 @@ def test_a_function_nested_in_the_setter_is_named_after_the_setter() -> None:
     twice = "if A:\n    class K:\n        def m(self):\n            pass\nelse:\n    class K:\n        def m(self):\n            pass\n"
     assert [s.qualname for s in outline(twice)] == ["K", "K.m", "K#2", "K.m#2"]  # methods as the suites number stubs
     assert find_stubs(twice) == ["K.m", "K.m#2"]
+
+
+def test_the_role_is_found_however_the_repeated_def_lines_are_spaced() -> None:
+    # The text scan that skips the outline for names written once must still see every way of writing the second.
+    spaced = PROPERTY.replace("    def x(self, value):", "    async  def   x (self, value):")
+    assert (definition_role(spaced, "C.x#2") or "").startswith("the setter of property `x`")
+    generic = PROPERTY.replace("    def x(self, value):", "    def x[T](self, value: T):")
+    assert (definition_role(generic, "C.x#2") or "").startswith("the setter of property `x`")
+    assert definition_role(PROPERTY.replace("def x(self, value)", "def xx(self, value)"), "C.x") is None

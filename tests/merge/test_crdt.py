@@ -146,3 +146,28 @@ def test_commit_while_another_method_is_mid_edit() -> None:
     source = str(text)
     assert "        self.items.append(\n" in source  # the half-written line is untouched
     assert "return self.items[0]" in source
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_apply_source_turns_any_text_into_any_other_with_edits_between_their_common_head_and_tail(seed: int) -> None:
+    import random
+
+    from merge._crdt import apply_source
+
+    rng = random.Random(seed)
+    words = ["a\n", "b\n", "a\n", "def f():\n", "    pass\n", "\n", "x = 1\n", "import os\n"]
+    old = "".join(rng.choice(words) for _ in range(rng.randrange(0, 30)))
+    lines = old.splitlines(keepends=True)
+    for _ in range(rng.randrange(0, 4)):  # inserts, deletes and rewrites anywhere, repeated lines included
+        at = rng.randrange(0, len(lines) + 1)
+        if rng.random() < 0.4:
+            lines[at:at] = [rng.choice(words) for _ in range(rng.randrange(1, 3))]
+        else:
+            del lines[at : at + rng.randrange(0, 3)]
+            lines[at:at] = [rng.choice(words)] if rng.random() < 0.5 else []
+    new = "".join(lines) + ("tail\n" if rng.random() < 0.3 else "")
+    doc = pycrdt.Doc()
+    doc["code"] = text = pycrdt.Text(old)
+    edits = apply_source(TextBuffer(text), old, new)
+    assert str(text) == new
+    assert (edits == 0) == (old == new)
