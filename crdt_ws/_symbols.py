@@ -205,6 +205,42 @@ def _indent_of(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
 
+_TOKEN_RE = re.compile(r"\"\"\"|'''|[\"'#()\[\]{}]")
+
+
+def _carry(line: str, in_string: str | None, depth: int) -> tuple[str | None, int]:
+    """The open triple-quoted string and bracket depth after ``line``, given those before it.
+
+    A comment ends the line; a one-line string ends at the next same quote (escapes are not read). Only the
+    characters that can change the state are visited: this runs over every line of every outline of a buffer
+    that does not parse, which is most of them while agents stream.
+    """
+    i, end = 0, len(line)
+    while i < end:
+        if in_string is not None:
+            close = line.find(in_string, i)
+            if close < 0:
+                return in_string, depth
+            i, in_string = close + 3, None
+            continue
+        match = _TOKEN_RE.search(line, i)
+        if match is None:
+            break
+        token, i = match.group(), match.end()
+        if token == "#":
+            break
+        if len(token) == 3:
+            in_string = token
+        elif token in "\"'":
+            close = line.find(token, i)
+            i = end if close < 0 else close + 1
+        elif token in "([{":
+            depth += 1
+        else:
+            depth = max(0, depth - 1)
+    return in_string, depth
+
+
 def _outline_scan(source: str) -> list[SymbolSpan]:
     """Indentation-based outline for source that does not parse.
 
@@ -235,31 +271,7 @@ def _outline_scan(source: str) -> list[SymbolSpan]:
                 counts[back] = bool(_DECORATOR_RE.match(lines[back]))
         was_open = in_string is not None or depth > 0
         counts.append(not was_open)
-        i = 0
-        while i < len(line):
-            if in_string is not None:
-                if line.startswith(in_string, i):
-                    i += len(in_string)
-                    in_string = None
-                    continue
-                i += 1
-                continue
-            ch = line[i]
-            if ch == "#":
-                break
-            if line.startswith('"""', i) or line.startswith("'''", i):
-                in_string = line[i : i + 3]
-                i += 3
-                continue
-            if ch in "\"'":
-                close = line.find(ch, i + 1)
-                i = len(line) if close < 0 else close + 1
-                continue
-            if ch in "([{":
-                depth += 1
-            elif ch in ")]}":
-                depth = max(0, depth - 1)
-            i += 1
+        in_string, depth = _carry(line, in_string, depth)
         if not was_open and (in_string is not None or depth):
             opened_at = _indent_of(line)
 

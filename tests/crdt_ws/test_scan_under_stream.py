@@ -121,3 +121,23 @@ def test_every_stub_of_the_projects_data_streams_without_moving_another_span(pro
                     _same_spans_but(module.outline, _streaming(module.outline, stub.qualname, partial), stub.qualname)
                     checked += 1
     assert checked > 1000
+
+
+@pytest.mark.parametrize(
+    ("line", "before", "after"),
+    [
+        ("x = f(a, [b,\n", (None, 0), (None, 2)),
+        ("    c])  # ) ] }\n", (None, 2), (None, 0)),  # a comment changes nothing
+        ('s = "(" + \'[\'\n', (None, 0), (None, 0)),  # brackets inside one-line strings do not count
+        ('    """Doc (opens\n', (None, 0), ('"""', 0)),
+        ('    still (inside) # not a comment\n', ('"""', 0), ('"""', 0)),
+        ("    ends here.\"\"\" + g(\n", ('"""', 0), (None, 1)),
+        ("x = '''a''' + '''b\n", (None, 0), ("'''", 0)),
+        ("y = 'unclosed ( \n", (None, 0), (None, 0)),  # a one-line string runs to the end of its line
+        ("))))\n", (None, 1), (None, 0)),  # never below zero
+    ],
+)
+def test_the_scan_carries_strings_and_brackets_from_line_to_line(line: str, before: tuple[str | None, int], after: tuple[str | None, int]) -> None:
+    from crdt_ws._symbols import _carry  # pyright: ignore[reportPrivateUsage]
+
+    assert _carry(line, *before) == after
