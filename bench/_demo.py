@@ -109,9 +109,13 @@ async def _write(ws: Workspace, symbol: str, config: DemoConfig) -> int:
     body = IMPLEMENTATIONS[symbol]
     ws.edit("inventory.py", span.start, span.end, "")
     count = 0
+    # The def line goes first, whole: a run that short streams find again alone must be long and unique
+    # (crdt_ws.StreamAnchor) once the streams of both neighbours have rewritten the text on either side of it.
+    first = body.index("\n") + 1
+    pieces = [body[:first]] + [body[i : i + 16] for i in range(first, len(body), 16)]  # then ~4 tokens per chunk
     with ws.stream("inventory.py", span.start) as writer:
-        for i in range(0, len(body), 16):  # ~4 tokens per chunk
-            writer.write(body[i : i + 16])
+        for piece in pieces:
+            writer.write(piece)
             count += 1
             await anyio.sleep(4 / config.tokens_per_second)
     ws.update_todo(symbol, status=TodoStatus.DONE, result=body)
