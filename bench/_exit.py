@@ -7,9 +7,12 @@ maps errors the same way; the roots are imported only once an error escaped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
-from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = ["exit_codes", "error_line", "first_error", "run_mapped"]
 

@@ -23,7 +23,7 @@ from agents.roles import CallRecord, ImplementerStats, JudgeSummary, TaskSpec
 from agents.scheduler import Plan, topological_order
 from crdt_ws import Event, TodoEntry, TodoStatus
 
-__all__ = ["TrialResult", "error_row", "summarize", "critical_path_bound", "optimal_makespan"]
+__all__ = ["TrialResult", "error_row", "summarize", "critical_path_bound", "optimal_makespan", "repair_window"]
 
 
 class TrialResult(BaseModel):
@@ -310,15 +310,22 @@ def error_row(*, task: str, requested: str, seed: int, provider: str, transport:
     )  # fmt: skip
 
 
-def _repair_tail(events: list[Event]) -> float:
-    """Last commit minus the moment every committed TODO had first been committed (0 without commits)."""
+def repair_window(events: list[Event]) -> tuple[float, float] | None:
+    """When the repair tail starts and ends: the moment every committed TODO had first been committed, and the
+    last commit (None without commits)."""
     first: dict[str, float] = {}
     for e in events:
         if e.type == "complete" and e.todo is not None:
             first[e.todo] = min(first.get(e.todo, e.time), e.time)
     if not first:
-        return 0.0
-    return max(0.0, max(e.time for e in events if e.type == "complete") - max(first.values()))
+        return None
+    return max(first.values()), max(e.time for e in events if e.type == "complete")
+
+
+def _repair_tail(events: list[Event]) -> float:
+    """Last commit minus the moment every committed TODO had first been committed (0 without commits)."""
+    window = repair_window(events)
+    return 0.0 if window is None else max(0.0, window[1] - window[0])
 
 
 def _tail(calls: list[CallRecord]) -> float:

@@ -160,19 +160,17 @@ def splice(
     module now parses.
     """
     config = config or MergeConfig()
-    try:
-        # A buffer with a neighbour mid-stream rarely parses: ask the (cached) ast outline first, not libcst's
-        # slower parser, which would fail on the same text.
-        if tolerant and not outline_parsed(module_source):
-            raise UnparsableModule("the module does not parse")
-        module = parse_module(module_source, what="module")
-    except UnparsableModule:
-        if not tolerant:
-            raise
-        source, added = region_splice(module_source, qualname, implementation, config)
-        return SpliceResult(source=source, qualname=qualname, added_imports=added, parses=compiles(source))
-    path = _path(module, qualname)
-    if path is None:
+    module: cst.Module | None = None
+    # A buffer with a neighbour mid-stream rarely parses: the (cached) ast outline says so before libcst's slower
+    # parser would fail on the same text.
+    if not tolerant or outline_parsed(module_source):
+        try:
+            module = parse_module(module_source, what="module")
+        except UnparsableModule:
+            if not tolerant:
+                raise
+    path = _path(module, qualname) if module is not None else None
+    if module is None or path is None:  # unparsable, or a target nested where only the text-region splice reaches
         source, added = region_splice(module_source, qualname, implementation, config)
         return SpliceResult(source=source, qualname=qualname, added_imports=added, parses=compiles(source))
     parts = split_occurrence(qualname)[0].split(".")

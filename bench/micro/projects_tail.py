@@ -27,7 +27,7 @@ from pathlib import Path
 
 import anyio
 
-from bench._metrics import TrialResult, optimal_makespan
+from bench._metrics import TrialResult, optimal_makespan, repair_window
 from bench._progress import Progress
 from bench._run import RunConfig, run_suite
 from bench._runner import Job
@@ -35,20 +35,13 @@ from bench._trial import TrialConfig
 from crdt_ws import Event, Workspace
 
 
-def tail_split(events: Iterable[Event], todos: set[str]) -> tuple[float, float]:
+def tail_split(events: Iterable[Event]) -> tuple[float, float]:
     """(tail seconds, seconds of the tail with a model call in flight) from a trial's event log."""
-    events = sorted(events, key=lambda e: e.time)
-    committed: set[str] = set()
-    drafted_at: float | None = None
-    for event in events:
-        if event.type == "complete" and event.todo is not None:
-            committed.add(event.todo)
-            if drafted_at is None and committed >= todos:
-                drafted_at = event.time
-    completes = [e.time for e in events if e.type == "complete"]
-    if drafted_at is None or not completes:
+    events = list(events)
+    window = repair_window(events)  # the tail exactly as the results row counts it (repair_tail_s)
+    if window is None:
         return 0.0, 0.0
-    end = max(completes)
+    drafted_at, end = window
     calls = sorted(
         (max(drafted_at, e.time - _seconds(e)), min(end, e.time)) for e in events if e.type == "model_call" and e.time > drafted_at
     )
@@ -94,7 +87,7 @@ class _Tails(Progress):
         replica = self.replicas.pop(row.order, None)
         if replica is not None:
             events = replica.read_events()
-            tail, busy = tail_split(events, {t.id for t in replica.list_todos()})
+            tail, busy = tail_split(events)
             self.splits.append((row, tail, busy, drafts_bound(events, row.agents)))
         super().finished(row)
 

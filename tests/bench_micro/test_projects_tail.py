@@ -23,7 +23,7 @@ def test_the_tail_starts_when_every_todo_was_committed_once_and_counts_overlappi
         _event("model_call", "x", 7.1, seconds=1.0),  # 6.1-7.1, after a gap of checks and claims
         _event("complete", "x", 7.2),
     ]
-    tail, busy = tail_split(events, {"x", "y"})
+    tail, busy = tail_split(events)
     assert abs(tail - 5.1) < 1e-9
     assert abs(busy - (2.0 + 1.0)) < 1e-9
 
@@ -35,9 +35,9 @@ def test_a_call_begun_before_the_tail_counts_from_its_start_and_no_tail_means_ze
         _event("model_call", "x", 3.0, seconds=2.5),  # began at 0.5, in the tail from 2.0
         _event("complete", "x", 3.5),
     ]
-    assert tail_split(events, {"x", "y"}) == (1.5, 1.0)
-    assert tail_split(events[:1], {"x", "y"}) == (0.0, 0.0)  # never all committed
-    assert tail_split([_event("complete", "x", 1.0)], {"x"}) == (0.0, 0.0)  # committed once, nothing after
+    assert tail_split(events) == (1.5, 1.0)
+    assert tail_split(events[:1]) == (0.0, 0.0)  # one commit: no tail yet
+    assert tail_split([_event("complete", "x", 1.0)]) == (0.0, 0.0)  # committed once, nothing after
 
 
 def test_the_drafts_bound_takes_each_todo_s_first_call_only() -> None:
