@@ -3,22 +3,26 @@
 ``await Claimer(ws, connection=conn).run(work)`` claims TODOs until every one
 is done or failed, calling ``work(entry)`` for each claim and committing what
 it returns once the claim is verified, unless the work committed it itself
-(:meth:`Claimer.commit`).  With ``optimistic_start`` (default)
-the work begins during the verify wait and is cancelled if the claim loses,
-which hides the wait behind the work; work that must not touch shared state
-before the claim is safe awaits :meth:`Claimer.wait_verified`.  Heartbeats run beside the work; a claim lost
-meanwhile cancels the work.  The wait before verifying is measured: the
-connection's sync round trips (``round_trip()``) feed the estimator, and one
-more round trip right before claiming and one right before verifying act as
-barriers: whatever reached the relay before them is applied here.  A commit
-counts as done for this agent once the relay acknowledges it as durable
-(``wait_durable()`` on connections that have it): it then survives the relay
-being killed.
+(:meth:`Claimer.commit`).  With ``optimistic_start`` (default) the work begins
+during the verify wait and is cancelled if the claim loses, which hides the
+wait behind the work; work that must not touch shared state before the claim
+is safe awaits :meth:`Claimer.wait_verified`.  Heartbeats run beside the work;
+a claim lost meanwhile cancels the work.  Work whose model call is over calls
+:meth:`Claimer.handoff`: with ``claim_ahead`` (default) the agent claims its
+next TODO while that work extracts and commits.  The wait before verifying is
+measured: the connection's sync round trips (``round_trip()``) feed the
+estimator, and one more round trip right before claiming and one right before
+verifying act as barriers: whatever reached the relay before them is applied
+here.  A commit counts as done for this agent once the relay acknowledges it
+as durable (``wait_durable()`` on connections that have it): it then survives
+the relay being killed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
@@ -48,6 +52,20 @@ Work = Callable[[TodoEntry], Awaitable[str | Change]]
 """Produces the implementation of a claimed TODO (e.g. asks a model); returns what it committed, or what to commit."""
 
 
+@dataclass
+class _Job:
+    """One running work: its claim, its cancel scope, and whether the claim is verified yet."""
+
+    claim: Claim
+    scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    verified: anyio.Event = field(default_factory=anyio.Event)
+    committed: bool = False  # the work committed itself (Claimer.commit)
+
+
+_job: ContextVar[_Job | None] = ContextVar("claim_protocol_job", default=None)
+"""The work the calling task belongs to (each work runs in its own task, so its own context)."""
+
+
 class RoundTrip(Protocol):
     """What the claimer needs of a connection: ``crdt_ws`` connections have it."""
 
@@ -73,10 +91,8 @@ class Claimer:
         self.loop = ClaimLoop(self.board, choose=choose)
         self.connection = connection
         self._wake = anyio.Event()
-        self._work_scope: anyio.CancelScope | None = None
-        self._running: Claim | None = None  # the claim the work task is working on
-        self._committed: Claim | None = None  # the last claim its work committed itself
-        self._verified = anyio.Event()  # set once that claim is verified
+        self._jobs: list[_Job] = []  # every work still running, handed off or not
+        self._running: _Job | None = None  # the work on the loop's current claim (not handed off)
         self._todos_sub: Any = None
         self._durable = True  # until the relay says it acknowledges nothing
 
@@ -103,13 +119,13 @@ class Claimer:
         return self.board.stats
 
     async def wait_verified(self) -> None:
-        """Return once the claim being worked on is verified (at once when it already is).
+        """Return once the claim the calling work is on is verified (at once when it already is).
 
         With ``optimistic_start`` the work begins during the verify wait; what
         must not happen before the claim is safe (writing into the shared
         buffer) waits here.  A claim lost meanwhile cancels the waiting work.
         """
-        await self._verified.wait()
+        await self._job().verified.wait()
 
     async def commit(self, change: str | Change) -> bool:
         """Commit the claim being worked on, from inside the work, once it is verified; False if it was lost first.
@@ -117,28 +133,45 @@ class Claimer:
         The work then returns what it committed and the claimer commits nothing more for that claim; it
         waits for the relay's durable acknowledgement once the work returns, as for a commit it makes.
         """
-        claim = self._running
-        if claim is None:
-            raise RuntimeError(f"{self.workspace.agent_id}: commit() outside the work on a claim")
-        await self._verified.wait()  # never commit on a claim that may still lose
-        self._committed = claim
-        return self.loop.finished(claim, change, anyio.current_time())
+        job = self._job()
+        await job.verified.wait()  # never commit on a claim that may still lose
+        job.committed = True
+        return self.loop.finished(job.claim, change, anyio.current_time())
+
+    def handoff(self) -> None:
+        """From inside the work: it needs the agent no more (its model call is over; only extracting and committing are left).
+
+        With ``claim_ahead`` the agent goes on to claim its next TODO now, while
+        this claim stays held until the work commits it.  A no-op before the
+        claim is verified, or with ``claim_ahead`` off.
+        """
+        job = self._job()
+        if self.config.claim_ahead and job is self._running and job.verified.is_set() and self.loop.detach(job.claim):
+            self._running = None
+            self._wake.set()
+
+    def _job(self) -> _Job:
+        job = _job.get()
+        if job is None:
+            raise RuntimeError(f"{self.workspace.agent_id}: called outside the work on a claim")
+        return job
 
     async def _drive(self, tg: TaskGroup, work: Work) -> None:
         while True:
             self._wake = anyio.Event()  # before polling: a change during the poll wakes the next sleep
             action = self.loop.poll(anyio.current_time())
             running = self._running
-            if running is not None and running is not self.loop.current and self._work_scope is not None:
-                self._work_scope.cancel()  # an optimistic start whose claim was lost at verify
+            if running is not None and running.claim is not self.loop.current:
+                running.scope.cancel()  # an optimistic start whose claim was lost at verify
             if isinstance(action, StartWork):
-                if running is action.claim:
-                    self._verified.set()  # the optimistic start may commit now
+                if running is not None and running.claim is action.claim:
+                    running.verified.set()  # the optimistic start may commit now
                 else:
                     self._start(tg, action.claim, action.entry, work, verified=True)
             elif isinstance(action, CancelWork):
-                if self._work_scope is not None:
-                    self._work_scope.cancel()
+                for job in self._jobs:
+                    if job.claim is action.claim:
+                        job.scope.cancel()
             elif isinstance(action, Finished):
                 return
             elif isinstance(action, Sync):
@@ -146,7 +179,7 @@ class Claimer:
                 self.loop.synced()
             elif isinstance(action, Sleep):
                 claim = self.loop.verifying
-                if claim is not None and self.config.optimistic_start and self._running is not claim:
+                if claim is not None and self.config.optimistic_start and (self._running is None or self._running.claim is not claim):
                     self._start(tg, claim, self.board.entry(claim.todo), work, verified=False)
                 timeout = None if action.until is None else max(0.0, action.until - anyio.current_time())
                 with anyio.move_on_after(timeout):
@@ -160,38 +193,37 @@ class Claimer:
     @property
     def busy(self) -> bool:
         """Whether work is running (or waiting for its claim to verify)."""
-        return self._running is not None
+        return bool(self._jobs)
 
     @property
     def verified(self) -> bool:
-        """Whether the claim being worked on is verified."""
-        return self._verified.is_set()
+        """Whether the claim the calling work is on is verified."""
+        job = _job.get()
+        return job is not None and job.verified.is_set()
 
     def _start(self, tg: TaskGroup, claim: Claim, entry: TodoEntry, work: Work, *, verified: bool) -> None:
-        self._running = claim
-        self._verified = event = anyio.Event()
+        self._running = job = _Job(claim)
         if verified:
-            event.set()
-        self._work_scope = anyio.CancelScope()
-        tg.start_soon(self._work, claim, entry, work, self._work_scope, event)
+            job.verified.set()
+        self._jobs.append(job)
+        tg.start_soon(self._work, job, entry, work)
 
-    async def _work(
-        self, claim: Claim, entry: TodoEntry, work: Work, scope: anyio.CancelScope, verified: anyio.Event
-    ) -> None:
-        with scope:
+    async def _work(self, job: _Job, entry: TodoEntry, work: Work) -> None:
+        _job.set(job)  # this task's own context: the work's calls into the claimer find their claim
+        with job.scope:
             try:
                 code = await work(entry)
             except Exception as exc:  # the work failed: give the TODO back, keep the agent alive
-                await verified.wait()  # a claim not yet verified is not ours to release
-                self.loop.failed(claim, f"{type(exc).__name__}: {exc}", anyio.current_time())
+                await job.verified.wait()  # a claim not yet verified is not ours to release
+                self.loop.failed(job.claim, f"{type(exc).__name__}: {exc}", anyio.current_time())
             else:
-                if self._committed is not claim:
-                    await verified.wait()  # never commit on a claim that may still lose
-                    self.loop.finished(claim, code, anyio.current_time())
+                if not job.committed:
+                    await job.verified.wait()  # never commit on a claim that may still lose
+                    self.loop.finished(job.claim, code, anyio.current_time())
                 await self._until_durable()
-        if self._running is claim:
+        self._jobs.remove(job)
+        if self._running is job:
             self._running = None
-            self._work_scope = None
         self._wake.set()
 
     def _on_todos(self, events: list[Any]) -> None:

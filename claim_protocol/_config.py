@@ -56,6 +56,11 @@ class ClaimConfig(BaseModel):
         description="Start the work as soon as the claim is written, during the verify wait; a claim lost at verify "
         "cancels it, and nothing is committed (nor, for implementers, streamed) before the claim is verified.",
     )
+    claim_ahead: bool = Field(
+        default=True,
+        description="Claim the next TODO as soon as the work hands off (Claimer.handoff: its model call is over), "
+        "while the last one's extraction and commit finish beside it; the agent's next call then waits for no commit.",
+    )
     sync_before_claim: bool = Field(
         default=True,
         description="Do a sync round trip right before each claim, so the claim is made on a fresh view.",

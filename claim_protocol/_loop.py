@@ -7,8 +7,12 @@ is driven in one of two styles, both on the same state:
 - **push**: ``poll(now)`` says what to do next for one claim at a time.  An
   agent is *idle* (looking for a TODO), *verifying* (its claim is written,
   the wait is running) or *working* (verified; heartbeats due while the work
-  runs).  :class:`claim_protocol.Claimer` turns the actions into real waits
-  and tasks, :mod:`claim_protocol.sim` into simulated ones.
+  runs).  Work that no longer needs the agent (its model call is over, only
+  its commit is left) may be *detached* (:meth:`ClaimLoop.detach`): its
+  claim stays held and kept alive while the agent claims its next TODO, so
+  the next call does not wait for the last one's commit, sync and claim.
+  :class:`claim_protocol.Claimer` turns the actions into real waits and
+  tasks, :mod:`claim_protocol.sim` into simulated ones.
 - **pull**: the caller picks TODOs itself (an embedded agent, an MCP client):
   ``claim(id, now)`` writes a claim, ``verify(claim, now)`` settles it after
   ``claim.verify_at``, ``tick(now)`` keeps every held claim alive (and
@@ -92,6 +96,8 @@ class ClaimLoop:
         self._claims: dict[str, Claim] = {}  # todo -> every claim written and not yet ended
         self._beats: dict[str, float] = {}  # todo -> next heartbeat, for verified claims
         self._fresh = False  # a sync completed since the last claim attempt
+        self._detached: list[Claim] = []  # verified claims whose work finishes beside the next claim
+        self._lost: list[Claim] = []  # detached claims lost while their work still ran: CancelWork is due
 
     def close(self) -> None:
         """Stop watching the document (the loop and its board are unusable afterwards)."""
@@ -179,7 +185,15 @@ class ClaimLoop:
 
     def poll(self, now: float) -> Action:
         """Advance as far as possible at ``now`` and return what the driver must do."""
-        lost = self.tick(now)
+        for claim in self.tick(now):  # claims lost while their work ran (current or detached): cancel it
+            if self.state is _State.WORKING and self.current is claim:
+                self._idle()
+                self._lost.append(claim)
+            elif any(c is claim for c in self._detached):
+                self._detached = [c for c in self._detached if c is not claim]
+                self._lost.append(claim)
+        if self._lost:
+            return CancelWork(self._lost.pop(0))
         if self.state is _State.VERIFYING:
             assert self.current is not None
             if now < self.current.verify_at:
@@ -189,12 +203,7 @@ class ClaimLoop:
                 return StartWork(self.current, self.board.entry(self.current.todo))
             self._idle()
         if self.state is _State.WORKING:
-            assert self.current is not None
-            if any(c is self.current for c in lost):
-                claim = self.current
-                self._idle()
-                return CancelWork(claim)
-            return Sleep(self._beats[self.current.todo])
+            return Sleep(min(self._beats.values()))  # detached claims' heartbeats are due too
         return self._look_for_work(now)
 
     def _look_for_work(self, now: float) -> Action:
@@ -224,15 +233,27 @@ class ClaimLoop:
         times = [t for t in (board.next_deadline(now), self.repairs.deadline(), *self._beats.values()) if t is not None]
         return Sleep(min(times, default=None))
 
+    def detach(self, claim: Claim) -> bool:
+        """The work on ``claim`` (verified, current) no longer needs the agent: go idle, keep the claim held.
+
+        Its end is reported as before (:meth:`finished`, :meth:`failed`); if the
+        claim is lost first, :meth:`poll` returns ``CancelWork`` for it.  False
+        (nothing detached) unless ``claim`` is the verified claim being worked on.
+        """
+        if self.state is not _State.WORKING or self.current is not claim:
+            return False
+        self._detached.append(claim)
+        self._idle()
+        return True
+
     def synced(self) -> None:
         """The driver completed the sync asked for by :class:`Sync`."""
         self._fresh = True
 
     def finished(self, claim: Claim, code: str | Change, now: float) -> bool:
         """The work on ``claim`` produced ``code``: commit it. False if the claim was lost first."""
-        if self.state is not _State.WORKING or self.current is not claim:
+        if not self._work_ended(claim):
             return False
-        self._idle()
         try:
             self.commit(claim, code, now)
         except NotHolder:
@@ -244,9 +265,18 @@ class ClaimLoop:
 
     def failed(self, claim: Claim, reason: str, now: float) -> None:
         """The work on ``claim`` failed: hand the TODO back (its next claim is a new attempt)."""
+        if self._work_ended(claim):
+            self.release(claim, reason, now)
+
+    def _work_ended(self, claim: Claim) -> bool:
+        """Forget the work on ``claim`` (current or detached); False if none was running for it."""
         if self.state is _State.WORKING and self.current is claim:
             self._idle()
-            self.release(claim, reason, now)
+            return True
+        if any(c is claim for c in self._detached):
+            self._detached = [c for c in self._detached if c is not claim]
+            return True
+        return False
 
     def _idle(self) -> None:
         self.state = _State.IDLE

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
 
 import anyio
 from pydantic import BaseModel, Field
@@ -34,7 +33,7 @@ from agents.scheduler import Plan, SchedulerConfig, make_chooser
 
 from ._commit import Implementation
 from ._package import committed_text, is_package, outline_of, package_index
-from ._phase import OUT_OF_BUDGET, is_over, phase_of
+from ._phase import OUT_OF_BUDGET, is_over, phase_of, until_news, until_over
 from ._prompt import Context, build_context
 from ._records import CallRecord, ImplementerStats
 from ._stream import LiveCode, reset_to_stub
@@ -91,6 +90,7 @@ class Implementer:
         self._estimator = SyncEstimator(self.claim_config)  # round trips measured so far survive claim sessions
         self._seen: dict[str, tuple[str, ...]] = {}  # TODO -> what its latest prompt showed, recorded by the commit
         self._index: dict[str, str] = {}  # multi-file: file -> the other modules' names, shown in its prompts
+        self._presented: str | None = None  # the TODO this agent's presence points at
 
     # -- the loop ---------------------------------------------------------------
 
@@ -116,7 +116,10 @@ class Implementer:
     async def step(self) -> None:
         """Claim and work until nothing is claimable, then wait for a reopened TODO or the end."""
         plan = Plan.model_validate(self.workspace.get_meta()["plan"])
-        claimer = Claimer(self.workspace, self.claim_config, connection=self.connection, estimator=self._estimator)
+        config = self.claim_config
+        if plan.mode == "serial":  # serial's promise: every draft sees every earlier commit, so none is claimed beside one
+            config = config.model_copy(update={"claim_ahead": False})
+        claimer = Claimer(self.workspace, config, connection=self.connection, estimator=self._estimator)
         choose = make_chooser(
             plan,
             self.agent,
@@ -133,7 +136,7 @@ class Implementer:
             tg.cancel_scope.cancel()
         self.stats.claims.append(claimer.stats)
         if not self.finished():
-            await self._wait_for_news()
+            await until_news(self.workspace)
 
     async def work(self, entry: TodoEntry) -> Implementation:
         """Implement one verified claim and commit it; returns what was committed."""
@@ -166,7 +169,9 @@ class Implementer:
         self._present(entry)
         try:
             if len(contexts) == 1 or self.check is None:
-                return await self.act(entry, await self._whole_reply(entry, contexts[0]))
+                reply = await self._whole_reply(entry, contexts[0])
+                self._claimer.handoff()  # the model is done with this TODO: claim the next beside its commit
+                return await self.act(entry, reply)
             return await self.commit(entry, await self._first_draft_to_pass(entry, contexts))
         except BudgetExceeded as exc:
             # The cap is the run's, not this agent's: tell everyone through the document.
@@ -180,7 +185,8 @@ class Implementer:
             self._undo_stream(entry)
             raise
         finally:
-            self._present(None)
+            if self._presented == entry.id:  # not yet showing the next TODO claimed beside this commit
+                self._present(None)
 
     async def query(self, entry: TodoEntry, context: Context, *, live: bool) -> str:
         """Ask the model; with ``live``, its code streams into the symbol's region as it comes."""
@@ -248,8 +254,9 @@ class Implementer:
         except ExtractError:
             self.stats.extract_failures += 1
             raise
-        if self.stats.calls and self.stats.calls[-1].todo == entry.id:
-            self.stats.calls[-1].used = True
+        last = next((c for c in reversed(self.stats.calls) if c.todo == entry.id), None)
+        if last is not None:
+            last.used = True
         return extraction
 
     async def commit(self, entry: TodoEntry, extraction: Extraction) -> Implementation:
@@ -354,50 +361,17 @@ class Implementer:
             await self._claimer.wait_verified()
 
     def _present(self, entry: TodoEntry | None) -> None:
+        self._presented = entry.id if entry is not None else None
         region = self.workspace.region(entry.file, entry.symbol) if entry is not None else None
         self.workspace.set_presence(Presence(agent=self.agent, role="implementer", color=self.color, region=region))
 
     async def _stop_when_over(self, scope: anyio.CancelScope, claimer: Claimer) -> None:
-        over = anyio.Event()
-
-        def check(_: Any) -> None:
-            if is_over(self.workspace):
-                over.set()
-
-        sub = self.workspace.meta.observe(check)
-        try:
-            check(None)
-            await over.wait()
-        finally:
-            self.workspace.meta.unobserve(sub)
+        await until_over(self.workspace)
         if phase_of(self.workspace) == OUT_OF_BUDGET:
             # Calls already admitted are paid for: let them finish and commit, claim nothing new.
             while claimer.busy:
                 await anyio.sleep(0.01)
         scope.cancel()
-
-    async def _wait_for_news(self) -> None:
-        """Sleep until some TODO is claimable again or the run is over."""
-        news = anyio.Event()
-
-        def wake(_: Any) -> None:
-            news.set()
-
-        todo_sub = self.workspace.todos.observe_deep(wake)
-        meta_sub = self.workspace.meta.observe(wake)
-        try:
-            while not self.finished() and not self._claimable():
-                await news.wait()
-                news = anyio.Event()
-        finally:
-            self.workspace.todos.unobserve(todo_sub)
-            self.workspace.meta.unobserve(meta_sub)
-
-    def _claimable(self) -> bool:
-        # Statuses only: idle agents ask this on every change of the board, and parsing hundreds of entries
-        # each time cost an idle 8-agent team more CPU than its working members.
-        waiting = (TodoStatus.PENDING.value, TodoStatus.CLAIMED.value)
-        return any(raw.get("status", TodoStatus.PENDING.value) in waiting for raw in self.workspace.todos_raw().values())
 
 
 def _extract_against(reply: str, symbol: str, outline: str) -> Extraction:

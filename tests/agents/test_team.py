@@ -94,3 +94,17 @@ async def test_a_run_that_cannot_finish_is_aborted_with_run_timeout(suite: Suite
         with pytest.raises(RunTimeout, match="did not finish"):
             # Nobody implements: the judge waits for commits that never come.
             await run_task(spec, None, hub.connect, judge=judge, mode="parallel", config=TeamConfig(implementers=0, timeout_s=1))
+
+
+@pytest.mark.parametrize("task_id", ["graph", "markdown_table"])
+async def test_serial_shows_every_earlier_commit_to_every_call(suite: Suite, judge: Judge, task_id: str) -> None:
+    # Claiming ahead (the next TODO beside the last commit) would cost serial its one promise: full context.
+    spec, _ = task_inputs(suite.task(task_id))
+    async with MemoryHub() as hub, scripted(suite, time_scale=0.05) as model:
+        result = await run_task(spec, model, hub.connect, judge=judge, mode="serial", config=TeamConfig(timeout_s=60))
+    calls = sorted((c for s in result.stats for c in s.calls), key=lambda c: c.started)
+    symbol = {t.id: t.symbol for t in result.todos}
+    assert result.agents == 1 and len(calls) >= len(result.todos) > 2
+    for i, call in enumerate(calls):
+        earlier = {symbol[c.todo] for c in calls[:i]} - {symbol[call.todo]}
+        assert earlier <= set(call.shown), f"{call.todo} was asked without {sorted(earlier - set(call.shown))}"

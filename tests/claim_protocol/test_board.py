@@ -8,6 +8,8 @@ from pycrdt import Doc
 from claim_protocol import (
     ClaimBoard,
     ClaimConfig,
+    CancelWork,
+    Claim,
     ClaimLoop,
     Finished,
     NotClaimable,
@@ -163,6 +165,61 @@ def test_the_loop_walks_claim_verify_work_complete() -> None:
     assert ws.todo("t0").heartbeat == 1
     assert loop.finished(start.claim, code_for("Jobs.job0", "solo"), 0.7)
     assert isinstance(loop.poll(0.8), Finished)
+
+
+def _started(loop: ClaimLoop, now: float, wait: float) -> StartWork:
+    """Poll one claim through sync, claim and verify; the StartWork it ends with."""
+    assert isinstance(loop.poll(now), Sync)
+    loop.synced()
+    assert isinstance(loop.poll(now), Sleep)
+    start = loop.poll(now + wait)
+    assert isinstance(start, StartWork)
+    return start
+
+
+def test_a_detached_claim_stays_held_and_alive_while_the_next_is_worked_on() -> None:
+    ws = Workspace("solo")
+    seed_todos(ws, 2)
+    config = ClaimConfig(min_wait=0.05, max_wait=0.05, heartbeat_interval=0.5, lease=2.0)
+    loop = ClaimLoop(ClaimBoard(ws, config))
+    first = _started(loop, 0.0, 0.05)
+    assert not loop.detach(Claim("t1", 1, 0.0, 0.0, 0.0))  # only the claim being worked on detaches
+    assert loop.detach(first.claim)
+    second = _started(loop, 0.1, 0.05)
+    assert {first.entry.id, second.entry.id} == {"t0", "t1"}
+    assert [c.todo for c in loop.held] == [first.entry.id, second.entry.id]
+    beat = loop.poll(0.2)  # the detached claim's heartbeat is due first, and is kept
+    assert isinstance(beat, Sleep) and beat.until == pytest.approx(0.55)
+    loop.poll(0.55)
+    assert ws.todo(first.entry.id).heartbeat == 1
+    assert loop.finished(first.claim, code_for(f"Jobs.job{first.entry.id[1:]}", "solo"), 0.6)
+    assert ws.todo(first.entry.id).status == TodoStatus.DONE
+    assert not loop.finished(first.claim, code_for("Jobs.job0", "solo"), 0.6)  # its work ended once
+    assert loop.finished(second.claim, code_for(f"Jobs.job{second.entry.id[1:]}", "solo"), 0.7)
+    assert isinstance(loop.poll(0.8), Finished)
+
+
+def test_a_detached_claim_that_is_lost_cancels_its_work_and_commits_nothing() -> None:
+    a, b = pair()
+    seed_todos(a, 2)
+    sync(a, b)
+    config = ClaimConfig(min_wait=0.01, max_wait=0.01, heartbeat_interval=0.1, lease=1.0, sync_before_claim=False)
+    loop = ClaimLoop(ClaimBoard(a, config), choose=lambda c: next((e for e in c if e.id == "t0"), None))
+    assert isinstance(loop.poll(0.0), Sleep)
+    start = loop.poll(0.05)  # no round trip measured yet: the initial wait
+    assert isinstance(start, StartWork) and start.entry.id == "t0"
+    assert loop.detach(start.claim)
+    sync(a, b)
+    observer = ClaimBoard(b, config)  # sees no heartbeat for a lease (the holder was stalled) and takes t0
+    observer.observe(5.0)
+    reclaim = observer.claim("t0", 6.1)
+    sync(a, b)
+    assert observer.verify(reclaim, 6.2)
+    sync(a, b)
+    cancel = loop.poll(0.2)  # the holder's next heartbeat finds the claim gone
+    assert isinstance(cancel, CancelWork) and cancel.claim is start.claim
+    assert not loop.finished(start.claim, code_for("Jobs.job0", "a"), 0.3)
+    assert a.todo("t0").assignee == "b" and a.todo("t0").status == TodoStatus.CLAIMED
 
 
 def test_the_wait_follows_measured_round_trips_and_peers() -> None:

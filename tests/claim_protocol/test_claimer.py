@@ -123,3 +123,42 @@ def test_ready_todos_are_ranked_before_blocked_ones() -> None:
     finally:
         ranking.close()
         plain.close()
+
+
+@pytest.mark.parametrize("ahead", [True, False])
+async def test_a_handed_off_work_commits_while_the_next_claim_is_worked_on(ahead: bool, tmp_path: Path) -> None:
+    async with live("memory-delayed", 1, tmp_path) as pairs:
+        ws, conn = pairs[0]
+        seed_todos(ws, 2)
+        claimer = Claimer(ws, ClaimConfig(claim_ahead=ahead), connection=conn)
+        order: list[str] = []
+        second_started = anyio.Event()
+
+        async def work(entry: TodoEntry) -> str:
+            order.append(f"start {entry.id}")
+            if len(order) == 1:
+                await claimer.wait_verified()
+                claimer.handoff()  # the "model call" is over; only the commit is left
+                if ahead:
+                    await second_started.wait()  # deadlocks unless the next claim is worked on beside this one
+            else:
+                second_started.set()
+            order.append(f"end {entry.id}")
+            return code_for(entry.symbol, "solo")
+
+        with anyio.fail_after(10):
+            await claimer.run(work)
+    first, second = sorted({o.split()[1] for o in order}, key=lambda t: order.index(f"start {t}"))
+    if ahead:
+        assert order == [f"start {first}", f"start {second}", f"end {second}", f"end {first}"]
+    else:
+        assert order == [f"start {first}", f"end {first}", f"start {second}", f"end {second}"]
+    assert all(e.status == TodoStatus.DONE and e.attempt == 1 for e in ws.list_todos())
+
+
+async def test_claimer_calls_from_outside_a_work_are_refused() -> None:
+    claimer = Claimer(Workspace("solo"))
+    with pytest.raises(RuntimeError, match="outside the work"):
+        claimer.handoff()
+    with pytest.raises(RuntimeError, match="outside the work"):
+        await claimer.commit("def f(): pass\n")
