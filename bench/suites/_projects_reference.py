@@ -15,8 +15,8 @@ it too.
 
 from __future__ import annotations
 
+import ast
 import re
-
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -72,7 +72,8 @@ def project_tests(
 ) -> ProjectTests:
     """The judge's view of ``task``'s tests at ``test_paths`` (under its source dir) plus its given files.
 
-    Only those files and :func:`fixture_dirs`: never the reference modules, other tests or docs.
+    Only those files, :func:`fixture_dirs` and, for check tests (``visible``), the helpers they import from
+    the unit tests' tree (:func:`check_support`): never the reference modules, other tests or docs.
     """
     if task.source_dir is None or not task.modules:
         raise ValueError(f"{task.id} is not a multi-file task loaded from a data directory")
@@ -83,12 +84,63 @@ def project_tests(
         _collect(task.source_dir, path, files)
     for name in fixture_dirs(task):
         _collect(task.source_dir, name, files)
+    if kind == "visible":
+        for name in check_support(task, test_paths):
+            _collect(task.source_dir, name, files)
     modules = {m.path for m in task.modules}
     files = {k: v for k, v in files.items() if k not in modules}
     return ProjectTests(
         files=files, test_paths=list(test_paths), python=python, timeout_s=timeout_s, test_timeout_s=test_timeout_s, kind=kind,
         plugins=requirement_names(task.requirements),
     )  # fmt: skip
+
+
+def check_support(task: Task, check_paths: Sequence[str]) -> list[str]:
+    """What check tests import from the unit tests' tree: those modules, the packages above them, the tree's data.
+
+    trailscraper's check tests import ``unit_tests.test_utils_testdata``, a helper that points at
+    ``unit_tests/cloudtrail/data``; the benchmark runs them inside the whole repository, where both exist, and
+    without them not one check test is collected.  No other module of that tree is given (its tests are the score).
+    """
+    root = task.source_dir
+    if root is None:
+        return []
+    trees = {Path(t).parts[0] for t in task.test_paths if (root / Path(t).parts[0]).is_dir()} - {Path(c).parts[0] for c in check_paths}
+    wanted: set[str] = set()
+    for name in _imported(root, check_paths):
+        parts = name.split(".")
+        if parts[0] not in trees:
+            continue
+        for depth in range(1, len(parts) + 1):  # each package on the way down, then the module itself
+            base = root.joinpath(*parts[:depth])
+            wanted.update(f.relative_to(root).as_posix() for f in (base / "__init__.py", base.with_suffix(".py")) if f.is_file())
+    used = sorted({w.split("/")[0] for w in wanted})
+    data = [
+        f.relative_to(root).as_posix()
+        for tree in used
+        for f in sorted((root / tree).rglob("*"))
+        if f.is_file() and f.suffix not in (".py", ".pyc") and not _SKIP_DIRS.intersection(f.relative_to(root).parts)
+    ]
+    return sorted(wanted) + data
+
+
+def _imported(root: Path, paths: Sequence[str]) -> set[str]:
+    """Every absolute module name the Python files at ``paths`` import (``from a.b import c`` gives a.b and a.b.c)."""
+    names: set[str] = set()
+    for path in paths:
+        files = [root / path] if (root / path).is_file() else sorted((root / path).rglob("*.py"))
+        for file in files:
+            try:
+                tree = ast.parse(file.read_bytes())
+            except (SyntaxError, ValueError):
+                continue  # the tests' own collection error says so, where it belongs
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names.update(a.name for a in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names.add(node.module)
+                    names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
 
 
 def requirement_names(lines: Sequence[str]) -> list[str]:
