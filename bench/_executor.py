@@ -50,6 +50,7 @@ from agents.models import LimiterConfig, ProviderLimiter
 
 from ._metrics import TrialResult, error_row
 from ._runner import Job, Observe, TrialRunner
+from .suites import Suite
 
 if TYPE_CHECKING:
     from ._run import RunConfig
@@ -81,14 +82,15 @@ class Executor(Protocol):
 class LocalExecutor:
     """Up to ``concurrency`` trials at once in this process, sharing one judge, pyright and provider limiter."""
 
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(self, config: RunConfig, suite: Suite | None = None) -> None:
         self.concurrency = config.concurrency
+        self.suite = suite  # loaded by the caller already, or None: the trial runner loads it
 
     async def run(
         self, config: RunConfig, jobs: list[Job], on_row: OnRow, *, observe: Observe | None, say: Callable[[str], None],
         watch: RunWatch | None = None,
     ) -> None:
-        async with TrialRunner(config, observe=observe, say=say, watch=watch) as runner, anyio.create_task_group() as tg:
+        async with TrialRunner(config, observe=observe, say=say, watch=watch, suite=self.suite) as runner, anyio.create_task_group() as tg:
             slots = anyio.Semaphore(self.concurrency)
 
             async def one(job: Job) -> None:
@@ -221,7 +223,8 @@ class _RayWorker:
 class RayExecutor:
     """Trials as tasks of Ray actors (``concurrency`` of them) on the cluster at ``ray_address``."""
 
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(self, config: RunConfig, suite: Suite | None = None) -> None:
+        del suite  # each actor loads the suite in its own process
         self.address = config.ray_address
         self.concurrency = config.concurrency
         try:
@@ -325,12 +328,13 @@ def _lost(config: RunConfig, job: Job, exc: BaseException) -> TrialResult:
     return row.model_copy(update={"run_id": config.run_id(), "run": job.run, "order": job.order})
 
 
-EXECUTORS: dict[str, Callable[[RunConfig], Executor]] = {"local": LocalExecutor, "ray": RayExecutor}
+EXECUTORS: dict[str, Callable[[RunConfig, Suite | None], Executor]] = {"local": LocalExecutor, "ray": RayExecutor}
 
 
-def get_executor(config: RunConfig) -> Executor:
-    """The executor named by ``config.executor``, with a helpful error for an unknown one."""
+def get_executor(config: RunConfig, suite: Suite | None = None) -> Executor:
+    """The executor named by ``config.executor`` (``suite``: the caller's loaded copy, where it can be shared), with a
+    helpful error for an unknown one."""
     factory = EXECUTORS.get(config.executor)
     if factory is None:
         raise ExecutorError(f"unknown executor {config.executor!r}; known: {', '.join(EXECUTORS)}")
-    return factory(config)
+    return factory(config, suite)

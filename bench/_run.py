@@ -141,7 +141,7 @@ async def run_suite(config: RunConfig, progress: Progress | Say | None = None, w
         show.line(f"warning: {warning}")
     plan = trial_order(config, [t.id for t in tasks])
     jobs = [Job(order=i, task=t, mode=m, run=r) for i, (t, m, r) in enumerate(plan) if (t, m, r) not in done]
-    executor = get_executor(config)
+    executor = get_executor(config, suite)
     probe = make_model(config.model_copy(update={"record": None}), SuiteReferences(suite), None)
     show.line(f"model: {probe.info.label}")
     show.line(f"suite {suite.name}: {len(tasks)} tasks x {len(config.modes)} modes x {config.runs} runs = {len(plan)} trials (run {run_id})")

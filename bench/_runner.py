@@ -38,7 +38,7 @@ from ._metrics import TrialResult, error_row
 from ._project_judging import ProjectJudging
 from ._results import versions
 from ._trial import HiddenProject, run_trial, trial_room
-from .suites import SuiteReferences, Task, get_suite
+from .suites import Suite, SuiteReferences, Task, get_suite
 
 if TYPE_CHECKING:
     from ._run import RunConfig
@@ -153,12 +153,14 @@ class TrialRunner:
         say: Callable[[str], None] | None = None,
         watch: RunWatch | None = None,
         limiter: ProviderLimiter | None = None,
+        suite: Suite | None = None,
     ) -> None:
         self.config = config
         self.observe = observe
         self.watch = watch
         self.say = say or (lambda _line: None)
-        self.suite = get_suite(config.suite, data_dir=config.data_dir)
+        # The caller's copy when it loaded the suite already (the projects suite takes seconds to load).
+        self.suite = suite or get_suite(config.suite, data_dir=config.data_dir)
         self.references = SuiteReferences(self.suite)
         # A Ray worker is given the cluster-wide one; otherwise this process's trials share this one.
         self.limiter = limiter or ProviderLimiter(LimiterConfig(max_concurrent=config.max_calls, tokens_per_minute=config.tokens_per_minute))
