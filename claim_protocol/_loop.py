@@ -97,7 +97,7 @@ class ClaimLoop:
         self._beats: dict[str, float] = {}  # todo -> next heartbeat, for verified claims
         self._fresh = False  # a sync completed since the last claim attempt
         self._detached: list[Claim] = []  # verified claims whose work finishes beside the next claim
-        self._lost: list[Claim] = []  # detached claims lost while their work still ran: CancelWork is due
+        self._lost: list[Claim] = []  # claims lost while their work still ran (current or detached): CancelWork is due
 
     def close(self) -> None:
         """Stop watching the document (the loop and its board are unusable afterwards)."""
