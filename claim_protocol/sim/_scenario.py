@@ -30,6 +30,8 @@ from crdt_ws import parse_python
 __all__ = ["Crash", "Partition", "Scenario", "SimResult", "run_scenario"]
 
 FILE = "module.py"
+_CALL_SHARE = 0.8
+"""Share of a TODO's work that is its model call; with ``claim_ahead`` the agent hands the claim off after it."""
 
 
 class Partition(BaseModel):
@@ -247,14 +249,21 @@ class _Agent:
 
     def _work(self, claim: Claim) -> None:
         low, high = self.scenario.work
-        done_at = self.net.now + self.rng.uniform(low, high)
+        started = self.net.now
+        done_at = started + self.rng.uniform(low, high)
 
-        def done() -> None:
-            if self.alive and self.loop.current is claim:
-                method = self.board.entry(claim.todo).symbol.split(".")[-1]
-                self.loop.finished(claim, code_for(method, self.name), self.net.now)
+        def handoff() -> None:  # the "model call" is over: the rest (the commit) runs beside the next claim
+            if self.alive and self.loop.detach(claim):
                 self.poll()
 
+        def done() -> None:
+            method = self.board.entry(claim.todo).symbol.split(".")[-1]
+            # finished() commits only work the loop still owns: a claim lost meanwhile commits nothing.
+            if self.alive and self.loop.finished(claim, code_for(method, self.name), self.net.now):
+                self.poll()
+
+        if self.board.config.claim_ahead:
+            self.net.at(started + _CALL_SHARE * (done_at - started), handoff)
         self.net.at(done_at, done)
 
 

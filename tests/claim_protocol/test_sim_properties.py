@@ -157,3 +157,24 @@ def test_many_random_schedules(
     test_partitions_and_crashes_end_with_one_winner_per_todo.hypothesis.inner_test(  # type: ignore[attr-defined]
         agents, todos, link, cuts, crash_times, seed
     )
+
+
+@pytest.mark.parametrize("ahead", [True, False])
+def test_claiming_ahead_holds_two_claims_at_once_and_still_one_winner_per_todo(ahead: bool) -> None:
+    config = ClaimConfig(claim_ahead=ahead, heartbeat_interval=0.1, lease=0.4)
+    scenario = Scenario(agents=3, todos=12, link=LinkConfig(delay=0.005, jitter=0.01), claim=config, seed=3, work=(0.2, 0.4))
+    result = run_scenario(scenario)
+    assert settled_counts(result)["not_done"] == 0
+    assert_clean_outcome(result)
+    events = sorted(result.events, key=lambda e: e["time"])
+    overlaps = 0
+    for agent in {e["agent"] for e in events}:
+        open_: set[str] = set()
+        for e in (e for e in events if e["agent"] == agent):
+            if e["type"] == "claim":
+                overlaps += bool(open_)  # claimed while a verified claim of its own was not yet committed
+            elif e["type"] == "verify":
+                open_.add(e["todo"])
+            elif e["type"] in ("complete", "release", "preempted"):
+                open_.discard(e["todo"])
+    assert (overlaps > 0) == ahead
