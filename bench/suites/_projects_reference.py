@@ -25,6 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from agents.judge import Judge, ProjectEnvs, ProjectScore, ProjectTests
+from crdt_ws import parse_python
 
 from ._task import Task
 
@@ -131,8 +132,8 @@ def _imported(root: Path, paths: Sequence[str]) -> set[str]:
         files = [root / path] if (root / path).is_file() else sorted((root / path).rglob("*.py"))
         for file in files:
             try:
-                tree = ast.parse(file.read_bytes())
-            except (SyntaxError, ValueError):
+                tree = parse_python(file.read_text(encoding="utf-8"), str(file))
+            except (SyntaxError, ValueError):  # UnicodeDecodeError is a ValueError
                 continue  # the tests' own collection error says so, where it belongs
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
