@@ -257,10 +257,13 @@ class _Agent:
                 self.poll()
 
         def done() -> None:
+            if not self.alive:
+                return
             method = self.board.entry(claim.todo).symbol.split(".")[-1]
-            # finished() commits only work the loop still owns: a claim lost meanwhile commits nothing.
-            if self.alive and self.loop.finished(claim, code_for(method, self.name), self.net.now):
-                self.poll()
+            # finished() commits only work the loop still owns (a claim lost meanwhile commits nothing); a commit
+            # that failed gave the TODO back, so poll either way, as before claiming ahead.
+            self.loop.finished(claim, code_for(method, self.name), self.net.now)
+            self.poll()
 
         if self.board.config.claim_ahead:
             self.net.at(started + _CALL_SHARE * (done_at - started), handoff)
