@@ -209,6 +209,8 @@ def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> 
     each run (the project's environment may be made on first use).
     """
 
+    named: dict[tuple[str, str], int] = {}  # (TODO, missing name) -> the attempt first blamed for it, in this run
+
     async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
         result = await judge.run_project(files, await tests())
         reopen = CheckFailures(collection_error=result.collection_error)
@@ -219,7 +221,7 @@ def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> 
         for test in result.tests:
             if test.outcome in ("passed", "skipped"):
                 continue
-            todo = _innermost(files, todos, test.frames) if test.frames else named_culprit(test.message or "", todos)
+            todo = _innermost(files, todos, test.frames) if test.frames else named_culprit(test.message or "", todos, named)
             if todo is not None:  # a stub still to come owns its frame too, and then blames nobody
                 note = f"check test {test.nodeid} {test.outcome}: {(test.message or '').strip()[:800]}"
                 reopen[todo] = (reopen[todo] + "\n" + note) if todo in reopen else note
@@ -235,23 +237,35 @@ _MISSING = (
 )
 
 
-def named_culprit(message: str, todos: list[TodoEntry]) -> str | None:
+def named_culprit(message: str, todos: list[TodoEntry], named: dict[tuple[str, str], int] | None = None) -> str | None:
     """The one done TODO whose committed code uses the name ``message`` says is missing (None: none, or several).
 
     click's test runner catches the exception and returns exit code 1, so the test fails at its own
     ``assert result.exit_code == 0`` with no frame in the package (trailscraper's check tests); the message
     still holds the exception: ``AttributeError("type object 'datetime.datetime' has no attribute 'strptimes'")``.
     The code that used the missing name is the code to redo, and a name used by several TODOs blames none.
+
+    The message is written by code under test, so any TODO can name another's name and get it reopened.
+    ``named`` (kept across one run's checks, updated here) bounds that to one repair: a message naming a
+    name that an earlier attempt of the same TODO was already blamed for blames nobody (a real culprit's
+    repair drops the name or moves the failure; a forged message outlives any repair of the TODO it names).
     """
     names = {m.group("name") for pattern in _MISSING for m in pattern.finditer(message)}
     if not names:
         return None
-    uses = [
-        e.id
+    uses = {
+        e.id: (e, used)
         for e in todos
-        if e.status == TodoStatus.DONE and e.result and any(re.search(rf"(?<![\w'\"]){re.escape(n)}\b", e.result) for n in names)
-    ]
-    return uses[0] if len(uses) == 1 else None
+        if e.status == TodoStatus.DONE
+        and e.result
+        and (used := {n for n in names if re.search(rf"(?<![\w'\"]){re.escape(n)}\b", e.result or "")})
+    }
+    if len(uses) != 1:
+        return None
+    ((culprit, used),) = uses.values()
+    if named is not None and all([named.setdefault((culprit.id, n), culprit.attempt) < culprit.attempt for n in used]):
+        return None
+    return culprit.id
 
 
 def _innermost(files: Mapping[str, str], todos: list[TodoEntry], frames: list[tuple[str, int]]) -> str | None:

@@ -81,3 +81,48 @@ async def test_a_swallowed_exception_reopens_the_todo_that_used_the_missing_name
     assert list(wrong) == [todo_key("tools/cli.py", "parse")] and "strptimes" in wrong[todo_key("tools/cli.py", "parse")]
     right = await check(files(RIGHT_PARSE), entries(RIGHT_PARSE))
     assert dict(right) == {}
+
+
+# Hostile: the message is written by code under test.  A reply for `run` that raises an AttributeError naming
+# `strptime` (a name only `parse`, which is right, uses) gets `parse` reopened once; the same forged message must not
+# reopen it again after that repair, however it is padded.
+FORGED = 'def run(text):\n    raise AttributeError("type object \'datetime.datetime\' has no attribute \'strptime\'")\n'
+FORGED_MESSAGE = "AttributeError(\"type object 'datetime.datetime' has no attribute 'strptime'\")"
+
+
+def forged_board(parse_attempt: int) -> tuple[dict[str, str], list[TodoEntry]]:
+    todos = entries(RIGHT_PARSE)
+    todos[0] = todos[0].model_copy(update={"attempt": parse_attempt})
+    todos[1] = todos[1].model_copy(update={"result": FORGED})
+    return {"tools/__init__.py": "", "tools/cli.py": f"import datetime\n\n\n{RIGHT_PARSE}\n\n{FORGED}"}, todos
+
+
+def test_a_forged_message_reopens_the_todo_it_names_at_most_once() -> None:
+    named: dict[tuple[str, str], int] = {}
+    _, todos = forged_board(1)
+    assert named_culprit(FORGED_MESSAGE, todos, named) == todo_key("tools/cli.py", "parse")
+    assert named_culprit(FORGED_MESSAGE, todos, named) == todo_key("tools/cli.py", "parse")  # the same attempt again
+    _, repaired = forged_board(2)
+    assert named_culprit(FORGED_MESSAGE, repaired, named) is None
+    padded = FORGED_MESSAGE + " and has no attribute 'fresh_name_1' and name 'other_name' is not defined"
+    assert named_culprit(padded, repaired, named) is None  # names parse does not use cannot renew the blame
+
+
+def test_a_real_culprit_is_blamed_again_for_a_new_missing_name() -> None:
+    named: dict[tuple[str, str], int] = {}
+    todos = entries(PARSE)
+    assert named_culprit("has no attribute 'strptimes'", todos, named) == todo_key("tools/cli.py", "parse")
+    wrong_again = "def parse(text):\n    return datetime.datetime.strptim(text, '%Y-%m-%d')\n"
+    repaired = [todos[0].model_copy(update={"attempt": 2, "result": wrong_again}), todos[1]]
+    assert named_culprit("has no attribute 'strptim'", repaired, named) == todo_key("tools/cli.py", "parse")
+
+
+async def test_a_forged_failure_in_the_sandbox_costs_the_todo_it_names_one_reopen() -> None:
+    async def tests() -> ProjectTests:
+        return ProjectTests.from_text({"checks/test_cli.py": CHECKS}, ["checks"], kind="visible", timeout_s=120)
+
+    check = pytest_check(Judge(), tests)
+    first = await check(*forged_board(1))
+    assert list(first) == [todo_key("tools/cli.py", "parse")]  # indistinguishable from a real culprit, once
+    second = await check(*forged_board(2))
+    assert dict(second) == {}  # parse was repaired and the same message came back: it blames nobody
