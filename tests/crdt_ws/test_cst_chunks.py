@@ -11,6 +11,7 @@ without chunks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -172,14 +173,21 @@ def test_splicing_every_stub_gives_the_same_module_as_whole_module_parses(
     assert splice_every_stub(projects_dir, task_id, path) == chunked
 
 
+# The filler's and big classes' own defs are alike: splicing into their ends and middle covers them (splicing
+# into all of them, twice per layout, took 130-145 s alone on the CI machine); every other def is spliced into.
+_ALIKE = re.compile(r"(helper_|(?:\w+\.)*m)(\d+)$")
+_SAMPLED = {"0", "1", "20", "30", "38", "39", "58", "59"}
+
+
 def splice_layouts() -> dict[str, str]:
-    """Each hostile layout after splicing a new body into every function it defines (where the splice applies)."""
+    """Each hostile layout after splicing a new body into every function it defines that is not one of many alike."""
     from crdt_ws import outline
 
     out: dict[str, str] = {}
     for name, source in sorted(LAYOUTS.items()):
         for span in outline(source):
-            if span.kind != "def":
+            alike = _ALIKE.search(span.qualname.split("#")[0])
+            if span.kind != "def" or (alike is not None and alike.group(2) not in _SAMPLED):
                 continue
             try:
                 source = splice(source, span.qualname, f"def {span.qualname.split('.')[-1].split('#')[0]}(self, x):\n    return x + 1\n").source
