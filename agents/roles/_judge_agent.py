@@ -85,6 +85,7 @@ class JudgeAgent(PackageJudging, ConflictRound):
         self._changed = anyio.Event()
         self._checks = BackgroundCheck(final_check, self._changed.set) if final_check is not None else None
         self._acted: set[tuple[str, int]] = set()  # (TODO, attempt) already reopened or closed outside its own verdict
+        self._check_asked: set[tuple[str, int]] = set()
         self._check_signatures: dict[str, str] = {}
         self._unchanged: set[tuple[str, int]] = set()
         self._tg: TaskGroup | None = None

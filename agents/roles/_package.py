@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -24,7 +25,9 @@ from crdt_ws import TodoEntry, TodoStatus, outline, parse_python, split_todo_key
 from agents.coupling import Classifier, CouplingReport, Edge, PackageClassifier, get_classifier
 from agents.scheduler import topological_order
 
-__all__ = ["classify_package", "committed_text", "is_package", "model_symbol", "module_view", "outline_of", "package_index"]
+__all__ = [
+    "classify_package", "committed_text", "is_package", "model_symbol", "module_view", "outline_of", "package_index", "raising_stubs",
+]  # fmt: skip
 
 
 def is_package(meta: Mapping[str, Any] | Map[Any]) -> bool:
@@ -111,6 +114,34 @@ def committed_text(skeleton: str, entries: list[TodoEntry]) -> str:
             continue  # nested in a region already replaced (a stub inside another TODO's region)
         out += [skeleton[at:start], text]
         at = end
+    return "".join(out) + skeleton[at:]
+
+
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ \t]+)(?:pass|\.\.\.)[ \t]*(?:#.*)?$", re.M)
+
+
+def raising_stubs(skeleton: str, symbols: Iterable[str]) -> str:
+    """``skeleton`` with the placeholder of each of ``symbols``' stubs (its last ``pass`` / ``...`` line) turned
+    into ``raise NotImplementedError``.
+
+    For the check tests run while TODOs are still being written: a stub that returns None lets its caller fail
+    instead (``None`` has no attribute ...), and the caller, whose code may be right, is blamed; a stub that
+    raises fails the test inside its own region, which blames nobody (its TODO is not committed).
+    """
+    wanted = set(symbols)
+    spans = [s for s in outline(skeleton) if s.kind == "def" and s.qualname in wanted]
+    out, at = [], 0
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.start < at:
+            continue
+        body = skeleton[span.start : span.end]
+        found = list(_PLACEHOLDER.finditer(body))
+        last = found[-1] if found else None
+        if last is None or body[last.end() :].strip():
+            continue  # no placeholder ends this stub (it raises already, or a docstring line only looks like one)
+        raised = f"{last.group('indent')}raise NotImplementedError({span.qualname + ' is still being written'!r})"
+        out += [skeleton[at : span.start], body[: last.start()], raised, body[last.end() :]]
+        at = span.end
     return "".join(out) + skeleton[at:]
 
 

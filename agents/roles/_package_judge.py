@@ -40,7 +40,7 @@ from crdt_ws import outline as crdt_outline
 
 from agents.judge import PyrightServer, SemanticConflict, conflicts_from
 
-from ._package import committed_text
+from ._package import committed_text, raising_stubs
 
 __all__ = [
     "PackageView", "conflict_key", "foreign", "package_classes", "package_conflicts", "package_names", "premature", "route_conflicts", "todo_at",
@@ -51,11 +51,14 @@ __all__ = [
 class PackageView:
     """The committed text of every file of a package (skeleton + done results + the imports commits brought)."""
 
-    def files(self, outlines: Mapping[str, str], entries: list[TodoEntry]) -> dict[str, str]:
-        """Path -> committed text."""
+    def files(self, outlines: Mapping[str, str], entries: list[TodoEntry], *, open_raises: bool = False) -> dict[str, str]:
+        """Path -> committed text (``open_raises``: a TODO being written, pending or claimed, raises instead of
+        returning None: :func:`raising_stubs`, for the check tests run beside the drafting)."""
         out: dict[str, str] = {}
         for path, outline in outlines.items():
             mine = [e for e in entries if e.file == path]
+            if open_raises:
+                outline = raising_stubs(outline, [e.symbol for e in mine if e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED)])
             out[path] = _with_imports(committed_text(outline, mine), _imports_of(mine))
         return out
 
