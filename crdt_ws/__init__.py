@@ -40,7 +40,8 @@ from ._errors import (
     WorkspaceError,
 )
 from ._channel import Role
-from ._client import ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
+from ._client import WebsocketConnection, WebsocketTransport
+from ._client_config import ConnectionStats, WebsocketConfig
 from ._memory import MemoryConnection, MemoryHub
 from ._redact import RedactTokens, redact
 from ._relay import (
