@@ -40,7 +40,8 @@ from ._errors import (
     WorkspaceError,
 )
 from ._channel import Role
-from ._client import ConnectionStats, WebsocketConfig, WebsocketConnection, WebsocketTransport
+from ._client import WebsocketConnection, WebsocketTransport
+from ._client_config import ConnectionStats, WebsocketConfig
 from ._memory import MemoryConnection, MemoryHub
 from ._redact import RedactTokens, redact
 from ._relay import (
@@ -64,7 +65,8 @@ from ._ids import numbered, split_occurrence, split_todo_key, todo_key
 from ._stubs import find_stubs, is_stub_def
 from ._observe import Change, EventAppended, FileAdded, FileEdited, MetaChanged, Observer, TodoChanged
 from ._schema import Event, Presence, Region, TodoEntry, TodoStatus
-from ._symbols import SymbolSpan, def_header, defines, definition_role, find_def_line, find_span, next_definition, outline, outline_parsed, symbols_at
+from ._def_lines import def_header, defines, find_def_line, next_definition
+from ._symbols import SymbolSpan, definition_role, find_span, outline, outline_parsed, symbols_at
 from ._text import TextBuffer, minimal_edit
 from ._workspace import StreamWriter, Workspace, decode_state_vector
 from ._converge import converged

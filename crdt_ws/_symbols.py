@@ -10,7 +10,8 @@ Spans are Python ``str`` indices (characters), never bytes: the UTF-8 conversion
 for pycrdt lives in :mod:`crdt_ws._text`.  A syntactically valid module is read
 with :mod:`ast`; source that is mid-edit (a model still streaming into a method)
 falls back to an indentation scan, so a region can always be found while the
-buffer is temporarily broken.
+buffer is temporarily broken (its line-by-line header readers are in
+:mod:`crdt_ws._def_lines`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import re
 from dataclasses import dataclass
 
 from ._errors import SymbolNotFound
+from ._def_lines import _DECORATOR_RE, _DEF_RE, _indent_of, _line_end, _line_starts, decorators_above
 from ._ids import Numbering, split_occurrence
 from ._pyparse import parse_python
 
@@ -31,15 +33,9 @@ __all__ = [
     "find_span",
     "outline_parsed",
     "symbols_at",
-    "def_header",
-    "find_def_line",
-    "next_definition",
-    "defines",
     "definition_role",
 ]
 
-_DEF_RE = re.compile(r"^(?P<indent>[ \t]*)(?:async[ \t]+)?(?P<kind>def|class)[ \t]+(?P<name>\w+)")
-_DECORATOR_RE = re.compile(r"^[ \t]*@")
 # A complete one-line header: inside a string or bracket this is far more
 # likely code after an unclosed string/bracket than text, so it resets the scan.
 _HEADER_RE = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+[ \t]*(?:\(.*\))?[ \t]*(?:->[^:]+)?:[ \t]*(?:#.*)?$")
@@ -60,17 +56,6 @@ class SymbolSpan:
     start: int
     end: int
     indent: int  # column of the ``def``/``class`` keyword
-
-
-def _line_starts(source: str) -> list[int]:
-    starts = [0]
-    starts.extend(i + 1 for i, ch in enumerate(source) if ch == "\n")
-    return starts
-
-
-def _line_end(starts: list[int], source: str, lineno: int) -> int:
-    """Character index just past line ``lineno`` (1-based), newline included."""
-    return starts[lineno] if lineno < len(starts) else len(source)
 
 
 def _outline_ast(source: str, tree: ast.Module) -> list[SymbolSpan]:
@@ -109,100 +94,6 @@ def nested_bodies(node: ast.stmt) -> list[list[ast.stmt]]:
     for case in getattr(node, "cases", []) or []:
         bodies.append(case.body)
     return sorted(bodies, key=lambda body: body[0].lineno)  # try: body, handlers, else, finally
-
-
-def def_header(line: str) -> tuple[int, str, str] | None:
-    """``(indent, kind, name)`` when ``line`` opens a ``def``/``async def``/``class``; the one header scanner."""
-    match = _DEF_RE.match(line)
-    return None if match is None else (len(match["indent"]), match["kind"], match["name"])
-
-
-def next_definition(lines: list[str], start: int, indent: int) -> int:
-    """Index of the first line after ``start`` that opens a definition or decorator at most ``indent`` deep.
-
-    In broken source (an unterminated docstring) an indentation scan can run a
-    region to the end of the file; cutting there keeps an edit of one symbol
-    from swallowing the definitions after it.
-    """
-    for i in range(start + 1, len(lines)):
-        line = lines[i]
-        if _indent_of(line) <= indent and (_DECORATOR_RE.match(line) or def_header(line)):
-            return i
-    return len(lines)
-
-
-def find_def_line(source: str, qualname: str) -> tuple[int, int] | None:
-    """Start (decorators included) and indent of ``qualname``'s ``def`` line, found textually.
-
-    For a buffer whose outline cannot be read (an open bracket mid-edit hides
-    the rest of the file from the indentation scan): the owner classes' lines
-    are found in order, then the function's ``def`` after them.
-    """
-    try:
-        base, nth = split_occurrence(qualname)
-    except ValueError:
-        return None
-    parts = base.split(".")
-    lines = source.splitlines(keepends=True)
-    starts = _line_starts(source)
-    idx = 0
-    for owner in parts[:-1]:
-        while idx < len(lines) and _header_of(lines[idx]) != ("class", owner):
-            idx += 1
-        if idx == len(lines):
-            return None
-        idx += 1
-    for i in range(idx, len(lines)):
-        match = _DEF_RE.match(lines[i])
-        if match and match["kind"] == "def" and match["name"] == parts[-1] and re.match(r"[ \t]*\(", lines[i][match.end() :]):
-            nth -= 1
-            if nth:
-                continue  # a repeated name: the n-th ``def`` line of it
-            indent = len(match["indent"])
-            return starts[decorators_above(lines, i, indent)], indent
-    return None
-
-
-def decorators_above(lines: list[str], def_line: int, indent: int) -> int:
-    """The first line of the decorators above ``lines[def_line]`` (``def_line`` itself when it has none), read textually.
-
-    A decorator may span lines (``@click.option('--bucket',`` then its arguments) and a comment may sit
-    between decorators and ``def`` (``# pylint: disable=...``, trailscraper's ``download``): stopping at the
-    first line that is not ``@`` would leave those decorators outside the region, and a commit into it
-    would put the definition back without them.
-    """
-    first = def_line
-    for j in range(def_line - 1, -1, -1):
-        line = lines[j]
-        stripped = line.strip()
-        if not stripped:
-            break
-        deeper = _indent_of(line) > indent
-        if _indent_of(line) == indent and _DECORATOR_RE.match(line):
-            first = j
-        elif not (deeper or stripped.startswith("#") or stripped[0] in ")]}"):
-            break  # code at the definition's depth: the previous statement, not a decorator
-    return first
-
-
-def _header_of(line: str) -> tuple[str, str] | None:
-    header = def_header(line)
-    return None if header is None else (header[1], header[2])
-
-
-def defines(source: str, name: str) -> bool:
-    """Whether some line of ``source`` defines ``name`` (``def``/``class`` at any depth, or a top-level assignment)."""
-    for line in source.splitlines():
-        header = def_header(line)
-        if header is not None and header[2] == name:
-            return True
-        if re.match(rf"{re.escape(name)}[ \t]*[:=]", line):
-            return True
-    return False
-
-
-def _indent_of(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
 
 
 _TOKEN_RE = re.compile(r"\"\"\"|'''|[\"'#()\[\]{}]")

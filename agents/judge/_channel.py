@@ -27,7 +27,7 @@ _RUNNER_CODE_NAME = "<judge runner>"
 
 
 # Runners written as more than one file: the parts that go before them, in order.
-_PARTS = {"_pytest_runner.py": ("_pytest_world.py",)}
+_PARTS = {"_pytest_runner.py": ("_pytest_world.py", "_pytest_recorder.py")}
 
 
 @functools.cache

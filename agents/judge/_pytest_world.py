@@ -1,13 +1,14 @@
 """The judge's snapshot of pytest's world, for the pytest runner (standalone source, stdlib + pytest).
 
-The judge writes ``_guard.py``, this file and ``_pytest_runner.py`` as one
-script.  :func:`_snapshot_world` runs in the runner's main thread before any
-code under test: it loads pytest's plugins (their own patches of pytest are
-then part of the snapshot), records the namespaces of pytest's, pluggy's,
-unittest's and the runner's modules and classes by identity, and returns the
-closure that says what changed since.  Comparisons are by identity and every
-key is checked to be a plain ``str`` before a lookup, so checking never runs
-code under test (a metaclass ``__eq__``, a key's ``__hash__``).
+The judge writes ``_guard.py``, this file, ``_pytest_recorder.py`` and
+``_pytest_runner.py`` as one script.  :func:`_snapshot_world` runs in the
+runner's main thread before any code under test: it loads pytest's plugins
+(their own patches of pytest are then part of the snapshot), records the
+namespaces of pytest's, pluggy's, unittest's and the runner's modules and
+classes by identity, and returns the closure that says what changed
+since.  Comparisons are by identity and every key is checked to be a plain
+``str`` before a lookup, so checking never runs code under test (a metaclass
+``__eq__``, a key's ``__hash__``).
 """
 
 import builtins

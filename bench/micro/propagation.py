@@ -39,7 +39,6 @@ import json
 import math
 import os
 import platform
-import re
 import secrets
 import sys
 import time
@@ -52,19 +51,17 @@ from typing import Any, Literal
 import tempfile
 
 import anyio
-from pycrdt import Subscription, Text, TextEvent
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from crdt_ws import Relay, RelayConfig, WebsocketConfig, WebsocketConnection, WebsocketTransport, Workspace
+from crdt_ws import Relay, RelayConfig, WebsocketConnection
 
+from ._propagation_room import PATH as _PATH, Room as _Room, connect_room as _connect_room
 from ._relay_host import RelayProcessError, relay_process
 
 __all__ = ["PropagationConfig", "PropagationResult", "percentile", "run_benchmark", "main"]
 
 TARGET_P50_MS = 5.0
 TARGET_P99_MS = 20.0
-_PATH = "bench.py"
-_MARKER = re.compile(r"<([eu])(\d+)>")
 
 
 class PropagationConfig(BaseModel):
@@ -126,71 +123,6 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-class _Replica:
-    """One workspace replica plus the arrival times its Text observer records."""
-
-    def __init__(self, index: int, workspace: Workspace, connection: WebsocketConnection) -> None:
-        self.index = index
-        self.workspace = workspace
-        self.connection = connection
-        self.arrivals: dict[tuple[str, int], float] = {}
-        self.subscription: Subscription | None = None
-        self.observed: Text | None = None  # pycrdt: unobserve only through the same wrapper
-
-
-class _Room:
-    """N connected replicas and the bookkeeping that turns marker arrivals into events."""
-
-    def __init__(self, replicas: list[_Replica]) -> None:
-        self.replicas = replicas
-        self._waiting: dict[tuple[str, int], tuple[int, anyio.Event]] = {}
-        self._counts: dict[int, int] = {r.index: 0 for r in replicas}
-        self._all_updates = anyio.Event()
-        self._updates_expected = 0
-
-    def watch(self, replica: _Replica) -> None:
-        def on_text(event: TextEvent) -> None:
-            now = time.perf_counter()
-            for op in event.delta:  # type: ignore[union-attr]
-                inserted = op.get("insert") if isinstance(op, dict) else None
-                if not isinstance(inserted, str):
-                    continue
-                for match in _MARKER.finditer(inserted):
-                    self._arrived(replica, (match[1], int(match[2])), now)
-
-        text = replica.workspace.text(_PATH)
-        replica.observed = text
-        replica.subscription = text.observe(on_text)
-
-    def _arrived(self, replica: _Replica, key: tuple[str, int], now: float) -> None:
-        replica.arrivals.setdefault(key, now)
-        if key[0] == "u":
-            self._counts[replica.index] += 1
-            if self._updates_expected and all(c >= self._updates_expected for c in self._counts.values()):
-                self._all_updates.set()
-            return
-        waiting = self._waiting.get(key)
-        if waiting is not None:
-            remaining, done = waiting
-            self._waiting[key] = (remaining - 1, done)
-            if remaining - 1 == 0:
-                done.set()
-
-    def expect(self, key: tuple[str, int]) -> anyio.Event:
-        done = anyio.Event()
-        self._waiting[key] = (len(self.replicas), done)  # the writer's own observer counts too
-        return done
-
-    def expect_updates(self, count: int) -> anyio.Event:
-        self._updates_expected = count
-        self._counts = {r.index: 0 for r in self.replicas}
-        self._all_updates = anyio.Event()
-        return self._all_updates
-
-    def texts(self) -> list[str]:
-        return [r.workspace.read(_PATH) for r in self.replicas]
-
-
 @asynccontextmanager
 async def _relay(config: PropagationConfig, token: str, variant: str, store: Path) -> AsyncIterator[str]:
     store_dir = None if variant == "memory" else store / variant
@@ -202,30 +134,6 @@ async def _relay(config: PropagationConfig, token: str, variant: str, store: Pat
         relay_config = RelayConfig(port=0, write_tokens=[token], store_dir=store_dir, durable_acks=acks)  # type: ignore[list-item]
         async with Relay(relay_config) as relay:
             yield relay.url
-
-
-@asynccontextmanager
-async def _connect_room(url: str, room: str, token: str, n: int) -> AsyncIterator[_Room]:
-    async with AsyncExitStack() as stack:
-        replicas: list[_Replica] = []
-        for i in range(n):
-            workspace = Workspace(f"bench-{i}")
-            transport = WebsocketTransport(WebsocketConfig(url=url, room=room, token=token))  # type: ignore[arg-type]
-            connection = await stack.enter_async_context(transport.connect(workspace))
-            replicas.append(_Replica(i, workspace, connection))
-        replicas[0].workspace.create_file(_PATH, "# propagation benchmark: é → ✓\n")
-        with anyio.fail_after(10):
-            while not all(_PATH in r.workspace.files for r in replicas):
-                await anyio.sleep(0.002)
-        bench_room = _Room(replicas)
-        for replica in replicas:
-            bench_room.watch(replica)
-        try:
-            yield bench_room
-        finally:
-            for replica in replicas:
-                if replica.observed is not None and replica.subscription is not None:
-                    replica.observed.unobserve(replica.subscription)
 
 
 async def _latency(room: _Room, config: PropagationConfig, durable: list[float] | None = None) -> tuple[list[float], list[float]]:
