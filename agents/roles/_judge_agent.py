@@ -86,6 +86,7 @@ class JudgeAgent(PackageJudging, ConflictRound):
         self._checks = BackgroundCheck(final_check, self._changed.set) if final_check is not None else None
         self._acted: set[tuple[str, int]] = set()  # (TODO, attempt) already reopened or closed outside its own verdict
         self._check_asked: set[tuple[str, int]] = set()
+        self._in_round = False  # the loop awaits a package round (pyright): a check run that ends is applied at once
         self._check_signatures: dict[str, str] = {}
         self._unchanged: set[tuple[str, int]] = set()
         self._tg: TaskGroup | None = None
@@ -116,8 +117,12 @@ class JudgeAgent(PackageJudging, ConflictRound):
         def wake(_: object = None) -> None:
             self._changed.set()
 
+        def checked() -> None:
+            self._check_finished()
+            wake()
+
         if self._checks is not None:
-            self._checks.wake = wake
+            self._checks.wake = checked
         sub = self.workspace.todos.observe_deep(wake)
         meta_sub = self.workspace.meta.observe(wake)
         try:
@@ -162,7 +167,11 @@ class JudgeAgent(PackageJudging, ConflictRound):
             e for e in ready if (e.id, e.attempt) not in self._judging and not any((d.id, d.attempt) in self._judging for d in needs.get(e.id, []))
         ]
         if ready and (package or self._tg is None):
-            await self._judge(ready, entries, outline, needs)
+            self._in_round = package
+            try:
+                await self._judge(ready, entries, outline, needs)
+            finally:
+                self._in_round = False
             return False
         if ready and self._tg is not None:
             # Single-file rounds run beside the loop: a completion that makes a re-draft due, or a TODO that

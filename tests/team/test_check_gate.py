@@ -88,3 +88,28 @@ async def test_a_check_run_waits_for_the_repairs_the_checks_asked_for_and_no_oth
         agent._check_beside([entry(AREA, TodoStatus.DONE, attempt=2), entry(PERIMETER, TodoStatus.DONE, attempt=2)])  # noqa: SLF001
         await agent._checks.settle()  # noqa: SLF001
         assert len(seen) == 2 and "NotImplementedError" not in seen[1]["shapes/geometry.py"].split("def scale")[0]
+
+
+async def test_a_check_run_that_ends_during_a_package_round_is_applied_at_once() -> None:
+    async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
+        return {AREA: "check test test_area failed: assert 5 == 6"}
+
+    ws = Workspace("judge")
+    ws.set_meta(outlines={"shapes/geometry.py": GEOMETRY}, files=["shapes/geometry.py"], outline="")
+    for todo in (entry(AREA, TodoStatus.DONE), entry(PERIMETER, TodoStatus.DONE)):
+        ws.add_todo(todo)
+    agent = JudgeAgent(ws, Judge(), JudgeConfig(check_during_run="drafted"), pyright=PyrightServer(), final_check=check)
+    assert agent._checks is not None  # noqa: SLF001
+    agent._checks.wake = agent._check_finished  # noqa: SLF001 - what run() installs, without the loop
+    async with anyio.create_task_group() as tg:
+        agent._tg = tg  # noqa: SLF001
+        agent._check_beside(ws.list_todos())  # noqa: SLF001
+        await agent._checks.settle()  # noqa: SLF001
+        assert ws.todo(AREA).status == TodoStatus.DONE, "between rounds the loop takes the result (nobody woke it here)"
+        assert agent._checks.take() is not None  # noqa: SLF001
+        agent._in_round = True  # noqa: SLF001 - the loop now awaits pyright's round
+        agent._checks._began = None  # noqa: SLF001 - the same board may be checked again
+        agent._check_beside(ws.list_todos())  # noqa: SLF001
+        await agent._checks.settle()  # noqa: SLF001
+    assert ws.todo(AREA).status == TodoStatus.PENDING and ws.todo(AREA).verdict == "fail"
+    assert ws.todo(PERIMETER).status == TodoStatus.DONE
