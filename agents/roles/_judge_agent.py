@@ -155,7 +155,7 @@ class JudgeAgent(PackageJudging, ConflictRound):
         if self._redraft(entries, outline):
             return False
         needs = _needs(entries, outline)
-        if self._checks is not None and (done := self._checks.take()) is not None and self._apply_check(done, entries, needs):
+        if self._apply_finished(entries, needs):
             return False
         package = is_package(ws.meta)
         # A package check routes each conflict to the region holding it: no verdict waits for a neighbour's.

@@ -120,9 +120,14 @@ class PackageJudging:
     def _check_finished(self) -> None:
         """A check run ended: while the loop awaits a package round, apply it now (its repairs start at once
         instead of after pyright's round, 0.2-1.1 s per link of flask's repair chain); else the loop takes it."""
-        if self._in_round and self._checks is not None and (done := self._checks.take()) is not None:
+        if self._in_round:
             entries = self.workspace.list_todos()
-            self._apply_check(done, entries, _needs(entries, ""))
+            self._apply_finished(entries, _needs(entries, ""))
+
+    def _apply_finished(self, entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> bool:
+        """Apply the latest finished check run not applied yet, if any; True if it reopened any TODO."""
+        done = self._checks.take() if self._checks is not None else None
+        return done is not None and self._apply_check(done, entries, needs)
 
     def _apply_check(self, run: CheckRun, entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> bool:
         """Reopen what a check run during the run blamed (see ``blameable``); True if it reopened any."""

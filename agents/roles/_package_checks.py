@@ -263,8 +263,10 @@ def named_culprit(message: str, todos: list[TodoEntry], named: dict[tuple[str, s
     if len(uses) != 1:
         return None
     ((culprit, used),) = uses.values()
-    if named is not None and all([named.setdefault((culprit.id, n), culprit.attempt) < culprit.attempt for n in used]):
-        return None
+    if named is not None:
+        first = [named.setdefault((culprit.id, n), culprit.attempt) for n in used]  # records the names new to it
+        if all(attempt < culprit.attempt for attempt in first):
+            return None
     return culprit.id
 
 
