@@ -75,6 +75,42 @@ def _blocked_plugins(allowed: object) -> list:
     return out
 
 
+def _never(self: object) -> bool:
+    del self
+    return False
+
+
+def _untraced_hypothesis(paths: list) -> None:
+    """Keep Hypothesis from tracing a failing example when the tests use it.
+
+    On Python < 3.12 Hypothesis's explain phase replays a failing example under ``sys.settrace``
+    (``hypothesis.internal.scrutineer.Tracer``) to report the lines only failing examples ran.  The
+    guard refuses trace hooks while code under test is on the stack (a trace function can jump over a
+    test's ``assert``), so a wrong implementation under an ``@given`` test turned the whole run into
+    ``tampered`` instead of one failed test.  Hypothesis supports replacing ``_should_trace``; the
+    explain phase only adds notes to a failure, so no verdict changes.  Hypothesis is imported only when a
+    test file names it (it costs start-up time), and here, before any code under test runs.
+    """
+    mentions = False
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                mentions = b"hypothesis" in f.read()
+        except OSError:
+            continue
+        if mentions:
+            break
+    if not mentions:
+        return
+    try:
+        import hypothesis.core
+    except Exception:  # noqa: BLE001 - not installed or broken: the tests' own import reports it
+        return
+    state = getattr(hypothesis.core, "StateForActualGivenExecution", None)
+    if isinstance(state, type) and hasattr(state, "_should_trace"):
+        state._should_trace = _never  # type: ignore[attr-defined]
+
+
 def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here is reachable from a module global
     channel, key = _open_channel()
     open_frames: list = []  # the worker thread's entry: the one runner frame code under test may come across
@@ -88,6 +124,7 @@ def _main() -> None:  # noqa: C901 - one closure scope on purpose: nothing here 
     args = [str(a) for a in spec.get("args", [])] + _blocked_plugins(spec.get("plugins"))
     test_dirs = tuple(prefix + str(d).strip("/") + "/" for d in spec.get("test_dirs", []))
 
+    _untraced_hypothesis(sorted(hashes))
     # Every builtin plugin module is imported now, before any code under test, so the snapshot holds them all.
     for name in _pytest.config.default_plugins:
         try:
