@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+try:
+    import sniffio
+except ImportError:  # anyio then asks asyncio itself, which leaves nothing behind
+    sniffio = None
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -13,6 +20,25 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _no_async_library_in_sync_tests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A plain test runs with no async library marked as running in its thread.
+
+    While a session-scoped async fixture is alive (the judge tests' warm pyright server), anyio's pytest
+    plugin leaves sniffio's context variable saying "asyncio" in the main thread, and a later plain test
+    that calls a CLI entry point (``anyio.run``) failed with "Already running asyncio in this thread"
+    only when it ran after those tests.
+    """
+    if sniffio is None or inspect.iscoroutinefunction(getattr(request, "function", None)):
+        yield
+        return
+    token = sniffio.current_async_library_cvar.set(None)
+    try:
+        yield
+    finally:
+        sniffio.current_async_library_cvar.reset(token)
 
 
 @pytest.fixture(scope="session")
