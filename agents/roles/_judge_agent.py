@@ -87,6 +87,7 @@ class JudgeAgent(PackageJudging, ConflictRound):
         self._acted: set[tuple[str, int]] = set()  # (TODO, attempt) already reopened or closed outside its own verdict
         self._check_asked: set[tuple[str, int]] = set()
         self._in_round = False  # the loop awaits a package round (pyright): a check run that ends is applied at once
+        self._moved_in_round = anyio.Event()  # the board changed while the loop awaited a package round
         self._check_signatures: dict[str, str] = {}
         self._unchanged: set[tuple[str, int]] = set()
         self._tg: TaskGroup | None = None
@@ -116,6 +117,8 @@ class JudgeAgent(PackageJudging, ConflictRound):
 
         def wake(_: object = None) -> None:
             self._changed.set()
+            if self._in_round:
+                self._moved_in_round.set()
 
         def checked() -> None:
             self._check_finished()
@@ -128,6 +131,8 @@ class JudgeAgent(PackageJudging, ConflictRound):
         try:
             async with anyio.create_task_group() as tg:
                 self._tg = tg
+                if self._checks is not None:
+                    tg.start_soon(self._checks_in_rounds)
                 await self.prepare()
                 while not await self.step():
                     await self._changed.wait()

@@ -113,3 +113,38 @@ async def test_a_check_run_that_ends_during_a_package_round_is_applied_at_once()
         await agent._checks.settle()  # noqa: SLF001
     assert ws.todo(AREA).status == TodoStatus.PENDING and ws.todo(AREA).verdict == "fail"
     assert ws.todo(PERIMETER).status == TodoStatus.DONE
+
+
+async def test_a_commit_during_a_package_round_starts_the_check_run_at_once() -> None:
+    seen: list[dict[str, str]] = []
+    ran = [anyio.Event(), anyio.Event()]
+
+    async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
+        seen.append(dict(files))
+        ran[len(seen) - 1].set()
+        return {}
+
+    ws = Workspace("judge")
+    ws.set_meta(outlines={"shapes/geometry.py": GEOMETRY}, files=["shapes/geometry.py"], outline="")
+    for todo in (entry(AREA, TodoStatus.DONE), entry(PERIMETER, TodoStatus.CLAIMED, verdict="fail")):
+        ws.add_todo(todo)
+    agent = JudgeAgent(ws, Judge(), JudgeConfig(check_during_run="drafted"), pyright=PyrightServer(), final_check=check)
+    assert agent._checks is not None  # noqa: SLF001
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+            agent._tg = tg  # noqa: SLF001
+            tg.start_soon(agent._checks_in_rounds)  # noqa: SLF001 - what run() starts
+            agent._check_beside(ws.list_todos())  # noqa: SLF001 - the loop's own start, before its round
+            await ran[0].wait()
+            await agent._checks.settle()  # noqa: SLF001
+            # perimeter's repair lands; the loop is not there to see it.
+            ws.update_todo(PERIMETER, status=TodoStatus.DONE, attempt=2)
+            agent._moved_in_round.set()  # noqa: SLF001 - what run()'s board observer does
+            await anyio.wait_all_tasks_blocked()
+            assert len(seen) == 1 and not agent._checks.busy, "between rounds the loop itself starts the next run"  # noqa: SLF001
+            agent._in_round = True  # noqa: SLF001 - the loop now awaits pyright's round
+            agent._moved_in_round.set()  # noqa: SLF001
+            await ran[1].wait()
+            tg.cancel_scope.cancel()
+    assert "still being written" in seen[0]["shapes/geometry.py"]
+    assert "still being written" not in seen[1]["shapes/geometry.py"].split("def scale")[0]
