@@ -106,6 +106,9 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str, 
     len_ = len
     id_ = id
     getattr_ = getattr
+    gettrace = sys.gettrace
+    dict_ = dict
+    doctest_file = os.path.join(os.path.dirname(os.__file__), "doctest.py")
     RuntimeError_ = RuntimeError
     PermissionError_ = PermissionError
     OSError_ = OSError
@@ -238,6 +241,17 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str, 
             return True
         return name == runner or name.startswith("<frozen") or (name.startswith(library_roots) and not name.startswith(untrusted))
 
+    def restores_no_tracer(f: object) -> bool:
+        """``sys.settrace`` called by doctest's ``DocTestRunner.run`` putting back the trace function it found,
+        when that was none (a project test calling ``doctest.testmod``).  Its local is read, not
+        ``sys.gettrace()``, which code under test could have replaced; the code object is doctest's own
+        (code under test cannot compile under a library's file name)."""
+        code = f.f_code  # type: ignore[attr-defined]
+        if code.co_filename != doctest_file or code.co_name != "run" or gettrace() is not None:
+            return False
+        local = f.f_locals  # type: ignore[attr-defined]
+        return type_(local) is dict_ and "save_trace" in local and local["save_trace"] is None
+
     def hook(event: str, args: tuple) -> None:
         if event not in hooked and not event.startswith("ctypes."):
             return  # most events (import, os.listdir, ...) are none of ours: leave at once
@@ -291,6 +305,8 @@ def _make_guard(channel: int, key: bytes, untrusted_dir: str, runner_file: str, 
             caller = getframe(1)
             if check == "frames":
                 bad = requester_is_untrusted(caller, True) and (open_frames is None or frames_reach_runner(event, args, caller))
+            elif event == "sys.settrace" and restores_no_tracer(caller):
+                bad = False
             else:
                 bad = untrusted_on_stack(caller)
         finally:
