@@ -42,6 +42,7 @@ class PackageJudging:
     _check_asked: set[tuple[str, int]]  # (TODO, attempt) a check run beside the run reopened or closed
     _in_round: bool  # the agent's loop is awaiting a package round
     _moved_in_round: anyio.Event  # set when the board changes while it does
+    _all_drafted: bool  # every TODO has been committed once (seen by _check_beside; stays true)
     _final_rounds: int
     _import_rounds: int  # final-check rounds after the regular ones, for a package that did not import
     _final_state: State | None  # the board the latest final check saw
@@ -108,8 +109,10 @@ class PackageJudging:
         repairing = {i for i, _ in self._check_asked}
         if any(e.id in repairing and e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in entries):
             return
-        if self.config.check_during_run == "drafted" and not all(_drafted(e) for e in entries):
-            return
+        if self.config.check_during_run == "drafted" and not self._all_drafted:
+            if not all(_drafted(e) for e in entries):
+                return
+            self._all_drafted = True  # for good: a reopened TODO keeps the verdict of its first commit
         if self._final_rounds >= self.config.final_check_rounds or not any(e.status == TodoStatus.DONE for e in entries):
             return
         outlines = self._outlines()
@@ -128,7 +131,9 @@ class PackageJudging:
         while True:
             await self._moved_in_round.wait()
             self._moved_in_round = anyio.Event()
-            if self._in_round and self._checks is not None and not self._checks.busy:
+            # Cheap gates first: while drafting, claims and heartbeats move the board many times a second.
+            drafting = self.config.check_during_run == "drafted" and not self._all_drafted
+            if self._in_round and self._checks is not None and not self._checks.busy and not drafting:
                 self._check_beside(self.workspace.list_todos())
 
     def _check_finished(self) -> None:
