@@ -109,7 +109,7 @@ class PackageJudging:
         repairing = {i for i, _ in self._check_asked}
         if any(e.id in repairing and e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in entries):
             return
-        if self.config.check_during_run == "drafted" and not self._all_drafted:
+        if self._drafting():
             if not all(_drafted(e) for e in entries):
                 return
             self._all_drafted = True  # for good: a reopened TODO keeps the verdict of its first commit
@@ -132,9 +132,12 @@ class PackageJudging:
             await self._moved_in_round.wait()
             self._moved_in_round = anyio.Event()
             # Cheap gates first: while drafting, claims and heartbeats move the board many times a second.
-            drafting = self.config.check_during_run == "drafted" and not self._all_drafted
-            if self._in_round and self._checks is not None and not self._checks.busy and not drafting:
+            if self._in_round and self._checks is not None and not self._checks.busy and not self._drafting():
                 self._check_beside(self.workspace.list_todos())
+
+    def _drafting(self) -> bool:
+        """Check runs wait for every first draft ('drafted') and not all of them have been seen committed yet."""
+        return self.config.check_during_run == "drafted" and not self._all_drafted
 
     def _check_finished(self) -> None:
         """A check run ended: while the loop awaits a package round, apply it now (its repairs start at once
