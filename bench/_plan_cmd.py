@@ -39,12 +39,14 @@ def render_plan(
             raise CouplingError(f"classifier {classifier!r} cannot plan a multi-file task (it has no classify_package)")
         names = {m.path: list(m.stubs) for m in spec.modules}
         stubs = [todo_key(path, name) for path, symbols in names.items() for name in symbols]
-        report = classify_package({m.path: m.outline for m in spec.modules}, names)
+        modules = {m.path: m.outline for m in spec.modules}
+        report = classify_package(modules, names)
     else:
+        modules = None
         outline = spec.skeleton()
         stubs = find_stubs(outline)
         report = impl.classify(outline, stubs)
-    plan = plan_from(stubs, report, "auto", agents=agents, objective=objective, decision=decision)
+    plan = plan_from(stubs, report, "auto", agents=agents, objective=objective, decision=decision, modules=modules)
     kept = {(src, dst) for src, dsts in plan.deps.items() for dst in dsts}
     lines = [f"task {spec.id} ({suite}): {len(stubs)} stubs, classifier {report.classifier}, {agents} agents, objective {objective}", ""]
     lines.append(f"edges ({len(report.edges)} pieces of evidence; * = became a dependency):")
@@ -57,6 +59,8 @@ def render_plan(
     lines.append(f"waves ({len(plan.waves)}):")
     lines.extend(f"  {i}: {', '.join(wave)}" for i, wave in enumerate(plan.waves))
     lines.append(f"coupling score: {report.score:.2f}")
+    if spec.is_multi_file:
+        lines.append(f"run on import, claimed first ({len(plan.imports)}): {', '.join(plan.imports) or 'none found'}")
     lines.append("")
     lines.append("| schedule | rounds | calls | blind drafts | context-less drafts | P(all right) | expected rounds to first all-pass |")
     lines.append("|---|---|---|---|---|---|---|")

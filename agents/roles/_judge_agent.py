@@ -89,6 +89,9 @@ class JudgeAgent(PackageJudging, ConflictRound):
         self._in_round = False  # the loop awaits a package round (pyright): a check run that ends is applied at once
         self._moved_in_round = anyio.Event()  # the board changed while the loop awaited a package round
         self._all_drafted = False
+        self._imports: set[str] | None = None
+        self._imports_checked: State | None = None
+        self._import_needs: set[str] = set()
         self._check_signatures: dict[str, str] = {}
         self._unchanged: set[tuple[str, int]] = set()
         self._tg: TaskGroup | None = None

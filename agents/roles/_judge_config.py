@@ -35,7 +35,8 @@ class JudgeConfig(BaseModel):
         default="drafted",
         description="Also run the FinalCheck beside the run whenever the package has new commits (one run at a time), reopening "
         "the committed TODOs it blames while repairs go on: 'always' from the first commit, 'drafted' once every TODO has been "
-        "committed once (the check tests compete with pyright and the agents for the CPU; see docs/projects.md), 'off' never. "
+        "committed once (the check tests compete with pyright and the agents for the CPU; see docs/projects.md) and, before "
+        "that, once each time the package's import-time code (Plan.imports) is all committed anew; 'off' never. "
         "The final check stays the last word.",
     )
     check_test_timeout_s: float = Field(

@@ -43,6 +43,9 @@ class PackageJudging:
     _in_round: bool  # the agent's loop is awaiting a package round
     _moved_in_round: anyio.Event  # set when the board changes while it does
     _all_drafted: bool  # every TODO has been committed once (seen by _check_beside; stays true)
+    _imports: set[str] | None  # the plan's import-time TODOs (read from meta on first use)
+    _imports_checked: State | None  # the import-time TODOs' attempts the latest drafting-time run started on
+    _import_needs: set[str]  # what committed import-time code that stopped the import uses (see _imports_due)
     _final_rounds: int
     _import_rounds: int  # final-check rounds after the regular ones, for a package that did not import
     _final_state: State | None  # the board the latest final check saw
@@ -111,8 +114,10 @@ class PackageJudging:
             return
         if self._drafting():
             if not all(_drafted(e) for e in entries):
-                return
-            self._all_drafted = True  # for good: a reopened TODO keeps the verdict of its first commit
+                if not self._imports_due(entries):
+                    return
+            else:
+                self._all_drafted = True  # for good: a reopened TODO keeps the verdict of its first commit
         if self._final_rounds >= self.config.final_check_rounds or not any(e.status == TodoStatus.DONE for e in entries):
             return
         outlines = self._outlines()
@@ -135,6 +140,43 @@ class PackageJudging:
             if self._in_round and self._checks is not None and not self._checks.busy and not self._drafting():
                 self._check_beside(self.workspace.list_todos())
 
+    def _imports_due(self, entries: list[TodoEntry]) -> bool:
+        """While drafting: is a check run due because the package's import-time code is all committed, as it
+        was not at the last such run?
+
+        Until that code is in, the package does not import and no check test runs (an open stub raises); once
+        it is, one run shows whether it imports, and a fault there is repaired beside the drafts instead of
+        heading the repair chain at the end (flask's chain began with two).  A run whose import stops in a stub
+        still open marks that stub ``import_time`` (:meth:`_mark_import_time`), so it is claimed next and the
+        next run gets further; one stopped in committed code that cannot be blamed yet (what that code uses is
+        not all committed, see ``blameable``) runs again once it is.  The other tests of such a run reopen what
+        they blame as any check run does.
+        """
+        if self._imports is None:
+            plan = self.workspace.meta.get("plan")
+            self._imports = set(plan.get("imports") or []) if isinstance(plan, dict) else set()  # pyright: ignore[reportUnknownArgumentType, reportUnknownMemberType]
+        imports = [e for e in entries if e.id in self._imports or e.id in self._import_needs or _marked(e)]
+        if not imports or any(e.status != TodoStatus.DONE for e in imports):
+            return False
+        state = state_of(imports)
+        if state == self._imports_checked:
+            return False
+        self._imports_checked = state
+        return True
+
+    def _mark_import_time(self, run: CheckRun, by_id: Mapping[str, TodoEntry], needs: Mapping[str, list[TodoEntry]]) -> None:
+        """A run that could not import the package: mark the open stub that stopped it import-time, or wait for
+        what the committed code that stopped it uses (a repair drafted without that in view is likely wrong again)."""
+        if collection_error_of(run.result or {}) is None:
+            return
+        for todo_id in run.result or {}:
+            entry = by_id.get(todo_id)
+            if entry is not None and entry.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) and not _marked(entry):
+                self.workspace.update_todo(todo_id, import_time=True)
+                self.workspace.log("import_time", todo_id)
+            elif entry is not None and not blameable(entry, run.attempts, needs.get(todo_id, [])):
+                self._import_needs |= {d.id for d in needs.get(todo_id, []) if d.id not in run.attempts}
+
     def _drafting(self) -> bool:
         """Check runs wait for every first draft ('drafted') and not all of them have been seen committed yet."""
         return self.config.check_during_run == "drafted" and not self._all_drafted
@@ -152,20 +194,32 @@ class PackageJudging:
         return done is not None and self._apply_check(done, entries, needs)
 
     def _apply_check(self, run: CheckRun, entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> bool:
-        """Reopen what a check run during the run blamed (see ``blameable``); True if it reopened any."""
+        """Reopen what a check run during the run blamed (see ``blameable``); True if it reopened any.
+
+        Once every TODO is drafted, a run that could not import the package is the final check's import round
+        come early: the TODO whose code raised is reopened even when out of repairs, while ``import_rounds``
+        last (the final check would do it anyway, after every other repair had settled: flask waited 6-10 s
+        for it, with check runs blaming that TODO and doing nothing meanwhile).
+        """
         assert run.result is not None
         by_id = {e.id: e for e in entries}
         reopened: list[str] = []
+        broken = collection_error_of(run.result) is not None and all(_drafted(e) for e in entries)
         with self.workspace.transaction():
+            self._mark_import_time(run, by_id, needs)
             for todo_id, report in run.result.items():
                 entry = by_id.get(todo_id)
                 if entry is None or (todo_id, entry.attempt) in self._acted or not blameable(entry, run.attempts, needs.get(todo_id, [])):
                     continue
+                force = False
                 if _int((entry.model_extra or {}).get("repairs")) >= self.config.max_repairs:
-                    continue  # out of repairs: the final check gives the last word
+                    if not broken or self._import_rounds >= self.config.import_rounds:
+                        continue  # out of repairs: the final check gives the last word
+                    self._import_rounds += 1  # one of the final check's import rounds, spent now
+                    force = True
                 self._acted.add((todo_id, entry.attempt))
                 self._check_asked.add((todo_id, entry.attempt))
-                if self._check_verdict(entry, report, reason="check_test"):
+                if self._check_verdict(entry, report, reason="check_test", force=force):
                     reopened.append(todo_id)
             self.summary.check_reopened += len(reopened)
             self.workspace.log("check_tests", None, failing=sorted(run.result), reopened=reopened)
@@ -305,6 +359,12 @@ def _decorator_lines(region: str) -> list[str]:
     lines = region.splitlines(keepends=True)
     head = next((i for i, line in enumerate(lines) if def_header(line) is not None), 0)
     return lines[:head]
+
+
+def _marked(entry: TodoEntry) -> bool:
+    """Marked import-time on the board by :meth:`PackageJudging._mark_import_time` (the choosers read it too:
+    ``agents.scheduler``'s ``runs_at_import``)."""
+    return (entry.model_extra or {}).get("import_time") is True
 
 
 def _drafted(entry: TodoEntry) -> bool:

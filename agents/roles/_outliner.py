@@ -15,10 +15,11 @@ deps come from :func:`~agents.roles._package.classify_package`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from pydantic import BaseModel, Field, model_validator
 
-from crdt_ws import TodoEntry, Workspace, find_span, todo_key
+from crdt_ws import TodoEntry, Workspace, find_span, split_todo_key, todo_key
 from crdt_ws import find_stubs as source_find_stubs
 from merge import ExtractError, UnparsableReply
 
@@ -27,6 +28,7 @@ from agents.models import Message, ModelError, ModelRequest, StreamingModel
 from agents.scheduler import DecisionConfig, Mode, Objective, Plan, decide_schedule, seed_of, topological_order
 
 from ._errors import NoTodos, OutlineError
+from ._import_time import import_time
 from ._package import classify_package
 
 __all__ = ["OutlinerConfig", "Outliner", "TaskSpec", "find_stubs", "OUTLINE_SYMBOL"]
@@ -156,7 +158,7 @@ class Outliner:
         # The one place a package is classified (agents.coupling's cross-module graph for the built-ins).
         report = classify_package(task.files, stubs, self.config.classifier)
         sizes = {todo_key(p, s): _size(task.files[p], s) for p, symbols in stubs.items() for s in symbols}
-        plan = plan_from(ids, report, mode, agents=agents, objective=objective, decision=decision, sizes=sizes)
+        plan = plan_from(ids, report, mode, agents=agents, objective=objective, decision=decision, sizes=sizes, modules=task.files)
         ws = self.workspace
         with ws.transaction():
             for path, source in task.files.items():
@@ -192,10 +194,13 @@ def plan_from(
     objective: Objective = "time",
     decision: DecisionConfig | None = None,
     sizes: dict[str, int] | None = None,
+    modules: Mapping[str, str] | None = None,
 ) -> Plan:
     """The plan for ``mode``; ``auto`` weighs the classifier's waves against ``agents``.
 
     ``sizes``: each stub's length in the outline (a proxy for its reply's), for ordering and the seed.
+    ``modules``: a package's skeletons (path -> text; ``stubs`` are then ``"<path>::<symbol>"``), read for
+    the stubs that run on import (``Plan.imports``).
     """
     deps = {s: [d for d in report.deps.get(s, []) if d in stubs and d != s] for s in stubs}
     waves = topological_order(stubs, deps)
@@ -217,7 +222,17 @@ def plan_from(
         waves=waves,
         coupling_score=report.score,
         reasons=reasons,
+        imports=import_time(modules, _by_file(stubs), deps) if modules else [],
     )
+
+
+def _by_file(ids: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for todo in ids:
+        path, symbol = split_todo_key(todo)
+        if path is not None:
+            out.setdefault(path, []).append(symbol)
+    return out
 
 
 def _size(source: str, symbol: str) -> int:

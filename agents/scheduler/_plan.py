@@ -47,6 +47,12 @@ class Plan(BaseModel):
         description="TODO id -> characters of its stub in the outline (signature and docstring): a proxy for how long "
         "its reply takes, so long ones start first and the last round is short.",
     )
+    imports: list[str] = Field(
+        default_factory=list,
+        description="A package's TODOs whose code runs when it is imported, read from the skeletons "
+        "(agents.roles._import_time): claimed before the others of their rank, so the package imports early and a "
+        "fault there is found while the drafts go on. The judge marks more on the board (``import_time``) as it finds them.",
+    )
     reasons: list[str] = Field(default_factory=list, description="Why this mode was chosen.")
     estimates: list[dict[str, object]] = Field(
         default_factory=list, description="auto only: every candidate schedule's simulated rounds, calls and risk."
@@ -101,6 +107,7 @@ def make_chooser(
     collide on the same head TODO (measured, not hidden).
     """
     position = {todo: i for i, todo in enumerate(plan.order)}
+    imports = set(plan.imports)
     weight = dependents(plan.order, plan.deps)
     gated = plan.mode in ("serial", "waves")  # seeded, speculate and revise draft like parallel
 
@@ -123,15 +130,27 @@ def make_chooser(
         def unready(c: TodoEntry) -> bool:
             return not all(_done(status.get(d)) for d in plan.deps.get(c.id, ()))
 
+        # Import-time code next, even unready: while it is a stub the package does not import, so no check test
+        # can run (what it needs is import-time too, and ready first among it).
+        def later(c: TodoEntry) -> bool:
+            return c.id not in imports and not runs_at_import(c)
+
         # A repair first: once the drafts are in it is the tail of the run (claim_protocol.reopened).
         if priority == "fifo":
-            return min(candidates, key=lambda c: (not reopened(c), unready(c), position.get(c.id, len(position))))
+            return min(candidates, key=lambda c: (not reopened(c), later(c), unready(c), position.get(c.id, len(position))))
         # Longest first among equals (LPT): a long reply started last would be the tail of the run.
         return min(
-            candidates, key=lambda c: (not reopened(c), unready(c), -weight.get(c.id, 0), -plan.sizes.get(c.id, 0), _spread(agent, c.id))
+            candidates,
+            key=lambda c: (not reopened(c), later(c), unready(c), -weight.get(c.id, 0), -plan.sizes.get(c.id, 0), _spread(agent, c.id)),
         )
 
     return choose
+
+
+def runs_at_import(entry: TodoEntry) -> bool:
+    """The judge found this TODO's stub raising while the package imported (its mark on the board,
+    ``agents.roles._judge_package``)."""
+    return (entry.model_extra or {}).get("import_time") is True
 
 
 def awaiting_verdict(entry: TodoEntry) -> bool:

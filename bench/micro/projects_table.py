@@ -2,7 +2,7 @@
 
     python -m bench.micro.projects_table --data-dir DIR [--agents 4 --agents 8 --agents 16]
         [--mode serial --mode parallel --mode auto] [--project ID ...] [--time-scale 0.1]
-        [--results runs/projects-table.jsonl]
+        [--results runs/projects-table.jsonl] [--seed 0]
         [--estimate-model anthropic:claude-sonnet-4-5]
 
 Every trial is a real ``crdt-bench run`` trial (``bench.run_suite``): the
@@ -50,7 +50,7 @@ def _config(args: argparse.Namespace, modes: list[str], agents: int, tasks: list
     return RunConfig.model_validate(
         {
             "suite": "projects", "data_dir": args.data_dir, "tasks": tasks, "modes": modes, "model": "scripted",
-            "time_scale": args.time_scale, "results": args.results, "env_cache_dir": args.env_cache,
+            "time_scale": args.time_scale, "results": args.results, "env_cache_dir": args.env_cache, "seed": args.seed,
             "trial": TrialConfig.model_validate({"scheduler": {"agents": agents}, "timeout_s": args.timeout}),
         }
     )  # fmt: skip
@@ -137,6 +137,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--project", action="append", help="Project id (repeatable; default: every included project).")
     parser.add_argument("--time-scale", type=float, default=0.1, help="Offline latency scale (1 = real model speed).")
     parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds one trial may take.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the scripted model's fault draws (another seed: other faults, same projects).")
     parser.add_argument("--results", type=Path, default=Path("runs/projects-table.jsonl"), help="JSONL rows (appended; a rerun resumes).")
     parser.add_argument("--env-cache", type=Path, default=None, help="Project test environments (default ~/.cache/crdt-agents/judge-envs).")
     parser.add_argument("--estimate-model", default="anthropic:claude-sonnet-4-5", help="Model the closing dry-run estimate prices.")

@@ -131,3 +131,18 @@ def test_flask_report_plans_with_its_todo_ids() -> None:
         _check_plan(plan, ids)
     plan = plan_from(ids, report, "seeded", agents=8)
     assert plan.seed in ids and plan.deps[plan.seed] == []
+
+
+def test_import_time_todos_are_claimed_before_the_rest_of_their_rank() -> None:
+    plan = plan_from(IDS, _report(), "parallel", agents=2)
+    plan.imports = ["calc/shell.py::Shell.banner"]  # as if a module called Shell().banner() at import
+    entries = {i: TodoEntry(id=i, file=i.split("::")[0], symbol=i.split("::")[1]) for i in IDS}
+    for agent in ("agent-1", "agent-2", "agent-3"):
+        choose = make_chooser(plan, agent, entries=lambda: list(entries.values()))
+        assert choose(list(entries.values())).id == "calc/shell.py::Shell.banner"  # type: ignore[union-attr]
+    # The judge's mark on the board (a stub it saw raising while the package imported) ranks the same way.
+    plan.imports = []
+    marked = TodoEntry.model_validate({"id": "calc/ops.py::twice", "file": "calc/ops.py", "symbol": "twice", "import_time": True})
+    entries[marked.id] = marked
+    assert plan.deps[marked.id] == ["calc/ops.py::add"]  # not ready: it still comes first (the import stops there)
+    assert make_chooser(plan, "agent-1", entries=lambda: list(entries.values()))(list(entries.values())).id == marked.id  # type: ignore[union-attr]
