@@ -56,6 +56,37 @@ def agent_for(ws: Workspace, imports: list[str], check: object) -> JudgeAgent:
     return agent
 
 
+class ImportStops:
+    """A check whose every run reports the import stopped in ``culprit`` (what ``pytest_check`` returns then)."""
+
+    def __init__(self, culprit: str, error: str = "KeyError") -> None:
+        self.culprit, self.error, self.runs = culprit, error, 0
+
+    async def __call__(self, files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
+        self.runs += 1
+        return CheckFailures({self.culprit: f"the check tests could not be collected: {self.error}"}, collection_error=self.error)
+
+
+def board(*entries: TodoEntry) -> Workspace:
+    ws = Workspace("judge")
+    for todo in entries:
+        ws.add_todo(todo)
+    return ws
+
+
+async def step(agent: JudgeAgent, entries: list[TodoEntry], needs: dict[str, list[TodoEntry]] | None = None, *, gate: bool = True) -> None:
+    """What the judge's loop does before a round: start a check run if the gate lets it (``gate=False``: start one
+    anyway), wait for it, apply what it found (``needs``: what each TODO's committed code uses)."""
+    checks, tg = agent._checks, agent._tg  # noqa: SLF001
+    assert checks is not None and tg is not None
+    if gate:
+        agent._check_beside(entries)  # noqa: SLF001
+    else:
+        checks.start(tg, lambda: {PATH: SETUP}, entries)
+    await checks.settle()
+    agent._apply_finished(entries, needs or {})  # noqa: SLF001
+
+
 async def test_a_check_runs_while_drafting_once_the_import_time_code_is_in_and_not_again_on_the_same_code() -> None:
     seen: list[dict[str, str]] = []
 
@@ -67,20 +98,16 @@ async def test_a_check_runs_while_drafting_once_the_import_time_code_is_in_and_n
     agent = agent_for(ws, [MAKE], check)
     async with anyio.create_task_group() as tg:
         agent._tg = tg  # noqa: SLF001
-        agent._check_beside([entry(MAKE, TodoStatus.CLAIMED), entry(REGISTER, TodoStatus.DONE), entry(RENDER, TodoStatus.PENDING)])  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
+        await step(agent, [entry(MAKE, TodoStatus.CLAIMED), entry(REGISTER, TodoStatus.DONE), entry(RENDER, TodoStatus.PENDING)])
         assert seen == [], "the package cannot import while make_registry is a stub"
-        agent._check_beside([entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.DONE), entry(RENDER, TodoStatus.PENDING)])  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
+        await step(agent, [entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.DONE), entry(RENDER, TodoStatus.PENDING)])
         assert len(seen) == 1
         assert "return {}" in seen[0][PATH] and "render is still being written" in seen[0][PATH]
         # More drafts land, the import-time code is the same: no run until every TODO is drafted.
-        agent._check_beside([entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.DONE, 2), entry(RENDER, TodoStatus.CLAIMED)])  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
+        await step(agent, [entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.DONE, 2), entry(RENDER, TodoStatus.CLAIMED)])
         assert len(seen) == 1
         # make_registry repaired: its new attempt is checked at once.
-        agent._check_beside([entry(MAKE, TodoStatus.DONE, 2), entry(REGISTER, TodoStatus.DONE, 2), entry(RENDER, TodoStatus.CLAIMED)])  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
+        await step(agent, [entry(MAKE, TodoStatus.DONE, 2), entry(REGISTER, TodoStatus.DONE, 2), entry(RENDER, TodoStatus.CLAIMED)])
         assert len(seen) == 2
 
 
@@ -95,83 +122,50 @@ async def test_a_package_with_no_import_time_code_waits_for_every_draft_as_befor
     agent = agent_for(ws, [], check)
     async with anyio.create_task_group() as tg:
         agent._tg = tg  # noqa: SLF001
-        agent._check_beside([entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.DONE), entry(RENDER, TodoStatus.PENDING)])  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
+        await step(agent, [entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.DONE), entry(RENDER, TodoStatus.PENDING)])
     assert seen == []
 
 
 async def test_a_stub_that_stops_the_import_is_marked_and_the_next_run_waits_for_it() -> None:
-    runs = 0
-
-    async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
-        nonlocal runs
-        runs += 1
-        # What pytest_check reports when the import stopped in register's raising stub.
-        return CheckFailures({REGISTER: "the check tests could not be collected: NotImplementedError"}, collection_error="NotImplementedError")
-
-    ws = Workspace("judge")
-    for todo in (entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.CLAIMED), entry(RENDER, TodoStatus.PENDING)):
-        ws.add_todo(todo)
+    check = ImportStops(REGISTER, "NotImplementedError")  # register's raising stub
+    ws = board(entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.CLAIMED), entry(RENDER, TodoStatus.PENDING))
     agent = agent_for(ws, [MAKE], check)
     async with anyio.create_task_group() as tg:
         agent._tg = tg  # noqa: SLF001
-        agent._check_beside(ws.list_todos())  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
-        agent._apply_finished(ws.list_todos(), {})  # noqa: SLF001 - what the loop does with a finished run
-        assert runs == 1
+        await step(agent, ws.list_todos())
+        assert check.runs == 1
         assert runs_at_import(ws.todo(REGISTER)) and not runs_at_import(ws.todo(RENDER))
         assert ws.todo(REGISTER).status == TodoStatus.CLAIMED, "an open stub is marked, never reopened"
         assert any(e.type == "import_time" and e.todo == REGISTER for e in ws.read_events())
-        agent._check_beside(ws.list_todos())  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
-        assert runs == 1, "register is import-time now and still open"
+        await step(agent, ws.list_todos())
+        assert check.runs == 1, "register is import-time now and still open"
         ws.update_todo(REGISTER, status=TodoStatus.DONE, result="def register(name):\n    pass\n")
-        agent._check_beside(ws.list_todos())  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
-        assert runs == 2
+        await step(agent, ws.list_todos())
+        assert check.runs == 2
 
 
 async def test_once_all_is_drafted_a_check_run_that_cannot_import_reopens_its_culprit_out_of_repairs() -> None:
-    async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
-        return CheckFailures({MAKE: "the check tests could not be collected: KeyError"}, collection_error="KeyError")
-
-    ws = Workspace("judge")
-    for todo in (entry(MAKE, TodoStatus.DONE, 3), entry(REGISTER, TodoStatus.DONE), entry(RENDER, TodoStatus.CLAIMED)):
-        ws.add_todo(todo)
+    ws = board(entry(MAKE, TodoStatus.DONE, 3), entry(REGISTER, TodoStatus.DONE), entry(RENDER, TodoStatus.CLAIMED))
     ws.update_todo(MAKE, repairs=2, verdict="pass")
-    agent = agent_for(ws, [], check)
+    agent = agent_for(ws, [], ImportStops(MAKE))
     agent.config.max_repairs, agent.config.import_rounds = 2, 1
     async with anyio.create_task_group() as tg:
         agent._tg = tg  # noqa: SLF001
-        agent._checks.start(tg, lambda: {PATH: SETUP}, ws.list_todos())  # type: ignore[union-attr]  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
-        agent._apply_finished(ws.list_todos(), {})  # noqa: SLF001
+        await step(agent, ws.list_todos(), gate=False)
         assert ws.todo(MAKE).status == TodoStatus.DONE, "render is still a first draft: the final check decides later"
         ws.update_todo(RENDER, status=TodoStatus.DONE, result="def render(name):\n    return name\n")
-        agent._checks.start(tg, lambda: {PATH: SETUP}, ws.list_todos())  # type: ignore[union-attr]  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
-        agent._apply_finished(ws.list_todos(), {})  # noqa: SLF001
+        await step(agent, ws.list_todos(), gate=False)
         assert ws.todo(MAKE).status == TodoStatus.PENDING and ws.todo(MAKE).verdict == "fail"
         assert agent._import_rounds == 1  # noqa: SLF001 - one of the final check's import rounds, spent
         # Repaired, still raising at import: no import round left, so it stays for the final check.
         ws.update_todo(MAKE, status=TodoStatus.DONE, attempt=4, repairs=3)
-        agent._checks.start(tg, lambda: {PATH: SETUP}, ws.list_todos())  # type: ignore[union-attr]  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
-        agent._apply_finished(ws.list_todos(), {})  # noqa: SLF001
+        await step(agent, ws.list_todos(), gate=False)
         assert ws.todo(MAKE).status == TodoStatus.DONE
 
 
 async def test_committed_import_time_code_that_stops_the_import_is_checked_again_once_what_it_uses_is_in() -> None:
-    runs = 0
-
-    async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
-        nonlocal runs
-        runs += 1
-        return CheckFailures({MAKE: "the check tests could not be collected: KeyError"}, collection_error="KeyError")
-
-    ws = Workspace("judge")
-    for todo in (entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.CLAIMED), entry(RENDER, TodoStatus.PENDING)):
-        ws.add_todo(todo)
+    check = ImportStops(MAKE)
+    ws = board(entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.CLAIMED), entry(RENDER, TodoStatus.PENDING))
     ws.update_todo(MAKE, verdict="pass")
     agent = agent_for(ws, [MAKE], check)
 
@@ -180,15 +174,10 @@ async def test_committed_import_time_code_that_stops_the_import_is_checked_again
 
     async with anyio.create_task_group() as tg:
         agent._tg = tg  # noqa: SLF001
-        agent._check_beside(ws.list_todos())  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
-        agent._apply_finished(ws.list_todos(), needs())  # noqa: SLF001
-        assert runs == 1 and ws.todo(MAKE).status == TodoStatus.DONE, "register is not in yet: a repair now would be blind"
-        agent._check_beside(ws.list_todos())  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
-        assert runs == 1
+        await step(agent, ws.list_todos(), needs())
+        assert check.runs == 1 and ws.todo(MAKE).status == TodoStatus.DONE, "register is not in yet: a repair now would be blind"
+        await step(agent, ws.list_todos())
+        assert check.runs == 1
         ws.update_todo(REGISTER, status=TodoStatus.DONE, result="def register(name):\n    pass\n")
-        agent._check_beside(ws.list_todos())  # noqa: SLF001
-        await agent._checks.settle()  # noqa: SLF001  # type: ignore[union-attr]
-        agent._apply_finished(ws.list_todos(), needs())  # noqa: SLF001
-        assert runs == 2 and ws.todo(MAKE).status == TodoStatus.PENDING, "register is in: make_registry is reopened while drafting goes on"
+        await step(agent, ws.list_todos(), needs())
+        assert check.runs == 2 and ws.todo(MAKE).status == TodoStatus.PENDING, "register is in: make_registry is reopened while drafting goes on"
