@@ -112,10 +112,12 @@ class PackageJudging:
         repairing = {i for i, _ in self._check_asked}
         if any(e.id in repairing and e.status in (TodoStatus.PENDING, TodoStatus.CLAIMED) for e in entries):
             return
+        imports_only = False
         if self._drafting():
             if not all(_drafted(e) for e in entries):
                 if not self._imports_due(entries):
                     return
+                imports_only = True
             else:
                 self._all_drafted = True  # for good: a reopened TODO keeps the verdict of its first commit
         if self._final_rounds >= self.config.final_check_rounds or not any(e.status == TodoStatus.DONE for e in entries):
@@ -124,7 +126,7 @@ class PackageJudging:
         if not outlines or self._round is None:
             return
         view = self._round.view
-        checks.start(tg, lambda: view.files(outlines, entries, open_raises=True), entries)
+        checks.start(tg, lambda: view.files(outlines, entries, open_raises=True), entries, imports_only=imports_only)
 
     async def _checks_in_rounds(self) -> None:
         """While the loop awaits a package round, a commit starts the check tests at once.
@@ -149,8 +151,9 @@ class PackageJudging:
         heading the repair chain at the end (flask's chain began with two).  A run whose import stops in a stub
         still open marks that stub ``import_time`` (:meth:`_mark_import_time`), so it is claimed next and the
         next run gets further; one stopped in committed code that cannot be blamed yet (what that code uses is
-        not all committed, see ``blameable``) runs again once it is.  The other tests of such a run reopen what
-        they blame as any check run does.
+        not all committed, see ``blameable``) runs again once it is.  Only the import counts in such a run
+        (``CheckRun.imports_only``): a test that fails while drafting goes on may rely on state a stub still
+        open sets (pso's ``update_position`` reads a global that ``minimize`` assigns), so it blames nobody.
         """
         if self._imports is None:
             plan = self.workspace.meta.get("plan")
@@ -204,10 +207,11 @@ class PackageJudging:
         assert run.result is not None
         by_id = {e.id: e for e in entries}
         reopened: list[str] = []
-        broken = collection_error_of(run.result) is not None and all(_drafted(e) for e in entries)
+        cannot_import = collection_error_of(run.result) is not None
+        broken = cannot_import and all(_drafted(e) for e in entries)
         with self.workspace.transaction():
             self._mark_import_time(run, by_id, needs)
-            for todo_id, report in run.result.items():
+            for todo_id, report in run.result.items() if cannot_import or not run.imports_only else ():
                 entry = by_id.get(todo_id)
                 if entry is None or (todo_id, entry.attempt) in self._acted or not blameable(entry, run.attempts, needs.get(todo_id, [])):
                     continue

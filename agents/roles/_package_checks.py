@@ -115,9 +115,10 @@ class PackageRound:
 class CheckRun:
     """One run of the check tests: the board it saw, and what it found."""
 
-    def __init__(self, state: State, entries: list[TodoEntry]) -> None:
+    def __init__(self, state: State, entries: list[TodoEntry], *, imports_only: bool = False) -> None:
         self.state = state
         self.attempts = dict(state)  # the committed attempts the tests ran: an open TODO ran as its stub
+        self.imports_only = imports_only  # only whether the package imports counts (a run while drafting goes on)
         self.result: dict[str, str] | None = None
         self.error: str | None = None
         self.done = anyio.Event()
@@ -140,12 +141,12 @@ class BackgroundCheck:
     def busy(self) -> bool:
         return self._current is not None
 
-    def start(self, tg: TaskGroup, files: Callable[[], Mapping[str, str]], entries: list[TodoEntry]) -> bool:
+    def start(self, tg: TaskGroup, files: Callable[[], Mapping[str, str]], entries: list[TodoEntry], *, imports_only: bool = False) -> bool:
         """Start a run on this state (``files()``: its text) unless one is in flight or this state was checked already; True if started."""
         state = state_of(entries)
         if self._current is not None or self._began == state:
             return False
-        run = CheckRun(state, entries)
+        run = CheckRun(state, entries, imports_only=imports_only)
         self._began = state
         self._current = run
         tg.start_soon(self._run, run, dict(files()), list(entries))

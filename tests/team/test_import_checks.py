@@ -181,3 +181,20 @@ async def test_committed_import_time_code_that_stops_the_import_is_checked_again
         ws.update_todo(REGISTER, status=TodoStatus.DONE, result="def register(name):\n    pass\n")
         await step(agent, ws.list_todos(), needs())
         assert check.runs == 2 and ws.todo(MAKE).status == TodoStatus.PENDING, "register is in: make_registry is reopened while drafting goes on"
+
+
+async def test_while_drafting_goes_on_only_the_import_counts() -> None:
+    async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
+        # register's code is right; it reads REGISTRY, which render (still a stub) would have set up in this package.
+        return CheckFailures({REGISTER: "check test test_register failed: NameError: name 'REGISTRY' is not defined"})
+
+    ws = board(entry(MAKE, TodoStatus.DONE), entry(REGISTER, TodoStatus.DONE), entry(RENDER, TodoStatus.CLAIMED))
+    agent = agent_for(ws, [MAKE], check)
+    async with anyio.create_task_group() as tg:
+        agent._tg = tg  # noqa: SLF001
+        await step(agent, ws.list_todos())
+        assert agent._checks.runs == 1  # noqa: SLF001  # type: ignore[union-attr]
+        assert ws.todo(REGISTER).status == TodoStatus.DONE, "a test failing while drafting goes on blames nobody"
+        ws.update_todo(RENDER, status=TodoStatus.DONE, result="def render(name):\n    return name\n")
+        await step(agent, ws.list_todos())
+        assert ws.todo(REGISTER).status == TodoStatus.PENDING, "every draft is in: the same failure is news now"
