@@ -165,6 +165,9 @@ def run(
     priority: Annotated[str, typer.Option(help="unblocking or fifo.")] = "unblocking",
     objective: Annotated[str, typer.Option(help="What auto optimises: time or tokens.")] = "time",
     drafts: Annotated[int, typer.Option(help="k-way speculative drafts per claim.")] = 1,
+    repair_samples: Annotated[
+        int, typer.Option(help="Replies per repair once all is drafted: the first committed, the rest kept as spares for the next reopen.")
+    ] = 1,
     token_budget: Annotated[int | None, typer.Option(help="Output-token cap per trial.")] = None,
     budget: Annotated[float | None, typer.Option(help="Cost cap per trial in USD (priced models).")] = None,
     pyright: Annotated[bool, typer.Option(help="Judge semantic conflicts with a warm pyright.")] = True,
@@ -265,6 +268,7 @@ def run(
                         "priority": priority,
                         "objective": objective,
                         "drafts": drafts,
+                        "repair_samples": repair_samples,
                         "token_budget": token_budget,
                         "cost_budget_usd": budget,
                     },

@@ -82,6 +82,8 @@ class TrialResult(BaseModel):
     blind_drafts: int = Field(default=0, description="TODOs with a committed draft that used a stub whose code its prompt had not shown (observed with libcst).")
     redrafts: int = Field(default=0, description="Speculative re-drafts the judge asked for (modes speculate and revise).")
     redraft_calls: int = Field(default=0, description="Model calls spent on re-drafts.")
+    spare_calls: int = Field(default=0, description="Calls drawn beside a repair to be kept as spares (SchedulerConfig.repair_samples); not in the bound.")
+    spares_used: int = Field(default=0, description="Repairs committed from a kept spare, without a model call.")
     cut_replies: int = Field(default=0, description="Replies that stopped at max_tokens (each asked again once with a larger cap).")
     redraft_output_tokens: int = Field(default=0, description="Output tokens of those calls.")
     redraft_tail_s: float = Field(
@@ -202,12 +204,15 @@ def summarize(
     del source  # kept in the signature for callers that store it next to the record
     calls = [c for s in stats for c in s.calls]
     model_time: dict[str, float] = {t.id: 0.0 for t in todos}
-    for call in calls:
+    # A spare ran beside the repair it was drawn with: counting it would raise the bound without any work
+    # waiting on it (a used spare commits with no call at all).
+    timed = [c for c in calls if not c.spare]
+    for call in timed:
         model_time[call.todo] = model_time.get(call.todo, 0.0) + call.seconds
     gated = plan.deps if plan.mode in ("serial", "waves") else {}
     bound = critical_path_bound(model_time, gated, agents)
     busy: dict[str, float] = {}
-    for call in calls:
+    for call in timed:
         busy[call.agent] = busy.get(call.agent, 0.0) + call.seconds
     schedule = max(bound, max(busy.values(), default=0.0))
     completes = [e.time for e in events if e.type == "complete"]
@@ -262,6 +267,8 @@ def summarize(
         blind_drafts=judge.blind_drafts,
         redrafts=judge.redrafts,
         redraft_calls=sum(1 for c in calls if c.redraft),
+        spare_calls=sum(1 for c in calls if c.spare),
+        spares_used=sum(s.spares_used for s in stats),
         cut_replies=sum(1 for c in calls if c.cut),
         redraft_output_tokens=sum(c.output_tokens for c in calls if c.redraft),
         redraft_tail_s=_tail(calls),

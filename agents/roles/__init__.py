@@ -23,8 +23,9 @@ Errors::
 
 from ._commit import Implementation
 from ._errors import AgentError, NoTodos, OutlineError, RunTimeout
-from ._implementer import DraftCheck, Implementer, ImplementerConfig
+from ._implementer import Implementer, ImplementerConfig
 from ._records import CallRecord, ImplementerStats
+from ._samples import DraftCheck
 from ._join import JoinConfig, join_as_implementer
 from ._judge_agent import FinalCheck, JudgeAgent, JudgeConfig, JudgeSummary
 from ._package_checks import pytest_check

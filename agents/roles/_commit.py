@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import libcst as cst
 
 from crdt_ws import TodoEntry, Workspace, WorkspaceError
-from merge import Extraction, MergeError, commit_to_text
+from merge import Extraction, MergeError, commit_to_text, extract, find_stub
 
 from ._package import outline_of
 from ._stream import reset_to_stub
 
-__all__ = ["Implementation"]
+__all__ = ["Implementation", "extract_against"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,12 @@ def _drop_stale_imports(workspace: Workspace, entry: TodoEntry, stale: list[str]
         if start >= 0:
             workspace.edit(entry.file, start, start + len(line) + 1, "")
             workspace.log("import_dropped", entry.id, line=line)
+
+
+def extract_against(reply: str, symbol: str, outline: str) -> Extraction:
+    """``extract``, given the outline's stub so a reply that is only a body gets the stub's signature."""
+    try:
+        stub = find_stub(outline, symbol) if outline else None
+    except (MergeError, AssertionError):
+        stub = None  # the outline lacks the symbol (an older plan): extract without a signature to lean on
+    return extract(reply, symbol, stub=stub)

@@ -5,7 +5,9 @@ The loop is tiny on purpose::
     run()    until the judge declares the run finished: step()
     step()   one claim session (claim_protocol.Claimer) over the current plan,
              then wait for news (a reopened TODO, the end of the run)
-    work()   for one verified claim: context -> query -> act
+    work()   for one verified claim: context -> query -> act (a repair the
+             judge reopened commits a spare kept on its TODO, if any, instead:
+             agents.roles._spares)
     query()  ask the model, streaming the code into the symbol's region live
     act()    extract the implementation (merge.extract) and commit it; returns
              the :class:`Implementation` committed
@@ -18,7 +20,6 @@ feedback from a reopened TODO.  Every call and commit is logged to
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import anyio
@@ -26,22 +27,21 @@ from pydantic import BaseModel, Field
 
 from claim_protocol import ClaimConfig, Claimer, RoundTrip, SyncEstimator, restore_regions
 from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace, WorkspaceError
-from merge import ExtractError, Extraction, MergeError, extract, find_stub
+from merge import ExtractError, Extraction
 
 from agents.models import BudgetExceeded, ModelError, StreamingModel
 from agents.scheduler import Plan, SchedulerConfig, make_chooser
 
-from ._commit import Implementation
+from ._commit import Implementation, extract_against
 from ._package import committed_text, is_package, outline_of, package_index
 from ._phase import OUT_OF_BUDGET, is_over, phase_of, until_news, until_over
 from ._prompt import Context, build_context
 from ._records import CallRecord, ImplementerStats
+from ._samples import DraftCheck, Samples
+from ._spares import spares_wanted, take_spare
 from ._stream import LiveCode, reset_to_stub
 
-__all__ = ["Implementer", "ImplementerConfig", "DraftCheck"]
-
-DraftCheck = Callable[[TodoEntry, str], Awaitable[bool]]
-"""Does this implementation of the TODO pass its visible checks? (used to pick among drafts)"""
+__all__ = ["Implementer", "ImplementerConfig"]
 
 _CUT = ("max_tokens", "length")  # stop reasons meaning "out of output tokens" (Anthropic, OpenAI)
 
@@ -59,7 +59,7 @@ class ImplementerConfig(BaseModel):
     seed: int | None = Field(default=None, description="Seed passed to offline providers (None: the provider's own).")
 
 
-class Implementer:
+class Implementer(Samples):
     """One implementer agent on its own replica."""
 
     def __init__(
@@ -141,6 +141,9 @@ class Implementer:
     async def work(self, entry: TodoEntry) -> Implementation:
         """Implement one verified claim and commit it; returns what was committed."""
         assert self._claimer is not None
+        spare = take_spare(self.workspace, entry)
+        if spare is not None and (done := await self._commit_spare(entry, spare)) is not None:
+            return done
         todos = {e.id: e for e in self._claimer.board.entries()}
         meta = self.workspace.get_meta()
         outline = outline_of(meta, entry.file)
@@ -151,6 +154,8 @@ class Implementer:
             if entry.file not in self._index:  # the skeletons never change during a run
                 self._index[entry.file] = package_index(meta["outlines"], skip=entry.file)
             index = self._index[entry.file]
+        drafts = self.scheduler.drafts
+        spares = min(spares_wanted(entry, list(todos.values()), self.scheduler.repair_samples), 8 - drafts)
         contexts = [
             build_context(
                 entry,
@@ -164,15 +169,14 @@ class Implementer:
                 module=module,
                 index=index,
             )
-            for draft in range(self.scheduler.drafts)
+            for draft in range(drafts + spares)  # a spare's own draft number: the offline models draw it apart
         ]
+        contexts, extra = contexts[:drafts], contexts[drafts:]
         self._present(entry)
         try:
             if len(contexts) == 1 or self.check is None:
-                reply = await self._whole_reply(entry, contexts[0])
-                self._claimer.handoff()  # the model is done with this TODO: claim the next beside its commit
-                return await self.act(entry, reply)
-            return await self.commit(entry, await self._first_draft_to_pass(entry, contexts))
+                return await self._beside_spares(entry, extra, lambda: self._reply_and_act(entry, contexts[0]))
+            return await self.commit(entry, await self._first_draft_to_pass(entry, contexts, live=self.config.stream_live))
         except BudgetExceeded as exc:
             # The cap is the run's, not this agent's: tell everyone through the document.
             with self.workspace.transaction():
@@ -188,8 +192,15 @@ class Implementer:
             if self._presented == entry.id:  # not yet showing the next TODO claimed beside this commit
                 self._present(None)
 
-    async def query(self, entry: TodoEntry, context: Context, *, live: bool) -> str:
-        """Ask the model; with ``live``, its code streams into the symbol's region as it comes."""
+    async def _reply_and_act(self, entry: TodoEntry, context: Context) -> Implementation:
+        reply = await self._whole_reply(entry, context)
+        assert self._claimer is not None
+        self._claimer.handoff()  # the model is done with this TODO: claim the next beside its commit
+        return await self.act(entry, reply)
+
+    async def query(self, entry: TodoEntry, context: Context, *, live: bool, spare: bool = False) -> str:
+        """Ask the model; with ``live``, its code streams into the symbol's region as it comes (``spare``: a
+        reply drawn to be kept on the TODO, see :mod:`agents.roles._spares`)."""
         started = anyio.current_time()
         live_code = LiveCode(
             self.workspace, entry, live, verified=self.claim_verified, wait_verified=self.wait_verified, point=self.stream_point
@@ -223,9 +234,11 @@ class Implementer:
             fault=usage.fault,
             redraft=bool((entry.model_extra or {}).get("revising")),
             cut=usage.stop_reason in _CUT,
+            spare=spare,
         )
         self.stats.calls.append(record)
-        self._seen[entry.id] = context.shown
+        if not spare:
+            self._seen[entry.id] = context.shown
         self.workspace.log(
             "model_call",
             entry.id,
@@ -234,6 +247,7 @@ class Implementer:
             shown=list(context.shown),
             missing=list(context.missing),
             provider=usage.provider,
+            **({"spare": True} if spare else {}),
         )
         return stream.text
 
@@ -250,7 +264,7 @@ class Implementer:
             # libcst parsing in a worker thread: the event loop keeps serving
             # heartbeats and sync probes, whose delays would otherwise inflate claim waits.
             outline = outline_of(self.workspace.get_meta(), entry.file)
-            extraction = await anyio.to_thread.run_sync(_extract_against, reply, entry.symbol, outline)
+            extraction = await anyio.to_thread.run_sync(extract_against, reply, entry.symbol, outline)
         except ExtractError:
             self.stats.extract_failures += 1
             raise
@@ -291,33 +305,6 @@ class Implementer:
     def _committed(self, file: str, outline: str, entries: list[TodoEntry]) -> str:
         """``file`` as committed on this replica: its skeleton with the done results in place (never half-streamed code)."""
         return committed_text(outline, [e for e in entries if e.file == file])
-
-    async def _first_draft_to_pass(self, entry: TodoEntry, contexts: list[Context]) -> Extraction:
-        """k drafts at once; the first whose code passes the visible checks wins, the rest are cancelled."""
-        check = self.check
-        assert check is not None
-        winner: list[Extraction] = []
-        fallback: list[Extraction] = []
-
-        async def draft(context: Context, scope: anyio.CancelScope, live: bool) -> None:
-            try:
-                extraction = await self.extract(entry, await self.query(entry, context, live=live))
-            except (ModelError, ExtractError):
-                return
-            fallback.append(extraction)
-            if await check(entry, Implementation(extraction).code) and not winner:
-                winner.append(extraction)
-                scope.cancel()
-
-        async with anyio.create_task_group() as tg:
-            for i, context in enumerate(contexts):
-                tg.start_soon(draft, context, tg.cancel_scope, self.config.stream_live and i == 0)
-        self.workspace.log("drafts", entry.id, asked=len(contexts), finished=len(fallback), passed=bool(winner))
-        if winner:
-            return winner[0]
-        if fallback:
-            return fallback[0]
-        raise ExtractError(f"none of {len(contexts)} drafts of {entry.symbol} had a usable implementation")
 
     def _undo_stream(self, entry: TodoEntry) -> None:
         """Put the symbol's region back to its stub after failed work, if the claim is still this agent's."""
@@ -372,15 +359,6 @@ class Implementer:
             while claimer.busy:
                 await anyio.sleep(0.01)
         scope.cancel()
-
-
-def _extract_against(reply: str, symbol: str, outline: str) -> Extraction:
-    """``extract``, given the outline's stub so a reply that is only a body gets the stub's signature."""
-    try:
-        stub = find_stub(outline, symbol) if outline else None
-    except (MergeError, AssertionError):
-        stub = None  # the outline lacks the symbol (an older plan): extract without a signature to lean on
-    return extract(reply, symbol, stub=stub)
 
 
 def _done_by(entry: TodoEntry) -> str | None:

@@ -17,6 +17,7 @@ from crdt_ws import outline as crdt_outline
 from ._judge_config import JudgeConfig, JudgeSummary
 from ._package_checks import BackgroundCheck, CheckFailures, CheckRun, PackageRound, State, blameable, collection_error_of, failure_signature, state_of
 from ._package_judge import PackageView
+from ._readiness import drafted
 from ._readiness import needs as _needs
 
 __all__ = ["FinalCheck", "PackageJudging"]
@@ -114,7 +115,7 @@ class PackageJudging:
             return
         imports_only = False
         if self._drafting():
-            if not all(_drafted(e) for e in entries):
+            if not all(drafted(e) for e in entries):
                 if not self._imports_due(entries):
                     return
                 imports_only = True
@@ -208,7 +209,7 @@ class PackageJudging:
         by_id = {e.id: e for e in entries}
         reopened: list[str] = []
         cannot_import = collection_error_of(run.result) is not None
-        broken = cannot_import and all(_drafted(e) for e in entries)
+        broken = cannot_import and all(drafted(e) for e in entries)
         with self.workspace.transaction():
             self._mark_import_time(run, by_id, needs)
             for todo_id, report in run.result.items() if cannot_import or not run.imports_only else ():
@@ -369,11 +370,6 @@ def _marked(entry: TodoEntry) -> bool:
     """Marked import-time on the board by :meth:`PackageJudging._mark_import_time` (the choosers read it too:
     ``agents.scheduler``'s ``runs_at_import``)."""
     return (entry.model_extra or {}).get("import_time") is True
-
-
-def _drafted(entry: TodoEntry) -> bool:
-    """Committed at least once (a reopened TODO has a verdict from its first commit)."""
-    return entry.status in (TodoStatus.DONE, TodoStatus.FAILED) or entry.verdict is not None
 
 
 def _int(value: object) -> int:

@@ -15,7 +15,7 @@ from crdt_ws import TodoEntry, TodoStatus
 from agents.judge import outline_doctests
 from agents.scheduler import awaiting_verdict
 
-__all__ = ["judgeable", "needs"]
+__all__ = ["drafted", "judgeable", "needs"]
 
 _CALL = re.compile(r"\b(\w+)\s*\(")
 _ATTR = re.compile(r"\b(?:self|cls)\.(\w+)")
@@ -72,3 +72,8 @@ def judgeable(
 
 def _settled(entry: TodoEntry) -> bool:
     return entry.status in (TodoStatus.DONE, TodoStatus.FAILED)
+
+
+def drafted(entry: TodoEntry) -> bool:
+    """Committed at least once (a reopened TODO keeps the verdict of its first commit)."""
+    return entry.status in (TodoStatus.DONE, TodoStatus.FAILED) or entry.verdict is not None

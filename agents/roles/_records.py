@@ -26,6 +26,7 @@ class CallRecord:
     used: bool = False
     redraft: bool = False
     cut: bool = False  # the reply stopped at max_tokens: its code may end mid-function
+    spare: bool = False  # drawn beside a repair and kept on the TODO (agents.roles._spares)
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
 
@@ -38,6 +39,7 @@ class ImplementerStats:
     calls: list[CallRecord] = field(default_factory=list)
     commits: int = 0
     extract_failures: int = 0
+    spares_used: int = 0  # repairs committed from a kept spare, without a model call
     model_failures: int = 0
     last_model_error: str | None = None  # why the last failed call failed (runners report it: a bad key, a dead server)
     claims: list[ClaimStats] = field(default_factory=list)

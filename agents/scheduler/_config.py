@@ -46,6 +46,15 @@ class SchedulerConfig(BaseModel):
         description="k-way speculation: each claim asks for k drafts at once and commits the first that passes "
         "the symbol's visible checks; the rest are cancelled.",
     )
+    repair_samples: int = Field(
+        default=1,
+        ge=1,
+        le=4,
+        description="Replies asked for each repair once every TODO has been drafted (the repair tail, where agents sit "
+        "idle): the first is committed, the others are kept on the TODO as spares, and when the judge reopens it "
+        "again an implementer commits a spare instead of calling the model. Spare calls count in calls and "
+        "tokens, never in the critical-path bound.",
+    )
     max_unjudged: int | None = Field(
         default=None,
         ge=1,

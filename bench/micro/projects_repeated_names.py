@@ -28,7 +28,7 @@ import sys
 from agents.models import LatencyConfig, ModelError, ModelRequest, ScriptedConfig, ScriptedModel
 from agents.roles import Outliner, TaskSpec
 from agents.roles._commit import Implementation
-from agents.roles._implementer import _extract_against
+from agents.roles._commit import extract_against
 from bench.suites import ProjectsSuite, Suite
 from bench.suites._references import SuiteReferences
 from crdt_ws import Workspace, WorkspaceError, parse_python, split_todo_key
@@ -77,7 +77,7 @@ async def project(suite: Suite, refs: SuiteReferences, model: ScriptedModel, tas
         assert path is not None
         try:
             reply = (await model.complete(ModelRequest(task_id=task.id, symbol=key, messages=()))).text
-            extraction = _extract_against(reply, symbol, spec.files[path])
+            extraction = extract_against(reply, symbol, spec.files[path])
             Implementation(extraction).apply(ws, entry)
         except (ModelError, MergeError, WorkspaceError, ValueError):
             failed.add(key)

@@ -51,7 +51,9 @@ def _config(args: argparse.Namespace, modes: list[str], agents: int, tasks: list
         {
             "suite": "projects", "data_dir": args.data_dir, "tasks": tasks, "modes": modes, "model": "scripted",
             "time_scale": args.time_scale, "results": args.results, "env_cache_dir": args.env_cache, "seed": args.seed,
-            "trial": TrialConfig.model_validate({"scheduler": {"agents": agents}, "timeout_s": args.timeout}),
+            "trial": TrialConfig.model_validate(
+                {"scheduler": {"agents": agents, "repair_samples": args.repair_samples}, "timeout_s": args.timeout}
+            ),
         }
     )  # fmt: skip
 
@@ -138,6 +140,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, default=0.1, help="Offline latency scale (1 = real model speed).")
     parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds one trial may take.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the scripted model's fault draws (another seed: other faults, same projects).")
+    parser.add_argument(
+        "--repair-samples", type=int, default=1, help="Replies per repair once all is drafted, the rest kept as spares (SchedulerConfig.repair_samples)."
+    )
     parser.add_argument("--results", type=Path, default=Path("runs/projects-table.jsonl"), help="JSONL rows (appended; a rerun resumes).")
     parser.add_argument("--env-cache", type=Path, default=None, help="Project test environments (default ~/.cache/crdt-agents/judge-envs).")
     parser.add_argument("--estimate-model", default="anthropic:claude-sonnet-4-5", help="Model the closing dry-run estimate prices.")

@@ -235,12 +235,12 @@ def test_context_shows_done_dependencies_and_names_missing_ones() -> None:
 
 
 def test_a_reply_that_is_only_a_body_gets_the_stubs_signature() -> None:
-    from agents.roles._implementer import _extract_against
+    from agents.roles._commit import extract_against
     from merge import ExtractError
 
     outline = 'class S:\n    def add(self, a: int, b: int) -> int:\n        """Sum."""\n        pass\n'
     # A recorded GPT-4-Turbo reply (ClassEval_9) has this shape: a comment and a bare return, no def.
-    extraction = _extract_against("# add them\nreturn a + b", "S.add", outline)
+    extraction = extract_against("# add them\nreturn a + b", "S.add", outline)
     assert "def add(self, a: int, b: int) -> int:" in extraction.code and "return a + b" in extraction.code
     with pytest.raises(ExtractError):
-        _extract_against("I cannot help with that.", "S.add", outline)
+        extract_against("I cannot help with that.", "S.add", outline)

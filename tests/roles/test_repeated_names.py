@@ -12,7 +12,7 @@ import pytest
 
 from agents.roles import Outliner, TaskSpec, build_context, todo_at
 from agents.roles._commit import Implementation
-from agents.roles._implementer import _extract_against
+from agents.roles._commit import extract_against
 from agents.roles._package import committed_text
 from agents.roles._snapshot import committed_module
 from claim_protocol import restore_regions
@@ -87,7 +87,7 @@ def test_a_whole_property_reply_commits_only_the_asked_definition_in_either_orde
     for symbol in order:
         ws.add_todo(entry(symbol))
     for symbol in order:
-        Implementation(_extract_against(WHOLE, symbol, SKELETON)).apply(ws, ws.todo(todo_key(PATH, symbol)))
+        Implementation(extract_against(WHOLE, symbol, SKELETON)).apply(ws, ws.todo(todo_key(PATH, symbol)))
     source = ws.read(PATH)
     assert bodies(source) == ["return self._x", "self._x = int(value)"] and works(source)
     # Ids are stable: committing does not renumber anything, and nothing is left to implement.
@@ -105,8 +105,8 @@ async def test_two_agents_commit_getter_and_setter_at_once_and_every_replica_hol
             a.add_todo(entry("C.x#2"))
         await converge([a, b, watcher])
         # Both extract and commit from the same state, before either sees the other's edit.
-        getter = Implementation(_extract_against(WHOLE, "C.x", SKELETON))
-        setter = Implementation(_extract_against(WHOLE, "C.x#2", SKELETON))
+        getter = Implementation(extract_against(WHOLE, "C.x", SKELETON))
+        setter = Implementation(extract_against(WHOLE, "C.x#2", SKELETON))
         getter.apply(a, a.todo(todo_key(PATH, "C.x")))
         setter.apply(b, b.todo(todo_key(PATH, "C.x#2")))
         await converge([a, b, watcher])
@@ -130,7 +130,7 @@ def test_the_committed_views_put_each_result_over_its_own_definition() -> None:
     ws = Workspace("agent")
     ws.create_file(PATH, SKELETON)
     ws.add_todo(entry("C.x#2"))
-    Implementation(_extract_against(SETTER, "C.x#2", SKELETON)).apply(ws, ws.todo(todo_key(PATH, "C.x#2")))
+    Implementation(extract_against(SETTER, "C.x#2", SKELETON)).apply(ws, ws.todo(todo_key(PATH, "C.x#2")))
     source = ws.read(PATH)
     result = region_text(source, "C.x#2")
     assert result is not None and result.lstrip().startswith("@x.setter") and "int(value)" in result
@@ -146,7 +146,7 @@ def test_a_double_commit_of_the_setter_is_repaired_without_touching_the_getter()
     ws.create_file(PATH, SKELETON)
     for symbol in ("C.x", "C.x#2"):
         ws.add_todo(entry(symbol))
-        Implementation(_extract_against(WHOLE, symbol, SKELETON)).apply(ws, ws.todo(todo_key(PATH, symbol)))
+        Implementation(extract_against(WHOLE, symbol, SKELETON)).apply(ws, ws.todo(todo_key(PATH, symbol)))
     source = ws.read(PATH)
     for symbol in ("C.x", "C.x#2"):
         ws.update_todo(todo_key(PATH, symbol), status=TodoStatus.DONE, result=region_text(source, symbol))
@@ -166,13 +166,13 @@ def test_a_hostile_reply_for_the_setter_cannot_overwrite_the_getter() -> None:
     ws = Workspace("agent")
     ws.create_file(PATH, SKELETON)
     ws.add_todo(entry("C.x"))
-    Implementation(_extract_against(WHOLE, "C.x", SKELETON)).apply(ws, ws.todo(todo_key(PATH, "C.x")))
+    Implementation(extract_against(WHOLE, "C.x", SKELETON)).apply(ws, ws.todo(todo_key(PATH, "C.x")))
     before = ws.read(PATH)
     with pytest.raises(NoImplementationFound):
-        _extract_against("```python\n@property\ndef x(self):\n    import os\n    return os.getcwd()\n```", "C.x#2", SKELETON)
+        extract_against("```python\n@property\ndef x(self):\n    import os\n    return os.getcwd()\n```", "C.x#2", SKELETON)
     hostile = "```python\nclass C:\n    @property\n    def x(self):\n        return 'pwned'\n\n    @x.setter\n    def x(self, value):\n        self._x = value\n```"
     ws.add_todo(entry("C.x#2"))
-    Implementation(_extract_against(hostile, "C.x#2", SKELETON)).apply(ws, ws.todo(todo_key(PATH, "C.x#2")))
+    Implementation(extract_against(hostile, "C.x#2", SKELETON)).apply(ws, ws.todo(todo_key(PATH, "C.x#2")))
     after = ws.read(PATH)
     getter = find_span(before, "C.x")
     assert after[: find_span(after, "C.x").end] == before[: getter.end] and "pwned" not in after
@@ -186,7 +186,7 @@ def test_a_failed_stream_into_the_setter_is_reset_to_the_setters_stub_only() -> 
     ws.create_file(PATH, SKELETON)
     ws.set_meta(outlines={PATH: SKELETON}, files=[PATH])
     ws.add_todo(entry("C.x"))
-    Implementation(_extract_against(WHOLE, "C.x", SKELETON)).apply(ws, ws.todo(todo_key(PATH, "C.x")))
+    Implementation(extract_against(WHOLE, "C.x", SKELETON)).apply(ws, ws.todo(todo_key(PATH, "C.x")))
     committed = ws.read(PATH)
     # A half-streamed reply left in the setter's region (nested at its body's indent, as a live stream writes).
     setter = find_span(committed, "C.x#2")

@@ -10,6 +10,7 @@ const KINDS = {
   call: { color: '#4363d8', label: 'model call' },
   blind: { color: '#f58231', label: 'blind draft' },
   redraft: { color: '#911eb4', label: 're-draft' },
+  spare: { color: '#42d4f4', label: 'spare repair' },
   commit: { color: '#2e8b57', label: 'commit' },
   pass: { color: '#2e8b57', label: 'verdict pass' },
   fail: { color: '#c0392b', label: 'verdict fail' }

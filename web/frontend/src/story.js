@@ -34,7 +34,8 @@ export function describe (e, todos = {}) {
     case 'loss': return `${who} lost the claim on ${what} to ${d.winner ?? 'another agent'} and backs off`
     case 'model_call': {
       const blind = Array.isArray(d.missing) && d.missing.length ? `, blind to ${d.missing.join(', ')}` : ''
-      return `${who} got a model reply for ${what}: ${d.tokens ?? '?'} tokens in ${secs(d.seconds)}${blind}`
+      const spare = d.spare ? ', kept as a spare' : ''
+      return `${who} got a model reply for ${what}: ${d.tokens ?? '?'} tokens in ${secs(d.seconds)}${blind}${spare}`
     }
     case 'complete': case 'commit': return `${who} committed ${what}${attempt}`
     case 'verdict': {
@@ -49,6 +50,8 @@ export function describe (e, todos = {}) {
     case 'repair_failed': return `${who} could not repair ${what}`
     case 'region_restored': return `${who} restored ${what} to its judged result`
     case 'stream_undone': return `${who} took back a broken half-written reply for ${what}`
+    case 'spares_kept': return `${who} kept ${d.count ?? 'a'} spare repair${d.count === 1 ? '' : 's'} of ${what}`
+    case 'spare_used': return `${who} committed a kept spare for ${what}${attempt}, without a model call`
     case 'drafts': return `${who} drafted ${what} ${d.asked ?? '?'} ways, ${d.finished ?? '?'} finished, ${d.passed ? 'one passed' : 'none passed'}`
     case 'conflicts': return `${who} found ${d.count ?? 'some'} semantic conflicts`
     case 'reconcile': return `${who} removed a duplicate of ${what}`
@@ -74,7 +77,7 @@ export function runTimes (events, meta) {
 /**
  * Per-agent lanes: [{agent, items: [{kind, from, to, todo}]}] with times in seconds since `start`.
  * kinds: claim (held), call, blind (a call that did not see a dependency), redraft (a later attempt's call),
- * commit, pass, fail (instants).
+ * spare (a reply drawn beside a repair, kept for the next reopen), commit, pass, fail (instants).
  */
 export function lanes (events, start) {
   const byAgent = new Map()
@@ -96,10 +99,11 @@ export function lanes (events, start) {
     }
     if (e.type === 'model_call') {
       const seconds = typeof d.seconds === 'number' ? d.seconds : 0
-      const n = (attempts.get(e.todo) ?? 0) + 1
-      attempts.set(e.todo, n)
+      const n = d.spare ? 0 : (attempts.get(e.todo) ?? 0) + 1
+      if (!d.spare) attempts.set(e.todo, n)
       const blind = Array.isArray(d.missing) && d.missing.length > 0
-      lane(e.agent).push({ kind: blind ? 'blind' : n > 1 ? 'redraft' : 'call', from: Math.max(0, t - seconds), to: t, todo: e.todo })
+      const kind = d.spare ? 'spare' : blind ? 'blind' : n > 1 ? 'redraft' : 'call'
+      lane(e.agent).push({ kind, from: Math.max(0, t - seconds), to: t, todo: e.todo })
     } else if (e.type === 'complete' || e.type === 'commit') {
       lane(e.agent).push({ kind: 'commit', from: t, to: t, todo: e.todo })
     } else if (e.type === 'verdict') {
@@ -127,7 +131,8 @@ export function bounds (events, plan) {
   for (const e of events) {
     // Every implementer that tried to claim counts, as the benchmark counts the agents it started.
     if (['claim', 'reclaim', 'loss', 'verify', 'model_call'].includes(e.type) && e.agent) agents.add(e.agent)
-    if (e.type === 'model_call' && e.todo && typeof e.data?.seconds === 'number') work.set(e.todo, (work.get(e.todo) ?? 0) + e.data.seconds)
+    // A spare ran beside the repair it was drawn with: the benchmark leaves it out of the bound too.
+    if (e.type === 'model_call' && e.todo && typeof e.data?.seconds === 'number' && !e.data.spare) work.set(e.todo, (work.get(e.todo) ?? 0) + e.data.seconds)
   }
   if (!work.size) return null
   const deps = (plan && plan.deps) || {}
