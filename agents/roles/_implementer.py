@@ -35,7 +35,7 @@ from agents.scheduler import Plan, SchedulerConfig, make_chooser
 from ._commit import Implementation, extract_against
 from ._package import committed_text, is_package, outline_of, package_index
 from ._phase import OUT_OF_BUDGET, is_over, phase_of, until_news, until_over
-from ._prompt import Context, build_context
+from ._prompt import DRAFT_SLOTS, Context, build_context
 from ._records import CallRecord, ImplementerStats
 from ._samples import DraftCheck, Samples
 from ._spares import spares_wanted, take_spare
@@ -155,7 +155,7 @@ class Implementer(Samples):
                 self._index[entry.file] = package_index(meta["outlines"], skip=entry.file)
             index = self._index[entry.file]
         drafts = self.scheduler.drafts
-        spares = min(spares_wanted(entry, list(todos.values()), self.scheduler.repair_samples), 8 - drafts)
+        spares = min(spares_wanted(entry, list(todos.values()), self.scheduler.repair_samples), DRAFT_SLOTS - drafts)
         contexts = [
             build_context(
                 entry,

@@ -32,6 +32,10 @@ from ._package import model_symbol, module_view
 
 __all__ = ["Context", "build_context", "SYSTEM_PROMPT"]
 
+DRAFT_SLOTS = 8
+"""Draft numbers per attempt (``build_context``'s ``draft``: k-way drafts, then spares); a draft number past
+it would draw the next attempt's offline reply."""
+
 SYSTEM_PROMPT = """You implement one function or method of a Python module that several engineers write at once.
 Reply with one fenced ```python block holding the complete definition of the requested symbol (its
 signature exactly as in the outline, a docstring, and the body), plus any imports it needs.
@@ -140,7 +144,7 @@ def build_context(
         symbol=model_symbol(entry),
         shown=tuple(shown),
         # Repairs and drafts must not redraw the same offline reply.
-        attempt=attempt * 8 + draft,
+        attempt=attempt * DRAFT_SLOTS + draft,
         seed=seed,
     )
     return Context(request=request, shown=tuple(shown), missing=tuple(missing))

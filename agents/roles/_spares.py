@@ -15,6 +15,7 @@ the model is asked as usual.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from crdt_ws import TodoEntry, Workspace, WorkspaceError
@@ -26,14 +27,12 @@ __all__ = ["Spare", "spares_wanted", "take_spare", "keep_spares"]
 SPARES = "spares"
 
 
+@dataclass(frozen=True)
 class Spare:
     """One kept reply: its text and the names of the code its prompt showed (the commit's ``seen``)."""
 
-    __slots__ = ("reply", "shown")
-
-    def __init__(self, reply: str, shown: tuple[str, ...]) -> None:
-        self.reply = reply
-        self.shown = shown
+    reply: str
+    shown: tuple[str, ...]
 
     def to_doc(self) -> dict[str, Any]:
         return {"reply": self.reply, "shown": list(self.shown)}
@@ -45,9 +44,7 @@ def spares_wanted(entry: TodoEntry, entries: list[TodoEntry], samples: int) -> i
 
     Before that, idle agents are rare and a spare would take a call from a first draft.
     """
-    extra = entry.model_extra or {}
-    repairs = extra.get("repairs")
-    if samples <= 1 or not isinstance(repairs, (int, float)) or repairs < 1 or extra.get("revising"):
+    if samples <= 1 or not _repair(entry):
         return 0
     if any(not drafted(e) for e in entries if e.id != entry.id):
         return 0
@@ -60,11 +57,9 @@ def take_spare(workspace: Workspace, entry: TodoEntry) -> Spare | None:
     Only for a repair: not for a first draft (whatever a peer left there), nor a re-draft (a spare was drawn
     without the code a re-draft is asked to look at).
     """
-    extra = entry.model_extra or {}
-    repairs = extra.get("repairs")
-    if not isinstance(repairs, (int, float)) or repairs < 1 or extra.get("revising"):
+    if not _repair(entry):
         return None
-    kept = _spares(extra.get(SPARES))
+    kept = _spares((entry.model_extra or {}).get(SPARES))
     if not kept:
         return None
     workspace.update_todo(entry.id, **{SPARES: [s.to_doc() for s in kept[1:]]})
@@ -96,3 +91,9 @@ def _spares(value: object) -> list[Spare]:
                 out.append(Spare(reply, tuple(str(s) for s in shown)))  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
     return out
 
+
+def _repair(entry: TodoEntry) -> bool:
+    """Reopened by the judge for a repair (its ``repairs`` count), and not for a re-draft."""
+    extra = entry.model_extra or {}
+    repairs = extra.get("repairs")
+    return isinstance(repairs, (int, float)) and repairs >= 1 and not extra.get("revising")
