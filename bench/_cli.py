@@ -168,6 +168,13 @@ def run(
     repair_samples: Annotated[
         int, typer.Option(help="Replies per repair once all is drafted: the first committed, the rest kept as spares for the next reopen.")
     ] = 1,
+    repair_edits: Annotated[
+        bool,
+        typer.Option(
+            "--repair-edits/--whole-repairs",
+            help="A repair asks for SEARCH/REPLACE edits to the code that failed (fewer output tokens), or the whole definition.",
+        ),
+    ] = True,
     token_budget: Annotated[int | None, typer.Option(help="Output-token cap per trial.")] = None,
     budget: Annotated[float | None, typer.Option(help="Cost cap per trial in USD (priced models).")] = None,
     pyright: Annotated[bool, typer.Option(help="Judge semantic conflicts with a warm pyright.")] = True,
@@ -272,6 +279,7 @@ def run(
                         "token_budget": token_budget,
                         "cost_budget_usd": budget,
                     },
+                    "implementer": {"repair_edits": repair_edits},
                     **({"judge": {"max_repairs": repairs}} if repairs is not None else {}),
                 },
             }

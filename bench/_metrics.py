@@ -84,6 +84,8 @@ class TrialResult(BaseModel):
     redraft_calls: int = Field(default=0, description="Model calls spent on re-drafts.")
     spare_calls: int = Field(default=0, description="Calls drawn beside a repair to be kept as spares (SchedulerConfig.repair_samples); not in the bound.")
     spares_used: int = Field(default=0, description="Repairs committed from a kept spare, without a model call.")
+    edit_calls: int = Field(default=0, description="Repair calls that asked for SEARCH/REPLACE edits (ImplementerConfig.repair_edits).")
+    edit_failures: int = Field(default=0, description="Of those, replies whose edits did not apply to the code shown (asked again whole).")
     cut_replies: int = Field(default=0, description="Replies that stopped at max_tokens (each asked again once with a larger cap).")
     redraft_output_tokens: int = Field(default=0, description="Output tokens of those calls.")
     redraft_tail_s: float = Field(
@@ -269,6 +271,8 @@ def summarize(
         redraft_calls=sum(1 for c in calls if c.redraft),
         spare_calls=sum(1 for c in calls if c.spare),
         spares_used=sum(s.spares_used for s in stats),
+        edit_calls=sum(1 for c in calls if c.edit),
+        edit_failures=sum(s.edit_failures for s in stats),
         cut_replies=sum(1 for c in calls if c.cut),
         redraft_output_tokens=sum(c.output_tokens for c in calls if c.redraft),
         redraft_tail_s=_tail(calls),

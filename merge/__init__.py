@@ -12,6 +12,9 @@
   (repairing an outline's open docstring first, see :func:`repair_outline`,
   and borrowing a symbol's implementation from another reply when its own
   reply has none).
+- :func:`apply_edits` applies a repair written as SEARCH/REPLACE blocks to the
+  code it was shown; :func:`write_edits` writes such blocks (the offline model's
+  repairs).
 - :func:`find_conflicts`, :func:`signature_changes` and :func:`reconcile`
   handle structural conflicts (duplicate definitions, conflicting imports).
 - Which functions are still stubs is :func:`crdt_ws.find_stubs`: the parse
@@ -27,6 +30,7 @@ Errors (parse failures, already ``SyntaxError`` from :func:`crdt_ws.parse_cst`, 
     ├── ExtractError                 the reply holds no usable implementation
     │   ├── UnparsableReply          no code in it parses, even after repairs
     │   ├── NoImplementationFound    code parses, but only stubs / other names
+    │   ├── EditNotApplied           SEARCH/REPLACE edits that do not apply to the code shown
     │   └── AmbiguousImplementation  several different ones (ambiguity="error")
     ├── SpliceError
     │   ├── UnparsableModule         the target module does not parse
@@ -58,6 +62,7 @@ from ._errors import (
     UnparsableModule,
     UnparsableReply,
 )
+from ._edits import apply_edits, write_edits
 from ._extract import Extraction, extract
 from ._outline import repair_outline
 from ._region import symbol_region
@@ -70,7 +75,8 @@ __all__ = [
     "splice",
     "find_stub",
     "assemble",
-    "reconcile",
+    "apply_edits",
+    "write_edits",
     "commit_to_text",
     "reconcile_text",
     "symbol_region",

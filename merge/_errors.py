@@ -6,6 +6,7 @@ __all__ = [
     "MergeError",
     "ExtractError",
     "UnparsableReply",
+    "EditNotApplied",
     "NoImplementationFound",
     "AmbiguousImplementation",
     "SpliceError",
@@ -70,3 +71,7 @@ class NameClash(SpliceConflict):
 class InvalidMerge(MergeError):
     """The merged module does not compile; nothing was written."""
 
+
+
+class EditNotApplied(ExtractError):
+    """A reply meant as SEARCH/REPLACE edits whose blocks do not apply to the code they were asked against."""

@@ -63,7 +63,7 @@ from ._references import ClassEvalReferences, DictReferences, Reference, Referen
 from ._registry import ProviderFactory, known_providers, register_provider, resolve_model
 from ._replay import ReplayConfig, ReplayModel, available_recordings, ground_truth_deps
 from ._scripted import ScriptedConfig, ScriptedModel
-from ._tokens import count_tokens, tokenize
+from ._tokens import count_tokens
 from ._types import Completion, Message, Model, ModelRequest, ModelStream, ProviderInfo, Usage
 
 __all__ = [
@@ -95,5 +95,4 @@ __all__ = [
     "get_profile",
     "preflight",
     "resolve_model",
-    "tokenize",
 ]

@@ -5,7 +5,9 @@ For each request a RNG keyed on (seed, task, symbol, attempt) decides whether
 to inject a fault (probability ``fault_rate``) and which one, so a run is
 reproducible and a later attempt of the same symbol can come out right. The
 reply looks like a model's: one sentence, then a fenced ``python`` block with
-the imports the code needs and the code. Every usage record says ``scripted``
+the imports the code needs and the code; a repair asked as edits (``ModelRequest.edit_of``)
+gets the SEARCH/REPLACE blocks that turn the code it was shown into the same draw
+(``merge.write_edits``), or the whole code when that is shorter. Every usage record says ``scripted``
 and names the injected fault, so quality figures are never mistaken for a
 model's.
 """
@@ -16,6 +18,8 @@ import hashlib
 import random
 
 from pydantic import BaseModel, Field
+
+from merge import write_edits
 
 from ._base import OfflineModel, OfflineReply
 from ._budget import Budget
@@ -93,5 +97,20 @@ class ScriptedModel(OfflineModel):
         if rng.random() < p_fault:
             code, fault = inject_one_of(code, self.config.faults, rng)
         preface = _PREFACES[rng.randrange(len(_PREFACES))].format(symbol=request.symbol)
-        text = f"{preface}\n\n```python\n{code.rstrip()}\n```\n"
+        edits = _as_edits(request.edit_of, code) if request.edit_of is not None else None
+        text = f"{preface}\n\n{edits}" if edits else f"{preface}\n\n```python\n{code.rstrip()}\n```\n"
         return OfflineReply(text=text, source=self.references.name, fault=str(fault) if fault else None)
+
+
+def _as_edits(base: str, code: str) -> str | None:
+    """The edits turning ``base`` (the code a repair showed, at its place's indentation) into ``code`` (a draw, flush
+    left), or None when there are none or they are no shorter than the code itself."""
+    lines = code.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith(("def ", "async def ", "@", "class "))), None)
+    at = next((line for line in base.splitlines() if line.lstrip().startswith(("def ", "async def ", "@", "class "))), None)
+    if start is None or at is None:
+        return None
+    pad = " " * (len(at) - len(at.lstrip()) - (len(lines[start]) - len(lines[start].lstrip())))
+    placed = "\n".join([*lines[:start], *(pad + line if line.strip() else line for line in lines[start:])]) + "\n"
+    edits = write_edits(base, placed)
+    return edits if edits and len(edits) < len(code) else None

@@ -52,6 +52,11 @@ class ModelRequest(BaseModel):
     )
     attempt: int = Field(default=0, ge=0, description="Repair attempt number (0 = first try); keys `scripted` fault draws.")
     seed: int | None = Field(default=None, description="Seed for offline randomness (faults, latency jitter); None = the provider's.")
+    edit_of: str | None = Field(
+        default=None,
+        description="The code a repair prompt showed and asked SEARCH/REPLACE edits to (`merge.apply_edits`); `scripted` "
+        "then replies with the edits that turn it into its draw. None: the prompt asks for the whole definition.",
+    )
     cache_points: tuple[int, ...] = Field(
         default=(),
         description="Character offsets into the first message, ascending, where a prefix that other calls send too ends "
@@ -71,7 +76,8 @@ class ModelRequest(BaseModel):
     def content_key(self) -> str:
         """The request as JSON without its cache marks (they change how a prompt is billed, not what is asked):
         the key of offline latency draws, the same as before the marks existed."""
-        return self.model_dump_json(exclude={"cache_points"})
+        # edit_of left out when unset: the draws of every request without it stay what they were before it existed.
+        return self.model_dump_json(exclude={"cache_points"} | ({"edit_of"} if self.edit_of is None else set()))
 
     def first_blocks(self) -> list[str]:
         """The first message cut at ``cache_points``: each shared prefix's new part, then the rest (if any)."""

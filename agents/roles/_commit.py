@@ -12,7 +12,7 @@ from merge import Extraction, MergeError, commit_to_text, extract, find_stub
 from ._package import outline_of
 from ._stream import reset_to_stub
 
-__all__ = ["Implementation", "extract_against"]
+__all__ = ["Implementation", "extract_against", "recorded_imports"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Implementation:
         if self.seen is not None:
             workspace.update_todo(entry.id, seen=list(self.seen))
         new = [cst.Module(body=[line]).code.strip() for line in self.extraction.imports]
-        old = _recorded_imports(workspace.todo(entry.id))
+        old = recorded_imports(workspace.todo(entry.id))
         if old or new:
             _drop_stale_imports(workspace, entry, [line for line in old if line not in new])
             # The result is the region only: the judge adds these back to its committed snapshot
@@ -59,7 +59,8 @@ class Implementation:
         return self.code
 
 
-def _recorded_imports(entry: TodoEntry) -> list[str]:
+def recorded_imports(entry: TodoEntry) -> list[str]:
+    """The import lines ``entry``'s last commit brought (recorded on its TODO: its result is the region only)."""
     raw = (entry.model_extra or {}).get("imports")
     return [str(x) for x in raw] if isinstance(raw, list) else []  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
 
@@ -72,7 +73,7 @@ def _drop_stale_imports(workspace: Workspace, entry: TodoEntry, stale: list[str]
     keep = set(outline_of(workspace.meta, entry.file).splitlines())
     for other in workspace.list_todos():
         if other.id != entry.id and other.file == entry.file:
-            keep.update(_recorded_imports(other))
+            keep.update(recorded_imports(other))
     for line in stale:
         if line in keep:
             continue

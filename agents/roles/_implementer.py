@@ -9,6 +9,8 @@ The loop is tiny on purpose::
              judge reopened commits a spare kept on its TODO, if any, instead:
              agents.roles._spares)
     query()  ask the model, streaming the code into the symbol's region live
+             (a repair asked as SEARCH/REPLACE edits is not streamed: its
+             edits are applied to the code it was shown, merge.apply_edits)
     act()    extract the implementation (merge.extract) and commit it; returns
              the :class:`Implementation` committed
 
@@ -27,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from claim_protocol import ClaimConfig, Claimer, RoundTrip, SyncEstimator, restore_regions
 from crdt_ws import Presence, TodoEntry, TodoStatus, Workspace, WorkspaceError
-from merge import ExtractError, Extraction
+from merge import ExtractError, Extraction, apply_edits
 
 from agents.models import BudgetExceeded, ModelError, StreamingModel
 from agents.scheduler import Plan, SchedulerConfig, make_chooser
@@ -57,6 +59,12 @@ class ImplementerConfig(BaseModel):
     )
     stream_live: bool = Field(default=True, description="Stream each reply's code into its method's region as it arrives.")
     seed: int | None = Field(default=None, description="Seed passed to offline providers (None: the provider's own).")
+    repair_edits: bool = Field(
+        default=True,
+        description="Ask a repair for SEARCH/REPLACE edits to the code that failed instead of the whole definition: "
+        "the model writes the change, not the lines it would copy (output tokens are a call's slow, costly part). "
+        "Edits that do not apply are asked again whole, once.",
+    )
 
 
 class Implementer(Samples):
@@ -168,6 +176,7 @@ class Implementer(Samples):
                 draft=draft,
                 module=module,
                 index=index,
+                edits=self.config.repair_edits,
             )
             for draft in range(drafts + spares)  # a spare's own draft number: the offline models draw it apart
         ]
@@ -200,7 +209,25 @@ class Implementer(Samples):
 
     async def query(self, entry: TodoEntry, context: Context, *, live: bool, spare: bool = False) -> str:
         """Ask the model; with ``live``, its code streams into the symbol's region as it comes (``spare``: a
-        reply drawn to be kept on the TODO, see :mod:`agents.roles._spares`)."""
+        reply drawn to be kept on the TODO, see :mod:`agents.roles._spares`).
+
+        A repair asked as edits (``request.edit_of``) is not streamed; the reply's edits are applied to the code
+        it was shown and that code returned.  Edits that do not apply are asked again as a whole definition."""
+        base = context.request.edit_of
+        reply = await self._ask(entry, context, live=live and base is None, spare=spare)
+        if base is None:
+            return reply
+        try:
+            edited = apply_edits(base, reply)
+        except ExtractError as exc:  # EditNotApplied
+            self.stats.edit_failures += 1
+            self.workspace.log("edit_failed", entry.id, error=str(exc))
+            if context.whole is None:
+                raise
+            return await self._ask(entry, replace(context, request=context.whole, whole=None), live=live, spare=spare)
+        return reply if edited is None else f"```python\n{edited}```\n"  # None: it replied with a whole definition
+
+    async def _ask(self, entry: TodoEntry, context: Context, *, live: bool, spare: bool) -> str:
         started = anyio.current_time()
         live_code = LiveCode(
             self.workspace, entry, live, verified=self.claim_verified, wait_verified=self.wait_verified, point=self.stream_point
@@ -235,6 +262,7 @@ class Implementer(Samples):
             redraft=bool((entry.model_extra or {}).get("revising")),
             cut=usage.stop_reason in _CUT,
             spare=spare,
+            edit=context.request.edit_of is not None,
         )
         self.stats.calls.append(record)
         if not spare:
@@ -248,6 +276,7 @@ class Implementer(Samples):
             missing=list(context.missing),
             provider=usage.provider,
             **({"spare": True} if spare else {}),
+            **({"edit": True} if context.request.edit_of is not None else {}),
         )
         return stream.text
 

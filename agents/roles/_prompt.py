@@ -28,6 +28,7 @@ from crdt_ws import TodoEntry, TodoStatus, definition_role
 
 from agents.models import Message, ModelRequest
 
+from ._commit import recorded_imports
 from ._package import model_symbol, module_view
 
 __all__ = ["Context", "build_context", "SYSTEM_PROMPT"]
@@ -43,6 +44,15 @@ Do not change, repeat or remove other definitions: others are writing them. Call
 declares instead of re-implementing them. Text outside the code block is ignored."""
 
 
+EDIT_INSTRUCTIONS = """Reply with the smallest edits that fix it instead of the whole definition: one block per change,
+<<<<<<< SEARCH
+lines copied exactly from the code above, enough to find the place
+=======
+the lines that replace them
+>>>>>>> REPLACE
+(If a rewrite is simpler, reply with the complete definition in one fenced ```python block instead.)"""
+
+
 @dataclass(frozen=True)
 class Context:
     """A prompt for one TODO and what it showed."""
@@ -50,6 +60,9 @@ class Context:
     request: ModelRequest
     shown: tuple[str, ...]
     missing: tuple[str, ...]
+    whole: ModelRequest | None = None
+    """For a repair asked as edits (``request.edit_of``): the same repair asking for the whole definition, the
+    fallback when the edits do not apply."""
 
 
 def build_context(
@@ -66,6 +79,7 @@ def build_context(
     module: str | None = None,
     index: str = "",
     module_chars: int = 24_000,
+    edits: bool = False,
 ) -> Context:
     """The request for ``entry`` given the replica's TODOs right now.
 
@@ -75,7 +89,9 @@ def build_context(
     committed, shown in place of ``outline``, so its same-file code is not repeated,
     and bounded by ``module_chars`` (:func:`~agents.roles._package.module_view`: past it
     only the TODO, its same-file dependencies and its neighbours keep their bodies);
-    ``index``: a short list of the other modules' names.
+    ``index``: a short list of the other modules' names.  ``edits``: a repair shows the
+    implementation that failed and asks for SEARCH/REPLACE edits to it (``Context.whole``
+    keeps the same repair asking for the whole definition).
     """
     shown: list[str] = []
     missing: list[str] = []
@@ -147,7 +163,22 @@ def build_context(
         attempt=attempt * DRAFT_SLOTS + draft,
         seed=seed,
     )
-    return Context(request=request, shown=tuple(shown), missing=tuple(missing))
+    base = _failed_code(entry) if edits and not extra.get("revising") else None  # a repair, not a re-draft
+    if base is None or not isinstance(feedback, str) or not feedback:
+        return Context(request=request, shown=tuple(shown), missing=tuple(missing))
+    ask = f"Your implementation of `{entry.symbol}` (below) failed the checks:\n{feedback.strip()}\n```python\n{base}```\n{EDIT_INSTRUCTIONS}"
+    asked = [*parts[:-2], ask]  # in place of "failed the checks ... Fix it." and "Implement ..."
+    edit = request.model_copy(update={"messages": (Message(role="user", content="\n\n".join([*shared, *asked])),), "edit_of": base})
+    return Context(request=edit, shown=tuple(shown), missing=tuple(missing), whole=request)
+
+
+def _failed_code(entry: TodoEntry) -> str | None:
+    """What a repair of ``entry`` is asked to edit: the imports its last commit brought, then its code (None: no code)."""
+    code = (entry.result or "").rstrip()
+    if not code.strip():
+        return None
+    imports = recorded_imports(entry)
+    return "".join(f"{line}\n" for line in imports) + ("\n" if imports else "") + code + "\n"
 
 
 def _done_by(entry: TodoEntry) -> str:

@@ -27,6 +27,7 @@ class CallRecord:
     redraft: bool = False
     cut: bool = False  # the reply stopped at max_tokens: its code may end mid-function
     spare: bool = False  # drawn beside a repair and kept on the TODO (agents.roles._spares)
+    edit: bool = False  # a repair asked as SEARCH/REPLACE edits to the code that failed
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
 
@@ -40,6 +41,7 @@ class ImplementerStats:
     commits: int = 0
     extract_failures: int = 0
     spares_used: int = 0  # repairs committed from a kept spare, without a model call
+    edit_failures: int = 0  # repairs whose edits did not apply to the code shown (then asked whole)
     model_failures: int = 0
     last_model_error: str | None = None  # why the last failed call failed (runners report it: a bad key, a dead server)
     claims: list[ClaimStats] = field(default_factory=list)

@@ -52,7 +52,11 @@ def _config(args: argparse.Namespace, modes: list[str], agents: int, tasks: list
             "suite": "projects", "data_dir": args.data_dir, "tasks": tasks, "modes": modes, "model": "scripted",
             "time_scale": args.time_scale, "results": args.results, "env_cache_dir": args.env_cache, "seed": args.seed,
             "trial": TrialConfig.model_validate(
-                {"scheduler": {"agents": agents, "repair_samples": args.repair_samples}, "timeout_s": args.timeout}
+                {
+                    "scheduler": {"agents": agents, "repair_samples": args.repair_samples},
+                    "implementer": {"repair_edits": not args.whole_repairs},
+                    "timeout_s": args.timeout,
+                }
             ),
         }
     )  # fmt: skip
@@ -140,6 +144,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, default=0.1, help="Offline latency scale (1 = real model speed).")
     parser.add_argument("--timeout", type=float, default=1800.0, help="Seconds one trial may take.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the scripted model's fault draws (another seed: other faults, same projects).")
+    parser.add_argument(
+        "--whole-repairs", action="store_true", help="Ask repairs for the whole definition instead of SEARCH/REPLACE edits."
+    )
     parser.add_argument(
         "--repair-samples", type=int, default=1, help="Replies per repair once all is drafted, the rest kept as spares (SchedulerConfig.repair_samples)."
     )

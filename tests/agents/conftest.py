@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from agents.judge import Judge
-from agents.models import Budget, ScriptedConfig, ScriptedModel
+from agents.models import Budget, ScriptedConfig, ScriptedModel, StreamingModel
+from bench._metrics import TrialResult
+from bench._run import task_inputs
+from bench._trial import TrialConfig, run_trial
 from bench.suites import Suite, SuiteReferences, get_suite
+from crdt_ws import Workspace
 
 
 @pytest.fixture
@@ -30,3 +36,19 @@ def scripted(
     latency = {"profile": "sonnet" if time_scale else "instant", "time_scale": time_scale, "min_chunk_interval_s": 0.005}
     config = ScriptedConfig.model_validate({"fault_rate": fault_rate, "blind_fault_rate": blind, "latency": latency})
     return ScriptedModel(SuiteReferences(suite), config, budget=budget)
+
+
+async def one_agent_trial(
+    suite: Suite,
+    judge: Judge,
+    model: StreamingModel,
+    task: str,
+    options: dict[str, object],
+    observe: Callable[[Workspace], None] | None = None,
+) -> TrialResult:
+    """A real ``parallel`` trial of a bundled task with one implementer in outline order (deterministic), each
+    ``options`` key a `TrialConfig` field updating these defaults."""
+    config: dict[str, object] = {"scheduler": {"agents": 1, "priority": "fifo"}, "timeout_s": 60, **options}
+    spec, hidden = task_inputs(suite.task(task))
+    async with model:
+        return await run_trial(spec, hidden, "parallel", model, TrialConfig.model_validate(config), judge=judge, observe=observe)

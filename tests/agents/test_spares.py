@@ -21,12 +21,10 @@ from agents.roles._samples import Samples
 from agents.roles._spares import Spare, keep_spares, spares_wanted, take_spare
 from agents.scheduler import SchedulerConfig
 from bench._metrics import TrialResult
-from bench._run import task_inputs
-from bench._trial import TrialConfig, run_trial
 from bench.suites import Suite, SuiteReferences
 from crdt_ws import TodoEntry, TodoStatus, Workspace
 
-from .conftest import scripted
+from .conftest import one_agent_trial, scripted
 
 pytestmark = pytest.mark.anyio
 
@@ -44,17 +42,10 @@ async def _trial(
     suite: Suite, judge: Judge, samples: int, replies: list[str] | None = None, observe: Callable[[Workspace], None] | None = None
 ) -> tuple[TrialResult, GivenReplies]:
     model = GivenReplies({TARGET: replies or [WRONG, WRONG, WRONG, _right(suite)]}, fallback=scripted(suite))
-    trial = TrialConfig.model_validate(
-        {
-            "scheduler": SchedulerConfig(agents=1, priority="fifo", repair_samples=samples),
-            "timeout_s": 60,
-            "judge": {"max_repairs": 3, "conflict_rounds": 0},
-        }
-    )
-    spec, hidden = task_inputs(suite.task("text_stats"))
-    async with model:
-        row = await run_trial(spec, hidden, "parallel", model, trial, judge=judge, observe=observe)  # type: ignore[arg-type]
-    return row, model
+    scheduler = SchedulerConfig(agents=1, priority="fifo", repair_samples=samples)
+    judging = {"max_repairs": 3, "conflict_rounds": 0}
+    options = {"scheduler": scheduler, "judge": judging}
+    return await one_agent_trial(suite, judge, model, "text_stats", options, observe), model
 
 
 async def test_a_failed_repair_is_followed_by_its_spare_not_a_call(suite: Suite, judge: Judge) -> None:

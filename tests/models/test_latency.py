@@ -5,7 +5,8 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from agents.models import PROFILES, ConfigError, LatencyConfig, LatencyModel, get_profile, tokenize
+from agents.models import PROFILES, ConfigError, LatencyConfig, LatencyModel, get_profile
+from agents.models._tokens import tokenize
 
 TEXT = "Here is the implementation:\n```python\ndef push(self, item):\n    self.items.append(item)\n```\n" * 3
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agents.models import count_tokens, tokenize
+from agents.models import count_tokens
+from agents.models._tokens import tokenize
 
 
 @given(st.text())

@@ -2,7 +2,7 @@
 
 What the run panel draws must agree with the benchmark: a spare reply (drawn beside a repair and kept for
 the next reopen, ``agents.roles._spares``) has its own lane kind and stays out of the critical-path bound,
-as it does in ``bench._metrics``.
+as it does in ``bench._metrics``; a repair asked as edits, and edits that did not apply, are told as such.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ EVENTS = [
     {"type": "complete", "agent": "a1", "todo": "m.py::f", "time": 8.3, "data": {"attempt": 2}},
     {"type": "spares_kept", "agent": "a1", "todo": "m.py::f", "time": 8.4, "data": {"count": 1, "attempt": 2}},
     {"type": "spare_used", "agent": "a1", "todo": "m.py::f", "time": 9.0, "data": {"attempt": 3}},
+    {"type": "model_call", "agent": "a1", "todo": "m.py::g", "time": 12.0, "data": {"seconds": 1.0, "tokens": 4, "edit": True}},
+    {"type": "edit_failed", "agent": "a1", "todo": "m.py::g", "time": 12.1, "data": {"error": "edit 1: not in the code shown"}},
 ]
 
 SCRIPT = """
@@ -43,9 +45,12 @@ def test_spares_have_their_own_lane_kind_and_stay_out_of_the_bound() -> None:
         ["node", "--input-type=module", "-e", script, json.dumps(EVENTS)], capture_output=True, text=True, timeout=60, check=True
     )
     out = json.loads(done.stdout)
-    assert sorted(out["kinds"]) == ["call", "redraft", "spare"]
-    assert out["bound"] == pytest.approx(7.0)  # the draft and the repair; the spare's 3.2 s is not work anyone waited on
+    assert sorted(out["kinds"]) == ["call", "call", "redraft", "spare"]
+    # f's draft and repair and g's repair as edits: 8 s; the spare's 3.2 s is not work anyone waited on
+    assert out["bound"] == pytest.approx(8.0)
     said = out["said"]
     assert "kept as a spare" in said[5] and "kept as a spare" not in said[4]
     assert "kept 1 spare repair of" in said[7]
     assert "without a model call" in said[8]
+    assert "edits to the code that failed" in said[9] and "edits" not in said[4]
+    assert "did not apply" in said[10] and "whole definition" in said[10]

@@ -35,7 +35,8 @@ export function describe (e, todos = {}) {
     case 'model_call': {
       const blind = Array.isArray(d.missing) && d.missing.length ? `, blind to ${d.missing.join(', ')}` : ''
       const spare = d.spare ? ', kept as a spare' : ''
-      return `${who} got a model reply for ${what}: ${d.tokens ?? '?'} tokens in ${secs(d.seconds)}${blind}${spare}`
+      const edit = d.edit ? ', edits to the code that failed' : ''
+      return `${who} got a model reply for ${what}: ${d.tokens ?? '?'} tokens in ${secs(d.seconds)}${blind}${edit}${spare}`
     }
     case 'complete': case 'commit': return `${who} committed ${what}${attempt}`
     case 'verdict': {
@@ -51,6 +52,7 @@ export function describe (e, todos = {}) {
     case 'region_restored': return `${who} restored ${what} to its judged result`
     case 'stream_undone': return `${who} took back a broken half-written reply for ${what}`
     case 'spares_kept': return `${who} kept ${d.count ?? 'a'} spare repair${d.count === 1 ? '' : 's'} of ${what}`
+    case 'edit_failed': return `${who}'s edits to ${what} did not apply; asking for the whole definition`
     case 'spare_used': return `${who} committed a kept spare for ${what}${attempt}, without a model call`
     case 'drafts': return `${who} drafted ${what} ${d.asked ?? '?'} ways, ${d.finished ?? '?'} finished, ${d.passed ? 'one passed' : 'none passed'}`
     case 'conflicts': return `${who} found ${d.count ?? 'some'} semantic conflicts`
