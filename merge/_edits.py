@@ -117,8 +117,8 @@ def _blocks(reply: str) -> list[tuple[list[str], list[str]]]:
 def _locate(lines: list[str], search: list[str], n: int) -> tuple[int, int]:
     """Where ``search`` starts in ``lines`` and the indentation to add to its replacement (exact match first)."""
     for key in (str.rstrip, str.strip):
-        wanted = [key(line) for line in search]
-        found = [i for i in range(len(lines) - len(search) + 1) if [key(x) for x in lines[i : i + len(search)]] == wanted]
+        wanted, keyed = [key(line) for line in search], [key(line) for line in lines]
+        found = [i for i in range(len(lines) - len(search) + 1) if keyed[i : i + len(search)] == wanted]
         if len(found) > 1:
             raise EditNotApplied(f"edit {n}: its SEARCH part occurs {len(found)} times; it must name one place")
         if found:

@@ -105,12 +105,13 @@ class ScriptedModel(OfflineModel):
 def _as_edits(base: str, code: str) -> str | None:
     """The edits turning ``base`` (the code a repair showed, at its place's indentation) into ``code`` (a draw, flush
     left), or None when there are none or they are no shorter than the code itself."""
+    heads = ("def ", "async def ", "@", "class ")
     lines = code.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith(("def ", "async def ", "@", "class "))), None)
-    at = next((line for line in base.splitlines() if line.lstrip().startswith(("def ", "async def ", "@", "class "))), None)
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith(heads)), None)
+    at = next((line for line in base.splitlines() if line.lstrip().startswith(heads)), None)
     if start is None or at is None:
         return None
-    pad = " " * (len(at) - len(at.lstrip()) - (len(lines[start]) - len(lines[start].lstrip())))
+    pad = " " * ((len(at) - len(at.lstrip())) - (len(lines[start]) - len(lines[start].lstrip())))
     placed = "\n".join([*lines[:start], *(pad + line if line.strip() else line for line in lines[start:])]) + "\n"
     edits = write_edits(base, placed)
     return edits if edits and len(edits) < len(code) else None
