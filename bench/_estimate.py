@@ -202,7 +202,7 @@ def estimate_trials(
                     entry, task_id=task.id, spec=task.spec, outline=outline, todos=seen, max_tokens=max_tokens,
                     module=module, index=indexes.get(entry.file, ""),
                 )  # fmt: skip
-                prompt = count_tokens(context.request.system) + sum(count_tokens(m.content) for m in context.request.messages)
+                prompt = context.request.prompt_tokens()
                 reply = _reply_tokens(outline, entry.symbol, code[symbol])
                 inputs += prompt
                 outputs += reply

@@ -96,8 +96,13 @@ class ProjectJudging:
         if not task.check_paths:
             return None
 
+        built: list[ProjectTests] = []
+
         async def tests() -> ProjectTests:
-            env = await self.env(task)
-            return project_tests(task, task.check_paths, kind="visible", python=env.python, test_timeout_s=test_timeout_s)
+            # Read and parsed once a trial: the check tests are data, and the judge runs them after every commit round.
+            if not built:
+                env = await self.env(task)
+                built.append(project_tests(task, task.check_paths, kind="visible", python=env.python, test_timeout_s=test_timeout_s))
+            return built[0]
 
         return pytest_check(self.judge, tests)

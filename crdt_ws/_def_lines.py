@@ -21,7 +21,11 @@ _DECORATOR_RE = re.compile(r"^[ \t]*@")
 
 def _line_starts(source: str) -> list[int]:
     starts = [0]
-    starts.extend(i + 1 for i, ch in enumerate(source) if ch == "\n")
+    # str.find runs in C: a character loop here was a visible share of a large package run's CPU.
+    at = source.find("\n")
+    while at != -1:
+        starts.append(at + 1)
+        at = source.find("\n", at + 1)
     return starts
 
 

@@ -23,7 +23,7 @@ from ._types import Completion, ModelRequest, ModelStream, ProviderInfo, Usage
 
 log = logging.getLogger("agents.models")
 
-__all__ = ["CallState", "OfflineModel", "OfflineReply", "RetryConfig", "StreamingModel", "prompt_text"]
+__all__ = ["CallState", "OfflineModel", "OfflineReply", "RetryConfig", "StreamingModel"]
 
 
 class RetryConfig(BaseModel):
@@ -65,11 +65,6 @@ class CallState:
     estimated: bool = False
     source: str | None = None
     fault: str | None = None
-
-
-def prompt_text(request: ModelRequest) -> str:
-    """All prompt text of a request (for offline input-token estimates)."""
-    return "\n".join([request.system, *(m.content for m in request.messages)])
 
 
 class _StreamCall:
@@ -189,7 +184,7 @@ class StreamingModel(ABC):
 
     def worst_case(self, request: ModelRequest) -> tuple[int, float | None]:
         """Tokens and cost a budget reserves for ``request`` (prompt estimate + max_tokens)."""
-        prompt = count_tokens(prompt_text(request))
+        prompt = request.prompt_tokens()
         tokens = prompt + request.max_tokens
         if self.pricing is None:
             return tokens, None
@@ -264,7 +259,7 @@ class OnlineModel(StreamingModel):
                     async for chunk in self._attempt(request, state):
                         yield chunk
                     return
-                async with self.limiter.admit(count_tokens(prompt_text(request))) as spent:
+                async with self.limiter.admit(request.prompt_tokens()) as spent:
                     async for chunk in self._attempt(request, state):
                         yield chunk
                     spent(state.output_tokens or 0)
@@ -326,7 +321,7 @@ class OfflineModel(StreamingModel):
         state.attempts = 1
         reply = self.reply(request)  # raises UnknownRequest before any delay: fail fast
         state.source, state.fault = reply.source, reply.fault
-        state.input_tokens = count_tokens(prompt_text(request))
+        state.input_tokens = request.prompt_tokens()
         state.estimated = True
         text, state.stop_reason = reply.text, "end_turn"
         tokens = tokenize(text)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field
 
-from ._base import CallState, OnlineModel, RetryConfig, prompt_text
+from ._base import CallState, OnlineModel, RetryConfig
 from ._budget import Budget
 from ._errors import ProviderError, ProviderRejected, ProviderTimeout, ProviderUnavailable, RateLimited
 from ._preflight import PreflightFailed, connection_problem
@@ -201,6 +201,6 @@ class OpenAIModel(OnlineModel):
         if not done:
             raise ProviderUnavailable("openai-compatible server: stream ended without [DONE] (connection dropped?)")
         if not got_usage:
-            state.input_tokens = count_tokens(prompt_text(request))
+            state.input_tokens = request.prompt_tokens()
             state.output_tokens = count_tokens("".join(state.parts))
             state.estimated = True
