@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crdt_ws import (
     compiles,
@@ -93,3 +95,10 @@ def test_parse_cst_reports_a_plain_syntax_error() -> None:
     assert parse_cst(wide).code == wide
     assert parse_cst("x = 1\n").code == "x = 1\n"
     assert compiles("x = '\\d'\n") and not compiles("x = (\n")
+
+
+@given(st.text(alphabet="ab \n\r\t", max_size=200))
+def test_line_starts_are_the_offsets_after_each_newline(source: str) -> None:
+    from crdt_ws._def_lines import _line_starts
+
+    assert _line_starts(source) == [0, *(i + 1 for i, ch in enumerate(source) if ch == "\n")]
