@@ -178,6 +178,9 @@ def run(
     token_budget: Annotated[int | None, typer.Option(help="Output-token cap per trial.")] = None,
     budget: Annotated[float | None, typer.Option(help="Cost cap per trial in USD (priced models).")] = None,
     pyright: Annotated[bool, typer.Option(help="Judge semantic conflicts with a warm pyright.")] = True,
+    warm_judge: Annotated[
+        bool, typer.Option("--warm-judge/--cold-judge", help="Fork the projects' test runs from a warm sandboxed server, or start each cold.")
+    ] = True,
     max_repairs: Annotated[
         int | None,
         typer.Option(
@@ -257,6 +260,7 @@ def run(
                 "time_scale": time_scale,
                 "profile": profile,
                 "pyright": pyright,
+                "warm_judge": warm_judge,
                 "results": results,
                 "allow_unisolated": allow_unisolated,
                 "concurrency": concurrency,

@@ -96,6 +96,11 @@ class RunConfig(BaseModel):
     fault_rate: float | None = Field(default=None, ge=0, le=1, description="scripted: fault probability (None: its default).")
     blind_fault_rate: float | None = Field(default=None, ge=0, le=1, description="scripted: extra fault rate per unseen dependency.")
     pyright: bool = Field(default=True, description="Run the judge's semantic-conflict check (warm pyright).")
+    warm_judge: bool = Field(
+        default=True,
+        description="Fork the projects' pytest runs from a warm sandboxed server per environment (agents.judge.Judge.warm_runs) "
+        "instead of starting each cold; where that cannot be as isolated (no bubblewrap view, not root) runs stay cold.",
+    )
     trial: TrialConfig = Field(default_factory=TrialConfig, description="Per-trial options (agents, transport, claims...).")
     results: Path | None = Field(
         default=None, description="Append one JSON line per trial here; trials of this configuration already there are skipped (resume)."

@@ -181,6 +181,8 @@ class TrialRunner:
         if self.config.pyright:
             self.pyright = await self._stack.enter_async_context(PyrightServer())
         self.judge = Judge(pyright=self.pyright)
+        if self.config.warm_judge:  # a server starts at a project's first test run, never for other suites
+            await self._stack.enter_async_context(self.judge.warm_runs())
         self.projects.judge = self.judge
         return self
 

@@ -9,6 +9,9 @@
   (:class:`ProjectTests`) in the sandbox: a :class:`ProjectScore` with one
   :class:`TestOutcome` per test; :class:`ProjectEnvs` makes the cached venv
   (:class:`EnvConfig`, :class:`ProjectEnv`) whose interpreter runs them.
+  Inside :meth:`Judge.warm_runs` those runs fork from a warm sandboxed server
+  per interpreter instead of starting cold (``_warm.py`` says what keeps one
+  run from reaching the next).
 - :class:`VisibleChecks` feed :meth:`Judge.feedback` (agents may see it);
   :class:`HiddenTests` feed :meth:`Judge.score` (scores only).
 - :class:`PyrightServer` keeps pyright warm and reports :class:`Diagnostic`

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -24,10 +25,11 @@ from crdt_ws import parse_python
 from ._classeval import ClassEvalTask
 from ._errors import JudgeMisuseError
 from ._humaneval import HumanEvalProblem, run_humaneval
-from ._project import ProjectScore, ProjectTests, run_project
+from ._project import ProjectScore, ProjectTests, TestOutcome, run_project
 from ._pyright import Diagnostic, PyrightServer, SemanticConflict, conflicts_from
 from ._sandbox import Sandbox, SandboxConfig
 from ._unittest import TestClassStatus, run_unittest_classes
+from ._warm import WarmPool
 
 _DOCTEST_RUNNER = Path(__file__).with_name("_doctest_runner.py")
 
@@ -153,6 +155,20 @@ class Judge:
     def __init__(self, sandbox: Sandbox | None = None, pyright: PyrightServer | None = None) -> None:
         self.sandbox = sandbox or Sandbox(SandboxConfig())
         self.pyright = pyright
+        self.warm: WarmPool | None = None
+
+    @asynccontextmanager
+    async def warm_runs(self) -> AsyncIterator[WarmPool]:
+        """While open, project runs fork from warm sandboxed servers instead of starting cold (see ``_warm.py``).
+
+        Where that cannot be made as safe as a cold run (no bubblewrap view, not root) runs stay cold.
+        """
+        async with WarmPool() as pool:
+            self.warm = pool
+            try:
+                yield pool
+            finally:
+                self.warm = None
 
     async def feedback(self, code: str, checks: VisibleChecks) -> Feedback:
         """Run visible checks on ``code``; the result may be shown to agents."""
@@ -206,11 +222,16 @@ class Judge:
             isolation=result.isolation,
         )
 
-    async def run_project(self, sources: Mapping[str, str], tests: ProjectTests) -> ProjectScore:
+    async def run_project(
+        self, sources: Mapping[str, str], tests: ProjectTests, *, on_test: Callable[[TestOutcome], None] | None = None
+    ) -> ProjectScore:
         """Run a project's pytest ``tests`` against the package ``sources`` (path -> text) in the sandbox.
 
-        Visible and hidden tests run alike; the caller keeps hidden tests' details from agents.
+        Visible and hidden tests run alike; the caller keeps hidden tests' details from agents.  ``on_test`` sees
+        each test's outcome as it arrives (a visible check acting on a failure before the run ends).  With a
+        :class:`WarmPool` the runs are forked from a warm server (``warm`` in the score's isolation).
         """
         if not isinstance(tests, ProjectTests):
             raise JudgeMisuseError(f"run_project() takes ProjectTests, got {type(tests).__name__}")
-        return await run_project(self.sandbox, sources, tests)
+        runs = self.warm.sandbox(self.sandbox.config) if self.warm is not None else self.sandbox
+        return await run_project(runs, sources, tests, on_test=on_test)

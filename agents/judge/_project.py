@@ -32,14 +32,14 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._channel import SignedChannel, runner_files
 from ._errors import JudgeInputError
-from ._sandbox import Sandbox, SandboxResult, _safe_relpath
+from ._sandbox import Runs, SandboxResult, _safe_relpath
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
 _RESERVED = ("_judge_runner.py", "_judge_runner.pyc")
@@ -157,8 +157,14 @@ def _hashes(tests: ProjectTests) -> dict[str, str]:
     return {name: hashlib.sha256(data).hexdigest() for name, data in tests.files.items() if name.endswith(".py")}
 
 
-async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: ProjectTests) -> ProjectScore:
-    """Run ``tests`` against the package ``sources`` (path -> text) in ``sandbox``; see the module docstring."""
+async def run_project(
+    sandbox: Runs, sources: Mapping[str, str], tests: ProjectTests, *, on_test: Callable[[TestOutcome], None] | None = None
+) -> ProjectScore:
+    """Run ``tests`` against the package ``sources`` (path -> text) in ``sandbox``; see the module docstring.
+
+    ``on_test`` sees each test's outcome as its verified event arrives, before the run ends (a caller that acts
+    on a failure at once); the score still has the last word (a run found tampering later fails every test).
+    """
     if not tests.test_paths:
         raise JudgeInputError("no test paths given")
     for path in tests.test_paths:
@@ -190,7 +196,7 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
         # The private uid has no passwd entry: getpass.getuser() (lice's default organisation) reads these first.
         env = {"USER": "judge", "LOGNAME": "judge", **base.env}
         cfg = base.model_copy(update={"python": python, "wall_timeout_s": remaining_s, "cpu_s": int(remaining_s) + 1, "env": env})
-        box = Sandbox(cfg)
+        box = sandbox.with_config(cfg)
         channel = SignedChannel()
         current: dict[str, str | None] = {"test": None}
         # One deadline per phase (collection, then each test), kept across lines that are not events: a line the code
@@ -206,6 +212,8 @@ async def run_project(sandbox: Sandbox, sources: Mapping[str, str], tests: Proje
             elif kind in ("collected", "test"):
                 current["test"] = None
                 limit["at"] = None
+            if kind == "test" and on_test is not None and event is not None and not channel.tampered:
+                on_test(_outcome(event, sources))
             if channel.tampered:
                 return 0.0  # the verdict is already 'tampered': nothing the process does next can change it
             return None if limit["at"] is None else max(0.0, limit["at"] - time.monotonic())

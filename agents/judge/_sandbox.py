@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Literal, cast
+from typing import Literal, Protocol, cast
 
 import anyio
 from anyio.abc import ByteReceiveStream
@@ -140,6 +140,28 @@ def _safe_relpath(name: str) -> PurePosixPath:
     return path
 
 
+class Runs(Protocol):
+    """What runs commands for the judge: a cold :class:`Sandbox` or a :class:`~agents.judge.WarmSandbox`."""
+
+    config: SandboxConfig
+
+    def with_config(self, config: SandboxConfig) -> Runs:
+        """The same kind of runner with other limits."""
+        ...
+
+    async def run(
+        self,
+        argv: list[str],
+        files: Mapping[str, str | bytes] | None = None,
+        *,
+        on_stdout_line: Callable[[str], float | None] | None = None,
+        stdin_data: bytes | None = None,
+        first_line_s: float | None = None,
+    ) -> SandboxResult:
+        """Run ``argv`` in a fresh work dir holding ``files`` (see :meth:`Sandbox.run`)."""
+        ...
+
+
 class Sandbox:
     """Runs commands in isolated subprocesses; one fresh work dir per run.
 
@@ -153,7 +175,12 @@ class Sandbox:
         """The isolation a run gets on this machine (runs ``python -c pass`` once)."""
         return (await self.run(["python", "-c", "pass"])).isolation
 
-    def _env(self, workdir: str) -> dict[str, str]:
+    def with_config(self, config: SandboxConfig) -> Sandbox:
+        """This kind of sandbox with other limits (a runner restarted with the time left, say)."""
+        return Sandbox(config)
+
+    def env_for(self, workdir: str) -> dict[str, str]:
+        """The minimal environment of a run whose work dir is ``workdir``."""
         env = {
             "PATH": f"{Path(self.config.python).parent}:/usr/local/bin:/usr/bin:/bin",
             "HOME": workdir,
@@ -223,6 +250,12 @@ class Sandbox:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    @staticmethod
+    def launcher(python: str, spec: Mapping[str, object]) -> list[str]:
+        """The launcher's command line inside the view for ``spec``."""
+        # It travels as -c source: its file lives in the checkout, which the view hides.
+        return [python, "-I", "-S", "-c", _LAUNCHER.read_text(encoding="utf-8"), json.dumps(spec)]
+
     async def _spawn(
         self,
         argv: list[str],
@@ -253,7 +286,7 @@ class Sandbox:
         spec = {
             "workdir": workdir,
             "argv": [resolved, *argv[1:]],
-            "env": self._env(workdir),
+            "env": self.env_for(workdir),
             "limits": limits,
             "uid": uid,
             "private_tmp": mountns,
@@ -264,8 +297,7 @@ class Sandbox:
         isolation = ["rlimits", "pgroup", "minimal-env"]
         if view is not None:
             # The launcher travels as -c source: its file lives in the checkout, which the view hides.
-            launcher = [view.python, "-I", "-S", "-c", _LAUNCHER.read_text(encoding="utf-8"), json.dumps(spec)]
-            command = [*view.argv, "--", *launcher]
+            command = [*view.argv, "--", *self.launcher(view.python, spec)]
             isolation += [*view.isolation, "fsview"]
         else:
             launcher = [sys.executable, "-I", "-S", str(_LAUNCHER), json.dumps(spec)]

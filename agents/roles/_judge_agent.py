@@ -83,7 +83,7 @@ class JudgeAgent(PackageJudging, ConflictRound):
         self._sees_imports = False
         self._round = PackageRound(pyright) if pyright is not None else None
         self._changed = anyio.Event()
-        self._checks = BackgroundCheck(final_check, self._changed.set) if final_check is not None else None
+        self._checks = BackgroundCheck(final_check, self._changed.set, early=(config or JudgeConfig()).early_blames) if final_check is not None else None
         self._acted: set[tuple[str, int]] = set()  # (TODO, attempt) already reopened or closed outside its own verdict
         self._check_asked: set[tuple[str, int]] = set()
         self._in_round = False  # the loop awaits a package round (pyright): a check run that ends is applied at once

@@ -39,6 +39,12 @@ class JudgeConfig(BaseModel):
         "that, once each time the package's import-time code (Plan.imports) is all committed anew; 'off' never. "
         "The final check stays the last word.",
     )
+    early_blames: bool = Field(
+        default=True,
+        description="A check run beside the run (check_during_run) reopens a TODO as soon as one of its tests fails in that "
+        "TODO's code, not when the whole run ends: a repair chain's next fault is usually in the test that failed last time. "
+        "Only for checks that report tests as they finish (agents.roles.pytest_check).",
+    )
     check_test_timeout_s: float = Field(
         default=10.0,
         gt=0,

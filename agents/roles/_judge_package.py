@@ -186,16 +186,41 @@ class PackageJudging:
         return self.config.check_during_run == "drafted" and not self._all_drafted
 
     def _check_finished(self) -> None:
-        """A check run ended: while the loop awaits a package round, apply it now (its repairs start at once
-        instead of after pyright's round, 0.2-1.1 s per link of flask's repair chain); else the loop takes it."""
+        """A check run ended, or one still going blamed a TODO: while the loop awaits a package round, apply it now
+        (its repairs start at once instead of after pyright's round, 0.2-1.1 s per link of flask's repair chain);
+        else the loop takes it."""
         if self._in_round:
             entries = self.workspace.list_todos()
             self._apply_finished(entries, _needs(entries, ""))
 
     def _apply_finished(self, entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> bool:
-        """Apply the latest finished check run not applied yet, if any; True if it reopened any TODO."""
-        done = self._checks.take() if self._checks is not None else None
-        return done is not None and self._apply_check(done, entries, needs)
+        """Apply what the check tests found and was not applied yet: blames heard from the run in flight, then the
+        latest finished run; True if it reopened any TODO."""
+        if self._checks is None:
+            return False
+        heard = self._checks.take_early()
+        reopened = heard is not None and self._apply_heard(*heard, entries, needs)
+        done = self._checks.take()
+        return (done is not None and self._apply_check(done, entries, needs)) or reopened
+
+    def _apply_heard(self, run: CheckRun, heard: list[tuple[str, str]], entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> bool:
+        """Reopen what a check run still going has blamed so far: its repair starts while the rest of the tests run
+        (a repair chain's next fault is usually in the test that failed last time).  Only what the run's result
+        would reopen: never while drafting, never past ``max_repairs`` (the final check's import rounds decide
+        those once the run is in)."""
+        if run.imports_only:
+            return False
+        by_id = {e.id: e for e in entries}
+        reopened: list[str] = []
+        with self.workspace.transaction():
+            for todo_id, report in heard:
+                entry = by_id.get(todo_id)
+                if entry is not None and self._reopen_for_check(run, entry, report, needs, broken=False):
+                    reopened.append(todo_id)
+            if reopened:
+                self.summary.check_reopened += len(reopened)
+                self.workspace.log("check_tests", None, failing=sorted({t for t, _ in heard}), reopened=reopened, early=True)
+        return bool(reopened)
 
     def _apply_check(self, run: CheckRun, entries: list[TodoEntry], needs: dict[str, list[TodoEntry]]) -> bool:
         """Reopen what a check run during the run blamed (see ``blameable``); True if it reopened any.
@@ -214,21 +239,25 @@ class PackageJudging:
             self._mark_import_time(run, by_id, needs)
             for todo_id, report in run.result.items() if cannot_import or not run.imports_only else ():
                 entry = by_id.get(todo_id)
-                if entry is None or (todo_id, entry.attempt) in self._acted or not blameable(entry, run.attempts, needs.get(todo_id, [])):
-                    continue
-                force = False
-                if _int((entry.model_extra or {}).get("repairs")) >= self.config.max_repairs:
-                    if not broken or self._import_rounds >= self.config.import_rounds:
-                        continue  # out of repairs: the final check gives the last word
-                    self._import_rounds += 1  # one of the final check's import rounds, spent now
-                    force = True
-                self._acted.add((todo_id, entry.attempt))
-                self._check_asked.add((todo_id, entry.attempt))
-                if self._check_verdict(entry, report, reason="check_test", force=force):
+                if entry is not None and self._reopen_for_check(run, entry, report, needs, broken=broken):
                     reopened.append(todo_id)
             self.summary.check_reopened += len(reopened)
             self.workspace.log("check_tests", None, failing=sorted(run.result), reopened=reopened)
         return bool(reopened)
+
+    def _reopen_for_check(self, run: CheckRun, entry: TodoEntry, report: str, needs: dict[str, list[TodoEntry]], *, broken: bool) -> bool:
+        """Reopen ``entry`` for what ``run`` blamed on it, once per attempt; True if reopened."""
+        if (entry.id, entry.attempt) in self._acted or not blameable(entry, run.attempts, needs.get(entry.id, [])):
+            return False
+        force = False
+        if _int((entry.model_extra or {}).get("repairs")) >= self.config.max_repairs:
+            if not broken or self._import_rounds >= self.config.import_rounds:
+                return False  # out of repairs: the final check gives the last word
+            self._import_rounds += 1  # one of the final check's import rounds, spent now
+            force = True
+        self._acted.add((entry.id, entry.attempt))
+        self._check_asked.add((entry.id, entry.attempt))
+        return self._check_verdict(entry, report, reason="check_test", force=force)
 
     async def _final(self, entries: list[TodoEntry]) -> bool:
         """The final check (a multi-file run's check tests): reopen the TODOs it names; True if it reopened any.

@@ -35,7 +35,7 @@ from anyio.abc import TaskGroup
 
 from crdt_ws import TodoEntry, TodoStatus
 
-from agents.judge import Judge, ProjectTests, PyrightServer, SemanticConflict
+from agents.judge import Judge, ProjectTests, PyrightServer, SemanticConflict, TestOutcome
 
 from ._package_judge import PackageView, conflict_key, foreign, package_classes, package_conflicts, package_names, premature, route_conflicts, todo_at, top_level_names
 
@@ -122,14 +122,16 @@ class CheckRun:
         self.result: dict[str, str] | None = None
         self.error: str | None = None
         self.done = anyio.Event()
+        self.early: list[tuple[str, str]] = []  # (TODO, report) heard while the run went on, not taken yet
 
 
 class BackgroundCheck:
     """The check tests run beside the judge loop: one run in flight, the next on the newest state."""
 
-    def __init__(self, check: Check, wake: Callable[[], None]) -> None:
+    def __init__(self, check: Check, wake: Callable[[], None], *, early: bool = True) -> None:
         self.check = check
         self.wake = wake
+        self.early = early and isinstance(check, PytestCheck)  # blames are heard as tests fail, not only at the end
         self.runs = 0
         self.seconds = 0.0
         self._current: CheckRun | None = None
@@ -156,7 +158,11 @@ class BackgroundCheck:
         began = anyio.current_time()
         try:
             try:
-                run.result = await self.check(files, entries)
+                if self.early:
+                    assert isinstance(self.check, PytestCheck)
+                    run.result = await self.check.stream(files, entries, lambda todo, report: self._heard(run, todo, report))
+                else:
+                    run.result = await self.check(files, entries)
             except Exception as exc:  # noqa: BLE001 - a broken check run is skipped, never fatal to the judge
                 run.error = f"{type(exc).__name__}: {exc}"
         finally:
@@ -168,6 +174,19 @@ class BackgroundCheck:
                 self._finished = self.last = run
             run.done.set()
             self.wake()
+
+    def _heard(self, run: CheckRun, todo: str, report: str) -> None:
+        if self._current is run:
+            run.early.append((todo, report))
+            self.wake()
+
+    def take_early(self) -> tuple[CheckRun, list[tuple[str, str]]] | None:
+        """The run in flight and the blames it reported since the last call (once its result is in, that has them all)."""
+        run = self._current
+        if run is None or not run.early:
+            return None
+        heard, run.early = run.early, []
+        return run, heard
 
     def take(self) -> CheckRun | None:
         """The latest completed run not taken yet (its verdicts are to be applied once)."""
@@ -199,7 +218,7 @@ def failure_signature(report: str) -> str:
     return re.sub(r"0x[0-9a-fA-F]+", "0x", re.sub(r"(\.py[\"']?,? (?:line )?|\.py:)\d+", r"\1", report))
 
 
-def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> Check:
+def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> PytestCheck:
     """A :data:`FinalCheck` from a project's visible pytest tests, run with ``judge.run_project``.
 
     Each failing test blames the TODO whose region holds the innermost traceback frame inside a TODO
@@ -207,13 +226,40 @@ def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> 
     code), the one TODO whose committed code uses the name the failure says is missing (:func:`named_culprit`);
     only the test's id and message go back as the reason.  The result is a
     :class:`CheckFailures` (a collection error blames the code that raised at import).  ``tests`` is awaited on
-    each run (the project's environment may be made on first use).
+    each run (the project's environment may be made on first use).  Run beside the judge loop
+    (:class:`BackgroundCheck`) it also reports each blame as its test fails (:meth:`PytestCheck.stream`).
     """
+    return PytestCheck(judge, tests)
 
-    named: dict[tuple[str, str], int] = {}  # (TODO, missing name) -> the attempt first blamed for it, in this run
 
-    async def check(files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
-        result = await judge.run_project(files, await tests())
+class PytestCheck:
+    """The check of :func:`pytest_check`: callable as a :data:`FinalCheck`, or streaming its blames."""
+
+    def __init__(self, judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> None:
+        self.judge = judge
+        self.tests = tests
+        self._named: dict[tuple[str, str], int] = {}  # (TODO, missing name) -> the attempt first blamed for it, in this run
+
+    async def __call__(self, files: Mapping[str, str], todos: list[TodoEntry]) -> dict[str, str]:
+        return await self.stream(files, todos)
+
+    async def stream(self, files: Mapping[str, str], todos: list[TodoEntry], found: Callable[[str, str], None] | None = None) -> CheckFailures:
+        """Run the tests; ``found(todo, report)`` hears each failing test's blame as it fails, the result has them all."""
+        blamed: dict[str, tuple[str | None, str]] = {}  # nodeid -> (TODO or None, note): each test blamed once
+
+        def blame(test: TestOutcome) -> tuple[str | None, str]:
+            if test.nodeid not in blamed:
+                todo = _innermost(files, todos, test.frames) if test.frames else named_culprit(test.message or "", todos, self._named)
+                blamed[test.nodeid] = (todo, f"check test {test.nodeid} {test.outcome}: {(test.message or '').strip()[:800]}")
+            return blamed[test.nodeid]
+
+        def on_test(test: TestOutcome) -> None:
+            if test.outcome in ("failed", "error") and found is not None:
+                todo, note = blame(test)
+                if todo is not None:
+                    found(todo, note)
+
+        result = await self.judge.run_project(files, await self.tests(), on_test=on_test if found is not None else None)
         reopen = CheckFailures(collection_error=result.collection_error)
         if result.collection_error is not None:  # nothing ran: the code that raised at import is to blame
             todo = _innermost(files, todos, result.collection_frames)
@@ -222,13 +268,10 @@ def pytest_check(judge: Judge, tests: Callable[[], Awaitable[ProjectTests]]) -> 
         for test in result.tests:
             if test.outcome in ("passed", "skipped"):
                 continue
-            todo = _innermost(files, todos, test.frames) if test.frames else named_culprit(test.message or "", todos, named)
+            todo, note = blame(test)
             if todo is not None:  # a stub still to come owns its frame too, and then blames nobody
-                note = f"check test {test.nodeid} {test.outcome}: {(test.message or '').strip()[:800]}"
                 reopen[todo] = (reopen[todo] + "\n" + note) if todo in reopen else note
         return reopen
-
-    return check
 
 
 _MISSING = (

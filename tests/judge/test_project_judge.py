@@ -5,18 +5,21 @@ directories is judged with a wrong ``add`` (every test of it fails) plus an
 attack; each attack must leave no test passed.  The correct package passes on
 the same judge (positive control), and so does the real reference of
 DevEval/particle-swarm-optimization from the projects data; a broken copy of
-it fails with frames pointing at the line that raised.
+it fails with frames pointing at the line that raised.  Every test runs on a
+cold sandbox and on a warm one (``Judge.warm_runs``): the same verdicts, the
+same attacks refused.
 """
 
 from __future__ import annotations
 
 import os
 import textwrap
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from agents.judge import Judge, ProjectScore, ProjectTests
+from agents.judge import Judge, ProjectScore, ProjectTests, TestOutcome
 
 pytestmark = pytest.mark.anyio
 
@@ -60,12 +63,44 @@ NODEIDS = {
 }
 
 
+_judges: list[Judge] = []
+
+
+@pytest.fixture(autouse=True, params=["cold", "warm"])
+async def runs(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """The judge every test of this module uses (``_judge_now``): cold sandboxes, or runs forked from a warm server."""
+    judge = Judge()
+    _judges.append(judge)
+    try:
+        if request.param == "cold":
+            yield "cold"
+            return
+        async with judge.warm_runs() as pool:
+            if not await pool.ready():
+                pytest.skip(f"warm runs are not available here: {pool.unavailable}")
+            yield "warm"
+    finally:
+        _judges.remove(judge)
+
+
+def _judge_now() -> Judge:
+    return _judges[-1]
+
+
+async def _run(sources: dict[str, str], tests: ProjectTests) -> ProjectScore:
+    judge = _judge_now()
+    score = await judge.run_project(sources, tests)
+    if judge.warm is not None:
+        assert "warm" in score.isolation, score.isolation
+    return score
+
+
 def _tests(**options: object) -> ProjectTests:
     return ProjectTests.model_validate({"files": FILES, "test_paths": ["tests"], "test_timeout_s": 20.0, "timeout_s": 120.0, **options})
 
 
 async def _judge(core: str, **options: object) -> ProjectScore:
-    return await Judge().run_project({"toy/__init__.py": INIT, "toy/core.py": core}, _tests(**options))
+    return await _run({"toy/__init__.py": INIT, "toy/core.py": core}, _tests(**options))
 
 
 def _assert_nothing_passed(score: ProjectScore) -> None:
@@ -91,6 +126,30 @@ async def test_correct_package_passes_and_wrong_one_fails_with_frames() -> None:
     assert scale.outcome == "failed" and scale.frames == []
 
 
+async def test_outcomes_are_heard_as_tests_finish_and_match_the_score() -> None:
+    heard: list[TestOutcome] = []
+    judge = _judge_now()
+    score = await judge.run_project({"toy/__init__.py": INIT, "toy/core.py": CORE_WRONG}, _tests(), on_test=heard.append)
+    assert [(t.nodeid, t.outcome, t.frames) for t in heard] == [(t.nodeid, t.outcome, t.frames) for t in score.tests]
+    assert {t.outcome for t in heard} == {"failed"}
+
+
+async def test_nothing_is_heard_once_the_channel_is_forged() -> None:
+    # The second test writes a forged line on every fd: the run is tampered from then on, and no outcome after the
+    # forgery reaches the caller (the score fails every test). Whether the first test's own event was sent before
+    # the forgery is the runner's timing; it may be heard, nothing else.
+    core = (
+        "import os\n\ndef add(a, b):\n    if (a, b) == (4, 0):\n        for fd in range(1, 64):\n            try:\n"
+        "                os.write(fd, b'{\"event\": \"test\", \"outcome\": \"passed\"}\\n')\n"
+        "            except OSError:\n                pass\n    return a + b\n\n\ndef scale(x):\n    return add(x, x)\n"
+    )
+    heard: list[TestOutcome] = []
+    score = await _judge_now().run_project({"toy/__init__.py": INIT, "toy/core.py": core}, _tests(), on_test=heard.append)
+    assert score.tampered
+    _assert_nothing_passed(score)
+    assert [(t.nodeid, t.outcome) for t in heard] in ([], [("tests/a/test_a.py::TestAdd::test_small", "passed")]), heard
+
+
 async def test_frames_point_at_the_package_line_that_raised() -> None:
     core = "def add(a, b):\n    return a + b\n\n\ndef scale(x):\n    y = add(x, x)\n    raise ValueError(y)\n"
     score = await _judge(core)
@@ -107,7 +166,7 @@ async def test_collection_error_scores_zero_like_the_benchmark() -> None:
 
 async def test_a_test_module_skipping_itself_counts_once_but_the_package_cannot_skip_tests() -> None:
     files = {**FILES, "tests/b/test_c.py": b"import pytest\npytest.importorskip('no_such_module_judge')\n\ndef test_never():\n    pass\n"}
-    score = await Judge().run_project({"toy/__init__.py": INIT, "toy/core.py": CORE_OK}, ProjectTests(files=files, test_paths=["tests"]))
+    score = await _run({"toy/__init__.py": INIT, "toy/core.py": CORE_OK}, ProjectTests(files=files, test_paths=["tests"]))
     assert score.collection_error is None
     assert score.passed == 4 and score.total == 5
     assert [t.outcome for t in score.tests if t.nodeid == "tests/b/test_c.py"] == ["skipped"]
@@ -121,9 +180,9 @@ async def test_a_test_module_skipping_itself_counts_once_but_the_package_cannot_
 async def test_a_failing_subtest_fails_its_test() -> None:
     sub = b"import unittest\nfrom toy import add\n\n\nclass TestSub(unittest.TestCase):\n    def test_many(self):\n        for a in (1, 2):\n            with self.subTest(a=a):\n                self.assertEqual(add(a, 0), a)\n"
     tests = ProjectTests(files={"tests/test_sub.py": sub}, test_paths=["tests"])
-    wrong = await Judge().run_project({"toy/__init__.py": INIT, "toy/core.py": CORE_WRONG}, tests)
+    wrong = await _run({"toy/__init__.py": INIT, "toy/core.py": CORE_WRONG}, tests)
     assert [t.outcome for t in wrong.tests] == ["failed"] and not wrong.tampered, wrong
-    right = await Judge().run_project({"toy/__init__.py": INIT, "toy/core.py": CORE_OK}, tests)
+    right = await _run({"toy/__init__.py": INIT, "toy/core.py": CORE_OK}, tests)
     assert [t.outcome for t in right.tests] == ["passed"], right
 
 
@@ -348,9 +407,9 @@ async def test_project_tests_refuse_unsafe_names() -> None:
     from agents.judge import JudgeError
 
     with pytest.raises(JudgeError):
-        await Judge().run_project({"../escape.py": "x = 1\n"}, _tests())
+        await _run({"../escape.py": "x = 1\n"}, _tests())
     with pytest.raises(JudgeError):
-        await Judge().run_project({"toy/data.txt": "clash"}, _tests())
+        await _run({"toy/data.txt": "clash"}, _tests())
 
 
 def _pso() -> tuple[dict[str, str], ProjectTests]:
@@ -365,7 +424,7 @@ def _pso() -> tuple[dict[str, str], ProjectTests]:
 
 async def test_real_reference_passes_and_a_broken_one_fails_at_the_right_line() -> None:
     sources, tests = _pso()
-    score = await Judge().run_project(sources, tests)
+    score = await _run(sources, tests)
     assert score.total == 5 and score.passed == 5 and score.verdict == "passed", score
 
     broken = dict(sources)
@@ -374,7 +433,7 @@ async def test_real_reference_passes_and_a_broken_one_fails_at_the_right_line() 
     indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())] + "    "
     lines.insert(at + 1, indent + "raise RuntimeError('broken')")
     broken["pso/cost_functions.py"] = "\n".join(lines) + "\n"
-    bad = await Judge().run_project(broken, tests)
+    bad = await _run(broken, tests)
     assert bad.passed < bad.total
     sphere = [t for t in bad.tests if t.outcome == "failed" and ("pso/cost_functions.py", at + 2) in t.frames]
     assert sphere, [(t.nodeid, t.outcome, t.frames) for t in bad.tests]
@@ -418,7 +477,7 @@ async def test_a_conftest_that_cannot_import_the_package_is_a_collection_error_w
     # pytest reports this one on stderr and exits 4, before any collection report: no test ran, and it must say why.
     core = "def deco(f):\n    return f.nope\n\n\n@deco\ndef add(a, b):\n    return a + b\n\n\ndef scale(x):\n    return add(x, x)\n"
     tests = ProjectTests.model_validate({"files": {**FILES, "tests/conftest.py": b"import toy\n"}, "test_paths": ["tests"], "timeout_s": 120.0})
-    score = await Judge().run_project({"toy/__init__.py": INIT, "toy/core.py": core}, tests)
+    score = await _run({"toy/__init__.py": INIT, "toy/core.py": core}, tests)
     _assert_nothing_passed(score)
     assert score.collection_error is not None and "exit 4" in score.collection_error and "AttributeError" in score.collection_error
     assert score.collection_frames[-1] == ("toy/core.py", 2)
