@@ -200,9 +200,6 @@ class WarmSandbox:
     def with_config(self, config: SandboxConfig) -> WarmSandbox:
         return WarmSandbox(self.pool, config)
 
-    async def probe(self) -> list[str]:
-        return await Sandbox(self.config).probe()
-
     async def run(
         self,
         argv: list[str],

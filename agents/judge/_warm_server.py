@@ -126,7 +126,11 @@ def _run_child(request: dict, out_w: int, err_w: int, key_r: int) -> int:
 
 
 def _sweep(uid: int) -> None:
-    """Kill every process of ``uid`` (a fresh uid per run: all of them are the run's)."""
+    """Kill every process of ``uid`` (a fresh uid per run: all of them are the run's).
+
+    A process that outlives 50 rounds (a fork loop faster than the kills) ends the server instead: its
+    namespace goes with it, and the judge starts another server for the next run.
+    """
     for _ in range(50):
         sweeper = os.fork()
         if sweeper == 0:
@@ -138,16 +142,23 @@ def _sweep(uid: int) -> None:
         os.waitpid(sweeper, 0)
         if not _owned(uid):
             return
+    os._exit(3)
 
 
 def _owned(uid: int) -> bool:
+    """Is any process of real uid ``uid`` alive?  (``/proc/PID/status``: a process that made itself not dumpable has a
+    root-owned ``/proc/PID``, but its status still names its uid.)"""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
-            if os.stat(f"/proc/{pid}").st_uid == uid:
-                return True
-        except OSError:
+            with open(f"/proc/{pid}/status", "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"Uid:"):
+                        if int(line.split()[1]) == uid:
+                            return True
+                        break
+        except (OSError, ValueError, IndexError):
             continue
     return False
 
@@ -173,20 +184,17 @@ def _empty(path: str, keep: str) -> None:
 
 
 def _serve(request: dict) -> None:
-    key = bytes.fromhex(str(request["key"]))
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     key_r, key_w = os.pipe()
+    # The key waits in the pipe (32 bytes fit its buffer), so no object of the child's memory holds it but the runner's.
+    os.write(key_w, bytes.fromhex(str(request.pop("key"))))
+    os.close(key_w)
     pid = os.fork()
     if pid == 0:
         os._exit(_run_child(request, out_w, err_w, key_r))
     for fd in (out_w, err_w, key_r):
         os.close(fd)
-    try:
-        os.write(key_w, key)
-    except OSError:
-        pass
-    os.close(key_w)
     # Escaped grandchildren may hold the pipes open: the sweep closes them once the child is gone.
     status = _relay_until_exit(pid, out_r, err_r, int(request["uid"]))
     for path in _SCRATCH:
@@ -235,20 +243,6 @@ def _relay_until_exit(pid: int, out_r: int, err_r: int, uid: int) -> int:
     return status
 
 
-def _warm_pytest() -> None:
-    """pytest's own plugins imported and the entry-point scan's path caches filled, as every run needs them."""
-    try:
-        import importlib.metadata
-
-        import _pytest.config
-
-        for name in _pytest.config.default_plugins:
-            __import__(f"_pytest.{name}")
-        importlib.metadata.entry_points(group="pytest11")
-    except Exception:  # noqa: BLE001 - not a pytest interpreter: runs import what they need
-        pass
-
-
 def main() -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     for name in json.loads(sys.argv[1]):
@@ -256,19 +250,21 @@ def main() -> int:
             __import__(name)
         except Exception:  # noqa: BLE001 - a run imports it again and reports its own error
             pass
-    _warm_pytest()
     _not_dumpable()
     _write(b"r\n")
     stdin = os.fdopen(0, "rb", buffering=0)
     buffer = b""
     while True:
-        chunk = stdin.read(65536)
-        if not chunk:
+        data = stdin.read(65536)
+        if not data:
             return 0
-        buffer += chunk
+        buffer, data = buffer + data, b""
         while b"\n" in buffer:
             line, _, buffer = buffer.partition(b"\n")
-            _serve(json.loads(line))
+            request = json.loads(line)
+            del line  # holds the key as text: not in any frame the child starts with
+            _serve(request)
+            del request
 
 
 if __name__ == "__main__":

@@ -40,12 +40,12 @@ PEEK = textwrap.dedent(
     others = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
-            try:
-                st = os.stat(f"/proc/{pid}")
-            except OSError:
+            try:  # the real uid from status: a process that is not dumpable has a root-owned /proc/PID
+                uid = int(next(l for l in open(f"/proc/{pid}/status") if l.startswith("Uid:")).split()[1])
+            except (OSError, StopIteration):
                 continue
-            if st.st_uid not in (0, os.getuid()):
-                others.append(st.st_uid)
+            if uid not in (0, os.getuid()):
+                others.append(uid)
     print(json.dumps({"uid": os.getuid(), "others": others, "tmp": sorted(os.listdir("/tmp")), "cwd": os.getcwd(),
                       "key": sys.stdin.buffer.read().decode()}))
     """
@@ -87,6 +87,24 @@ async def test_a_daemon_left_behind_is_killed_and_its_files_are_gone_before_the_
     assert after["others"] == [], after  # no process of the earlier run's uid (nor any other) is alive
     base = after["cwd"].split("/")[2]  # /tmp/<the server's base dir>/run-N: the one entry of /tmp that stays
     assert after["tmp"] == [base], after
+
+
+async def test_a_leftover_that_hides_and_keeps_moving_is_swept_too(pool: WarmPool) -> None:
+    box = pool.sandbox()
+    mover = """
+        import ctypes, os, time
+        if os.fork() == 0:
+            os.setsid()
+            ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # not dumpable: its /proc/PID turns root-owned
+            while True:
+                if os.fork() != 0:
+                    os._exit(0)  # the parent leaves, its child goes on: a new pid every round
+                time.sleep(0.001)
+        time.sleep(0.1)
+    """
+    assert (await _run(box, mover)).ok
+    after = json.loads((await _run(box, PEEK)).stdout.splitlines()[0])
+    assert after["others"] == [], after
 
 
 async def test_the_server_cannot_be_signalled_or_read_by_a_run(pool: WarmPool) -> None:
