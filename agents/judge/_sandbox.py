@@ -114,6 +114,56 @@ async def _probe_unshare() -> list[str]:
     return found
 
 
+def sandbox_result(
+    rc: int | None, reason: object, kept: Mapping[int, bytearray], totals: Mapping[int, int], duration: float, isolation: list[str]
+) -> SandboxResult:
+    """A run's result from its exit code (``rc``: negative for a signal, or a launcher's ``128 + signal``), the
+    watchdog's reason for killing it, if any, and the output kept (fd 1, fd 2) of the totals seen."""
+    sig: int | None = None
+    if rc is not None and rc < 0:
+        sig = -rc
+    elif rc is not None and rc > 128 and rc - 128 < signal.NSIG:
+        sig = rc - 128
+    stderr = _decode(kept[2], totals[2])
+    status: SandboxStatus
+    if reason in ("timeout", "stalled", "output_limit"):
+        status = cast(SandboxStatus, reason)
+    elif sig is not None:
+        status = "signaled"
+    elif rc == 0:
+        status = "ok"
+    else:
+        status = "exit_nonzero"
+    return SandboxResult(
+        status=status,
+        returncode=None if sig is not None else rc,
+        signal=signal.Signals(sig).name if sig is not None else None,
+        resource=_resource_hint(sig, stderr),
+        stdout=_decode(kept[1], totals[1]),
+        stderr=stderr,
+        stdout_bytes=totals[1],
+        stderr_bytes=totals[2],
+        truncated=totals[1] > len(kept[1]) or totals[2] > len(kept[2]),
+        duration_s=round(duration, 4),
+        isolation=isolation,
+    )
+
+
+def write_files(workdir: str, files: Mapping[str, str | bytes], uid: int | None) -> None:
+    """Write ``files`` (relative names only) under ``workdir``, all of it owned by ``uid`` when given."""
+    for name, content in files.items():
+        target = Path(workdir, *_safe_relpath(name).parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            target.write_text(content, encoding="utf-8")
+        else:
+            target.write_bytes(content)
+    if uid is not None:
+        for root, dirs, names in os.walk(workdir):
+            for entry in [root, *(os.path.join(root, n) for n in dirs + names)]:
+                os.chown(entry, uid, uid)
+
+
 def _decode(data: bytearray, total: int) -> str:
     text = data.decode("utf-8", errors="replace")
     if total > len(data):
@@ -234,18 +284,7 @@ class Sandbox:
         except OSError as exc:
             raise SandboxSetupError(f"cannot create work dir: {exc}") from exc
         try:
-            for name, content in (files or {}).items():
-                rel = _safe_relpath(name)
-                target = Path(workdir, *rel.parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if isinstance(content, str):
-                    target.write_text(content, encoding="utf-8")
-                else:
-                    target.write_bytes(content)
-            if uid is not None:
-                for root, dirs, names in os.walk(workdir):
-                    for entry in [root, *(os.path.join(root, n) for n in dirs + names)]:
-                        os.chown(entry, uid, uid)
+            write_files(workdir, files or {}, uid)
             return await self._spawn(argv, workdir, flags, uid, on_stdout_line, stdin_data, first_line_s)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -394,32 +433,4 @@ class Sandbox:
             pass
         duration = time.monotonic() - started
         rc = proc.returncode
-        sig: int | None = None
-        if rc is not None and rc < 0:
-            sig = -rc
-        elif rc is not None and rc > 128 and rc - 128 < signal.NSIG:
-            sig = rc - 128
-        stderr = _decode(kept[2], totals[2])
-        reason = state["reason"]
-        status: SandboxStatus
-        if reason in ("timeout", "stalled", "output_limit"):
-            status = cast(SandboxStatus, reason)
-        elif sig is not None:
-            status = "signaled"
-        elif rc == 0:
-            status = "ok"
-        else:
-            status = "exit_nonzero"
-        return SandboxResult(
-            status=status,
-            returncode=None if sig is not None else rc,
-            signal=signal.Signals(sig).name if sig is not None else None,
-            resource=_resource_hint(sig, stderr),
-            stdout=_decode(kept[1], totals[1]),
-            stderr=stderr,
-            stdout_bytes=totals[1],
-            stderr_bytes=totals[2],
-            truncated=totals[1] > len(kept[1]) or totals[2] > len(kept[2]),
-            duration_s=round(duration, 4),
-            isolation=isolation,
-        )
+        return sandbox_result(rc, state["reason"], kept, totals, duration, isolation)

@@ -41,7 +41,7 @@ import anyio
 from anyio.abc import Process
 
 from ._errors import JudgeInputError, SandboxSetupError
-from ._sandbox import Sandbox, SandboxConfig, SandboxResult, _decode, _resource_hint, _safe_relpath
+from ._sandbox import Sandbox, SandboxConfig, SandboxResult, sandbox_result, write_files
 from ._view import view_command
 
 _SERVER = Path(__file__).with_name("_warm_server.py")
@@ -243,7 +243,7 @@ class WarmSandbox:
         workdir = os.path.join(server.base, f"run-{server.runs}")
         os.mkdir(workdir, 0o700)
         try:
-            _write_files(workdir, files, uid)
+            write_files(workdir, files, uid)
             limits = {"cpu": cfg.cpu_s, "as": cfg.memory_bytes, "nproc": cfg.max_processes, "nofile": cfg.max_open_files, "fsize": cfg.max_file_bytes, "core": 0}
             env = Sandbox(cfg).env_for(workdir)
             request = {"dir": workdir, "script": argv[2], "args": argv[3:], "uid": uid, "env": env, "limits": limits, "key": key.hex()}
@@ -305,41 +305,7 @@ class WarmSandbox:
         alive = reason is None
         if reason is not None and reason != "gone":
             server.kill()
-        stderr = _decode(kept[2], totals[2])
-        sig = code - 128 if code is not None and code > 128 and code - 128 < signal.NSIG else None
-        status: Any
-        if reason in ("timeout", "stalled", "output_limit"):
-            status = reason
-        elif reason == "gone":
-            status, sig = "signaled", signal.SIGKILL
-        elif sig is not None:
-            status = "signaled"
-        else:
-            status = "ok" if code == 0 else "exit_nonzero"
-        result = SandboxResult(
-            status=status,
-            returncode=None if sig is not None or code is None else code,
-            signal=signal.Signals(sig).name if sig is not None else None,
-            resource=_resource_hint(sig, stderr),
-            stdout=_decode(kept[1], totals[1]),
-            stderr=stderr,
-            stdout_bytes=totals[1],
-            stderr_bytes=totals[2],
-            truncated=totals[1] > len(kept[1]) or totals[2] > len(kept[2]),
-            duration_s=round(time.monotonic() - started, 4),
-            isolation=list(server.isolation),
-        )
+        if reason == "gone":  # the server died under the run: as if the run was killed
+            code, reason = -signal.SIGKILL, None
+        result = sandbox_result(code, reason, kept, totals, time.monotonic() - started, list(server.isolation))
         return result, alive
-
-
-def _write_files(workdir: str, files: Mapping[str, str | bytes], uid: int) -> None:
-    for name, content in files.items():
-        target = Path(workdir, *_safe_relpath(name).parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            target.write_text(content, encoding="utf-8")
-        else:
-            target.write_bytes(content)
-    for root, dirs, names in os.walk(workdir):
-        for entry in [root, *(os.path.join(root, n) for n in dirs + names)]:
-            os.chown(entry, uid, uid)

@@ -39,6 +39,9 @@ def test_a_project_runs_in_parallel_on_scripted_and_its_row_holds_per_test_verdi
     assert verdicts and all("::" in nodeid for nodeid in verdicts) and row["test_classes"] == len(verdicts)
     assert row["pass_rate"] == pytest.approx(sum(verdicts.values()) / len(verdicts))
     assert row["verdict"] in ("passed", "failed") and row["passed"] == (row["verdict"] == "passed") == all(verdicts.values())
+    # The project's runs were forked warm wherever that is as isolated as a cold run (the view, a private uid per run).
+    can_warm = os.geteuid() == 0 and "fsview" in row["isolation"]
+    assert ("warm" in row["isolation"]) == can_warm, row["isolation"]
 
 
 @pytest.mark.anyio

@@ -24,6 +24,7 @@ ALLOWED = {
     "bench/_executor.py": "hands the driver's provider keys (read by the providers through api_key_env, see below) to Ray "
     "workers as SecretStr actor arguments and sets them in the worker process, whose environment is where providers read keys",
     "agents/judge/_sandbox.py": "builds the sandboxed child's environment from an allow-list of host variables (scrubbing)",
+    "agents/judge/_warm_server.py": "a standalone script in the sandbox: gives each forked run the judge's minimal environment (a cold run's execve)",
     "bench/faults/_procs.py": "builds child `crdt-bench implement` processes' environments (the token stays out of `ps`)",
     "agents/models/_anthropic.py": "reads the key from the variable its config names (api_key_env) when it calls, as the SDK does: "
     "a key copied into a config would travel with run configs saved beside results and to Ray workers",

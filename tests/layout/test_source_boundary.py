@@ -18,6 +18,7 @@ BOUNDARY = "crdt_ws/_pyparse.py"
 # path -> why a direct call is fine there
 ALLOWED = {
     "agents/judge/_channel.py": "compiles the judge's own runner script (a file shipped in the package) to bytecode once",
+    "agents/judge/_warm_server.py": "a standalone script in the sandbox: compiles the judge's runner when it came as source, as `python SCRIPT` would",
 }
 _MODULES = {"ast": {"parse"}, "symtable": {"symtable"}, "libcst": {"parse_module", "parse_statement", "parse_expression"}}
 
