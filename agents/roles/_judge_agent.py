@@ -76,6 +76,7 @@ class JudgeAgent(PackageJudging, ConflictRound):
         final_check: FinalCheck | None = None,
     ) -> None:
         self.workspace = workspace
+        self.config = config or JudgeConfig()
         self.final_check = final_check
         self._final_rounds = 0
         self._import_rounds = 0
@@ -83,7 +84,7 @@ class JudgeAgent(PackageJudging, ConflictRound):
         self._sees_imports = False
         self._round = PackageRound(pyright) if pyright is not None else None
         self._changed = anyio.Event()
-        self._checks = BackgroundCheck(final_check, self._changed.set, early=(config or JudgeConfig()).early_blames) if final_check is not None else None
+        self._checks = BackgroundCheck(final_check, self._changed.set, early=self.config.early_blames) if final_check is not None else None
         self._acted: set[tuple[str, int]] = set()  # (TODO, attempt) already reopened or closed outside its own verdict
         self._check_asked: set[tuple[str, int]] = set()
         self._in_round = False  # the loop awaits a package round (pyright): a check run that ends is applied at once
@@ -96,7 +97,6 @@ class JudgeAgent(PackageJudging, ConflictRound):
         self._unchanged: set[tuple[str, int]] = set()
         self._tg: TaskGroup | None = None
         self.judge = judge
-        self.config = config or JudgeConfig()
         self.pyright = pyright
         self.summary = JudgeSummary()
         self._conflict_rounds = 0
