@@ -262,6 +262,7 @@ class WarmSandbox:
         deadline: float | None = None if first_line_s is None else started + first_line_s
         reason: str | None = None
         code: int | None = None
+        pending = bytearray()  # stdout bytes after the last newline
         assert server.process.stdin is not None
         try:
             await server.process.stdin.send(json.dumps(request).encode() + b"\n")
@@ -289,12 +290,18 @@ class WarmSandbox:
                 reason = "gone"
                 break
             kind, _, body = line.partition(b" ")
-            if kind in (b"o", b"p"):
-                data = body if kind == b"o" else bytes.fromhex(body.decode())
-                keep(1, data + (b"\n" if kind == b"o" else b""))
-                if on_stdout_line is not None:
-                    allowed = on_stdout_line(data.decode("utf-8", errors="replace"))
-                    deadline = None if allowed is None else time.monotonic() + allowed
+            if kind == b"o":
+                data = bytes.fromhex(body.decode())
+                keep(1, data)
+                pending += data
+                while b"\n" in pending and reason is None:
+                    one, _, rest = bytes(pending).partition(b"\n")
+                    pending = bytearray(rest)
+                    if on_stdout_line is not None:
+                        allowed = on_stdout_line(one.decode("utf-8", errors="replace"))
+                        deadline = None if allowed is None else time.monotonic() + allowed
+                        if allowed == 0.0:
+                            reason = "stalled"  # the caller wants no more of this run (a forged line, say)
             elif kind == b"e":
                 keep(2, bytes.fromhex(body.decode()))
             elif kind == b"x":
@@ -302,6 +309,10 @@ class WarmSandbox:
                 break
             else:  # the server's own output (an import warning): stderr, never the channel
                 keep(2, line + b"\n")
+        if pending and on_stdout_line is not None:
+            # Output that never got its newline is still output (the cold sandbox hands it over at EOF too): a
+            # runner ends every line it writes, so this is someone else's, and the channel must get to reject it.
+            on_stdout_line(bytes(pending).decode("utf-8", errors="replace"))
         alive = reason is None
         if reason is not None and reason != "gone":
             server.kill()

@@ -20,7 +20,7 @@ it; when a child exits, every process of its uid is killed (a sweeper that
 takes that uid and kills -1) and the shared scratch dirs are emptied before
 the end of the run is reported; the next run gets another uid and a work dir
 only it can open.  Children write to pipes this server reads and relays
-line by line with a prefix (``o`` stdout line, ``e`` stderr bytes as hex),
+chunk by chunk with a prefix (``o`` stdout, ``e`` stderr, bytes as hex),
 and only this server writes the run's end (``x``), so nothing a child prints
 can end a run or speak for another one.
 """
@@ -164,9 +164,11 @@ def _owned(uid: int) -> bool:
 
 
 def _empty(path: str, keep: str) -> None:
-    """Delete what is under ``path``, except the dir ``keep`` and the dirs on the way to it (the runs' base dir)."""
+    """Delete what is under ``path``, except the dir ``keep`` and the dirs on the way to it (the runs' base dir),
+    and what is mounted there from elsewhere (an interpreter the view shows under /tmp)."""
     try:
         names = os.listdir(path)
+        device = os.lstat(path).st_dev
     except OSError:
         return
     for name in names:
@@ -174,6 +176,8 @@ def _empty(path: str, keep: str) -> None:
         if keep == full or keep.startswith(full + "/"):
             continue
         try:
+            if os.lstat(full).st_dev != device:
+                continue
             if os.path.isdir(full) and not os.path.islink(full):
                 _empty(full, keep)
                 os.rmdir(full)
@@ -206,7 +210,6 @@ def _serve(request: dict) -> None:
 def _relay_until_exit(pid: int, out_r: int, err_r: int, uid: int) -> int:
     """Relay the child's output until it has exited and nothing of its uid is left; return its wait status."""
     # A process the child started may hold the pipes open after the child exits: the sweep closes them.
-    pending = b""
     open_fds = {out_r, err_r}
     status: int | None = None
     while open_fds:
@@ -223,20 +226,13 @@ def _relay_until_exit(pid: int, out_r: int, err_r: int, uid: int) -> int:
             if not chunk:
                 open_fds.discard(fd)
                 continue
-            if fd == err_r:
-                _write(b"e " + chunk.hex().encode() + b"\n")
-                continue
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            if lines:
-                _write(b"".join(b"o " + line + b"\n" for line in lines))
+            # Relayed as read, not line by line: a run killed mid-line still has every byte it wrote at the judge.
+            _write((b"e " if fd == err_r else b"o ") + chunk.hex().encode() + b"\n")
     for fd in (out_r, err_r):
         try:
             os.close(fd)
         except OSError:
             pass
-    if pending:
-        _write(b"p " + pending.hex().encode() + b"\n")  # a last line without its newline
     if status is None:
         status = os.waitpid(pid, 0)[1]
         _sweep(uid)
