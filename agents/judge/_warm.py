@@ -12,7 +12,8 @@ Trust: the server never runs code under test and is not dumpable; a run's
 processes are all killed (by uid) and the scratch dirs emptied before its
 end is reported; the next run has another uid and a work dir only it can
 open; the run's output reaches the judge only through the server's prefixed
-relay, and the verdict channel keeps its per-run key as in a cold run.  A
+relay (chunks as read; the judge splits lines and hands over a line cut by a
+kill, as a cold run's EOF does), and the verdict channel keeps its per-run key.  A
 run that times out or stalls kills the whole server (the next run starts
 another).  Warm runs need what makes those guarantees: bubblewrap's view and
 root to hand out uids; anywhere else :class:`WarmSandbox` runs cold, and
